@@ -1,0 +1,82 @@
+/** @module agents/builtin-agents — echo, log, sleep, http, fail (DESIGN.md "Built-in agents"). */
+import { ActorflowError } from '../shared/errors.ts';
+import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
+
+const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
+
+function obj(input: unknown): Record<string, unknown> {
+  return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+}
+
+const echo: TaskHandler = async (ctx) => ctx.input;
+
+const log: TaskHandler = async (ctx) => {
+  const i = obj(ctx.input);
+  const level = typeof i.level === 'string' && LEVELS.has(i.level) ? (i.level as LogLevel) : 'info';
+  ctx.log(level, typeof i.message === 'string' ? i.message : '', i.data);
+  return ctx.input;
+};
+
+function abortable(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ActorflowError('aborted', 'aborted'));
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), reject(new ActorflowError('aborted', 'aborted'))), { once: true });
+  });
+}
+
+const sleep: TaskHandler = async (ctx) => {
+  const ms = Number(obj(ctx.input).ms ?? 0);
+  await abortable(Number.isFinite(ms) && ms > 0 ? ms : 0, ctx.signal);
+  return ctx.input;
+};
+
+const http: TaskHandler = async (ctx: TaskContext) => {
+  const i = obj(ctx.input);
+  if (typeof i.url !== 'string') throw new ActorflowError('invalid_input', 'http agent needs a url', { retryable: false });
+  const timeout = AbortSignal.timeout(typeof i.timeoutMs === 'number' ? i.timeoutMs : 10_000);
+  const headers: Record<string, string> = { ...(obj(i.headers) as Record<string, string>) };
+  let body: string | undefined;
+  if (i.body !== undefined) {
+    body = typeof i.body === 'string' ? i.body : JSON.stringify(i.body);
+    if (typeof i.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(i.url, {
+    method: typeof i.method === 'string' ? i.method : 'GET',
+    headers,
+    ...(body === undefined ? {} : { body }),
+    signal: AbortSignal.any([timeout, ctx.signal]),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  if (res.status >= 500 || res.status === 429) throw new ActorflowError('http_status', `HTTP ${res.status}`, { retryable: true });
+  if (res.status >= 300) throw new ActorflowError('http_status', `HTTP ${res.status}`, { retryable: false });
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: parsed };
+};
+
+const fail: TaskHandler = async (ctx) => {
+  const i = obj(ctx.input);
+  const times = typeof i.times === 'number' ? i.times : Infinity;
+  if (ctx.attempt <= times) {
+    throw new ActorflowError(typeof i.code === 'string' ? i.code : 'failed', typeof i.message === 'string' ? i.message : 'failed on purpose', {
+      retryable: i.retryable !== false,
+    });
+  }
+  return ctx.input;
+};
+
+export const BUILTIN_AGENTS: Readonly<Record<string, TaskHandler>> = { echo, log, sleep, http, fail };
+
+/** Serves every built-in kind on the bus, in this process. */
+export function serveBuiltinAgents(bus: Bus, concurrency = 10_000): AgentHandle[] {
+  return Object.entries(BUILTIN_AGENTS).map(([kind, handler]) =>
+    bus.serve({ name: `builtin-${kind}`, kinds: [kind], concurrency, version: '0.1.0' }, handler),
+  );
+}

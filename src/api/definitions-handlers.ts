@@ -1,0 +1,46 @@
+/** @module api/definitions-handlers — handlers of the /workflow-definitions routes. */
+import { ErrorCode, ValidationError } from '../shared/errors.ts';
+import type { RouteId } from './routes.ts';
+import { MEDIA_MERMAID } from './schemas.ts';
+import { type ApiDeps, type RouteHandler, empty, json, pageOf, text } from './types.ts';
+
+/** Handlers of the definition routes, keyed by route id. */
+export function definitionsHandlers({ engine }: ApiDeps) {
+  return {
+    listDefinitions: {
+      handle: async ({ ctx, query }) => json(200, await engine.listDefinitions(ctx.tenant, query['name'] as string | undefined, pageOf(query))),
+    },
+    createDefinition: {
+      handle: async ({ ctx, body }) => {
+        const result = await engine.registerDefinition(ctx.tenant, body);
+        return json(result.created ? 201 : 200, result.definition);
+      },
+    },
+    validateDefinition: {
+      handle: ({ body }) => {
+        const issues = engine.validateDefinition(body);
+        if (issues.length > 0) throw new ValidationError('The flow document is invalid; see `errors`.', issues, ErrorCode.invalidDefinition);
+        return json(200, { valid: true });
+      },
+    },
+    getDefinition: {
+      handle: async ({ ctx, params, query }) =>
+        json(200, await engine.getDefinition(ctx.tenant, params['name'] ?? '', query['version'] as number | undefined)),
+    },
+    listDefinitionVersions: {
+      handle: async ({ ctx, params, query }) => json(200, await engine.listDefinitionVersions(ctx.tenant, params['name'] ?? '', pageOf(query))),
+    },
+    retireDefinition: {
+      handle: async ({ ctx, params }) => {
+        await engine.retireDefinition(ctx.tenant, params['name'] ?? '');
+        return empty(204);
+      },
+    },
+    definitionDiagram: {
+      handle: async ({ ctx, params, query }) => {
+        const mermaid = await engine.definitionDiagram(ctx.tenant, params['name'] ?? '', query['version'] as number | undefined);
+        return query['format'] === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
+      },
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

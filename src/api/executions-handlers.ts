@@ -1,0 +1,189 @@
+/** @module api/executions-handlers — handlers of the /executions routes (POST /executions is the hot path). */
+import { createHash } from 'node:crypto';
+import type { ExecutionFilter, SignalRequest } from '../engine/types.ts';
+import { ErrorCode, type Issue, ValidationError } from '../shared/errors.ts';
+import type { ExecutionStatus, LogView } from '../shared/execution.ts';
+import type { RouteId } from './routes.ts';
+import { MEDIA_MERMAID } from './schemas.ts';
+import { type ApiDeps, type RouteHandler, json, pageOf, text } from './types.ts';
+import { prefixIssues } from './validate.ts';
+
+interface StartBody {
+  readonly workflow?: string;
+  readonly version?: number;
+  readonly definition?: Record<string, unknown>;
+  readonly input?: unknown;
+  readonly labels?: Record<string, string>;
+  readonly idempotencyKey?: string;
+}
+
+interface SignalBody {
+  readonly payload?: unknown;
+  readonly reject?: boolean;
+  readonly reason?: string;
+}
+
+interface PatchBody {
+  readonly labels?: Record<string, string>;
+  readonly context?: Record<string, unknown>;
+}
+
+const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** sha256 hex of the canonical start body without `idempotencyKey` (key from header or body alike). */
+export function startRequestHash(body: Readonly<Record<string, unknown>>): string {
+  const { idempotencyKey: _key, ...rest } = body;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+/** Cross-field rules of POST /executions. */
+function refineStart(body: unknown, headers: Readonly<Record<string, string>>): Issue[] {
+  const issues: Issue[] = [];
+  const header = headers['idempotency-key'];
+  if (header !== undefined && header.length > 255) {
+    issues.push({ path: '/headers/idempotency-key', message: 'must NOT have more than 255 characters' });
+  }
+  if (!isRecord(body)) return issues;
+  const hasWorkflow = body['workflow'] !== undefined;
+  const hasDefinition = body['definition'] !== undefined;
+  if (!hasWorkflow && !hasDefinition) issues.push({ path: '/workflow', message: 'is required (or a one-off `definition`)' });
+  if (hasWorkflow && hasDefinition) issues.push({ path: '/definition', message: 'is not allowed together with `workflow`' });
+  if (body['version'] !== undefined && !hasWorkflow) issues.push({ path: '/version', message: 'is only allowed with `workflow`' });
+  if (header !== undefined && body['idempotencyKey'] !== undefined && body['idempotencyKey'] !== header) {
+    issues.push({ path: '/idempotencyKey', message: 'differs from the idempotency-key header' });
+  }
+  return issues;
+}
+
+function refineSignal(body: unknown): Issue[] {
+  if (!isRecord(body)) return [];
+  const issues: Issue[] = [];
+  if (body['reject'] === true && body['payload'] !== undefined) issues.push({ path: '/payload', message: 'is not allowed with `reject: true`' });
+  if (body['reject'] !== true && body['reason'] !== undefined) issues.push({ path: '/reason', message: 'is only allowed with `reject: true`' });
+  return issues;
+}
+
+const epochMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
+
+/** Handlers of the execution routes, keyed by route id. */
+export function executionsHandlers({ engine }: ApiDeps) {
+  return {
+    startExecution: {
+      refine: (body, { headers }) => refineStart(body, headers),
+      handle: async ({ ctx, body, headers }) => {
+        const b = body as StartBody;
+        const key = b.idempotencyKey ?? headers['idempotency-key'];
+        if (b.definition !== undefined) {
+          const issues = engine.validateDefinition(b.definition);
+          if (issues.length > 0) {
+            throw new ValidationError('The one-off flow document is invalid; see `errors`.', prefixIssues(issues, '/definition'), ErrorCode.invalidDefinition);
+          }
+        }
+        const result = await engine.start({
+          tenant: ctx.tenant,
+          workflow: b.workflow,
+          version: b.version,
+          definition: b.definition,
+          input: b.input,
+          labels: b.labels,
+          idempotencyKey: key,
+          requestHash: key === undefined ? undefined : startRequestHash(b as Record<string, unknown>),
+        });
+        return result.replayed ? json(200, result.execution, REPLAY_HEADERS) : json(201, result.execution);
+      },
+    },
+    listExecutions: {
+      handle: async ({ ctx, query }) => {
+        const filter: ExecutionFilter = {
+          status: query['status'] as ExecutionStatus[] | undefined,
+          workflow: query['workflow'] as string | undefined,
+          labels: query['labels'] as Record<string, string> | undefined,
+          parentId: query['parentId'] as string | undefined,
+          createdAfter: epochMs(query['createdAfter']),
+          createdBefore: epochMs(query['createdBefore']),
+        };
+        return json(200, await engine.list(ctx.tenant, filter, pageOf(query)));
+      },
+    },
+    getExecution: {
+      handle: async ({ ctx, params }) => json(200, await engine.get(ctx.tenant, params['id'] ?? '')),
+    },
+    updateExecution: {
+      handle: async ({ ctx, params, body }) => {
+        const b = body as PatchBody;
+        const patch: { labels?: Record<string, string>; context?: Record<string, unknown> } = {};
+        if (b.labels !== undefined) patch.labels = b.labels;
+        if (b.context !== undefined) patch.context = b.context;
+        return json(200, await engine.update(ctx.tenant, params['id'] ?? '', patch));
+      },
+    },
+    cancelExecution: {
+      handle: async ({ ctx, params, body }) => json(202, await engine.cancel(ctx.tenant, params['id'] ?? '', (body as { reason?: string }).reason)),
+    },
+    pauseExecution: {
+      handle: async ({ ctx, params }) => json(202, await engine.pause(ctx.tenant, params['id'] ?? '')),
+    },
+    resumeExecution: {
+      handle: async ({ ctx, params }) => json(202, await engine.resume(ctx.tenant, params['id'] ?? '')),
+    },
+    retryExecution: {
+      handle: async ({ ctx, params, body }) => json(202, await engine.retry(ctx.tenant, params['id'] ?? '', (body as { note?: string }).note)),
+    },
+    retryStep: {
+      handle: async ({ ctx, params }) => json(202, await engine.retryStep(ctx.tenant, params['id'] ?? '', params['stepId'] ?? '')),
+    },
+    signalExecution: {
+      refine: (body) => refineSignal(body),
+      handle: async ({ ctx, params, body }) => {
+        const b = body as SignalBody;
+        const signal: SignalRequest = b.reject === true ? { reject: true, reason: b.reason } : { payload: b.payload };
+        return json(202, await engine.signal(ctx.tenant, params['id'] ?? '', params['name'] ?? '', signal));
+      },
+    },
+    listSteps: {
+      handle: async ({ ctx, params, query }) => json(200, await engine.steps(ctx.tenant, params['id'] ?? '', pageOf(query))),
+    },
+    listAttempts: {
+      handle: async ({ ctx, params, query }) =>
+        json(200, await engine.attempts(ctx.tenant, params['id'] ?? '', params['stepId'] ?? '', pageOf(query))),
+    },
+    listEvents: {
+      handle: async ({ ctx, params, query }) =>
+        json(200, await engine.events(ctx.tenant, params['id'] ?? '', query['since'] as number, pageOf(query))),
+    },
+    listLogs: {
+      handle: async ({ ctx, params, query }) => {
+        const filter: { level?: LogView['level']; stepId?: string } = {};
+        if (query['level'] !== undefined) filter.level = query['level'] as LogView['level'];
+        if (query['stepId'] !== undefined) filter.stepId = query['stepId'] as string;
+        return json(200, await engine.logs(ctx.tenant, params['id'] ?? '', filter, pageOf(query)));
+      },
+    },
+    listChildren: {
+      handle: async ({ ctx, params, query }) => json(200, await engine.children(ctx.tenant, params['id'] ?? '', pageOf(query))),
+    },
+    executionDiagram: {
+      handle: async ({ ctx, params, query }) => {
+        const mermaid = await engine.executionDiagram(ctx.tenant, params['id'] ?? '');
+        return query['format'] === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
+      },
+    },
+    executionCosts: {
+      handle: async ({ ctx, params }) => json(200, await engine.costs(ctx.tenant, params['id'] ?? '')),
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

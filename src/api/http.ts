@@ -1,0 +1,126 @@
+/** @module api/http — uWS plumbing: request ids, body reading with a size cap, corked response writers. */
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { ErrorCode } from '../shared/errors.ts';
+import { type Problem, problemFor, statusLine } from './problem.ts';
+import { MEDIA_JSON, MEDIA_PROBLEM } from './schemas.ts';
+import type { Reply } from './types.ts';
+
+/**
+ * One request/response pair. uWS invalidates `req` when the handler returns and `res` when the
+ * client aborts, so everything needed later is copied here and every write checks `open`.
+ */
+export interface Exchange {
+  readonly res: HttpResponse;
+  readonly requestId: string;
+  /** False once aborted by the client or answered. */
+  open: boolean;
+}
+
+const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** Echo a sane `x-request-id` (printable ASCII, ≤ 200 chars), else a fresh UUID. */
+export function requestIdOf(req: HttpRequest): string {
+  const given = req.getHeader('x-request-id');
+  return given !== '' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Must run synchronously in the uWS handler: registers onAborted before any async work. */
+export function openExchange(res: HttpResponse, req: HttpRequest): Exchange {
+  const ex: Exchange = { res, requestId: requestIdOf(req), open: true };
+  res.onAborted(() => {
+    ex.open = false;
+  });
+  return ex;
+}
+
+/** Writes a handler's reply, corked. Serialises first so a throw leaves the exchange open for a 500. */
+export function writeReply(ex: Exchange, reply: Reply): void {
+  if (!ex.open) return;
+  const payload = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.kind === 'text' ? reply.body : '';
+  ex.open = false;
+  const res = ex.res;
+  res.cork(() => {
+    res.writeStatus(statusLine(reply.status)).writeHeader('x-request-id', ex.requestId);
+    switch (reply.kind) {
+      case 'json':
+        res.writeHeader('content-type', MEDIA_JSON);
+        if (reply.headers !== undefined) for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
+        res.end(payload);
+        return;
+      case 'text':
+        res.writeHeader('content-type', reply.contentType).end(payload);
+        return;
+      case 'empty':
+        res.endWithoutBody();
+        return;
+      default:
+        reply satisfies never;
+    }
+  });
+}
+
+/** Writes a problem+json answer; `close` ends the connection too (e.g. an unread oversized body). */
+export function writeProblem(ex: Exchange, p: Problem, opts: { close?: boolean; headers?: Readonly<Record<string, string>> } = {}): void {
+  if (!ex.open) return;
+  ex.open = false;
+  const res = ex.res;
+  res.cork(() => {
+    res.writeStatus(statusLine(p.status)).writeHeader('x-request-id', ex.requestId).writeHeader('content-type', MEDIA_PROBLEM);
+    if (opts.headers !== undefined) for (const [k, v] of Object.entries(opts.headers)) res.writeHeader(k, v);
+    res.end(JSON.stringify(p.body), opts.close === true);
+  });
+}
+
+export function payloadTooLarge(ex: Exchange, maxBytes: number): void {
+  writeProblem(ex, problemFor(ErrorCode.payloadTooLarge, `The request body exceeds the limit of ${maxBytes} bytes.`), { close: true });
+}
+
+const copyChunk = (chunk: ArrayBuffer): Buffer => Buffer.from(new Uint8Array(chunk));
+
+/**
+ * Collects the request body and hands it over as UTF-8 text. Each chunk is copied (uWS reuses
+ * its ArrayBuffer after the callback); a single-chunk body is decoded straight from the view.
+ * Past `maxBytes` it answers 413, closes the connection and never calls `onBody`.
+ */
+export function readBody(ex: Exchange, maxBytes: number, onBody: (text: string) => void): void {
+  let chunks: Buffer[] | undefined;
+  let length = 0;
+  ex.res.onData((chunk, isLast) => {
+    if (!ex.open) return;
+    length += chunk.byteLength;
+    if (length > maxBytes) {
+      chunks = undefined;
+      payloadTooLarge(ex, maxBytes);
+      return;
+    }
+    if (isLast) {
+      if (chunks === undefined) {
+        onBody(Buffer.from(chunk).toString('utf8'));
+      } else {
+        chunks.push(copyChunk(chunk));
+        const all = Buffer.concat(chunks, length);
+        chunks = undefined;
+        onBody(all.toString('utf8'));
+      }
+      return;
+    }
+    (chunks ??= []).push(copyChunk(chunk));
+  });
+}
+
+/** The media type of a content-type header, lower case, without parameters; `''` when absent. */
+export function mediaTypeOf(contentType: string): { type: string; charsetOk: boolean } {
+  if (contentType === '') return { type: '', charsetOk: true };
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (semi === -1) return { type, charsetOk: true };
+  const m = /charset\s*=\s*"?([^";\s]+)/i.exec(contentType.slice(semi + 1));
+  const charset = m?.[1]?.toLowerCase();
+  return { type, charsetOk: charset === undefined || charset === 'utf-8' || charset === 'utf8' };
+}
+
+/** `application/json` or a `+json` structured suffix (e.g. `application/merge-patch+json`). */
+export function isJsonMedia(type: string): boolean {
+  return type === MEDIA_JSON || (type.startsWith('application/') && type.endsWith('+json'));
+}

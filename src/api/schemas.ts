@@ -1,0 +1,97 @@
+/** @module api/schemas — reusable JSON Schema fragments of the route table (pure data). */
+import { ExecutionStatus } from '../shared/execution.ts';
+import type { JsonSchema } from './types.ts';
+
+/** An object schema that rejects unknown fields. */
+export function object(properties: Readonly<Record<string, JsonSchema>>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema {
+  return {
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: false,
+    ...extra,
+  };
+}
+
+export const EMPTY_OBJECT: JsonSchema = object({});
+
+export const ANY: JsonSchema = { description: 'Any JSON value.' };
+
+export const limit: JsonSchema = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 1000,
+  default: 50,
+  description: 'Page size (1–1000).',
+};
+
+export const cursor: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 1024,
+  description: 'Opaque cursor: the `nextCursor` of the previous page.',
+};
+
+/** `?limit=&cursor=` of every list. */
+export const PAGE: Readonly<Record<string, JsonSchema>> = { limit, cursor };
+
+export const positiveInt: JsonSchema = { type: 'integer', minimum: 1 };
+
+export const shortString: JsonSchema = { type: 'string', minLength: 1, maxLength: 200 };
+
+export const longString: JsonSchema = { type: 'string', maxLength: 10_000 };
+
+/** Same shape as `parseExecutionId` in src/shared/ids.ts: anything else cannot exist (404). */
+export const executionId: JsonSchema = {
+  type: 'string',
+  pattern: '^ex_[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'Execution id: `ex_` + ULID.',
+};
+
+export const definitionName: JsonSchema = { ...shortString, description: 'Definition name.' };
+
+/** Label maps: string values, bounded so one request cannot blow up the indexes. */
+export const labels: JsonSchema = {
+  type: 'object',
+  propertyNames: { minLength: 1, maxLength: 128 },
+  additionalProperties: { type: 'string', maxLength: 1024 },
+  maxProperties: 64,
+  description: 'String labels (at most 64; keys ≤ 128 chars, values ≤ 1024).',
+};
+
+export const executionStatuses: JsonSchema = {
+  type: 'array',
+  items: { type: 'string', enum: Object.values(ExecutionStatus) },
+  minItems: 1,
+  description: 'Comma-separated list of statuses.',
+};
+
+/** RFC 3339 with a zone; the `date-time` format is registered in api/validate.ts. */
+export const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
+
+export const idempotencyKey: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  description: 'Same key and body within 24 h replays the original answer.',
+};
+
+export const diagramFormat: JsonSchema = {
+  type: 'string',
+  enum: ['mermaid', 'json'],
+  default: 'mermaid',
+  description: '`mermaid` (text/vnd.mermaid) or `json` (`{ mermaid }`).',
+};
+
+export const logLevel: JsonSchema = { type: 'string', enum: ['debug', 'info', 'warn', 'error'] };
+
+/** A flow document: structure is checked by the engine's definition validator (DESIGN.md). */
+export const flowDocument: JsonSchema = {
+  type: 'object',
+  description: 'A flow document (DESIGN.md, "Flow documents"); validated by the engine.',
+};
+
+export const MEDIA_JSON = 'application/json';
+export const MEDIA_PROBLEM = 'application/problem+json';
+export const MEDIA_MERMAID = 'text/vnd.mermaid; charset=utf-8';
+export const YAML_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);

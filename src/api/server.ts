@@ -1,0 +1,81 @@
+/** @module api/server — createApiServer: the uWS app with every REST route of API.md mounted. */
+import { readFileSync } from 'node:fs';
+import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
+import type { Engine } from '../engine/types.ts';
+import type { Logger } from '../shared/logger.ts';
+import { requestContext } from './context.ts';
+import { definitionsHandlers } from './definitions-handlers.ts';
+import { executionsHandlers } from './executions-handlers.ts';
+import { opsHandlers } from './ops-handlers.ts';
+import { mountRoutes } from './router.ts';
+import { ROUTES, type RouteId } from './routes.ts';
+import type { ApiDeps, RouteHandler } from './types.ts';
+import { compileRoutes } from './validate.ts';
+
+export interface ApiServerOptions {
+  readonly engine: Engine;
+  /** Bind address, e.g. `127.0.0.1`. */
+  readonly host: string;
+  /** `0` picks any free port; read the real one from `ApiServer.port`. */
+  readonly port: number;
+  /** Request bodies past this many bytes get 413 `payload_too_large`. */
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+}
+
+export interface ApiServer {
+  /** The port actually listened on. */
+  readonly port: number;
+  /** Stops listening and ends open connections (keep-alive included). Idempotent. */
+  close(): Promise<void>;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Starts the HTTP API on uWebSockets.js. Schemas are compiled once here; the promise resolves
+ * when the socket accepts connections and rejects if the address cannot be bound.
+ * @example
+ * const api = await createApiServer({ engine, host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, logger });
+ * console.log(api.port); await api.close();
+ */
+export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const deps: ApiDeps = { engine: opts.engine, logger: opts.logger, version: packageVersion(), startedAt: Date.now() };
+  const handlers = {
+    ...definitionsHandlers(deps),
+    ...executionsHandlers(deps),
+    ...opsHandlers(deps),
+  } satisfies Record<RouteId, RouteHandler>;
+
+  const app = uWS.App();
+  mountRoutes(app, compileRoutes(ROUTES), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, requestContext });
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(opts.host, opts.port, (socket) => {
+      if (socket === false) reject(new Error(`cannot listen on ${opts.host}:${opts.port}`));
+      else resolve(socket);
+    });
+  });
+  // A listen socket is a socket for uSockets; the typings keep the two apart.
+  const port = uWS.us_socket_local_port(listenSocket as us_socket);
+  opts.logger.info(`listening on http://${opts.host}:${port}`, { host: opts.host, port });
+
+  let closed = false;
+  return {
+    port,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      uWS.us_listen_socket_close(listenSocket);
+      // Not in the typings of this build, present at runtime: ends keep-alive connections too.
+      (app as { close?: () => void }).close?.();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/** @module api/types — route specs (pure data, the source for validation and OpenAPI), handler and reply types. */
+import type { Engine, PageRequest } from '../engine/types.ts';
+import type { Issue } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+
+/** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
+/** How a route reads its request body. */
+export interface BodySpec {
+  readonly schema: JsonSchema;
+  /** Accepted media types besides `application/json`; YAML types are parsed with `yaml`. */
+  readonly yaml?: boolean;
+  /** An empty body means `{}` (action routes). */
+  readonly optional?: boolean;
+}
+
+/**
+ * One route as data: the router, the validators and (later) the OpenAPI generator all read this.
+ * `path` is an OpenAPI path template relative to `/api/v1` unless `root` is set.
+ */
+export interface RouteSpec {
+  /** operationId; also the key of its handler. */
+  readonly id: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** Mounted outside the base path (e.g. `/health`). */
+  readonly root?: boolean;
+  readonly summary: string;
+  readonly tag: string;
+  /** Object schema of the path parameters, in template order. */
+  readonly params?: JsonSchema;
+  /** Code (404) per path parameter answered when it fails its schema: such an id cannot exist. */
+  readonly paramNotFound?: Readonly<Record<string, string>>;
+  readonly query?: JsonSchema;
+  /** Request headers the handler reads (lower case), captured before the first await. */
+  readonly headers?: readonly string[];
+  readonly body?: BodySpec;
+  /** Success status as documented (handlers may answer another documented one, e.g. 200 vs 201). */
+  readonly status: number;
+  /** Response media type of the success answer. */
+  readonly produces?: 'json' | 'mermaid' | 'none';
+  /** Per-route status overrides of the error table (e.g. `definition_not_found` on start → 422). */
+  readonly errorStatus?: Readonly<Record<string, number>>;
+}
+
+/** Who is asking; auth (a later issue) fills this in from the credential. */
+export interface RequestContext {
+  readonly tenant: string;
+  readonly requestId: string;
+}
+
+/** Everything a handler gets, already validated against its route spec. */
+export interface RouteInput {
+  readonly ctx: RequestContext;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type Reply =
+  | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: 'text'; readonly status: number; readonly body: string; readonly contentType: string }
+  | { readonly kind: 'empty'; readonly status: number };
+
+export interface RouteHandler {
+  readonly handle: (input: RouteInput) => Promise<Reply> | Reply;
+  /**
+   * Cross-field rules JSON Schema states badly (exactly one of two fields…). Runs on the raw
+   * body even when the schema failed, so every issue is reported at once: must be defensive.
+   */
+  readonly refine?: (body: unknown, input: Omit<RouteInput, 'body'>) => Issue[];
+}
+
+/** Dependencies of the handlers, built once per server. */
+export interface ApiDeps {
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly version: string;
+  readonly startedAt: number;
+}
+
+export const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): Reply =>
+  headers === undefined ? { kind: 'json', status, body } : { kind: 'json', status, body, headers };
+
+export const text = (status: number, body: string, contentType: string): Reply => ({ kind: 'text', status, body, contentType });
+
+export const empty = (status: number): Reply => ({ kind: 'empty', status });
+
+/** `?limit=&cursor=` of a validated query (ajv filled in the default limit). */
+export function pageOf(query: RouteInput['query']): PageRequest {
+  return { limit: query['limit'] as number, cursor: query['cursor'] as string | undefined };
+}

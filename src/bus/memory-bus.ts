@@ -1,0 +1,123 @@
+/** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
+import { toStepError } from '../shared/errors.ts';
+import type {
+  AgentHandle, AgentInfo, AgentServeOptions, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult,
+} from './types.ts';
+
+interface Agent {
+  readonly id: string;
+  readonly opts: AgentServeOptions;
+  readonly handler: TaskHandler;
+  inFlight: number;
+  lastHeartbeatAt: number;
+}
+
+let agentSeq = 0;
+
+export function createMemoryBus(): Bus {
+  const agents: Agent[] = [];
+  const queues = new Map<string, TaskMessage[]>();
+  const running = new Map<string, AbortController>();
+  const resultHandlers: ((r: TaskResult) => void)[] = [];
+  const logHandlers: ((l: StepLog) => void)[] = [];
+  let closed = false;
+
+  const pick = (kind: string): Agent | undefined => {
+    let best: Agent | undefined;
+    for (const a of agents) {
+      if (!a.opts.kinds.includes(kind) || a.inFlight >= a.opts.concurrency) continue;
+      if (!best || a.inFlight < best.inFlight) best = a;
+    }
+    return best;
+  };
+
+  const run = (agent: Agent, task: TaskMessage): void => {
+    agent.inFlight++;
+    const ac = new AbortController();
+    running.set(task.taskId, ac);
+    const costs: CostReport[] = [];
+    const started = performance.now();
+    const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: agent.id };
+    const finish = (r: TaskResult) => {
+      agent.inFlight--;
+      running.delete(task.taskId);
+      if (!closed && !ac.signal.aborted) for (const h of resultHandlers) h(r);
+      drain(agent);
+    };
+    // A microtask boundary keeps agent work out of the engine's current transition.
+    queueMicrotask(() => {
+      let p: Promise<unknown>;
+      try {
+        p = agent.handler({
+          executionId: task.executionId,
+          stepId: task.stepId,
+          attempt: task.attempt,
+          input: task.input,
+          signal: ac.signal,
+          log: (level, message, data) => {
+            for (const h of logHandlers) h({ executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null });
+          },
+          reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
+        });
+      } catch (err) {
+        p = Promise.reject(err);
+      }
+      p.then(
+        (output) => finish({ ...base, ok: true, output: output === undefined ? null : output, costs, durationMs: performance.now() - started }),
+        (err: unknown) => finish({ ...base, ok: false, error: toStepError(err), costs, durationMs: performance.now() - started }),
+      );
+    });
+  };
+
+  const drain = (agent: Agent): void => {
+    for (const kind of agent.opts.kinds) {
+      const q = queues.get(kind);
+      while (q && q.length > 0 && agent.inFlight < agent.opts.concurrency) run(agent, q.shift() as TaskMessage);
+    }
+  };
+
+  return {
+    dispatch(task) {
+      if (closed) return;
+      const agent = pick(task.agent);
+      if (agent) return run(agent, task);
+      let q = queues.get(task.agent);
+      if (!q) queues.set(task.agent, (q = []));
+      q.push(task);
+    },
+    cancel(taskId) {
+      running.get(taskId)?.abort(new Error('cancelled'));
+      for (const q of queues.values()) {
+        const i = q.findIndex((t) => t.taskId === taskId);
+        if (i >= 0) q.splice(i, 1);
+      }
+    },
+    onResult: (h) => void resultHandlers.push(h),
+    onLog: (h) => void logHandlers.push(h),
+    publishEvent: () => undefined,
+    serve(opts, handler): AgentHandle {
+      const agent: Agent = { id: `ag_${opts.name}_${++agentSeq}`, opts, handler, inFlight: 0, lastHeartbeatAt: Date.now() };
+      agents.push(agent);
+      drain(agent);
+      return {
+        id: agent.id,
+        close: async () => {
+          const i = agents.indexOf(agent);
+          if (i >= 0) agents.splice(i, 1);
+        },
+      };
+    },
+    agents: (): AgentInfo[] =>
+      agents.map((a) => ({
+        id: a.id, name: a.opts.name, kinds: a.opts.kinds, capacity: a.opts.concurrency, inFlight: a.inFlight,
+        version: a.opts.version ?? '0', lastHeartbeatAt: Date.now(),
+      })),
+    state: (): BusState => (closed ? 'closed' : 'embedded'),
+    async close() {
+      closed = true;
+      for (const ac of running.values()) ac.abort(new Error('bus closed'));
+      running.clear();
+      queues.clear();
+    },
+  };
+}

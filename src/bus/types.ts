@@ -1,0 +1,92 @@
+/** @module bus/types — the Bus contract: task dispatch, results, step logs, events, agent heartbeats. */
+import type { StepError } from '../shared/errors.ts';
+import type { EventView } from '../shared/execution.ts';
+
+/** One step attempt sent to an agent kind. `taskId` = `<executionId>:<stepId>:<attempt>` is the idempotency key. */
+export interface TaskMessage {
+  readonly taskId: string;
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly agent: string;
+  readonly tenant: string;
+  readonly workflow: string;
+  readonly input: unknown;
+  readonly timeoutMs: number | null;
+}
+
+export interface CostReport {
+  readonly model: string | null;
+  readonly tokens: number;
+  readonly usd: number;
+}
+
+export type TaskResult =
+  | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: true; readonly output: unknown; readonly costs: readonly CostReport[]; readonly durationMs: number }
+  | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: false; readonly error: StepError; readonly costs: readonly CostReport[]; readonly durationMs: number };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface StepLog {
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly data: unknown;
+}
+
+/** What an agent's handler receives for one task. */
+export interface TaskContext {
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly input: unknown;
+  /** Aborted when the execution is cancelled or the step times out. */
+  readonly signal: AbortSignal;
+  log(level: LogLevel, message: string, data?: unknown): void;
+  reportCost(cost: { model?: string; tokens?: number; usd?: number }): void;
+}
+
+export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
+
+export interface AgentInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly kinds: readonly string[];
+  readonly capacity: number;
+  readonly inFlight: number;
+  readonly version: string;
+  readonly lastHeartbeatAt: number;
+}
+
+export interface AgentServeOptions {
+  readonly name: string;
+  readonly kinds: readonly string[];
+  readonly concurrency: number;
+  readonly version?: string;
+}
+
+export interface AgentHandle {
+  readonly id: string;
+  close(): Promise<void>;
+}
+
+export type BusState = 'embedded' | 'connected' | 'reconnecting' | 'closed';
+
+/**
+ * Engine side: dispatch/cancel tasks, receive results and logs, publish committed events.
+ * Agent side: serve kinds with a handler. A task whose kind has no agent waits until one serves it.
+ */
+export interface Bus {
+  dispatch(task: TaskMessage): void;
+  /** Abort an in-flight task (cancel or timeout); a queued one is dropped. */
+  cancel(taskId: string): void;
+  onResult(handler: (result: TaskResult) => void): void;
+  onLog(handler: (log: StepLog) => void): void;
+  publishEvent(event: EventView): void;
+  serve(opts: AgentServeOptions, handler: TaskHandler): AgentHandle;
+  agents(): AgentInfo[];
+  state(): BusState;
+  close(): Promise<void>;
+}

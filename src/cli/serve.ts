@@ -1,0 +1,54 @@
+/** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
+import { join } from 'node:path';
+import { createApiServer } from '../api/server.ts';
+import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
+import { createMemoryBus } from '../bus/memory-bus.ts';
+import { createEngine } from '../engine/create-engine.ts';
+import type { Engine } from '../engine/types.ts';
+import { createConsoleLogger, type Logger } from '../shared/logger.ts';
+import { createSqliteStore } from '../store/sqlite-store.ts';
+
+export interface ServeConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly sync: 'full' | 'normal';
+  readonly machinesDir?: string;
+  /** @default 1048576 */
+  readonly maxBodyBytes?: number;
+  readonly quiet?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface Running {
+  readonly url: string;
+  readonly port: number;
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_BODY = 1_048_576;
+
+export async function startActorflow(config: ServeConfig): Promise<Running> {
+  const logger = config.logger ?? createConsoleLogger(config.quiet ?? false);
+  const store = await createSqliteStore({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
+  const bus = createMemoryBus();
+  const agents = serveBuiltinAgents(bus);
+  const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
+  const api = await createApiServer({ engine, host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY, logger });
+  const url = `http://${config.host}:${api.port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: api.port,
+    engine,
+    close: () =>
+      (closing ??= (async () => {
+        await api.close();
+        await engine.close();
+        for (const a of agents) await a.close();
+        await bus.close();
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,550 @@
+/** @module engine/create-engine — the supervisor: one XState actor per execution, journaled and recoverable. */
+import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
+import type { Bus, TaskResult } from '../bus/types.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
+import { msgpackCodec as codec } from '../shared/codec.ts';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
+import type { EventRecord, EventView, ExecutionView, Page } from '../shared/execution.ts';
+import { TERMINAL_STATUSES } from '../shared/execution.ts';
+import type { FlowDocument } from '../shared/flow.ts';
+import { LIMITS } from '../shared/flow.ts';
+import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
+import { createConsoleLogger, type Logger } from '../shared/logger.ts';
+import type { ExecutionRow, Store } from '../store/types.ts';
+import { CommitQueue } from './commit-queue.ts';
+import { DefinitionRegistry, inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
+import { executionMermaid, flowToMermaid } from './diagram.ts';
+import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
+import { foldHistory, levelAtLeast } from './history.ts';
+import { LiveExecution, rowToView } from './live-execution.ts';
+import { loadMachinesDir } from './machines-dir.ts';
+import type { Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Flow documents and code-first definitions registered at boot (tenant `default`). */
+  readonly machinesDir?: string;
+}
+
+export interface RunningEngine extends Engine {
+  whenReady(): Promise<void>;
+}
+
+/** Opens the engine: loads definitions, then recovers unfinished executions in the background (`ready` flips after). */
+export async function createEngine(opts: EngineOptions): Promise<RunningEngine> {
+  const engine = new Supervisor(opts);
+  await engine.boot();
+  return engine;
+}
+
+class Supervisor implements RunningEngine, FlowEffects {
+  private readonly store: Store;
+  private readonly bus: Bus;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly live = new Map<string, LiveExecution>();
+  private readonly registry: DefinitionRegistry;
+  private readonly queue: CommitQueue<LiveExecution>;
+  private readonly listeners = new Set<(e: EventView) => void>();
+  /** Idempotency keys of starts not yet committed: `tenant\0key` → execution id. */
+  private readonly pendingKeys = new Map<string, string>();
+  private recovery: Promise<void> = Promise.resolve();
+  private closed = false;
+  ready = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.store = opts.store;
+    this.bus = opts.bus;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? createConsoleLogger(true);
+    this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
+    this.queue = new CommitQueue(this.store, (events, execs) => this.committed(events, execs), (err) => this.log.error('journal commit failed', { err: String(err) }));
+  }
+
+  async boot(): Promise<void> {
+    await this.registry.load(await this.store.listAllDefinitions());
+    if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
+    this.bus.onResult((r) => this.onResult(r));
+    this.bus.onLog((l) => {
+      const rec = this.live.get(l.executionId);
+      if (rec) this.emit(rec.id, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now());
+    });
+    this.recovery = this.recover().then(
+      () => void (this.ready = true),
+      (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
+    );
+  }
+
+  whenReady(): Promise<void> {
+    return this.recovery;
+  }
+
+  // ---- FlowEffects: called by actors' actions ----
+
+  emit(executionId: string, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
+    const rec = this.live.get(executionId);
+    if (!rec) return;
+    rec.lastSeq += 1;
+    rec.updatedAt = at;
+    this.queue.append({ executionId, seq: rec.lastSeq, type: type as EventRecord['type'], ts: at, stepId, data });
+    this.queue.touch(rec);
+  }
+
+  dispatch(executionId: string, t: InflightTask): void {
+    const rec = this.live.get(executionId);
+    if (!rec) return;
+    this.bus.dispatch({
+      taskId: `${executionId}:${t.stepId}:${t.attempt}`,
+      executionId,
+      stepId: t.stepId,
+      attempt: t.attempt,
+      agent: t.agent,
+      tenant: rec.tenant,
+      workflow: rec.workflow,
+      input: t.input,
+      timeoutMs: t.timeoutMs,
+    });
+  }
+
+  abort(executionId: string, stepId: string, attempt: number): void {
+    this.bus.cancel(`${executionId}:${stepId}:${attempt}`);
+  }
+
+  armTimer(executionId: string, key: string, dueAt: number): void {
+    const rec = this.live.get(executionId);
+    if (!rec) return;
+    const old = rec.timers.get(key);
+    if (old !== undefined) this.clock.clearTimeout(old);
+    rec.timers.set(key, this.clock.setTimeout(() => this.fire(executionId, key), dueAt - this.clock.now()));
+  }
+
+  clearTimer(executionId: string, key: string): void {
+    const rec = this.live.get(executionId);
+    const h = rec?.timers.get(key);
+    if (rec && h !== undefined) {
+      this.clock.clearTimeout(h);
+      rec.timers.delete(key);
+    }
+  }
+
+  startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
+    const parent = this.live.get(executionId);
+    if (!parent) return;
+    // Outside the parent's transition: the child's own start may answer the parent at once.
+    queueMicrotask(() => {
+      try {
+        const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
+        const def = this.registry.load1(row);
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null });
+        parent.children.set(stepId, child.id);
+      } catch (err) {
+        const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
+        this.deliver(parent, { type: 'CHILD_FAILED', stepId, childId: '', error: { code: e.code, message: e.message, retryable: false }, at });
+      }
+    });
+  }
+
+  cancelChild(executionId: string, stepId: string): void {
+    const childId = this.live.get(executionId)?.children.get(stepId);
+    const child = childId ? this.live.get(childId) : undefined;
+    if (child && !TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
+  }
+
+  // ---- actor plumbing ----
+
+  private spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown }): LiveExecution {
+    const now = this.clock.now();
+    const id = newExecutionId(now);
+    const rec = new LiveExecution({ id, createdAt: now, ...p });
+    this.live.set(id, rec);
+    this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId }, now);
+    const input: FlowInput = { executionId: id, input: p.input, at: now };
+    this.attach(rec, p.def.compiled.machine, { input });
+    return rec;
+  }
+
+  private attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }): void {
+    rec.actor = createActor(machine, options);
+    // An exception inside an action must fail this execution, never the process.
+    rec.actor.subscribe({ error: (err) => this.log.error('actor error', { executionId: rec.id, err: String(err) }) });
+    rec.actor.start();
+    this.sync(rec);
+  }
+
+  private deliver(rec: LiveExecution, event: FlowEvent): void {
+    rec.actor.send(event);
+    this.sync(rec);
+  }
+
+  private sync(rec: LiveExecution): void {
+    const prev = rec.sync();
+    this.queue.touch(rec);
+    if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
+    const parent = this.live.get(rec.parentId);
+    if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
+    const at = this.clock.now();
+    if (rec.status === 'completed') this.deliver(parent, { type: 'CHILD_DONE', stepId: rec.parentStepId, childId: rec.id, output: rec.output, at });
+    else {
+      const error = rec.error ?? { code: rec.status, message: `child execution ${rec.status}` };
+      this.deliver(parent, { type: 'CHILD_FAILED', stepId: rec.parentStepId, childId: rec.id, error: { code: error.code, message: error.message, retryable: false }, at });
+    }
+  }
+
+  private fire(executionId: string, key: string): void {
+    const rec = this.live.get(executionId);
+    if (!rec) return;
+    rec.timers.delete(key);
+    this.deliver(rec, { type: 'TIMER', key, at: this.clock.now() });
+  }
+
+  private onResult(r: TaskResult): void {
+    const rec = this.live.get(r.executionId);
+    if (!rec) return;
+    const at = this.clock.now();
+    const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
+    this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
+  }
+
+  private committed(events: EventRecord[], execs: LiveExecution[]): void {
+    if (this.listeners.size > 0) {
+      for (const e of events) {
+        const rec = this.live.get(e.executionId);
+        if (!rec) continue;
+        const view = toEventView(e, rec.workflow, rec.tenant);
+        for (const l of this.listeners) l(view);
+      }
+    }
+    // Finished executions leave memory once their last events are durable; reads go to the store.
+    for (const rec of execs) {
+      if (!TERMINAL_STATUSES.has(rec.status) || this.live.get(rec.id) !== rec) continue;
+      for (const h of rec.timers.values()) this.clock.clearTimeout(h);
+      rec.actor.stop();
+      this.live.delete(rec.id);
+    }
+  }
+
+  // ---- recovery ----
+
+  private async recover(): Promise<void> {
+    const rows = await this.store.listUnfinished();
+    const recs: LiveExecution[] = [];
+    for (const row of rows) {
+      try {
+        recs.push(await this.restore(row));
+      } catch (err) {
+        this.log.error('could not recover execution', { executionId: row.id, err: String(err) });
+      }
+    }
+    for (const rec of recs) {
+      if (rec.parentId && rec.parentStepId) this.live.get(rec.parentId)?.children.set(rec.parentStepId, rec.id);
+    }
+    for (const rec of recs) this.rearm(rec);
+    if (recs.length > 0) this.log.info('recovered executions', { count: recs.length });
+  }
+
+  /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers. */
+  private rearm(rec: LiveExecution): void {
+    const ctx = rec.context();
+    for (const [key, due] of Object.entries(ctx.timers)) this.armTimer(rec.id, key, due);
+    if (!ctx.paused) for (const t of Object.values(ctx.inflight)) if (!t.held) this.dispatch(rec.id, t);
+  }
+
+  private definitionOf(row: ExecutionRow): LoadedDefinition {
+    if (row.definition) return this.registry.loadDynamic(row.tenant, row.definition as FlowDocument, row.createdAt);
+    return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
+  }
+
+  private async restore(row: ExecutionRow): Promise<LiveExecution> {
+    const snap = await this.store.getSnapshot(row.id);
+    if (!snap) throw new Error('no snapshot');
+    const def = this.definitionOf(row);
+    const rec = new LiveExecution({
+      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
+      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition,
+    });
+    rec.lastSeq = row.lastSeq;
+    rec.updatedAt = row.updatedAt;
+    rec.status = row.status;
+    this.live.set(rec.id, rec);
+    this.attach(rec, def.compiled.machine, { snapshot: codec.decode<Snapshot<unknown>>(snap.data) });
+    return rec;
+  }
+
+  // ---- lookups ----
+
+  private async row(tenant: string, id: string): Promise<ExecutionRow> {
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant) return rec.toRow();
+    const row = parseExecutionId(id) ? await this.store.getExecution(id) : undefined;
+    if (!row || row.tenant !== tenant) throw new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
+    return row;
+  }
+
+  /** The live execution, restored from its snapshot when it had left memory (failed executions, for retry). */
+  private async liveOf(tenant: string, id: string): Promise<LiveExecution> {
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant) return rec;
+    const row = await this.row(tenant, id);
+    if (row.status === 'completed' || row.status === 'cancelled') throw new ConflictError(ErrorCode.executionFinished, `execution ${id} is ${row.status}`);
+    const again = this.live.get(id);
+    if (again) return again;
+    const restored = await this.restore(row);
+    this.rearm(restored);
+    return restored;
+  }
+
+  private async act(tenant: string, id: string, fn: (rec: LiveExecution) => void): Promise<ExecutionView> {
+    const rec = await this.liveOf(tenant, id);
+    fn(rec);
+    await this.queue.flushed();
+    return rec.toView();
+  }
+
+  private requireActive(rec: LiveExecution): void {
+    if (TERMINAL_STATUSES.has(rec.status)) throw new ConflictError(ErrorCode.executionFinished, `execution ${rec.id} is ${rec.status}`);
+  }
+
+  // ---- Engine: definitions ----
+
+  validateDefinition(doc: unknown) {
+    return this.registry.validate('default', doc);
+  }
+
+  async registerDefinition(tenant: string, doc: unknown) {
+    const { row, created } = await this.registry.register(tenant, doc);
+    return { definition: toDefinitionView(row), created };
+  }
+
+  async getDefinition(tenant: string, name: string, version?: number) {
+    return toDefinitionView(this.registry.get(tenant, name, version));
+  }
+
+  async listDefinitions(tenant: string, prefix: string | undefined, page: PageRequest) {
+    return this.registry.list(tenant, prefix, page);
+  }
+
+  async listDefinitionVersions(tenant: string, name: string, page: PageRequest) {
+    return this.registry.listVersions(tenant, name, page);
+  }
+
+  async retireDefinition(tenant: string, name: string) {
+    await this.registry.retire(tenant, name);
+  }
+
+  async definitionDiagram(tenant: string, name: string, version?: number) {
+    return flowToMermaid(this.registry.get(tenant, name, version).document as FlowDocument);
+  }
+
+  // ---- Engine: executions ----
+
+  async start(req: StartRequest) {
+    const key = req.idempotencyKey ? `${req.tenant}\u0000${req.idempotencyKey}` : null;
+    if (key && req.idempotencyKey) {
+      const pendingId = this.pendingKeys.get(key);
+      const prior = pendingId ? this.live.get(pendingId)?.toRow() : await this.store.findByIdempotencyKey(req.tenant, req.idempotencyKey);
+      if (prior) {
+        if (prior.requestHash !== (req.requestHash ?? null)) throw new ConflictError(ErrorCode.idempotencyKeyConflict, 'the idempotency key was used with a different request');
+        if (pendingId) await this.queue.flushed();
+        return { execution: rowToView(prior), replayed: true };
+      }
+    }
+    const def = this.resolveDefinition(req);
+    if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
+    const rec = this.spawn({
+      tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
+      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null,
+    });
+    const view = rec.toView();
+    if (key) this.pendingKeys.set(key, rec.id);
+    try {
+      await this.queue.flushed();
+    } finally {
+      if (key) this.pendingKeys.delete(key);
+    }
+    return { execution: view, replayed: false };
+  }
+
+  private resolveDefinition(req: StartRequest): LoadedDefinition {
+    if (req.definition !== undefined) {
+      const issues = this.registry.validate(req.tenant, req.definition);
+      if (issues.length > 0) throw new ValidationError('the flow document is invalid', issues.map((i) => ({ path: `/definition${i.path}`, message: i.message })), ErrorCode.invalidDefinition);
+      return this.registry.loadDynamic(req.tenant, req.definition as FlowDocument, this.clock.now());
+    }
+    const name = req.workflow ?? '';
+    if (!this.registry.has(req.tenant, name)) throw new ValidationError(`no workflow definition named ${name}`, [{ path: '/workflow', message: 'unknown workflow' }], ErrorCode.definitionNotFound);
+    let row;
+    try {
+      row = this.registry.get(req.tenant, name, req.version);
+    } catch {
+      throw new ValidationError(`no version ${req.version} of ${name}`, [{ path: '/version', message: 'unknown version' }], ErrorCode.definitionNotFound);
+    }
+    if (row.retired) throw new ConflictError(ErrorCode.definitionRetired, `workflow ${name} is retired`);
+    return this.registry.load1(row);
+  }
+
+  async get(tenant: string, id: string) {
+    return rowToView(await this.row(tenant, id));
+  }
+
+  async list(tenant: string, f: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>> {
+    // The queue first: a list right after an acknowledged change sees it.
+    await this.queue.flushed();
+    const rows = await this.store.listExecutions({ tenant, ...f, beforeId: page.cursor, limit: page.limit + 1 });
+    const items = rows.slice(0, page.limit).map((r) => this.live.get(r.id)?.toView() ?? rowToView(r));
+    return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  update(tenant: string, id: string, patch: { labels?: Record<string, string>; context?: Record<string, unknown> }) {
+    return this.act(tenant, id, (rec) => {
+      this.requireActive(rec);
+      if (patch.labels) rec.labels = { ...rec.labels, ...patch.labels };
+      this.deliver(rec, { type: 'UPDATE', labels: patch.labels ?? null, context: patch.context ?? null, at: this.clock.now() });
+    });
+  }
+
+  cancel(tenant: string, id: string, reason?: string) {
+    return this.act(tenant, id, (rec) => {
+      this.requireActive(rec);
+      this.deliver(rec, { type: 'CANCEL', reason: reason ?? null, at: this.clock.now() });
+    });
+  }
+
+  pause(tenant: string, id: string) {
+    return this.act(tenant, id, (rec) => {
+      this.requireActive(rec);
+      if (rec.status !== 'running' && rec.status !== 'waiting') throw new ConflictError(ErrorCode.invalidState, `execution ${id} is ${rec.status}`);
+      this.deliver(rec, { type: 'PAUSE', at: this.clock.now() });
+    });
+  }
+
+  resume(tenant: string, id: string) {
+    return this.act(tenant, id, (rec) => {
+      if (rec.status !== 'paused') throw new ConflictError(ErrorCode.invalidState, `execution ${id} is ${rec.status}, not paused`);
+      this.deliver(rec, { type: 'RESUME', at: this.clock.now() });
+    });
+  }
+
+  retry(tenant: string, id: string, note?: string) {
+    return this.act(tenant, id, (rec) => {
+      const stepId = rec.context().failedStep;
+      if ((rec.status !== 'failed' && rec.status !== 'timed_out') || !stepId) throw new ConflictError(ErrorCode.notRetryable, `execution ${id} is ${rec.status}`);
+      this.deliver(rec, { type: 'RETRY', stepId, note: note ?? null, at: this.clock.now() });
+    });
+  }
+
+  retryStep(tenant: string, id: string, stepId: string) {
+    return this.act(tenant, id, (rec) => {
+      if (!rec.def.compiled.stepTypes.has(stepId)) throw new NotFoundError(ErrorCode.stepNotFound, `no step ${stepId} in ${rec.workflow}`);
+      const s = rec.context().steps[stepId];
+      if ((rec.status !== 'failed' && rec.status !== 'timed_out') || !s || (s.status !== 'failed' && s.status !== 'cancelled')) {
+        throw new ConflictError(ErrorCode.notRetryable, `step ${stepId} has not failed`);
+      }
+      this.deliver(rec, { type: 'RETRY', stepId, note: null, at: this.clock.now() });
+    });
+  }
+
+  signal(tenant: string, id: string, name: string, s: SignalRequest) {
+    return this.act(tenant, id, (rec) => {
+      this.requireActive(rec);
+      if (!rec.def.compiled.signals.has(name)) throw new ConflictError(ErrorCode.unknownSignal, `${rec.workflow} has no wait step for signal ${name}`);
+      if (rec.context().signals.length >= LIMITS.maxBufferedSignals) throw new ConflictError(ErrorCode.signalBufferFull, 'too many buffered signals');
+      const ev: FlowEvent = s.reject
+        ? { type: 'SIGNAL', name, payload: null, reject: true, reason: s.reason ?? null, at: this.clock.now() }
+        : { type: 'SIGNAL', name, payload: s.payload ?? null, reject: false, reason: null, at: this.clock.now() };
+      this.deliver(rec, ev);
+    });
+  }
+
+  private async history(tenant: string, id: string) {
+    const row = await this.row(tenant, id);
+    await this.queue.flushed();
+    const events = await this.store.listEvents(id, 0, LIMITS.maxEventsPerExecution);
+    return { row, events, h: foldHistory(events) };
+  }
+
+  async steps(tenant: string, id: string, page: PageRequest) {
+    return paginate((await this.history(tenant, id)).h.steps, page);
+  }
+
+  async attempts(tenant: string, id: string, stepId: string, page: PageRequest) {
+    const { h } = await this.history(tenant, id);
+    const list = h.attempts.get(stepId);
+    if (!list) throw new NotFoundError(ErrorCode.stepNotFound, `step ${stepId} has not started`);
+    return paginate(list, page);
+  }
+
+  async events(tenant: string, id: string, since: number, page: PageRequest): Promise<Page<EventView>> {
+    const row = await this.row(tenant, id);
+    await this.queue.flushed();
+    const after = page.cursor !== undefined && /^\d+$/.test(page.cursor) ? Number(page.cursor) : since;
+    const rows = await this.store.listEvents(id, after, page.limit + 1);
+    const items = rows.slice(0, page.limit).map((e) => toEventView(e, row.workflow, row.tenant));
+    return { items, nextCursor: rows.length > page.limit ? String(items[items.length - 1]?.seq) : null };
+  }
+
+  async logs(tenant: string, id: string, f: { level?: 'debug' | 'info' | 'warn' | 'error'; stepId?: string }, page: PageRequest) {
+    const { h } = await this.history(tenant, id);
+    return paginate(h.logs.filter((l) => (!f.level || levelAtLeast(l.level, f.level)) && (!f.stepId || l.stepId === f.stepId)), page);
+  }
+
+  async children(tenant: string, id: string, page: PageRequest) {
+    await this.row(tenant, id);
+    await this.queue.flushed();
+    const rows = await this.store.listExecutions({ tenant, parentId: id, beforeId: page.cursor, limit: page.limit + 1 });
+    const items = rows.slice(0, page.limit).map((r) => ({ id: r.id, workflow: r.workflow, status: r.status, createdAt: rowToView(r).createdAt }));
+    return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  async executionDiagram(tenant: string, id: string) {
+    const { row, h } = await this.history(tenant, id);
+    const doc = (row.definition ?? this.registry.get(tenant, row.workflow, row.version).document) as FlowDocument;
+    const done = h.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').map((s) => s.stepId);
+    const active = h.steps.filter((s) => s.status === 'running' || s.status === 'waiting').map((s) => s.stepId);
+    const failed = h.steps.filter((s) => s.status === 'failed' || s.status === 'cancelled').map((s) => s.stepId);
+    return executionMermaid(doc, { done, active, failed });
+  }
+
+  async costs(tenant: string, id: string) {
+    return (await this.history(tenant, id)).h.costs;
+  }
+
+  async status() {
+    const counts = await this.store.countByStatus();
+    const agents = { online: 0, busy: 0, offline: 0 };
+    for (const a of this.bus.agents()) a.inFlight >= a.capacity ? agents.busy++ : agents.online++;
+    return { executions: counts, stalled: 0, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
+  }
+
+  onEvent(listener: (e: EventView) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.recovery;
+    await this.queue.flushed();
+    for (const rec of this.live.values()) {
+      for (const h of rec.timers.values()) this.clock.clearTimeout(h);
+      rec.actor.stop();
+    }
+    this.live.clear();
+  }
+}
+
+function paginate<T>(all: readonly T[], page: PageRequest): Page<T> {
+  const start = page.cursor !== undefined && /^\d+$/.test(page.cursor) ? Number(page.cursor) : 0;
+  const items = all.slice(start, start + page.limit);
+  return { items, nextCursor: start + page.limit < all.length ? String(start + page.limit) : null };
+}
+
+export function toEventView(e: EventRecord, workflow: string, tenant: string): EventView {
+  const v: EventView = { seq: e.seq, id: `${e.executionId}-${e.seq}`, executionId: e.executionId, workflow, tenant, type: e.type, timestamp: new Date(e.ts).toISOString(), data: e.data };
+  if (e.stepId !== null) v.stepId = e.stepId;
+  return v;
+}

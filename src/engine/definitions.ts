@@ -1,0 +1,163 @@
+/** @module engine/definitions — versioned definitions held in memory (loaded at boot) and their compiled machines. */
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../shared/errors.ts';
+import type { DefinitionView, Page } from '../shared/execution.ts';
+import type { FlowDocument } from '../shared/flow.ts';
+import { iso } from '../shared/clock.ts';
+import type { DefinitionRow, Store } from '../store/types.ts';
+import { compileFlow, type CompiledFlow } from './compile-flow.ts';
+import { deepEqual } from './expressions.ts';
+import type { FlowEffects } from './flow-context.ts';
+import type { PageRequest } from './types.ts';
+import { validateFlow } from './validate-flow.ts';
+
+export interface LoadedDefinition {
+  readonly row: DefinitionRow;
+  readonly compiled: CompiledFlow;
+  readonly validateInput: ValidateFunction | null;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+
+export function toDefinitionView(row: DefinitionRow): DefinitionView {
+  return { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
+}
+
+function withoutVersion(doc: unknown): unknown {
+  if (!doc || typeof doc !== 'object') return doc;
+  const { version: _v, ...rest } = doc as Record<string, unknown>;
+  return rest;
+}
+
+export class DefinitionRegistry {
+  /** tenant → name → versions ascending. */
+  private readonly byTenant = new Map<string, Map<string, DefinitionRow[]>>();
+  private readonly compiled = new Map<string, LoadedDefinition>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly effects: FlowEffects,
+    private readonly now: () => number,
+  ) {}
+
+  /** Loads every stored definition (all tenants) into memory. */
+  async load(rows: readonly DefinitionRow[]): Promise<void> {
+    for (const r of rows) this.versions(r.tenant, r.name, true).push(r);
+    for (const m of this.byTenant.values()) for (const v of m.values()) v.sort((a, b) => a.version - b.version);
+  }
+
+  private versions(tenant: string, name: string, create = false): DefinitionRow[] {
+    let t = this.byTenant.get(tenant);
+    if (!t) {
+      if (!create) return [];
+      this.byTenant.set(tenant, (t = new Map()));
+    }
+    let v = t.get(name);
+    if (!v) {
+      if (!create) return [];
+      t.set(name, (v = []));
+    }
+    return v;
+  }
+
+  validate(tenant: string, doc: unknown): Issue[] {
+    return validateFlow(doc, { knownWorkflows: (name) => this.versions(tenant, name).length > 0 || (doc as { name?: unknown })?.name === name });
+  }
+
+  /** Applies API.md's version rules; returns the stored row and whether it was created. */
+  async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document'): Promise<{ row: DefinitionRow; created: boolean }> {
+    const issues = this.validate(tenant, doc);
+    if (issues.length > 0) throw new ValidationError('the flow document is invalid', issues, ErrorCode.invalidDefinition);
+    const flow = doc as FlowDocument;
+    const versions = this.versions(tenant, flow.name, true);
+    const latest = versions[versions.length - 1];
+    let version = flow.version;
+    if (version !== undefined) {
+      const existing = versions.find((v) => v.version === version);
+      if (existing) {
+        if (deepEqual(withoutVersion(existing.document), withoutVersion(doc))) return { row: existing, created: false };
+        throw new ConflictError(ErrorCode.versionExists, `version ${version} of ${flow.name} exists with a different document`);
+      }
+      if (latest && version < latest.version) throw new ConflictError(ErrorCode.versionConflict, `version ${version} is below the latest (${latest.version})`);
+    } else {
+      version = (latest?.version ?? 0) + 1;
+    }
+    const row: DefinitionRow = { tenant, name: flow.name, version, source, document: { ...flow, version }, createdAt: this.now(), retired: latest?.retired ?? false };
+    if (row.retired) row.retired = false;
+    await this.store.putDefinition(row);
+    if (latest?.retired) {
+      await this.store.setRetired(tenant, flow.name, false);
+      for (const v of versions) v.retired = false;
+    }
+    versions.push(row);
+    return { row, created: true };
+  }
+
+  get(tenant: string, name: string, version?: number): DefinitionRow {
+    const versions = this.versions(tenant, name);
+    const row = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
+    if (!row) throw new NotFoundError(ErrorCode.definitionNotFound, version === undefined ? `no workflow definition named ${name}` : `no version ${version} of ${name}`);
+    return row;
+  }
+
+  has(tenant: string, name: string): boolean {
+    return this.versions(tenant, name).length > 0;
+  }
+
+  list(tenant: string, prefix: string | undefined, page: PageRequest): Page<DefinitionView> {
+    const names = [...(this.byTenant.get(tenant)?.keys() ?? [])].filter((n) => !prefix || n.startsWith(prefix)).sort();
+    const start = page.cursor ? names.findIndex((n) => n > (page.cursor as string)) : 0;
+    const slice = start < 0 ? [] : names.slice(start, start + page.limit);
+    const items = slice.map((n) => toDefinitionView(this.get(tenant, n)));
+    const more = start >= 0 && start + page.limit < names.length;
+    return { items, nextCursor: more ? (slice[slice.length - 1] ?? null) : null };
+  }
+
+  listVersions(tenant: string, name: string, page: PageRequest): Page<DefinitionView> {
+    const versions = this.versions(tenant, name);
+    if (versions.length === 0) throw new NotFoundError(ErrorCode.definitionNotFound, `no workflow definition named ${name}`);
+    const after = page.cursor ? Number(page.cursor) : 0;
+    const rest = versions.filter((v) => v.version > after);
+    const items = rest.slice(0, page.limit);
+    return { items: items.map(toDefinitionView), nextCursor: rest.length > page.limit ? String(items[items.length - 1]?.version) : null };
+  }
+
+  async retire(tenant: string, name: string): Promise<void> {
+    const versions = this.versions(tenant, name);
+    if (versions.length === 0) throw new NotFoundError(ErrorCode.definitionNotFound, `no workflow definition named ${name}`);
+    await this.store.setRetired(tenant, name, true);
+    for (const v of versions) v.retired = true;
+  }
+
+  /** The compiled machine of one stored version (cached). */
+  load1(row: DefinitionRow): LoadedDefinition {
+    const key = `${row.tenant}\u0000${row.name}\u0000${row.version}`;
+    let c = this.compiled.get(key);
+    if (!c) {
+      c = compileDoc(row.document as FlowDocument, this.effects, row);
+      this.compiled.set(key, c);
+    }
+    return c;
+  }
+
+  /** Compiles a one-off document stored with its execution (not cached: it belongs to one execution). */
+  loadDynamic(tenant: string, doc: FlowDocument, createdAt: number): LoadedDefinition {
+    return compileDoc(doc, this.effects, { tenant, name: doc.name, version: doc.version ?? 0, source: 'document', document: doc, createdAt, retired: false });
+  }
+}
+
+function compileDoc(doc: FlowDocument, effects: FlowEffects, row: DefinitionRow): LoadedDefinition {
+  return {
+    row,
+    compiled: compileFlow(doc, effects),
+    validateInput: doc.inputSchema ? ajv.compile(doc.inputSchema) : null,
+  };
+}
+
+/** ajv errors → JSON Pointer issues under `/input`. */
+export function inputIssues(v: ValidateFunction): Issue[] {
+  return (v.errors ?? []).map((e) => {
+    const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
+    return { path: `/input${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
+  });
+}

@@ -1,0 +1,166 @@
+/** @module engine/live-execution — one supervised execution: its actor plus the index fields derived from it. */
+import type { Actor, AnyStateMachine } from 'xstate';
+import { iso } from '../shared/clock.ts';
+import { msgpackCodec as codec } from '../shared/codec.ts';
+import type { ExecutionError, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
+import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
+import type { Committable } from './commit-queue.ts';
+import type { LoadedDefinition } from './definitions.ts';
+import type { FlowContext } from './flow-context.ts';
+
+const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
+  completed: 'completed',
+  failed: 'failed',
+  timed_out: 'timed_out',
+  cancelled: 'cancelled',
+};
+
+export interface LiveInit {
+  id: string;
+  tenant: string;
+  def: LoadedDefinition;
+  input: unknown;
+  labels: Record<string, string>;
+  parentId: string | null;
+  parentStepId: string | null;
+  createdAt: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  dynamicDoc: unknown;
+}
+
+export class LiveExecution implements Committable {
+  readonly id: string;
+  readonly tenant: string;
+  readonly def: LoadedDefinition;
+  readonly input: unknown;
+  labels: Record<string, string>;
+  readonly parentId: string | null;
+  readonly parentStepId: string | null;
+  readonly createdAt: number;
+  readonly idempotencyKey: string | null;
+  readonly requestHash: string | null;
+  readonly dynamicDoc: unknown;
+  actor!: Actor<AnyStateMachine>;
+  status: ExecutionStatus = 'running';
+  currentSteps: string[] = [];
+  output: unknown = null;
+  error: ExecutionError | null = null;
+  retryAttempt = 0;
+  updatedAt: number;
+  finishedAt: number | null = null;
+  lastSeq = 0;
+  /** Armed timers by key (handles of the injected clock). */
+  readonly timers = new Map<string, unknown>();
+  /** stepId → id of the child execution a `workflow` step started. */
+  readonly children = new Map<string, string>();
+
+  constructor(i: LiveInit) {
+    this.id = i.id;
+    this.tenant = i.tenant;
+    this.def = i.def;
+    this.input = i.input;
+    this.labels = i.labels;
+    this.parentId = i.parentId;
+    this.parentStepId = i.parentStepId;
+    this.createdAt = i.createdAt;
+    this.updatedAt = i.createdAt;
+    this.idempotencyKey = i.idempotencyKey;
+    this.requestHash = i.requestHash;
+    this.dynamicDoc = i.dynamicDoc;
+  }
+
+  get workflow(): string {
+    return this.def.row.name;
+  }
+
+  get version(): number {
+    return this.def.row.version;
+  }
+
+  context(): FlowContext {
+    return this.actor.getSnapshot().context as FlowContext;
+  }
+
+  /** Re-derives the index fields from the actor's snapshot; returns the previous status. */
+  sync(): ExecutionStatus {
+    const prev = this.status;
+    const snap = this.actor.getSnapshot();
+    const ctx = snap.context as FlowContext;
+    const value = snap.value as string | Record<string, unknown>;
+    const top = typeof value === 'string' ? value : (Object.keys(value)[0] ?? 'run');
+    let status = TOP_STATUS[top];
+    const leaves: string[] = [];
+    let allWaiting = true;
+    for (const [id, type] of Object.entries(ctx.active)) {
+      if (type === 'parallel') continue;
+      leaves.push(id);
+      if (type !== 'wait' && type !== 'sleep') allWaiting = false;
+    }
+    if (!status) status = ctx.paused ? 'paused' : leaves.length > 0 && allWaiting ? 'waiting' : 'running';
+    this.status = status;
+    this.currentSteps = leaves;
+    this.output = ctx.output;
+    this.error = ctx.error;
+    this.retryAttempt = ctx.retryAttempt;
+    if (TOP_STATUS[top] && this.finishedAt === null) this.finishedAt = ctx.lastAt;
+    if (!TOP_STATUS[top]) this.finishedAt = null;
+    return prev;
+  }
+
+  toRow(): ExecutionRow {
+    return {
+      id: this.id,
+      tenant: this.tenant,
+      workflow: this.workflow,
+      version: this.version,
+      status: this.status,
+      input: this.input,
+      output: this.output,
+      error: this.error,
+      currentSteps: this.currentSteps,
+      parentId: this.parentId,
+      parentStepId: this.parentStepId,
+      labels: this.labels,
+      createdAt: this.createdAt,
+      startedAt: this.createdAt,
+      updatedAt: this.updatedAt,
+      finishedAt: this.finishedAt,
+      retryAttempt: this.retryAttempt,
+      lastSeq: this.lastSeq,
+      idempotencyKey: this.idempotencyKey,
+      requestHash: this.requestHash,
+      definition: this.dynamicDoc,
+    };
+  }
+
+  toSnapshot(): SnapshotRow {
+    return { executionId: this.id, seq: this.lastSeq, data: codec.encode(this.actor.getPersistedSnapshot()) };
+  }
+
+  toView(): ExecutionView {
+    return rowToView(this.toRow());
+  }
+}
+
+export function rowToView(r: ExecutionRow): ExecutionView {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status,
+    input: r.input ?? null,
+    output: r.output ?? null,
+    error: r.error,
+    currentSteps: r.currentSteps,
+    parentId: r.parentId,
+    tenant: r.tenant,
+    labels: r.labels,
+    createdAt: iso(r.createdAt) as string,
+    startedAt: iso(r.startedAt),
+    updatedAt: iso(r.updatedAt) as string,
+    finishedAt: iso(r.finishedAt),
+    retryAttempt: r.retryAttempt,
+    lastSeq: r.lastSeq,
+  };
+}

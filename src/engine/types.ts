@@ -1,0 +1,112 @@
+/** @module engine/types — the Engine interface the API talks to (the API never reaches into actors). */
+import type { Issue } from '../shared/errors.ts';
+import type {
+  AttemptView,
+  DefinitionView,
+  EventView,
+  ExecutionStatus,
+  ExecutionView,
+  LogView,
+  Page,
+  StepView,
+} from '../shared/execution.ts';
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface StartRequest {
+  readonly tenant: string;
+  readonly workflow?: string | undefined;
+  readonly version?: number | undefined;
+  /** A one-off flow document, validated like a definition and stored with the execution. */
+  readonly definition?: unknown;
+  readonly input?: unknown;
+  readonly labels?: Record<string, string> | undefined;
+  readonly idempotencyKey?: string | undefined;
+  /** Hash of the request body, compared when the idempotency key was seen before. */
+  readonly requestHash?: string | undefined;
+}
+
+export interface StartResult {
+  readonly execution: ExecutionView;
+  /** True when an earlier start with the same idempotency key answered. */
+  readonly replayed: boolean;
+}
+
+export interface ExecutionFilter {
+  readonly status?: readonly ExecutionStatus[] | undefined;
+  readonly workflow?: string | undefined;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly parentId?: string | undefined;
+  /** Epoch ms, inclusive. */
+  readonly createdAfter?: number | undefined;
+  /** Epoch ms, exclusive. */
+  readonly createdBefore?: number | undefined;
+}
+
+export type SignalRequest =
+  | { readonly payload?: unknown; readonly reject?: false | undefined }
+  | { readonly reject: true; readonly reason?: string | undefined };
+
+export interface RegisterResult {
+  readonly definition: DefinitionView;
+  /** false when an identical explicit version already existed (API answers 200, not 201). */
+  readonly created: boolean;
+}
+
+export interface EngineStatus {
+  readonly executions: Record<string, number>;
+  readonly stalled: number;
+  readonly agents: { online: number; busy: number; offline: number };
+  readonly bus: string;
+  readonly store: string;
+}
+
+export interface CostsView {
+  total: { tokens: number; usd: number };
+  steps: { stepId: string; attempt: number; model: string | null; tokens: number; usd: number }[];
+}
+
+/**
+ * Every operation is tenant-scoped: another tenant's resource is `*_not_found`.
+ * Mutations resolve only after their events are committed to the journal.
+ * Errors are ActorflowError subclasses with stable codes (src/shared/errors.ts).
+ */
+export interface Engine {
+  /** True once recovery finished. */
+  readonly ready: boolean;
+
+  validateDefinition(doc: unknown): Issue[];
+  registerDefinition(tenant: string, doc: unknown): Promise<RegisterResult>;
+  getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionView>;
+  listDefinitions(tenant: string, prefix: string | undefined, page: PageRequest): Promise<Page<DefinitionView>>;
+  listDefinitionVersions(tenant: string, name: string, page: PageRequest): Promise<Page<DefinitionView>>;
+  retireDefinition(tenant: string, name: string): Promise<void>;
+  definitionDiagram(tenant: string, name: string, version?: number): Promise<string>;
+
+  start(req: StartRequest): Promise<StartResult>;
+  get(tenant: string, id: string): Promise<ExecutionView>;
+  list(tenant: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>>;
+  update(tenant: string, id: string, patch: { labels?: Record<string, string>; context?: Record<string, unknown> }): Promise<ExecutionView>;
+  cancel(tenant: string, id: string, reason?: string): Promise<ExecutionView>;
+  pause(tenant: string, id: string): Promise<ExecutionView>;
+  resume(tenant: string, id: string): Promise<ExecutionView>;
+  retry(tenant: string, id: string, note?: string): Promise<ExecutionView>;
+  retryStep(tenant: string, id: string, stepId: string): Promise<ExecutionView>;
+  signal(tenant: string, id: string, name: string, signal: SignalRequest): Promise<ExecutionView>;
+
+  steps(tenant: string, id: string, page: PageRequest): Promise<Page<StepView>>;
+  attempts(tenant: string, id: string, stepId: string, page: PageRequest): Promise<Page<AttemptView>>;
+  events(tenant: string, id: string, since: number, page: PageRequest): Promise<Page<EventView>>;
+  logs(tenant: string, id: string, filter: { level?: LogView['level']; stepId?: string }, page: PageRequest): Promise<Page<LogView>>;
+  children(tenant: string, id: string, page: PageRequest): Promise<Page<Pick<ExecutionView, 'id' | 'workflow' | 'status' | 'createdAt'>>>;
+  executionDiagram(tenant: string, id: string): Promise<string>;
+  costs(tenant: string, id: string): Promise<CostsView>;
+
+  status(): Promise<EngineStatus>;
+  /** Committed events, in seq order per execution. Returns an unsubscribe function. */
+  onEvent(listener: (event: EventView) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/** @module errors — one error model: a stable snake_case code, a retryable flag, JSON-pointer issues. */
+
+/** One failing location of a request or document, as a JSON Pointer. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Stable error codes; the API maps each to an HTTP status in one table (src/api/problem.ts). */
+export const ErrorCode = {
+  badRequest: 'bad_request',
+  invalidJson: 'invalid_json',
+  validationFailed: 'validation_failed',
+  invalidDefinition: 'invalid_definition',
+  definitionNotFound: 'definition_not_found',
+  definitionRetired: 'definition_retired',
+  versionExists: 'version_exists',
+  versionConflict: 'version_conflict',
+  executionNotFound: 'execution_not_found',
+  stepNotFound: 'step_not_found',
+  executionFinished: 'execution_finished',
+  invalidState: 'invalid_state',
+  notRetryable: 'not_retryable',
+  unknownSignal: 'unknown_signal',
+  signalBufferFull: 'signal_buffer_full',
+  idempotencyKeyConflict: 'idempotency_key_conflict',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  notFound: 'not_found',
+  methodNotAllowed: 'method_not_allowed',
+  notReady: 'not_ready',
+  internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ActorflowErrorOptions {
+  readonly issues?: readonly Issue[];
+  readonly retryable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** Base error: every failure the engine or API reports carries a stable `code`. */
+export class ActorflowError extends Error {
+  readonly code: string;
+  readonly issues: readonly Issue[];
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: ActorflowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ActorflowError';
+    this.code = code;
+    this.issues = options.issues ?? [];
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Request body or query failed its schema: 422 with every failing path. */
+export class ValidationError extends ActorflowError {
+  constructor(message: string, issues: readonly Issue[], code: string = ErrorCode.validationFailed) {
+    super(code, message, { issues });
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends ActorflowError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The request conflicts with the resource's current state: 409. */
+export class ConflictError extends ActorflowError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A step failure as agents report it; `retryable: false` makes it terminal. */
+export interface StepError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable?: boolean;
+  readonly data?: unknown;
+}
+
+/** Normalise any thrown value into a StepError. */
+export function toStepError(err: unknown): StepError {
+  if (err instanceof ActorflowError) return { code: err.code, message: err.message, retryable: err.retryable };
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown; retryable?: unknown };
+    return {
+      code: typeof e.code === 'string' ? e.code : 'failed',
+      message: typeof e.message === 'string' ? e.message : String(err),
+      retryable: e.retryable !== false,
+    };
+  }
+  return { code: 'failed', message: String(err), retryable: true };
+}

@@ -1,0 +1,133 @@
+/** @module execution — execution, event, step views as API.md defines them. */
+
+export const ExecutionStatus = {
+  pending: 'pending',
+  running: 'running',
+  waiting: 'waiting',
+  paused: 'paused',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  timedOut: 'timed_out',
+} as const;
+export type ExecutionStatus = (typeof ExecutionStatus)[keyof typeof ExecutionStatus];
+
+export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
+
+export interface ExecutionError {
+  readonly code: string;
+  readonly message: string;
+  readonly stepId: string | null;
+  readonly compensated: boolean;
+}
+
+/** The execution as API.md shows it (times as RFC 3339 strings). */
+export interface ExecutionView {
+  id: string;
+  workflow: string;
+  version: number;
+  status: ExecutionStatus;
+  input: unknown;
+  output: unknown;
+  error: ExecutionError | null;
+  currentSteps: string[];
+  parentId: string | null;
+  tenant: string;
+  labels: Record<string, string>;
+  createdAt: string;
+  startedAt: string | null;
+  updatedAt: string;
+  finishedAt: string | null;
+  retryAttempt: number;
+  lastSeq: number;
+}
+
+export type EventType =
+  | 'workflow.started'
+  | 'workflow.step.started'
+  | 'workflow.step.completed'
+  | 'workflow.step.failed'
+  | 'workflow.step.retrying'
+  | 'workflow.waiting'
+  | 'workflow.signal.received'
+  | 'workflow.paused'
+  | 'workflow.resumed'
+  | 'workflow.updated'
+  | 'workflow.retried'
+  | 'workflow.completed'
+  | 'workflow.failed'
+  | 'workflow.cancelled'
+  | 'workflow.timed_out'
+  | 'agent.selected'
+  | 'step.log';
+
+/** One journaled event (times as epoch ms internally). */
+export interface EventRecord {
+  readonly executionId: string;
+  readonly seq: number;
+  readonly type: EventType;
+  readonly ts: number;
+  readonly stepId: string | null;
+  readonly data: Record<string, unknown>;
+}
+
+export interface EventView {
+  seq: number;
+  id: string;
+  executionId: string;
+  workflow: string;
+  tenant: string;
+  type: EventType;
+  timestamp: string;
+  stepId?: string;
+  data: Record<string, unknown>;
+}
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+export interface StepView {
+  stepId: string;
+  type: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  output: unknown;
+  error: unknown;
+  agentId: string | null;
+  waitingFor: string | null;
+}
+
+export interface AttemptView {
+  attempt: number;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  agentId: string | null;
+  output: unknown;
+  error: unknown;
+}
+
+export interface LogView {
+  timestamp: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  stepId: string | null;
+  attempt: number | null;
+  data: unknown;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface DefinitionView {
+  name: string;
+  version: number;
+  source: 'document' | 'code';
+  retired: boolean;
+  createdAt: string;
+  document: unknown;
+}

@@ -1,0 +1,114 @@
+/** @module flow — the flow document format of DESIGN.md ("Flow documents"). */
+
+export interface RetryPolicy {
+  readonly maxAttempts?: number;
+  readonly backoff?: 'exponential' | 'fixed';
+  readonly initialMs?: number;
+  readonly factor?: number;
+  readonly maxMs?: number;
+  readonly jitter?: boolean;
+}
+
+export type OnError = 'fail' | 'skip' | 'compensate' | { readonly fallback: string };
+
+/** A choice condition: a path compared with a value, or a combination. */
+export type Condition =
+  | {
+      readonly path: string;
+      readonly equals?: unknown;
+      readonly notEquals?: unknown;
+      readonly exists?: boolean;
+      readonly gt?: number;
+      readonly gte?: number;
+      readonly lt?: number;
+      readonly lte?: number;
+      readonly in?: readonly unknown[];
+    }
+  | { readonly all: readonly Condition[] }
+  | { readonly any: readonly Condition[] }
+  | { readonly not: Condition };
+
+interface StepBase {
+  readonly id: string;
+  readonly next?: string;
+  readonly end?: boolean;
+}
+
+export interface TaskStep extends StepBase {
+  readonly type: 'task';
+  readonly agent: string;
+  readonly input?: unknown;
+  readonly retry?: RetryPolicy;
+  readonly timeoutMs?: number;
+  readonly onError?: OnError;
+  readonly compensate?: string;
+}
+
+export interface WaitStep extends StepBase {
+  readonly type: 'wait';
+  readonly signal: string;
+  readonly questions?: readonly unknown[];
+  readonly timeoutMs?: number;
+  readonly onError?: OnError;
+  readonly compensate?: string;
+}
+
+export interface SleepStep extends StepBase {
+  readonly type: 'sleep';
+  readonly ms?: number;
+  readonly until?: string;
+}
+
+export interface ChoiceStep extends StepBase {
+  readonly type: 'choice';
+  readonly when: readonly { readonly if: Condition; readonly next: string }[];
+  readonly default?: string;
+}
+
+export interface ParallelStep extends StepBase {
+  readonly type: 'parallel';
+  readonly branches: readonly (readonly Step[])[];
+  readonly onError?: OnError;
+  readonly compensate?: string;
+}
+
+export interface WorkflowStep extends StepBase {
+  readonly type: 'workflow';
+  readonly workflow: string;
+  readonly version?: number;
+  readonly input?: unknown;
+  readonly timeoutMs?: number;
+  readonly onError?: OnError;
+  readonly compensate?: string;
+}
+
+export type Step = TaskStep | WaitStep | SleepStep | ChoiceStep | ParallelStep | WorkflowStep;
+export type StepType = Step['type'];
+
+export interface FlowDocument {
+  readonly name: string;
+  readonly version?: number;
+  readonly description?: string;
+  readonly inputSchema?: Record<string, unknown>;
+  readonly timeoutMs?: number;
+  readonly output?: unknown;
+  readonly steps: readonly Step[];
+  readonly compensations?: readonly TaskStep[];
+}
+
+export const DEFAULT_RETRY: Required<RetryPolicy> = {
+  maxAttempts: 3,
+  backoff: 'exponential',
+  initialMs: 200,
+  factor: 2,
+  maxMs: 30_000,
+  jitter: false,
+};
+
+/** Caps stated in the README. */
+export const LIMITS = {
+  maxStepsPerDefinition: 1000,
+  maxEventsPerExecution: 50_000,
+  maxPayloadBytes: 1_048_576,
+  maxBufferedSignals: 100,
+} as const;

@@ -1,0 +1,66 @@
+/** @module store/migrations — numbered, named schema steps; applied in order, recorded in schema_migrations. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'journal-executions-snapshots-definitions',
+    sql: `
+      CREATE TABLE events (
+        execution_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        step_id TEXT,
+        data BLOB NOT NULL,
+        PRIMARY KEY (execution_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE executions (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        input BLOB,
+        output BLOB,
+        error BLOB,
+        current_steps TEXT NOT NULL,
+        parent_id TEXT,
+        parent_step_id TEXT,
+        labels TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        retry_attempt INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        idem_key TEXT,
+        idem_hash TEXT,
+        definition BLOB
+      );
+      CREATE INDEX executions_tenant_id ON executions (tenant, id);
+      CREATE INDEX executions_status ON executions (status);
+      CREATE INDEX executions_parent ON executions (parent_id) WHERE parent_id IS NOT NULL;
+      CREATE UNIQUE INDEX executions_idem ON executions (tenant, idem_key) WHERE idem_key IS NOT NULL;
+      CREATE TABLE snapshots (
+        execution_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        data BLOB NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE definitions (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        document TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant, name, version)
+      ) WITHOUT ROWID;
+    `,
+  },
+];

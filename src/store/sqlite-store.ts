@@ -1,0 +1,317 @@
+/** @module store/sqlite-store — SQLite (WAL) journal, snapshots, executions index and definitions. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type sqlite3 from 'sqlite3';
+import { msgpackCodec as codec } from '../shared/codec.ts';
+import type { EventRecord, ExecutionStatus } from '../shared/execution.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { openDb, type Db, type Params } from './sqlite-db.ts';
+import type { CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, SnapshotRow, Store } from './types.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created. */
+  readonly path: string;
+  /** `full` fsyncs every commit (power-loss safe); `normal` is process-crash safe only. @default 'full' */
+  readonly sync?: 'full' | 'normal';
+}
+
+const EVENT_COLS = 6;
+const EXEC_COLS = 21;
+const SNAP_COLS = 3;
+// Rows per multi-row statement: keeps bound parameters well under SQLite's 32766 limit.
+const MAX_ROWS = 400;
+
+/** Opens (and migrates) the database; a writer and a reader connection share the WAL file. */
+export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  mkdirSync(dirname(opts.path), { recursive: true });
+  const writer = await openDb(opts.path);
+  const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
+  await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;`);
+  await migrate(writer);
+  const reader = await openDb(opts.path);
+  await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
+  return new SqliteStore(writer, reader);
+}
+
+async function migrate(db: Db): Promise<void> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    await db.exec('BEGIN');
+    try {
+      await db.exec(m.sql);
+      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+      await db.exec('COMMIT');
+    } catch (err) {
+      await db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+interface ExecutionDbRow {
+  id: string;
+  tenant: string;
+  workflow: string;
+  version: number;
+  status: string;
+  input: Buffer | null;
+  output: Buffer | null;
+  error: Buffer | null;
+  current_steps: string;
+  parent_id: string | null;
+  parent_step_id: string | null;
+  labels: string;
+  created_at: number;
+  started_at: number | null;
+  updated_at: number;
+  finished_at: number | null;
+  retry_attempt: number;
+  last_seq: number;
+  idem_key: string | null;
+  idem_hash: string | null;
+  definition: Buffer | null;
+}
+
+interface EventDbRow {
+  execution_id: string;
+  seq: number;
+  type: string;
+  ts: number;
+  step_id: string | null;
+  data: Buffer;
+}
+
+interface DefinitionDbRow {
+  tenant: string;
+  name: string;
+  version: number;
+  source: string;
+  document: string;
+  created_at: number;
+  retired: number;
+}
+
+const enc = (v: unknown): Buffer | null => (v === undefined || v === null ? null : codec.encode(v));
+const dec = (b: Buffer | null): unknown => (b === null ? null : codec.decode(b));
+
+function toExecution(r: ExecutionDbRow): ExecutionRow {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status as ExecutionStatus,
+    input: dec(r.input),
+    output: dec(r.output),
+    error: dec(r.error) as ExecutionRow['error'],
+    currentSteps: JSON.parse(r.current_steps) as string[],
+    parentId: r.parent_id,
+    parentStepId: r.parent_step_id,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+    retryAttempt: r.retry_attempt,
+    lastSeq: r.last_seq,
+    idempotencyKey: r.idem_key,
+    requestHash: r.idem_hash,
+    definition: dec(r.definition),
+  };
+}
+
+function toEvent(r: EventDbRow): EventRecord {
+  return {
+    executionId: r.execution_id,
+    seq: r.seq,
+    type: r.type as EventRecord['type'],
+    ts: r.ts,
+    stepId: r.step_id,
+    data: codec.decode(r.data),
+  };
+}
+
+function toDefinition(r: DefinitionDbRow): DefinitionRow {
+  return {
+    tenant: r.tenant,
+    name: r.name,
+    version: r.version,
+    source: r.source as DefinitionRow['source'],
+    document: JSON.parse(r.document) as unknown,
+    createdAt: r.created_at,
+    retired: r.retired === 1,
+  };
+}
+
+function placeholders(rows: number, cols: number): string {
+  const one = `(${new Array<string>(cols).fill('?').join(',')})`;
+  return new Array<string>(rows).fill(one).join(',');
+}
+
+class SqliteStore implements Store {
+  // Prepared multi-row statements, one per (table, row count): prepared once, reused.
+  private readonly stmts = new Map<string, sqlite3.Statement>();
+
+  constructor(
+    private readonly writer: Db,
+    private readonly reader: Db,
+  ) {}
+
+  private stmt(key: string, sql: () => string): sqlite3.Statement {
+    let s = this.stmts.get(key);
+    if (!s) {
+      s = this.writer.raw.prepare(sql());
+      this.stmts.set(key, s);
+    }
+    return s;
+  }
+
+  private runStmt(s: sqlite3.Statement, params: Params): Promise<void> {
+    return new Promise((res, rej) => s.run(params, (e: Error | null) => (e ? rej(e) : res())));
+  }
+
+  private async insertRows<T>(table: string, rows: readonly T[], cols: number, verb: string, toParams: (row: T, out: unknown[]) => void): Promise<void> {
+    for (let i = 0; i < rows.length; i += MAX_ROWS) {
+      const n = Math.min(MAX_ROWS, rows.length - i);
+      const params: unknown[] = [];
+      for (let j = i; j < i + n; j++) toParams(rows[j] as T, params);
+      const s = this.stmt(`${table}:${n}`, () => `${verb} INTO ${table} VALUES ${placeholders(n, cols)}`);
+      await this.runStmt(s, params);
+    }
+  }
+
+  async commit(batch: CommitBatch): Promise<void> {
+    await this.writer.exec('BEGIN');
+    try {
+      // One native call per table per batch (DESIGN.md "Store facts"), never one per row.
+      await this.insertRows('events', batch.events, EVENT_COLS, 'INSERT', (e, p) => {
+        p.push(e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data));
+      });
+      await this.insertRows('executions', batch.executions, EXEC_COLS, 'INSERT OR REPLACE', (x, p) => {
+        p.push(
+          x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
+          JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
+          x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
+          x.idempotencyKey, x.requestHash, enc(x.definition),
+        );
+      });
+      await this.insertRows('snapshots', batch.snapshots, SNAP_COLS, 'INSERT OR REPLACE', (s, p) => {
+        p.push(s.executionId, s.seq, s.data);
+      });
+      await this.writer.exec('COMMIT');
+    } catch (err) {
+      await this.writer.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async getExecution(id: string): Promise<ExecutionRow | undefined> {
+    const r = await this.reader.get<ExecutionDbRow>('SELECT * FROM executions WHERE id = ?', [id]);
+    return r && toExecution(r);
+  }
+
+  async findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined> {
+    const r = await this.reader.get<ExecutionDbRow>('SELECT * FROM executions WHERE tenant = ? AND idem_key = ?', [tenant, key]);
+    return r && toExecution(r);
+  }
+
+  async listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]> {
+    const where = ['tenant = ?'];
+    const params: unknown[] = [q.tenant];
+    if (q.status && q.status.length > 0) {
+      where.push(`status IN (${q.status.map(() => '?').join(',')})`);
+      params.push(...q.status);
+    }
+    if (q.workflow !== undefined) (where.push('workflow = ?'), params.push(q.workflow));
+    if (q.parentId !== undefined) (where.push('parent_id = ?'), params.push(q.parentId));
+    if (q.createdAfter !== undefined) (where.push('created_at >= ?'), params.push(q.createdAfter));
+    if (q.createdBefore !== undefined) (where.push('created_at < ?'), params.push(q.createdBefore));
+    if (q.beforeId !== undefined) (where.push('id < ?'), params.push(q.beforeId));
+    for (const [k, v] of Object.entries(q.labels ?? {})) {
+      where.push('json_extract(labels, ?) = ?');
+      params.push(`$."${k.replace(/"/g, '""')}"`, v);
+    }
+    params.push(q.limit);
+    const rows = await this.reader.all<ExecutionDbRow>(
+      `SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      params,
+    );
+    return rows.map(toExecution);
+  }
+
+  async listUnfinished(): Promise<ExecutionRow[]> {
+    const rows = await this.reader.all<ExecutionDbRow>(
+      "SELECT * FROM executions WHERE status IN ('pending','running','waiting','paused') ORDER BY id",
+    );
+    return rows.map(toExecution);
+  }
+
+  async listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
+    const rows = await this.reader.all<EventDbRow>(
+      'SELECT * FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [executionId, afterSeq, limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  async getSnapshot(executionId: string): Promise<SnapshotRow | undefined> {
+    const r = await this.reader.get<{ execution_id: string; seq: number; data: Buffer }>(
+      'SELECT * FROM snapshots WHERE execution_id = ?',
+      [executionId],
+    );
+    return r && { executionId: r.execution_id, seq: r.seq, data: r.data };
+  }
+
+  async putDefinition(d: DefinitionRow): Promise<void> {
+    await this.writer.run('INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      d.tenant, d.name, d.version, d.source, JSON.stringify(d.document), d.createdAt, d.retired ? 1 : 0,
+    ]);
+  }
+
+  async getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined> {
+    const r =
+      version === undefined
+        ? await this.writer.get<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1', [tenant, name])
+        : await this.writer.get<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? AND version = ?', [tenant, name, version]);
+    return r && toDefinition(r);
+  }
+
+  async listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]> {
+    const rows = await this.writer.all<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? ORDER BY version', [tenant, name]);
+    return rows.map(toDefinition);
+  }
+
+  async listLatestDefinitions(tenant: string, prefix: string | undefined, afterName: string | undefined, limit: number): Promise<DefinitionRow[]> {
+    const rows = await this.writer.all<DefinitionDbRow>(
+      `SELECT d.* FROM definitions d
+         JOIN (SELECT name, MAX(version) AS v FROM definitions WHERE tenant = ? GROUP BY name) m
+           ON d.name = m.name AND d.version = m.v
+        WHERE d.tenant = ? AND (? IS NULL OR substr(d.name, 1, length(?)) = ?) AND (? IS NULL OR d.name > ?)
+        ORDER BY d.name LIMIT ?`,
+      [tenant, tenant, prefix ?? null, prefix ?? '', prefix ?? '', afterName ?? null, afterName ?? '', limit],
+    );
+    return rows.map(toDefinition);
+  }
+
+  async setRetired(tenant: string, name: string, retired: boolean): Promise<void> {
+    await this.writer.run('UPDATE definitions SET retired = ? WHERE tenant = ? AND name = ?', [retired ? 1 : 0, tenant, name]);
+  }
+
+  async listAllDefinitions(): Promise<DefinitionRow[]> {
+    return (await this.writer.all<DefinitionDbRow>('SELECT * FROM definitions ORDER BY tenant, name, version')).map(toDefinition);
+  }
+
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions GROUP BY status');
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.stmts.values()) await new Promise<void>((res) => s.finalize(() => res()));
+    this.stmts.clear();
+    await this.reader.close();
+    await this.writer.close();
+  }
+}

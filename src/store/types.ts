@@ -1,0 +1,87 @@
+/** @module store/types — the Store interface the engine writes through (SQLite is the one implementation). */
+import type { EventRecord, ExecutionError, ExecutionStatus } from '../shared/execution.ts';
+
+/** One row of the executions index (times as epoch ms). */
+export interface ExecutionRow {
+  id: string;
+  tenant: string;
+  workflow: string;
+  version: number;
+  status: ExecutionStatus;
+  input: unknown;
+  output: unknown;
+  error: ExecutionError | null;
+  currentSteps: string[];
+  parentId: string | null;
+  parentStepId: string | null;
+  labels: Record<string, string>;
+  createdAt: number;
+  startedAt: number | null;
+  updatedAt: number;
+  finishedAt: number | null;
+  retryAttempt: number;
+  lastSeq: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  /** A one-off flow document stored with its execution; null for registered workflows. */
+  definition: unknown;
+}
+
+export interface SnapshotRow {
+  executionId: string;
+  seq: number;
+  /** Encoded persisted actor snapshot. */
+  data: Uint8Array;
+}
+
+export interface DefinitionRow {
+  tenant: string;
+  name: string;
+  version: number;
+  source: 'document' | 'code';
+  document: unknown;
+  createdAt: number;
+  retired: boolean;
+}
+
+/** Everything one group commit writes, in one transaction. */
+export interface CommitBatch {
+  readonly events: readonly EventRecord[];
+  readonly executions: readonly ExecutionRow[];
+  readonly snapshots: readonly SnapshotRow[];
+}
+
+export interface ExecutionQuery {
+  readonly tenant: string;
+  readonly status?: readonly string[] | undefined;
+  readonly workflow?: string | undefined;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly parentId?: string | undefined;
+  readonly createdAfter?: number | undefined;
+  readonly createdBefore?: number | undefined;
+  /** Return ids strictly below this one (newest first). */
+  readonly beforeId?: string | undefined;
+  readonly limit: number;
+}
+
+export interface Store {
+  /** Writes the batch in one transaction; resolves after COMMIT (fsynced when sync = full). */
+  commit(batch: CommitBatch): Promise<void>;
+  getExecution(id: string): Promise<ExecutionRow | undefined>;
+  findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined>;
+  listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]>;
+  /** Executions that need a live actor after a restart (pending, running, waiting, paused). */
+  listUnfinished(): Promise<ExecutionRow[]>;
+  listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
+  getSnapshot(executionId: string): Promise<SnapshotRow | undefined>;
+  putDefinition(row: DefinitionRow): Promise<void>;
+  getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined>;
+  listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]>;
+  /** Latest version of each name, by name; names strictly after `afterName`. */
+  listLatestDefinitions(tenant: string, prefix: string | undefined, afterName: string | undefined, limit: number): Promise<DefinitionRow[]>;
+  setRetired(tenant: string, name: string, retired: boolean): Promise<void>;
+  /** Every stored definition, all tenants (loaded into memory at boot). */
+  listAllDefinitions(): Promise<DefinitionRow[]>;
+  countByStatus(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}

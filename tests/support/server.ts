@@ -1,0 +1,53 @@
+/** @module tests/support/server — starts a real actorflow server (SQLite in a temp dir, uWS on port 0). */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startActorflow } from '../../src/cli/serve.ts';
+import type { Engine } from '../../src/engine/types.ts';
+
+export interface TestServerOptions {
+  /** Reuse a data directory (restart/recovery tests); it is then never removed. */
+  readonly dataDir?: string;
+  readonly machinesDir?: string;
+  readonly maxBodyBytes?: number;
+  /** Keep a data directory this helper created after `close()` (to restart on it). */
+  readonly keepDataDir?: boolean;
+}
+
+export interface TestServer {
+  /** Origin, e.g. `http://127.0.0.1:41234` (routes live under `/api/v1`). */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly engine: Engine;
+  /** Stops the server; removes the data directory if this helper created it (unless `keepDataDir`). */
+  close(): Promise<void>;
+}
+
+/** Starts a server with `sync: 'normal'`, quiet logs, on a free port. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'actorflow-test-')));
+  const app = await startActorflow({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    sync: 'normal',
+    quiet: true,
+    ...(opts.machinesDir === undefined ? {} : { machinesDir: opts.machinesDir }),
+    ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }),
+  });
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${app.port}`,
+    port: app.port,
+    dataDir,
+    engine: app.engine,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (ownDir && opts.keepDataDir !== true) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
