@@ -27,7 +27,6 @@ export const limit: JsonSchema = {
 
 export const cursor: JsonSchema = {
   type: 'string',
-  minLength: 1,
   maxLength: 1024,
   description: 'Opaque cursor: the `nextCursor` of the previous page.',
 };

@@ -90,7 +90,8 @@ export const text = (status: number, body: string, contentType: string): Reply =
 
 export const empty = (status: number): Reply => ({ kind: 'empty', status });
 
-/** `?limit=&cursor=` of a validated query (ajv filled in the default limit). */
+/** `?limit=&cursor=` of a validated query (ajv filled in the default limit; `cursor=` means none). */
 export function pageOf(query: RouteInput['query']): PageRequest {
-  return { limit: query['limit'] as number, cursor: query['cursor'] as string | undefined };
+  const cursor = query['cursor'] as string | undefined;
+  return { limit: query['limit'] as number, cursor: cursor === '' ? undefined : cursor };
 }

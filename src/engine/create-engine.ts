@@ -285,11 +285,15 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   /** The live execution, restored from its snapshot when it had left memory (failed executions, for retry). */
-  private async liveOf(tenant: string, id: string): Promise<LiveExecution> {
+  private async liveOf(tenant: string, id: string, finishedCode: string): Promise<LiveExecution> {
+    await this.recovery;
     const rec = this.live.get(id);
     if (rec && rec.tenant === tenant) return rec;
     const row = await this.row(tenant, id);
-    if (row.status === 'completed' || row.status === 'cancelled') throw new ConflictError(ErrorCode.executionFinished, `execution ${id} is ${row.status}`);
+    // Only a retry brings a finished execution back into memory (failed and timed_out ones).
+    if (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable) {
+      throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
+    }
     const again = this.live.get(id);
     if (again) return again;
     const restored = await this.restore(row);
@@ -297,8 +301,9 @@ class Supervisor implements RunningEngine, FlowEffects {
     return restored;
   }
 
-  private async act(tenant: string, id: string, fn: (rec: LiveExecution) => void): Promise<ExecutionView> {
-    const rec = await this.liveOf(tenant, id);
+  private async act(tenant: string, id: string, fn: (rec: LiveExecution) => void, finishedCode: string = ErrorCode.executionFinished): Promise<ExecutionView> {
+    const rec = await this.liveOf(tenant, id, finishedCode);
+    if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
     fn(rec);
     await this.queue.flushed();
     return rec.toView();
@@ -433,7 +438,7 @@ class Supervisor implements RunningEngine, FlowEffects {
       const stepId = rec.context().failedStep;
       if ((rec.status !== 'failed' && rec.status !== 'timed_out') || !stepId) throw new ConflictError(ErrorCode.notRetryable, `execution ${id} is ${rec.status}`);
       this.deliver(rec, { type: 'RETRY', stepId, note: note ?? null, at: this.clock.now() });
-    });
+    }, ErrorCode.notRetryable);
   }
 
   retryStep(tenant: string, id: string, stepId: string) {
@@ -444,7 +449,7 @@ class Supervisor implements RunningEngine, FlowEffects {
         throw new ConflictError(ErrorCode.notRetryable, `step ${stepId} has not failed`);
       }
       this.deliver(rec, { type: 'RETRY', stepId, note: null, at: this.clock.now() });
-    });
+    }, ErrorCode.notRetryable);
   }
 
   signal(tenant: string, id: string, name: string, s: SignalRequest) {

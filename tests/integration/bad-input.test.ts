@@ -1,0 +1,292 @@
+/** @module tests/integration/bad-input — every route answers bad input with a 4xx problem+json and changes nothing. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, type ApiResponse, type Method, api, request } from '../support/http.ts';
+import { type TestServer, startTestServer } from '../support/server.ts';
+
+const run = Date.now().toString(36);
+const WAITING_FLOW = `bad-wait-${run}`;
+const RETIRED_FLOW = `bad-retired-${run}`;
+const LABEL = { suite: `bad-input-${run}` };
+/** A well-formed id that no execution has. */
+const GHOST_ID = 'ex_01ARZ3NDEKTSV4RRFFQ69G5FAV';
+
+interface Fixtures {
+  /** Waiting on signal `go` (not paused, not failed). */
+  readonly waiting: string;
+  /** Cancelled: finished. */
+  readonly finished: string;
+}
+
+interface Case {
+  readonly name: string;
+  readonly method: Method;
+  /** Path under /api/v1 (or absolute when `root`). */
+  readonly path: (f: Fixtures) => string;
+  readonly root?: boolean;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+  readonly status: number;
+  /** Expected code; when omitted any snake_case code passes (engine-chosen 409 codes). */
+  readonly code?: string;
+  /** JSON Pointers that must appear in `errors`. */
+  readonly paths?: readonly string[];
+}
+
+const JSON_CT = { 'content-type': 'application/json' };
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const HUGE = `{"input":"${'x'.repeat(1_100_000)}"}`;
+const waitingFlow = {
+  name: WAITING_FLOW,
+  inputSchema: { type: 'object', required: ['orderId'], properties: { orderId: { type: 'string' } } },
+  steps: [
+    { id: 'w', type: 'wait', signal: 'go' },
+    { id: 'done', type: 'task', agent: 'echo', input: '$.input' },
+  ],
+};
+
+const E = (f: Fixtures) => `/executions/${f.waiting}`;
+const F = (f: Fixtures) => `/executions/${f.finished}`;
+const G = () => `/executions/${GHOST_ID}`;
+
+/** Body-reading routes: each gets malformed JSON, 415, 413. */
+const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) => string }[] = [
+  { name: 'create definition', method: 'POST', path: () => '/workflow-definitions' },
+  { name: 'validate definition', method: 'POST', path: () => '/workflow-definitions/validate' },
+  { name: 'start', method: 'POST', path: () => '/executions' },
+  { name: 'patch', method: 'PATCH', path: E },
+  { name: 'cancel', method: 'POST', path: (f) => `${E(f)}/cancel` },
+  { name: 'pause', method: 'POST', path: (f) => `${E(f)}/pause` },
+  { name: 'resume', method: 'POST', path: (f) => `${E(f)}/resume` },
+  { name: 'retry', method: 'POST', path: (f) => `${E(f)}/retry` },
+  { name: 'retry step', method: 'POST', path: (f) => `${E(f)}/steps/w/retry` },
+  { name: 'signal', method: 'POST', path: (f) => `${E(f)}/signals/go` },
+];
+
+/** List routes: each gets `?limit=abc`, `?limit=0`, an unknown parameter. */
+const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = [
+  { name: 'definitions', path: () => '/workflow-definitions' },
+  { name: 'versions', path: () => `/workflow-definitions/${WAITING_FLOW}/versions` },
+  { name: 'executions', path: () => '/executions' },
+  { name: 'steps', path: (f) => `${E(f)}/steps` },
+  { name: 'attempts', path: (f) => `${E(f)}/steps/w/attempts` },
+  { name: 'events', path: (f) => `${E(f)}/events` },
+  { name: 'logs', path: (f) => `${E(f)}/logs` },
+  { name: 'children', path: (f) => `${E(f)}/children` },
+];
+
+/** Execution sub-resources: each answers 404 for an unknown and for a malformed id. */
+const EXECUTION_ROUTES: readonly { method: Method; suffix: string; body?: unknown }[] = [
+  { method: 'GET', suffix: '' },
+  { method: 'PATCH', suffix: '', body: { labels: { a: 'b' } } },
+  { method: 'POST', suffix: '/cancel' },
+  { method: 'POST', suffix: '/pause' },
+  { method: 'POST', suffix: '/resume' },
+  { method: 'POST', suffix: '/retry' },
+  { method: 'POST', suffix: '/steps/w/retry' },
+  { method: 'POST', suffix: '/signals/go', body: { payload: 1 } },
+  { method: 'GET', suffix: '/steps' },
+  { method: 'GET', suffix: '/steps/w/attempts' },
+  { method: 'GET', suffix: '/events' },
+  { method: 'GET', suffix: '/logs' },
+  { method: 'GET', suffix: '/children' },
+  { method: 'GET', suffix: '/diagram' },
+  { method: 'GET', suffix: '/costs' },
+];
+
+const CASES: Case[] = [
+  // ── every body route: syntax, media type, size ──
+  ...BODY_ROUTES.flatMap((r): Case[] => [
+    { name: `${r.name}: malformed JSON`, method: r.method, path: r.path, rawBody: '{"a": ', headers: JSON_CT, status: 400, code: 'invalid_json' },
+    { name: `${r.name}: wrong content-type`, method: r.method, path: r.path, rawBody: 'a=1', headers: FORM, status: 415, code: 'unsupported_media_type' },
+    { name: `${r.name}: body over the limit`, method: r.method, path: r.path, rawBody: HUGE, headers: JSON_CT, status: 413, code: 'payload_too_large' },
+    { name: `${r.name}: non-UTF-8 charset`, method: r.method, path: r.path, rawBody: '{}', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, status: 415, code: 'unsupported_media_type' },
+  ]),
+  // ── every list route: query validation ──
+  ...LIST_ROUTES.flatMap((r): Case[] => [
+    { name: `${r.name}: ?limit=abc`, method: 'GET', path: (f) => `${r.path(f)}?limit=abc`, status: 422, code: 'validation_failed', paths: ['/query/limit'] },
+    { name: `${r.name}: ?limit=0`, method: 'GET', path: (f) => `${r.path(f)}?limit=0`, status: 422, code: 'validation_failed', paths: ['/query/limit'] },
+    { name: `${r.name}: ?limit=1001`, method: 'GET', path: (f) => `${r.path(f)}?limit=1001`, status: 422, code: 'validation_failed', paths: ['/query/limit'] },
+    { name: `${r.name}: unknown parameter`, method: 'GET', path: (f) => `${r.path(f)}?colour=red`, status: 422, code: 'validation_failed', paths: ['/query/colour'] },
+  ]),
+  // ── every execution route: unknown and malformed ids ──
+  ...EXECUTION_ROUTES.flatMap((r): Case[] => [
+    { name: `${r.method} /executions/{ghost}${r.suffix}`, method: r.method, path: () => `${G()}${r.suffix}`, body: r.body, status: 404, code: 'execution_not_found' },
+    { name: `${r.method} /executions/{malformed}${r.suffix}`, method: r.method, path: () => `/executions/not-an-id${r.suffix}`, body: r.body, status: 404, code: 'execution_not_found' },
+  ]),
+
+  // ── definitions ──
+  { name: 'create: not an object', method: 'POST', path: () => '/workflow-definitions', body: [1], status: 422, code: 'validation_failed', paths: [''] },
+  { name: 'create: empty body', method: 'POST', path: () => '/workflow-definitions', rawBody: '', headers: JSON_CT, status: 422, code: 'validation_failed' },
+  {
+    name: 'create: invalid flow document',
+    method: 'POST',
+    path: () => '/workflow-definitions',
+    body: { name: WAITING_FLOW, steps: [{ id: 'x', type: 'task', agent: 'echo', next: 'nowhere', retry: { maxAttempts: 'many' } }], extra: true },
+    status: 422,
+    code: 'invalid_definition',
+    paths: ['/extra', '/steps/0/retry/maxAttempts'],
+  },
+  { name: 'create: invalid YAML', method: 'POST', path: () => '/workflow-definitions', rawBody: 'name: [x', headers: { 'content-type': 'application/yaml' }, status: 400, code: 'invalid_yaml' },
+  { name: 'create: existing version, different document', method: 'POST', path: () => '/workflow-definitions', body: { ...waitingFlow, version: 1, description: 'other' }, status: 409, code: 'version_exists' },
+  { name: 'validate: invalid flow', method: 'POST', path: () => '/workflow-definitions/validate', body: { name: 'v', steps: [] }, status: 422, code: 'invalid_definition', paths: ['/steps'] },
+  { name: 'get definition: unknown', method: 'GET', path: () => `/workflow-definitions/ghost-${run}`, status: 404, code: 'definition_not_found' },
+  { name: 'get definition: ?version=abc', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}?version=abc`, status: 422, code: 'validation_failed', paths: ['/query/version'] },
+  { name: 'get definition: ?version=0', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}?version=0`, status: 422, code: 'validation_failed', paths: ['/query/version'] },
+  { name: 'get definition: unknown version', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}?version=99`, status: 404, code: 'definition_not_found' },
+  { name: 'versions: unknown', method: 'GET', path: () => `/workflow-definitions/ghost-${run}/versions`, status: 404, code: 'definition_not_found' },
+  { name: 'retire: unknown', method: 'DELETE', path: () => `/workflow-definitions/ghost-${run}`, status: 404, code: 'definition_not_found' },
+  { name: 'diagram: unknown', method: 'GET', path: () => `/workflow-definitions/ghost-${run}/diagram`, status: 404, code: 'definition_not_found' },
+  { name: 'diagram: bad format', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}/diagram?format=svg`, status: 422, code: 'validation_failed', paths: ['/query/format'] },
+  { name: 'definitions: PUT', method: 'PUT', path: () => '/workflow-definitions', body: {}, status: 405, code: 'method_not_allowed' },
+
+  // ── start ──
+  { name: 'start: empty body', method: 'POST', path: () => '/executions', rawBody: '', headers: JSON_CT, status: 422, code: 'validation_failed' },
+  { name: 'start: neither workflow nor definition', method: 'POST', path: () => '/executions', body: { input: {} }, status: 422, code: 'validation_failed', paths: ['/workflow'] },
+  { name: 'start: both workflow and definition', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, definition: waitingFlow }, status: 422, code: 'validation_failed', paths: ['/definition'] },
+  {
+    name: 'start: wrong types and unknown fields, all reported',
+    method: 'POST',
+    path: () => '/executions',
+    body: { workflow: 7, version: 'latest', labels: { team: 5 }, idempotencyKey: '', colour: 'red' },
+    status: 422,
+    code: 'validation_failed',
+    paths: ['/workflow', '/version', '/labels/team', '/idempotencyKey', '/colour'],
+  },
+  { name: 'start: version 0', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, version: 0 }, status: 422, code: 'validation_failed', paths: ['/version'] },
+  { name: 'start: a JSON array', method: 'POST', path: () => '/executions', body: [], status: 422, code: 'validation_failed', paths: [''] },
+  { name: 'start: unknown workflow', method: 'POST', path: () => '/executions', body: { workflow: `ghost-${run}` }, status: 422, code: 'definition_not_found' },
+  { name: 'start: unknown version', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, version: 42, input: { orderId: 'x' } }, status: 422, code: 'definition_not_found' },
+  { name: 'start: input failing inputSchema', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { orderId: 1 } }, status: 422, paths: ['/input/orderId'] },
+  { name: 'start: retired workflow', method: 'POST', path: () => '/executions', body: { workflow: RETIRED_FLOW }, status: 409, code: 'definition_retired' },
+  {
+    name: 'start: invalid one-off definition',
+    method: 'POST',
+    path: () => '/executions',
+    body: { definition: { name: 'adhoc', steps: [{ id: 'a', type: 'nope' }] } },
+    status: 422,
+    code: 'invalid_definition',
+    paths: ['/definition/steps/0/type'],
+  },
+  { name: 'start: header and field keys differ', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, idempotencyKey: 'a' }, headers: { 'idempotency-key': 'b' }, status: 422, paths: ['/idempotencyKey'] },
+
+  // ── list filters ──
+  { name: 'list: bad status', method: 'GET', path: () => '/executions?status=running,sleeping', status: 422, code: 'validation_failed', paths: ['/query/status/1'] },
+  { name: 'list: bad createdAfter', method: 'GET', path: () => '/executions?createdAfter=yesterday', status: 422, code: 'validation_failed', paths: ['/query/createdAfter'] },
+  { name: 'list: repeated parameter', method: 'GET', path: () => '/executions?workflow=a&workflow=b', status: 422, code: 'validation_failed', paths: ['/query/workflow'] },
+  { name: 'events: ?since=-1', method: 'GET', path: (f) => `${E(f)}/events?since=-1`, status: 422, code: 'validation_failed', paths: ['/query/since'] },
+  { name: 'events: ?since=x', method: 'GET', path: (f) => `${E(f)}/events?since=x`, status: 422, code: 'validation_failed', paths: ['/query/since'] },
+  { name: 'logs: ?level=loud', method: 'GET', path: (f) => `${E(f)}/logs?level=loud`, status: 422, code: 'validation_failed', paths: ['/query/level'] },
+  { name: 'diagram: ?format=svg', method: 'GET', path: (f) => `${E(f)}/diagram?format=svg`, status: 422, code: 'validation_failed', paths: ['/query/format'] },
+  { name: 'get: unknown query parameter', method: 'GET', path: (f) => `${E(f)}?x=1`, status: 422, code: 'validation_failed', paths: ['/query/x'] },
+  { name: 'attempts: unknown step', method: 'GET', path: (f) => `${E(f)}/steps/nope/attempts`, status: 404 },
+
+  // ── bodies of the action routes ──
+  { name: 'patch: empty object', method: 'PATCH', path: E, body: {}, status: 422, code: 'validation_failed' },
+  { name: 'patch: wrong types', method: 'PATCH', path: E, body: { labels: { a: 1 }, context: 'x', extra: 1 }, status: 422, code: 'validation_failed', paths: ['/labels/a', '/context', '/extra'] },
+  { name: 'cancel: wrong type', method: 'POST', path: (f) => `${E(f)}/cancel`, body: { reason: 5 }, status: 422, code: 'validation_failed', paths: ['/reason'] },
+  { name: 'pause: unknown field', method: 'POST', path: (f) => `${E(f)}/pause`, body: { now: true }, status: 422, code: 'validation_failed', paths: ['/now'] },
+  { name: 'retry: wrong type', method: 'POST', path: (f) => `${E(f)}/retry`, body: { note: [] }, status: 422, code: 'validation_failed', paths: ['/note'] },
+  { name: 'signal: payload with reject', method: 'POST', path: (f) => `${E(f)}/signals/go`, body: { reject: true, payload: 1 }, status: 422, code: 'validation_failed', paths: ['/payload'] },
+  { name: 'signal: reject not boolean', method: 'POST', path: (f) => `${E(f)}/signals/go`, body: { reject: 'yes' }, status: 422, code: 'validation_failed', paths: ['/reject'] },
+
+  // ── invalid state transitions ──
+  { name: 'resume: not paused', method: 'POST', path: (f) => `${E(f)}/resume`, status: 409 },
+  { name: 'retry: not failed', method: 'POST', path: (f) => `${E(f)}/retry`, status: 409, code: 'not_retryable' },
+  { name: 'retry step: step not failed', method: 'POST', path: (f) => `${E(f)}/steps/w/retry`, status: 409 },
+  { name: 'signal: unknown signal', method: 'POST', path: (f) => `${E(f)}/signals/nope`, body: { payload: 1 }, status: 409, code: 'unknown_signal' },
+  { name: 'patch: finished', method: 'PATCH', path: F, body: { labels: { late: 'yes' } }, status: 409, code: 'execution_finished' },
+  { name: 'cancel: finished', method: 'POST', path: (f) => `${F(f)}/cancel`, status: 409 },
+  { name: 'pause: finished', method: 'POST', path: (f) => `${F(f)}/pause`, status: 409 },
+  { name: 'resume: finished', method: 'POST', path: (f) => `${F(f)}/resume`, status: 409 },
+  { name: 'retry: cancelled', method: 'POST', path: (f) => `${F(f)}/retry`, status: 409, code: 'not_retryable' },
+  { name: 'signal: finished', method: 'POST', path: (f) => `${F(f)}/signals/go`, body: { payload: 1 }, status: 409 },
+
+  // ── routing ──
+  { name: 'unknown route', method: 'GET', path: () => '/nothing/here', status: 404, code: 'not_found' },
+  { name: 'unknown route outside the base', method: 'GET', path: () => '/favicon.ico', root: true, status: 404, code: 'not_found' },
+  { name: 'wrong method on an execution', method: 'PUT', path: E, body: {}, status: 405, code: 'method_not_allowed' },
+  { name: 'wrong method on health', method: 'POST', path: () => '/health', body: {}, status: 405, code: 'method_not_allowed' },
+  { name: 'malformed percent-encoding', method: 'GET', path: () => '/workflow-definitions/%E0%A4%A', status: 400, code: 'bad_request' },
+];
+
+let server: TestServer;
+let client: Api;
+let fixtures: Fixtures;
+
+async function waitForStatus(id: string, statuses: readonly string[]): Promise<ApiResponse> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const res = await client.get(`/executions/${id}`);
+    if (statuses.includes(res.body?.status) || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** What must not change: every execution with its status and last seq, every definition version. */
+async function snapshotState(): Promise<unknown> {
+  const executions = await client.get('/executions', { query: { limit: 1000 } });
+  const definitions = await client.get('/workflow-definitions', { query: { limit: 1000 } });
+  const versions = await client.get(`/workflow-definitions/${WAITING_FLOW}/versions`);
+  return {
+    executions: executions.body.items.map((e: { id: string; status: string; lastSeq: number; labels: unknown }) => [e.id, e.status, e.lastSeq, e.labels]),
+    definitions: definitions.body.items.map((d: { name: string; version: number; retired: boolean }) => [d.name, d.version, d.retired]),
+    versions: versions.body.items.map((d: { version: number }) => d.version),
+  };
+}
+
+let before: unknown;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  client = api(server.url);
+  expect((await client.post('/workflow-definitions', { ...waitingFlow, version: 1 })).status).toBe(201);
+  expect((await client.post('/workflow-definitions', { name: RETIRED_FLOW, steps: [{ id: 'a', type: 'task', agent: 'echo' }] })).status).toBe(201);
+  expect((await client.del(`/workflow-definitions/${RETIRED_FLOW}`)).status).toBe(204);
+
+  const waiting = await client.post('/executions', { workflow: WAITING_FLOW, input: { orderId: 'w' }, labels: LABEL });
+  expect(waiting.status, waiting.text).toBe(201);
+  const finished = await client.post('/executions', { workflow: WAITING_FLOW, input: { orderId: 'f' }, labels: LABEL });
+  expect(finished.status, finished.text).toBe(201);
+  expect((await waitForStatus(waiting.body.id, ['waiting'])).body.status).toBe('waiting');
+  expect((await client.post(`/executions/${finished.body.id}/cancel`, { reason: 'fixture' })).status).toBe(202);
+  expect((await waitForStatus(finished.body.id, ['cancelled'])).body.status).toBe('cancelled');
+  fixtures = { waiting: waiting.body.id, finished: finished.body.id };
+  before = await snapshotState();
+}, 20_000);
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('bad input', () => {
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const path = c.root === true ? c.path(fixtures) : `/api/v1${c.path(fixtures)}`;
+    const res = await request(server.url, c.method, path, c.body, {
+      ...(c.rawBody === undefined ? {} : { rawBody: c.rawBody }),
+      ...(c.headers === undefined ? {} : { headers: c.headers }),
+    });
+    expect(res.status, res.text.slice(0, 500)).toBe(c.status);
+    expect(res.contentType).toContain('application/problem+json');
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(res.body).toMatchObject({ status: c.status, title: expect.any(String), detail: expect.any(String), errors: expect.any(Array) });
+    expect(res.body.code).toMatch(/^[a-z]+(?:_[a-z]+)*$/);
+    expect(res.body.type).toBe(`https://actorflow.dev/errors/${res.body.code}`);
+    if (c.code !== undefined) expect(res.body.code).toBe(c.code);
+    if (c.paths !== undefined) {
+      const paths = (res.body.errors as { path: string }[]).map((e) => e.path);
+      expect(paths).toEqual(expect.arrayContaining([...c.paths]));
+    }
+    expect(res.text).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('still answers /health, and no state changed', async () => {
+    const health = await request(server.url, 'GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: 'ok', version: expect.any(String), uptimeS: expect.any(Number) });
+    expect((await client.get('/health')).status).toBe(200);
+    expect(await snapshotState()).toEqual(before);
+    const listed = await client.get('/executions', { query: { 'label.suite': LABEL.suite } });
+    expect(listed.body.items).toHaveLength(2);
+  });
+});
