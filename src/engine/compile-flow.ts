@@ -63,6 +63,7 @@ class Compiler {
       RESUME: { guard: ({ context }: GuardArgs) => context.paused, actions: act(this.resume) },
       UPDATE: { actions: act(this.update) },
       SIGNAL: { actions: act(this.bufferSignal) },
+      ABORT: { target: '#flow.failed', actions: act(this.abortRun) },
     };
     const retryFrom = {
       RETRY: [...this.infos.keys()].map((id) => ({
@@ -483,6 +484,12 @@ class Compiler {
     d.compQueue = [];
     for (const [id, s] of Object.entries(d.steps)) if (s.status === 'failed' || s.status === 'cancelled') d.steps[id] = { ...s, base: s.attempt };
     this.k.emit(fx, d, 'workflow.retried', r.stepId, { stepId: r.stepId, note: r.note, retryAttempt: d.retryAttempt }, at);
+  };
+
+  private abortRun: Op = (d, e) => {
+    const a = e as Ev<'ABORT'>;
+    d.error = { code: a.code, message: a.message, stepId: Object.keys(d.active).find((id) => d.active[id] !== 'parallel') ?? null, compensated: false };
+    d.failedStep = d.error.stepId;
   };
 
   private finish: Op = (d, _e, fx, at) => {

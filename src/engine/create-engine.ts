@@ -176,6 +176,10 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   private deliver(rec: LiveExecution, event: FlowEvent): void {
+    // A runaway execution (a loop through waits) ends at the history cap instead of growing without bound.
+    if (rec.lastSeq >= LIMITS.maxEventsPerExecution - 100 && event.type !== 'ABORT' && !TERMINAL_STATUSES.has(rec.status)) {
+      event = { type: 'ABORT', code: 'history_limit_exceeded', message: `more than ${LIMITS.maxEventsPerExecution} events`, at: event.at };
+    }
     rec.actor.send(event);
     this.sync(rec);
   }
@@ -206,6 +210,10 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (!rec) return;
     const at = this.clock.now();
     const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
+    if (r.ok && outputBytes(r.output) > LIMITS.maxPayloadBytes) {
+      const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
+      return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    }
     this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
   }
 
@@ -540,6 +548,12 @@ class Supervisor implements RunningEngine, FlowEffects {
     }
     this.live.clear();
   }
+}
+
+/** Encoded size of a step output; scalars are small by construction. */
+function outputBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  return v !== null && typeof v === 'object' ? codec.encode(v).length : 0;
 }
 
 function paginate<T>(all: readonly T[], page: PageRequest): Page<T> {

@@ -70,6 +70,8 @@ export type FlowEvent =
   | { type: 'RESUME'; at: number }
   | { type: 'CANCEL'; reason: string | null; at: number }
   | { type: 'RETRY'; stepId: string; note: string | null; at: number }
+  /** The engine ends the execution (caps such as the history limit). */
+  | { type: 'ABORT'; code: string; message: string; at: number }
   | { type: 'UPDATE'; labels: Record<string, string> | null; context: Record<string, unknown> | null; at: number };
 
 /** Side effects the engine performs for an actor; suppressed nowhere else. */

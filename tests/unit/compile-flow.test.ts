@@ -1,0 +1,81 @@
+/** The compiled machine alone: deterministic effects, and persist → encode → restore → continue. */
+import { createActor, type Snapshot } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import { compileFlow } from '../../src/engine/compile-flow.ts';
+import type { FlowContext, FlowEffects, InflightTask } from '../../src/engine/flow-context.ts';
+import { msgpackCodec } from '../../src/shared/codec.ts';
+import type { FlowDocument } from '../../src/shared/flow.ts';
+
+/** Records the effects an actor asks for. */
+function recorder() {
+  const events: { type: string; stepId: string | null; data: Record<string, unknown> }[] = [];
+  const dispatched: InflightTask[] = [];
+  const timers = new Map<string, number>();
+  const fx: FlowEffects = {
+    emit: (_id, type, stepId, data) => void events.push({ type, stepId, data }),
+    dispatch: (_id, t) => void dispatched.push(t),
+    abort: () => undefined,
+    armTimer: (_id, key, due) => void timers.set(key, due),
+    clearTimer: (_id, key) => void timers.delete(key),
+    startChild: () => undefined,
+    cancelChild: () => undefined,
+  };
+  return { fx, events, dispatched, timers };
+}
+
+const doc: FlowDocument = {
+  name: 't',
+  steps: [
+    { id: 'a', type: 'task', agent: 'echo', input: { x: '$.input.x' } },
+    { id: 'w', type: 'wait', signal: 'go' },
+    { id: 's', type: 'sleep', ms: 1000 },
+    { id: 'b', type: 'task', agent: 'echo', input: { a: '$.steps.a.output', w: '$.steps.w.output' } },
+  ],
+};
+
+describe('compileFlow', () => {
+  it('dispatches with resolved input and attempt numbers, using only event time', () => {
+    const r = recorder();
+    const { machine } = compileFlow(doc, r.fx);
+    const actor = createActor(machine, { input: { executionId: 'ex_1', input: { x: 5 }, at: 1000 } }).start();
+    expect(r.dispatched).toEqual([{ stepId: 'a', attempt: 1, agent: 'echo', input: { x: 5 }, timeoutMs: null, held: false }]);
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A', agentId: 'ag', durationMs: 1, costs: [], at: 1010 });
+    expect(r.events.map((e) => e.type)).toEqual(['workflow.step.started', 'workflow.step.completed', 'workflow.step.started', 'workflow.waiting']);
+    actor.send({ type: 'SIGNAL', name: 'go', payload: { ok: 1 }, reject: false, reason: null, at: 2000 });
+    expect([...r.timers.entries()]).toEqual([['sl:s:1', 3000]]);
+  });
+
+  it('continues identically after persist → msgpack → restore', () => {
+    const r1 = recorder();
+    const { machine } = compileFlow(doc, r1.fx);
+    const actor = createActor(machine, { input: { executionId: 'ex_2', input: { x: 1 }, at: 0 } }).start();
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A', agentId: null, durationMs: null, costs: [], at: 10 });
+    actor.send({ type: 'SIGNAL', name: 'go', payload: 'W', reject: false, reason: null, at: 20 });
+    const bytes = msgpackCodec.encode(actor.getPersistedSnapshot());
+    actor.stop();
+
+    const r2 = recorder();
+    const again = compileFlow(doc, r2.fx).machine;
+    const restored = createActor(again, { snapshot: msgpackCodec.decode<Snapshot<unknown>>(bytes) }).start();
+    expect(r2.events).toEqual([]); // restoring does not re-run entry actions
+    const ctx = restored.getSnapshot().context as FlowContext;
+    expect(ctx.timers).toEqual({ 'sl:s:1': 1020 });
+    restored.send({ type: 'TIMER', key: 'sl:s:1', at: 1020 });
+    expect(r2.dispatched).toEqual([{ stepId: 'b', attempt: 1, agent: 'echo', input: { a: 'A', w: 'W' }, timeoutMs: null, held: false }]);
+    restored.send({ type: 'STEP_DONE', stepId: 'b', attempt: 1, output: 'B', agentId: null, durationMs: null, costs: [], at: 1030 });
+    expect(restored.getSnapshot().status).toBe('done');
+    expect((restored.getSnapshot().context as FlowContext).output).toBe('B');
+  });
+
+  it('ignores a stale result of an earlier attempt', () => {
+    const r = recorder();
+    const one: FlowDocument = { name: 'o', steps: [{ id: 'a', type: 'task', agent: 'fail', retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 10 } }] };
+    const actor = createActor(compileFlow(one, r.fx).machine, { input: { executionId: 'ex_3', input: null, at: 0 } }).start();
+    actor.send({ type: 'STEP_FAILED', stepId: 'a', attempt: 1, error: { code: 'x', message: 'x' }, agentId: null, durationMs: null, costs: [], at: 5 });
+    actor.send({ type: 'TIMER', key: 'bo:a:1', at: 15 });
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'late', agentId: null, durationMs: null, costs: [], at: 16 });
+    expect(actor.getSnapshot().status).toBe('active');
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 2, output: 'ok', agentId: null, durationMs: null, costs: [], at: 17 });
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+});
