@@ -8,7 +8,7 @@ import { ApiErrorCode, problem, problemFor, toProblem } from './problem.ts';
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
 import type { HttpMethod, RequestContext, RouteHandler, RouteInput } from './types.ts';
-import { type CompiledRoute, parseQuery, toIssues } from './validate.ts';
+import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep } from './validate.ts';
 
 export interface RouterOptions {
   readonly maxBodyBytes: number;
@@ -19,6 +19,8 @@ export interface RouterOptions {
 type UwsHandler = (res: HttpResponse, req: HttpRequest) => void;
 
 const NO_STRINGS: Readonly<Record<string, string>> = Object.freeze({});
+
+const TOO_DEEP: Issue = { path: '', message: `is nested deeper than ${MAX_BODY_DEPTH} levels` };
 
 /** `/executions/{id}` → `/executions/:id` (uWS pattern syntax). */
 export function toUwsPattern(path: string): string {
@@ -144,7 +146,7 @@ function unsupportedMedia(ex: Exchange, yaml: boolean): void {
   writeProblem(ex, problemFor(ErrorCode.unsupportedMediaType, `The request body must be ${accepted} (UTF-8).`));
 }
 
-/** Parses a non-empty body; writes 400/415 and returns `undefined`-marker on failure. */
+/** Parses a non-empty body; on failure writes the 400/415 answer and returns `{ ok: false }`. */
 function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): { ok: true; value: unknown } | { ok: false } {
   try {
     switch (kind) {
@@ -228,8 +230,9 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
       const yaml = bodySpec.yaml === true;
       const kind = bodyKind(contentType, yaml);
       if (contentLength !== '' && Number(contentLength) > max) return payloadTooLarge(ex, max);
-      // A wrong content type is refused before reading, unless the body is empty (no media at all).
-      if (kind === undefined && contentLength !== '0') return unsupportedMedia(ex, yaml);
+      // A wrong content type is refused before reading a body known to be non-empty; an empty
+      // body has no media type to speak of (action routes), so that case is decided after reading.
+      if (kind === undefined && Number(contentLength) > 0) return unsupportedMedia(ex, yaml);
 
       readBody(ex, max, (text) => {
         try {
@@ -243,8 +246,10 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
           } else if (kind === undefined) {
             return unsupportedMedia(ex, yaml);
           } else {
+            if (kind === 'json' && jsonTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
             const parsed = parseBody(ex, text, kind, yaml);
             if (!parsed.ok) return;
+            if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);
             body = parsed.value;
           }
           const validate = route.validateBody;

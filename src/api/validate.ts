@@ -139,3 +139,44 @@ export function toIssues(errors: readonly ErrorObject[] | null | undefined, pref
 export function prefixIssues(issues: readonly Issue[], prefix: string): Issue[] {
   return issues.map((i) => ({ path: prefix + i.path, message: i.message }));
 }
+
+/** Deepest nesting a request body may have: deeper values overflow recursive code downstream. */
+export const MAX_BODY_DEPTH = 128;
+
+/**
+ * True when a JSON text nests `[`/`{` deeper than `limit` (strings skipped). A text shorter
+ * than the limit cannot, so small hot-path bodies cost one comparison.
+ */
+export function jsonTextTooDeep(text: string, limit: number = MAX_BODY_DEPTH): boolean {
+  if (text.length <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** True when a parsed value (e.g. from YAML) nests deeper than `limit`; iterative, no recursion. */
+export function valueTooDeep(value: unknown, limit: number = MAX_BODY_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  const seen = new Set<object>();
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    if (depth >= limit) return true;
+    seen.add(v);
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}

@@ -1,7 +1,7 @@
 /** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
 import { toStepError } from '../shared/errors.ts';
 import type {
-  AgentHandle, AgentInfo, AgentServeOptions, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult,
+  AgentHandle, AgentInfo, AgentServeOptions, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,
 } from './types.ts';
 
 interface Agent {
@@ -18,7 +18,8 @@ export function createMemoryBus(): Bus {
   const agents: Agent[] = [];
   const queues = new Map<string, TaskMessage[]>();
   const running = new Map<string, AbortController>();
-  const resultHandlers: ((r: TaskResult) => void)[] = [];
+  const resultHandlers: ((r: TaskResult) => Promise<void> | void)[] = [];
+  const takenHandlers: ((t: TaskTaken) => void)[] = [];
   const logHandlers: ((l: StepLog) => void)[] = [];
   let closed = false;
 
@@ -41,11 +42,12 @@ export function createMemoryBus(): Bus {
     const finish = (r: TaskResult) => {
       agent.inFlight--;
       running.delete(task.taskId);
-      if (!closed && !ac.signal.aborted) for (const h of resultHandlers) h(r);
+      if (!closed && !ac.signal.aborted) for (const h of resultHandlers) void h(r);
       drain(agent);
     };
     // A microtask boundary keeps agent work out of the engine's current transition.
     queueMicrotask(() => {
+      for (const h of takenHandlers) h(base);
       let p: Promise<unknown>;
       try {
         p = agent.handler({
@@ -94,6 +96,7 @@ export function createMemoryBus(): Bus {
     },
     onResult: (h) => void resultHandlers.push(h),
     onLog: (h) => void logHandlers.push(h),
+    onTaken: (h) => void takenHandlers.push(h),
     publishEvent: () => undefined,
     serve(opts, handler): AgentHandle {
       const agent: Agent = { id: `ag_${opts.name}_${++agentSeq}`, opts, handler, inFlight: 0, lastHeartbeatAt: Date.now() };

@@ -25,6 +25,14 @@ export type TaskResult =
   | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: true; readonly output: unknown; readonly costs: readonly CostReport[]; readonly durationMs: number }
   | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: false; readonly error: StepError; readonly costs: readonly CostReport[]; readonly durationMs: number };
 
+export interface TaskTaken {
+  readonly taskId: string;
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly agentId: string;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface StepLog {
@@ -82,7 +90,10 @@ export interface Bus {
   dispatch(task: TaskMessage): void;
   /** Abort an in-flight task (cancel or timeout); a queued one is dropped. */
   cancel(taskId: string): void;
-  onResult(handler: (result: TaskResult) => void): void;
+  /** The handler's promise settles once the result is durable; only then may the bus ack the task. */
+  onResult(handler: (result: TaskResult) => Promise<void> | void): void;
+  /** An agent took a task (→ `agent.selected`). */
+  onTaken(handler: (taken: TaskTaken) => void): void;
   onLog(handler: (log: StepLog) => void): void;
   publishEvent(event: EventView): void;
   serve(opts: AgentServeOptions, handler: TaskHandler): AgentHandle;

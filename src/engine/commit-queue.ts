@@ -24,7 +24,7 @@ export class CommitQueue<T extends Committable> {
 
   constructor(
     private readonly store: Store,
-    private readonly onCommitted: (events: EventRecord[], execs: T[]) => void,
+    private readonly onCommitted: (events: EventRecord[], execs: T[], rows: ExecutionRow[]) => void,
     private readonly onError: (err: unknown) => void,
   ) {}
 
@@ -72,8 +72,9 @@ export class CommitQueue<T extends Committable> {
     this.waiters = [];
     const t0 = performance.now();
     let failure: unknown = null;
+    const rows = execs.map((e) => e.toRow());
     try {
-      await this.store.commit({ events, executions: execs.map((e) => e.toRow()), snapshots: execs.map((e) => e.toSnapshot()) });
+      await this.store.commit({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;
@@ -83,7 +84,7 @@ export class CommitQueue<T extends Committable> {
     }
     this.running = false;
     this.settle(waiters, failure);
-    if (failure === null) this.onCommitted(events, execs);
+    if (failure === null) this.onCommitted(events, execs, rows);
     if (this.events.length > 0 || this.dirty.size > 0 || this.waiters.length > 0) this.schedule();
   }
 

@@ -62,13 +62,22 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? createConsoleLogger(true);
     this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
-    this.queue = new CommitQueue(this.store, (events, execs) => this.committed(events, execs), (err) => this.log.error('journal commit failed', { err: String(err) }));
+    this.queue = new CommitQueue(this.store, (events, execs, rows) => this.committed(events, execs, rows), (err) => this.log.error('journal commit failed', { err: String(err) }));
   }
 
   async boot(): Promise<void> {
     await this.registry.load(await this.store.listAllDefinitions());
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
-    this.bus.onResult((r) => this.onResult(r));
+    this.bus.onResult((r) => {
+      this.onResult(r);
+      return this.queue.flushed();
+    });
+    this.bus.onTaken((t) => {
+      const rec = this.live.get(t.executionId);
+      if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
+        this.emit(rec.id, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now());
+      }
+    });
     this.bus.onLog((l) => {
       const rec = this.live.get(l.executionId);
       if (rec) this.emit(rec.id, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now());
@@ -217,22 +226,25 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
   }
 
-  private committed(events: EventRecord[], execs: LiveExecution[]): void {
+  private committed(events: EventRecord[], execs: LiveExecution[], rows: ExecutionRow[]): void {
     if (this.listeners.size > 0) {
+      // Every event's execution is in the batch (emit touches it), with the row as committed.
+      const byId = new Map(rows.map((r) => [r.id, r]));
       for (const e of events) {
-        const rec = this.live.get(e.executionId);
-        if (!rec) continue;
-        const view = toEventView(e, rec.workflow, rec.tenant);
+        const row = byId.get(e.executionId);
+        if (!row) continue;
+        const view = toEventView(e, row.workflow, row.tenant);
         for (const l of this.listeners) l(view);
       }
     }
-    // Finished executions leave memory once their last events are durable; reads go to the store.
-    for (const rec of execs) {
-      if (!TERMINAL_STATUSES.has(rec.status) || this.live.get(rec.id) !== rec) continue;
+    // A finished execution leaves memory once its final state is durable (reads then go to the store).
+    execs.forEach((rec, i) => {
+      const row = rows[i] as ExecutionRow;
+      if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
       for (const h of rec.timers.values()) this.clock.clearTimeout(h);
       rec.actor.stop();
       this.live.delete(rec.id);
-    }
+    });
   }
 
   // ---- recovery ----
