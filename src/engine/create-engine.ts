@@ -562,10 +562,15 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 }
 
-/** Encoded size of a step output; scalars are small by construction. */
+/** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */
 function outputBytes(v: unknown): number {
   if (typeof v === 'string') return Buffer.byteLength(v);
-  return v !== null && typeof v === 'object' ? codec.encode(v).length : 0;
+  if (v === null || typeof v !== 'object') return 0;
+  try {
+    return codec.encode(v).length;
+  } catch {
+    return Infinity;
+  }
 }
 
 function paginate<T>(all: readonly T[], page: PageRequest): Page<T> {

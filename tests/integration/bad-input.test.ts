@@ -168,6 +168,8 @@ const CASES: Case[] = [
     code: 'invalid_definition',
     paths: ['/definition/steps/0/type'],
   },
+  { name: 'start: input nested 1000 deep', method: 'POST', path: () => '/executions', rawBody: `{"workflow":"${WAITING_FLOW}","input":${'['.repeat(1000)}${']'.repeat(1000)}}`, headers: JSON_CT, status: 422, code: 'validation_failed', paths: [''] },
+  { name: 'create: YAML nested 200 deep', method: 'POST', path: () => '/workflow-definitions', rawBody: `name: x\nsteps: ${'['.repeat(200)}${']'.repeat(200)}\n`, headers: { 'content-type': 'application/yaml' }, status: 422, code: 'validation_failed' },
   { name: 'start: header and field keys differ', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, idempotencyKey: 'a' }, headers: { 'idempotency-key': 'b' }, status: 422, paths: ['/idempotencyKey'] },
 
   // ── list filters ──
