@@ -1,7 +1,8 @@
 /** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
 import { toStepError } from '../shared/errors.ts';
+import { AgentRegistry } from './agent-registry.ts';
 import type {
-  AgentHandle, AgentInfo, AgentServeOptions, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,
+  AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,
 } from './types.ts';
 
 interface Agent {
@@ -22,6 +23,10 @@ export function createMemoryBus(): Bus {
   const takenHandlers: ((t: TaskTaken) => void)[] = [];
   const logHandlers: ((l: StepLog) => void)[] = [];
   let closed = false;
+  // In-process agents never miss a heartbeat: the registry only tracks their load and results.
+  const registry = new AgentRegistry(() => Date.now(), Number.POSITIVE_INFINITY);
+  const beat = (a: Agent, leaving = false) =>
+    registry.heartbeat({ id: a.id, name: a.opts.name, kinds: a.opts.kinds, capacity: a.opts.concurrency, inFlight: a.inFlight, version: a.opts.version ?? '0', startedAt: 0, leaving });
 
   const pick = (kind: string): Agent | undefined => {
     let best: Agent | undefined;
@@ -41,6 +46,7 @@ export function createMemoryBus(): Bus {
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: agent.id };
     const finish = (r: TaskResult) => {
       agent.inFlight--;
+      registry.recordResult(agent.id, r.ok, r.durationMs);
       running.delete(task.taskId);
       if (!closed && !ac.signal.aborted) for (const h of resultHandlers) void h(r);
       drain(agent);
@@ -51,6 +57,7 @@ export function createMemoryBus(): Bus {
       let p: Promise<unknown>;
       try {
         p = agent.handler({
+          kind: task.agent,
           executionId: task.executionId,
           stepId: task.stepId,
           attempt: task.attempt,
@@ -101,20 +108,23 @@ export function createMemoryBus(): Bus {
     serve(opts, handler): AgentHandle {
       const agent: Agent = { id: `ag_${opts.name}_${++agentSeq}`, opts, handler, inFlight: 0, lastHeartbeatAt: Date.now() };
       agents.push(agent);
+      beat(agent);
       drain(agent);
       return {
         id: agent.id,
         close: async () => {
           const i = agents.indexOf(agent);
           if (i >= 0) agents.splice(i, 1);
+          beat(agent, true);
         },
       };
     },
-    agents: (): AgentInfo[] =>
-      agents.map((a) => ({
-        id: a.id, name: a.opts.name, kinds: a.opts.kinds, capacity: a.opts.concurrency, inFlight: a.inFlight,
-        version: a.opts.version ?? '0', lastHeartbeatAt: Date.now(),
-      })),
+    agents: (): AgentView[] => {
+      // Load changes on every task; refresh in-process agents' entries only when asked.
+      for (const a of agents) beat(a);
+      return registry.list();
+    },
+    onAgentEvent: (h: (e: AgentEvent) => void) => void registry.onEvent(h),
     state: (): BusState => (closed ? 'closed' : 'embedded'),
     async close() {
       closed = true;

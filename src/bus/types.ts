@@ -46,6 +46,8 @@ export interface StepLog {
 
 /** What an agent's handler receives for one task. */
 export interface TaskContext {
+  /** The agent kind this task was sent to (an agent may serve several). */
+  readonly kind: string;
   readonly executionId: string;
   readonly stepId: string;
   readonly attempt: number;
@@ -66,6 +68,32 @@ export interface AgentInfo {
   readonly inFlight: number;
   readonly version: string;
   readonly lastHeartbeatAt: number;
+}
+
+export type AgentStatus = 'online' | 'busy' | 'offline';
+
+export interface AgentView extends AgentInfo {
+  readonly status: AgentStatus;
+  readonly stats: { completed: number; failed: number; failureRate: number; p50Ms: number | null };
+}
+
+/** Agent events: not part of any execution's log. */
+export type AgentEvent =
+  | { type: 'agent.registered'; agent: AgentView }
+  | { type: 'agent.status.changed'; agent: AgentView; from: AgentStatus }
+  | { type: 'agent.lost'; agent: AgentView };
+
+/** What an agent announces every heartbeat interval. */
+export interface Heartbeat {
+  readonly id: string;
+  readonly name: string;
+  readonly kinds: readonly string[];
+  readonly capacity: number;
+  readonly inFlight: number;
+  readonly version: string;
+  readonly startedAt: number;
+  /** True on the last heartbeat of a draining agent. */
+  readonly leaving?: boolean;
 }
 
 export interface AgentServeOptions {
@@ -97,7 +125,8 @@ export interface Bus {
   onLog(handler: (log: StepLog) => void): void;
   publishEvent(event: EventView): void;
   serve(opts: AgentServeOptions, handler: TaskHandler): AgentHandle;
-  agents(): AgentInfo[];
+  agents(): AgentView[];
+  onAgentEvent(handler: (e: AgentEvent) => void): void;
   state(): BusState;
   close(): Promise<void>;
 }

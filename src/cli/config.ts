@@ -17,6 +17,9 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       machines: { type: 'string' },
       'max-body': { type: 'string' },
       quiet: { type: 'boolean' },
+      nats: { type: 'string' },
+      'nats-prefix': { type: 'string' },
+      'no-builtin-agents': { type: 'boolean' },
     },
     strict: true,
   });
@@ -34,5 +37,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     machinesDir: values.machines ?? env.ACTORFLOW_MACHINES_DIR ?? './machines',
     maxBodyBytes: maxBody,
     quiet: values.quiet ?? false,
+    ...(values.nats ?? env.NATS_URL ? { natsUrl: (values.nats ?? env.NATS_URL) as string } : {}),
+    ...(values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX ? { natsPrefix: (values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX) as string } : {}),
+    builtinAgents: !(values['no-builtin-agents'] ?? env.ACTORFLOW_NO_BUILTIN_AGENTS === '1'),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createApiServer } from '../api/server.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
+import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
@@ -18,6 +19,12 @@ export interface ServeConfig {
   readonly maxBodyBytes?: number;
   readonly quiet?: boolean;
   readonly logger?: Logger;
+  /** NATS server(s); unset = the in-process bus. */
+  readonly natsUrl?: string;
+  /** Subject prefix on NATS. @default 'actorflow' */
+  readonly natsPrefix?: string;
+  /** Run the built-in agents in this process. @default true */
+  readonly builtinAgents?: boolean;
 }
 
 export interface Running {
@@ -32,8 +39,10 @@ export const DEFAULT_MAX_BODY = 1_048_576;
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.quiet ?? false);
   const store = await createSqliteStore({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
-  const bus = createMemoryBus();
-  const agents = serveBuiltinAgents(bus);
+  const bus = config.natsUrl
+    ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
+    : createMemoryBus();
+  const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
   const api = await createApiServer({ engine, host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY, logger });
   const url = `http://${config.host}:${api.port}`;

@@ -1,6 +1,6 @@
 /** @module engine/create-engine — the supervisor: one XState actor per execution, journaled and recoverable. */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
-import type { Bus, TaskResult } from '../bus/types.ts';
+import type { AgentEvent, Bus, TaskResult } from '../bus/types.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
@@ -50,6 +50,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   private readonly registry: DefinitionRegistry;
   private readonly queue: CommitQueue<LiveExecution>;
   private readonly listeners = new Set<(e: EventView) => void>();
+  private readonly agentListeners = new Set<(e: AgentEvent) => void>();
   /** Idempotency keys of starts not yet committed: `tenant\0key` → execution id. */
   private readonly pendingKeys = new Map<string, string>();
   private recovery: Promise<void> = Promise.resolve();
@@ -72,6 +73,7 @@ class Supervisor implements RunningEngine, FlowEffects {
       this.onResult(r);
       return this.queue.flushed();
     });
+    this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
     this.bus.onTaken((t) => {
       const rec = this.live.get(t.executionId);
       if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
@@ -227,7 +229,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   private committed(events: EventRecord[], execs: LiveExecution[], rows: ExecutionRow[]): void {
-    if (this.listeners.size > 0) {
+    if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
       // Every event's execution is in the batch (emit touches it), with the row as committed.
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const e of events) {
@@ -235,6 +237,7 @@ class Supervisor implements RunningEngine, FlowEffects {
         if (!row) continue;
         const view = toEventView(e, row.workflow, row.tenant);
         for (const l of this.listeners) l(view);
+        this.bus.publishEvent(view);
       }
     }
     // A finished execution leaves memory once its final state is durable (reads then go to the store).
@@ -540,8 +543,17 @@ class Supervisor implements RunningEngine, FlowEffects {
   async status() {
     const counts = await this.store.countByStatus();
     const agents = { online: 0, busy: 0, offline: 0 };
-    for (const a of this.bus.agents()) a.inFlight >= a.capacity ? agents.busy++ : agents.online++;
+    for (const a of this.bus.agents()) agents[a.status]++;
     return { executions: counts, stalled: 0, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
+  }
+
+  agents() {
+    return this.bus.agents();
+  }
+
+  onAgentEvent(listener: (e: AgentEvent) => void) {
+    this.agentListeners.add(listener);
+    return () => void this.agentListeners.delete(listener);
   }
 
   onEvent(listener: (e: EventView) => void) {

@@ -1,4 +1,5 @@
 /** @module engine/types — the Engine interface the API talks to (the API never reaches into actors). */
+import type { AgentEvent, AgentView } from '../bus/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import type {
   AttemptView,
@@ -106,6 +107,10 @@ export interface Engine {
   costs(tenant: string, id: string): Promise<CostsView>;
 
   status(): Promise<EngineStatus>;
+  /** Agents seen on the bus (in-process ones included), with status and step stats. */
+  agents(): AgentView[];
+  /** Agent events (`agent.registered`, `agent.status.changed`, `agent.lost`); not in any execution's log. */
+  onAgentEvent(listener: (e: AgentEvent) => void): () => void;
   /** Committed events, in seq order per execution. Returns an unsubscribe function. */
   onEvent(listener: (event: EventView) => void): () => void;
   close(): Promise<void>;

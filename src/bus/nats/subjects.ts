@@ -43,16 +43,3 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
     event: (workflow, executionId) => `${p}.events.${token(workflow)}.${executionId}`,
   };
 }
-
-/** What an agent announces every HEARTBEAT_MS. */
-export interface Heartbeat {
-  readonly id: string;
-  readonly name: string;
-  readonly kinds: readonly string[];
-  readonly capacity: number;
-  readonly inFlight: number;
-  readonly version: string;
-  readonly startedAt: number;
-  /** True on the last heartbeat of a draining agent. */
-  readonly leaving?: boolean;
-}

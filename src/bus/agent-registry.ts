@@ -1,18 +1,7 @@
-/** @module agents/agent-registry — agents seen on the bus: heartbeats, status, step counts and failure rate. */
-import type { AgentInfo } from '../bus/types.ts';
-import type { Heartbeat } from '../bus/nats/subjects.ts';
+/** @module bus/agent-registry — agents seen on the bus: heartbeats, status, step counts and failure rate. */
+import type { AgentInfo, Heartbeat } from './types.ts';
 
-export type AgentStatus = 'online' | 'busy' | 'offline';
-
-export interface AgentView extends AgentInfo {
-  readonly status: AgentStatus;
-  readonly stats: { completed: number; failed: number; failureRate: number; p50Ms: number | null };
-}
-
-export type AgentEvent =
-  | { type: 'agent.registered'; agent: AgentView }
-  | { type: 'agent.status.changed'; agent: AgentView; from: AgentStatus }
-  | { type: 'agent.lost'; agent: AgentView };
+import type { AgentEvent, AgentStatus, AgentView } from './types.ts';
 
 interface Entry {
   hb: Heartbeat;
@@ -91,8 +80,9 @@ export class AgentRegistry {
   private view(e: Entry): AgentView {
     const total = e.completed + e.failed;
     const sorted = e.durations.slice().sort((a, b) => a - b);
+    const { leaving: _l, startedAt: _s, ...info } = e.hb;
     return {
-      ...e.hb,
+      ...info,
       lastHeartbeatAt: e.lastAt,
       status: e.status,
       stats: {

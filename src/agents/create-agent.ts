@@ -1,0 +1,82 @@
+/** @module agents/create-agent — the worker SDK (`actorflow/agent`): run a handler for agent kinds over NATS. */
+import { hostname } from 'node:os';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startNatsWorker } from '../bus/nats/nats-worker.ts';
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, subjects } from '../bus/nats/subjects.ts';
+import type { TaskHandler } from '../bus/types.ts';
+import { ActorflowError } from '../shared/errors.ts';
+
+export type { TaskContext, TaskHandler } from '../bus/types.ts';
+
+export interface AgentOptions {
+  /** NATS server(s), comma-separated. */
+  readonly natsUrl: string;
+  /** Agent kinds served: a flow's `task` step names one in `agent`. */
+  readonly kinds: readonly string[];
+  /** Tasks run at once. @default 16 */
+  readonly concurrency?: number;
+  readonly handler: TaskHandler;
+  /** @default `<hostname>-<pid>` */
+  readonly name?: string;
+  /** @default '0.0.0' */
+  readonly version?: string;
+  /** Subject prefix; must match the server's. @default 'actorflow' */
+  readonly prefix?: string;
+  /** A task whose agent stops answering is redelivered after this long. @default 10000 */
+  readonly ackWaitMs?: number;
+  /** Drain on SIGTERM/SIGINT, then exit 0. @default false */
+  readonly handleSignals?: boolean;
+}
+
+export interface Agent {
+  readonly id: string;
+  inFlight(): number;
+  /** Stops taking tasks, finishes the running ones, then closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Thrown by a handler to fail the step at once, without retries. */
+export class NonRetryableError extends ActorflowError {
+  constructor(code: string, message: string) {
+    super(code, message, { retryable: false });
+    this.name = 'NonRetryableError';
+  }
+}
+
+/**
+ * Connects to NATS and serves `kinds`. The handler receives `{ executionId, stepId, attempt, input, signal, log, reportCost }`;
+ * `(executionId, stepId, attempt)` is the same on redelivery, so it can deduplicate side effects.
+ * @example
+ * const agent = await createAgent({ natsUrl: 'nats://127.0.0.1:4222', kinds: ['resize'], handler: async ({ input }) => resize(input) });
+ */
+export async function createAgent(o: AgentOptions): Promise<Agent> {
+  const nc = await connect({ servers: o.natsUrl.split(',').map((x) => x.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, name: 'actorflow-agent' });
+  const name = o.name ?? `${hostname()}-${process.pid}`;
+  const worker = await startNatsWorker({
+    nc,
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    subjects: subjects(o.prefix ?? DEFAULT_PREFIX),
+    id: `ag_${name}_${Date.now().toString(36)}`,
+    name,
+    kinds: o.kinds,
+    concurrency: o.concurrency ?? 16,
+    version: o.version ?? '0.0.0',
+    ackWaitMs: o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+    handler: o.handler,
+    onError: (err) => process.stderr.write(`actorflow agent: ${String(err)}\n`),
+  });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await worker.drain();
+      await nc.drain().catch(() => undefined);
+    })());
+  if (o.handleSignals) {
+    const stop = () => void close().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  return { id: worker.id, inFlight: worker.inFlight, close };
+}

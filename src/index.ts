@@ -1,0 +1,8 @@
+/** @module actorflow — the public API: start a server in-process, or build an agent. */
+export { startActorflow } from './cli/serve.ts';
+export type { Running, ServeConfig } from './cli/serve.ts';
+export { createAgent, NonRetryableError } from './agents/create-agent.ts';
+export type { Agent, AgentOptions, TaskContext, TaskHandler } from './agents/create-agent.ts';
+export type { Engine } from './engine/types.ts';
+export type { FlowDocument, Step } from './shared/flow.ts';
+export type { EventView, ExecutionView, ExecutionStatus } from './shared/execution.ts';
