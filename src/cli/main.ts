@@ -28,7 +28,7 @@ async function serve(argv: string[]): Promise<void> {
 
 /** `actorflow agent`: the built-in agents (or some of them) out of process, over NATS. */
 async function agent(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { nats: { type: 'string' }, kinds: { type: 'string' }, concurrency: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { nats: { type: 'string' }, kinds: { type: 'string' }, concurrency: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' }, 'ack-wait-ms': { type: 'string' } }, strict: true });
   const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const kinds = (values.kinds ?? Object.keys(BUILTIN_AGENTS).join(',')).split(',').filter((k) => k in BUILTIN_AGENTS);
   if (kinds.length === 0) throw new Error(`--kinds must name built-in agents: ${Object.keys(BUILTIN_AGENTS).join(', ')}`);
@@ -43,6 +43,7 @@ async function agent(argv: string[]): Promise<void> {
       return h(ctx);
     },
     handleSignals: true,
+    ...(values['ack-wait-ms'] ? { ackWaitMs: Number(values['ack-wait-ms']) } : {}),
     ...(values.name ? { name: values.name } : {}),
     ...(values.prefix ?? process.env.ACTORFLOW_NATS_PREFIX ? { prefix: (values.prefix ?? process.env.ACTORFLOW_NATS_PREFIX) as string } : {}),
   });

@@ -126,7 +126,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
   const consumers: ConsumerMessages[] = [];
   for (const kind of o.kinds) {
     const durable = s.durable(kind);
-    await jsm.consumers.add(s.stream, {
+    const config = {
       durable_name: durable,
       filter_subject: s.kindFilter(kind),
       ack_policy: AckPolicy.Explicit,
@@ -134,7 +134,9 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       ack_wait: o.ackWaitMs * 1_000_000,
       max_deliver: -1,
       max_ack_pending: 100_000,
-    });
+    };
+    // Every agent of a kind shares one durable consumer (work-queue semantics); the latest settings win.
+    await jsm.consumers.add(s.stream, config).catch(() => jsm.consumers.update(s.stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }));
     const consumer = await js.consumers.get(s.stream, durable);
     const messages = await consumer.consume({ max_messages: o.concurrency });
     consumers.push(messages);
