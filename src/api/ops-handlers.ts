@@ -8,7 +8,7 @@ export function opsHandlers({ engine, version, startedAt }: ApiDeps) {
   const health = (): Reply => json(200, { status: 'ok', version, uptimeS: Math.floor((Date.now() - startedAt) / 1000) });
   const ready = (): Reply => {
     // 503 `not_ready` through the error table, like every other problem.
-    if (!engine.ready) throw new ActorflowError(ErrorCode.notReady, 'The engine is not ready: recovery has not finished.');
+    if (!engine.ready) throw new ActorflowError(ErrorCode.notReady, 'The engine is not ready: recovery has not finished or the bus is reconnecting.');
     return json(200, { ready: true });
   };
   return {

@@ -20,6 +20,8 @@ import { LiveExecution, rowToView } from './live-execution.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import type { Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
+const STALL_MS = 30_000;
+
 export interface EngineOptions {
   readonly store: Store;
   readonly bus: Bus;
@@ -53,9 +55,17 @@ class Supervisor implements RunningEngine, FlowEffects {
   private readonly agentListeners = new Set<(e: AgentEvent) => void>();
   /** Idempotency keys of starts not yet committed: `tenant\0key` → execution id. */
   private readonly pendingKeys = new Map<string, string>();
+  /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
+  private readonly untaken = new Map<string, number>();
   private recovery: Promise<void> = Promise.resolve();
   private closed = false;
-  ready = false;
+  private recovered = false;
+
+  /** Recovery done and the bus connected (or embedded). */
+  get ready(): boolean {
+    const bus = this.bus.state();
+    return this.recovered && (bus === 'embedded' || bus === 'connected');
+  }
 
   constructor(private readonly opts: EngineOptions) {
     this.store = opts.store;
@@ -75,6 +85,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     });
     this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
     this.bus.onTaken((t) => {
+      this.untaken.delete(t.taskId);
       const rec = this.live.get(t.executionId);
       if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
         this.emit(rec.id, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now());
@@ -85,7 +96,7 @@ class Supervisor implements RunningEngine, FlowEffects {
       if (rec) this.emit(rec.id, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now());
     });
     this.recovery = this.recover().then(
-      () => void (this.ready = true),
+      () => void (this.recovered = true),
       (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
     );
   }
@@ -108,8 +119,10 @@ class Supervisor implements RunningEngine, FlowEffects {
   dispatch(executionId: string, t: InflightTask): void {
     const rec = this.live.get(executionId);
     if (!rec) return;
+    const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
+    this.untaken.set(taskId, this.clock.now());
     this.bus.dispatch({
-      taskId: `${executionId}:${t.stepId}:${t.attempt}`,
+      taskId,
       executionId,
       stepId: t.stepId,
       attempt: t.attempt,
@@ -122,6 +135,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   abort(executionId: string, stepId: string, attempt: number): void {
+    this.untaken.delete(`${executionId}:${stepId}:${attempt}`);
     this.bus.cancel(`${executionId}:${stepId}:${attempt}`);
   }
 
@@ -217,6 +231,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   private onResult(r: TaskResult): void {
+    this.untaken.delete(r.taskId);
     const rec = this.live.get(r.executionId);
     if (!rec) return;
     const at = this.clock.now();
@@ -544,7 +559,11 @@ class Supervisor implements RunningEngine, FlowEffects {
     const counts = await this.store.countByStatus();
     const agents = { online: 0, busy: 0, offline: 0 };
     for (const a of this.bus.agents()) agents[a.status]++;
-    return { executions: counts, stalled: 0, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
+    // Stalled: a step dispatched more than STALL_MS ago that no agent has taken (no agent of that kind is up).
+    const now = this.clock.now();
+    let stalled = 0;
+    for (const at of this.untaken.values()) if (now - at > STALL_MS) stalled++;
+    return { executions: counts, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
   }
 
   agents() {
