@@ -1,0 +1,67 @@
+/**
+ * @module bench/server-proc — the server child process of the bench: `startActorflow` on
+ * 127.0.0.1, port 0, a fresh temp data dir, quiet logs; registers the `park` and `bench3` flows.
+ * Started by bench/common.ts `spawnServer` with an IPC channel:
+ *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal
+ * Sends `{ type: 'ready', url }`, then answers `{ id, cmd, args }` messages with `{ id, ok, result | error }`.
+ * Commands: `mem` (process.memoryUsage after an optional gc), `status` (engine.status()),
+ * `flow3` and `parked` (in-process loops, see bench/flow3.ts and bench/parked.ts), `close`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startActorflow } from '../src/cli/serve.ts';
+import { BENCH3_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
+import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
+import { runParkedInProcess, type ParkedArgs } from './parked.ts';
+
+interface Command {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args?: unknown;
+}
+
+const i = process.argv.indexOf('--sync');
+const sync: SyncMode = process.argv[i + 1] === 'normal' ? 'normal' : 'full';
+const send = process.send?.bind(process);
+if (!send) throw new Error('bench/server-proc.ts must be forked with an IPC channel (see bench/common.ts)');
+
+const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-${sync}-`));
+const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true });
+await app.engine.registerDefinition('default', PARK_FLOW);
+await app.engine.registerDefinition('default', BENCH3_FLOW);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function handle(c: Command): Promise<unknown> {
+  switch (c.cmd) {
+    case 'mem':
+      if (gc) gc();
+      return process.memoryUsage();
+    case 'status':
+      return app.engine.status();
+    case 'flow3':
+      return runFlow3InProcess(app.engine, c.args as Flow3Args);
+    case 'parked':
+      return runParkedInProcess(app.engine, c.args as ParkedArgs);
+    case 'close':
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      return null;
+    default:
+      throw new Error(`unknown command ${c.cmd}`);
+  }
+}
+
+process.on('message', (c: Command) => {
+  handle(c).then(
+    (result) => {
+      send({ id: c.id, ok: true, result }, () => {
+        if (c.cmd === 'close') process.exit(0);
+      });
+    },
+    (err: unknown) => send({ id: c.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
+});
+
+send({ type: 'ready', url: app.url, pid: process.pid });
