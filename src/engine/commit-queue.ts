@@ -4,7 +4,8 @@ import type { ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
 
 /** A live execution as the commit queue sees it. */
 export interface Committable {
-  toRow(): ExecutionRow;
+  stored: boolean;
+  toCommitRow(): ExecutionRow;
   toSnapshot(): SnapshotRow;
 }
 
@@ -72,7 +73,7 @@ export class CommitQueue<T extends Committable> {
     this.waiters = [];
     const t0 = performance.now();
     let failure: unknown = null;
-    const rows = execs.map((e) => e.toRow());
+    const rows = execs.map((e) => e.toCommitRow());
     try {
       await this.store.commit({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
       this.stats.commits++;
@@ -83,6 +84,7 @@ export class CommitQueue<T extends Committable> {
       this.onError(err);
     }
     this.running = false;
+    if (failure === null) for (const e of execs) e.stored = true;
     this.settle(waiters, failure);
     if (failure === null) this.onCommitted(events, execs, rows);
     if (this.events.length > 0 || this.dirty.size > 0 || this.waiters.length > 0) this.schedule();

@@ -307,8 +307,11 @@ class Supervisor implements RunningEngine, FlowEffects {
     rec.lastSeq = row.lastSeq;
     rec.updatedAt = row.updatedAt;
     rec.status = row.status;
+    rec.stored = true;
     this.live.set(rec.id, rec);
-    this.attach(rec, def.compiled.machine, { snapshot: codec.decode<Snapshot<unknown>>(snap.data) });
+    const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(snap.data);
+    snapshot.context.input = row.input;
+    this.attach(rec, def.compiled.machine, { snapshot });
     return rec;
   }
 

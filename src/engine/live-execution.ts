@@ -50,6 +50,8 @@ export class LiveExecution implements Committable {
   updatedAt: number;
   finishedAt: number | null = null;
   lastSeq = 0;
+  /** Its executions row exists in the store (later commits update it without rewriting the input). */
+  stored = false;
   /** Armed timers by key (handles of the injected clock). */
   readonly timers = new Map<string, unknown>();
   /** stepId → id of the child execution a `workflow` step started. */
@@ -134,8 +136,20 @@ export class LiveExecution implements Committable {
     };
   }
 
+  /** The row for a commit: input and definition are written once, with the first commit. */
+  toCommitRow(): ExecutionRow {
+    const row = this.toRow();
+    if (this.stored) {
+      row.input = null;
+      row.definition = null;
+    }
+    return row;
+  }
+
+  /** The persisted actor snapshot without the input (it lives in the executions row; restore puts it back). */
   toSnapshot(): SnapshotRow {
-    return { executionId: this.id, seq: this.lastSeq, data: codec.encode(this.actor.getPersistedSnapshot()) };
+    const snap = this.actor.getPersistedSnapshot() as unknown as { context: FlowContext };
+    return { executionId: this.id, seq: this.lastSeq, data: codec.encode({ ...snap, context: { ...snap.context, input: null } }) };
   }
 
   toView(): ExecutionView {

@@ -1,11 +1,11 @@
 /** @module store/sqlite-store — SQLite (WAL) journal, snapshots, executions index and definitions. */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type sqlite3 from 'sqlite3';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import type { EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { openDb, type Db, type Params } from './sqlite-db.ts';
+import { openDb, type Db } from './sqlite-db.ts';
+import { sqlRow } from './sql-literal.ts';
 import type { CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, SnapshotRow, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
@@ -14,12 +14,6 @@ export interface SqliteStoreOptions {
   /** `full` fsyncs every commit (power-loss safe); `normal` is process-crash safe only. @default 'full' */
   readonly sync?: 'full' | 'normal';
 }
-
-const EVENT_COLS = 6;
-const EXEC_COLS = 21;
-const SNAP_COLS = 3;
-// Rows per multi-row statement: keeps bound parameters well under SQLite's 32766 limit.
-const MAX_ROWS = 400;
 
 /** Opens (and migrates) the database; a writer and a reader connection share the WAL file. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
@@ -145,63 +139,46 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
   };
 }
 
-function placeholders(rows: number, cols: number): string {
-  const one = `(${new Array<string>(cols).fill('?').join(',')})`;
-  return new Array<string>(rows).fill(one).join(',');
-}
-
 class SqliteStore implements Store {
-  // Prepared multi-row statements, one per (table, row count): prepared once, reused.
-  private readonly stmts = new Map<string, sqlite3.Statement>();
-
   constructor(
     private readonly writer: Db,
     private readonly reader: Db,
   ) {}
 
-  private stmt(key: string, sql: () => string): sqlite3.Statement {
-    let s = this.stmts.get(key);
-    if (!s) {
-      s = this.writer.raw.prepare(sql());
-      this.stmts.set(key, s);
-    }
-    return s;
-  }
-
-  private runStmt(s: sqlite3.Statement, params: Params): Promise<void> {
-    return new Promise((res, rej) => s.run(params, (e: Error | null) => (e ? rej(e) : res())));
-  }
-
-  private async insertRows<T>(table: string, rows: readonly T[], cols: number, verb: string, toParams: (row: T, out: unknown[]) => void): Promise<void> {
-    for (let i = 0; i < rows.length; i += MAX_ROWS) {
-      const n = Math.min(MAX_ROWS, rows.length - i);
-      const params: unknown[] = [];
-      for (let j = i; j < i + n; j++) toParams(rows[j] as T, params);
-      const s = this.stmt(`${table}:${n}`, () => `${verb} INTO ${table} VALUES ${placeholders(n, cols)}`);
-      await this.runStmt(s, params);
-    }
-  }
-
   async commit(batch: CommitBatch): Promise<void> {
-    await this.writer.exec('BEGIN');
+    const parts: string[] = ['BEGIN'];
+    if (batch.events.length > 0) {
+      parts.push(
+        'INSERT INTO events VALUES ' +
+          batch.events.map((e) => sqlRow([e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data)])).join(','),
+      );
+    }
+    if (batch.executions.length > 0) {
+      parts.push(
+        'INSERT INTO executions VALUES ' +
+          batch.executions
+            .map((x) =>
+              sqlRow([
+                x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
+                JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
+                x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
+                x.idempotencyKey, x.requestHash, enc(x.definition),
+              ]),
+            )
+            .join(',') +
+          ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
+          ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
+          ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq',
+      );
+    }
+    if (batch.snapshots.length > 0) {
+      parts.push('INSERT OR REPLACE INTO snapshots VALUES ' + batch.snapshots.map((x) => sqlRow([x.executionId, x.seq, x.data])).join(','));
+    }
+    parts.push('COMMIT');
     try {
-      // One native call per table per batch (DESIGN.md "Store facts"), never one per row.
-      await this.insertRows('events', batch.events, EVENT_COLS, 'INSERT', (e, p) => {
-        p.push(e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data));
-      });
-      await this.insertRows('executions', batch.executions, EXEC_COLS, 'INSERT OR REPLACE', (x, p) => {
-        p.push(
-          x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
-          JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
-          x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-          x.idempotencyKey, x.requestHash, enc(x.definition),
-        );
-      });
-      await this.insertRows('snapshots', batch.snapshots, SNAP_COLS, 'INSERT OR REPLACE', (s, p) => {
-        p.push(s.executionId, s.seq, s.data);
-      });
-      await this.writer.exec('COMMIT');
+      await this.writer.exec(parts.join(';\n'));
     } catch (err) {
+      // exec stops at the failing statement: the transaction is still open.
       await this.writer.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
@@ -309,8 +286,6 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    for (const s of this.stmts.values()) await new Promise<void>((res) => s.finalize(() => res()));
-    this.stmts.clear();
     await this.reader.close();
     await this.writer.close();
   }
