@@ -15,10 +15,32 @@ interface Agent {
 
 let agentSeq = 0;
 
+/** An AbortController made only when a handler reads `signal` (most in-process tasks never do: it is a hot-path allocation). */
+class LazyAbort {
+  private ac: AbortController | undefined;
+  private reason: unknown;
+  aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort(this.reason);
+    }
+    return this.ac.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.ac?.abort(reason);
+  }
+}
+
 export function createMemoryBus(): Bus {
   const agents: Agent[] = [];
   const queues = new Map<string, TaskMessage[]>();
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, LazyAbort>();
   const resultHandlers: ((r: TaskResult) => Promise<void> | void)[] = [];
   const takenHandlers: ((t: TaskTaken) => void)[] = [];
   const logHandlers: ((l: StepLog) => void)[] = [];
@@ -39,7 +61,7 @@ export function createMemoryBus(): Bus {
 
   const run = (agent: Agent, task: TaskMessage): void => {
     agent.inFlight++;
-    const ac = new AbortController();
+    const ac = new LazyAbort();
     running.set(task.taskId, ac);
     const costs: CostReport[] = [];
     const started = performance.now();
@@ -48,7 +70,7 @@ export function createMemoryBus(): Bus {
       agent.inFlight--;
       registry.recordResult(agent.id, r.ok, r.durationMs);
       running.delete(task.taskId);
-      if (!closed && !ac.signal.aborted) for (const h of resultHandlers) void h(r);
+      if (!closed && !ac.aborted) for (const h of resultHandlers) void h(r);
       drain(agent);
     };
     // A microtask boundary keeps agent work out of the engine's current transition.
@@ -62,7 +84,9 @@ export function createMemoryBus(): Bus {
           stepId: task.stepId,
           attempt: task.attempt,
           input: task.input,
-          signal: ac.signal,
+          get signal() {
+            return ac.signal;
+          },
           log: (level, message, data) => {
             for (const h of logHandlers) h({ executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null });
           },

@@ -9,15 +9,26 @@ export interface Committable {
   toSnapshot(): SnapshotRow;
 }
 
+/** One promise shared by everyone waiting on the same batch (not one per caller: this is the hot path). */
 interface Waiter {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+function waiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  // Marked handled: callers that ignore the result must not turn a failed commit into an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 export class CommitQueue<T extends Committable> {
   private events: EventRecord[] = [];
   private dirty = new Set<T>();
-  private waiters: Waiter[] = [];
+  private next: Waiter | null = null;
   private scheduled = false;
   private running = false;
   /** Commit latency and batch size of the last commits, for the bench and /status. */
@@ -42,10 +53,9 @@ export class CommitQueue<T extends Committable> {
   /** Resolves once everything appended so far is committed. */
   flushed(): Promise<void> {
     if (this.events.length === 0 && this.dirty.size === 0 && !this.running) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.schedule();
-    });
+    this.next ??= waiter();
+    this.schedule();
+    return this.next.promise;
   }
 
   private schedule(): void {
@@ -61,20 +71,23 @@ export class CommitQueue<T extends Committable> {
   private async run(): Promise<void> {
     if (this.running) return;
     if (this.events.length === 0 && this.dirty.size === 0) {
-      this.settle(this.waiters.splice(0), null);
+      this.next?.resolve();
+      this.next = null;
       return;
     }
     this.running = true;
     const events = this.events;
     const execs = [...this.dirty];
-    const waiters = this.waiters;
+    const batchWaiter = this.next;
     this.events = [];
     this.dirty = new Set();
-    this.waiters = [];
+    this.next = null;
     const t0 = performance.now();
     let failure: unknown = null;
-    const rows = execs.map((e) => e.toCommitRow());
+    let rows: ExecutionRow[] = [];
     try {
+      // Inside the try: a row that cannot be encoded fails this batch, never wedges the queue.
+      rows = execs.map((e) => e.toCommitRow());
       await this.store.commit({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
       this.stats.commits++;
       this.stats.rows += events.length;
@@ -85,12 +98,9 @@ export class CommitQueue<T extends Committable> {
     }
     this.running = false;
     if (failure === null) for (const e of execs) e.stored = true;
-    this.settle(waiters, failure);
+    if (failure === null) batchWaiter?.resolve();
+    else batchWaiter?.reject(failure);
     if (failure === null) this.onCommitted(events, execs, rows);
-    if (this.events.length > 0 || this.dirty.size > 0 || this.waiters.length > 0) this.schedule();
-  }
-
-  private settle(waiters: Waiter[], failure: unknown): void {
-    for (const w of waiters) (failure === null ? w.resolve() : w.reject(failure));
+    if (this.events.length > 0 || this.dirty.size > 0 || this.next) this.schedule();
   }
 }
