@@ -15,6 +15,8 @@ export interface Exchange {
   readonly requestId: string;
   /** False once aborted by the client or answered. */
   open: boolean;
+  /** Called once if the client aborts (a streamed answer cleans up here). */
+  onAbort?: (() => void) | undefined;
 }
 
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -30,6 +32,7 @@ export function openExchange(res: HttpResponse, req: HttpRequest): Exchange {
   const ex: Exchange = { res, requestId: requestIdOf(req), open: true };
   res.onAborted(() => {
     ex.open = false;
+    ex.onAbort?.();
   });
   return ex;
 }
@@ -37,6 +40,7 @@ export function openExchange(res: HttpResponse, req: HttpRequest): Exchange {
 /** Writes a handler's reply, corked. Serialises first so a throw leaves the exchange open for a 500. */
 export function writeReply(ex: Exchange, reply: Reply): void {
   if (!ex.open) return;
+  if (reply.kind === 'stream') return reply.start(ex);
   const payload = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.kind === 'text' ? reply.body : '';
   ex.open = false;
   const res = ex.res;

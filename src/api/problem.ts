@@ -16,6 +16,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.definitionNotFound]: 404,
   [ErrorCode.executionNotFound]: 404,
   [ErrorCode.stepNotFound]: 404,
+  [ErrorCode.agentNotFound]: 404,
   [ErrorCode.notFound]: 404,
   [ErrorCode.definitionRetired]: 409,
   [ErrorCode.versionExists]: 409,

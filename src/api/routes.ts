@@ -2,6 +2,7 @@
 import { ErrorCode } from '../shared/errors.ts';
 import {
   ANY,
+  agentId,
   EMPTY_OBJECT,
   PAGE,
   dateTime,
@@ -29,6 +30,8 @@ const signalParams = object({ id: executionId, name: shortString }, ['id', 'name
 const ID_404 = { id: ErrorCode.executionNotFound, stepId: ErrorCode.stepNotFound, name: ErrorCode.notFound } as const;
 const NAME_404 = { name: ErrorCode.definitionNotFound } as const;
 const page = object(PAGE);
+const agentParams = object({ id: agentId }, ['id']);
+const AGENT_404 = { id: ErrorCode.agentNotFound } as const;
 
 export const ROUTES = [
   // ── workflow definitions ────────────────────────────────────────────────
@@ -304,6 +307,41 @@ export const ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
+    status: 200,
+  },
+  {
+    id: 'streamExecution',
+    method: 'get',
+    path: '/executions/{id}/stream',
+    summary:
+      'Server-sent events: `id:` = seq, `event:` = type, `data:` = the event JSON. From seq 1, or after `Last-Event-ID` / `?since=`; ' +
+      "`?children=true` adds child executions' events (then `id:` is a cursor `<seq>,<childId>:<seq>…`); ends after the terminal event.",
+    tag: 'executions',
+    params: idParams,
+    paramNotFound: ID_404,
+    headers: ['last-event-id'],
+    query: object({ since: { type: 'integer', minimum: 0 }, children: { type: 'boolean', default: false }, token: { type: 'string', maxLength: 4096 } }),
+    status: 200,
+    produces: 'event-stream',
+  },
+  // ── agents ──────────────────────────────────────────────────────────────
+  {
+    id: 'listAgents',
+    method: 'get',
+    path: '/agents',
+    summary: 'Agents seen on the bus (in-process ones included), by id: status `online|busy|offline`, capacity, in-flight, last heartbeat.',
+    tag: 'agents',
+    query: page,
+    status: 200,
+  },
+  {
+    id: 'getAgent',
+    method: 'get',
+    path: '/agents/{id}',
+    summary: 'One agent with `stats: { completed, failed, failureRate, p50Ms }`.',
+    tag: 'agents',
+    params: agentParams,
+    paramNotFound: AGENT_404,
     status: 200,
   },
   // ── operations ──────────────────────────────────────────────────────────

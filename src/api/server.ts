@@ -4,11 +4,14 @@ import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { requestContext } from './context.ts';
+import { agentsHandlers } from './agents-handlers.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
 import { mountRoutes } from './router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
+import type { StreamOptions } from './stream-options.ts';
+import { type StreamStats, createStreams } from './streams.ts';
 import type { ApiDeps, RouteHandler } from './types.ts';
 import { compileRoutes } from './validate.ts';
 
@@ -21,6 +24,8 @@ export interface ApiServerOptions {
   /** Request bodies past this many bytes get 413 `payload_too_large`. */
   readonly maxBodyBytes: number;
   readonly logger: Logger;
+  /** WebSocket/SSE limits (slow-consumer threshold, idle timeout…); defaults in api/stream-options.ts. */
+  readonly streams?: Partial<StreamOptions> | undefined;
 }
 
 export interface ApiServer {
@@ -28,6 +33,8 @@ export interface ApiServer {
   readonly port: number;
   /** Stops listening and ends open connections (keep-alive included). Idempotent. */
   close(): Promise<void>;
+  /** Sockets, subscriptions and topics of the WebSocket hub right now. */
+  streamStats(): StreamStats;
 }
 
 function packageVersion(): string {
@@ -48,13 +55,17 @@ function packageVersion(): string {
  */
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const deps: ApiDeps = { engine: opts.engine, logger: opts.logger, version: packageVersion(), startedAt: Date.now() };
+  const streams = createStreams({ engine: opts.engine, logger: opts.logger, options: opts.streams });
   const handlers = {
     ...definitionsHandlers(deps),
     ...executionsHandlers(deps),
     ...opsHandlers(deps),
+    ...agentsHandlers(deps),
+    ...streams.handlers,
   } satisfies Record<RouteId, RouteHandler>;
 
   const app = uWS.App();
+  streams.mount(app, requestContext);
   mountRoutes(app, compileRoutes(ROUTES), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, requestContext });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
@@ -70,10 +81,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   let closed = false;
   return {
     port,
+    streamStats: () => streams.stats(),
     close: async () => {
       if (closed) return;
       closed = true;
       uWS.us_listen_socket_close(listenSocket);
+      streams.close();
       // Not in the typings of this build, present at runtime: ends keep-alive connections too.
       (app as { close?: () => void }).close?.();
     },

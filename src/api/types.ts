@@ -2,6 +2,7 @@
 import type { Engine, PageRequest } from '../engine/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Exchange } from './http.ts';
 
 /** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -41,7 +42,7 @@ export interface RouteSpec {
   /** Success status as documented (handlers may answer another documented one, e.g. 200 vs 201). */
   readonly status: number;
   /** Response media type of the success answer. */
-  readonly produces?: 'json' | 'mermaid' | 'none';
+  readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream';
   /** Per-route status overrides of the error table (e.g. `definition_not_found` on start → 422). */
   readonly errorStatus?: Readonly<Record<string, number>>;
 }
@@ -64,7 +65,9 @@ export interface RouteInput {
 export type Reply =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> }
   | { readonly kind: 'text'; readonly status: number; readonly body: string; readonly contentType: string }
-  | { readonly kind: 'empty'; readonly status: number };
+  | { readonly kind: 'empty'; readonly status: number }
+  /** A streamed answer (SSE): `start` owns the open exchange from here on (status, headers, writes, end). */
+  | { readonly kind: 'stream'; readonly start: (ex: Exchange) => void };
 
 export interface RouteHandler {
   readonly handle: (input: RouteInput) => Promise<Reply> | Reply;

@@ -1,6 +1,7 @@
 /** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
 import { join } from 'node:path';
-import { createApiServer } from '../api/server.ts';
+import { type ApiServer, createApiServer } from '../api/server.ts';
+import type { StreamOptions } from '../api/stream-options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
@@ -25,12 +26,16 @@ export interface ServeConfig {
   readonly natsPrefix?: string;
   /** Run the built-in agents in this process. @default true */
   readonly builtinAgents?: boolean;
+  /** WebSocket/SSE limits; defaults in src/api/stream-options.ts. */
+  readonly streams?: Partial<StreamOptions>;
 }
 
 export interface Running {
   readonly url: string;
   readonly port: number;
   readonly engine: Engine;
+  /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
+  streamStats(): ReturnType<ApiServer['streamStats']>;
   close(): Promise<void>;
 }
 
@@ -44,13 +49,14 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     : createMemoryBus();
   const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
-  const api = await createApiServer({ engine, host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY, logger });
+  const api = await createApiServer({ engine, host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY, logger, streams: config.streams });
   const url = `http://${config.host}:${api.port}`;
   let closing: Promise<void> | undefined;
   return {
     url,
     port: api.port,
     engine,
+    streamStats: () => api.streamStats(),
     close: () =>
       (closing ??= (async () => {
         await api.close();

@@ -83,6 +83,15 @@ export function foldHistory(events: readonly EventRecord[]): History {
     }
     if (!acc) continue;
     switch (e.type) {
+      case 'agent.selected': {
+        // The agent that took the attempt (the latest one on a redelivery); a result names it again.
+        const a = acc.attempts.find((x) => x.attempt === attempt);
+        if (a?.status === 'running' && typeof d.agentId === 'string') {
+          a.agentId = d.agentId;
+          acc.view.agentId = d.agentId;
+        }
+        break;
+      }
       case 'workflow.step.completed':
         acc.view.status = 'completed';
         acc.view.output = d.output ?? null;

@@ -18,6 +18,7 @@ export const ErrorCode = {
   versionConflict: 'version_conflict',
   executionNotFound: 'execution_not_found',
   stepNotFound: 'step_not_found',
+  agentNotFound: 'agent_not_found',
   executionFinished: 'execution_finished',
   invalidState: 'invalid_state',
   notRetryable: 'not_retryable',

@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 export interface ServerProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  /** Everything it wrote to stderr. */
+  logs(): string;
   /** SIGKILL: no drain, no final commit. */
   kill(): Promise<void>;
   /** SIGTERM and wait for the exit code. */
@@ -14,13 +16,25 @@ export interface ServerProcess {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+export interface ServerProcessArgs {
+  readonly dataDir: string;
+  readonly machinesDir: string;
+  readonly sync?: 'full' | 'normal';
+  /** `--nats URL`: the NATS bus instead of the in-process one. */
+  readonly nats?: string;
+  /** `false` adds `--no-builtin-agents` (tasks then need agent processes). @default true */
+  readonly builtinAgents?: boolean;
+  /** Any further `serve` flags. */
+  readonly extraArgs?: readonly string[];
+}
+
 /** Starts the server on a free port and resolves once it logs `listening on …`. */
-export async function startServerProcess(args: { dataDir: string; machinesDir: string; sync?: 'full' | 'normal' }): Promise<ServerProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', args.dataDir, '--machines', args.machinesDir, '--sync', args.sync ?? 'full', '--quiet'],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+export async function startServerProcess(args: ServerProcessArgs): Promise<ServerProcess> {
+  const argv = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', args.dataDir, '--machines', args.machinesDir, '--sync', args.sync ?? 'full', '--quiet'];
+  if (args.nats !== undefined) argv.push('--nats', args.nats);
+  if (args.builtinAgents === false) argv.push('--no-builtin-agents');
+  if (args.extraArgs) argv.push(...args.extraArgs);
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`server did not start: ${log}`)), 20_000);
@@ -33,10 +47,19 @@ export async function startServerProcess(args: { dataDir: string; machinesDir: s
       }
     });
     child.once('exit', (code) => (clearTimeout(timer), rej(new Error(`server exited ${code}: ${log}`))));
+  }).catch(async (err: unknown) => {
+    // Never leave a half-started server behind.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw err;
   });
   return {
     url,
     child,
+    logs: () => log,
     kill: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');

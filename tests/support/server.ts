@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startActorflow } from '../../src/cli/serve.ts';
+import { type Running, startActorflow } from '../../src/cli/serve.ts';
+import type { StreamOptions } from '../../src/api/stream-options.ts';
 import type { Engine } from '../../src/engine/types.ts';
 
 export interface TestServerOptions {
@@ -12,6 +13,14 @@ export interface TestServerOptions {
   readonly maxBodyBytes?: number;
   /** Keep a data directory this helper created after `close()` (to restart on it). */
   readonly keepDataDir?: boolean;
+  /** NATS server(s): the NATS bus instead of the in-process one. */
+  readonly natsUrl?: string;
+  /** Subject prefix on NATS. */
+  readonly natsPrefix?: string;
+  /** Run the built-in agents in this process. @default true */
+  readonly builtinAgents?: boolean;
+  /** WebSocket/SSE limits (e.g. a small slow-consumer threshold). */
+  readonly streams?: Partial<StreamOptions>;
 }
 
 export interface TestServer {
@@ -20,6 +29,8 @@ export interface TestServer {
   readonly port: number;
   readonly dataDir: string;
   readonly engine: Engine;
+  /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
+  streamStats(): ReturnType<Running['streamStats']>;
   /** Stops the server; removes the data directory if this helper created it (unless `keepDataDir`). */
   close(): Promise<void>;
 }
@@ -36,6 +47,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     quiet: true,
     ...(opts.machinesDir === undefined ? {} : { machinesDir: opts.machinesDir }),
     ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }),
+    ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
+    ...(opts.natsPrefix === undefined ? {} : { natsPrefix: opts.natsPrefix }),
+    ...(opts.builtinAgents === undefined ? {} : { builtinAgents: opts.builtinAgents }),
+    ...(opts.streams === undefined ? {} : { streams: opts.streams }),
   });
   let closed = false;
   return {
@@ -43,6 +58,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     port: app.port,
     dataDir,
     engine: app.engine,
+    streamStats: () => app.streamStats(),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -1,11 +1,14 @@
 /** @module bus/nats/nats-worker — the agent side over NATS: pull tasks from JetStream, run the handler, report back. */
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../../shared/codec.ts';
 import { ActorflowError, toStepError } from '../../shared/errors.ts';
 import type { AgentHandle, CostReport, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import { ensureTaskStream } from './stream.ts';
 import { HEARTBEAT_MS, type Subjects } from './subjects.ts';
+
+/** How long one pull waits for tasks before the next is sent (JetStream's minimum is 1 s). */
+const PULL_EXPIRES_MS = 5000;
 
 export interface NatsWorkerOptions {
   readonly nc: NatsConnection;
@@ -118,12 +121,58 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     if (await report(result)) m.ack();
     else m.nak();
     running.delete(task.taskId);
-    slots.shift()?.();
+    // Every waiter re-checks: a pull of another kind may take the slot first.
+    for (const wake of slots.splice(0)) wake();
     if (running.size === 0) idle?.();
   };
 
   await ensureTaskStream(jsm, s);
-  const consumers: ConsumerMessages[] = [];
+  /** Open fetches, closed on drain. */
+  const batches = new Set<ConsumerMessages>();
+  const slotFree = async (): Promise<void> => {
+    while (running.size >= o.concurrency && !stopping) await new Promise<void>((r) => slots.push(r));
+  };
+  /**
+   * Waits for a free slot before `m` runs (another kind's pull took it). Meanwhile JetStream is told
+   * the task is in progress: otherwise its ack wait runs out, it is redelivered, and it runs twice.
+   */
+  const whenFree = async (m: JsMsg): Promise<void> => {
+    if (running.size < o.concurrency) return;
+    const keep = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
+    await slotFree();
+    clearInterval(keep);
+  };
+  /**
+   * Pulls only what this agent can run: each fetch, sent once a slot is free, asks for the free
+   * slots. A `consume()` keeps pulling while every slot is busy and so hoards the queue: other
+   * agents of the kind starve, and hoarded tasks outlive their ack wait and run twice.
+   */
+  const pull = async (consumer: Consumer): Promise<void> => {
+    let backoff = 100;
+    while (!stopping && !nc.isClosed()) {
+      let batch: ConsumerMessages | undefined;
+      try {
+        await slotFree();
+        if (stopping) break;
+        batch = await consumer.fetch({ max_messages: Math.max(1, o.concurrency - running.size), expires: PULL_EXPIRES_MS });
+        batches.add(batch);
+        if (stopping) await batch.close();
+        for await (const m of batch) {
+          backoff = 100;
+          await whenFree(m);
+          if (stopping) m.nak();
+          else void run(m);
+        }
+      } catch (err) {
+        if (stopping || nc.isClosed()) break;
+        o.onError?.(err);
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      } finally {
+        if (batch) batches.delete(batch);
+      }
+    }
+  };
   for (const kind of o.kinds) {
     const durable = s.durable(kind);
     const config = {
@@ -137,30 +186,16 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     };
     // Every agent of a kind shares one durable consumer (work-queue semantics); the latest settings win.
     await jsm.consumers.add(s.stream, config).catch(() => jsm.consumers.update(s.stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }));
-    const consumer = await js.consumers.get(s.stream, durable);
-    const messages = await consumer.consume({ max_messages: o.concurrency });
-    consumers.push(messages);
-    void (async () => {
-      try {
-        for await (const m of messages) {
-          if (stopping) {
-            m.nak();
-            continue;
-          }
-          if (running.size >= o.concurrency) await new Promise<void>((r) => slots.push(r));
-          void run(m);
-        }
-      } catch (err) {
-        o.onError?.(err);
-      }
-    })();
+    void pull(await js.consumers.get(s.stream, durable));
   }
 
   let closing: Promise<void> | undefined;
   const drain = () =>
     (closing ??= (async () => {
       stopping = true;
-      for (const c of consumers) await c.close().catch(() => undefined);
+      // Tasks waiting for a slot go back to the queue (nak) at once.
+      for (const wake of slots.splice(0)) wake();
+      for (const b of batches) await b.close().catch(() => undefined);
       if (running.size > 0) await new Promise<void>((r) => (idle = r));
       clearInterval(beat);
       heartbeat(true);

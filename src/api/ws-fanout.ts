@@ -1,0 +1,116 @@
+/** @module api/ws-fanout — native uWS pub/sub: which topic variants have subscribers, and one publish per variant and event. */
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { AgentEvent } from '../bus/types.ts';
+import type { EncodedEvent } from './event-feed.ts';
+import { EncodedValue, type WireFormat, topics } from './ws-protocol.ts';
+
+/** What a subscription listens to: a topic base plus the variant (format, subscription id) of its frames. */
+export interface TopicRef {
+  readonly kind: 'execution' | 'firehose' | 'agents';
+  readonly tenant: string;
+  /** A `topics.*` base name. */
+  readonly base: string;
+  readonly format: WireFormat;
+  readonly sub: string;
+}
+
+interface Variant {
+  readonly format: WireFormat;
+  readonly sub: string;
+  readonly topic: string;
+  refs: number;
+}
+
+/**
+ * Frames carry the subscription id (`{ op: "event", sub, event }`), so a topic is a base (an
+ * execution, a firehose slice, a tenant's agents) times a variant (format × subscription id).
+ * Sockets that use the same subscription id for the same base share one topic: one frame is
+ * built per variant (splicing the event's bytes, encoded once per format) and uWS copies it to
+ * every subscriber in C++. Clients that reuse ids (libraries do) thus cost one publish for all.
+ */
+export class Fanout {
+  private readonly bases = new Map<string, Map<string, Variant>>();
+  private firehoseVariants = 0;
+  private readonly agentTenants = new Map<string, number>();
+
+  constructor(
+    private readonly app: TemplatedApp,
+    /** Told the size of every frame handed to uWS (drives the slow-consumer sweep). */
+    private readonly onPublish: (bytes: number) => void,
+  ) {}
+
+  /** Subscribes `ws` to the variant topic of `ref`; returns the topic name. */
+  join<U>(ws: WebSocket<U>, ref: TopicRef): string {
+    let variants = this.bases.get(ref.base);
+    if (variants === undefined) this.bases.set(ref.base, (variants = new Map()));
+    const key = variantKey(ref.format, ref.sub);
+    let v = variants.get(key);
+    if (v === undefined) {
+      v = { format: ref.format, sub: ref.sub, topic: topics.variant(ref.base, ref.format, ref.sub), refs: 0 };
+      variants.set(key, v);
+      if (ref.kind === 'firehose') this.firehoseVariants++;
+      if (ref.kind === 'agents') this.agentTenants.set(ref.tenant, (this.agentTenants.get(ref.tenant) ?? 0) + 1);
+    }
+    v.refs++;
+    ws.subscribe(v.topic);
+    return v.topic;
+  }
+
+  /** Drops one reference; `ws` is null when the socket is already closed (uWS unsubscribed it). */
+  leave<U>(ws: WebSocket<U> | null, ref: TopicRef): void {
+    const variants = this.bases.get(ref.base);
+    const key = variantKey(ref.format, ref.sub);
+    const v = variants?.get(key);
+    if (variants === undefined || v === undefined) return;
+    if (ws !== null) ws.unsubscribe(v.topic);
+    if (--v.refs > 0) return;
+    variants.delete(key);
+    if (variants.size === 0) this.bases.delete(ref.base);
+    if (ref.kind === 'firehose') this.firehoseVariants--;
+    if (ref.kind === 'agents') {
+      const n = (this.agentTenants.get(ref.tenant) ?? 1) - 1;
+      if (n === 0) this.agentTenants.delete(ref.tenant);
+      else this.agentTenants.set(ref.tenant, n);
+    }
+  }
+
+  /** Publishes a committed event to its execution topic and, when anyone listens, to the firehose slices. */
+  publishEvent(event: EncodedEvent): void {
+    const e = event.value;
+    this.publish(topics.execution(e.tenant, e.executionId), event);
+    if (this.firehoseVariants === 0) return;
+    this.publish(topics.firehose(e.tenant, null, null), event);
+    this.publish(topics.firehose(e.tenant, e.workflow, null), event);
+    this.publish(topics.firehose(e.tenant, null, e.type), event);
+    this.publish(topics.firehose(e.tenant, e.workflow, e.type), event);
+  }
+
+  /**
+   * Publishes an agent event to every tenant with agent subscribers. Agents are not
+   * tenant-scoped in the engine yet; the per-tenant topics are where that scoping will apply.
+   */
+  publishAgentEvent(e: AgentEvent): void {
+    if (this.agentTenants.size === 0) return;
+    const value = new EncodedValue(e);
+    for (const tenant of this.agentTenants.keys()) this.publish(topics.agents(tenant), value);
+  }
+
+  /** Topic variants with at least one subscriber. */
+  get topicCount(): number {
+    let n = 0;
+    for (const v of this.bases.values()) n += v.size;
+    return n;
+  }
+
+  private publish(base: string, value: EncodedValue): void {
+    const variants = this.bases.get(base);
+    if (variants === undefined) return;
+    for (const v of variants.values()) {
+      const frame = value.frame(v.format, v.sub);
+      this.app.publish(v.topic, frame, v.format === 'msgpack', false);
+      this.onPublish(frame.length);
+    }
+  }
+}
+
+const variantKey = (format: WireFormat, sub: string): string => (format === 'json' ? `j${sub}` : `m${sub}`);

@@ -1,0 +1,144 @@
+/** @module api/ws-upgrade — mounts /ws, /ws/executions/{id} and /ws/events on uWS: upgrade checks, subprotocol, socket behavior. */
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
+import type { Engine } from '../engine/types.ts';
+import { ErrorCode, type Issue } from '../shared/errors.ts';
+import { parseExecutionId } from '../shared/ids.ts';
+import type { Logger } from '../shared/logger.ts';
+import { openExchange, writeProblem } from './http.ts';
+import { problemFor, toProblem } from './problem.ts';
+import { BASE_PATH } from './routes.ts';
+import { executionId, labels, object, shortString } from './schemas.ts';
+import type { StreamOptions } from './stream-options.ts';
+import type { RequestContext, RouteSpec } from './types.ts';
+import { type CompiledRoute, compileRoutes, parseQuery, toIssues } from './validate.ts';
+import { type ConnData, type WsHub, newConn } from './ws-hub.ts';
+import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './ws-protocol.ts';
+
+/** `?token=` is accepted on every stream route (API.md "Auth"); auth reads it in `requestContext`. */
+const token = { type: 'string', maxLength: 4096 } as const;
+
+/**
+ * The WebSocket routes as data (same shape as the REST table, for validation and OpenAPI).
+ * They are mounted here, not by the router: an upgrade is not a request/reply.
+ */
+export const WS_ROUTES = [
+  {
+    id: 'wsSocket',
+    method: 'get',
+    path: '/ws',
+    summary: 'WebSocket: subscriptions by message (subprotocols `actorflow.json`, `actorflow.msgpack`).',
+    tag: 'streams',
+    query: object({ token }),
+    status: 101,
+  },
+  {
+    id: 'wsExecution',
+    method: 'get',
+    path: '/ws/executions/{id}',
+    summary: 'WebSocket subscribed to one execution from seq 1 (or after `?since=`), subscription id = the execution id.',
+    tag: 'streams',
+    params: object({ id: executionId }, ['id']),
+    paramNotFound: { id: ErrorCode.executionNotFound },
+    query: object({ since: { type: 'integer', minimum: 0 }, token }),
+    status: 101,
+  },
+  {
+    id: 'wsEvents',
+    method: 'get',
+    path: '/ws/events',
+    summary: 'WebSocket firehose (live), subscription id `events`; filters `?workflow=`, `?types=a,b`, `?label.<k>=<v>`.',
+    tag: 'streams',
+    query: object({ workflow: shortString, types: { type: 'array', items: { type: 'string', enum: [...EXECUTION_EVENT_TYPES] }, minItems: 1 }, labels, token }),
+    status: 101,
+  },
+] as const satisfies readonly RouteSpec[];
+
+/** Subscription id of the `/ws/events` shortcut. */
+export const EVENTS_SHORTCUT_ID = 'events';
+
+export interface WsMountDeps {
+  readonly app: TemplatedApp;
+  readonly hub: WsHub;
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly options: StreamOptions;
+  readonly requestContext: (req: HttpRequest, requestId: string) => RequestContext;
+}
+
+type Shortcut = (typeof WS_ROUTES)[number]['id'];
+
+/** Registers the three WebSocket routes; call before the router's catch-all. */
+export function mountWebSockets(d: WsMountDeps): void {
+  const compiled = compileRoutes(WS_ROUTES);
+  const o = d.options;
+  WS_ROUTES.forEach((spec, i) => {
+    const route = compiled[i] as CompiledRoute;
+    d.app.ws<ConnData>(BASE_PATH + spec.path.replace(/\{(\w+)\}/g, ':$1'), {
+      compression: 0,
+      maxPayloadLength: o.maxMessageBytes,
+      maxBackpressure: o.maxBufferedBytes + o.backpressureHeadroomBytes,
+      // A frame dropped at the hard cap closes the socket: the client reconnects with `since`, never misses silently.
+      closeOnBackpressureLimit: 1,
+      idleTimeout: o.idleTimeoutS,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => upgrade(d, spec.id, route, res, req, context),
+      open: (ws) => d.hub.opened(ws),
+      message: (ws, data, isBinary) => d.hub.message(ws, data, isBinary),
+      drain: (ws) => d.hub.drained(ws),
+      close: (ws) => d.hub.closed(ws),
+    });
+  });
+}
+
+function upgrade(d: WsMountDeps, kind: Shortcut, route: CompiledRoute, res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+  const ex = openExchange(res, req);
+  try {
+    const key = req.getHeader('sec-websocket-key');
+    const { format, protocol } = negotiate(req.getHeader('sec-websocket-protocol'));
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const ctx = d.requestContext(req, ex.requestId);
+    const rawQuery = req.getQuery() ?? '';
+    const param = kind === 'wsExecution' ? req.getParameter(0) : '';
+    // `req` is not touched after this point.
+
+    const issues: Issue[] = [];
+    const query = parseQuery(rawQuery, route, issues);
+    if (!route.validateQuery(query)) toIssues(route.validateQuery.errors, '/query', issues);
+    if (issues.length > 0) return writeProblem(ex, problemFor(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', issues));
+
+    const accept = (initial: ClientMessage | null): void => {
+      if (!ex.open) return;
+      ex.open = false;
+      res.cork(() => res.upgrade<ConnData>({ conn: newConn(ctx.tenant, format, initial) }, key, protocol, extensions, context));
+    };
+
+    switch (kind) {
+      case 'wsSocket':
+        return accept(null);
+      case 'wsEvents': {
+        const filter: { workflow?: string; types?: string[]; labels?: Record<string, string> } = {};
+        if (typeof query['workflow'] === 'string') filter.workflow = query['workflow'];
+        if (Array.isArray(query['types'])) filter.types = [...new Set(query['types'] as string[])];
+        const lbl = query['labels'] as Record<string, string> | undefined;
+        if (lbl !== undefined && Object.keys(lbl).length > 0) filter.labels = { ...lbl };
+        return accept({ op: 'subscribe', kind: 'filter', id: EVENTS_SHORTCUT_ID, filter: filter satisfies EventFilter });
+      }
+      case 'wsExecution': {
+        const id = parseExecutionId(param);
+        if (id === undefined) return writeProblem(ex, problemFor(ErrorCode.executionNotFound, `execution_not_found: ${JSON.stringify(param)}`));
+        const since = typeof query['since'] === 'number' ? query['since'] : 0;
+        // Unknown (or another tenant's) execution: a plain 404 before upgrading.
+        d.engine.get(ctx.tenant, id).then(
+          () => accept({ op: 'subscribe', kind: 'execution', id, executionId: id, since }),
+          (err: unknown) => writeProblem(ex, toProblem(err)),
+        );
+        return;
+      }
+      default:
+        kind satisfies never;
+    }
+  } catch (err) {
+    d.logger.error('websocket upgrade failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    writeProblem(ex, toProblem(err));
+  }
+}
