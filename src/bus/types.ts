@@ -83,14 +83,8 @@ export type AgentEvent =
   | { type: 'agent.status.changed'; agent: AgentView; from: AgentStatus }
   | { type: 'agent.lost'; agent: AgentView };
 
-/** What an agent announces every heartbeat interval. */
-export interface Heartbeat {
-  readonly id: string;
-  readonly name: string;
-  readonly kinds: readonly string[];
-  readonly capacity: number;
-  readonly inFlight: number;
-  readonly version: string;
+/** What an agent announces every heartbeat interval (the registry stamps `lastHeartbeatAt` on receipt). */
+export interface Heartbeat extends Omit<AgentInfo, 'lastHeartbeatAt'> {
   readonly startedAt: number;
   /** True on the last heartbeat of a draining agent. */
   readonly leaving?: boolean;
