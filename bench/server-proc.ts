@@ -2,10 +2,13 @@
  * @module bench/server-proc — the server child process of the bench: `startActorflow` on
  * 127.0.0.1, port 0, a fresh temp data dir, quiet logs; registers the `park` and `bench3` flows.
  * Started by bench/common.ts `spawnServer` with an IPC channel:
- *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal
+ *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal [--nats <url> --no-builtin-agents]
+ * With `--nats` the bus is NATS JetStream (bench/nats-flow.ts); `--no-builtin-agents` leaves the
+ * `echo` tasks to `actorflow agent` processes.
  * Sends `{ type: 'ready', url }`, then answers `{ id, cmd, args }` messages with `{ id, ok, result | error }`.
  * Commands: `mem` (process.memoryUsage after an optional gc), `status` (engine.status()),
- * `flow3` and `parked` (in-process loops, see bench/flow3.ts and bench/parked.ts), `close`.
+ * `agents` (engine.agents()), `flow3`, `natsflow` and `parked` (in-process loops, see bench/flow3.ts,
+ * bench/nats-flow.ts and bench/parked.ts), `close`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { startActorflow } from '../src/cli/serve.ts';
 import { BENCH3_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
 import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
+import { runNatsFlowInProcess, type NatsFlowArgs } from './nats-flow.ts';
 import { runParkedInProcess, type ParkedArgs } from './parked.ts';
 
 interface Command {
@@ -27,7 +31,13 @@ const send = process.send?.bind(process);
 if (!send) throw new Error('bench/server-proc.ts must be forked with an IPC channel (see bench/common.ts)');
 
 const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-${sync}-`));
-const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true });
+const n = process.argv.indexOf('--nats');
+const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
+const builtinAgents = !process.argv.includes('--no-builtin-agents');
+const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
+  rmSync(dataDir, { recursive: true, force: true });
+  throw err;
+});
 await app.engine.registerDefinition('default', PARK_FLOW);
 await app.engine.registerDefinition('default', BENCH3_FLOW);
 
@@ -40,8 +50,12 @@ async function handle(c: Command): Promise<unknown> {
       return process.memoryUsage();
     case 'status':
       return app.engine.status();
+    case 'agents':
+      return app.engine.agents();
     case 'flow3':
       return runFlow3InProcess(app.engine, c.args as Flow3Args);
+    case 'natsflow':
+      return runNatsFlowInProcess(app.engine, c.args as NatsFlowArgs);
     case 'parked':
       return runParkedInProcess(app.engine, c.args as ParkedArgs);
     case 'close':

@@ -1,14 +1,18 @@
 /** @module api/context — who is asking: the single place where a request gets its tenant. */
-import type { HttpRequest } from 'uWebSockets.js';
+import { DEFAULT_TENANT, type Principal, Scope } from './auth/types.ts';
 import type { RequestContext } from './types.ts';
 
-/** Every request belongs to this tenant until authentication (a later issue) assigns one. */
-export const DEFAULT_TENANT = 'default';
+export { DEFAULT_TENANT };
+
+/** The caller of a public route (no credential): read-only, tenant `default`. */
+export const PUBLIC_PRINCIPAL: Principal = { keyId: null, tenant: DEFAULT_TENANT, scope: Scope.read, limiterId: 'public', rateLimit: undefined };
 
 /**
- * Builds the context of a request. Runs synchronously inside the uWS handler, so it may read
- * headers (`authorization`, `x-api-key`) once auth slots in here.
+ * Builds the context of a request from its verified principal (the gate ran first): the tenant
+ * is always the credential's, never anything the client sent. Public routes (no credential)
+ * run as `PUBLIC_PRINCIPAL` and read nothing tenant-scoped.
  */
-export function requestContext(_req: HttpRequest, requestId: string): RequestContext {
-  return { tenant: DEFAULT_TENANT, requestId };
+export function requestContext(principal: Principal | undefined, requestId: string): RequestContext {
+  const p = principal ?? PUBLIC_PRINCIPAL;
+  return { tenant: p.tenant, requestId, principal: p };
 }

@@ -17,6 +17,19 @@ export interface Exchange {
   open: boolean;
   /** Called once if the client aborts (a streamed answer cleans up here). */
   onAbort?: (() => void) | undefined;
+  /** `access-control-allow-origin` value when the request's origin is allowed (CORS). */
+  corsOrigin?: string | undefined;
+  /** Called once with the status (and JSON body) of the answer: the audit log listens here. */
+  onAnswer?: ((status: number, body: unknown) => void) | undefined;
+}
+
+/** Response headers a browser script may read (CORS). */
+const EXPOSED_HEADERS = 'x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, idempotent-replay, location';
+
+/** Writes the CORS headers of an allowed origin; call inside the cork, after the status. */
+export function writeCorsHeaders(ex: Exchange): void {
+  if (ex.corsOrigin === undefined) return;
+  ex.res.writeHeader('access-control-allow-origin', ex.corsOrigin).writeHeader('vary', 'origin').writeHeader('access-control-expose-headers', EXPOSED_HEADERS);
 }
 
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
@@ -40,12 +53,17 @@ export function openExchange(res: HttpResponse, req: HttpRequest): Exchange {
 /** Writes a handler's reply, corked. Serialises first so a throw leaves the exchange open for a 500. */
 export function writeReply(ex: Exchange, reply: Reply): void {
   if (!ex.open) return;
-  if (reply.kind === 'stream') return reply.start(ex);
+  if (reply.kind === 'stream') {
+    ex.onAnswer?.(200, undefined);
+    return reply.start(ex);
+  }
   const payload = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.kind === 'text' ? reply.body : '';
   ex.open = false;
+  ex.onAnswer?.(reply.status, reply.kind === 'json' ? reply.body : undefined);
   const res = ex.res;
   res.cork(() => {
     res.writeStatus(statusLine(reply.status)).writeHeader('x-request-id', ex.requestId);
+    writeCorsHeaders(ex);
     switch (reply.kind) {
       case 'json':
         res.writeHeader('content-type', MEDIA_JSON);
@@ -68,9 +86,11 @@ export function writeReply(ex: Exchange, reply: Reply): void {
 export function writeProblem(ex: Exchange, p: Problem, opts: { close?: boolean; headers?: Readonly<Record<string, string>> } = {}): void {
   if (!ex.open) return;
   ex.open = false;
+  ex.onAnswer?.(p.status, undefined);
   const res = ex.res;
   res.cork(() => {
     res.writeStatus(statusLine(p.status)).writeHeader('x-request-id', ex.requestId).writeHeader('content-type', MEDIA_PROBLEM);
+    writeCorsHeaders(ex);
     if (opts.headers !== undefined) for (const [k, v] of Object.entries(opts.headers)) res.writeHeader(k, v);
     res.end(JSON.stringify(p.body), opts.close === true);
   });

@@ -3,18 +3,26 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCode, type Issue } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Gate } from './auth/gate.ts';
+import { routeAuth } from './auth/scopes.ts';
+import type { Principal } from './auth/types.ts';
+import { requestContext } from './context.ts';
 import { type Exchange, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
-import { ApiErrorCode, problem, problemFor, toProblem } from './problem.ts';
+import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './problem.ts';
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
-import type { HttpMethod, RequestContext, RouteHandler, RouteInput } from './types.ts';
+import type { HttpMethod, RouteHandler, RouteInput } from './types.ts';
 import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep } from './validate.ts';
 
 export interface RouterOptions {
   readonly maxBodyBytes: number;
   readonly logger: Logger;
-  readonly requestContext: (req: HttpRequest, requestId: string) => RequestContext;
+  /** Authentication, scopes, rate limits, CORS and audit (api/auth). */
+  readonly gate: Gate;
 }
+
+/** Hands the request body over once it is read (now, or already read while a JWT was verified). */
+type BodySource = (onBody: (text: string) => void) => void;
 
 type UwsHandler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -68,15 +76,30 @@ export function mountRoutes(
   }
   for (const [pattern, methods] of methodsByPattern) {
     const allow = methods.join(', ');
+    app.options(pattern, opts.gate.cors.preflight);
+    app.head(pattern, (res, req) => headNotAllowed(res, req, allow));
     app.any(pattern, (res, req) => {
       const ex = openExchange(res, req);
       const method = req.getMethod().toUpperCase();
       writeProblem(ex, problemFor(ErrorCode.methodNotAllowed, `${method} is not allowed here; allowed: ${allow}.`), { headers: { allow } });
     });
   }
+  app.options('/*', opts.gate.cors.preflight);
+  app.head('/*', (res, req) => headNotAllowed(res, req, ''));
   app.any('/*', (res, req) => {
     const ex = openExchange(res, req);
     writeProblem(ex, problemFor(ErrorCode.notFound, `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}.`));
+  });
+}
+
+/** HEAD is not served: 405 without a body (a HEAD answer must not carry one). */
+function headNotAllowed(res: HttpResponse, req: HttpRequest, allow: string): void {
+  const ex = openExchange(res, req);
+  ex.open = false;
+  res.cork(() => {
+    res.writeStatus(statusLine(405)).writeHeader('x-request-id', ex.requestId);
+    if (allow !== '') res.writeHeader('allow', allow);
+    res.endWithoutBody(0);
   });
 }
 
@@ -153,7 +176,7 @@ function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): {
       case 'json':
         return { ok: true, value: JSON.parse(text) as unknown };
       case 'yaml':
-        return { ok: true, value: parseYaml(text) as unknown };
+        return { ok: true, value: parseYaml(text, { logLevel: 'error' }) as unknown };
       case 'none':
         unsupportedMedia(ex, yaml);
         return { ok: false };
@@ -168,16 +191,49 @@ function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): {
   }
 }
 
+/** Starts reading the body now (uWS drops chunks without a data handler) and hands it over later. */
+function earlyBody(ex: Exchange, max: number): BodySource {
+  let text: string | undefined;
+  let waiting: ((text: string) => void) | undefined;
+  readBody(ex, max, (t) => {
+    if (waiting !== undefined) waiting(t);
+    else text = t;
+  });
+  return (onBody) => {
+    if (text !== undefined) onBody(text);
+    else waiting = onBody;
+  };
+}
+
+/** The id an audit entry names: the path's id or name, else the created resource's. */
+function targetIdOf(params: Readonly<Record<string, string>>, body: unknown): string | null {
+  const fromPath = params['id'] ?? params['name'];
+  if (fromPath !== undefined) return fromPath;
+  if (typeof body === 'object' && body !== null) {
+    const b = body as Record<string, unknown>;
+    if (typeof b['id'] === 'string') return b['id'];
+    if (typeof b['name'] === 'string') return b['name'];
+  }
+  return null;
+}
+
 /** The uWS handler of one route. Reads everything from `req` before the first await. */
 function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterOptions): UwsHandler {
   const { spec } = route;
   const bodySpec = spec.body;
   const max = opts.maxBodyBytes;
   const logger = opts.logger;
+  const gate = opts.gate;
+  const needed = routeAuth(spec);
+  const acceptsQueryToken = route.acceptsQueryToken;
+  const audited = spec.method !== 'get';
+  const method = spec.method.toUpperCase();
+  const routePath = fullPath(spec);
   return (res, req) => {
     const ex = openExchange(res, req);
     try {
-      const ctx = opts.requestContext(req, ex.requestId);
+      const origin = req.getHeader('origin');
+      if (origin !== '') ex.corsOrigin = gate.cors.allow(origin);
       let params = NO_STRINGS;
       const n = route.paramNames.length;
       let badSegment = false;
@@ -202,66 +258,92 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
       }
       const contentType = bodySpec === undefined ? '' : req.getHeader('content-type');
       const contentLength = bodySpec === undefined ? '' : req.getHeader('content-length');
+      const cred = needed === 'none' ? undefined : gate.credentialOf(req, acceptsQueryToken ? rawQuery : undefined);
       // From here on `req` is not touched: it may be gone after an await.
 
-      if (badSegment) {
-        writeProblem(ex, problemFor(ErrorCode.badRequest, 'A path segment has malformed percent-encoding.'));
-        return;
-      }
-      if (route.validateParams !== undefined && !route.validateParams(params)) {
-        const first = route.validateParams.errors?.[0];
-        const name = first?.instancePath.slice(1) ?? '';
-        const code = spec.paramNotFound?.[name] ?? ErrorCode.notFound;
-        writeProblem(ex, problemFor(code, `${code.replace(/_/g, ' ')}: ${JSON.stringify(params[name] ?? '')}`));
-        return;
-      }
-      const issues: Issue[] = [];
-      let query: Record<string, unknown> = NO_STRINGS;
-      // Routes without a query schema skip the work unless something was sent (then it is rejected).
-      if (rawQuery !== '' || spec.query !== undefined) {
-        query = parseQuery(rawQuery, route, issues);
-        if (!route.validateQuery(query)) toIssues(route.validateQuery.errors, '/query', issues);
-      }
-
-      if (bodySpec === undefined) {
-        if (issues.length > 0) return invalid(ex, issues);
-        return run(ex, route, handler, { ctx, params, query, headers, body: undefined }, logger);
-      }
-      const yaml = bodySpec.yaml === true;
-      const kind = bodyKind(contentType, yaml);
-      if (contentLength !== '' && Number(contentLength) > max) return payloadTooLarge(ex, max);
-      // A wrong content type is refused before reading a body known to be non-empty; an empty
-      // body has no media type to speak of (action routes), so that case is decided after reading.
-      if (kind === undefined && Number(contentLength) > 0) return unsupportedMedia(ex, yaml);
-
-      readBody(ex, max, (text) => {
-        try {
-          let body: unknown;
-          if (text.length === 0) {
-            if (bodySpec.optional !== true) {
-              issues.push({ path: '', message: 'a request body is required' });
-              return invalid(ex, issues);
-            }
-            body = {};
-          } else if (kind === undefined) {
-            return unsupportedMedia(ex, yaml);
-          } else {
-            if (kind === 'json' && jsonTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
-            const parsed = parseBody(ex, text, kind, yaml);
-            if (!parsed.ok) return;
-            if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);
-            body = parsed.value;
-          }
-          const validate = route.validateBody;
-          if (validate !== undefined && !validate(body)) toIssues(validate.errors, '', issues);
-          const input = { ctx, params, query, headers, body };
-          if (handler.refine !== undefined) issues.push(...handler.refine(body, input));
-          if (issues.length > 0) return invalid(ex, issues);
-          run(ex, route, handler, input, logger);
-        } catch (err) {
-          fail(ex, route, err, logger);
+      const proceed = (principal: Principal | undefined, early?: BodySource): void => {
+        const ctx = requestContext(principal, ex.requestId);
+        if (badSegment) {
+          writeProblem(ex, problemFor(ErrorCode.badRequest, 'A path segment has malformed percent-encoding.'));
+          return;
         }
-      });
+        if (route.validateParams !== undefined && !route.validateParams(params)) {
+          const first = route.validateParams.errors?.[0];
+          const name = first?.instancePath.slice(1) ?? '';
+          const code = spec.paramNotFound?.[name] ?? ErrorCode.notFound;
+          writeProblem(ex, problemFor(code, `${code.replace(/_/g, ' ')}: ${JSON.stringify(params[name] ?? '')}`));
+          return;
+        }
+        const issues: Issue[] = [];
+        let query: Record<string, unknown> = NO_STRINGS;
+        // Routes without a query schema skip the work unless something was sent (then it is rejected).
+        if (rawQuery !== '' || spec.query !== undefined) {
+          query = parseQuery(rawQuery, route, issues);
+          if (!route.validateQuery(query)) toIssues(route.validateQuery.errors, '/query', issues);
+        }
+
+        if (bodySpec === undefined) {
+          if (issues.length > 0) return invalid(ex, issues);
+          return run(ex, route, handler, { ctx, params, query, headers, body: undefined }, logger);
+        }
+        const yaml = bodySpec.yaml === true;
+        const kind = bodyKind(contentType, yaml);
+        if (contentLength !== '' && Number(contentLength) > max) return payloadTooLarge(ex, max);
+        // A wrong content type is refused before reading a body known to be non-empty; an empty
+        // body has no media type to speak of (action routes), so that case is decided after reading.
+        if (kind === undefined && Number(contentLength) > 0) return unsupportedMedia(ex, yaml);
+
+        const source: BodySource = early ?? ((onBody) => readBody(ex, max, onBody));
+        source((text) => {
+          try {
+            let body: unknown;
+            if (text.length === 0) {
+              if (bodySpec.optional !== true) {
+                issues.push({ path: '', message: 'a request body is required' });
+                return invalid(ex, issues);
+              }
+              body = {};
+            } else if (kind === undefined) {
+              return unsupportedMedia(ex, yaml);
+            } else {
+              if (kind === 'json' && jsonTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
+              const parsed = parseBody(ex, text, kind, yaml);
+              if (!parsed.ok) return;
+              if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);
+              body = parsed.value;
+            }
+            const validate = route.validateBody;
+            if (validate !== undefined && !validate(body)) toIssues(validate.errors, '', issues);
+            const input = { ctx, params, query, headers, body };
+            if (handler.refine !== undefined) issues.push(...handler.refine(body, input));
+            if (issues.length > 0) return invalid(ex, issues);
+            run(ex, route, handler, input, logger);
+          } catch (err) {
+            fail(ex, route, err, logger);
+          }
+        });
+      };
+
+      if (needed === 'none') return proceed(undefined);
+      const onAuthenticated = audited
+        ? (p: Principal): void => {
+            const at = Date.now();
+            ex.onAnswer = (status, body) => {
+              gate.audit.record({ at, keyId: p.keyId, tenant: p.tenant, method, route: routePath, targetId: targetIdOf(params, body), status, requestId: ex.requestId });
+            };
+          }
+        : undefined;
+      const admitted = gate.admit(ex, cred, needed, onAuthenticated);
+      if (admitted === undefined) return;
+      if (!(admitted instanceof Promise)) return proceed(admitted);
+      // First sight of a JWT: verification is async, so the body is read meanwhile.
+      const early = bodySpec === undefined ? undefined : earlyBody(ex, max);
+      admitted.then(
+        (p) => {
+          if (p !== undefined && ex.open) proceed(p, early);
+        },
+        (err: unknown) => fail(ex, route, err, logger),
+      );
     } catch (err) {
       fail(ex, route, err, logger);
     }

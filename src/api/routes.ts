@@ -19,6 +19,7 @@ import {
   positiveInt,
   shortString,
 } from './schemas.ts';
+import { ADMIN_ROUTES } from './admin-routes.ts';
 import type { RouteSpec } from './types.ts';
 
 export const BASE_PATH = '/api/v1';
@@ -33,7 +34,7 @@ const page = object(PAGE);
 const agentParams = object({ id: agentId }, ['id']);
 const AGENT_404 = { id: ErrorCode.agentNotFound } as const;
 
-export const ROUTES = [
+const CORE_ROUTES = [
   // ── workflow definitions ────────────────────────────────────────────────
   {
     id: 'listDefinitions',
@@ -345,12 +346,15 @@ export const ROUTES = [
     status: 200,
   },
   // ── operations ──────────────────────────────────────────────────────────
-  { id: 'health', method: 'get', path: '/health', summary: 'Liveness: `{ status, version, uptimeS }`.', tag: 'ops', status: 200 },
-  { id: 'ready', method: 'get', path: '/ready', summary: 'Readiness: 200 `{ ready: true }` or 503 `not_ready`.', tag: 'ops', status: 200 },
+  { id: 'health', method: 'get', path: '/health', auth: 'none', summary: 'Liveness: `{ status, version, uptimeS }`.', tag: 'ops', status: 200 },
+  { id: 'ready', method: 'get', path: '/ready', auth: 'none', summary: 'Readiness: 200 `{ ready: true }` or 503 `not_ready`.', tag: 'ops', status: 200 },
   { id: 'status', method: 'get', path: '/status', summary: 'Counts of executions by status, stalled executions, agents, bus, store.', tag: 'ops', status: 200 },
-  { id: 'rootHealth', method: 'get', path: '/health', root: true, summary: 'Liveness (outside the base path).', tag: 'ops', status: 200 },
-  { id: 'rootReady', method: 'get', path: '/ready', root: true, summary: 'Readiness (outside the base path).', tag: 'ops', status: 200 },
+  { id: 'rootHealth', method: 'get', path: '/health', root: true, auth: 'none', summary: 'Liveness (outside the base path).', tag: 'ops', status: 200 },
+  { id: 'rootReady', method: 'get', path: '/ready', root: true, auth: 'none', summary: 'Readiness (outside the base path).', tag: 'ops', status: 200 },
 ] as const satisfies readonly RouteSpec[];
+
+/** Every REST route (WebSocket routes are in api/ws-upgrade.ts). */
+export const ROUTES = [...CORE_ROUTES, ...ADMIN_ROUTES] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 

@@ -3,8 +3,14 @@ import { readFileSync } from 'node:fs';
 import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
 import type { Logger } from '../shared/logger.ts';
-import { requestContext } from './context.ts';
+import type { AuthStore } from '../store/types.ts';
+import { adminHandlers } from './admin-handlers.ts';
 import { agentsHandlers } from './agents-handlers.ts';
+import { createAuditLog } from './auth/audit-log.ts';
+import { type BootstrapResult, bootstrapAdminKey } from './auth/bootstrap.ts';
+import { createGate } from './auth/gate.ts';
+import { createKeyRing } from './auth/key-ring.ts';
+import type { AuthSettings } from './auth/types.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
@@ -26,6 +32,20 @@ export interface ApiServerOptions {
   readonly logger: Logger;
   /** WebSocket/SSE limits (slow-consumer threshold, idle timeout…); defaults in api/stream-options.ts. */
   readonly streams?: Partial<StreamOptions> | undefined;
+  readonly auth: ApiAuthOptions;
+}
+
+/** Credentials, limits and audit of the server. */
+export interface ApiAuthOptions {
+  /** Keys and audit entries (SQLite). */
+  readonly store: AuthStore;
+  readonly settings: AuthSettings;
+  /** Where a generated admin key is written (`admin.key`, mode 0600). */
+  readonly dataDir: string;
+  /** `ACTORFLOW_ADMIN_KEY`. */
+  readonly adminKey?: string | undefined;
+  /** Shows a generated admin key once (console, not the structured log). */
+  readonly print: (text: string) => void;
 }
 
 export interface ApiServer {
@@ -35,6 +55,10 @@ export interface ApiServer {
   close(): Promise<void>;
   /** Sockets, subscriptions and topics of the WebSocket hub right now. */
   streamStats(): StreamStats;
+  /** What the admin-key bootstrap did at boot. */
+  readonly bootstrap: BootstrapResult;
+  /** Writes queued audit entries now (tests, shutdown). */
+  flushAudit(): Promise<void>;
 }
 
 function packageVersion(): string {
@@ -50,13 +74,23 @@ function packageVersion(): string {
  * Starts the HTTP API on uWebSockets.js. Schemas are compiled once here; the promise resolves
  * when the socket accepts connections and rejects if the address cannot be bound.
  * @example
- * const api = await createApiServer({ engine, host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, logger });
+ * const api = await createApiServer({ engine, host: '127.0.0.1', port: 0, maxBodyBytes: 1 << 20, logger, auth: { store, settings: {}, dataDir, print } });
  * console.log(api.port); await api.close();
  */
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const deps: ApiDeps = { engine: opts.engine, logger: opts.logger, version: packageVersion(), startedAt: Date.now() };
   const streams = createStreams({ engine: opts.engine, logger: opts.logger, options: opts.streams });
+  const keys = await createKeyRing(opts.auth.store, opts.logger);
+  const audit = createAuditLog(opts.auth.store, opts.logger);
+  const gate = createGate({ settings: opts.auth.settings, keys, audit, logger: opts.logger });
+  let bootstrap: BootstrapResult = { kind: 'existing' };
+  if (gate.disabled) {
+    opts.logger.warn('authentication is OFF (--no-auth / ACTORFLOW_NO_AUTH): every request is admin of tenant "default"; development only');
+  } else {
+    bootstrap = await bootstrapAdminKey({ keys, dataDir: opts.auth.dataDir, adminKey: opts.auth.adminKey, print: opts.auth.print });
+  }
   const handlers = {
+    ...adminHandlers({ keys, audit }),
     ...definitionsHandlers(deps),
     ...executionsHandlers(deps),
     ...opsHandlers(deps),
@@ -65,14 +99,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   } satisfies Record<RouteId, RouteHandler>;
 
   const app = uWS.App();
-  streams.mount(app, requestContext);
-  mountRoutes(app, compileRoutes(ROUTES), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, requestContext });
+  streams.mount(app, gate);
+  mountRoutes(app, compileRoutes(ROUTES), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(opts.host, opts.port, (socket) => {
       if (socket === false) reject(new Error(`cannot listen on ${opts.host}:${opts.port}`));
       else resolve(socket);
     });
+  }).catch(async (err: unknown) => {
+    await gate.close();
+    throw err;
   });
   // A listen socket is a socket for uSockets; the typings keep the two apart.
   const port = uWS.us_socket_local_port(listenSocket as us_socket);
@@ -82,6 +119,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   return {
     port,
     streamStats: () => streams.stats(),
+    bootstrap,
+    flushAudit: () => audit.flush(),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -89,6 +128,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       streams.close();
       // Not in the typings of this build, present at runtime: ends keep-alive connections too.
       (app as { close?: () => void }).close?.();
+      // Pending audit entries and last-used times are written before the store closes.
+      await gate.close();
     },
   };
 }

@@ -5,7 +5,7 @@ import { TERMINAL_STATUSES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { EncodedEvent, EventFeed } from './event-feed.ts';
-import type { Exchange } from './http.ts';
+import { type Exchange, writeCorsHeaders } from './http.ts';
 import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
 import type { RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
@@ -145,6 +145,7 @@ class SseStream {
         .writeHeader('content-type', 'text/event-stream')
         .writeHeader('cache-control', 'no-cache')
         .writeHeader('x-accel-buffering', 'no');
+      writeCorsHeaders(ex);
       res.write(': stream\n\n');
     });
     // The client already has the terminal event: nothing will follow.

@@ -1,11 +1,11 @@
 /** @module api/streams — real-time streams of the API: the event feed, the WebSocket hub and the SSE route, wired together. */
-import type { HttpRequest, TemplatedApp } from 'uWebSockets.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import { createEventFeed } from './event-feed.ts';
 import { type SseCounters, sseHandlers } from './sse.ts';
 import { type StreamOptions, resolveStreamOptions } from './stream-options.ts';
-import type { RequestContext } from './types.ts';
+import type { Gate } from './auth/gate.ts';
 import { type HubStats, WsHub } from './ws-hub.ts';
 import { mountWebSockets } from './ws-upgrade.ts';
 
@@ -28,7 +28,7 @@ export interface Streams {
   /** Route handlers for the route table (`streamExecution`). */
   readonly handlers: ReturnType<typeof sseHandlers>;
   /** Mounts the WebSocket routes; call before the router's catch-all. */
-  mount(app: TemplatedApp, requestContext: (req: HttpRequest, requestId: string) => RequestContext): void;
+  mount(app: TemplatedApp, gate: Gate): void;
   stats(): StreamStats;
   /** Ends every socket (1001) and detaches from the engine. Idempotent. */
   close(): void;
@@ -38,7 +38,7 @@ export interface Streams {
  * One listener on the engine feeds every stream. Options are validated here (throws on a bad value).
  * @example
  * const streams = createStreams({ engine, logger });
- * streams.mount(app, requestContext);
+ * streams.mount(app, gate);
  */
 export function createStreams(o: StreamsOptions): Streams {
   const options = resolveStreamOptions(o.options);
@@ -48,9 +48,9 @@ export function createStreams(o: StreamsOptions): Streams {
   let closed = false;
   return {
     handlers: sseHandlers({ engine: o.engine, feed, logger: o.logger, options, counters }),
-    mount: (app, requestContext) => {
+    mount: (app, gate) => {
       hub = new WsHub({ app, engine: o.engine, feed, logger: o.logger, options });
-      mountWebSockets({ app, hub, engine: o.engine, logger: o.logger, options, requestContext });
+      mountWebSockets({ app, hub, engine: o.engine, logger: o.logger, options, gate });
     },
     stats: () => ({
       ...(hub?.stats() ?? { sockets: 0, subscriptions: 0, topics: 0, labelSubscriptions: 0, slowConsumers: 0 }),

@@ -2,6 +2,7 @@
 import type { Engine, PageRequest } from '../engine/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Principal, RouteAuth } from './auth/types.ts';
 import type { Exchange } from './http.ts';
 
 /** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
@@ -45,12 +46,16 @@ export interface RouteSpec {
   readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream';
   /** Per-route status overrides of the error table (e.g. `definition_not_found` on start → 422). */
   readonly errorStatus?: Readonly<Record<string, number>>;
+  /** Scope needed, or `none` (public). @default `read` for GET, `write` otherwise */
+  readonly auth?: RouteAuth;
 }
 
-/** Who is asking; auth (a later issue) fills this in from the credential. */
+/** Who is asking, from the verified credential (api/context.ts builds it). */
 export interface RequestContext {
+  /** Every engine call of the request is scoped by this tenant. */
   readonly tenant: string;
   readonly requestId: string;
+  readonly principal: Principal;
 }
 
 /** Everything a handler gets, already validated against its route spec. */

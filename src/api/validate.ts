@@ -38,6 +38,8 @@ export interface CompiledRoute {
   readonly arrayQueryKeys: ReadonlySet<string>;
   /** The query schema has `labels`: `label.<k>=<v>` pairs are gathered into it. */
   readonly labelQuery: boolean;
+  /** The query schema has `token`: the credential may come as `?token=` (streams). */
+  readonly acceptsQueryToken: boolean;
 }
 
 /** Compiles every route's schemas with two shared ajv instances (bodies strict, queries coerced). */
@@ -56,6 +58,7 @@ export function compileRoutes(routes: readonly RouteSpec[]): CompiledRoute[] {
       validateBody: spec.body === undefined ? undefined : bodyAjv.compile(spec.body.schema),
       arrayQueryKeys,
       labelQuery: Object.hasOwn(props, 'labels'),
+      acceptsQueryToken: Object.hasOwn(props, 'token'),
     };
   });
 }

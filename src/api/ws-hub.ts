@@ -1,6 +1,7 @@
 /** @module api/ws-hub — the WebSocket hub: sockets, subscriptions, native uWS fan-out, replay, backpressure. */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
+import type { Principal } from './auth/types.ts';
 import { ActorflowError } from '../shared/errors.ts';
 import type { ExecutionView } from '../shared/execution.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -38,6 +39,8 @@ export interface Conn {
 
 export interface ConnData {
   readonly conn: Conn;
+  /** The credential that opened the socket (its open-socket count is kept per credential). */
+  readonly principal?: Principal | undefined;
 }
 
 /** A subscription; torn down the same way whatever its kind. */

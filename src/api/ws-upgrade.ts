@@ -9,7 +9,9 @@ import { problemFor, toProblem } from './problem.ts';
 import { BASE_PATH } from './routes.ts';
 import { executionId, labels, object, shortString } from './schemas.ts';
 import type { StreamOptions } from './stream-options.ts';
-import type { RequestContext, RouteSpec } from './types.ts';
+import type { Gate } from './auth/gate.ts';
+import { type Principal, Scope } from './auth/types.ts';
+import type { RouteSpec } from './types.ts';
 import { type CompiledRoute, compileRoutes, parseQuery, toIssues } from './validate.ts';
 import { type ConnData, type WsHub, newConn } from './ws-hub.ts';
 import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './ws-protocol.ts';
@@ -62,7 +64,8 @@ export interface WsMountDeps {
   readonly engine: Engine;
   readonly logger: Logger;
   readonly options: StreamOptions;
-  readonly requestContext: (req: HttpRequest, requestId: string) => RequestContext;
+  /** Authentication (header or `?token=`), the `read` scope, rate limit and the per-credential socket cap. */
+  readonly gate: Gate;
 }
 
 type Shortcut = (typeof WS_ROUTES)[number]['id'];
@@ -82,10 +85,18 @@ export function mountWebSockets(d: WsMountDeps): void {
       idleTimeout: o.idleTimeoutS,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => upgrade(d, spec.id, route, res, req, context),
-      open: (ws) => d.hub.opened(ws),
+      open: (ws) => {
+        const p = ws.getUserData().principal;
+        if (p !== undefined) d.gate.socketOpened(p);
+        d.hub.opened(ws);
+      },
       message: (ws, data, isBinary) => d.hub.message(ws, data, isBinary),
       drain: (ws) => d.hub.drained(ws),
-      close: (ws) => d.hub.closed(ws),
+      close: (ws) => {
+        const p = ws.getUserData().principal;
+        if (p !== undefined) d.gate.socketClosed(p);
+        d.hub.closed(ws);
+      },
     });
   });
 }
@@ -96,47 +107,65 @@ function upgrade(d: WsMountDeps, kind: Shortcut, route: CompiledRoute, res: Http
     const key = req.getHeader('sec-websocket-key');
     const { format, protocol } = negotiate(req.getHeader('sec-websocket-protocol'));
     const extensions = req.getHeader('sec-websocket-extensions');
-    const ctx = d.requestContext(req, ex.requestId);
     const rawQuery = req.getQuery() ?? '';
     const param = kind === 'wsExecution' ? req.getParameter(0) : '';
+    const cred = d.gate.credentialOf(req, rawQuery);
     // `req` is not touched after this point.
 
-    const issues: Issue[] = [];
-    const query = parseQuery(rawQuery, route, issues);
-    if (!route.validateQuery(query)) toIssues(route.validateQuery.errors, '/query', issues);
-    if (issues.length > 0) return writeProblem(ex, problemFor(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', issues));
+    const proceed = (principal: Principal): void => {
+      if (!d.gate.socketOpened(principal)) {
+        return writeProblem(ex, problemFor(ErrorCode.rateLimited, 'Too many open WebSockets for this credential.'), { headers: { 'retry-after': '1' } });
+      }
+      // Counted for real in `open`; this only checked the cap.
+      d.gate.socketClosed(principal);
+      const tenant = principal.tenant;
+      const issues: Issue[] = [];
+      const query = parseQuery(rawQuery, route, issues);
+      if (!route.validateQuery(query)) toIssues(route.validateQuery.errors, '/query', issues);
+      if (issues.length > 0) return writeProblem(ex, problemFor(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', issues));
 
-    const accept = (initial: ClientMessage | null): void => {
-      if (!ex.open) return;
-      ex.open = false;
-      res.cork(() => res.upgrade<ConnData>({ conn: newConn(ctx.tenant, format, initial) }, key, protocol, extensions, context));
+      const accept = (initial: ClientMessage | null): void => {
+        if (!ex.open) return;
+        ex.open = false;
+        res.cork(() => res.upgrade<ConnData>({ conn: newConn(tenant, format, initial), principal }, key, protocol, extensions, context));
+      };
+
+      switch (kind) {
+        case 'wsSocket':
+          return accept(null);
+        case 'wsEvents': {
+          const filter: { workflow?: string; types?: string[]; labels?: Record<string, string> } = {};
+          if (typeof query['workflow'] === 'string') filter.workflow = query['workflow'];
+          if (Array.isArray(query['types'])) filter.types = [...new Set(query['types'] as string[])];
+          const lbl = query['labels'] as Record<string, string> | undefined;
+          if (lbl !== undefined && Object.keys(lbl).length > 0) filter.labels = { ...lbl };
+          return accept({ op: 'subscribe', kind: 'filter', id: EVENTS_SHORTCUT_ID, filter: filter satisfies EventFilter });
+        }
+        case 'wsExecution': {
+          const id = parseExecutionId(param);
+          if (id === undefined) return writeProblem(ex, problemFor(ErrorCode.executionNotFound, `execution_not_found: ${JSON.stringify(param)}`));
+          const since = typeof query['since'] === 'number' ? query['since'] : 0;
+          // Unknown (or another tenant's) execution: a plain 404 before upgrading.
+          d.engine.get(tenant, id).then(
+            () => accept({ op: 'subscribe', kind: 'execution', id, executionId: id, since }),
+            (err: unknown) => writeProblem(ex, toProblem(err)),
+          );
+          return;
+        }
+        default:
+          kind satisfies never;
+      }
     };
 
-    switch (kind) {
-      case 'wsSocket':
-        return accept(null);
-      case 'wsEvents': {
-        const filter: { workflow?: string; types?: string[]; labels?: Record<string, string> } = {};
-        if (typeof query['workflow'] === 'string') filter.workflow = query['workflow'];
-        if (Array.isArray(query['types'])) filter.types = [...new Set(query['types'] as string[])];
-        const lbl = query['labels'] as Record<string, string> | undefined;
-        if (lbl !== undefined && Object.keys(lbl).length > 0) filter.labels = { ...lbl };
-        return accept({ op: 'subscribe', kind: 'filter', id: EVENTS_SHORTCUT_ID, filter: filter satisfies EventFilter });
-      }
-      case 'wsExecution': {
-        const id = parseExecutionId(param);
-        if (id === undefined) return writeProblem(ex, problemFor(ErrorCode.executionNotFound, `execution_not_found: ${JSON.stringify(param)}`));
-        const since = typeof query['since'] === 'number' ? query['since'] : 0;
-        // Unknown (or another tenant's) execution: a plain 404 before upgrading.
-        d.engine.get(ctx.tenant, id).then(
-          () => accept({ op: 'subscribe', kind: 'execution', id, executionId: id, since }),
-          (err: unknown) => writeProblem(ex, toProblem(err)),
-        );
-        return;
-      }
-      default:
-        kind satisfies never;
-    }
+    const admitted = d.gate.admit(ex, cred, Scope.read);
+    if (admitted === undefined) return;
+    if (!(admitted instanceof Promise)) return proceed(admitted);
+    admitted.then(
+      (p) => {
+        if (p !== undefined && ex.open) proceed(p);
+      },
+      (err: unknown) => writeProblem(ex, toProblem(err)),
+    );
   } catch (err) {
     d.logger.error('websocket upgrade failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     writeProblem(ex, toProblem(err));

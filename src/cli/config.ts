@@ -1,5 +1,6 @@
 /** @module cli/config — server settings from flags, then env vars, then defaults (API.md "Running the server"). */
 import { parseArgs } from 'node:util';
+import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import type { ServeConfig } from './serve.ts';
 
 export class ConfigError extends Error {
@@ -20,6 +21,9 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       nats: { type: 'string' },
       'nats-prefix': { type: 'string' },
       'no-builtin-agents': { type: 'boolean' },
+      'no-auth': { type: 'boolean' },
+      'rate-limit': { type: 'string' },
+      'cors-origins': { type: 'string' },
     },
     strict: true,
   });
@@ -40,5 +44,41 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     ...(values.nats ?? env.NATS_URL ? { natsUrl: (values.nats ?? env.NATS_URL) as string } : {}),
     ...(values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX ? { natsPrefix: (values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX) as string } : {}),
     builtinAgents: !(values['no-builtin-agents'] ?? env.ACTORFLOW_NO_BUILTIN_AGENTS === '1'),
+    noAuth: values['no-auth'] ?? isTrue(env.ACTORFLOW_NO_AUTH),
+    ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
+    rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
+    corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    ...jwtFromEnv(env),
+  };
+}
+
+const isTrue = (v: string | undefined): boolean => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+/** `rps:burst` (burst defaults to 2 × rps); `0` turns the default limit off. */
+export function parseRateLimit(text: string): RateLimit | null {
+  if (text.trim() === '0') return null;
+  const [a = '', b] = text.split(':');
+  const rps = Number(a);
+  const burst = b === undefined ? Math.max(1, Math.ceil(rps * 2)) : Number(b);
+  if (!(rps > 0) || !Number.isFinite(rps) || !Number.isInteger(burst) || burst < 1) {
+    throw new ConfigError(`ACTORFLOW_RATE_LIMIT must be rps:burst (e.g. 2000:4000) or 0, not ${text}`);
+  }
+  return { rps, burst };
+}
+
+/** ACTORFLOW_JWT_SECRET (HS256) or ACTORFLOW_JWT_JWKS (URL or file), with optional issuer/audience. */
+function jwtFromEnv(env: NodeJS.ProcessEnv): { jwt?: JwtSettings } {
+  const secret = env.ACTORFLOW_JWT_SECRET;
+  const jwks = env.ACTORFLOW_JWT_JWKS;
+  if (!secret && !jwks) return {};
+  if (secret && jwks) throw new ConfigError('set ACTORFLOW_JWT_SECRET or ACTORFLOW_JWT_JWKS, not both');
+  if (secret !== undefined && secret !== '' && secret.length < 32) throw new ConfigError('ACTORFLOW_JWT_SECRET must have at least 32 characters');
+  return {
+    jwt: {
+      ...(secret ? { secret } : {}),
+      ...(jwks ? { jwks } : {}),
+      ...(env.ACTORFLOW_JWT_ISSUER ? { issuer: env.ACTORFLOW_JWT_ISSUER } : {}),
+      ...(env.ACTORFLOW_JWT_AUDIENCE ? { audience: env.ACTORFLOW_JWT_AUDIENCE } : {}),
+    },
   };
 }

@@ -54,7 +54,7 @@ const [command = 'serve', ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, agent };
 const run = commands[command];
 if (!run) {
-  process.stderr.write(`unknown command ${command}; try: actorflow serve [--host H] [--port P] [--data-dir D] [--sync full|normal] [--machines DIR]\n`);
+  process.stderr.write(`unknown command ${command}; try: actorflow serve [--host H] [--port P] [--data-dir D] [--sync full|normal] [--machines DIR] [--no-auth] [--rate-limit RPS:BURST] [--cors-origins A,B]\n`);
   process.exit(2);
 } else {
   run(rest).catch((err: unknown) => {

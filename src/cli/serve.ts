@@ -1,6 +1,7 @@
 /** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
 import { join } from 'node:path';
 import { type ApiServer, createApiServer } from '../api/server.ts';
+import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import type { StreamOptions } from '../api/stream-options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
@@ -8,7 +9,7 @@ import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
-import { createSqliteStore } from '../store/sqlite-store.ts';
+import { openSqliteStores } from '../store/sqlite-store.ts';
 
 export interface ServeConfig {
   readonly host: string;
@@ -28,12 +29,30 @@ export interface ServeConfig {
   readonly builtinAgents?: boolean;
   /** WebSocket/SSE limits; defaults in src/api/stream-options.ts. */
   readonly streams?: Partial<StreamOptions>;
+  /** Development only: no credentials, every request is admin of tenant `default`. @default false */
+  readonly noAuth?: boolean;
+  /** Bootstrap admin key of tenant `default` (`ACTORFLOW_ADMIN_KEY`); else one is generated on first boot. */
+  readonly adminKey?: string;
+  /** Default per-credential rate limit; null = none (per-key limits still apply). @default { rps: 2000, burst: 4000 } */
+  readonly rateLimit?: RateLimit | null;
+  /** JWT credentials (HS256 secret or JWKS); unset = API keys only. */
+  readonly jwt?: JwtSettings;
+  /** Allowed CORS origins (`*` = any). @default [] */
+  readonly corsOrigins?: readonly string[];
+  /** Open WebSockets per credential. @default 1000 */
+  readonly maxSocketsPerCredential?: number;
+  /** Where a generated admin key is shown once. @default stderr (nothing when `quiet`) */
+  readonly print?: (text: string) => void;
 }
 
 export interface Running {
   readonly url: string;
   readonly port: number;
   readonly engine: Engine;
+  /** What the admin-key bootstrap did (`generated` writes `<dataDir>/admin.key`). */
+  readonly bootstrap: ApiServer['bootstrap'];
+  /** Writes queued audit entries now. */
+  flushAudit(): Promise<void>;
   /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
   streamStats(): ReturnType<ApiServer['streamStats']>;
   close(): Promise<void>;
@@ -43,19 +62,42 @@ export const DEFAULT_MAX_BODY = 1_048_576;
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.quiet ?? false);
-  const store = await createSqliteStore({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
+  const { store, auth } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
   const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
-  const api = await createApiServer({ engine, host: config.host, port: config.port, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY, logger, streams: config.streams });
+  const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
+  const api = await createApiServer({
+    engine,
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    logger,
+    streams: config.streams,
+    auth: {
+      store: auth,
+      dataDir: config.dataDir,
+      adminKey: config.adminKey,
+      print,
+      settings: {
+        disabled: config.noAuth === true,
+        ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+        jwt: config.jwt,
+        corsOrigins: config.corsOrigins ?? [],
+        ...(config.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: config.maxSocketsPerCredential }),
+      },
+    },
+  });
   const url = `http://${config.host}:${api.port}`;
   let closing: Promise<void> | undefined;
   return {
     url,
     port: api.port,
     engine,
+    bootstrap: api.bootstrap,
+    flushAudit: () => api.flushAudit(),
     streamStats: () => api.streamStats(),
     close: () =>
       (closing ??= (async () => {

@@ -30,6 +30,11 @@ export const ErrorCode = {
   notFound: 'not_found',
   methodNotAllowed: 'method_not_allowed',
   notReady: 'not_ready',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  rateLimited: 'rate_limited',
+  apiKeyNotFound: 'api_key_not_found',
+  requestTimeout: 'request_timeout',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

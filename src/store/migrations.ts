@@ -63,4 +63,35 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'api-keys-and-audit',
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        rate_rps REAL,
+        rate_burst REAL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        key_id TEXT,
+        tenant TEXT NOT NULL,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        target_id TEXT,
+        status INTEGER NOT NULL,
+        request_id TEXT NOT NULL
+      );
+      CREATE INDEX audit_tenant ON audit (tenant, seq);
+      CREATE INDEX audit_key ON audit (key_id, seq);
+    `,
+  },
 ];

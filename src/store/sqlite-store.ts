@@ -6,7 +6,8 @@ import type { EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { openDb, type Db } from './sqlite-db.ts';
 import { sqlRow } from './sql-literal.ts';
-import type { CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, SnapshotRow, Store } from './types.ts';
+import { createSqliteAuthStore } from './sqlite-auth-store.ts';
+import type { AuthStore, CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, SnapshotRow, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -17,6 +18,14 @@ export interface SqliteStoreOptions {
 
 /** Opens (and migrates) the database; a writer and a reader connection share the WAL file. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  return (await openSqliteStores(opts)).store;
+}
+
+/**
+ * Opens the database once for both the engine's `Store` and the API's `AuthStore` (keys,
+ * audit). They share the writer connection; `store.close()` closes it, so flush `auth` first.
+ */
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -24,7 +33,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
   await migrate(writer);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
-  return new SqliteStore(writer, reader);
+  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer) };
 }
 
 async function migrate(db: Db): Promise<void> {

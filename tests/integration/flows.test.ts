@@ -82,7 +82,7 @@ beforeAll(async () => {
       { id: 'rejected', type: 'task', agent: 'echo', input: 'rejected' },
     ],
   });
-  await define({ name: 'patient', steps: [{ id: 'w', type: 'wait', signal: 'go', timeoutMs: 40 }] });
+  await define({ name: 'patient', steps: [{ id: 'w', type: 'wait', signal: 'go', timeoutMs: 500 }] });
   await define({ name: 'napper', steps: [{ id: 'nap', type: 'sleep', ms: 20 }, { id: 'up', type: 'task', agent: 'echo', input: 'awake' }] });
   await define({
     name: 'fanout',

@@ -26,6 +26,10 @@ export interface ServerProcessArgs {
   readonly builtinAgents?: boolean;
   /** Any further `serve` flags. */
   readonly extraArgs?: readonly string[];
+  /** `--no-auth`. @default true */
+  readonly noAuth?: boolean;
+  /** Extra environment variables (e.g. `ACTORFLOW_ADMIN_KEY`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts the server on a free port and resolves once it logs `listening on …`. */
@@ -33,8 +37,15 @@ export async function startServerProcess(args: ServerProcessArgs): Promise<Serve
   const argv = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', args.dataDir, '--machines', args.machinesDir, '--sync', args.sync ?? 'full', '--quiet'];
   if (args.nats !== undefined) argv.push('--nats', args.nats);
   if (args.builtinAgents === false) argv.push('--no-builtin-agents');
+  if (args.noAuth !== false) argv.push('--no-auth');
   if (args.extraArgs) argv.push(...args.extraArgs);
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...args.env };
+  // A developer's own auth settings must not leak into test servers.
+  for (const k of ['ACTORFLOW_NO_AUTH', 'ACTORFLOW_RATE_LIMIT', 'ACTORFLOW_JWT_SECRET', 'ACTORFLOW_JWT_JWKS', 'ACTORFLOW_CORS_ORIGINS']) {
+    if (args.env?.[k] === undefined) delete env[k];
+  }
+  if (args.env?.['ACTORFLOW_ADMIN_KEY'] === undefined) delete env['ACTORFLOW_ADMIN_KEY'];
+  const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`server did not start: ${log}`)), 20_000);

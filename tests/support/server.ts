@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Running, startActorflow } from '../../src/cli/serve.ts';
+import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
 import type { StreamOptions } from '../../src/api/stream-options.ts';
 import type { Engine } from '../../src/engine/types.ts';
 
@@ -21,6 +22,15 @@ export interface TestServerOptions {
   readonly builtinAgents?: boolean;
   /** WebSocket/SSE limits (e.g. a small slow-consumer threshold). */
   readonly streams?: Partial<StreamOptions>;
+  /** Auth off (every request is admin of tenant `default`). @default true (false when `adminKey` is set) */
+  readonly noAuth?: boolean;
+  /** Bootstrap admin key (auth on). */
+  readonly adminKey?: string;
+  /** Default per-credential rate limit (null = none). @default null in tests */
+  readonly rateLimit?: RateLimit | null;
+  readonly jwt?: JwtSettings;
+  readonly corsOrigins?: readonly string[];
+  readonly maxSocketsPerCredential?: number;
 }
 
 export interface TestServer {
@@ -29,13 +39,20 @@ export interface TestServer {
   readonly port: number;
   readonly dataDir: string;
   readonly engine: Engine;
+  /** The bootstrap admin key given in the options, if any. */
+  readonly adminKey: string | undefined;
+  /** Writes queued audit entries now. */
+  flushAudit(): Promise<void>;
   /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
   streamStats(): ReturnType<Running['streamStats']>;
   /** Stops the server; removes the data directory if this helper created it (unless `keepDataDir`). */
   close(): Promise<void>;
 }
 
-/** Starts a server with `sync: 'normal'`, quiet logs, on a free port. */
+/**
+ * Starts a server with `sync: 'normal'`, quiet logs, on a free port. Auth is off unless
+ * `adminKey` is given or `noAuth: false` (security tests).
+ */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'actorflow-test-')));
@@ -51,6 +68,12 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.natsPrefix === undefined ? {} : { natsPrefix: opts.natsPrefix }),
     ...(opts.builtinAgents === undefined ? {} : { builtinAgents: opts.builtinAgents }),
     ...(opts.streams === undefined ? {} : { streams: opts.streams }),
+    noAuth: opts.noAuth ?? opts.adminKey === undefined,
+    ...(opts.adminKey === undefined ? {} : { adminKey: opts.adminKey }),
+    rateLimit: opts.rateLimit ?? null,
+    ...(opts.jwt === undefined ? {} : { jwt: opts.jwt }),
+    ...(opts.corsOrigins === undefined ? {} : { corsOrigins: opts.corsOrigins }),
+    ...(opts.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: opts.maxSocketsPerCredential }),
   });
   let closed = false;
   return {
@@ -58,6 +81,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     port: app.port,
     dataDir,
     engine: app.engine,
+    adminKey: opts.adminKey,
+    flushAudit: () => app.flushAudit(),
     streamStats: () => app.streamStats(),
     close: async () => {
       if (closed) return;

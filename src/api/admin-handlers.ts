@@ -1,0 +1,99 @@
+/** @module api/admin-handlers — POST/GET/DELETE /api-keys and GET /audit (admin scope, tenant-scoped). */
+import { ErrorCode, NotFoundError, ActorflowError } from '../shared/errors.ts';
+import type { AuditLog } from './auth/audit-log.ts';
+import { type KeyRing, toKeyView } from './auth/key-ring.ts';
+import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from './auth/types.ts';
+import type { RouteId } from './routes.ts';
+import { type RouteHandler, empty, json, pageOf } from './types.ts';
+
+interface CreateKeyBody {
+  readonly name: string;
+  readonly tenant?: string;
+  readonly scopes: Scope[];
+  readonly rateLimit?: RateLimit;
+}
+
+export interface AdminDeps {
+  readonly keys: KeyRing;
+  readonly audit: AuditLog;
+}
+
+/**
+ * Admins of tenant `default` operate the server: they may create keys for any tenant and see
+ * every key and audit entry. Admins of another tenant only see and manage their own tenant's.
+ */
+const isOperator = (p: Principal): boolean => p.tenant === DEFAULT_TENANT;
+
+/** The tenant filter of a listing: none for operators. */
+const tenantFilter = (p: Principal): string | undefined => (isOperator(p) ? undefined : p.tenant);
+
+/** Handlers of the admin routes, keyed by route id. */
+export function adminHandlers({ keys, audit }: AdminDeps) {
+  return {
+    createApiKey: {
+      handle: async ({ ctx, body }) => {
+        const b = body as CreateKeyBody;
+        const tenant = b.tenant ?? ctx.tenant;
+        if (tenant !== ctx.tenant && !isOperator(ctx.principal)) {
+          throw new ActorflowError(ErrorCode.forbidden, `Only admins of tenant "${DEFAULT_TENANT}" may create keys for another tenant.`);
+        }
+        const { row, key } = await keys.create({ name: b.name, tenant, scopes: b.scopes, rateLimit: b.rateLimit }, Date.now());
+        return json(201, { ...toKeyView(row), key });
+      },
+    },
+    listApiKeys: {
+      handle: ({ ctx, query }) => {
+        const page = pageOf(query);
+        const only = tenantFilter(ctx.principal);
+        const rows = keys
+          .list()
+          .filter((r) => (only === undefined || r.tenant === only) && (page.cursor === undefined || r.id > page.cursor))
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const items = rows.slice(0, page.limit);
+        const nextCursor = rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null;
+        return json(200, { items: items.map(toKeyView), nextCursor });
+      },
+    },
+    revokeApiKey: {
+      handle: async ({ ctx, params }) => {
+        const id = params['id'] as string;
+        if (!(await keys.revoke(id, tenantFilter(ctx.principal), Date.now()))) throw new NotFoundError(ErrorCode.apiKeyNotFound, `no API key ${id}`);
+        return empty(204);
+      },
+    },
+    listAudit: {
+      handle: async ({ ctx, query }) => {
+        const page = pageOf(query);
+        const before = page.cursor === undefined ? undefined : Number(page.cursor);
+        if (before !== undefined && !Number.isSafeInteger(before)) {
+          throw new ActorflowError(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', { issues: [{ path: '/query/cursor', message: 'is not a cursor of this list' }] });
+        }
+        const ms = (v: unknown): number | undefined => (typeof v === 'string' ? Date.parse(v) : undefined);
+        const rows = await audit.list({
+          tenant: tenantFilter(ctx.principal),
+          keyId: query['keyId'] as string | undefined,
+          route: query['route'] as string | undefined,
+          from: ms(query['from']),
+          to: ms(query['to']),
+          beforeSeq: before,
+          limit: page.limit + 1,
+        });
+        const items = rows.slice(0, page.limit);
+        const last = items[items.length - 1];
+        return json(200, {
+          items: items.map((r) => ({
+            at: new Date(r.at).toISOString(),
+            keyId: r.keyId,
+            tenant: r.tenant,
+            method: r.method,
+            route: r.route,
+            targetId: r.targetId,
+            status: r.status,
+            requestId: r.requestId,
+          })),
+          nextCursor: rows.length > page.limit && last !== undefined ? String(last.seq) : null,
+        });
+      },
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

@@ -1,0 +1,79 @@
+/** @module api/admin-routes — the route table of the admin API: API keys and the audit log (admin scope). */
+import { ErrorCode } from '../shared/errors.ts';
+import { PAGE, dateTime, object, shortString } from './schemas.ts';
+import type { JsonSchema, RouteSpec } from './types.ts';
+
+/** Tenant names: what a key or token may carry. */
+export const tenantName: JsonSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+  description: 'Tenant: letters, digits, `.`, `_`, `-` (≤ 100 chars).',
+};
+
+export const apiKeyId: JsonSchema = {
+  type: 'string',
+  pattern: '^key_[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'API key id: `key_` + ULID.',
+};
+
+const scopes: JsonSchema = {
+  type: 'array',
+  items: { type: 'string', enum: ['read', 'write', 'admin'] },
+  minItems: 1,
+  maxItems: 3,
+  uniqueItems: true,
+  description: 'Scopes nest: `admin` ⊃ `write` ⊃ `read`.',
+};
+
+const rateLimit: JsonSchema = object(
+  {
+    rps: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+    burst: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+  },
+  ['rps', 'burst'],
+);
+
+export const ADMIN_ROUTES = [
+  {
+    id: 'createApiKey',
+    method: 'post',
+    path: '/api-keys',
+    summary: 'Create an API key; the secret `key` is in this answer only. `tenant` defaults to the caller\'s.',
+    tag: 'admin',
+    auth: 'admin',
+    body: { schema: object({ name: shortString, tenant: tenantName, scopes, rateLimit }, ['name', 'scopes']) },
+    status: 201,
+  },
+  {
+    id: 'listApiKeys',
+    method: 'get',
+    path: '/api-keys',
+    summary: 'Active API keys (never their secrets), by id.',
+    tag: 'admin',
+    auth: 'admin',
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'revokeApiKey',
+    method: 'delete',
+    path: '/api-keys/{id}',
+    summary: 'Revoke an API key: it stops working at once.',
+    tag: 'admin',
+    auth: 'admin',
+    params: object({ id: apiKeyId }, ['id']),
+    paramNotFound: { id: ErrorCode.apiKeyNotFound },
+    status: 204,
+    produces: 'none',
+  },
+  {
+    id: 'listAudit',
+    method: 'get',
+    path: '/audit',
+    summary: 'State-changing calls, newest first: `{ at, keyId, tenant, method, route, targetId, status, requestId }`; filters `keyId`, `route`, `from`, `to`.',
+    tag: 'admin',
+    auth: 'admin',
+    query: object({ keyId: { type: 'string', minLength: 1, maxLength: 300 }, route: { type: 'string', minLength: 1, maxLength: 300 }, from: dateTime, to: dateTime, ...PAGE }),
+    status: 200,
+  },
+] as const satisfies readonly RouteSpec[];

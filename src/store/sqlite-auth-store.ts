@@ -1,0 +1,110 @@
+/** @module store/sqlite-auth-store — API keys and the audit trail in the journal's SQLite file (shares its writer connection). */
+import type { Db } from './sqlite-db.ts';
+import { sqlRow } from './sql-literal.ts';
+import type { ApiKeyRow, AuditQuery, AuditRow, AuthStore } from './types.ts';
+
+interface KeyDbRow {
+  id: string;
+  hash: string;
+  name: string;
+  tenant: string;
+  scopes: string;
+  rate_rps: number | null;
+  rate_burst: number | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+interface AuditDbRow {
+  seq: number;
+  at: number;
+  key_id: string | null;
+  tenant: string;
+  method: string;
+  route: string;
+  target_id: string | null;
+  status: number;
+  request_id: string;
+}
+
+function toKey(r: KeyDbRow): ApiKeyRow {
+  return {
+    id: r.id,
+    hash: r.hash,
+    name: r.name,
+    tenant: r.tenant,
+    scopes: JSON.parse(r.scopes) as string[],
+    rateLimit: r.rate_rps === null || r.rate_burst === null ? null : { rps: r.rate_rps, burst: r.rate_burst },
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/**
+ * The `AuthStore` over an open, migrated database. Every write is one `exec` on the shared
+ * writer connection, so it queues between two group commits instead of contending for the lock.
+ */
+export function createSqliteAuthStore(db: Db): AuthStore {
+  return {
+    listKeys: async () => (await db.all<KeyDbRow>('SELECT * FROM api_keys ORDER BY id')).map(toKey),
+    insertKey: (k) =>
+      db.run('INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
+        k.id, k.hash, k.name, k.tenant, JSON.stringify(k.scopes), k.rateLimit?.rps ?? null, k.rateLimit?.burst ?? null,
+        k.createdAt, k.lastUsedAt, k.revokedAt,
+      ]),
+    revokeKey: (id, at) => db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id]),
+    touchKeys: async (lastUsed) => {
+      if (lastUsed.size === 0) return;
+      const parts = ['BEGIN'];
+      for (const [id, at] of lastUsed) parts.push(`UPDATE api_keys SET last_used_at = ${sqlRow([at]).slice(1, -1)} WHERE id = ${sqlRow([id]).slice(1, -1)}`);
+      parts.push('COMMIT');
+      await execTx(db, parts.join(';\n'));
+    },
+    appendAudit: async (rows) => {
+      if (rows.length === 0) return;
+      const values = rows.map((r) => sqlRow([r.at, r.keyId, r.tenant, r.method, r.route, r.targetId, r.status, r.requestId])).join(',');
+      await execTx(db, `BEGIN;\nINSERT INTO audit (at, key_id, tenant, method, route, target_id, status, request_id) VALUES ${values};\nCOMMIT`);
+    },
+    listAudit: async (q: AuditQuery) => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (sql: string, v: unknown): void => {
+        where.push(sql);
+        params.push(v);
+      };
+      if (q.tenant !== undefined) add('tenant = ?', q.tenant);
+      if (q.keyId !== undefined) add('key_id = ?', q.keyId);
+      if (q.route !== undefined) add('route = ?', q.route);
+      if (q.from !== undefined) add('at >= ?', q.from);
+      if (q.to !== undefined) add('at < ?', q.to);
+      if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
+      params.push(q.limit);
+      const rows = await db.all<AuditDbRow>(
+        `SELECT * FROM audit ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`,
+        params,
+      );
+      return rows.map((r) => ({
+        seq: r.seq,
+        at: r.at,
+        keyId: r.key_id,
+        tenant: r.tenant,
+        method: r.method,
+        route: r.route,
+        targetId: r.target_id,
+        status: r.status,
+        requestId: r.request_id,
+      }));
+    },
+  };
+}
+
+async function execTx(db: Db, sql: string): Promise<void> {
+  try {
+    await db.exec(sql);
+  } catch (err) {
+    await db.exec('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
