@@ -188,12 +188,19 @@ interface Reply {
 
 const SERVER_PROC = fileURLToPath(new URL('./server-proc.ts', import.meta.url));
 
+export interface ServerOpts {
+  readonly gc?: boolean;
+  readonly cpuProfDir?: string | null;
+  /** More arguments for bench/server-proc.ts (e.g. `--nats <url> --no-builtin-agents`). */
+  readonly args?: readonly string[];
+}
+
 /** Forks `node --import tsx bench/server-proc.ts --sync <mode>` (its own fresh temp data dir) and waits for its url. */
-export async function spawnServer(sync: SyncMode, opts: { gc?: boolean; cpuProfDir?: string | null } = {}): Promise<ServerChild> {
+export async function spawnServer(sync: SyncMode, opts: ServerOpts = {}): Promise<ServerChild> {
   const execArgv = ['--import', 'tsx'];
   if (opts.gc) execArgv.push('--expose-gc');
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-  const child: ChildProcess = fork(SERVER_PROC, ['--sync', sync], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(SERVER_PROC, ['--sync', sync, ...(opts.args ?? [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let alive = true;
@@ -243,7 +250,7 @@ export async function spawnServer(sync: SyncMode, opts: { gc?: boolean; cpuProfD
 }
 
 /** Parent side: a server child for the duration of `fn`, always closed after. */
-export async function withServer<T>(sync: SyncMode, opts: { gc?: boolean; cpuProfDir?: string | null }, fn: (s: ServerChild) => Promise<T>): Promise<T> {
+export async function withServer<T>(sync: SyncMode, opts: ServerOpts, fn: (s: ServerChild) => Promise<T>): Promise<T> {
   const s = await spawnServer(sync, opts);
   try {
     return await fn(s);

@@ -2,15 +2,16 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked executions (a smoke test, ~1.5 min)
- *   --only <part>      micro | http | flow3 | parked (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | nats | parked (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
  * Parts: micro (tinybench, own process: bench/micro.bench.ts); http (autocannon + an open-loop
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
- * child, bench/flow3.ts); parked (100,000 parked executions in a server child, bench/parked.ts).
+ * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
+ * processes, bench/nats-flow.ts); parked (100,000 parked executions in a server child, bench/parked.ts).
  * Every server child gets a fresh temp data dir and listens on 127.0.0.1 only. A full run takes
- * ≈ 3.5 min on a quiet machine; it waits (bounded: 15 s per part, 8 s per run) for other load on
+ * ≈ 5 min on a quiet machine; it waits (bounded: 15 s per part, 8 s per run) for other load on
  * the machine to settle, and prints how busy the machine was (the 2 cores are shared).
  */
 import { fork } from 'node:child_process';
@@ -19,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOpts, type Figure, type SyncMode, SYNC_MODES, fmtLat, fsyncProbe, machineCpuSeconds, machineInfo, ms, selfCpuSeconds, waitQuiet } from './common.ts';
 import { flow3Part } from './flow3.ts';
 import { httpPart } from './http-start.ts';
+import { natsFlowPart } from './nats-flow.ts';
 import { parkedPart } from './parked.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'parked'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'nats', 'parked'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -92,7 +94,7 @@ const figures: Figure[] = [
 ];
 const failures: string[] = [];
 const noisyParts: string[] = [];
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, http: httpPart, flow3: flow3Part, parked: parkedPart };
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, http: httpPart, flow3: flow3Part, nats: natsFlowPart, parked: parkedPart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;
