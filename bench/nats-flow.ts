@@ -150,8 +150,11 @@ export async function runNatsFlowInProcess(engine: Engine, args: NatsFlowArgs): 
 
 /** Every child this part started and has not reaped yet: SIGKILLed if the bench process exits first. */
 const children = new Set<ChildProcess>();
+/** Temp dirs to remove then too (the nats-server's store). */
+const tempDirs = new Set<string>();
 const killAll = () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 };
 
 const isAlive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
@@ -225,9 +228,11 @@ async function startNats(): Promise<NatsProc> {
   const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(c);
   let log = '';
+  tempDirs.add(storeDir);
   const close = async () => {
     await stopChild(c, 'SIGKILL', 0);
     rmSync(storeDir, { recursive: true, force: true });
+    tempDirs.delete(storeDir);
   };
   try {
     await new Promise<void>((res, rej) => {
@@ -537,7 +542,14 @@ export async function natsFlowPart(o: BenchOpts): Promise<Figure[]> {
   const partStart = Date.now();
   let lastModeMs = 0;
   cpuProfWindows = o.cpuProfDir !== null;
+  // Also when the bench is stopped: kill ours, then die of the same signal.
+  const onSignal = (sig: NodeJS.Signals) => {
+    killAll();
+    process.kill(process.pid, sig);
+  };
   process.once('exit', killAll);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const nats = await startNats();
   console.log(`\nnats-server ${nats.url} (pid ${nats.pid}, JetStream, temp store)`);
   try {
@@ -563,6 +575,8 @@ export async function natsFlowPart(o: BenchOpts): Promise<Figure[]> {
     await nats.close();
     killAll();
     process.removeListener('exit', killAll);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
   }
   return figs;
 

@@ -78,4 +78,15 @@ process.on('message', (c: Command) => {
   );
 });
 
+// The bench process is gone (killed): close, remove the data dir, exit (no orphan server left behind).
+process.on('disconnect', () => {
+  const exit = () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  // Bounded: a close can hang on a bus whose server died with the bench (NATS reconnecting).
+  setTimeout(exit, 3000);
+  void app.close().then(exit, exit);
+});
+
 send({ type: 'ready', url: app.url, pid: process.pid });

@@ -51,7 +51,7 @@ export class NonRetryableError extends ActorflowError {
  * const agent = await createAgent({ natsUrl: 'nats://127.0.0.1:4222', kinds: ['resize'], handler: async ({ input }) => resize(input) });
  */
 export async function createAgent(o: AgentOptions): Promise<Agent> {
-  const nc = await connect({ servers: o.natsUrl.split(',').map((x) => x.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, name: 'actorflow-agent' });
+  const nc = await connect({ servers: o.natsUrl.split(',').map((x) => x.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, noAsyncTraces: true, name: 'actorflow-agent' });
   const name = o.name ?? `${hostname()}-${process.pid}`;
   const worker = await startNatsWorker({
     nc,

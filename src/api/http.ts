@@ -21,6 +21,15 @@ export interface Exchange {
   corsOrigin?: string | undefined;
   /** Called once with the status (and JSON body) of the answer: the audit log listens here. */
   onAnswer?: ((status: number, body: unknown) => void) | undefined;
+  /** `performance.now()` when the request arrived (latency metrics). */
+  readonly t0: number;
+  /** Latency histogram of the route, observed once with the status of the answer. */
+  timer: RouteTimer | undefined;
+}
+
+/** Observes one answered request of a route (api/metrics.ts implements it). */
+export interface RouteTimer {
+  observe(status: number, t0: number): void;
 }
 
 /** Response headers a browser script may read (CORS). */
@@ -42,7 +51,7 @@ export function requestIdOf(req: HttpRequest): string {
 
 /** Must run synchronously in the uWS handler: registers onAborted before any async work. */
 export function openExchange(res: HttpResponse, req: HttpRequest): Exchange {
-  const ex: Exchange = { res, requestId: requestIdOf(req), open: true };
+  const ex: Exchange = { res, requestId: requestIdOf(req), open: true, onAbort: undefined, corsOrigin: undefined, onAnswer: undefined, t0: performance.now(), timer: undefined };
   res.onAborted(() => {
     ex.open = false;
     ex.onAbort?.();
@@ -55,11 +64,13 @@ export function writeReply(ex: Exchange, reply: Reply): void {
   if (!ex.open) return;
   if (reply.kind === 'stream') {
     ex.onAnswer?.(200, undefined);
+    ex.timer?.observe(200, ex.t0);
     return reply.start(ex);
   }
   const payload = reply.kind === 'json' ? JSON.stringify(reply.body) : reply.kind === 'text' ? reply.body : '';
   ex.open = false;
   ex.onAnswer?.(reply.status, reply.kind === 'json' ? reply.body : undefined);
+  ex.timer?.observe(reply.status, ex.t0);
   const res = ex.res;
   res.cork(() => {
     res.writeStatus(statusLine(reply.status)).writeHeader('x-request-id', ex.requestId);
@@ -71,7 +82,9 @@ export function writeReply(ex: Exchange, reply: Reply): void {
         res.end(payload);
         return;
       case 'text':
-        res.writeHeader('content-type', reply.contentType).end(payload);
+        res.writeHeader('content-type', reply.contentType);
+        if (reply.headers !== undefined) for (const [k, v] of Object.entries(reply.headers)) res.writeHeader(k, v);
+        res.end(payload);
         return;
       case 'empty':
         res.endWithoutBody();
@@ -87,6 +100,7 @@ export function writeProblem(ex: Exchange, p: Problem, opts: { close?: boolean; 
   if (!ex.open) return;
   ex.open = false;
   ex.onAnswer?.(p.status, undefined);
+  ex.timer?.observe(p.status, ex.t0);
   const res = ex.res;
   res.cork(() => {
     res.writeStatus(statusLine(p.status)).writeHeader('x-request-id', ex.requestId).writeHeader('content-type', MEDIA_PROBLEM);

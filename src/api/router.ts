@@ -7,7 +7,7 @@ import type { Gate } from './auth/gate.ts';
 import { routeAuth } from './auth/scopes.ts';
 import type { Principal } from './auth/types.ts';
 import { requestContext } from './context.ts';
-import { type Exchange, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
+import { type Exchange, type RouteTimer, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
 import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './problem.ts';
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
@@ -19,7 +19,12 @@ export interface RouterOptions {
   readonly logger: Logger;
   /** Authentication, scopes, rate limits, CORS and audit (api/auth). */
   readonly gate: Gate;
+  /** Latency histogram per route template and method (api/metrics.ts); none = not measured. */
+  readonly timerFor?: ((route: string, method: string) => RouteTimer) | undefined;
 }
+
+/** Route label of requests no route matched (404, 405). */
+export const UNMATCHED_ROUTE = '(unmatched)';
 
 /** Hands the request body over once it is read (now, or already read while a JWT was verified). */
 type BodySource = (onBody: (text: string) => void) => void;
@@ -74,12 +79,14 @@ export function mountRoutes(
     methods.push(route.spec.method.toUpperCase());
     methodsByPattern.set(pattern, methods);
   }
+  const unmatched = opts.timerFor?.(UNMATCHED_ROUTE, 'other');
   for (const [pattern, methods] of methodsByPattern) {
     const allow = methods.join(', ');
     app.options(pattern, opts.gate.cors.preflight);
     app.head(pattern, (res, req) => headNotAllowed(res, req, allow));
     app.any(pattern, (res, req) => {
       const ex = openExchange(res, req);
+      ex.timer = unmatched;
       const method = req.getMethod().toUpperCase();
       writeProblem(ex, problemFor(ErrorCode.methodNotAllowed, `${method} is not allowed here; allowed: ${allow}.`), { headers: { allow } });
     });
@@ -88,6 +95,7 @@ export function mountRoutes(
   app.head('/*', (res, req) => headNotAllowed(res, req, ''));
   app.any('/*', (res, req) => {
     const ex = openExchange(res, req);
+    ex.timer = unmatched;
     writeProblem(ex, problemFor(ErrorCode.notFound, `No route for ${req.getMethod().toUpperCase()} ${req.getUrl()}.`));
   });
 }
@@ -229,8 +237,10 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
   const audited = spec.method !== 'get';
   const method = spec.method.toUpperCase();
   const routePath = fullPath(spec);
+  const timer = opts.timerFor?.(routePath, method);
   return (res, req) => {
     const ex = openExchange(res, req);
+    ex.timer = timer;
     try {
       const origin = req.getHeader('origin');
       if (origin !== '') ex.corsOrigin = gate.cors.allow(origin);

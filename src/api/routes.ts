@@ -20,6 +20,7 @@ import {
   shortString,
 } from './schemas.ts';
 import { ADMIN_ROUTES } from './admin-routes.ts';
+import { META_ROUTES } from './meta-routes.ts';
 import type { RouteSpec } from './types.ts';
 
 export const BASE_PATH = '/api/v1';
@@ -53,6 +54,7 @@ const CORE_ROUTES = [
     tag: 'definitions',
     body: { schema: flowDocument, yaml: true },
     status: 201,
+    alsoStatus: [200],
   },
   {
     id: 'validateDefinition',
@@ -127,6 +129,7 @@ const CORE_ROUTES = [
       }),
     },
     status: 201,
+    alsoStatus: [200],
     errorStatus: { [ErrorCode.definitionNotFound]: 422 },
   },
   {
@@ -354,7 +357,7 @@ const CORE_ROUTES = [
 ] as const satisfies readonly RouteSpec[];
 
 /** Every REST route (WebSocket routes are in api/ws-upgrade.ts). */
-export const ROUTES = [...CORE_ROUTES, ...ADMIN_ROUTES] as const satisfies readonly RouteSpec[];
+export const ROUTES = [...CORE_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 

@@ -14,12 +14,17 @@ import type { AuthSettings } from './auth/types.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
+import { METRICS_ROUTE_IDS } from './meta-routes.ts';
+import { createApiMetrics, metricsHandlers } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import { referenceHandlers } from './reference-handlers.ts';
 import { mountRoutes } from './router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
 import { type StreamStats, createStreams } from './streams.ts';
-import type { ApiDeps, RouteHandler } from './types.ts';
+import type { ApiDeps, RouteHandler, RouteSpec } from './types.ts';
 import { compileRoutes } from './validate.ts';
+import { WS_ROUTES } from './ws-upgrade.ts';
 
 export interface ApiServerOptions {
   readonly engine: Engine;
@@ -33,6 +38,8 @@ export interface ApiServerOptions {
   /** WebSocket/SSE limits (slow-consumer threshold, idle timeout…); defaults in api/stream-options.ts. */
   readonly streams?: Partial<StreamOptions> | undefined;
   readonly auth: ApiAuthOptions;
+  /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */
+  readonly metricsPublic?: boolean | undefined;
 }
 
 /** Credentials, limits and audit of the server. */
@@ -89,8 +96,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   } else {
     bootstrap = await bootstrapAdminKey({ keys, dataDir: opts.auth.dataDir, adminKey: opts.auth.adminKey, print: opts.auth.print });
   }
+  // The routes as served: the same specs mount the router and generate the OpenAPI document.
+  const routes: readonly RouteSpec[] = ROUTES.map((spec): RouteSpec => (opts.metricsPublic === true && METRICS_ROUTE_IDS.has(spec.id) ? { ...spec, auth: 'none' } : spec));
+  const openapi = buildOpenApi([...routes, ...WS_ROUTES], { version: deps.version });
+  const metrics = createApiMetrics({ engine: opts.engine, streamStats: () => streams.stats() });
   const handlers = {
     ...adminHandlers({ keys, audit }),
+    ...referenceHandlers(openapi),
+    ...metricsHandlers(metrics),
     ...definitionsHandlers(deps),
     ...executionsHandlers(deps),
     ...opsHandlers(deps),
@@ -100,7 +113,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   const app = uWS.App();
   streams.mount(app, gate);
-  mountRoutes(app, compileRoutes(ROUTES), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate });
+  mountRoutes(app, compileRoutes(routes), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate, timerFor: metrics.routeTimer });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(opts.host, opts.port, (socket) => {
@@ -108,6 +121,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       else resolve(socket);
     });
   }).catch(async (err: unknown) => {
+    metrics.close();
     await gate.close();
     throw err;
   });
@@ -126,6 +140,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       closed = true;
       uWS.us_listen_socket_close(listenSocket);
       streams.close();
+      metrics.close();
       // Not in the typings of this build, present at runtime: ends keep-alive connections too.
       (app as { close?: () => void }).close?.();
       // Pending audit entries and last-used times are written before the store closes.

@@ -42,8 +42,10 @@ export interface RouteSpec {
   readonly body?: BodySpec;
   /** Success status as documented (handlers may answer another documented one, e.g. 200 vs 201). */
   readonly status: number;
-  /** Response media type of the success answer. */
-  readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream';
+  /** Other success statuses a handler may answer (e.g. 200 for an idempotent replay of a 201). */
+  readonly alsoStatus?: readonly number[];
+  /** Response media type of the success answer (`asset`: static files, type by extension). */
+  readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream' | 'html' | 'asset' | 'prometheus';
   /** Per-route status overrides of the error table (e.g. `definition_not_found` on start → 422). */
   readonly errorStatus?: Readonly<Record<string, number>>;
   /** Scope needed, or `none` (public). @default `read` for GET, `write` otherwise */
@@ -69,7 +71,14 @@ export interface RouteInput {
 
 export type Reply =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | { readonly kind: 'text'; readonly status: number; readonly body: string; readonly contentType: string }
+  | {
+      readonly kind: 'text';
+      readonly status: number;
+      /** Text, or the bytes of a static asset. */
+      readonly body: string | Uint8Array;
+      readonly contentType: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: 'empty'; readonly status: number }
   /** A streamed answer (SSE): `start` owns the open exchange from here on (status, headers, writes, end). */
   | { readonly kind: 'stream'; readonly start: (ex: Exchange) => void };
@@ -94,7 +103,8 @@ export interface ApiDeps {
 export const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): Reply =>
   headers === undefined ? { kind: 'json', status, body } : { kind: 'json', status, body, headers };
 
-export const text = (status: number, body: string, contentType: string): Reply => ({ kind: 'text', status, body, contentType });
+export const text = (status: number, body: string | Uint8Array, contentType: string, headers?: Readonly<Record<string, string>>): Reply =>
+  headers === undefined ? { kind: 'text', status, body, contentType } : { kind: 'text', status, body, contentType, headers };
 
 export const empty = (status: number): Reply => ({ kind: 'empty', status });
 

@@ -45,6 +45,7 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     ...(values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX ? { natsPrefix: (values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX) as string } : {}),
     builtinAgents: !(values['no-builtin-agents'] ?? env.ACTORFLOW_NO_BUILTIN_AGENTS === '1'),
     noAuth: values['no-auth'] ?? isTrue(env.ACTORFLOW_NO_AUTH),
+    metricsPublic: isTrue(env.ACTORFLOW_METRICS_PUBLIC),
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

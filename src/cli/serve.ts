@@ -41,6 +41,8 @@ export interface ServeConfig {
   readonly corsOrigins?: readonly string[];
   /** Open WebSockets per credential. @default 1000 */
   readonly maxSocketsPerCredential?: number;
+  /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */
+  readonly metricsPublic?: boolean;
   /** Where a generated admin key is shown once. @default stderr (nothing when `quiet`) */
   readonly print?: (text: string) => void;
 }
@@ -76,6 +78,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY,
     logger,
     streams: config.streams,
+    metricsPublic: config.metricsPublic === true,
     auth: {
       store: auth,
       dataDir: config.dataDir,

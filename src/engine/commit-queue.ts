@@ -33,6 +33,8 @@ export class CommitQueue<T extends Committable> {
   private running = false;
   /** Commit latency and batch size of the last commits, for the bench and /status. */
   readonly stats = { commits: 0, rows: 0, lastMs: 0 };
+  /** Told of every successful commit (metrics); one call per batch, never per event. */
+  observer: ((ms: number, events: number) => void) | undefined = undefined;
 
   constructor(
     private readonly store: Store,
@@ -92,6 +94,7 @@ export class CommitQueue<T extends Committable> {
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;
+      this.observer?.(this.stats.lastMs, events.length);
     } catch (err) {
       failure = err;
       this.onError(err);

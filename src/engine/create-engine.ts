@@ -18,7 +18,7 @@ import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-con
 import { foldHistory, levelAtLeast } from './history.ts';
 import { LiveExecution, rowToView } from './live-execution.ts';
 import { loadMachinesDir } from './machines-dir.ts';
-import type { Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
+import type { CommitObservation, Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
 
@@ -52,6 +52,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   private readonly registry: DefinitionRegistry;
   private readonly queue: CommitQueue<LiveExecution>;
   private readonly listeners = new Set<(e: EventView) => void>();
+  private readonly commitListeners = new Set<(c: CommitObservation) => void>();
   private readonly agentListeners = new Set<(e: AgentEvent) => void>();
   /** Idempotency keys of starts not yet committed: `tenant\0key` → execution id. */
   private readonly pendingKeys = new Map<string, string>();
@@ -581,6 +582,14 @@ class Supervisor implements RunningEngine, FlowEffects {
   onEvent(listener: (e: EventView) => void) {
     this.listeners.add(listener);
     return () => void this.listeners.delete(listener);
+  }
+
+  onCommit(listener: (c: CommitObservation) => void) {
+    this.commitListeners.add(listener);
+    this.queue.observer ??= (ms, events) => {
+      for (const l of this.commitListeners) l({ ms, events });
+    };
+    return () => void this.commitListeners.delete(listener);
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,12 @@ export interface EngineStatus {
   readonly store: string;
 }
 
+/** One journal group commit. */
+export interface CommitObservation {
+  readonly ms: number;
+  readonly events: number;
+}
+
 export interface CostsView {
   total: { tokens: number; usd: number };
   steps: { stepId: string; attempt: number; model: string | null; tokens: number; usd: number }[];
@@ -113,5 +119,7 @@ export interface Engine {
   onAgentEvent(listener: (e: AgentEvent) => void): () => void;
   /** Committed events, in seq order per execution. Returns an unsubscribe function. */
   onEvent(listener: (event: EventView) => void): () => void;
+  /** Every journal group commit: its latency and how many events it wrote (metrics). Returns an unsubscribe function. */
+  onCommit?(listener: (commit: CommitObservation) => void): () => void;
   close(): Promise<void>;
 }

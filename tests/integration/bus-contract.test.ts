@@ -460,8 +460,12 @@ describe('only on NATS', () => {
     cleanups.push(() => bus.close());
     const rec = new Recorder(bus);
     const hb: Heartbeat = { id: 'ag_ghost_1', name: 'ghost', kinds: ['echo'], capacity: 3, inFlight: 1, version: '0.0.1', startedAt: Date.now() };
+    // Beat until seen, as a real agent does: the bus's subscription may reach the server after a first publish.
+    const beat = setInterval(() => nc.publish(subjects(prefix).heartbeat, msgpackCodec.encode(hb)), 100);
     nc.publish(subjects(prefix).heartbeat, msgpackCodec.encode(hb));
-    const registered = await rec.until(() => rec.agentEvents.find((e) => e.type === 'agent.registered' && e.agent.id === hb.id), 'agent.registered');
+    const registered = await rec
+      .until(() => rec.agentEvents.find((e) => e.type === 'agent.registered' && e.agent.id === hb.id), 'agent.registered')
+      .finally(() => clearInterval(beat));
     expect(registered.agent).toMatchObject({ name: 'ghost', capacity: 3, inFlight: 1, status: 'online' });
     const sentAt = Date.now();
     const lost = await rec.until(() => rec.agentEvents.find((e) => e.type === 'agent.lost' && e.agent.id === hb.id), 'agent.lost', HEARTBEAT_MS * (MISSED_HEARTBEATS + 4));

@@ -31,6 +31,8 @@ export interface TestServerOptions {
   readonly jwt?: JwtSettings;
   readonly corsOrigins?: readonly string[];
   readonly maxSocketsPerCredential?: number;
+  /** `/metrics` without a credential (ACTORFLOW_METRICS_PUBLIC). */
+  readonly metricsPublic?: boolean;
 }
 
 export interface TestServer {
@@ -74,6 +76,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.jwt === undefined ? {} : { jwt: opts.jwt }),
     ...(opts.corsOrigins === undefined ? {} : { corsOrigins: opts.corsOrigins }),
     ...(opts.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: opts.maxSocketsPerCredential }),
+    ...(opts.metricsPublic === undefined ? {} : { metricsPublic: opts.metricsPublic }),
   });
   let closed = false;
   return {

@@ -32,6 +32,8 @@ export async function createNatsBus(o: NatsBusOptions): Promise<NatsBus> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // No stack capture per request: measurable on the result path (bench/RESULTS.md, NATS section).
+    noAsyncTraces: true,
   });
   const s = subjects(o.prefix ?? DEFAULT_PREFIX);
   const jsm = await jetstreamManager(nc);

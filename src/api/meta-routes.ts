@@ -1,0 +1,61 @@
+/** @module api/meta-routes — the route table of the API reference (OpenAPI, Swagger UI) and the Prometheus metrics. */
+import { object } from './schemas.ts';
+import type { RouteSpec } from './types.ts';
+
+/** Files of swagger-ui-dist the docs page loads (served from node_modules, never a CDN). */
+export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png', 'favicon-16x16.png'] as const;
+
+export const META_ROUTES = [
+  {
+    id: 'openapi',
+    method: 'get',
+    path: '/openapi.json',
+    auth: 'none',
+    summary: 'This OpenAPI 3.1 document, generated from the route table that validates requests.',
+    tag: 'reference',
+    status: 200,
+  },
+  {
+    id: 'docs',
+    method: 'get',
+    path: '/docs',
+    auth: 'none',
+    summary: 'Interactive API reference (Swagger UI, served from local assets).',
+    tag: 'reference',
+    status: 200,
+    produces: 'html',
+  },
+  {
+    id: 'docsAsset',
+    method: 'get',
+    path: '/docs/assets/{file}',
+    auth: 'none',
+    summary: 'A static file of the API reference page (swagger-ui-dist).',
+    tag: 'reference',
+    params: object({ file: { type: 'string', enum: [...DOCS_ASSETS] } }, ['file']),
+    status: 200,
+    produces: 'asset',
+  },
+  {
+    id: 'metrics',
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus text: executions, steps, durations, HTTP latency, streams, journal commits, event-loop lag. Public with `ACTORFLOW_METRICS_PUBLIC=1`.',
+    tag: 'ops',
+    status: 200,
+    produces: 'prometheus',
+  },
+  {
+    id: 'rootMetrics',
+    method: 'get',
+    path: '/metrics',
+    root: true,
+    summary: 'Prometheus metrics (outside the base path, where scrapers look by default).',
+    tag: 'ops',
+    status: 200,
+    produces: 'prometheus',
+  },
+] as const satisfies readonly RouteSpec[];
+
+/** Ids of the metrics routes: `auth: 'none'` when metrics are public. */
+export const METRICS_ROUTE_IDS: ReadonlySet<string> = new Set(['metrics', 'rootMetrics']);
