@@ -2,6 +2,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCode, type Issue } from '../shared/errors.ts';
+import type { RequestDeadlines } from './request-deadlines.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Gate } from './auth/gate.ts';
 import { routeAuth } from './auth/scopes.ts';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   readonly gate: Gate;
   /** Latency histogram per route template and method (api/metrics.ts); none = not measured. */
   readonly timerFor?: ((route: string, method: string) => RouteTimer) | undefined;
+  /** Answers 503 `request_timeout` for handlers still running past the deadline. */
+  readonly deadlines?: RequestDeadlines | undefined;
 }
 
 /** Route label of requests no route matched (404, 405). */
@@ -128,19 +131,24 @@ function invalid(ex: Exchange, issues: readonly Issue[]): void {
 }
 
 /** Runs the handler and writes its reply or its error. */
-function run(ex: Exchange, route: CompiledRoute, handler: RouteHandler, input: RouteInput, logger: Logger): void {
+function run(ex: Exchange, route: CompiledRoute, handler: RouteHandler, input: RouteInput, logger: Logger, deadlines?: RequestDeadlines): void {
   try {
     const out = handler.handle(input);
     if (out instanceof Promise) {
+      deadlines?.track(ex);
       out.then(
         (reply) => {
+          deadlines?.done(ex);
           try {
             writeReply(ex, reply);
           } catch (err) {
             fail(ex, route, err, logger);
           }
         },
-        (err: unknown) => fail(ex, route, err, logger),
+        (err: unknown) => {
+          deadlines?.done(ex);
+          fail(ex, route, err, logger);
+        },
       );
     } else {
       writeReply(ex, out);
@@ -294,7 +302,7 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
 
         if (bodySpec === undefined) {
           if (issues.length > 0) return invalid(ex, issues);
-          return run(ex, route, handler, { ctx, params, query, headers, body: undefined }, logger);
+          return run(ex, route, handler, { ctx, params, query, headers, body: undefined }, logger, opts.deadlines);
         }
         const yaml = bodySpec.yaml === true;
         const kind = bodyKind(contentType, yaml);
@@ -327,7 +335,7 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
             const input = { ctx, params, query, headers, body };
             if (handler.refine !== undefined) issues.push(...handler.refine(body, input));
             if (issues.length > 0) return invalid(ex, issues);
-            run(ex, route, handler, input, logger);
+            run(ex, route, handler, input, logger, opts.deadlines);
           } catch (err) {
             fail(ex, route, err, logger);
           }

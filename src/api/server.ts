@@ -10,7 +10,8 @@ import { createAuditLog } from './auth/audit-log.ts';
 import { type BootstrapResult, bootstrapAdminKey } from './auth/bootstrap.ts';
 import { createGate } from './auth/gate.ts';
 import { createKeyRing } from './auth/key-ring.ts';
-import type { AuthSettings } from './auth/types.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type AuthSettings } from './auth/types.ts';
+import { RequestDeadlines } from './request-deadlines.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
@@ -113,7 +114,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   const app = uWS.App();
   streams.mount(app, gate);
-  mountRoutes(app, compileRoutes(routes), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate, timerFor: metrics.routeTimer });
+  const deadlines = new RequestDeadlines(opts.auth.settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  mountRoutes(app, compileRoutes(routes), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate, timerFor: metrics.routeTimer, deadlines });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(opts.host, opts.port, (socket) => {
@@ -122,6 +124,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     });
   }).catch(async (err: unknown) => {
     metrics.close();
+    deadlines.close();
     await gate.close();
     throw err;
   });
