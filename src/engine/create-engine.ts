@@ -89,7 +89,7 @@ class Supervisor implements RunningEngine, FlowEffects {
       this.untaken.delete(t.taskId);
       const rec = this.live.get(t.executionId);
       if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
-        this.emit(rec.id, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now());
+        this.journal(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
       }
     });
     this.bus.onLog((l) => {
@@ -110,10 +110,16 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   emit(executionId: string, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
     const rec = this.live.get(executionId);
-    if (!rec) return;
+    if (rec) this.journal(rec, type as EventRecord['type'], stepId, data, at);
+  }
+
+  /** Appends the next event of an execution; with `lingerMs` it needs no commit of its own. */
+  private journal(rec: LiveExecution, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, at: number, lingerMs?: number): void {
     rec.lastSeq += 1;
     rec.updatedAt = at;
-    this.queue.append({ executionId, seq: rec.lastSeq, type: type as EventRecord['type'], ts: at, stepId, data });
+    const event: EventRecord = { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
+    if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
+    this.queue.append(event);
     this.queue.touch(rec);
   }
 
