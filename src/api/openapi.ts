@@ -16,6 +16,7 @@ const TAGS: Readonly<Record<string, string>> = {
   definitions: 'Workflow definitions: flow documents (JSON or YAML) and code-first machines.',
   executions: 'Executions of workflows: start, inspect, control, signal.',
   agents: 'Agents seen on the bus.',
+  schedules: 'Schedules: cron (with time zone), fixed-interval and one-time starts of a workflow.',
   streams: 'Real-time streams: WebSocket (JSON or msgpack subprotocol) and server-sent events.',
   ops: 'Health, readiness, status and metrics.',
   admin: 'API keys and the audit log (admin scope).',

@@ -34,6 +34,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.unauthorized]: 401,
   [ErrorCode.forbidden]: 403,
   [ErrorCode.apiKeyNotFound]: 404,
+  [ErrorCode.scheduleNotFound]: 404,
   [ErrorCode.rateLimited]: 429,
   [ErrorCode.requestTimeout]: 503,
   [ErrorCode.internal]: 500,

@@ -21,6 +21,7 @@ import {
 } from './schemas.ts';
 import { ADMIN_ROUTES } from './admin-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
+import { SCHEDULE_ROUTES } from './schedule-routes.ts';
 import type { RouteSpec } from './types.ts';
 
 export const BASE_PATH = '/api/v1';
@@ -357,7 +358,7 @@ const CORE_ROUTES = [
 ] as const satisfies readonly RouteSpec[];
 
 /** Every REST route (WebSocket routes are in api/ws-upgrade.ts). */
-export const ROUTES = [...CORE_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES] as const satisfies readonly RouteSpec[];
+export const ROUTES = [...CORE_ROUTES, ...SCHEDULE_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AuthStore } from '../store/types.ts';
 import { adminHandlers } from './admin-handlers.ts';
@@ -19,6 +20,7 @@ import { METRICS_ROUTE_IDS } from './meta-routes.ts';
 import { createApiMetrics, metricsHandlers } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { referenceHandlers } from './reference-handlers.ts';
+import { schedulesHandlers } from './schedules-handlers.ts';
 import { mountRoutes } from './router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
@@ -29,6 +31,8 @@ import { WS_ROUTES } from './ws-upgrade.ts';
 
 export interface ApiServerOptions {
   readonly engine: Engine;
+  /** Schedules (`/schedules` routes). */
+  readonly scheduler: Scheduler;
   /** Bind address, e.g. `127.0.0.1`. */
   readonly host: string;
   /** `0` picks any free port; read the real one from `ApiServer.port`. */
@@ -109,6 +113,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     ...executionsHandlers(deps),
     ...opsHandlers(deps),
     ...agentsHandlers(deps),
+    ...schedulesHandlers({ engine: opts.engine, scheduler: opts.scheduler }),
     ...streams.handlers,
   } satisfies Record<RouteId, RouteHandler>;
 

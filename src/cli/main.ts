@@ -1,11 +1,12 @@
-/** @module cli/main — the `actorflow` command: `serve` (default). */
+/** @module cli/main — the `actorflow` command: `serve` (default), `agent`, and the client commands of cli/commands. */
 import { parseArgs } from 'node:util';
-import { BUILTIN_AGENTS } from '../agents/builtin-agents.ts';
-import { createAgent } from '../agents/create-agent.ts';
-import { readServeConfig } from './config.ts';
-import { startActorflow } from './serve.ts';
+import { CLIENT_COMMANDS, HELP, runClientCommand } from './commands/index.ts';
+
+// The server and agent modules load lazily, so client commands start fast.
 
 async function serve(argv: string[]): Promise<void> {
+  const { readServeConfig } = await import('./config.ts');
+  const { startActorflow } = await import('./serve.ts');
   const config = readServeConfig(argv, process.env);
   const running = await startActorflow(config);
   process.stderr.write(`listening on ${running.url}\n`);
@@ -28,6 +29,8 @@ async function serve(argv: string[]): Promise<void> {
 
 /** `actorflow agent`: the built-in agents (or some of them) out of process, over NATS. */
 async function agent(argv: string[]): Promise<void> {
+  const { BUILTIN_AGENTS } = await import('../agents/builtin-agents.ts');
+  const { createAgent } = await import('../agents/create-agent.ts');
   const { values } = parseArgs({ args: argv, options: { nats: { type: 'string' }, kinds: { type: 'string' }, concurrency: { type: 'string' }, name: { type: 'string' }, prefix: { type: 'string' }, 'ack-wait-ms': { type: 'string' } }, strict: true });
   const natsUrl = values.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const kinds = (values.kinds ?? Object.keys(BUILTIN_AGENTS).join(',')).split(',').filter((k) => k in BUILTIN_AGENTS);
@@ -53,12 +56,21 @@ async function agent(argv: string[]): Promise<void> {
 const [command = 'serve', ...rest] = process.argv.slice(2);
 const commands: Record<string, (argv: string[]) => Promise<void>> = { serve, agent };
 const run = commands[command];
-if (!run) {
-  process.stderr.write(`unknown command ${command}; try: actorflow serve [--host H] [--port P] [--data-dir D] [--sync full|normal] [--machines DIR] [--no-auth] [--rate-limit RPS:BURST] [--cors-origins A,B]\n`);
-  process.exit(2);
-} else {
+if (command === 'help' || command === '--help' || command === '-h') {
+  process.stdout.write(HELP);
+} else if (run) {
   run(rest).catch((err: unknown) => {
     process.stderr.write(`actorflow: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
+} else if (command in CLIENT_COMMANDS) {
+  if (rest.includes('--help') || rest.includes('-h')) process.stdout.write(HELP);
+  else {
+    const code = await runClientCommand(command, rest);
+    // Flush stdout before exiting (pipes to a test or `jq`), then exit with the command's code.
+    process.stdout.write('', () => process.exit(code));
+  }
+} else {
+  process.stderr.write(`unknown command ${command}\n${HELP}`);
+  process.exit(2);
 }

@@ -8,6 +8,8 @@ import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
+import { createScheduler } from '../scheduler/scheduler.ts';
+import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
 import { openSqliteStores } from '../store/sqlite-store.ts';
 
@@ -45,6 +47,8 @@ export interface ServeConfig {
   readonly metricsPublic?: boolean;
   /** Where a generated admin key is shown once. @default stderr (nothing when `quiet`) */
   readonly print?: (text: string) => void;
+  /** Time of the scheduler only (tests inject a manual clock); the engine keeps the system clock. @default systemClock */
+  readonly schedulerClock?: Clock;
 }
 
 export interface Running {
@@ -57,6 +61,8 @@ export interface Running {
   flushAudit(): Promise<void>;
   /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
   streamStats(): ReturnType<ApiServer['streamStats']>;
+  /** Resolves once the scheduler has no fire or change in progress (tests). */
+  schedulerIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,15 +70,19 @@ export const DEFAULT_MAX_BODY = 1_048_576;
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.quiet ?? false);
-  const { store, auth } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
+  const { store, auth, schedules } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
   const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
+  const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
+  // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
+  const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
   const api = await createApiServer({
     engine,
+    scheduler,
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY,
@@ -102,9 +112,12 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     bootstrap: api.bootstrap,
     flushAudit: () => api.flushAudit(),
     streamStats: () => api.streamStats(),
+    schedulerIdle: () => schedulerStarted.then(() => scheduler.idle()),
     close: () =>
       (closing ??= (async () => {
         await api.close();
+        await schedulerStarted;
+        await scheduler.close();
         await engine.close();
         for (const a of agents) await a.close();
         await bus.close();

@@ -34,6 +34,7 @@ export const ErrorCode = {
   forbidden: 'forbidden',
   rateLimited: 'rate_limited',
   apiKeyNotFound: 'api_key_not_found',
+  scheduleNotFound: 'schedule_not_found',
   requestTimeout: 'request_timeout',
   internal: 'internal_error',
 } as const;

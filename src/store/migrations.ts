@@ -94,4 +94,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_key ON audit (key_id, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'schedules',
+    sql: `
+      CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        input TEXT,
+        cron TEXT,
+        timezone TEXT,
+        every_ms INTEGER,
+        at INTEGER,
+        enabled INTEGER NOT NULL,
+        catch_up TEXT NOT NULL,
+        overlap TEXT NOT NULL,
+        next_run_at INTEGER,
+        last_run_at INTEGER,
+        last_execution_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX schedules_tenant_id ON schedules (tenant, id);
+    `,
+  },
 ];

@@ -7,7 +7,8 @@ import { MIGRATIONS } from './migrations.ts';
 import { openDb, type Db } from './sqlite-db.ts';
 import { sqlRow } from './sql-literal.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
-import type { AuthStore, CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, SnapshotRow, Store } from './types.ts';
+import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
+import type { AuthStore, CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, ScheduleStore, SnapshotRow, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -22,10 +23,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
 }
 
 /**
- * Opens the database once for both the engine's `Store` and the API's `AuthStore` (keys,
- * audit). They share the writer connection; `store.close()` closes it, so flush `auth` first.
+ * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit) and
+ * the scheduler's `ScheduleStore`. They share the writer connection; `store.close()` closes it, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -33,7 +34,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   await migrate(writer);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
-  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer) };
+  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer) };
 }
 
 async function migrate(db: Db): Promise<void> {

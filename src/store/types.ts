@@ -138,3 +138,38 @@ export interface AuthStore {
   /** Newest first, with each entry's `seq` (the cursor). */
   listAudit(q: AuditQuery): Promise<(AuditRow & { seq: number })[]>;
 }
+
+/** What a schedule does when its run falls due during downtime. */
+export type CatchUpPolicy = 'skip' | 'run-once';
+/** What a schedule does when its previous run is still open. */
+export type OverlapPolicy = 'skip' | 'allow' | 'cancel-previous';
+
+/** One schedule (times as epoch ms). Exactly one of `cron`, `everyMs`, `at` is set. */
+export interface ScheduleRow {
+  id: string;
+  tenant: string;
+  workflow: string;
+  input: unknown;
+  cron: string | null;
+  timezone: string | null;
+  everyMs: number | null;
+  at: number | null;
+  enabled: boolean;
+  catchUp: CatchUpPolicy;
+  overlap: OverlapPolicy;
+  /** Null when disabled or when a one-time schedule has run. */
+  nextRunAt: number | null;
+  lastRunAt: number | null;
+  lastExecutionId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Schedules in the journal's SQLite file. */
+export interface ScheduleStore {
+  /** Every schedule of every tenant (the scheduler keeps them in memory). */
+  listAll(): Promise<ScheduleRow[]>;
+  /** Inserts or replaces the whole row. */
+  put(row: ScheduleRow): Promise<void>;
+  delete(id: string): Promise<void>;
+}

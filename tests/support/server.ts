@@ -6,6 +6,7 @@ import { type Running, startActorflow } from '../../src/cli/serve.ts';
 import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
 import type { StreamOptions } from '../../src/api/stream-options.ts';
 import type { Engine } from '../../src/engine/types.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 
 export interface TestServerOptions {
   /** Reuse a data directory (restart/recovery tests); it is then never removed. */
@@ -33,6 +34,8 @@ export interface TestServerOptions {
   readonly maxSocketsPerCredential?: number;
   /** `/metrics` without a credential (ACTORFLOW_METRICS_PUBLIC). */
   readonly metricsPublic?: boolean;
+  /** Time of the scheduler (e.g. a ManualClock); the engine keeps the system clock. */
+  readonly clock?: Clock;
 }
 
 export interface TestServer {
@@ -47,6 +50,8 @@ export interface TestServer {
   flushAudit(): Promise<void>;
   /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
   streamStats(): ReturnType<Running['streamStats']>;
+  /** Resolves once the scheduler has no fire or change in progress. */
+  schedulerIdle(): Promise<void>;
   /** Stops the server; removes the data directory if this helper created it (unless `keepDataDir`). */
   close(): Promise<void>;
 }
@@ -77,6 +82,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.corsOrigins === undefined ? {} : { corsOrigins: opts.corsOrigins }),
     ...(opts.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: opts.maxSocketsPerCredential }),
     ...(opts.metricsPublic === undefined ? {} : { metricsPublic: opts.metricsPublic }),
+    ...(opts.clock === undefined ? {} : { schedulerClock: opts.clock }),
   });
   let closed = false;
   return {
@@ -87,6 +93,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     adminKey: opts.adminKey,
     flushAudit: () => app.flushAudit(),
     streamStats: () => app.streamStats(),
+    schedulerIdle: () => app.schedulerIdle(),
     close: async () => {
       if (closed) return;
       closed = true;

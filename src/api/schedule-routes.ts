@@ -1,0 +1,101 @@
+/** @module api/schedule-routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
+import { ErrorCode } from '../shared/errors.ts';
+import { ANY, PAGE, dateTime, definitionName, object } from './schemas.ts';
+import type { JsonSchema, RouteSpec } from './types.ts';
+
+export const scheduleId: JsonSchema = {
+  type: 'string',
+  pattern: '^sc_[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'Schedule id: `sc_` + ULID.',
+};
+
+const cron: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Cron expression (5 fields, or 6 with seconds), evaluated by croner in `timezone`.',
+};
+const timezone: JsonSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone of `cron` (default UTC).' };
+const everyMs: JsonSchema = { type: 'integer', minimum: 1000, maximum: 31_536_000_000, description: 'Fixed interval in ms (≥ 1000).' };
+const at: JsonSchema = { ...dateTime, description: 'One-time run at this instant; the schedule disables itself after it.' };
+const catchUp: JsonSchema = {
+  type: 'string',
+  enum: ['skip', 'run-once'],
+  description: 'A run due while the server was down: `skip` it, or `run-once` at boot. @default skip',
+};
+const overlap: JsonSchema = {
+  type: 'string',
+  enum: ['skip', 'allow', 'cancel-previous'],
+  description: 'When the previous run is still open: `skip` this run, `allow` both, or `cancel-previous` then start. @default skip',
+};
+
+const FIELDS: Readonly<Record<string, JsonSchema>> = {
+  workflow: definitionName,
+  input: ANY,
+  cron,
+  timezone,
+  everyMs,
+  at,
+  enabled: { type: 'boolean' },
+  catchUp,
+  overlap,
+};
+
+const idParams = object({ id: scheduleId }, ['id']);
+const ID_404 = { id: ErrorCode.scheduleNotFound } as const;
+const DEF_422 = { [ErrorCode.definitionNotFound]: 422 } as const;
+
+export const SCHEDULE_ROUTES = [
+  {
+    id: 'listSchedules',
+    method: 'get',
+    path: '/schedules',
+    summary: "The tenant's schedules, by id.",
+    tag: 'schedules',
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'createSchedule',
+    method: 'post',
+    path: '/schedules',
+    summary: 'Schedule a workflow: exactly one of `cron` (+ `timezone`), `everyMs`, `at`. Runs are executions labelled `schedule=<id>`.',
+    tag: 'schedules',
+    body: { schema: object(FIELDS, ['workflow']) },
+    errorStatus: DEF_422,
+    status: 201,
+  },
+  {
+    id: 'getSchedule',
+    method: 'get',
+    path: '/schedules/{id}',
+    summary: 'One schedule with `nextRunAt`, `lastRunAt`, `lastExecutionId`.',
+    tag: 'schedules',
+    params: idParams,
+    paramNotFound: ID_404,
+    status: 200,
+  },
+  {
+    id: 'updateSchedule',
+    method: 'patch',
+    path: '/schedules/{id}',
+    summary: 'Change fields (`enabled: false` disables, `true` enables); one of `cron`/`everyMs`/`at` replaces the trigger.',
+    tag: 'schedules',
+    params: idParams,
+    paramNotFound: ID_404,
+    body: { schema: object(FIELDS, [], { minProperties: 1 }) },
+    errorStatus: DEF_422,
+    status: 200,
+  },
+  {
+    id: 'deleteSchedule',
+    method: 'delete',
+    path: '/schedules/{id}',
+    summary: 'Delete a schedule; runs already started continue.',
+    tag: 'schedules',
+    params: idParams,
+    paramNotFound: ID_404,
+    status: 204,
+    produces: 'none',
+  },
+] as const satisfies readonly RouteSpec[];

@@ -1,0 +1,115 @@
+/** @module api/schedules-handlers — GET/POST /schedules and GET/PATCH/DELETE /schedules/{id} (tenant-scoped). */
+import type { Engine } from '../engine/types.ts';
+import { ValidationError, type Issue } from '../shared/errors.ts';
+import { iso } from '../shared/clock.ts';
+import { cronIssues } from '../scheduler/next-run.ts';
+import type { SchedulePatch, Scheduler, ScheduleSpec } from '../scheduler/scheduler.ts';
+import type { ScheduleRow } from '../store/types.ts';
+import type { RouteId } from './routes.ts';
+import { type RouteHandler, empty, json, pageOf } from './types.ts';
+
+export interface SchedulesDeps {
+  readonly engine: Engine;
+  readonly scheduler: Scheduler;
+}
+
+type Body = Record<string, unknown>;
+
+const TRIGGERS = ['cron', 'everyMs', 'at'] as const;
+
+/** A schedule as the API shows it (times as RFC 3339, absent fields null). */
+export function toScheduleView(s: ScheduleRow) {
+  return {
+    id: s.id,
+    workflow: s.workflow,
+    input: s.input ?? null,
+    cron: s.cron,
+    timezone: s.timezone,
+    everyMs: s.everyMs,
+    at: iso(s.at),
+    enabled: s.enabled,
+    catchUp: s.catchUp,
+    overlap: s.overlap,
+    nextRunAt: iso(s.nextRunAt),
+    lastRunAt: iso(s.lastRunAt),
+    lastExecutionId: s.lastExecutionId,
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  };
+}
+
+const isBody = (b: unknown): b is Body => typeof b === 'object' && b !== null && !Array.isArray(b);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** Exactly one trigger on create (at most one on change); `timezone` only with `cron`; a valid cron and zone. */
+function triggerIssues(body: unknown, create: boolean): Issue[] {
+  if (!isBody(body)) return [];
+  const given = TRIGGERS.filter((k) => body[k] !== undefined);
+  const issues: Issue[] = [];
+  if (given.length > 1) for (const k of given.slice(1)) issues.push({ path: `/${k}`, message: `only one of cron, everyMs, at may be given (also got ${given[0] ?? ''})` });
+  if (create && given.length === 0) issues.push({ path: '', message: 'exactly one of cron, everyMs, at is required' });
+  if (create && body['timezone'] !== undefined && body['cron'] === undefined) issues.push({ path: '/timezone', message: 'is only allowed with cron' });
+  if (given.length <= 1) issues.push(...cronIssues(str(body['cron']), str(body['timezone'])));
+  return issues;
+}
+
+/** The validated body as a spec (`at` as epoch ms). */
+function specOf(b: Body): SchedulePatch {
+  const spec: { -readonly [K in keyof ScheduleSpec]?: ScheduleSpec[K] } = {};
+  if (typeof b['workflow'] === 'string') spec.workflow = b['workflow'];
+  if ('input' in b) spec.input = b['input'];
+  if (typeof b['cron'] === 'string') spec.cron = b['cron'];
+  if (typeof b['timezone'] === 'string') spec.timezone = b['timezone'];
+  if (typeof b['everyMs'] === 'number') spec.everyMs = b['everyMs'];
+  if (typeof b['at'] === 'string') spec.at = Date.parse(b['at']);
+  if (typeof b['enabled'] === 'boolean') spec.enabled = b['enabled'];
+  if (b['catchUp'] === 'skip' || b['catchUp'] === 'run-once') spec.catchUp = b['catchUp'];
+  if (b['overlap'] === 'skip' || b['overlap'] === 'allow' || b['overlap'] === 'cancel-previous') spec.overlap = b['overlap'];
+  return spec;
+}
+
+/** Handlers of the schedule routes, keyed by route id. */
+export function schedulesHandlers({ engine, scheduler }: SchedulesDeps) {
+  return {
+    listSchedules: {
+      handle: ({ ctx, query }) => {
+        const page = scheduler.list(ctx.tenant, pageOf(query));
+        return json(200, { items: page.items.map(toScheduleView), nextCursor: page.nextCursor });
+      },
+    },
+    createSchedule: {
+      refine: (body) => triggerIssues(body, true),
+      handle: async ({ ctx, body }) => {
+        const spec = specOf(body as Body);
+        const workflow = spec.workflow ?? '';
+        await engine.getDefinition(ctx.tenant, workflow);
+        const row = await scheduler.create(ctx.tenant, { ...spec, workflow });
+        return json(201, toScheduleView(row));
+      },
+    },
+    getSchedule: {
+      handle: ({ ctx, params }) => json(200, toScheduleView(scheduler.get(ctx.tenant, params['id'] as string))),
+    },
+    updateSchedule: {
+      refine: (body) => triggerIssues(body, false),
+      handle: async ({ ctx, params, body }) => {
+        const id = params['id'] as string;
+        const current = scheduler.get(ctx.tenant, id);
+        const patch = specOf(body as Body);
+        const retrigger = TRIGGERS.some((k) => patch[k] !== undefined);
+        const cron = retrigger ? (patch.cron ?? null) : current.cron;
+        if (patch.timezone !== undefined && cron === null) throw new ValidationError('The request is invalid; see `errors`.', [{ path: '/timezone', message: 'is only allowed with cron' }]);
+        const issues = cronIssues(cron, patch.timezone ?? (retrigger ? null : current.timezone));
+        if (issues.length > 0) throw new ValidationError('The request is invalid; see `errors`.', issues);
+        if (patch.workflow !== undefined) await engine.getDefinition(ctx.tenant, patch.workflow);
+        return json(200, toScheduleView(await scheduler.update(ctx.tenant, id, patch)));
+      },
+    },
+    deleteSchedule: {
+      handle: async ({ ctx, params }) => {
+        await scheduler.remove(ctx.tenant, params['id'] as string);
+        return empty(204);
+      },
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

@@ -1,0 +1,219 @@
+/** @module scheduler/scheduler — keeps schedules in memory, arms one timer for the earliest due run, fires runs, catches up at boot. */
+import type { Engine, PageRequest } from '../engine/types.ts';
+import type { Clock } from '../shared/clock.ts';
+import { ErrorCode, NotFoundError } from '../shared/errors.ts';
+import type { Page } from '../shared/execution.ts';
+import { ulid } from '../shared/ids.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { CatchUpPolicy, OverlapPolicy, ScheduleRow, ScheduleStore } from '../store/types.ts';
+import { nextRunAfter } from './next-run.ts';
+import { runSchedule } from './run-schedule.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/** A new schedule (already validated: exactly one of `cron`, `everyMs`, `at`). */
+export interface ScheduleSpec {
+  readonly workflow: string;
+  readonly input?: unknown;
+  readonly cron?: string | undefined;
+  readonly timezone?: string | undefined;
+  readonly everyMs?: number | undefined;
+  /** Epoch ms. */
+  readonly at?: number | undefined;
+  readonly enabled?: boolean | undefined;
+  readonly catchUp?: CatchUpPolicy | undefined;
+  readonly overlap?: OverlapPolicy | undefined;
+}
+
+/** A change: fields given replace the old ones; giving one of `cron`/`everyMs`/`at` replaces the trigger. */
+export type SchedulePatch = Partial<ScheduleSpec>;
+
+export interface SchedulerOptions {
+  readonly engine: Engine;
+  readonly store: ScheduleStore;
+  readonly logger: Logger;
+  /** Time of the scheduler (tests drive a manual clock). */
+  readonly clock: Clock;
+}
+
+export interface Scheduler {
+  /** Loads schedules, applies each one's catch-up policy to runs missed while down, arms the timer. */
+  start(): Promise<void>;
+  create(tenant: string, spec: ScheduleSpec): Promise<ScheduleRow>;
+  /** @throws NotFoundError `schedule_not_found` (also for another tenant's). */
+  get(tenant: string, id: string): ScheduleRow;
+  list(tenant: string, page: PageRequest): Page<ScheduleRow>;
+  update(tenant: string, id: string, patch: SchedulePatch): Promise<ScheduleRow>;
+  remove(tenant: string, id: string): Promise<void>;
+  /** Resolves once no fire or change is in progress (tests). */
+  idle(): Promise<void>;
+  /** Disarms the timer and waits for work in progress. */
+  close(): Promise<void>;
+}
+
+const anchorOf = (s: ScheduleRow): number => s.updatedAt;
+
+/** The next run of an enabled schedule strictly after `after`; null when disabled or none is left. */
+function nextOf(s: ScheduleRow, after: number): number | null {
+  if (!s.enabled) return null;
+  return nextRunAfter({ cron: s.cron, timezone: s.timezone, everyMs: s.everyMs, at: s.at, anchor: anchorOf(s) }, after);
+}
+
+/** Creates the scheduler; call `start()` once the engine has recovered. */
+export function createScheduler(opts: SchedulerOptions): Scheduler {
+  const { engine, store, logger, clock } = opts;
+  const rows = new Map<string, ScheduleRow>();
+  const queue = new WorkQueue();
+  let timer: unknown;
+  let armedAt: number | null = null;
+  let started = false;
+  let closed = false;
+
+  const disarm = (): void => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+    armedAt = null;
+  };
+
+  /** One timer for the earliest due schedule. */
+  const arm = (): void => {
+    if (!started || closed) return;
+    let earliest: number | null = null;
+    for (const s of rows.values()) {
+      if (s.enabled && s.nextRunAt !== null && (earliest === null || s.nextRunAt < earliest)) earliest = s.nextRunAt;
+    }
+    if (earliest === armedAt && timer !== undefined) return;
+    disarm();
+    if (earliest === null) return;
+    armedAt = earliest;
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      armedAt = null;
+      void queue.run(fireDue).catch((err: unknown) => logger.error('scheduler fire failed', { error: String(err) }));
+    }, Math.max(0, earliest - clock.now()));
+  };
+
+  const save = async (s: ScheduleRow): Promise<void> => {
+    await store.put(s);
+    rows.set(s.id, s);
+  };
+
+  /** Starts one run (overlap policy applies), then moves the schedule to its next run after `now`. */
+  const fire = async (s: ScheduleRow, now: number): Promise<void> => {
+    const executionId = await runSchedule(engine, s, logger);
+    const current = rows.get(s.id);
+    if (current === undefined) return; // deleted meanwhile
+    const ran = executionId === null ? {} : { lastRunAt: now, lastExecutionId: executionId };
+    const oneTime = current.at !== null;
+    const next = { ...current, ...ran, ...(oneTime ? { enabled: false } : {}) };
+    await save({ ...next, nextRunAt: nextOf(next, now) });
+  };
+
+  /** Every schedule due by now, earliest first. A late timer runs a schedule once, not once per missed time. */
+  const fireDue = async (): Promise<void> => {
+    if (closed) return;
+    const now = clock.now();
+    const due = [...rows.values()].filter((s) => s.enabled && s.nextRunAt !== null && s.nextRunAt <= now).sort((a, b) => (a.nextRunAt ?? 0) - (b.nextRunAt ?? 0));
+    for (const s of due) await fire(s, now);
+    arm();
+  };
+
+  /** Runs missed while the server was down: `run-once` starts one now, `skip` does not; both move on to the next future run. */
+  const catchUp = async (): Promise<void> => {
+    const now = clock.now();
+    for (const s of [...rows.values()]) {
+      if (!s.enabled || s.nextRunAt === null || s.nextRunAt >= now) continue;
+      if (s.catchUp === 'run-once') {
+        logger.info('schedule catching up one missed run', { schedule: s.id, due: new Date(s.nextRunAt).toISOString() });
+        await fire(s, now);
+      } else {
+        const oneTime = s.at !== null;
+        const next = oneTime ? { ...s, enabled: false } : s;
+        await save({ ...next, nextRunAt: nextOf(next, now), updatedAt: oneTime ? now : s.updatedAt });
+      }
+    }
+  };
+
+  const owned = (tenant: string, id: string): ScheduleRow => {
+    const s = rows.get(id);
+    if (s === undefined || s.tenant !== tenant) throw new NotFoundError(ErrorCode.scheduleNotFound, `no schedule ${id}`);
+    return s;
+  };
+
+  const changed = async (s: ScheduleRow): Promise<ScheduleRow> => {
+    const row = { ...s, nextRunAt: nextOf(s, s.updatedAt) };
+    await save(row);
+    arm();
+    return row;
+  };
+
+  return {
+    start: () =>
+      queue.run(async () => {
+        if (closed) return;
+        for (const s of await store.listAll()) rows.set(s.id, s);
+        started = true;
+        await catchUp();
+        arm();
+      }),
+    create: (tenant, spec) =>
+      queue.run(() => {
+        const now = clock.now();
+        return changed({
+          id: `sc_${ulid(Date.now())}`,
+          tenant,
+          workflow: spec.workflow,
+          input: spec.input,
+          cron: spec.cron ?? null,
+          timezone: spec.cron === undefined ? null : (spec.timezone ?? null),
+          everyMs: spec.everyMs ?? null,
+          at: spec.at ?? null,
+          enabled: spec.enabled ?? true,
+          catchUp: spec.catchUp ?? 'skip',
+          overlap: spec.overlap ?? 'skip',
+          nextRunAt: null,
+          lastRunAt: null,
+          lastExecutionId: null,
+          createdAt: now,
+          updatedAt: now,
+        });
+      }),
+    get: owned,
+    list: (tenant, page) => {
+      const all = [...rows.values()].filter((s) => s.tenant === tenant && (page.cursor === undefined || s.id > page.cursor)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const items = all.slice(0, page.limit);
+      return { items, nextCursor: all.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+    },
+    update: (tenant, id, patch) =>
+      queue.run(() => {
+        const s = owned(tenant, id);
+        const trigger = patch.cron !== undefined || patch.everyMs !== undefined || patch.at !== undefined;
+        const cron = trigger ? (patch.cron ?? null) : s.cron;
+        return changed({
+          ...s,
+          workflow: patch.workflow ?? s.workflow,
+          input: 'input' in patch ? patch.input : s.input,
+          cron,
+          timezone: cron === null ? null : patch.timezone !== undefined ? patch.timezone : trigger ? null : s.timezone,
+          everyMs: trigger ? (patch.everyMs ?? null) : s.everyMs,
+          at: trigger ? (patch.at ?? null) : s.at,
+          enabled: patch.enabled ?? s.enabled,
+          catchUp: patch.catchUp ?? s.catchUp,
+          overlap: patch.overlap ?? s.overlap,
+          updatedAt: clock.now(),
+        });
+      }),
+    remove: (tenant, id) =>
+      queue.run(async () => {
+        owned(tenant, id);
+        await store.delete(id);
+        rows.delete(id);
+        arm();
+      }),
+    idle: () => queue.idle(),
+    close: async () => {
+      closed = true;
+      disarm();
+      await queue.idle();
+    },
+  };
+}
