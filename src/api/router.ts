@@ -13,7 +13,7 @@ import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './prob
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
 import type { HttpMethod, RouteHandler, RouteInput } from './types.ts';
-import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep } from './validate.ts';
+import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep, valueTooLarge } from './validate.ts';
 
 export interface RouterOptions {
   readonly maxBodyBytes: number;
@@ -328,6 +328,9 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
               const parsed = parseBody(ex, text, kind, yaml);
               if (!parsed.ok) return;
               if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);
+              // Array length and string length caps; walks the value only past a size threshold.
+              const tooLarge = valueTooLarge(parsed.value, text.length);
+              if (tooLarge !== undefined) return invalid(ex, [tooLarge]);
               body = parsed.value;
             }
             const validate = route.validateBody;

@@ -183,3 +183,60 @@ export function valueTooDeep(value: unknown, limit: number = MAX_BODY_DEPTH): bo
   }
   return false;
 }
+
+/** Most elements one array of a request body may have. */
+export const MAX_BODY_ARRAY_LENGTH = 10_000;
+/** Longest string (in UTF-16 code units, i.e. JS `length`) a request body may hold. */
+export const MAX_BODY_STRING_LENGTH = 262_144;
+/**
+ * Raw texts at most this long are not walked: an array of more than 10,000 elements needs at
+ * least 20,001 characters of JSON or YAML (aliases included) and a string past the cap needs
+ * more text than that, so a short body cannot break either cap.
+ */
+export const BODY_SIZE_WALK_THRESHOLD = 16 * 1024;
+
+const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The first array longer than `maxArray` or string longer than `maxString` in a parsed body, as
+ * an issue at its JSON Pointer; undefined when none (or when `textLength` is below `threshold`,
+ * which keeps small bodies at one comparison). Iterative, no recursion; shared nodes walked once.
+ */
+export function valueTooLarge(
+  value: unknown,
+  textLength: number,
+  o: { maxArray?: number; maxString?: number; threshold?: number } = {},
+): Issue | undefined {
+  if (textLength <= (o.threshold ?? BODY_SIZE_WALK_THRESHOLD)) return undefined;
+  const maxArray = o.maxArray ?? MAX_BODY_ARRAY_LENGTH;
+  const maxString = o.maxString ?? MAX_BODY_STRING_LENGTH;
+  const values: unknown[] = [value];
+  const paths: string[] = [''];
+  const seen = new Set<object>();
+  while (values.length > 0) {
+    const v = values.pop();
+    const path = paths.pop() as string;
+    if (typeof v === 'string') {
+      if (v.length > maxString) return { path, message: `is longer than ${maxString} characters` };
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      if (v.length > maxArray) return { path, message: `has more than ${maxArray} items` };
+      for (let i = v.length - 1; i >= 0; i--) {
+        values.push(v[i]);
+        paths.push(`${path}/${i}`);
+      }
+    } else {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string;
+        if (k.length > maxString) return { path, message: `has a property name longer than ${maxString} characters` };
+        values.push((v as Record<string, unknown>)[k]);
+        paths.push(`${path}/${escapePointer(k)}`);
+      }
+    }
+  }
+  return undefined;
+}

@@ -169,6 +169,9 @@ const CASES: Case[] = [
     paths: ['/definition/steps/0/type'],
   },
   { name: 'start: input nested 1000 deep', method: 'POST', path: () => '/executions', rawBody: `{"workflow":"${WAITING_FLOW}","input":${'['.repeat(1000)}${']'.repeat(1000)}}`, headers: JSON_CT, status: 422, code: 'validation_failed', paths: [''] },
+  { name: 'start: input array of 10,001 items', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { items: new Array(10_001).fill(0) } }, status: 422, code: 'validation_failed', paths: ['/input/items'] },
+  { name: 'start: input string of 262,145 chars', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { 'a/b': ['x'.repeat(262_145)] } }, status: 422, code: 'validation_failed', paths: ['/input/a~1b/0'] },
+  { name: 'create: YAML array of 10,001 items', method: 'POST', path: () => '/workflow-definitions', rawBody: `name: x\nsteps: [${new Array(10_001).fill('1').join(',')}]\n`, headers: { 'content-type': 'application/yaml' }, status: 422, code: 'validation_failed', paths: ['/steps'] },
   { name: 'create: YAML nested 200 deep', method: 'POST', path: () => '/workflow-definitions', rawBody: `name: x\nsteps: ${'['.repeat(200)}${']'.repeat(200)}\n`, headers: { 'content-type': 'application/yaml' }, status: 422, code: 'validation_failed' },
   { name: 'start: header and field keys differ', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, idempotencyKey: 'a' }, headers: { 'idempotency-key': 'b' }, status: 422, paths: ['/idempotencyKey'] },
 
