@@ -20,12 +20,11 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { startNatsServer } from '../tests/support/nats.ts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { subjects } from '../src/bus/nats/subjects.ts';
@@ -171,93 +170,27 @@ async function stopChild(c: ChildProcess, signal: NodeJS.Signals, graceMs: numbe
   children.delete(c);
 }
 
-/** A port nobody listens on right now (as tests/support/nats.ts; bench code does not import tests/). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res, rej) => {
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => res());
-  });
-  const addr = srv.address();
-  await new Promise<void>((res) => srv.close(() => res()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port from the OS');
-  return addr.port;
-}
-
-/** `$NATS_SERVER_BIN`, else the first `nats-server` on PATH, /usr/sbin, /usr/local/bin, /usr/bin. */
-function natsServerBinary(): string {
-  const fromEnv = process.env.NATS_SERVER_BIN;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'].filter((d) => d !== '');
-  for (const c of fromEnv ? [fromEnv] : dirs.map((d) => join(d, 'nats-server'))) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('nats-server not found (PATH, /usr/sbin or $NATS_SERVER_BIN): install it, e.g. `apt-get install nats-server`');
-}
-
-async function tcpReady(port: number, deadline: number, alive: () => boolean): Promise<void> {
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = createConnection({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), res(true)));
-      s.once('error', () => (s.destroy(), res(false)));
-    });
-    if (ok) return;
-    if (!alive()) throw new Error('nats-server exited');
-    if (Date.now() > deadline) throw new Error(`nats-server not accepting on ${port}`);
-    await sleep(20);
-  }
-}
-
 interface NatsProc {
   readonly url: string;
   readonly pid: number;
   close(): Promise<void>;
 }
 
-/** `nats-server -a 127.0.0.1 -p <free port> -js -sd <temp dir>`; resolves once ready and accepting. */
+/** A private `nats-server` on a free loopback port with a temp JetStream store (the tests' launcher). */
 async function startNats(): Promise<NatsProc> {
-  const bin = natsServerBinary();
-  const storeDir = mkdtempSync(join(tmpdir(), 'actorflow-bench-nats-'));
-  const port = await freePort();
-  if (port === 4222) throw new Error('refusing to use the shared nats port 4222');
-  const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(c);
-  let log = '';
-  tempDirs.add(storeDir);
-  const close = async () => {
-    await stopChild(c, 'SIGKILL', 0);
-    rmSync(storeDir, { recursive: true, force: true });
-    tempDirs.delete(storeDir);
+  const ns = await startNatsServer();
+  const c = ns.process();
+  if (c) children.add(c);
+  tempDirs.add(ns.storeDir);
+  return {
+    url: ns.url,
+    pid: c?.pid ?? -1,
+    close: async () => {
+      await ns.close();
+      if (c) children.delete(c);
+      tempDirs.delete(ns.storeDir);
+    },
   };
-  try {
-    await new Promise<void>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`nats-server did not get ready in 10 s:\n${log}`)), 10_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes('Server is ready')) {
-          clearTimeout(timer);
-          res();
-        }
-      };
-      c.stdout?.on('data', onData);
-      c.stderr?.on('data', onData);
-      c.once('error', (err) => (clearTimeout(timer), rej(err)));
-      c.once('exit', (code, sig) => (clearTimeout(timer), rej(new Error(`nats-server exited (${code ?? sig}):\n${log}`))));
-    });
-    await tcpReady(port, Date.now() + 10_000, () => isAlive(c));
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  // Keep draining its output so a full pipe never blocks it.
-  c.stdout?.resume();
-  c.stderr?.resume();
-  return { url: `nats://127.0.0.1:${port}`, pid: c.pid ?? -1, close };
 }
 
 interface AgentProc {

@@ -28,6 +28,8 @@ export interface NatsServer {
   readonly storeDir: string;
   /** True while the server process runs. */
   running(): boolean;
+  /** The current server process (the bench reads its pid and kills it if the bench dies). */
+  process(): ChildProcess | undefined;
   /** Everything the server logged (all runs). */
   logs(): string;
   /** SIGTERM and wait for the exit (JetStream shuts down cleanly). */
@@ -158,6 +160,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     port,
     storeDir,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    process: () => child,
     logs: () => log,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
