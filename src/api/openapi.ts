@@ -1,5 +1,6 @@
 /** @module api/openapi — builds the OpenAPI 3.1 document from the route tables (the same specs that validate requests). */
 import { routeAuth } from './auth/scopes.ts';
+import { COMPONENT_SCHEMAS, RESPONSE_SCHEMAS } from './response-schemas.ts';
 import { fullPath } from './routes.ts';
 import { MEDIA_EVENT_STREAM, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES } from './schemas.ts';
 import type { JsonSchema, RouteSpec } from './types.ts';
@@ -75,11 +76,10 @@ const SUCCESS_TEXT: Readonly<Record<number, string>> = {
 
 /** Media types of a success answer by `produces`. */
 function successContent(spec: RouteSpec): Record<string, unknown> | undefined {
-  const anyJson = { schema: { type: 'object' } };
   const produces = spec.produces ?? 'json';
   switch (produces) {
     case 'json':
-      return { [MEDIA_JSON]: anyJson };
+      return { [MEDIA_JSON]: { schema: RESPONSE_SCHEMAS[spec.id] ?? { type: 'object' } } };
     case 'none':
       return undefined;
     case 'mermaid':
@@ -242,7 +242,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], opts: OpenApiOptions)
     tags: [...tags].sort().map((name) => ({ name, ...(TAGS[name] === undefined ? {} : { description: TAGS[name] }) })),
     paths,
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA },
+      schemas: { Problem: PROBLEM_SCHEMA, ...COMPONENT_SCHEMAS },
       responses: responsesComponent,
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT: `authorization: Bearer <credential>`.' },

@@ -1,0 +1,236 @@
+/**
+ * @module api/response-schemas — the documented shapes of success answers, by route id.
+ * The OpenAPI generator puts them under `components.schemas` and references them; a test
+ * validates real answers against them, so the document cannot drift from what the server sends.
+ */
+import type { JsonSchema } from './types.ts';
+
+const str: JsonSchema = { type: 'string' };
+const nullableStr: JsonSchema = { type: ['string', 'null'] };
+const time: JsonSchema = { type: 'string', format: 'date-time' };
+const nullableTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
+const int: JsonSchema = { type: 'integer' };
+const num: JsonSchema = { type: 'number' };
+const anyValue: JsonSchema = {};
+const labels: JsonSchema = { type: 'object', additionalProperties: { type: 'string' } };
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+/** An object schema whose listed properties are all required (answers always carry every field). */
+function shape(properties: Readonly<Record<string, JsonSchema>>, optional: readonly string[] = [], description?: string): JsonSchema {
+  return {
+    type: 'object',
+    ...(description === undefined ? {} : { description }),
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    properties,
+  };
+}
+
+/** `{ items, nextCursor }` of a list. */
+const page = (item: string): JsonSchema =>
+  shape({ items: { type: 'array', items: ref(item) }, nextCursor: { ...nullableStr, description: 'Opaque; null on the last page.' } });
+
+const EXECUTION_STATUS = ['pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
+
+/** Named component schemas (`#/components/schemas/<name>`). */
+export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  Execution: shape(
+    {
+      id: { type: 'string', pattern: '^ex_' },
+      workflow: str,
+      version: int,
+      status: { type: 'string', enum: EXECUTION_STATUS },
+      input: anyValue,
+      output: anyValue,
+      error: {
+        oneOf: [
+          { type: 'null' },
+          shape({ code: str, message: str, stepId: nullableStr, compensated: { type: 'boolean' } }),
+        ],
+      },
+      currentSteps: { type: 'array', items: str },
+      parentId: nullableStr,
+      tenant: str,
+      labels,
+      createdAt: time,
+      startedAt: nullableTime,
+      updatedAt: time,
+      finishedAt: nullableTime,
+      retryAttempt: int,
+      lastSeq: { type: 'integer', minimum: 0, description: 'Seq of the last journaled event.' },
+    },
+    [],
+    'An execution of a workflow.',
+  ),
+  ExecutionSummary: shape({ id: str, workflow: str, status: { type: 'string', enum: EXECUTION_STATUS }, createdAt: time }, [], 'A child execution.'),
+  Definition: shape(
+    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: anyValue },
+    [],
+    'A version of a workflow definition.',
+  ),
+  Event: shape(
+    {
+      seq: { type: 'integer', minimum: 1 },
+      id: str,
+      executionId: str,
+      workflow: str,
+      tenant: str,
+      type: str,
+      timestamp: time,
+      stepId: str,
+      data: { type: 'object' },
+    },
+    ['stepId'],
+    'A journaled event; `seq` counts 1, 2, 3… per execution.',
+  ),
+  Step: shape(
+    {
+      stepId: str,
+      type: str,
+      status: { type: 'string', enum: ['pending', 'running', 'waiting', 'completed', 'failed', 'skipped', 'cancelled'] },
+      attempts: int,
+      startedAt: nullableTime,
+      finishedAt: nullableTime,
+      output: anyValue,
+      error: anyValue,
+      agentId: nullableStr,
+      waitingFor: nullableStr,
+    },
+    [],
+    'A step that has started, in start order.',
+  ),
+  Attempt: shape(
+    {
+      attempt: { type: 'integer', minimum: 1 },
+      status: { type: 'string', enum: ['running', 'completed', 'failed', 'cancelled'] },
+      startedAt: time,
+      finishedAt: nullableTime,
+      durationMs: { type: ['number', 'null'] },
+      agentId: nullableStr,
+      output: anyValue,
+      error: anyValue,
+    },
+    [],
+    'One attempt of a step.',
+  ),
+  Log: shape(
+    {
+      timestamp: time,
+      level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+      message: str,
+      stepId: nullableStr,
+      attempt: { type: ['integer', 'null'] },
+      data: anyValue,
+    },
+    [],
+    'A log line of a step.',
+  ),
+  Agent: shape({
+    id: str,
+    name: str,
+    kinds: { type: 'array', items: str },
+    status: { type: 'string', enum: ['online', 'busy', 'offline'] },
+    capacity: int,
+    inFlight: int,
+    lastHeartbeatAt: nullableTime,
+    version: str,
+  }),
+  AgentDetail: {
+    allOf: [
+      ref('Agent'),
+      shape({ stats: shape({ completed: int, failed: int, failureRate: { type: 'number', minimum: 0, maximum: 1 }, p50Ms: { type: ['number', 'null'] } }) }),
+    ],
+  },
+  Costs: shape({
+    total: shape({ tokens: num, usd: num }),
+    steps: { type: 'array', items: shape({ stepId: str, attempt: int, model: nullableStr, tokens: num, usd: num }) },
+  }),
+  Schedule: shape({
+    id: { type: 'string', pattern: '^sc_' },
+    workflow: str,
+    input: anyValue,
+    cron: nullableStr,
+    timezone: nullableStr,
+    everyMs: { type: ['integer', 'null'] },
+    at: nullableTime,
+    enabled: { type: 'boolean' },
+    catchUp: { type: 'string', enum: ['skip', 'run-once'] },
+    overlap: { type: 'string', enum: ['skip', 'allow', 'cancel-previous'] },
+    nextRunAt: nullableTime,
+    lastRunAt: nullableTime,
+    lastExecutionId: nullableStr,
+    createdAt: time,
+    updatedAt: time,
+  }),
+  ApiKey: shape({
+    id: { type: 'string', pattern: '^key_' },
+    name: str,
+    tenant: str,
+    scopes: { type: 'array', items: { type: 'string', enum: ['read', 'write', 'admin'] } },
+    rateLimit: { oneOf: [{ type: 'null' }, shape({ rps: num, burst: num })] },
+    createdAt: time,
+    lastUsedAt: nullableTime,
+  }),
+  AuditEntry: shape({
+    at: time,
+    keyId: nullableStr,
+    tenant: str,
+    method: str,
+    route: str,
+    targetId: nullableStr,
+    status: int,
+    requestId: str,
+  }),
+};
+
+const executionPage = page('Execution');
+
+/** Success schema by route id; routes not listed are documented as `{ type: 'object' }`. */
+export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  listDefinitions: page('Definition'),
+  createDefinition: ref('Definition'),
+  validateDefinition: shape({ valid: { type: 'boolean', const: true } }),
+  getDefinition: ref('Definition'),
+  listDefinitionVersions: page('Definition'),
+  startExecution: ref('Execution'),
+  listExecutions: executionPage,
+  getExecution: ref('Execution'),
+  updateExecution: ref('Execution'),
+  cancelExecution: ref('Execution'),
+  pauseExecution: ref('Execution'),
+  resumeExecution: ref('Execution'),
+  retryExecution: ref('Execution'),
+  retryStep: ref('Execution'),
+  signalExecution: ref('Execution'),
+  listSteps: page('Step'),
+  listAttempts: page('Attempt'),
+  listEvents: page('Event'),
+  listLogs: page('Log'),
+  listChildren: page('ExecutionSummary'),
+  executionCosts: ref('Costs'),
+  listAgents: page('Agent'),
+  getAgent: ref('AgentDetail'),
+  listSchedules: page('Schedule'),
+  createSchedule: ref('Schedule'),
+  getSchedule: ref('Schedule'),
+  updateSchedule: ref('Schedule'),
+  createApiKey: {
+    allOf: [ref('ApiKey'), shape({ key: { type: 'string', description: 'The secret; shown only in this answer.' } })],
+  },
+  listApiKeys: page('ApiKey'),
+  listAudit: page('AuditEntry'),
+  health: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
+  rootHealth: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
+  ready: shape({ ready: { const: true } }),
+  rootReady: shape({ ready: { const: true } }),
+  status: shape(
+    {
+      executions: { type: 'object', additionalProperties: int, description: 'Count by execution status.' },
+      stalled: { type: 'integer', description: 'Steps dispatched but taken by no agent for a while.' },
+      agents: shape({ online: int, busy: int, offline: int }),
+      bus: str,
+      store: str,
+    },
+    [],
+  ),
+};

@@ -1,0 +1,143 @@
+/**
+ * The OpenAPI document tells the truth about answers: real responses of a running server, for
+ * every route with a documented success schema, validate against the schema the document gives
+ * for that method, path and status.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES, fullPath } from '../../src/api/routes.ts';
+import { RESPONSE_SCHEMAS } from '../../src/api/response-schemas.ts';
+import type { RouteSpec } from '../../src/api/types.ts';
+import { type Method, request } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitForStatus, waitForEnd } from '../support/wait.ts';
+
+const ADMIN = 'test-admin-key-responses-0123456789abcdef';
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+let server: TestServer;
+let doc: any;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addFormat('date-time', ISO_MS);
+const covered = new Set<string>();
+
+/** The route a concrete method + path hits (templates compiled to regexes). */
+const matchers = (ROUTES as readonly RouteSpec[]).map((spec) => ({
+  spec,
+  re: new RegExp('^' + fullPath(spec).replace(/\{[^}]+\}/g, '[^/]+') + '$'),
+}));
+
+function routeOf(method: Method, path: string): RouteSpec {
+  const bare = path.split('?')[0] ?? path;
+  const hits = matchers.filter((m) => m.spec.method === method.toLowerCase() && m.re.test(bare));
+  // A literal segment beats a parameter (`/definitions/validate` over `/definitions/{name}`).
+  hits.sort((a, b) => (fullPath(b.spec).match(/\{/g)?.length ?? 0) < (fullPath(a.spec).match(/\{/g)?.length ?? 0) ? 1 : -1);
+  const hit = hits[0];
+  if (hit === undefined) throw new Error(`no route for ${method} ${bare}`);
+  return hit.spec;
+}
+
+/** Calls the server, checks the answer against the document's schema for its status, returns the body. */
+async function call(method: Method, path: string, body?: unknown, expected?: number): Promise<any> {
+  const res = await request(server.url, method, path, body, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const spec = routeOf(method, path);
+  if (expected !== undefined) expect(res.status, `${method} ${path}: ${res.text}`).toBe(expected);
+  expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
+  const op = doc.paths[fullPath(spec)][spec.method];
+  const schema = op.responses[String(res.status)]?.content?.['application/json']?.schema;
+  expect(schema, `${spec.id} documents no JSON schema for ${res.status}`).toBeDefined();
+  // `#/components/...` references resolve against the root of the compiled schema.
+  const validate = ajv.compile({ ...schema, components: doc.components });
+  const ok = validate(res.body);
+  expect(ok, `${spec.id} ${res.status} answer does not match its schema: ${ajv.errorsText(validate.errors)}\n${res.text.slice(0, 600)}`).toBe(true);
+  covered.add(spec.id);
+  return res.body;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({ adminKey: ADMIN });
+  doc = (await request(server.url, 'GET', '/api/v1/openapi.json')).body;
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('answers match the documented response schemas', () => {
+  it('covers definitions, executions, agents, schedules, keys, audit and ops', async () => {
+    const v1 = '/api/v1';
+    await call('GET', '/health');
+    await call('GET', '/ready');
+    await call('GET', `${v1}/health`);
+    await call('GET', `${v1}/ready`);
+
+    const approval = {
+      name: 'resp-approval',
+      steps: [
+        { id: 'approve', type: 'wait', signal: 'approval' },
+        { id: 'after', type: 'task', agent: 'echo', input: '$.steps.approve.output' },
+      ],
+    };
+    const failing = { name: 'resp-failing', steps: [{ id: 'boom', type: 'task', agent: 'fail', input: { retryable: false } }] };
+    await call('POST', `${v1}/workflow-definitions/validate`, approval);
+    await call('POST', `${v1}/workflow-definitions`, approval, 201);
+    await call('POST', `${v1}/workflow-definitions`, failing, 201);
+    await call('GET', `${v1}/workflow-definitions`);
+    await call('GET', `${v1}/workflow-definitions/resp-approval`);
+    await call('GET', `${v1}/workflow-definitions/resp-approval/versions`);
+
+    const started = await call('POST', `${v1}/executions`, { workflow: 'resp-approval', input: { n: 1 }, labels: { suite: 'responses' } }, 201);
+    await waitForStatus(server.engine, started.id, 'waiting');
+    await call('GET', `${v1}/executions/${started.id}`);
+    await call('GET', `${v1}/executions?workflow=resp-approval`);
+    await call('PATCH', `${v1}/executions/${started.id}`, { labels: { phase: 'two' } });
+    await call('POST', `${v1}/executions/${started.id}/pause`, {}, 202);
+    await call('POST', `${v1}/executions/${started.id}/resume`, {}, 202);
+    await call('POST', `${v1}/executions/${started.id}/signals/approval`, { payload: { ok: true } }, 202);
+    expect((await waitForEnd(server.engine, started.id)).status).toBe('completed');
+    await call('GET', `${v1}/executions/${started.id}/steps`);
+    await call('GET', `${v1}/executions/${started.id}/steps/after/attempts`);
+    const events = await call('GET', `${v1}/executions/${started.id}/events`);
+    expect(events.items.length).toBeGreaterThan(3);
+    await call('GET', `${v1}/executions/${started.id}/logs`);
+    await call('GET', `${v1}/executions/${started.id}/children`);
+    await call('GET', `${v1}/executions/${started.id}/costs`);
+
+    const doomed = await call('POST', `${v1}/executions`, { workflow: 'resp-approval' }, 201);
+    await waitForStatus(server.engine, doomed.id, 'waiting');
+    await call('POST', `${v1}/executions/${doomed.id}/cancel`, { reason: 'test' }, 202);
+
+    const failed = await call('POST', `${v1}/executions`, { workflow: 'resp-failing' }, 201);
+    expect((await waitForEnd(server.engine, failed.id)).status).toBe('failed');
+    await call('POST', `${v1}/executions/${failed.id}/retry`, {}, 202);
+    expect((await waitForEnd(server.engine, failed.id)).status).toBe('failed');
+    await call('POST', `${v1}/executions/${failed.id}/steps/boom/retry`, {}, 202);
+    await waitForEnd(server.engine, failed.id);
+
+    const agents = await call('GET', `${v1}/agents`);
+    expect(agents.items.length).toBeGreaterThan(0);
+    await call('GET', `${v1}/agents/${agents.items[0].id}`);
+
+    const schedule = await call('POST', `${v1}/schedules`, { workflow: 'resp-approval', everyMs: 3_600_000 }, 201);
+    await call('GET', `${v1}/schedules`);
+    await call('GET', `${v1}/schedules/${schedule.id}`);
+    await call('PATCH', `${v1}/schedules/${schedule.id}`, { enabled: false });
+
+    await call('POST', `${v1}/api-keys`, { name: 'reader', scopes: ['read'], rateLimit: { rps: 10, burst: 20 } }, 201);
+    await call('GET', `${v1}/api-keys`);
+    await server.flushAudit();
+    const audit = await call('GET', `${v1}/audit`);
+    expect(audit.items.length).toBeGreaterThan(0);
+    await call('GET', `${v1}/status`);
+  });
+
+  it('checked every route that documents a response schema', () => {
+    const documented = Object.keys(RESPONSE_SCHEMAS).filter((id) => (ROUTES as readonly RouteSpec[]).some((r) => r.id === id));
+    expect(documented.filter((id) => !covered.has(id))).toEqual([]);
+  });
+
+  it('documents the schemas as components, referenced from operations', () => {
+    expect(doc.components.schemas.Execution.required).toContain('lastSeq');
+    expect(doc.paths['/api/v1/executions/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Execution' });
+  });
+});
