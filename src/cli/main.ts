@@ -9,7 +9,9 @@ async function serve(argv: string[]): Promise<void> {
   const { startActorflow } = await import('./serve.ts');
   const config = readServeConfig(argv, process.env);
   const running = await startActorflow(config);
-  process.stderr.write(`listening on ${running.url}\n`);
+  // The log line says it already unless --quiet silenced info lines; the address is always shown once.
+  const level = config.logLevel ?? (config.quiet === true ? 'warn' : 'info');
+  if (level !== 'info' && level !== 'debug') process.stderr.write(`listening on ${running.url}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
