@@ -13,7 +13,7 @@ import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './prob
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
 import type { HttpMethod, RouteHandler, RouteInput } from './types.ts';
-import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep, valueTooLarge } from './validate.ts';
+import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep, valueTooLarge, yamlTextTooDeep } from './validate.ts';
 
 export interface RouterOptions {
   readonly maxBodyBytes: number;
@@ -324,7 +324,7 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
             } else if (kind === undefined) {
               return unsupportedMedia(ex, yaml);
             } else {
-              if (kind === 'json' && jsonTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
+              if (kind === 'json' ? jsonTextTooDeep(text) : kind === 'yaml' && yamlTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
               const parsed = parseBody(ex, text, kind, yaml);
               if (!parsed.ok) return;
               if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);

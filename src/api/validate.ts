@@ -170,6 +170,53 @@ export function jsonTextTooDeep(text: string, limit: number = MAX_BODY_DEPTH): b
   return false;
 }
 
+/** Indentation columns (plus compact `- `/`? ` entries) a YAML line may reach: 2 columns per level of MAX_BODY_DEPTH. */
+const MAX_YAML_COLUMNS = 2 * MAX_BODY_DEPTH;
+/** Characters after which a quote starts a quoted YAML scalar (NaN: start of text). */
+const TOKEN_START: ReadonlySet<number> = new Set([Number.NaN, 0x20, 0x09, 0x0a, 0x0d, 0x5b, 0x7b, 0x2c, 0x3a, 0x2d, 0x3f]);
+
+/**
+ * True when YAML text may nest deeper than the limits, decided on the text before parsing:
+ * the `yaml` parser recurses per level, and after one stack overflow a later parse can abort the
+ * whole process (V8 "RegExpCompiler Allocation failed"), so deep documents must never reach it.
+ * Conservative: brackets in comments and indentation count even when they add no level.
+ */
+export function yamlTextTooDeep(text: string, limit: number = MAX_BODY_DEPTH): boolean {
+  if (text.length <= limit) return false;
+  let flow = 0;
+  let lineStart = true;
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      lineStart = true;
+      column = 0;
+      continue;
+    }
+    if (lineStart) {
+      // Leading spaces, and `- ` / `? ` / `: ` entries that open a level on the same line.
+      if (c === 0x20 || ((c === 0x2d || c === 0x3f || c === 0x3a) && text.charCodeAt(i + 1) === 0x20)) {
+        if (++column > MAX_YAML_COLUMNS) return true;
+        continue;
+      }
+      lineStart = false;
+    }
+    // A quote opens a quoted scalar only at the start of a token (`it's` in a plain scalar does not).
+    if ((c === 0x22 || c === 0x27) && TOKEN_START.has(text.charCodeAt(i - 1))) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c && c === 0x22) i++;
+        else if (d === c) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++flow > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      flow--;
+    }
+  }
+  return false;
+}
+
 /** True when a parsed value (e.g. from YAML) nests deeper than `limit`; iterative, no recursion. */
 export function valueTooDeep(value: unknown, limit: number = MAX_BODY_DEPTH): boolean {
   const stack: [unknown, number][] = [[value, 0]];
