@@ -8,7 +8,20 @@ function obj(input: unknown): Record<string, unknown> {
   return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
 }
 
-const echo: TaskHandler = async (ctx) => ctx.input;
+/** Returns its input; an input `cost` ({ model?, tokens?, usd? } or a list of them) is reported as the step's cost (telemetry demos and tests). */
+const echo: TaskHandler = async (ctx) => {
+  const cost = obj(ctx.input).cost;
+  for (const c of Array.isArray(cost) ? cost : cost === undefined ? [] : [cost]) {
+    if (c === null || typeof c !== 'object' || Array.isArray(c)) continue;
+    const o = obj(c);
+    ctx.reportCost({
+      ...(typeof o.model === 'string' ? { model: o.model } : {}),
+      ...(typeof o.tokens === 'number' && Number.isFinite(o.tokens) ? { tokens: o.tokens } : {}),
+      ...(typeof o.usd === 'number' && Number.isFinite(o.usd) ? { usd: o.usd } : {}),
+    });
+  }
+  return ctx.input;
+};
 
 const log: TaskHandler = async (ctx) => {
   const i = obj(ctx.input);
@@ -36,6 +49,11 @@ const http: TaskHandler = async (ctx: TaskContext) => {
   if (typeof i.url !== 'string') throw new ActorflowError('invalid_input', 'http agent needs a url', { retryable: false });
   const timeout = AbortSignal.timeout(typeof i.timeoutMs === 'number' ? i.timeoutMs : 10_000);
   const headers: Record<string, string> = { ...(obj(i.headers) as Record<string, string>) };
+  // The called service joins the execution's trace (a traceparent in the input's headers wins).
+  if (ctx.traceparent !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'traceparent')) {
+    headers['traceparent'] = ctx.traceparent;
+    if (ctx.tracestate !== undefined) headers['tracestate'] = ctx.tracestate;
+  }
   let body: string | undefined;
   if (i.body !== undefined) {
     body = typeof i.body === 'string' ? i.body : JSON.stringify(i.body);

@@ -6,6 +6,7 @@ import { startNatsWorker } from '../bus/nats/nats-worker.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, subjects } from '../bus/nats/subjects.ts';
 import type { TaskHandler } from '../bus/types.ts';
 import { ActorflowError } from '../shared/errors.ts';
+import { createPinoLogger, isLogLevel, type Logger } from '../shared/logger.ts';
 
 export type { TaskContext, TaskHandler } from '../bus/types.ts';
 
@@ -27,6 +28,8 @@ export interface AgentOptions {
   readonly ackWaitMs?: number;
   /** Drain on SIGTERM/SIGINT, then exit 0. @default false */
   readonly handleSignals?: boolean;
+  /** Where connection and consumer errors go. @default pino JSON lines on stderr at ACTORFLOW_LOG_LEVEL (info) */
+  readonly logger?: Logger;
 }
 
 export interface Agent {
@@ -45,14 +48,17 @@ export class NonRetryableError extends ActorflowError {
 }
 
 /**
- * Connects to NATS and serves `kinds`. The handler receives `{ executionId, stepId, attempt, input, signal, log, reportCost }`;
- * `(executionId, stepId, attempt)` is the same on redelivery, so it can deduplicate side effects.
+ * Connects to NATS and serves `kinds`. The handler receives `{ executionId, stepId, attempt, input, signal, log, reportCost, traceparent }`;
+ * `(executionId, stepId, attempt)` is the same on redelivery, so it can deduplicate side effects. `traceparent`
+ * (W3C) puts the handler's own outgoing calls in the execution's trace, under the step attempt.
  * @example
  * const agent = await createAgent({ natsUrl: 'nats://127.0.0.1:4222', kinds: ['resize'], handler: async ({ input }) => resize(input) });
  */
 export async function createAgent(o: AgentOptions): Promise<Agent> {
   const nc = await connect({ servers: o.natsUrl.split(',').map((x) => x.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, noAsyncTraces: true, name: 'actorflow-agent' });
   const name = o.name ?? `${hostname()}-${process.pid}`;
+  const level = process.env.ACTORFLOW_LOG_LEVEL;
+  const logger = o.logger ?? createPinoLogger({ level: isLogLevel(level) ? level : 'info', base: { agent: name } });
   const worker = await startNatsWorker({
     nc,
     js: jetstream(nc),
@@ -65,8 +71,9 @@ export async function createAgent(o: AgentOptions): Promise<Agent> {
     version: o.version ?? '0.0.0',
     ackWaitMs: o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     handler: o.handler,
-    onError: (err) => process.stderr.write(`actorflow agent: ${String(err)}\n`),
+    onError: (err) => logger.error('agent error', { err: String(err) }),
   });
+  logger.info('agent started', { agentId: worker.id, kinds: o.kinds });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

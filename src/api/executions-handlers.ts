@@ -102,6 +102,9 @@ export function executionsHandlers({ engine }: ApiDeps) {
           labels: b.labels,
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash(b as Record<string, unknown>),
+          // W3C trace context; the engine ignores an invalid one (never a 4xx).
+          traceparent: headers['traceparent'],
+          tracestate: headers['tracestate'],
         });
         return result.replayed ? json(200, result.execution, REPLAY_HEADERS) : json(201, result.execution);
       },

@@ -20,8 +20,13 @@ import {
   shortString,
 } from './schemas.ts';
 import { ADMIN_ROUTES } from './admin-routes.ts';
+import { DASHBOARD_ROUTES } from './dashboard-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
 import { SCHEDULE_ROUTES } from './schedule-routes.ts';
+import { TASK_ROUTES } from './task-routes.ts';
+import { WEBHOOK_ROUTES } from './webhook-routes.ts';
+import { TELEMETRY_ROUTES } from './telemetry-routes.ts';
+import { GRAPHQL_ROUTES } from './graphql-routes.ts';
 import type { RouteSpec } from './types.ts';
 
 export const BASE_PATH = '/api/v1';
@@ -118,7 +123,7 @@ const CORE_ROUTES = [
     path: '/executions',
     summary: 'Start an execution of a registered workflow, or of a one-off `definition`. Durable before the reply.',
     tag: 'executions',
-    headers: ['idempotency-key'],
+    headers: ['idempotency-key', 'traceparent', 'tracestate'],
     body: {
       schema: object({
         workflow: shortString,
@@ -358,7 +363,7 @@ const CORE_ROUTES = [
 ] as const satisfies readonly RouteSpec[];
 
 /** Every REST route (WebSocket routes are in api/ws-upgrade.ts). */
-export const ROUTES = [...CORE_ROUTES, ...SCHEDULE_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES] as const satisfies readonly RouteSpec[];
+export const ROUTES = [...CORE_ROUTES, ...SCHEDULE_ROUTES, ...TASK_ROUTES, ...WEBHOOK_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES, ...DASHBOARD_ROUTES, ...TELEMETRY_ROUTES, ...GRAPHQL_ROUTES] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 

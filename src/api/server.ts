@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { WebhookDispatcher } from '../webhooks/types.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { AuthStore } from '../store/types.ts';
 import { adminHandlers } from './admin-handlers.ts';
 import { agentsHandlers } from './agents-handlers.ts';
 import { createAuditLog } from './auth/audit-log.ts';
+import { dashboardHandlers } from './dashboard-handlers.ts';
 import { type BootstrapResult, bootstrapAdminKey } from './auth/bootstrap.ts';
 import { createGate } from './auth/gate.ts';
 import { createKeyRing } from './auth/key-ring.ts';
@@ -15,12 +17,19 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, type AuthSettings } from './auth/types.ts';
 import { RequestDeadlines } from './request-deadlines.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
+import { graphqlHandlers } from './graphql-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
 import { METRICS_ROUTE_IDS } from './meta-routes.ts';
 import { createApiMetrics, metricsHandlers } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { referenceHandlers } from './reference-handlers.ts';
 import { schedulesHandlers } from './schedules-handlers.ts';
+import { tasksHandlers } from './tasks-handlers.ts';
+import { createTasks } from '../tasks/task-service.ts';
+import { webhooksHandlers } from './webhooks-handlers.ts';
+import { telemetryHandlers } from './telemetry-handlers.ts';
+import type { TelemetryStore } from '../store/sqlite-telemetry-store.ts';
+import { createTelemetryService } from '../telemetry/telemetry-service.ts';
 import { mountRoutes } from './router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
@@ -33,6 +42,10 @@ export interface ApiServerOptions {
   readonly engine: Engine;
   /** Schedules (`/schedules` routes). */
   readonly scheduler: Scheduler;
+  /** Outbound webhooks (`/webhooks` routes). */
+  readonly webhooks: WebhookDispatcher;
+  /** Read-only aggregates of the journal (`/telemetry/*` routes). */
+  readonly telemetry: TelemetryStore;
   /** Bind address, e.g. `127.0.0.1`. */
   readonly host: string;
   /** `0` picks any free port; read the real one from `ApiServer.port`. */
@@ -108,12 +121,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const handlers = {
     ...adminHandlers({ keys, audit }),
     ...referenceHandlers(openapi),
+    ...dashboardHandlers(),
     ...metricsHandlers(metrics),
     ...definitionsHandlers(deps),
     ...executionsHandlers(deps),
     ...opsHandlers(deps),
     ...agentsHandlers(deps),
+    ...graphqlHandlers(deps),
     ...schedulesHandlers({ engine: opts.engine, scheduler: opts.scheduler }),
+    ...tasksHandlers(createTasks(opts.engine)),
+    ...webhooksHandlers({ engine: opts.engine, webhooks: opts.webhooks }),
+    ...telemetryHandlers({ engine: opts.engine, telemetry: createTelemetryService(opts.telemetry), clock: { now: () => Date.now() } }),
     ...streams.handlers,
   } satisfies Record<RouteId, RouteHandler>;
 

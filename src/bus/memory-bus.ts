@@ -84,6 +84,8 @@ export function createMemoryBus(): Bus {
           stepId: task.stepId,
           attempt: task.attempt,
           input: task.input,
+          ...(task.traceparent === undefined ? {} : { traceparent: task.traceparent }),
+          ...(task.tracestate === undefined ? {} : { tracestate: task.tracestate }),
           get signal() {
             return ac.signal;
           },

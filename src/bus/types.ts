@@ -13,6 +13,9 @@ export interface TaskMessage {
   readonly workflow: string;
   readonly input: unknown;
   readonly timeoutMs: number | null;
+  /** W3C trace context of this attempt: the execution's trace id, the attempt's span as parent (src/tracing/trace-context.ts). */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 export interface CostReport {
@@ -54,6 +57,9 @@ export interface TaskContext {
   readonly input: unknown;
   /** Aborted when the execution is cancelled or the step times out. */
   readonly signal: AbortSignal;
+  /** W3C `traceparent` of this attempt (forward it on outgoing calls to join the execution's trace). */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
   log(level: LogLevel, message: string, data?: unknown): void;
   reportCost(cost: { model?: string; tokens?: number; usd?: number }): void;
 }

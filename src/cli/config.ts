@@ -1,6 +1,7 @@
 /** @module cli/config — server settings from flags, then env vars, then defaults (API.md "Running the server"). */
 import { parseArgs } from 'node:util';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
+import { isLogLevel, LOG_LEVELS } from '../shared/logger.ts';
 import type { ServeConfig } from './serve.ts';
 
 export class ConfigError extends Error {
@@ -18,6 +19,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       machines: { type: 'string' },
       'max-body': { type: 'string' },
       quiet: { type: 'boolean' },
+      'log-level': { type: 'string' },
+      'otlp-endpoint': { type: 'string' },
       nats: { type: 'string' },
       'nats-prefix': { type: 'string' },
       'no-builtin-agents': { type: 'boolean' },
@@ -41,16 +44,44 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     machinesDir: values.machines ?? env.ACTORFLOW_MACHINES_DIR ?? './machines',
     maxBodyBytes: maxBody,
     quiet: values.quiet ?? false,
+    ...logLevelOf(values['log-level'], values.quiet === true ? undefined : env.ACTORFLOW_LOG_LEVEL),
+    ...otlpOf(values['otlp-endpoint'], env),
     ...(values.nats ?? env.NATS_URL ? { natsUrl: (values.nats ?? env.NATS_URL) as string } : {}),
     ...(values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX ? { natsPrefix: (values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX) as string } : {}),
     builtinAgents: !(values['no-builtin-agents'] ?? env.ACTORFLOW_NO_BUILTIN_AGENTS === '1'),
     noAuth: values['no-auth'] ?? isTrue(env.ACTORFLOW_NO_AUTH),
     metricsPublic: isTrue(env.ACTORFLOW_METRICS_PUBLIC),
+    webhookAllowPrivate: isTrue(env.ACTORFLOW_WEBHOOK_ALLOW_PRIVATE),
+    ...(env.ACTORFLOW_WEBHOOK_RETRY_MS ? { webhookRetryMs: parseRetryMs(env.ACTORFLOW_WEBHOOK_RETRY_MS) } : {}),
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...jwtFromEnv(env),
   };
+}
+
+/** ACTORFLOW_WEBHOOK_RETRY_MS: first retry gap of webhook deliveries, a positive integer of ms. */
+function parseRetryMs(text: string): number {
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 300_000) throw new ConfigError(`ACTORFLOW_WEBHOOK_RETRY_MS must be an integer of ms in 1..300000, not ${text}`);
+  return ms;
+}
+
+/** `--log-level` wins over `--quiet`, which wins over ACTORFLOW_LOG_LEVEL. */
+function logLevelOf(flag: string | undefined, fromEnv: string | undefined): Pick<ServeConfig, 'logLevel'> {
+  const v = flag ?? (fromEnv === '' ? undefined : fromEnv);
+  if (v === undefined) return {};
+  if (!isLogLevel(v)) throw new ConfigError(`ACTORFLOW_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, not ${v}`);
+  return { logLevel: v };
+}
+
+/** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the traces URL as is; OTEL_EXPORTER_OTLP_ENDPOINT (or `--otlp-endpoint`) gets `/v1/traces`. */
+function otlpOf(flag: string | undefined, env: NodeJS.ProcessEnv): Pick<ServeConfig, 'otlpEndpoint'> {
+  const base = flag ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = flag === undefined && env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT : base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
+  if (url === undefined) return {};
+  if (!/^https?:\/\/\S+$/.test(url)) throw new ConfigError(`the OTLP endpoint must be an http(s) URL, not ${url}`);
+  return { otlpEndpoint: url };
 }
 
 const isTrue = (v: string | undefined): boolean => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());

@@ -10,8 +10,9 @@ import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
-import { createConsoleLogger, type Logger } from '../shared/logger.ts';
+import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
 import { openSqliteStores } from '../store/sqlite-store.ts';
+import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
 export interface ServeConfig {
   readonly host: string;
@@ -22,7 +23,11 @@ export interface ServeConfig {
   /** @default 1048576 */
   readonly maxBodyBytes?: number;
   readonly quiet?: boolean;
+  /** Log level of the stderr JSON logs (`ACTORFLOW_LOG_LEVEL`, `--log-level`); wins over `quiet`. @default info (warn when quiet) */
+  readonly logLevel?: LogLevelName;
   readonly logger?: Logger;
+  /** OTLP/HTTP traces URL (…/v1/traces): execution and step spans are exported there. Unset = no OpenTelemetry loaded. */
+  readonly otlpEndpoint?: string;
   /** NATS server(s); unset = the in-process bus. */
   readonly natsUrl?: string;
   /** Subject prefix on NATS. @default 'actorflow' */
@@ -49,6 +54,10 @@ export interface ServeConfig {
   readonly print?: (text: string) => void;
   /** Time of the scheduler only (tests inject a manual clock); the engine keeps the system clock. @default systemClock */
   readonly schedulerClock?: Clock;
+  /** Webhook URLs may point at private/loopback addresses (`ACTORFLOW_WEBHOOK_ALLOW_PRIVATE=1`; local receivers). @default false */
+  readonly webhookAllowPrivate?: boolean;
+  /** First webhook retry after this many ms, doubling up to 5 min (`ACTORFLOW_WEBHOOK_RETRY_MS`). @default 1000 */
+  readonly webhookRetryMs?: number;
 }
 
 export interface Running {
@@ -69,20 +78,26 @@ export interface Running {
 export const DEFAULT_MAX_BODY = 1_048_576;
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
-  const logger = config.logger ?? createConsoleLogger(config.quiet ?? false);
-  const { store, auth, schedules } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
+  const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
+  const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
   const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
+  // Loaded only with an endpoint: no OpenTelemetry code otherwise.
+  const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
   const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
+  const webhooks = createWebhookDispatcher({ engine, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
+  await webhooks.start();
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
   const api = await createApiServer({
     engine,
     scheduler,
+    webhooks,
+    telemetry,
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY,
@@ -119,8 +134,10 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
         await schedulerStarted;
         await scheduler.close();
         await engine.close();
+        await webhooks.close();
         for (const a of agents) await a.close();
         await bus.close();
+        await tracing?.close();
         await store.close();
       })()),
   };

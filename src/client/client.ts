@@ -11,15 +11,22 @@ import type {
   CostsView,
   CreateApiKeyRequest,
   CreatedApiKey,
+  GraphqlResponse,
+  CreateTaskRequest,
   HealthView,
   ListExecutionsOptions,
   ListOptions,
+  ListTasksOptions,
   Query,
   SignalRequest,
   StartExecutionRequest,
   StatusView,
+  TaskView,
+  TelemetrySummaryView,
+  TelemetryWindow,
   UpdateExecutionRequest,
   ValidationResult,
+  WorkflowStatsView,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
@@ -91,6 +98,17 @@ export function createClient(opts: ClientOptions) {
       list: (o: ListOptions = {}) => call<Page<AgentView>>('GET', '/agents', { query: lq(o) }),
       get: (id: string) => call<AgentView>('GET', `/agents/${seg(id)}`),
     },
+    tasks: {
+      /** Durable before the reply; `idempotencyKey` replays the same task for the same request. */
+      create: (req: CreateTaskRequest, o: { idempotencyKey?: string } = {}) =>
+        call<TaskView>('POST', '/tasks', { body: req, ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}) }),
+      list: (o: ListTasksOptions = {}) =>
+        call<Page<TaskView>>('GET', '/tasks', { query: { ...lq(o), agent: o.agent, status: o.status === undefined || typeof o.status === 'string' ? o.status : o.status.join(',') } }),
+      get: (id: string) => call<TaskView>('GET', `/tasks/${seg(id)}`),
+      attempts: (id: string, o: ListOptions = {}) => call<Page<AttemptView>>('GET', `/tasks/${seg(id)}/attempts`, { query: lq(o) }),
+      /** Cancels a pending or running task (409 `task_finished` once it ended). */
+      cancel: (id: string) => call<TaskView>('DELETE', `/tasks/${seg(id)}`),
+    },
     apiKeys: {
       create: (req: CreateApiKeyRequest) => call<CreatedApiKey>('POST', '/api-keys', { body: req }),
       list: (o: ListOptions = {}) => call<Page<ApiKeyView>>('GET', '/api-keys', { query: lq(o) }),
@@ -101,6 +119,19 @@ export function createClient(opts: ClientOptions) {
     health: () => call<HealthView>('GET', '/health'),
     ready: () => call<{ ready: boolean }>('GET', '/ready'),
     status: () => call<StatusView>('GET', '/status'),
+    /**
+     * Read-only GraphQL query (POST /graphql). Field errors come back in `errors`; a refused query
+     * (syntax, validation, depth/complexity limit, mutation) throws ActorflowApiError (400/422).
+     */
+    graphql: <D = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, o: { operationName?: string } = {}) =>
+      call<GraphqlResponse<D>>('POST', '/graphql', { body: { query, ...(variables === undefined ? {} : { variables }), ...(o.operationName === undefined ? {} : { operationName: o.operationName }) } }),
+    telemetry: {
+      /** Counts, durations and costs of the executions created in the window (default: last 24 h). */
+      summary: (w: TelemetryWindow = {}) => call<TelemetrySummaryView>('GET', '/telemetry/summary', { query: { from: w.from, to: w.to } }),
+      /** Per-step runs, success rate, retries, recoveries and duration percentiles of one workflow. */
+      workflowStats: (name: string, w: TelemetryWindow = {}) =>
+        call<WorkflowStatsView>('GET', `/telemetry/workflows/${seg(name)}/stats`, { query: { from: w.from, to: w.to } }),
+    },
   };
 }
 

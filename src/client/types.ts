@@ -117,3 +117,93 @@ export interface StatusView {
   store: unknown;
   [k: string]: unknown;
 }
+
+/** `?from&to` of the telemetry calls (RFC 3339); default: the last 24 h. */
+export interface TelemetryWindow {
+  from?: string;
+  to?: string;
+}
+
+/** `GET /telemetry/summary`: executions created in `[from, to)`; `failed` includes `timed_out`. */
+export interface TelemetrySummaryView {
+  from: string;
+  to: string;
+  executions: { started: number; completed: number; failed: number; cancelled: number };
+  durationMs: { p50: number | null; p95: number | null };
+  cost: { tokens: number; usd: number };
+  workflows: { workflow: string; started: number; completed: number; failed: number; p50Ms: number | null; p95Ms: number | null; tokens: number; usd: number }[];
+}
+
+/** `GET /telemetry/workflows/{name}/stats`: per step, `runs` counts runs with an outcome (not attempts). */
+export interface WorkflowStatsView {
+  workflow: string;
+  from: string;
+  to: string;
+  steps: {
+    stepId: string;
+    runs: number;
+    successRate: number;
+    retries: number;
+    recoveries: { skip: number; fallback: number; compensate: number };
+    p50Ms: number | null;
+    p95Ms: number | null;
+    p99Ms: number | null;
+  }[];
+}
+
+/** `status` of a standalone task. */
+export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A step's retry policy (DESIGN.md): defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`. */
+export interface RetryPolicyInput {
+  maxAttempts?: number;
+  backoff?: 'exponential' | 'fixed';
+  initialMs?: number;
+  factor?: number;
+  maxMs?: number;
+  jitter?: boolean;
+}
+
+/** `POST /tasks`: one step on an agent kind, without a flow. */
+export interface CreateTaskRequest {
+  agent: string;
+  input: unknown;
+  retry?: RetryPolicyInput;
+  /** Per attempt; a timed-out attempt fails with `step_timeout` (retryable). */
+  timeoutMs?: number;
+}
+
+export interface ListTasksOptions extends ListOptions {
+  status?: TaskStatus | readonly TaskStatus[];
+  agent?: string;
+}
+
+/** A standalone task (`tk_…`). */
+export interface TaskView {
+  id: string;
+  agent: string;
+  status: TaskStatus;
+  input: unknown;
+  output: unknown;
+  error: { code: string; message: string } | null;
+  attempts: number;
+  retry: Required<RetryPolicyInput>;
+  timeoutMs: number | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/** One error of a GraphQL answer; `extensions.code` is the REST error code (e.g. `execution_not_found`). */
+export interface GraphqlError {
+  message: string;
+  locations?: { line: number; column: number }[];
+  path?: (string | number)[];
+  extensions: { code: string; [k: string]: unknown };
+}
+
+/** A GraphQL answer (200): fields that failed are null, with their errors. */
+export interface GraphqlResponse<D = Record<string, unknown>> {
+  data: D | null;
+  errors?: GraphqlError[];
+}

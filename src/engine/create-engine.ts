@@ -18,6 +18,8 @@ import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-con
 import { foldHistory, levelAtLeast } from './history.ts';
 import { LiveExecution, rowToView } from './live-execution.ts';
 import { loadMachinesDir } from './machines-dir.ts';
+import { ID_PREFIX, TASK_KEY_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
+import { formatTraceparent, parseTraceparent, parseTracestate, stepTraceparent } from '../tracing/trace-context.ts';
 import type { CommitObservation, Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
@@ -128,6 +130,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (!rec) return;
     const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
     this.untaken.set(taskId, this.clock.now());
+    const ctx = rec.context();
     this.bus.dispatch({
       taskId,
       executionId,
@@ -138,6 +141,8 @@ class Supervisor implements RunningEngine, FlowEffects {
       workflow: rec.workflow,
       input: t.input,
       timeoutMs: t.timeoutMs,
+      traceparent: stepTraceparent(executionId, ctx.traceparent, t.stepId, t.attempt),
+      ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
     });
   }
 
@@ -171,7 +176,10 @@ class Supervisor implements RunningEngine, FlowEffects {
       try {
         const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
         const def = this.registry.load1(row);
-        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null });
+        // The child joins the parent's trace, under the span of the step that started it.
+        const pctx = parent.context();
+        const trace = { traceparent: stepTraceparent(parent.id, pctx.traceparent, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, ...trace });
         parent.children.set(stepId, child.id);
       } catch (err) {
         const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
@@ -188,13 +196,16 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   // ---- actor plumbing ----
 
-  private spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown }): LiveExecution {
+  private spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind }): LiveExecution {
     const now = this.clock.now();
-    const id = newExecutionId(now);
-    const rec = new LiveExecution({ id, createdAt: now, ...p });
+    const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
+    const { traceparent, tracestate, ...init } = p;
+    const rec = new LiveExecution({ id, createdAt: now, ...init });
     this.live.set(id, rec);
-    this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId }, now);
-    const input: FlowInput = { executionId: id, input: p.input, at: now };
+    // Only a caller's trace context is stored; without one the trace id derives from the execution id.
+    const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
+    this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId, ...trace }, now);
+    const input: FlowInput = { executionId: id, input: p.input, at: now, ...trace };
     this.attach(rec, p.def.compiled.machine, { input });
     return rec;
   }
@@ -324,20 +335,20 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   // ---- lookups ----
 
-  private async row(tenant: string, id: string): Promise<ExecutionRow> {
+  private async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {
     const rec = this.live.get(id);
-    if (rec && rec.tenant === tenant) return rec.toRow();
-    const row = parseExecutionId(id) ? await this.store.getExecution(id) : undefined;
-    if (!row || row.tenant !== tenant) throw new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec.toRow();
+    const row = (kind === 'task' ? parseTaskId(id) : parseExecutionId(id)) ? await this.store.getExecution(id) : undefined;
+    if (!row || row.tenant !== tenant) throw kind === 'task' ? new NotFoundError(ErrorCode.taskNotFound, `no task ${id}`) : new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
     return row;
   }
 
   /** The live execution, restored from its snapshot when it had left memory (failed executions, for retry). */
-  private async liveOf(tenant: string, id: string, finishedCode: string): Promise<LiveExecution> {
+  private async liveOf(tenant: string, id: string, finishedCode: string, kind: ExecutionKind = 'execution'): Promise<LiveExecution> {
     await this.recovery;
     const rec = this.live.get(id);
-    if (rec && rec.tenant === tenant) return rec;
-    const row = await this.row(tenant, id);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
+    const row = await this.row(tenant, id, kind);
     // Only a retry brings a finished execution back into memory (failed and timed_out ones).
     if (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable) {
       throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
@@ -349,8 +360,8 @@ class Supervisor implements RunningEngine, FlowEffects {
     return restored;
   }
 
-  private async act(tenant: string, id: string, fn: (rec: LiveExecution) => void, finishedCode: string = ErrorCode.executionFinished): Promise<ExecutionView> {
-    const rec = await this.liveOf(tenant, id, finishedCode);
+  private async act(tenant: string, id: string, fn: (rec: LiveExecution) => void, finishedCode: string = ErrorCode.executionFinished, kind: ExecutionKind = 'execution'): Promise<ExecutionView> {
+    const rec = await this.liveOf(tenant, id, finishedCode, kind);
     if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
     fn(rec);
     await this.queue.flushed();
@@ -395,6 +406,8 @@ class Supervisor implements RunningEngine, FlowEffects {
   // ---- Engine: executions ----
 
   async start(req: StartRequest) {
+    // Tasks keep their idempotency keys apart from executions' (one unique index serves both).
+    if (req.kind === 'task' && req.idempotencyKey) req = { ...req, idempotencyKey: TASK_KEY_PREFIX + req.idempotencyKey };
     const key = req.idempotencyKey ? `${req.tenant}\u0000${req.idempotencyKey}` : null;
     if (key && req.idempotencyKey) {
       const pendingId = this.pendingKeys.get(key);
@@ -409,7 +422,8 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
     const rec = this.spawn({
       tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
-      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null,
+      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null, ...callerTrace(req),
+      ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
     });
     const view = rec.toView();
     if (key) this.pendingKeys.set(key, rec.id);
@@ -439,14 +453,15 @@ class Supervisor implements RunningEngine, FlowEffects {
     return this.registry.load1(row);
   }
 
-  async get(tenant: string, id: string) {
-    return rowToView(await this.row(tenant, id));
+  async get(tenant: string, id: string, kind?: ExecutionKind) {
+    return rowToView(await this.row(tenant, id, kind));
   }
 
   async list(tenant: string, f: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>> {
     // The queue first: a list right after an acknowledged change sees it.
     await this.queue.flushed();
-    const rows = await this.store.listExecutions({ tenant, ...f, beforeId: page.cursor, limit: page.limit + 1 });
+    const { kind, ...filter } = f;
+    const rows = await this.store.listExecutions({ tenant, ...filter, idPrefix: ID_PREFIX[kind ?? 'execution'], beforeId: page.cursor, limit: page.limit + 1 });
     const items = rows.slice(0, page.limit).map((r) => this.live.get(r.id)?.toView() ?? rowToView(r));
     return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
   }
@@ -459,11 +474,12 @@ class Supervisor implements RunningEngine, FlowEffects {
     });
   }
 
-  cancel(tenant: string, id: string, reason?: string) {
+  cancel(tenant: string, id: string, reason?: string, kind: ExecutionKind = 'execution') {
+    const finished = kind === 'task' ? ErrorCode.taskFinished : ErrorCode.executionFinished;
     return this.act(tenant, id, (rec) => {
-      this.requireActive(rec);
+      if (TERMINAL_STATUSES.has(rec.status)) throw new ConflictError(finished, `${kind} ${rec.id} is ${rec.status}`);
       this.deliver(rec, { type: 'CANCEL', reason: reason ?? null, at: this.clock.now() });
-    });
+    }, finished, kind);
   }
 
   pause(tenant: string, id: string) {
@@ -512,8 +528,8 @@ class Supervisor implements RunningEngine, FlowEffects {
     });
   }
 
-  private async history(tenant: string, id: string) {
-    const row = await this.row(tenant, id);
+  private async history(tenant: string, id: string, kind?: ExecutionKind) {
+    const row = await this.row(tenant, id, kind);
     await this.queue.flushed();
     const events = await this.store.listEvents(id, 0, LIMITS.maxEventsPerExecution);
     return { row, events, h: foldHistory(events) };
@@ -523,8 +539,8 @@ class Supervisor implements RunningEngine, FlowEffects {
     return paginate((await this.history(tenant, id)).h.steps, page);
   }
 
-  async attempts(tenant: string, id: string, stepId: string, page: PageRequest) {
-    const { h } = await this.history(tenant, id);
+  async attempts(tenant: string, id: string, stepId: string, page: PageRequest, kind?: ExecutionKind) {
+    const { h } = await this.history(tenant, id, kind);
     const list = h.attempts.get(stepId);
     if (!list) throw new NotFoundError(ErrorCode.stepNotFound, `step ${stepId} has not started`);
     return paginate(list, page);
@@ -566,14 +582,14 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   async status() {
-    const counts = await this.store.countByStatus();
+    const [counts, tasks] = await Promise.all([this.store.countByStatus(ID_PREFIX.execution), this.store.countByStatus(ID_PREFIX.task)]);
     const agents = { online: 0, busy: 0, offline: 0 };
     for (const a of this.bus.agents()) agents[a.status]++;
     // Stalled: a step dispatched more than STALL_MS ago that no agent has taken (no agent of that kind is up).
     const now = this.clock.now();
     let stalled = 0;
     for (const at of this.untaken.values()) if (now - at > STALL_MS) stalled++;
-    return { executions: counts, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
+    return { executions: counts, tasks, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
   }
 
   agents() {
@@ -609,6 +625,13 @@ class Supervisor implements RunningEngine, FlowEffects {
     }
     this.live.clear();
   }
+}
+
+/** The caller's trace context, normalized; an invalid `traceparent` is dropped (and its `tracestate` with it). */
+function callerTrace(req: StartRequest): { traceparent: string | null; tracestate: string | null } {
+  const p = parseTraceparent(req.traceparent);
+  if (!p) return { traceparent: null, tracestate: null };
+  return { traceparent: formatTraceparent(p.traceId, p.spanId, p.flags), tracestate: parseTracestate(req.tracestate) };
 }
 
 /** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */

@@ -50,12 +50,17 @@ export interface FlowContext {
   retryAttempt: number;
   /** Time of the last input, so entry actions of eventless transitions have a clock reading. */
   lastAt: number;
+  /** The caller's W3C trace context (kept in the snapshot so dispatches after a recovery stay in its trace). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface FlowInput {
   executionId: string;
   input: unknown;
   at: number;
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** Inputs to a flow actor. Time arrives in `at`, never from Date.now() inside the machine. */
@@ -103,5 +108,7 @@ export function initialContext(i: FlowInput): FlowContext {
     failedStep: null,
     retryAttempt: 0,
     lastAt: i.at,
+    ...(i.traceparent === undefined ? {} : { traceparent: i.traceparent }),
+    ...(i.tracestate === undefined ? {} : { tracestate: i.tracestate }),
   };
 }

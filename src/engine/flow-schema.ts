@@ -48,6 +48,9 @@ const retry: SchemaNode = {
   'x-messages': { additionalProperties: 'is not a retry field (maxAttempts, backoff, initialMs, factor, maxMs, jitter)' },
 };
 
+/** A step's `retry` policy, also the `retry` of POST /tasks. */
+export const RETRY_SCHEMA: SchemaNode = retry;
+
 // A string is one of the keywords; anything else must be `{ fallback: <stepId> }`.
 const onError: SchemaNode = {
   if: { type: 'string' },

@@ -11,6 +11,7 @@ import type {
   Page,
   StepView,
 } from '../shared/execution.ts';
+import type { ExecutionKind } from './tasks.ts';
 
 export interface PageRequest {
   readonly limit: number;
@@ -28,6 +29,11 @@ export interface StartRequest {
   readonly idempotencyKey?: string | undefined;
   /** Hash of the request body, compared when the idempotency key was seen before. */
   readonly requestHash?: string | undefined;
+  /** W3C trace context of the caller; an invalid value is ignored (the execution then starts a new trace). */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
+  /** `task`: a standalone task (`tk_` id, see engine/tasks.ts). @default 'execution' */
+  readonly kind?: ExecutionKind | undefined;
 }
 
 export interface StartResult {
@@ -45,6 +51,8 @@ export interface ExecutionFilter {
   readonly createdAfter?: number | undefined;
   /** Epoch ms, exclusive. */
   readonly createdBefore?: number | undefined;
+  /** Executions (default) or standalone tasks: a list never mixes them. */
+  readonly kind?: ExecutionKind | undefined;
 }
 
 export type SignalRequest =
@@ -63,6 +71,8 @@ export interface EngineStatus {
   readonly agents: { online: number; busy: number; offline: number };
   readonly bus: string;
   readonly store: string;
+  /** Standalone tasks by (execution) status; `executions` counts flow executions only. */
+  readonly tasks?: Record<string, number>;
 }
 
 /** One journal group commit. */
@@ -94,10 +104,11 @@ export interface Engine {
   definitionDiagram(tenant: string, name: string, version?: number): Promise<string>;
 
   start(req: StartRequest): Promise<StartResult>;
-  get(tenant: string, id: string): Promise<ExecutionView>;
+  /** `kind` (default `execution`) must match the id's kind, else `*_not_found`: tasks and executions never alias. */
+  get(tenant: string, id: string, kind?: ExecutionKind): Promise<ExecutionView>;
   list(tenant: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>>;
   update(tenant: string, id: string, patch: { labels?: Record<string, string>; context?: Record<string, unknown> }): Promise<ExecutionView>;
-  cancel(tenant: string, id: string, reason?: string): Promise<ExecutionView>;
+  cancel(tenant: string, id: string, reason?: string, kind?: ExecutionKind): Promise<ExecutionView>;
   pause(tenant: string, id: string): Promise<ExecutionView>;
   resume(tenant: string, id: string): Promise<ExecutionView>;
   retry(tenant: string, id: string, note?: string): Promise<ExecutionView>;
@@ -105,7 +116,7 @@ export interface Engine {
   signal(tenant: string, id: string, name: string, signal: SignalRequest): Promise<ExecutionView>;
 
   steps(tenant: string, id: string, page: PageRequest): Promise<Page<StepView>>;
-  attempts(tenant: string, id: string, stepId: string, page: PageRequest): Promise<Page<AttemptView>>;
+  attempts(tenant: string, id: string, stepId: string, page: PageRequest, kind?: ExecutionKind): Promise<Page<AttemptView>>;
   events(tenant: string, id: string, since: number, page: PageRequest): Promise<Page<EventView>>;
   logs(tenant: string, id: string, filter: { level?: LogView['level']; stepId?: string }, page: PageRequest): Promise<Page<LogView>>;
   children(tenant: string, id: string, page: PageRequest): Promise<Page<Pick<ExecutionView, 'id' | 'workflow' | 'status' | 'createdAt'>>>;

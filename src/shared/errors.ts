@@ -35,7 +35,22 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   apiKeyNotFound: 'api_key_not_found',
   scheduleNotFound: 'schedule_not_found',
+  taskNotFound: 'task_not_found',
+  /** Cancelling a standalone task that already ended (409 on its route). */
+  taskFinished: 'task_finished',
+  webhookNotFound: 'webhook_not_found',
+  webhookUrlForbidden: 'webhook_url_forbidden',
   requestTimeout: 'request_timeout',
+  /** GraphQL (POST /graphql): the query does not parse (400). */
+  graphqlParseFailed: 'graphql_parse_failed',
+  /** GraphQL: the query fails validation against the schema, or its variables/operationName do (422). */
+  graphqlValidationFailed: 'graphql_validation_failed',
+  /** GraphQL: a mutation or subscription on the read-only endpoint (422). */
+  graphqlReadOnly: 'graphql_read_only',
+  /** GraphQL: fields nested deeper than the depth limit (422). */
+  graphqlDepthLimit: 'graphql_depth_limit',
+  /** GraphQL: the estimated cost passes the complexity limit (422). */
+  graphqlComplexityLimit: 'graphql_complexity_limit',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -119,4 +119,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_tenant_id ON schedules (tenant, id);
     `,
   },
+  {
+    version: 4,
+    name: 'webhooks',
+    sql: `
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        webhook_id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_status_code INTEGER,
+        last_error TEXT,
+        next_attempt_at INTEGER,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (webhook_id, id);
+      CREATE INDEX webhook_deliveries_open ON webhook_deliveries (status) WHERE status IN ('pending', 'failed');
+    `,
+  },
+  {
+    // Telemetry windows executions by (tenant, created_at); neither column changes after insert, so
+    // status/finish upserts leave this index alone (only the insert of a start pays for it).
+    version: 6,
+    name: 'executions-tenant-created',
+    sql: 'CREATE INDEX executions_tenant_created ON executions (tenant, created_at);',
+  },
 ];

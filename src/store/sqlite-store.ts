@@ -8,6 +8,8 @@ import { openDb, type Db } from './sqlite-db.ts';
 import { sqlRow } from './sql-literal.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
+import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
+import { createSqliteTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts';
 import type { AuthStore, CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, ScheduleStore, SnapshotRow, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
@@ -26,7 +28,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
  * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit) and
  * the scheduler's `ScheduleStore`. They share the writer connection; `store.close()` closes it, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -34,7 +36,8 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   await migrate(writer);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
-  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer) };
+  // Telemetry aggregates read through the query-only reader, never holding the writer.
+  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer), telemetry: createSqliteTelemetryStore(reader), webhooks: createSqliteWebhookStore(writer) };
 }
 
 async function migrate(db: Db): Promise<void> {
@@ -97,6 +100,8 @@ interface DefinitionDbRow {
   retired: number;
 }
 
+/** The smallest string above every string that starts with `prefix` (a range an index can seek). */
+const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 const enc = (v: unknown): Buffer | null => (v === undefined || v === null ? null : codec.encode(v));
 const dec = (b: Buffer | null): unknown => (b === null ? null : codec.decode(b));
 
@@ -216,6 +221,7 @@ class SqliteStore implements Store {
     if (q.createdAfter !== undefined) (where.push('created_at >= ?'), params.push(q.createdAfter));
     if (q.createdBefore !== undefined) (where.push('created_at < ?'), params.push(q.createdBefore));
     if (q.beforeId !== undefined) (where.push('id < ?'), params.push(q.beforeId));
+    if (q.idPrefix !== undefined) (where.push('id >= ? AND id < ?'), params.push(q.idPrefix, prefixEnd(q.idPrefix)));
     for (const [k, v] of Object.entries(q.labels ?? {})) {
       where.push('json_extract(labels, ?) = ?');
       params.push(`$."${k.replace(/"/g, '""')}"`, v);
@@ -290,8 +296,11 @@ class SqliteStore implements Store {
     return (await this.writer.all<DefinitionDbRow>('SELECT * FROM definitions ORDER BY tenant, name, version')).map(toDefinition);
   }
 
-  async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions GROUP BY status');
+  async countByStatus(idPrefix?: string): Promise<Record<string, number>> {
+    const rows =
+      idPrefix === undefined
+        ? await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions GROUP BY status')
+        : await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions WHERE id >= ? AND id < ? GROUP BY status', [idPrefix, prefixEnd(idPrefix)]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 

@@ -61,6 +61,8 @@ export interface ExecutionQuery {
   readonly createdBefore?: number | undefined;
   /** Return ids strictly below this one (newest first). */
   readonly beforeId?: string | undefined;
+  /** Only ids with this prefix (`ex_` executions, `tk_` standalone tasks). */
+  readonly idPrefix?: string | undefined;
   readonly limit: number;
 }
 
@@ -82,7 +84,8 @@ export interface Store {
   setRetired(tenant: string, name: string, retired: boolean): Promise<void>;
   /** Every stored definition, all tenants (loaded into memory at boot). */
   listAllDefinitions(): Promise<DefinitionRow[]>;
-  countByStatus(): Promise<Record<string, number>>;
+  /** Counts by status, of the ids with `idPrefix` when given. */
+  countByStatus(idPrefix?: string): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 

@@ -36,6 +36,12 @@ export interface TestServerOptions {
   readonly metricsPublic?: boolean;
   /** Time of the scheduler (e.g. a ManualClock); the engine keeps the system clock. */
   readonly clock?: Clock;
+  /** OTLP/HTTP traces URL: spans are exported there (flushed on `close()`). */
+  readonly otlpEndpoint?: string;
+  /** Webhook URLs may be loopback/private (local receivers). @default false */
+  readonly webhookAllowPrivate?: boolean;
+  /** First webhook retry gap in ms. @default 1000 */
+  readonly webhookRetryMs?: number;
 }
 
 export interface TestServer {
@@ -83,6 +89,9 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: opts.maxSocketsPerCredential }),
     ...(opts.metricsPublic === undefined ? {} : { metricsPublic: opts.metricsPublic }),
     ...(opts.clock === undefined ? {} : { schedulerClock: opts.clock }),
+    ...(opts.otlpEndpoint === undefined ? {} : { otlpEndpoint: opts.otlpEndpoint }),
+    ...(opts.webhookAllowPrivate === undefined ? {} : { webhookAllowPrivate: opts.webhookAllowPrivate }),
+    ...(opts.webhookRetryMs === undefined ? {} : { webhookRetryMs: opts.webhookRetryMs }),
   });
   let closed = false;
   return {

@@ -103,6 +103,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
         stepId: task.stepId,
         attempt: task.attempt,
         input: task.input,
+        ...(typeof task.traceparent === 'string' ? { traceparent: task.traceparent } : {}),
+        ...(typeof task.tracestate === 'string' ? { tracestate: task.tracestate } : {}),
         signal: ac.signal,
         log: (level, message, data) => {
           const l: StepLog = { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null };

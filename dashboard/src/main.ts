@@ -1,0 +1,74 @@
+/** @module dashboard/main — boot: key entry, then hash routing between the pages (#/executions, #/executions/:id, #/agents, #/definitions). */
+import type { App, Page } from './app.ts';
+import { tickTimes } from './dom.ts';
+import { LiveSocket } from './live.ts';
+import { agentsPage } from './pages/agents.ts';
+import { definitionsPage } from './pages/definitions.ts';
+import { executionPage } from './pages/execution.ts';
+import { executionsPage } from './pages/executions.ts';
+import { loginPage } from './pages/login.ts';
+import { clientFor, isUnauthorized, storeKey, storedKey } from './session.ts';
+
+const root = document.getElementById('app') as HTMLElement;
+const liveBadge = document.getElementById('live') as HTMLElement;
+const signOutButton = document.getElementById('sign-out') as HTMLButtonElement;
+
+const ROUTES: readonly { readonly pattern: RegExp; readonly nav: string; readonly page: Page }[] = [
+  { pattern: /^\/executions\/?$/, nav: 'executions', page: executionsPage },
+  { pattern: /^\/executions\/([^/]+)$/, nav: 'executions', page: executionPage },
+  { pattern: /^\/definitions\/?$/, nav: 'definitions', page: definitionsPage },
+  { pattern: /^\/definitions\/([^/]+)$/, nav: 'definitions', page: definitionsPage },
+  { pattern: /^\/agents\/?$/, nav: 'agents', page: agentsPage },
+];
+
+let app: App | undefined;
+let cleanup: (() => void) | undefined;
+
+function signIn(key: string): void {
+  storeKey(key);
+  const live = new LiveSocket(key, (state) => {
+    liveBadge.dataset['state'] = state;
+    liveBadge.textContent = state;
+  });
+  app = { api: clientFor(key), live, failed: (err) => (isUnauthorized(err) ? signOut() : undefined) };
+  signOutButton.hidden = false;
+  render();
+}
+
+function signOut(): void {
+  storeKey(null);
+  cleanup?.();
+  cleanup = undefined;
+  app?.live.close();
+  app = undefined;
+  signOutButton.hidden = true;
+  render();
+}
+
+function render(): void {
+  cleanup?.();
+  cleanup = undefined;
+  root.replaceChildren();
+  const path = decodeURIComponent(location.hash.replace(/^#/, '')) || '/executions';
+  if (app === undefined) {
+    cleanup = loginPage(root, signIn);
+    return;
+  }
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) a.classList.toggle('current', a.dataset['nav'] === route?.nav);
+  if (route === undefined) {
+    location.hash = '#/executions';
+    return;
+  }
+  const params = (route.pattern.exec(path) ?? []).slice(1).map((p) => p ?? '');
+  cleanup = route.page(root, app, params);
+}
+
+signOutButton.addEventListener('click', signOut);
+window.addEventListener('hashchange', render);
+// Relative times ("12s ago") stay true without re-rendering.
+setInterval(() => tickTimes(root), 5000);
+
+const key = storedKey();
+if (key !== null && key !== '') signIn(key);
+else render();

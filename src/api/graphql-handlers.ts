@@ -1,0 +1,45 @@
+/** @module api/graphql-handlers — POST and GET /graphql, GET /graphql/schema: the GraphQL executor behind the route table. */
+import { createGraphql } from '../graphql/create-graphql.ts';
+import type { GraphqlRequest } from '../graphql/types.ts';
+import { ErrorCode, ValidationError } from '../shared/errors.ts';
+import type { RouteId } from './routes.ts';
+import { type ApiDeps, type RouteHandler, json } from './types.ts';
+
+/** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */
+function variablesOf(raw: unknown): Record<string, unknown> | undefined {
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError('`variables` is not a JSON object.', [{ path: '/query/variables', message: 'must be a JSON object' }], ErrorCode.invalidJson);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Handlers of the GraphQL routes; one executor (schema, document cache) per server. */
+export function graphqlHandlers({ engine, logger }: ApiDeps) {
+  const gql = createGraphql({ engine, logger });
+  const schema = { sdl: gql.sdl };
+  return {
+    graphql: {
+      handle: async ({ ctx, body }) => json(200, await gql.execute(ctx.tenant, body as GraphqlRequest)),
+    },
+    graphqlGet: {
+      handle: async ({ ctx, query }) => {
+        const request: GraphqlRequest = {
+          query: query['query'] as string,
+          variables: variablesOf(query['variables']),
+          operationName: query['operationName'] as string | undefined,
+        };
+        return json(200, await gql.execute(ctx.tenant, request));
+      },
+    },
+    graphqlSchema: {
+      handle: () => json(200, schema),
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

@@ -1,0 +1,103 @@
+/** @module api/task-routes — the route table of standalone tasks: one step dispatched to an agent kind, without a flow. */
+import { RETRY_SCHEMA } from '../engine/flow-schema.ts';
+import { TASK_AGENT_PATTERN } from '../engine/tasks.ts';
+import { ErrorCode } from '../shared/errors.ts';
+import { TASK_STATUSES } from '../tasks/task-view.ts';
+import { ANY, PAGE, idempotencyKey, object } from './schemas.ts';
+import type { JsonSchema, RouteSpec } from './types.ts';
+
+/** Same shape as `parseTaskId` in src/engine/tasks.ts: anything else cannot exist (404). */
+export const taskId: JsonSchema = {
+  type: 'string',
+  pattern: '^tk_[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'Task id: `tk_` + ULID.',
+};
+
+const agent: JsonSchema = {
+  type: 'string',
+  pattern: TASK_AGENT_PATTERN,
+  description: 'Agent kind to run the task (built-in: echo, log, sleep, http, fail): 1-123 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit).',
+};
+
+const taskStatuses: JsonSchema = {
+  type: 'array',
+  items: { type: 'string', enum: TASK_STATUSES },
+  minItems: 1,
+  description: 'Comma-separated list of task statuses.',
+};
+
+/** Above 2^31-1 ms a timer would fire at once. */
+const timeoutMs: JsonSchema = { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'Timeout of each attempt in ms (`step_timeout`, retryable).' };
+
+// The flow validator's own messages (`x-messages`) are not keywords the API's strict ajv accepts.
+const { 'x-messages': _messages, ...retryPolicy } = RETRY_SCHEMA;
+
+const idParams = object({ id: taskId }, ['id']);
+const ID_404 = { id: ErrorCode.taskNotFound } as const;
+
+export const TASK_ROUTES = [
+  {
+    id: 'listTasks',
+    method: 'get',
+    path: '/tasks',
+    summary: 'Standalone tasks, newest first; filters `status` (comma list) and `agent`.',
+    tag: 'tasks',
+    query: object({ status: taskStatuses, agent: { type: 'string', minLength: 1, maxLength: 200 }, ...PAGE }),
+    status: 200,
+  },
+  {
+    id: 'createTask',
+    method: 'post',
+    path: '/tasks',
+    summary:
+      'Run one step on an agent kind without a flow, with the flow step retry policy (`retry`) and per-attempt `timeoutMs`. Durable before the reply. Status `pending|running|completed|failed|cancelled`.',
+    tag: 'tasks',
+    headers: ['idempotency-key'],
+    body: {
+      schema: object(
+        {
+          agent,
+          input: ANY,
+          retry: { ...retryPolicy, description: 'Retry policy; defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`.' },
+          timeoutMs,
+          idempotencyKey,
+        },
+        ['agent', 'input'],
+      ),
+    },
+    status: 201,
+    alsoStatus: [200],
+  },
+  {
+    id: 'getTask',
+    method: 'get',
+    path: '/tasks/{id}',
+    summary: 'One task with `status`, `output`, `error`, `attempts`.',
+    tag: 'tasks',
+    params: idParams,
+    paramNotFound: ID_404,
+    status: 200,
+  },
+  {
+    id: 'listTaskAttempts',
+    method: 'get',
+    path: '/tasks/{id}/attempts',
+    summary: 'Attempts of a task: `{ attempt, status, startedAt, finishedAt, durationMs, agentId, output, error }`.',
+    tag: 'tasks',
+    params: idParams,
+    paramNotFound: ID_404,
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'cancelTask',
+    method: 'delete',
+    path: '/tasks/{id}',
+    summary: 'Cancel a pending or running task (its running attempt is aborted): 202 with the task. 409 `task_finished` once it ended.',
+    tag: 'tasks',
+    params: idParams,
+    paramNotFound: ID_404,
+    errorStatus: { [ErrorCode.taskFinished]: 409 },
+    status: 202,
+  },
+] as const satisfies readonly RouteSpec[];

@@ -1,0 +1,32 @@
+/** @module api/telemetry-handlers — GET /telemetry/summary and /telemetry/workflows/{name}/stats (tenant-scoped, read-only). */
+import type { Engine } from '../engine/types.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { TelemetryService } from '../telemetry/telemetry-service.ts';
+import { windowOf } from '../telemetry/window.ts';
+import type { RouteId } from './routes.ts';
+import { type RouteHandler, json } from './types.ts';
+
+export interface TelemetryDeps {
+  readonly engine: Engine;
+  readonly telemetry: TelemetryService;
+  /** "Now" of the default window. */
+  readonly clock: Pick<Clock, 'now'>;
+}
+
+/** Handlers of the telemetry routes, keyed by route id. */
+export function telemetryHandlers({ engine, telemetry, clock }: TelemetryDeps) {
+  return {
+    telemetrySummary: {
+      handle: async ({ ctx, query }) => json(200, await telemetry.summary(ctx.tenant, windowOf(query, clock.now()))),
+    },
+    telemetryWorkflowStats: {
+      handle: async ({ ctx, params, query }) => {
+        const window = windowOf(query, clock.now());
+        const name = params['name'] as string;
+        // 404 definition_not_found for a name the tenant never registered (another tenant's included).
+        await engine.getDefinition(ctx.tenant, name);
+        return json(200, await telemetry.workflowStats(ctx.tenant, name, window));
+      },
+    },
+  } satisfies Partial<Record<RouteId, RouteHandler>>;
+}

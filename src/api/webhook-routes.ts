@@ -1,0 +1,105 @@
+/** @module api/webhook-routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
+import { ErrorCode } from '../shared/errors.ts';
+import { WEBHOOK_EVENT_PATTERNS } from '../webhooks/event-patterns.ts';
+import { ANY, PAGE, definitionName, object } from './schemas.ts';
+import type { JsonSchema, RouteSpec } from './types.ts';
+
+export const webhookId: JsonSchema = {
+  type: 'string',
+  pattern: '^wh_[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'Webhook id: `wh_` + ULID.',
+};
+
+const url: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 2048,
+  description: 'http(s) URL the events are POSTed to; refused (422 `webhook_url_forbidden`) when its host resolves to a non-public address.',
+};
+const events: JsonSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 64,
+  items: { type: 'string', enum: WEBHOOK_EVENT_PATTERNS },
+  description: 'Event types to deliver; `<prefix>.*` (e.g. `workflow.*`, `workflow.step.*`) and `*` are wildcards.',
+};
+const secret: JsonSchema = {
+  type: 'string',
+  minLength: 16,
+  maxLength: 256,
+  description: 'HMAC-SHA256 key of `x-actorflow-signature`; generated (and shown only in the 201 answer) when omitted. Never shown again.',
+};
+
+const idParams = object({ id: webhookId }, ['id']);
+const ID_404 = { id: ErrorCode.webhookNotFound } as const;
+
+export const WEBHOOK_ROUTES = [
+  {
+    id: 'listWebhooks',
+    method: 'get',
+    path: '/webhooks',
+    summary: "The tenant's webhooks, by id (secrets never shown; `secretHint` is the last 4 characters).",
+    tag: 'webhooks',
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'createWebhook',
+    method: 'post',
+    path: '/webhooks',
+    summary:
+      'Subscribe a URL to event types. Each matching committed event is POSTed as JSON with `x-actorflow-signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, ' +
+      '`x-actorflow-event`, `x-actorflow-delivery`; non-2xx/timeouts (10 s) are retried with exponential backoff, `dead` after 8 tries.',
+    tag: 'webhooks',
+    body: { schema: object({ url, events, secret }, ['url', 'events']) },
+    errorStatus: { [ErrorCode.webhookUrlForbidden]: 422 },
+    status: 201,
+  },
+  {
+    id: 'getWebhook',
+    method: 'get',
+    path: '/webhooks/{id}',
+    summary: 'One webhook.',
+    tag: 'webhooks',
+    params: idParams,
+    paramNotFound: ID_404,
+    status: 200,
+  },
+  {
+    id: 'deleteWebhook',
+    method: 'delete',
+    path: '/webhooks/{id}',
+    summary: 'Delete a webhook with its delivery history; deliveries not yet made are dropped.',
+    tag: 'webhooks',
+    params: idParams,
+    paramNotFound: ID_404,
+    status: 204,
+    produces: 'none',
+  },
+  {
+    id: 'listWebhookDeliveries',
+    method: 'get',
+    path: '/webhooks/{id}/deliveries',
+    summary: 'Deliveries, newest first: `{ id, eventId, eventType, status: pending|delivered|failed|dead, attempts, lastStatusCode, lastError, nextAttemptAt, createdAt, deliveredAt }`.',
+    tag: 'webhooks',
+    params: idParams,
+    paramNotFound: ID_404,
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'triggerHook',
+    method: 'post',
+    path: '/hooks/{workflow}',
+    summary:
+      'Inbound trigger: starts `workflow` with the JSON body as input (empty body: `{}`), labelled `trigger=hook`; 201 with the execution. ' +
+      '`idempotency-key` as on POST /executions (replay: 200). Unknown workflow: 404 `definition_not_found`.',
+    tag: 'webhooks',
+    params: object({ workflow: definitionName }, ['workflow']),
+    paramNotFound: { workflow: ErrorCode.definitionNotFound },
+    headers: ['idempotency-key'],
+    body: { schema: ANY, optional: true },
+    status: 201,
+    alsoStatus: [200],
+  },
+] as const satisfies readonly RouteSpec[];

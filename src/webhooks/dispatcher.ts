@@ -1,0 +1,273 @@
+/** @module webhooks/dispatcher — createWebhookDispatcher: matches committed events to webhooks, records deliveries in batches, sends, retries. */
+import type { PageRequest } from '../engine/types.ts';
+import { ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
+import type { EventView } from '../shared/execution.ts';
+import { ulid } from '../shared/ids.ts';
+import type { DeliveryRow, WebhookRow } from '../store/sqlite-webhook-store.ts';
+import { eventMatcher } from './event-patterns.ts';
+import { sendDelivery } from './send-delivery.ts';
+import {
+  DEFAULT_WEBHOOK_CONCURRENCY,
+  DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK,
+  DEFAULT_WEBHOOK_RETRY_MS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_MAX_ATTEMPTS,
+  type WebhookDispatcher,
+  type WebhookDispatcherOptions,
+  retryDelayMs,
+} from './types.ts';
+import { checkWebhookUrl } from './url-guard.ts';
+
+interface Subscription {
+  readonly row: WebhookRow;
+  readonly matches: (type: string) => boolean;
+  /** Aborts its requests in flight when it is deleted or the dispatcher closes. */
+  readonly stop: AbortController;
+}
+
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Creates the dispatcher; call `start()` before the API serves (it loads the subscriptions). */
+export function createWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookDispatcher {
+  const { engine, store, logger } = opts;
+  const retryMs = opts.retryMs ?? DEFAULT_WEBHOOK_RETRY_MS;
+  const allowPrivate = opts.allowPrivate === true;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY);
+  const perWebhook = Math.max(1, Math.min(concurrency, opts.concurrencyPerWebhook ?? DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK));
+
+  const hooks = new Map<string, Subscription>();
+  /** The hot-path index: tenants without webhooks are absent, so most events cost one map miss. */
+  const byTenant = new Map<string, Subscription[]>();
+  /** Delivery rows to write in the next batch (latest version per id); `fresh` ones are sent once written. */
+  let queued = new Map<string, { row: DeliveryRow; fresh: boolean }>();
+  let flushArmed = false;
+  let writing: Promise<void> = Promise.resolve();
+  /** Due deliveries per webhook; served round-robin so one slow receiver cannot take every slot. */
+  const due = new Map<string, DeliveryRow[]>();
+  /** Attempts in flight per webhook. */
+  const busy = new Map<string, number>();
+  const retryTimers = new Map<string, { timer: NodeJS.Timeout; webhookId: string }>();
+  const inFlight = new Set<Promise<void>>();
+  let off: (() => void) | undefined;
+  let closed = false;
+
+  const reindex = (tenant: string): void => {
+    const subs = [...hooks.values()].filter((s) => s.row.tenant === tenant);
+    if (subs.length === 0) byTenant.delete(tenant);
+    else byTenant.set(tenant, subs);
+  };
+
+  const add = (row: WebhookRow, index = true): void => {
+    hooks.set(row.id, { row, matches: eventMatcher(row.events), stop: new AbortController() });
+    if (index) reindex(row.tenant);
+  };
+
+  const owned = (tenant: string, id: string): Subscription => {
+    const s = hooks.get(id);
+    if (s === undefined || s.row.tenant !== tenant) throw new NotFoundError(ErrorCode.webhookNotFound, `no webhook ${id}`);
+    return s;
+  };
+
+  /** Writes everything queued so far in one transaction, then hands the new deliveries to the sender. */
+  const flush = (): Promise<void> => {
+    flushArmed = false;
+    writing = writing.then(async () => {
+      if (queued.size === 0) return;
+      const batch = [...queued.values()].filter((q) => hooks.has(q.row.webhookId));
+      queued = new Map();
+      try {
+        await store.putDeliveries(batch.map((q) => q.row));
+      } catch (err) {
+        // Still sent: losing the record is better than losing the notification.
+        logger.error('webhook deliveries could not be recorded', { error: String(err), count: batch.length });
+      }
+      for (const q of batch) if (q.fresh) enqueue(q.row);
+      pump();
+    });
+    return writing;
+  };
+
+  const save = (row: DeliveryRow, fresh: boolean): void => {
+    queued.set(row.id, { row, fresh: fresh || queued.get(row.id)?.fresh === true });
+    if (flushArmed || closed) return;
+    flushArmed = true;
+    // One write per turn of the event loop, whatever number of events matched in it.
+    setImmediate(() => void flush());
+  };
+
+  const onEvent = (e: EventView): void => {
+    const subs = byTenant.get(e.tenant);
+    if (subs === undefined) return;
+    let body: string | undefined;
+    let now = 0;
+    for (const s of subs) {
+      if (!s.matches(e.type)) continue;
+      if (body === undefined) {
+        body = JSON.stringify(e);
+        now = Date.now();
+      }
+      const row: DeliveryRow = {
+        id: `whd_${ulid(now)}`,
+        webhookId: s.row.id,
+        tenant: e.tenant,
+        eventId: e.id,
+        eventType: e.type,
+        body,
+        status: 'pending',
+        attempts: 0,
+        lastStatusCode: null,
+        lastError: null,
+        nextAttemptAt: now,
+        createdAt: now,
+        deliveredAt: null,
+      };
+      save(row, true);
+    }
+  };
+
+  const scheduleRetry = (row: DeliveryRow, delayMs: number): void => {
+    const timer = setTimeout(() => {
+      retryTimers.delete(row.id);
+      enqueue(row);
+      pump();
+    }, Math.max(0, delayMs));
+    retryTimers.set(row.id, { timer, webhookId: row.webhookId });
+  };
+
+  const attempt = async (row: DeliveryRow): Promise<void> => {
+    const sub = hooks.get(row.webhookId);
+    if (sub === undefined) return;
+    const result = await sendDelivery({ url: sub.row.url, secret: sub.row.secret, delivery: row, allowPrivate, timeoutMs, signal: sub.stop.signal, nowMs: Date.now() });
+    // Shut down meanwhile, or the webhook was deleted: nothing to record.
+    if (result.kind === 'aborted' || closed || !hooks.has(row.webhookId)) return;
+    const now = Date.now();
+    const attempts = row.attempts + 1;
+    let next: DeliveryRow;
+    if (result.kind === 'delivered') {
+      next = { ...row, status: 'delivered', attempts, lastStatusCode: result.statusCode, lastError: null, nextAttemptAt: null, deliveredAt: now };
+    } else if (attempts >= WEBHOOK_MAX_ATTEMPTS) {
+      next = { ...row, status: 'dead', attempts, lastStatusCode: result.statusCode, lastError: result.error, nextAttemptAt: null };
+    } else {
+      const delay = retryDelayMs(attempts, retryMs);
+      next = { ...row, status: 'failed', attempts, lastStatusCode: result.statusCode, lastError: result.error, nextAttemptAt: now + delay };
+      scheduleRetry(next, delay);
+    }
+    if (next.status === 'dead') logger.warn('webhook delivery is dead', { webhookId: row.webhookId, deliveryId: row.id, lastError: next.lastError });
+    save(next, false);
+  };
+
+  function enqueue(row: DeliveryRow): void {
+    const q = due.get(row.webhookId);
+    if (q === undefined) due.set(row.webhookId, [row]);
+    else q.push(row);
+  }
+
+  function launch(row: DeliveryRow): void {
+    const hookId = row.webhookId;
+    busy.set(hookId, (busy.get(hookId) ?? 0) + 1);
+    const p: Promise<void> = attempt(row)
+      .catch((err: unknown) => logger.error('webhook attempt failed unexpectedly', { error: String(err), deliveryId: row.id }))
+      .finally(() => {
+        inFlight.delete(p);
+        const n = (busy.get(hookId) ?? 1) - 1;
+        if (n === 0) busy.delete(hookId);
+        else busy.set(hookId, n);
+        pump();
+      });
+    inFlight.add(p);
+  }
+
+  /** Starts due attempts, one webhook after the other, within `concurrency` overall and `perWebhook` each. */
+  function pump(): void {
+    let started = true;
+    while (!closed && started && inFlight.size < concurrency) {
+      started = false;
+      for (const hookId of [...due.keys()]) {
+        if (inFlight.size >= concurrency) return;
+        if ((busy.get(hookId) ?? 0) >= perWebhook) continue;
+        const q = due.get(hookId) ?? [];
+        const row = q.shift();
+        // Served: to the back of the round-robin order (or out of it when drained).
+        due.delete(hookId);
+        if (q.length > 0) due.set(hookId, q);
+        if (row === undefined) continue;
+        launch(row);
+        started = true;
+      }
+    }
+  }
+
+  return {
+    start: async () => {
+      // Subscribed before the first await, so no event committed from here on is missed; the
+      // ones arriving while the webhooks load are matched once they are loaded.
+      const early: EventView[] = [];
+      let loaded = false;
+      off = engine.onEvent((e) => (loaded ? onEvent(e) : void early.push(e)));
+      const rows = await store.listWebhooks();
+      for (const row of rows) add(row, false);
+      for (const tenant of new Set(rows.map((r) => r.tenant))) reindex(tenant);
+      const open = await store.listOpenDeliveries();
+      const now = Date.now();
+      for (const row of open) if (hooks.has(row.webhookId)) scheduleRetry(row, (row.nextAttemptAt ?? now) - now);
+      loaded = true;
+      for (const e of early) onEvent(e);
+    },
+
+    create: async (tenant, spec) => {
+      const verdict = await checkWebhookUrl(spec.url, { allowPrivate });
+      if (!verdict.ok) throw new ValidationError(`The webhook URL is refused: it ${verdict.reason}.`, [{ path: '/url', message: verdict.reason }], ErrorCode.webhookUrlForbidden);
+      const now = Date.now();
+      const row: WebhookRow = { id: `wh_${ulid(now)}`, tenant, url: spec.url, events: [...new Set(spec.events)], secret: spec.secret, createdAt: now };
+      await store.insertWebhook(row);
+      add(row);
+      return row;
+    },
+
+    get: (tenant, id) => owned(tenant, id).row,
+
+    list: (tenant, page: PageRequest) => {
+      const all = (byTenant.get(tenant) ?? []).map((s) => s.row).filter((w) => page.cursor === undefined || w.id > page.cursor).sort(byId);
+      const items = all.slice(0, page.limit);
+      return { items, nextCursor: all.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+    },
+
+    remove: async (tenant, id) => {
+      const s = owned(tenant, id);
+      hooks.delete(id);
+      due.delete(id);
+      s.stop.abort();
+      reindex(s.row.tenant);
+      for (const [deliveryId, t] of retryTimers) {
+        if (t.webhookId !== id) continue;
+        clearTimeout(t.timer);
+        retryTimers.delete(deliveryId);
+      }
+      // Writes already queued for it go first, so none lands after the delete.
+      await flush();
+      await store.deleteWebhook(id);
+    },
+
+    deliveries: async (tenant, id, page) => {
+      owned(tenant, id);
+      await flush();
+      const rows = await store.listDeliveries(id, page.cursor, page.limit + 1);
+      const items = rows.slice(0, page.limit);
+      return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+    },
+
+    flush,
+
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      off?.();
+      for (const t of retryTimers.values()) clearTimeout(t.timer);
+      retryTimers.clear();
+      for (const s of hooks.values()) s.stop.abort();
+      await Promise.allSettled([...inFlight]);
+      await flush();
+    },
+  };
+}
