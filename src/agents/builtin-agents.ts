@@ -8,8 +8,8 @@ function obj(input: unknown): Record<string, unknown> {
   return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
 }
 
-/** Returns its input; an input `cost` ({ model?, tokens?, usd? } or a list of them) is reported as the step's cost (telemetry demos and tests). */
-const echo: TaskHandler = async (ctx) => {
+/** Reports the input's `cost` ({ model?, tokens?, usd? } or a list of them) as the attempt's cost (telemetry demos and tests). */
+function reportInputCost(ctx: TaskContext): void {
   const cost = obj(ctx.input).cost;
   for (const c of Array.isArray(cost) ? cost : cost === undefined ? [] : [cost]) {
     if (c === null || typeof c !== 'object' || Array.isArray(c)) continue;
@@ -20,6 +20,11 @@ const echo: TaskHandler = async (ctx) => {
       ...(typeof o.usd === 'number' && Number.isFinite(o.usd) ? { usd: o.usd } : {}),
     });
   }
+}
+
+/** Returns its input; reports the input's `cost` (see reportInputCost). */
+const echo: TaskHandler = async (ctx) => {
+  reportInputCost(ctx);
   return ctx.input;
 };
 
@@ -79,8 +84,10 @@ const http: TaskHandler = async (ctx: TaskContext) => {
   return { status: res.status, headers: Object.fromEntries(res.headers), body: parsed };
 };
 
+/** Fails its first `times` attempts (every one by default); each attempt, failed or not, reports the input's `cost`. */
 const fail: TaskHandler = async (ctx) => {
   const i = obj(ctx.input);
+  reportInputCost(ctx);
   const times = typeof i.times === 'number' ? i.times : Infinity;
   if (ctx.attempt <= times) {
     throw new ActorflowError(typeof i.code === 'string' ? i.code : 'failed', typeof i.message === 'string' ? i.message : 'failed on purpose', {

@@ -22,7 +22,8 @@ export interface AgentDetail extends AgentItem {
   readonly stats: AgentView['stats'];
 }
 
-function item(a: AgentView): AgentItem {
+/** An agent as REST lists it (times RFC 3339). */
+export function agentItem(a: AgentView): AgentItem {
   return {
     id: a.id,
     name: a.name,
@@ -35,12 +36,15 @@ function item(a: AgentView): AgentItem {
   };
 }
 
+/** An agent with the stats of `GET /agents/{id}`. */
+export const agentDetail = (a: AgentView): AgentDetail => ({ ...agentItem(a), stats: { ...a.stats } });
+
 /** Agents ordered by id; the cursor is the last id of the previous page (opaque to clients). */
 export function pageAgents(agents: readonly AgentView[], limit: number, cursor: string | undefined): Page<AgentItem> {
   const sorted = agents.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const from = cursor === undefined ? 0 : sorted.findIndex((a) => a.id > cursor);
   const rest = from < 0 ? [] : sorted.slice(from);
-  const items = rest.slice(0, limit).map(item);
+  const items = rest.slice(0, limit).map(agentItem);
   return { items, nextCursor: rest.length > limit ? (items[items.length - 1]?.id ?? null) : null };
 }
 
@@ -58,7 +62,7 @@ export function agentsHandlers({ engine }: ApiDeps) {
         const id = params['id'] ?? '';
         const a = engine.agents().find((x) => x.id === id);
         if (!a) throw new NotFoundError(ErrorCode.agentNotFound, `No agent ${JSON.stringify(id)}.`);
-        return json(200, { ...item(a), stats: { ...a.stats } } satisfies AgentDetail);
+        return json(200, agentDetail(a) satisfies AgentDetail);
       },
     },
   } satisfies Partial<Record<RouteId, RouteHandler>>;

@@ -117,6 +117,24 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
   streamGauge('actorflow_ws_slow_consumers_closed', 'WebSockets closed as slow consumers since start.', (s) => s.slowConsumers);
   streamGauge('actorflow_sse_streams', 'Open server-sent-event streams.', (s) => s.sseStreams);
 
+  // Recovery happens once per boot: gauges read at scrape time (0 until it has finished).
+  new Gauge({
+    name: 'actorflow_recovery_duration_seconds',
+    help: 'How long the boot-time recovery of unfinished executions took.',
+    registers: [registry],
+    collect() {
+      this.set((d.engine.recoveryStats?.()?.durationMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'actorflow_recovered_executions',
+    help: 'Unfinished executions brought back into memory at boot.',
+    registers: [registry],
+    collect() {
+      this.set(d.engine.recoveryStats?.()?.executions ?? 0);
+    },
+  });
+
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   new Gauge({

@@ -3,6 +3,8 @@
  * The OpenAPI generator puts them under `components.schemas` and references them; a test
  * validates real answers against them, so the document cannot drift from what the server sends.
  */
+import { TELEMETRY_RESPONSE_SCHEMAS } from './telemetry-routes.ts';
+import { TASK_STATUSES } from '../tasks/task-view.ts';
 import type { JsonSchema } from './types.ts';
 
 const str: JsonSchema = { type: 'string' };
@@ -171,6 +173,39 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     createdAt: time,
     lastUsedAt: nullableTime,
   }),
+  Webhook: shape(
+    {
+      id: { type: 'string', pattern: '^wh_' },
+      url: { type: 'string', format: 'uri' },
+      events: { type: 'array', items: str },
+      secretHint: { type: 'string', description: 'The last characters of the secret; the secret itself is never shown again.' },
+      createdAt: time,
+    },
+    [],
+    'An outbound webhook subscription.',
+  ),
+  WebhookDelivery: shape(
+    {
+      id: str,
+      webhookId: str,
+      eventId: str,
+      eventType: str,
+      status: { type: 'string', enum: ['pending', 'delivered', 'failed', 'dead'] },
+      attempts: int,
+      lastStatusCode: { type: ['integer', 'null'] },
+      lastError: nullableStr,
+      nextAttemptAt: nullableTime,
+      createdAt: time,
+      deliveredAt: nullableTime,
+    },
+    [],
+    'One event sent (or to be sent) to a webhook.',
+  ),
+  GraphqlAnswer: {
+    type: 'object',
+    description: 'GraphQL-over-HTTP answer: `data`, and `errors` for fields that failed (each with `extensions.code`).',
+    properties: { data: { type: ['object', 'null'] }, errors: { type: 'array', items: { type: 'object', required: ['message'], properties: { message: str } } } },
+  },
   AuditEntry: shape({
     at: time,
     keyId: nullableStr,
@@ -181,6 +216,28 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     status: int,
     requestId: str,
   }),
+  Task: shape(
+    {
+      id: { type: 'string', pattern: '^tk_' },
+      agent: str,
+      status: { type: 'string', enum: TASK_STATUSES },
+      input: anyValue,
+      output: { ...anyValue, description: 'The output once completed; null otherwise.' },
+      error: { oneOf: [{ type: 'null' }, shape({ code: str, message: str })], description: 'Why it failed or was cancelled; null otherwise.' },
+      attempts: { type: 'integer', minimum: 0, description: 'Attempts started so far (the history is GET /tasks/{id}/attempts); the same number in lists.' },
+      retry: shape(
+        { maxAttempts: { type: 'integer', minimum: 1 }, backoff: { type: 'string', enum: ['exponential', 'fixed'] }, initialMs: num, factor: num, maxMs: num, jitter: { type: 'boolean' } },
+        [],
+        'The effective retry policy (defaults filled in).',
+      ),
+      timeoutMs: { type: ['integer', 'null'] },
+      createdAt: time,
+      updatedAt: time,
+      completedAt: { ...nullableTime, description: 'When it ended; null while open.' },
+    },
+    [],
+    'A standalone task: one step run on an agent kind without a flow.',
+  ),
 };
 
 const executionPage = page('Execution');
@@ -219,6 +276,21 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   listApiKeys: page('ApiKey'),
   listAudit: page('AuditEntry'),
+  listTasks: page('Task'),
+  createTask: ref('Task'),
+  getTask: ref('Task'),
+  listTaskAttempts: page('Attempt'),
+  cancelTask: ref('Task'),
+  listWebhooks: page('Webhook'),
+  createWebhook: {
+    allOf: [ref('Webhook'), { type: 'object', properties: { secret: { type: 'string', description: 'Only when the server generated it: shown once.' } } }],
+  },
+  getWebhook: ref('Webhook'),
+  listWebhookDeliveries: page('WebhookDelivery'),
+  triggerHook: ref('Execution'),
+  ...TELEMETRY_RESPONSE_SCHEMAS,
+  graphql: { $ref: '#/components/schemas/GraphqlAnswer' },
+  graphqlGet: { $ref: '#/components/schemas/GraphqlAnswer' },
   health: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
   rootHealth: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
   ready: shape({ ready: { const: true } }),

@@ -242,7 +242,8 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
   const gate = opts.gate;
   const needed = routeAuth(spec);
   const acceptsQueryToken = route.acceptsQueryToken;
-  const audited = spec.method !== 'get';
+  // State-changing calls are audited; a read sent as POST (GraphQL) changes nothing.
+  const audited = spec.method !== 'get' && needed !== 'read' && needed !== 'none';
   const method = spec.method.toUpperCase();
   const routePath = fullPath(spec);
   const timer = opts.timerFor?.(routePath, method);

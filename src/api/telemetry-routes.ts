@@ -14,8 +14,8 @@ export const TELEMETRY_ROUTES = [
     method: 'get',
     path: '/telemetry/summary',
     summary:
-      "Executions of the caller's tenant created in `[from, to)`: counts (`failed` includes `timed_out`), created→finished duration p50/p95, " +
-      'token and USD cost totals reported by agents, and the same per workflow.',
+      "Workflow executions of the caller's tenant created in `[from, to)` (standalone tasks are not counted): counts (`failed` includes `timed_out`), " +
+      'created→finished duration p50/p95, token and USD cost totals reported by agents on every step attempt (retried ones included), and the same per workflow.',
     tag: 'ops',
     query: windowQuery,
     status: 200,

@@ -1,6 +1,6 @@
 /** @module api/ws-protocol — the WebSocket wire protocol of API.md: subprotocols, client ops, server frames, topic names. */
 import { msgpackCodec } from '../shared/codec.ts';
-import type { EventType } from '../shared/execution.ts';
+import { EVENT_TYPES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */
@@ -33,26 +33,8 @@ export const CLOSE_SLOW_CONSUMER = 1008;
 export const CLOSE_GOING_AWAY = 1001;
 
 /** Execution event types a firehose filter may name (API.md "Events"). */
-export const EXECUTION_EVENT_TYPES = [
-  'workflow.started',
-  'workflow.step.started',
-  'workflow.step.completed',
-  'workflow.step.failed',
-  'workflow.step.retrying',
-  'workflow.waiting',
-  'workflow.signal.received',
-  'workflow.paused',
-  'workflow.resumed',
-  'workflow.updated',
-  'workflow.retried',
-  'workflow.completed',
-  'workflow.failed',
-  'workflow.cancelled',
-  'workflow.timed_out',
-  'agent.selected',
-  'step.log',
-] as const satisfies readonly EventType[];
-const EVENT_TYPES: ReadonlySet<string> = new Set(EXECUTION_EVENT_TYPES);
+export const EXECUTION_EVENT_TYPES = EVENT_TYPES;
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EXECUTION_EVENT_TYPES);
 
 /** Events after which an execution's SSE stream ends (a failed/timed-out one may still be retried later). */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);
@@ -123,7 +105,7 @@ export function parseFilter(raw: unknown): EventFilter | string {
   }
   if (types !== undefined) {
     if (!Array.isArray(types) || types.length === 0) return '`filter.types` must be a non-empty array of event types';
-    for (const t of types) if (typeof t !== 'string' || !EVENT_TYPES.has(t)) return `\`filter.types\` has an unknown event type: ${JSON.stringify(t)}`;
+    for (const t of types) if (typeof t !== 'string' || !EVENT_TYPE_SET.has(t)) return `\`filter.types\` has an unknown event type: ${JSON.stringify(t)}`;
     out.types = [...new Set(types as string[])];
   }
   if (labels !== undefined) {

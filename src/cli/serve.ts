@@ -84,14 +84,15 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
   const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
+  // Before the engine: recovery commits events too, and their deliveries commit with them.
+  const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
+  await webhooks.start();
   const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
   // Loaded only with an endpoint: no OpenTelemetry code otherwise.
   const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
   const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
-  const webhooks = createWebhookDispatcher({ engine, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
-  await webhooks.start();
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
   const api = await createApiServer({
     engine,

@@ -246,7 +246,8 @@ class Compiler {
       const delayMs = backoffMs(policy, s.attempt - s.base, d.executionId);
       d.steps[step.id] = { ...s, error };
       this.k.armTimer(fx, d, `bo:${step.id}:${s.attempt}`, at + delayMs);
-      const extra = e.type === 'STEP_FAILED' ? { agentId: e.agentId, durationMs: e.durationMs } : {};
+      // The failed attempt's costs were spent all the same: they ride on this event (history.ts addCosts).
+      const extra = e.type === 'STEP_FAILED' ? { agentId: e.agentId, durationMs: e.durationMs, costs: e.costs } : {};
       this.k.emit(fx, d, 'workflow.step.retrying', step.id, { attempt: s.attempt, error, delayMs, ...extra }, at);
     };
   }

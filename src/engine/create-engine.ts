@@ -20,7 +20,7 @@ import { LiveExecution, rowToView } from './live-execution.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { ID_PREFIX, TASK_KEY_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { formatTraceparent, parseTraceparent, parseTracestate, stepTraceparent } from '../tracing/trace-context.ts';
-import type { CommitObservation, Engine, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
+import type { CommitObservation, Engine, RecoveryStats, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
 
@@ -63,6 +63,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   private recovery: Promise<void> = Promise.resolve();
   private closed = false;
   private recovered = false;
+  private lastRecovery: RecoveryStats | null = null;
 
   /** Recovery done and the bus connected (or embedded). */
   get ready(): boolean {
@@ -286,6 +287,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   // ---- recovery ----
 
   private async recover(): Promise<void> {
+    const began = performance.now();
     const rows = await this.store.listUnfinished();
     const recs: LiveExecution[] = [];
     for (const row of rows) {
@@ -299,7 +301,12 @@ class Supervisor implements RunningEngine, FlowEffects {
       if (rec.parentId && rec.parentStepId) this.live.get(rec.parentId)?.children.set(rec.parentStepId, rec.id);
     }
     for (const rec of recs) this.rearm(rec);
-    if (recs.length > 0) this.log.info('recovered executions', { count: recs.length });
+    this.lastRecovery = { durationMs: performance.now() - began, executions: recs.length };
+    if (recs.length > 0) this.log.info('recovered executions', { count: recs.length, durationMs: Math.round(this.lastRecovery.durationMs) });
+  }
+
+  recoveryStats(): RecoveryStats | null {
+    return this.lastRecovery;
   }
 
   /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers. */
@@ -544,6 +551,12 @@ class Supervisor implements RunningEngine, FlowEffects {
     const list = h.attempts.get(stepId);
     if (!list) throw new NotFoundError(ErrorCode.stepNotFound, `step ${stepId} has not started`);
     return paginate(list, page);
+  }
+
+  async stepAttempts(tenant: string, ids: readonly string[], stepId: string) {
+    // The queue first, as `list`: a page read right after a change sees its events.
+    await this.queue.flushed();
+    return this.store.stepAttempts(tenant, ids, stepId);
   }
 
   async events(tenant: string, id: string, since: number, page: PageRequest): Promise<Page<EventView>> {

@@ -106,6 +106,7 @@ export function foldHistory(events: readonly EventRecord[]): History {
         acc.view.error = d.error ?? null;
         if (typeof d.agentId === 'string') acc.view.agentId = d.agentId;
         endAttempt(acc, attempt, 'failed', e.ts, d);
+        addCosts(id, attempt, d.costs);
         break;
       case 'workflow.step.failed':
         acc.view.status = d.recovery === 'skip' ? 'skipped' : 'failed';

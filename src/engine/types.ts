@@ -12,6 +12,7 @@ import type {
   StepView,
 } from '../shared/execution.ts';
 import type { ExecutionKind } from './tasks.ts';
+import type { StepAttempts } from '../store/types.ts';
 
 export interface PageRequest {
   readonly limit: number;
@@ -75,6 +76,13 @@ export interface EngineStatus {
   readonly tasks?: Record<string, number>;
 }
 
+/** What the boot-time recovery did. */
+export interface RecoveryStats {
+  readonly durationMs: number;
+  /** Unfinished executions brought back into memory. */
+  readonly executions: number;
+}
+
 /** One journal group commit. */
 export interface CommitObservation {
   readonly ms: number;
@@ -117,6 +125,8 @@ export interface Engine {
 
   steps(tenant: string, id: string, page: PageRequest): Promise<Page<StepView>>;
   attempts(tenant: string, id: string, stepId: string, page: PageRequest, kind?: ExecutionKind): Promise<Page<AttemptView>>;
+  /** Attempt counts of task step `stepId` of many executions (ids from a `list` page), in one store read; ids whose step has not started are absent. */
+  stepAttempts(tenant: string, ids: readonly string[], stepId: string): Promise<Map<string, StepAttempts>>;
   events(tenant: string, id: string, since: number, page: PageRequest): Promise<Page<EventView>>;
   logs(tenant: string, id: string, filter: { level?: LogView['level']; stepId?: string }, page: PageRequest): Promise<Page<LogView>>;
   children(tenant: string, id: string, page: PageRequest): Promise<Page<Pick<ExecutionView, 'id' | 'workflow' | 'status' | 'createdAt'>>>;
@@ -130,6 +140,8 @@ export interface Engine {
   onAgentEvent(listener: (e: AgentEvent) => void): () => void;
   /** Committed events, in seq order per execution. Returns an unsubscribe function. */
   onEvent(listener: (event: EventView) => void): () => void;
+  /** The boot-time recovery, once it has finished (null before). */
+  recoveryStats?(): RecoveryStats | null;
   /** Every journal group commit: its latency and how many events it wrote (metrics). Returns an unsubscribe function. */
   onCommit?(listener: (commit: CommitObservation) => void): () => void;
   close(): Promise<void>;

@@ -1,7 +1,6 @@
 /** @module graphql/resolvers — field resolvers: each calls only the Engine interface, with the request's tenant. */
-import type { AgentView } from '../bus/types.ts';
+import { agentDetail } from '../api/agents-handlers.ts';
 import type { ExecutionFilter, PageRequest } from '../engine/types.ts';
-import { iso } from '../shared/clock.ts';
 import { ActorflowError, ErrorCode, type Issue, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { ExecutionStatus, type DefinitionView, type ExecutionView, type LogView, type StepView } from '../shared/execution.ts';
 import { DEFAULT_PAGE_LIMIT, type GraphqlContext, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT } from './types.ts';
@@ -83,20 +82,6 @@ function executionFilterOf(args: Args, issues: Issue[]): ExecutionFilter {
   return filter;
 }
 
-/** An agent as REST lists it, with the stats of `GET /agents/{id}` (times RFC 3339). */
-function agentOf(a: AgentView) {
-  return {
-    id: a.id,
-    name: a.name,
-    kinds: [...a.kinds],
-    status: a.status,
-    capacity: a.capacity,
-    inFlight: a.inFlight,
-    lastHeartbeatAt: iso(a.lastHeartbeatAt),
-    version: a.version,
-    stats: { ...a.stats },
-  };
-}
 
 /** The definition an execution runs on; null when there is none to show (a one-off flow). */
 async function definitionOf(ctx: GraphqlContext, x: ExecutionView): Promise<DefinitionView | null> {
@@ -129,7 +114,7 @@ export const RESOLVERS: ResolverMap = {
         .agents()
         .slice()
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map(agentOf),
+        .map(agentDetail),
   },
   Execution: {
     parent: (s, _a, ctx) => {

@@ -42,24 +42,27 @@ export interface ExecutionView {
   lastSeq: number;
 }
 
-export type EventType =
-  | 'workflow.started'
-  | 'workflow.step.started'
-  | 'workflow.step.completed'
-  | 'workflow.step.failed'
-  | 'workflow.step.retrying'
-  | 'workflow.waiting'
-  | 'workflow.signal.received'
-  | 'workflow.paused'
-  | 'workflow.resumed'
-  | 'workflow.updated'
-  | 'workflow.retried'
-  | 'workflow.completed'
-  | 'workflow.failed'
-  | 'workflow.cancelled'
-  | 'workflow.timed_out'
-  | 'agent.selected'
-  | 'step.log';
+/** Every type of an execution's journaled events (API.md "Events"). */
+export const EVENT_TYPES = [
+  'workflow.started',
+  'workflow.step.started',
+  'workflow.step.completed',
+  'workflow.step.failed',
+  'workflow.step.retrying',
+  'workflow.waiting',
+  'workflow.signal.received',
+  'workflow.paused',
+  'workflow.resumed',
+  'workflow.updated',
+  'workflow.retried',
+  'workflow.completed',
+  'workflow.failed',
+  'workflow.cancelled',
+  'workflow.timed_out',
+  'agent.selected',
+  'step.log',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 /** One journaled event (times as epoch ms internally). */
 export interface EventRecord {

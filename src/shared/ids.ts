@@ -47,6 +47,22 @@ export function ulid(now: number): string {
   return encode(now, 10) + encode(hi, 8) + encode(lo, 8);
 }
 
+/** Times a ULID can hold: 48 bits of epoch ms. */
+const MAX_ULID_TIME = 2 ** 48 - 1;
+
+/**
+ * The 10-character time prefix of the ULIDs made at `ms` (floored), so ids can be range-selected
+ * by creation time: an id made at t has `ulidTime(from) <= prefix < ulidTime(to)` iff from <= t < to.
+ * Times before 1970 clamp to `0000000000`; times past the 48-bit range give `8000000000`, a bound
+ * after every id.
+ * @example `ex_${ulidTime(t)}` <= newExecutionId(t) // true
+ */
+export function ulidTime(ms: number): string {
+  const t = Math.floor(ms);
+  if (!(t >= 0)) return encode(0, 10); // also NaN
+  return t > MAX_ULID_TIME ? encode(MAX_ULID_TIME + 1, 10) : encode(t, 10);
+}
+
 export function newExecutionId(now: number = Date.now()): ExecutionId {
   return `ex_${ulid(now)}` as ExecutionId;
 }

@@ -150,11 +150,4 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_open ON webhook_deliveries (status) WHERE status IN ('pending', 'failed');
     `,
   },
-  {
-    // Telemetry windows executions by (tenant, created_at); neither column changes after insert, so
-    // status/finish upserts leave this index alone (only the insert of a start pays for it).
-    version: 6,
-    name: 'executions-tenant-created',
-    sql: 'CREATE INDEX executions_tenant_created ON executions (tenant, created_at);',
-  },
 ];

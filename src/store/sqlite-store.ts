@@ -10,7 +10,7 @@ import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
 import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
 import { createSqliteTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts';
-import type { AuthStore, CommitBatch, DefinitionRow, ExecutionQuery, ExecutionRow, ScheduleStore, SnapshotRow, Store } from './types.ts';
+import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, ScheduleStore, SnapshotRow, StepAttempts, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -155,6 +155,8 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
 }
 
 class SqliteStore implements Store {
+  private participants: readonly CommitParticipant[] = [];
+
   constructor(
     private readonly writer: Db,
     private readonly reader: Db,
@@ -189,14 +191,29 @@ class SqliteStore implements Store {
     if (batch.snapshots.length > 0) {
       parts.push('INSERT OR REPLACE INTO snapshots VALUES ' + batch.snapshots.map((x) => sqlRow([x.executionId, x.seq, x.data])).join(','));
     }
+    // Outbox rows (webhook deliveries…) ride in the same transaction as the events that cause them.
+    let shares: CommitShare[] | undefined;
+    for (const p of this.participants) {
+      const share = p.prepare(batch);
+      if (share === undefined) continue;
+      (shares ??= []).push(share);
+      parts.push(share.sql);
+    }
     parts.push('COMMIT');
     try {
       await this.writer.exec(parts.join(';\n'));
     } catch (err) {
       // exec stops at the failing statement: the transaction is still open.
       await this.writer.exec('ROLLBACK').catch(() => undefined);
+      if (shares) for (const s of shares) s.settled(false);
       throw err;
     }
+    if (shares) for (const s of shares) s.settled(true);
+  }
+
+  addCommitParticipant(p: CommitParticipant): () => void {
+    this.participants = [...this.participants, p];
+    return () => void (this.participants = this.participants.filter((x) => x !== p));
   }
 
   async getExecution(id: string): Promise<ExecutionRow | undefined> {
@@ -302,6 +319,30 @@ class SqliteStore implements Store {
         ? await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions GROUP BY status')
         : await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions WHERE id >= ? AND id < ? GROUP BY status', [idPrefix, prefixEnd(idPrefix)]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async stepAttempts(tenant: string, executionIds: readonly string[], stepId: string): Promise<Map<string, StepAttempts>> {
+    const out = new Map<string, StepAttempts>();
+    if (executionIds.length === 0) return out;
+    // One grouped scan of the page's events (primary key seeks): the seq of the latest start, take and end of an attempt.
+    const rows = await this.reader.all<{ id: string; n: number; started: number; selected: number | null; ended: number | null }>(
+      `SELECT execution_id AS id, sum(type = 'workflow.step.started') AS n,
+              max(CASE WHEN type = 'workflow.step.started' THEN seq END) AS started,
+              max(CASE WHEN type = 'agent.selected' THEN seq END) AS selected,
+              max(CASE WHEN type IN ('workflow.step.completed', 'workflow.step.retrying', 'workflow.step.failed') THEN seq END) AS ended
+         FROM events
+        WHERE execution_id IN (SELECT id FROM executions WHERE tenant = ? AND id IN (${executionIds.map(() => '?').join(',')}))
+          AND step_id = ?
+          AND type IN ('workflow.step.started', 'agent.selected', 'workflow.step.completed', 'workflow.step.retrying', 'workflow.step.failed')
+        GROUP BY execution_id`,
+      [tenant, ...executionIds, stepId],
+    );
+    for (const r of rows) {
+      if (r.n === 0) continue;
+      const open = r.ended === null || r.ended < r.started;
+      out.set(r.id, { count: r.n, taken: open && r.selected !== null && r.selected > r.started });
+    }
+    return out;
   }
 
   async close(): Promise<void> {

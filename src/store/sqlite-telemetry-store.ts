@@ -4,6 +4,7 @@
  * the engine's group commits are not delayed by a dashboard.
  */
 import { msgpackCodec as codec } from '../shared/codec.ts';
+import { ulidTime } from '../shared/ids.ts';
 import type { Db } from './sqlite-db.ts';
 
 /** A half-open window of execution creation times, `[from, to)`, in epoch ms. */
@@ -38,22 +39,24 @@ export interface StepEventRow {
 }
 
 /**
- * Aggregates for `/telemetry/*`, scoped by tenant; every query starts from the
- * `executions (tenant, created_at)` index (migration 6) and reaches `events` by its primary key.
+ * Aggregates for `/telemetry/*`, scoped by tenant, over flow executions only (standalone tasks are
+ * not counted). Every query is a range of the `executions (tenant, id)` index (see `idRange`) and
+ * reaches `events` by its primary key.
  */
 export interface TelemetryStore {
   /** Executions of `tenant` created in `window`. */
   executions(tenant: string, window: TimeWindow): Promise<TelemetryExecutionRow[]>;
-  /** Costs reported on step outcomes of those executions, summed per workflow. */
+  /** Costs reported on the step attempts (outcomes and retries) of those executions, summed per workflow. */
   costs(tenant: string, window: TimeWindow): Promise<WorkflowCostRow[]>;
   /** Step lifecycle events of `workflow`'s executions created in `window`. */
   stepEvents(tenant: string, workflow: string, window: TimeWindow): Promise<StepEventRow[]>;
 }
 
-const OUTCOME_TYPES = "('workflow.step.completed','workflow.step.failed')";
+/** The events that carry an attempt's `costs`: outcomes and retried attempts (history.ts addCosts). */
+const COST_TYPES = "('workflow.step.completed','workflow.step.failed','workflow.step.retrying')";
 /**
  * msgpack of the key `costs` followed by an empty array. The engine writes `costs` as the last key of
- * an outcome (compile-flow.ts `...extra`), so a blob ending with these bytes reported no cost and is
+ * these events (compile-flow.ts `...extra`), so a blob ending with these bytes reported no cost and is
  * not worth fetching and decoding (most built-in steps). Any other blob is decoded, so a change of key
  * order costs speed, never correctness.
  */
@@ -67,6 +70,40 @@ interface CostEntry {
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** Flow execution ids (engine/tasks.ts ID_PREFIX); tasks are `tk_…`. */
+const EX = 'ex_';
+
+/**
+ * The window as a range of execution ids: `ex_` + ULID, whose time prefix is the creation ms
+ * (created_at is the ms the id was made with), so `[ex_ + ulidTime(from), ex_ + ulidTime(to))` holds
+ * exactly the executions created in `[from, to)` and no `tk_` task. A range of the existing
+ * `(tenant, id)` index: no index on created_at to update on every start.
+ */
+const ID_RANGE = 'x.tenant = ? AND x.id >= ? AND x.id < ?';
+function idRange(tenant: string, w: TimeWindow): [string, string, string] {
+  // created_at is an integer ms: c >= from iff c >= ceil(from) (same for to).
+  return [tenant, EX + ulidTime(Math.ceil(w.from)), EX + ulidTime(Math.ceil(w.to))];
+}
+
+/**
+ * The queries, each with the parameters of `idRange` first (the stats query adds the workflow).
+ * Exported for the test that checks their plans (index range + primary key, no scan, no sort).
+ */
+export const TELEMETRY_SQL = {
+  executions: `SELECT x.workflow AS workflow, x.status AS status, x.created_at AS created_at, x.finished_at AS finished_at
+      FROM executions x WHERE ${ID_RANGE}`,
+  // Costs ride on step outcomes and retries (history.ts addCosts); the blob is decoded row by row.
+  costs: `SELECT x.workflow AS workflow, e.data AS data
+      FROM executions x JOIN events e ON e.execution_id = x.id
+     WHERE ${ID_RANGE} AND e.type IN ${COST_TYPES} AND substr(e.data, -7) <> ${NO_COSTS_SUFFIX}`,
+  // Only a failure's blob is read (for `recovery`); the other rows need type, ts and step only.
+  // The index's then the primary key's own order, no sort step (without x.rowid the planner sorts by seq).
+  stepEvents: `SELECT e.execution_id, e.type, e.ts, e.step_id, CASE WHEN e.type = 'workflow.step.failed' THEN e.data END AS data
+      FROM executions x JOIN events e ON e.execution_id = x.id
+     WHERE ${ID_RANGE} AND x.workflow = ? AND e.type IN ${STEP_TYPES}
+     ORDER BY x.id, x.rowid, e.seq`,
+} as const;
 
 /** Walks the rows of a query one at a time (a summary over many executions never holds every event blob at once). */
 function each<T>(db: Db, sql: string, params: unknown[], visit: (row: T) => void): Promise<void> {
@@ -95,22 +132,18 @@ export function createSqliteTelemetryStore(reader: Db): TelemetryStore {
   return {
     async executions(tenant, window) {
       const rows = await reader.all<{ workflow: string; status: string; created_at: number; finished_at: number | null }>(
-        'SELECT workflow, status, created_at, finished_at FROM executions WHERE tenant = ? AND created_at >= ? AND created_at < ?',
-        [tenant, window.from, window.to],
+        TELEMETRY_SQL.executions,
+        idRange(tenant, window),
       );
       return rows.map((r) => ({ workflow: r.workflow, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at }));
     },
 
     async costs(tenant, window) {
       const sums = new Map<string, { tokens: number; usd: number }>();
-      // Costs ride on step outcomes only (history.ts addCosts); the blob is decoded here, row by row.
       await each<{ workflow: string; data: Buffer }>(
         reader,
-        `SELECT x.workflow AS workflow, e.data AS data
-           FROM executions x JOIN events e ON e.execution_id = x.id
-          WHERE x.tenant = ? AND x.created_at >= ? AND x.created_at < ? AND e.type IN ${OUTCOME_TYPES}
-            AND substr(e.data, -7) <> ${NO_COSTS_SUFFIX}`,
-        [tenant, window.from, window.to],
+        TELEMETRY_SQL.costs,
+        idRange(tenant, window),
         (r) => {
           const list = (codec.decode<{ costs?: unknown }>(r.data) ?? {}).costs;
           if (!Array.isArray(list) || list.length === 0) return;
@@ -127,14 +160,10 @@ export function createSqliteTelemetryStore(reader: Db): TelemetryStore {
 
     async stepEvents(tenant, workflow, window) {
       const out: StepEventRow[] = [];
-      // Only a failure's blob is read (for `recovery`); the other rows need type, ts and step only.
       await each<{ execution_id: string; type: StepEventRow['type']; ts: number; step_id: string | null; data: Buffer | null }>(
         reader,
-        `SELECT e.execution_id, e.type, e.ts, e.step_id, CASE WHEN e.type = 'workflow.step.failed' THEN e.data END AS data
-           FROM executions x JOIN events e ON e.execution_id = x.id
-          WHERE x.tenant = ? AND x.workflow = ? AND x.created_at >= ? AND x.created_at < ? AND e.type IN ${STEP_TYPES}
-          ORDER BY x.created_at, x.rowid, e.seq`, // the index's own order: no sort step
-        [tenant, workflow, window.from, window.to],
+        TELEMETRY_SQL.stepEvents,
+        [...idRange(tenant, window), workflow],
         (r) => {
           if (r.step_id === null) return;
           let recovery: string | null = null;

@@ -44,6 +44,8 @@ export interface WebhookStore {
   deleteWebhook(id: string): Promise<void>;
   /** Inserts or updates whole delivery rows, all in one transaction. */
   putDeliveries(rows: readonly DeliveryRow[]): Promise<void>;
+  /** The statement `putDeliveries` runs, for a transaction someone else owns (the journal's group commit). */
+  deliveriesSql(rows: readonly DeliveryRow[]): string;
   /** Deliveries still to attempt (`pending`/`failed`), oldest first: resumed at boot. */
   listOpenDeliveries(): Promise<DeliveryRow[]>;
   /** A webhook's deliveries, newest first, with ids strictly below `beforeId` when given. */
@@ -111,21 +113,9 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
     },
     putDeliveries: async (rows) => {
       if (rows.length === 0) return;
-      const values = rows
-        .map((d) =>
-          sqlRow([
-            d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
-            d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
-          ]),
-        )
-        .join(',');
-      await execTx(
-        db,
-        `BEGIN;\nINSERT INTO webhook_deliveries VALUES ${values}` +
-          ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, attempts=excluded.attempts, last_status_code=excluded.last_status_code,' +
-          ' last_error=excluded.last_error, next_attempt_at=excluded.next_attempt_at, delivered_at=excluded.delivered_at;\nCOMMIT',
-      );
+      await execTx(db, `BEGIN;\n${deliveriesSql(rows)};\nCOMMIT`);
     },
+    deliveriesSql,
     listOpenDeliveries: async () =>
       (await db.all<DeliveryDbRow>("SELECT * FROM webhook_deliveries WHERE status IN ('pending', 'failed') ORDER BY id")).map(toDelivery),
     listDeliveries: async (webhookId, beforeId, limit) =>
@@ -135,6 +125,23 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
         ])
       ).map(toDelivery),
   };
+}
+
+/** One multi-row upsert of whole delivery rows. */
+function deliveriesSql(rows: readonly DeliveryRow[]): string {
+  const values = rows
+    .map((d) =>
+      sqlRow([
+        d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
+        d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
+      ]),
+    )
+    .join(',');
+  return (
+    `INSERT INTO webhook_deliveries VALUES ${values}` +
+    ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, attempts=excluded.attempts, last_status_code=excluded.last_status_code,' +
+    ' last_error=excluded.last_error, next_attempt_at=excluded.next_attempt_at, delivered_at=excluded.delivered_at'
+  );
 }
 
 async function execTx(db: Db, sql: string): Promise<void> {

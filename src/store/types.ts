@@ -51,6 +51,28 @@ export interface CommitBatch {
   readonly snapshots: readonly SnapshotRow[];
 }
 
+/**
+ * Another subsystem's rows written in the journal's own transaction (a transactional outbox): they
+ * commit or roll back with the batch's events. Registered with `Store.addCommitParticipant`; the
+ * store knows nothing of what the rows mean.
+ */
+export interface CommitParticipant {
+  /**
+   * Called synchronously while a batch's SQL is built, once per batch: the statements to add, or
+   * undefined (the common case; it must then cost next to nothing: this is the journal's hot path).
+   * Must not throw.
+   */
+  prepare(batch: CommitBatch): CommitShare | undefined;
+}
+
+/** One participant's part of one batch. */
+export interface CommitShare {
+  /** One or more SQL statements (`;`-separated, no BEGIN/COMMIT). */
+  readonly sql: string;
+  /** Told once the transaction is over: `true` after COMMIT (durable), `false` after a rollback. */
+  settled(committed: boolean): void;
+}
+
 export interface ExecutionQuery {
   readonly tenant: string;
   readonly status?: readonly string[] | undefined;
@@ -66,9 +88,19 @@ export interface ExecutionQuery {
   readonly limit: number;
 }
 
+/** What a list shows of one task step's attempts, without its history. */
+export interface StepAttempts {
+  /** Attempts started (`workflow.step.started` events). */
+  readonly count: number;
+  /** The latest attempt has not ended and an agent took it (`agent.selected`). */
+  readonly taken: boolean;
+}
+
 export interface Store {
   /** Writes the batch in one transaction; resolves after COMMIT (fsynced when sync = full). */
   commit(batch: CommitBatch): Promise<void>;
+  /** Adds rows of `p` to every later commit's transaction. Returns an unregister function. */
+  addCommitParticipant(p: CommitParticipant): () => void;
   getExecution(id: string): Promise<ExecutionRow | undefined>;
   findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined>;
   listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]>;
@@ -86,6 +118,11 @@ export interface Store {
   listAllDefinitions(): Promise<DefinitionRow[]>;
   /** Counts by status, of the ids with `idPrefix` when given. */
   countByStatus(idPrefix?: string): Promise<Record<string, number>>;
+  /**
+   * Attempts of task step `stepId` of many executions of `tenant`, in one statement (a list page
+   * must not read each history); an id whose step has not started, or of another tenant, is absent.
+   */
+  stepAttempts(tenant: string, executionIds: readonly string[], stepId: string): Promise<Map<string, StepAttempts>>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@ import type { Engine, PageRequest } from '../engine/types.ts';
 import { ErrorCode, NotFoundError } from '../shared/errors.ts';
 import type { AttemptView, ExecutionStatus, ExecutionView, Page } from '../shared/execution.ts';
 import type { RetryPolicy } from '../shared/flow.ts';
-import { EXECUTION_STATUSES_OF, type TaskInput, type TaskStatus, type TaskView, toTaskView } from './task-view.ts';
+import { EXECUTION_STATUSES_OF, NO_ATTEMPTS, type TaskInput, type TaskStatus, type TaskView, summarizeAttempts, toTaskView } from './task-view.ts';
 
 export interface CreateTaskRequest {
   readonly tenant: string;
@@ -50,7 +50,8 @@ export function createTasks(engine: Engine): Tasks {
       throw err;
     }
   };
-  const view = async (tenant: string, x: ExecutionView): Promise<TaskView> => toTaskView(x, await attemptsOf(tenant, x.id));
+  /** One task: its view from its full attempt history (the same one GET /tasks/{id}/attempts pages). */
+  const view = async (tenant: string, x: ExecutionView): Promise<TaskView> => toTaskView(x, summarizeAttempts(await attemptsOf(tenant, x.id)));
 
   return {
     async create(req) {
@@ -80,9 +81,10 @@ export function createTasks(engine: Engine): Tasks {
       // pending and running share execution statuses: rows are read until the page is full of matches.
       for (;;) {
         const rows = await engine.list(tenant, base, { limit: page.limit, cursor });
-        // One read per task for its attempts, issued together (the reader connection queues them).
-        const views = await Promise.all(rows.items.map((x) => view(tenant, x)));
-        for (const [i, t] of views.entries()) {
+        // The attempt counts of the whole page in one store read, never one history per task.
+        const attempts = await engine.stepAttempts(tenant, rows.items.map((x) => x.id), TASK_STEP_ID);
+        for (const [i, x] of rows.items.entries()) {
+          const t = toTaskView(x, attempts.get(x.id) ?? NO_ATTEMPTS);
           if (wanted !== undefined && !wanted.has(t.status)) continue;
           items.push(t);
           if (items.length === page.limit) {

@@ -2,6 +2,7 @@
 import { TASK_NAME_PREFIX } from '../engine/tasks.ts';
 import type { AttemptView, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../shared/flow.ts';
+import type { StepAttempts } from '../store/types.ts';
 
 export const TaskStatus = {
   /** Not taken by an agent yet: queued (no agent of that kind free) or waiting for a retry's backoff. */
@@ -52,7 +53,7 @@ export const EXECUTION_STATUSES_OF: Readonly<Record<TaskStatus, readonly Executi
   cancelled: ['cancelled'],
 };
 
-function statusOf(x: ExecutionView, attempts: readonly AttemptView[]): TaskStatus {
+function statusOf(x: ExecutionView, attempts: StepAttempts): TaskStatus {
   switch (x.status) {
     case 'completed':
       return 'completed';
@@ -64,19 +65,26 @@ function statusOf(x: ExecutionView, attempts: readonly AttemptView[]): TaskStatu
     case 'pending':
     case 'running':
     case 'waiting':
-    case 'paused': {
-      const last = attempts[attempts.length - 1];
-      return last?.status === 'running' && last.agentId !== null ? 'running' : 'pending';
-    }
+    case 'paused':
+      return attempts.taken ? 'running' : 'pending';
     default:
       return x.status satisfies never;
   }
 }
 
+/** No attempt yet: the step has not started. */
+export const NO_ATTEMPTS: StepAttempts = { count: 0, taken: false };
+
+/** The summary of a task's attempt history (in attempt order), as a list derives it from the store. */
+export function summarizeAttempts(attempts: readonly AttemptView[]): StepAttempts {
+  const last = attempts[attempts.length - 1];
+  return { count: attempts.length, taken: last?.status === 'running' && last.agentId !== null };
+}
+
 const CANCELLED = { code: 'cancelled', message: 'the task was cancelled' } as const;
 
-/** The task view of a task's execution and its attempts (in attempt order). */
-export function toTaskView(x: ExecutionView, attempts: readonly AttemptView[]): TaskView {
+/** The task view of a task's execution and the summary of its attempts (no history needed: lists build pages of these). */
+export function toTaskView(x: ExecutionView, attempts: StepAttempts): TaskView {
   const asked = (x.input ?? {}) as Partial<TaskInput>;
   return {
     id: x.id,
@@ -85,7 +93,7 @@ export function toTaskView(x: ExecutionView, attempts: readonly AttemptView[]): 
     input: asked.input ?? null,
     output: x.status === 'completed' ? x.output : null,
     error: x.error !== null ? { code: x.error.code, message: x.error.message } : x.status === 'cancelled' ? CANCELLED : null,
-    attempts: attempts.length,
+    attempts: attempts.count,
     retry: { ...DEFAULT_RETRY, ...(asked.retry ?? {}) },
     timeoutMs: asked.timeoutMs ?? null,
     createdAt: x.createdAt,

@@ -7,7 +7,7 @@ import { ascending, percentile } from './percentiles.ts';
 import type { StepStats, TelemetrySummary, WorkflowStats, WorkflowSummary } from './types.ts';
 
 export interface TelemetryService {
-  /** Executions of `tenant` created in `window`: counts, durations, costs, per workflow. */
+  /** Workflow executions (not standalone tasks) of `tenant` created in `window`: counts, durations, costs, per workflow. */
   summary(tenant: string, window: TimeWindow): Promise<TelemetrySummary>;
   /** Per-step runs, success rate, retries, recoveries and durations of `workflow`'s executions created in `window`. */
   workflowStats(tenant: string, workflow: string, window: TimeWindow): Promise<WorkflowStats>;

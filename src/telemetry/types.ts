@@ -14,7 +14,7 @@ export interface WorkflowSummary {
   readonly usd: number;
 }
 
-/** `GET /telemetry/summary`: executions created in `[from, to)` of the caller's tenant. */
+/** `GET /telemetry/summary`: workflow executions (no standalone tasks) created in `[from, to)` of the caller's tenant. */
 export interface TelemetrySummary {
   readonly from: string;
   readonly to: string;

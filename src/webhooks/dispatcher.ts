@@ -1,9 +1,11 @@
-/** @module webhooks/dispatcher — createWebhookDispatcher: matches committed events to webhooks, records deliveries in batches, sends, retries. */
+/** @module webhooks/dispatcher — createWebhookDispatcher: records deliveries in the journal's own commit (outbox), sends, retries. */
+import { toEventView } from '../engine/create-engine.ts';
 import type { PageRequest } from '../engine/types.ts';
 import { ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
 import type { EventView } from '../shared/execution.ts';
 import { ulid } from '../shared/ids.ts';
 import type { DeliveryRow, WebhookRow } from '../store/sqlite-webhook-store.ts';
+import type { CommitBatch, CommitShare, ExecutionRow } from '../store/types.ts';
 import { eventMatcher } from './event-patterns.ts';
 import { sendDelivery } from './send-delivery.ts';
 import {
@@ -29,7 +31,7 @@ const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1
 
 /** Creates the dispatcher; call `start()` before the API serves (it loads the subscriptions). */
 export function createWebhookDispatcher(opts: WebhookDispatcherOptions): WebhookDispatcher {
-  const { engine, store, logger } = opts;
+  const { journal, store, logger } = opts;
   const retryMs = opts.retryMs ?? DEFAULT_WEBHOOK_RETRY_MS;
   const allowPrivate = opts.allowPrivate === true;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
@@ -39,8 +41,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const hooks = new Map<string, Subscription>();
   /** The hot-path index: tenants without webhooks are absent, so most events cost one map miss. */
   const byTenant = new Map<string, Subscription[]>();
-  /** Delivery rows to write in the next batch (latest version per id); `fresh` ones are sent once written. */
-  let queued = new Map<string, { row: DeliveryRow; fresh: boolean }>();
+  /** Attempt outcomes to write in the next batch (latest version per id). */
+  let queued = new Map<string, DeliveryRow>();
   let flushArmed = false;
   let writing: Promise<void> = Promise.resolve();
   /** Due deliveries per webhook; served round-robin so one slow receiver cannot take every slot. */
@@ -69,61 +71,101 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     return s;
   };
 
-  /** Writes everything queued so far in one transaction, then hands the new deliveries to the sender. */
+  /** Writes every attempt outcome queued so far in one transaction. */
   const flush = (): Promise<void> => {
     flushArmed = false;
     writing = writing.then(async () => {
       if (queued.size === 0) return;
-      const batch = [...queued.values()].filter((q) => hooks.has(q.row.webhookId));
+      const batch = [...queued.values()].filter((row) => hooks.has(row.webhookId));
       queued = new Map();
       try {
-        await store.putDeliveries(batch.map((q) => q.row));
+        await store.putDeliveries(batch);
       } catch (err) {
-        // Still sent: losing the record is better than losing the notification.
+        // Losing an outcome only means one more attempt after a restart (at least once).
         logger.error('webhook deliveries could not be recorded', { error: String(err), count: batch.length });
       }
-      for (const q of batch) if (q.fresh) enqueue(q.row);
-      pump();
     });
     return writing;
   };
 
-  const save = (row: DeliveryRow, fresh: boolean): void => {
-    queued.set(row.id, { row, fresh: fresh || queued.get(row.id)?.fresh === true });
+  const save = (row: DeliveryRow): void => {
+    queued.set(row.id, row);
     if (flushArmed || closed) return;
     flushArmed = true;
-    // One write per turn of the event loop, whatever number of events matched in it.
+    // One write per turn of the event loop, whatever number of attempts ended in it.
     setImmediate(() => void flush());
   };
 
-  const onEvent = (e: EventView): void => {
-    const subs = byTenant.get(e.tenant);
-    if (subs === undefined) return;
-    let body: string | undefined;
-    let now = 0;
-    for (const s of subs) {
-      if (!s.matches(e.type)) continue;
-      if (body === undefined) {
-        body = JSON.stringify(e);
-        now = Date.now();
+  /** The deliveries a journal batch causes: `pending` rows for every (matching event, webhook of its tenant). */
+  const match = (batch: CommitBatch): DeliveryRow[] | undefined => {
+    // Every event's execution row is in its batch; tenants without webhooks cost one map miss each.
+    let execs: Map<string, ExecutionRow> | undefined;
+    for (const x of batch.executions) if (byTenant.has(x.tenant)) (execs ??= new Map()).set(x.id, x);
+    if (execs === undefined) return undefined;
+    let out: DeliveryRow[] | undefined;
+    const now = Date.now();
+    for (const e of batch.events) {
+      const x = execs.get(e.executionId);
+      const subs = x && byTenant.get(x.tenant);
+      if (x === undefined || subs === undefined) continue;
+      let view: EventView | undefined;
+      let body = '';
+      for (const s of subs) {
+        if (!s.matches(e.type)) continue;
+        if (view === undefined) {
+          // The same JSON the engine's event listeners see.
+          view = toEventView(e, x.workflow, x.tenant);
+          body = JSON.stringify(view);
+        }
+        (out ??= []).push({
+          id: `whd_${ulid(now)}`,
+          webhookId: s.row.id,
+          tenant: x.tenant,
+          eventId: view.id,
+          eventType: e.type,
+          body,
+          status: 'pending',
+          attempts: 0,
+          lastStatusCode: null,
+          lastError: null,
+          nextAttemptAt: now,
+          createdAt: now,
+          deliveredAt: null,
+        });
       }
-      const row: DeliveryRow = {
-        id: `whd_${ulid(now)}`,
-        webhookId: s.row.id,
-        tenant: e.tenant,
-        eventId: e.id,
-        eventType: e.type,
-        body,
-        status: 'pending',
-        attempts: 0,
-        lastStatusCode: null,
-        lastError: null,
-        nextAttemptAt: now,
-        createdAt: now,
-        deliveredAt: null,
-      };
-      save(row, true);
     }
+    return out;
+  };
+
+  /** The journal's commit participant: deliveries commit (or roll back) with the events that cause them, and are sent after. */
+  const prepare = (batch: CommitBatch): CommitShare | undefined => {
+    // No webhook at all: the journal's hot path pays one size check.
+    if (byTenant.size === 0 || closed) return undefined;
+    let fresh: DeliveryRow[] | undefined;
+    let sql = '';
+    try {
+      fresh = match(batch);
+      if (fresh === undefined) return undefined;
+      sql = store.deliveriesSql(fresh);
+    } catch (err) {
+      // Never fail the journal's commit for a webhook fault.
+      logger.error('webhook deliveries could not be matched', { error: String(err), events: batch.events.length });
+      return undefined;
+    }
+    const rows = fresh;
+    return {
+      sql,
+      settled: (committed) => {
+        if (!committed || closed) return;
+        try {
+          for (const row of rows) if (hooks.has(row.webhookId)) enqueue(row);
+          pump();
+        } catch (err) {
+          // Never fail a commit that happened: the rows are `pending` and resume at the next boot.
+          logger.error('webhook deliveries could not be sent', { error: String(err), count: rows.length });
+        }
+      },
+    };
   };
 
   const scheduleRetry = (row: DeliveryRow, delayMs: number): void => {
@@ -154,7 +196,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       scheduleRetry(next, delay);
     }
     if (next.status === 'dead') logger.warn('webhook delivery is dead', { webhookId: row.webhookId, deliveryId: row.id, lastError: next.lastError });
-    save(next, false);
+    save(next);
   };
 
   function enqueue(row: DeliveryRow): void {
@@ -200,19 +242,14 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
 
   return {
     start: async () => {
-      // Subscribed before the first await, so no event committed from here on is missed; the
-      // ones arriving while the webhooks load are matched once they are loaded.
-      const early: EventView[] = [];
-      let loaded = false;
-      off = engine.onEvent((e) => (loaded ? onEvent(e) : void early.push(e)));
       const rows = await store.listWebhooks();
       for (const row of rows) add(row, false);
       for (const tenant of new Set(rows.map((r) => r.tenant))) reindex(tenant);
+      // Registered once the webhooks are known: started before the engine, no commit goes unmatched.
+      off = journal.addCommitParticipant({ prepare });
       const open = await store.listOpenDeliveries();
       const now = Date.now();
       for (const row of open) if (hooks.has(row.webhookId)) scheduleRetry(row, (row.nextAttemptAt ?? now) - now);
-      loaded = true;
-      for (const e of early) onEvent(e);
     },
 
     create: async (tenant, spec) => {

@@ -1,31 +1,8 @@
 /** @module webhooks/event-patterns — the event types a webhook may subscribe to, wildcards, and the matcher built once per webhook. */
-import type { EventType } from '../shared/execution.ts';
+import { EVENT_TYPES } from '../shared/execution.ts';
 
 /** Every event type a webhook can receive (the engine's committed events). */
-export const WEBHOOK_EVENT_TYPES = [
-  'workflow.started',
-  'workflow.step.started',
-  'workflow.step.completed',
-  'workflow.step.failed',
-  'workflow.step.retrying',
-  'workflow.waiting',
-  'workflow.signal.received',
-  'workflow.paused',
-  'workflow.resumed',
-  'workflow.updated',
-  'workflow.retried',
-  'workflow.completed',
-  'workflow.failed',
-  'workflow.cancelled',
-  'workflow.timed_out',
-  'agent.selected',
-  'step.log',
-] as const satisfies readonly EventType[];
-
-// Fails to compile when EventType gains a member this list lacks.
-type Missing = Exclude<EventType, (typeof WEBHOOK_EVENT_TYPES)[number]>;
-const _complete: Missing extends never ? true : Missing = true;
-void _complete;
+export const WEBHOOK_EVENT_TYPES = EVENT_TYPES;
 
 /** `*` (everything) and `<prefix>.*` for every dotted prefix of a type (`workflow.*`, `workflow.step.*`…). */
 export const WEBHOOK_WILDCARDS: readonly string[] = (() => {

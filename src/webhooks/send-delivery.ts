@@ -1,5 +1,9 @@
-/** @module webhooks/send-delivery — one delivery attempt: re-check the URL, POST the signed body, classify the outcome. */
+/** @module webhooks/send-delivery — one delivery attempt: re-check the URL, POST the signed body to the checked address, classify the outcome. */
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { DeliveryRow } from '../store/sqlite-webhook-store.ts';
+import { pinnedLookup } from './pinned-lookup.ts';
 import { signatureHeader } from './signature.ts';
 import { checkWebhookUrl } from './url-guard.ts';
 
@@ -21,8 +25,64 @@ export type AttemptResult =
   | { readonly kind: 'aborted' };
 
 const USER_AGENT = 'actorflow-webhooks/1';
+/** Bytes of a receiver's answer read (and dropped) at most; past that the connection is closed. */
+export const MAX_WEBHOOK_RESPONSE_BYTES = 64 * 1024;
+
+export interface PinnedPost {
+  readonly url: URL;
+  /** The addresses the guard checked: the connection goes to one of them, DNS is not asked again. */
+  readonly addresses: readonly string[];
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly signal: AbortSignal;
+  readonly maxResponseBytes?: number;
+}
+
+/**
+ * POSTs over node:http(s) to a pinned address: Host header and TLS server name stay the URL's
+ * hostname, no redirect is followed, no pooled connection is reused, and at most
+ * `maxResponseBytes` of the answer are read. Resolves with the status once the answer is read
+ * (or cut); rejects on a network error or abort before the status.
+ */
+export function postPinned(p: PinnedPost): Promise<number> {
+  const https = p.url.protocol === 'https:';
+  const host = p.url.hostname.startsWith('[') ? p.url.hostname.slice(1, -1) : p.url.hostname;
+  const cap = p.maxResponseBytes ?? MAX_WEBHOOK_RESPONSE_BYTES;
+  return new Promise((resolve, reject) => {
+    let status: number | undefined;
+    const done = (): void => {
+      if (status !== undefined) resolve(status);
+    };
+    const options = {
+      method: 'POST',
+      headers: { ...p.headers, 'content-length': String(Buffer.byteLength(p.body)) },
+      lookup: pinnedLookup(p.addresses),
+      // A fresh connection per attempt: a pooled one could have been opened for another check.
+      agent: false as const,
+      signal: p.signal,
+      // SNI must name the host (never an IP literal); the certificate is checked against it.
+      ...(https && isIP(host) === 0 ? { servername: host } : {}),
+    };
+    const onResponse = (res: IncomingMessage): void => {
+      status = res.statusCode ?? 0;
+      let read = 0;
+      res.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > cap) res.destroy();
+      });
+      res.on('end', done);
+      res.on('close', done);
+      res.on('error', done);
+    };
+    const req = https ? httpsRequest(p.url, options, onResponse) : httpRequest(p.url, options, onResponse);
+    req.on('error', (err) => (status === undefined ? reject(err) : resolve(status)));
+    req.end(p.body);
+  });
+}
 
 function describe(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
   if (cause && typeof cause.code === 'string') return cause.code;
   if (cause && typeof cause.message === 'string') return cause.message;
@@ -31,19 +91,20 @@ function describe(err: unknown): string {
 
 /**
  * POSTs the delivery's body with `content-type: application/json`, `x-actorflow-signature`,
- * `x-actorflow-event` and `x-actorflow-delivery`. 2xx is delivered; any other status, a redirect
- * (never followed: it could point inside), a network error or the timeout is a failed attempt.
- * Never throws.
+ * `x-actorflow-event` and `x-actorflow-delivery`, to an address the URL guard has just checked.
+ * 2xx is delivered; any other status, a redirect (never followed: it could point inside), a
+ * network error or the timeout is a failed attempt. Never throws.
  */
 export async function sendDelivery(req: AttemptRequest): Promise<AttemptResult> {
   const verdict = await checkWebhookUrl(req.url, { allowPrivate: req.allowPrivate });
   if (req.signal.aborted) return { kind: 'aborted' };
   if (!verdict.ok) return { kind: 'failed', statusCode: null, error: `url refused: ${verdict.reason}` };
   const d = req.delivery;
+  const deadline = AbortSignal.timeout(req.timeoutMs);
   try {
-    const res = await fetch(verdict.url, {
-      method: 'POST',
-      redirect: 'manual',
+    const status = await postPinned({
+      url: verdict.url,
+      addresses: verdict.addresses,
       headers: {
         'content-type': 'application/json',
         'user-agent': USER_AGENT,
@@ -52,15 +113,13 @@ export async function sendDelivery(req: AttemptRequest): Promise<AttemptResult> 
         'x-actorflow-delivery': d.id,
       },
       body: d.body,
-      signal: AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]),
+      signal: AbortSignal.any([req.signal, deadline]),
     });
-    // The answer's body is of no interest: drop it without reading it.
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 200 && res.status < 300) return { kind: 'delivered', statusCode: res.status };
-    return { kind: 'failed', statusCode: res.status, error: `HTTP ${res.status}` };
+    if (status >= 200 && status < 300) return { kind: 'delivered', statusCode: status };
+    return { kind: 'failed', statusCode: status, error: `HTTP ${status}` };
   } catch (err) {
     if (req.signal.aborted) return { kind: 'aborted' };
-    if ((err as { name?: unknown }).name === 'TimeoutError') return { kind: 'failed', statusCode: null, error: `timed out after ${req.timeoutMs} ms` };
+    if (deadline.aborted) return { kind: 'failed', statusCode: null, error: `timed out after ${req.timeoutMs} ms` };
     return { kind: 'failed', statusCode: null, error: describe(err) };
   }
 }

@@ -1,8 +1,9 @@
 /** @module webhooks/types — the webhook dispatcher's interface, options and defaults. */
-import type { Engine, PageRequest } from '../engine/types.ts';
+import type { PageRequest } from '../engine/types.ts';
 import type { Page } from '../shared/execution.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { DeliveryRow, WebhookRow, WebhookStore } from '../store/sqlite-webhook-store.ts';
+import type { Store } from '../store/types.ts';
 
 /** First retry after this many ms (ACTORFLOW_WEBHOOK_RETRY_MS); each next one waits twice as long. */
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
@@ -18,7 +19,8 @@ export const DEFAULT_WEBHOOK_CONCURRENCY = 32;
 export const DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK = 8;
 
 export interface WebhookDispatcherOptions {
-  readonly engine: Engine;
+  /** The journal: deliveries are written in the same transaction as the events that cause them. */
+  readonly journal: Pick<Store, 'addCommitParticipant'>;
   readonly store: WebhookStore;
   readonly logger: Logger;
   /** @default DEFAULT_WEBHOOK_RETRY_MS */
@@ -45,7 +47,10 @@ export interface WebhookSpec {
  * at-least-once delivery of matching committed events with signed POSTs, retries and a history.
  */
 export interface WebhookDispatcher {
-  /** Loads webhooks, subscribes to committed events, resumes `pending`/`failed` deliveries. */
+  /**
+   * Loads webhooks, joins the journal's commits, resumes `pending`/`failed` deliveries. Call it
+   * before the engine opens (recovery commits events too), and `close()` after the engine closed.
+   */
   start(): Promise<void>;
   /** @throws ValidationError `webhook_url_forbidden` (path `/url`) for a refused URL. */
   create(tenant: string, spec: WebhookSpec): Promise<WebhookRow>;
@@ -56,9 +61,9 @@ export interface WebhookDispatcher {
   remove(tenant: string, id: string): Promise<void>;
   /** Newest first. @throws NotFoundError `webhook_not_found` */
   deliveries(tenant: string, id: string, page: PageRequest): Promise<Page<DeliveryRow>>;
-  /** Resolves once every delivery change so far is written. */
+  /** Resolves once every attempt outcome so far is written (new deliveries are written with their events). */
   flush(): Promise<void>;
-  /** Unsubscribes, disarms retries, aborts requests in flight (they resume at the next boot), writes what is queued. */
+  /** Leaves the journal's commits, disarms retries, aborts requests in flight (they resume at the next boot), writes what is queued. */
   close(): Promise<void>;
 }
 

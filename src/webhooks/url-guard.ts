@@ -2,10 +2,11 @@
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 
-export type UrlVerdict = { readonly ok: true; readonly url: URL } | { readonly ok: false; readonly reason: string };
+/** `addresses`: what the host resolved to when checked; a request must connect to one of them and resolve nothing again. */
+export type UrlVerdict = { readonly ok: true; readonly url: URL; readonly addresses: readonly string[] } | { readonly ok: false; readonly reason: string };
 
 export interface UrlGuardOptions {
-  /** Skip the address check (ACTORFLOW_WEBHOOK_ALLOW_PRIVATE=1; local receivers in development and tests). */
+  /** Skip the address range check (ACTORFLOW_WEBHOOK_ALLOW_PRIVATE=1; local receivers in development and tests); the host must still resolve. */
   readonly allowPrivate: boolean;
   /** Give up resolving after this long. @default 5000 */
   readonly lookupTimeoutMs?: number;
@@ -37,8 +38,8 @@ async function resolveAll(host: string, timeoutMs: number): Promise<string[]> {
 /**
  * Checks a webhook URL: http or https, no credentials, and (unless `allowPrivate`) every address
  * the host resolves to is public unicast: loopback, private, link-local, unique-local, CGNAT,
- * multicast, unspecified, reserved… are refused. Run at creation and again before every attempt
- * (DNS rebinding). Never throws.
+ * multicast, unspecified, reserved… are refused. Run at creation and again before every attempt,
+ * whose request then connects only to the addresses checked here (DNS rebinding). Never throws.
  */
 export async function checkWebhookUrl(raw: string, opts: UrlGuardOptions): Promise<UrlVerdict> {
   let url: URL;
@@ -50,7 +51,6 @@ export async function checkWebhookUrl(raw: string, opts: UrlGuardOptions): Promi
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: `scheme ${url.protocol.slice(0, -1)} is not allowed (http or https only)` };
   if (url.username !== '' || url.password !== '') return { ok: false, reason: 'must not carry credentials' };
   if (url.hostname === '') return { ok: false, reason: 'has no host' };
-  if (opts.allowPrivate) return { ok: true, url };
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let addresses: string[];
   if (ipaddr.isValid(host)) addresses = [host];
@@ -62,9 +62,11 @@ export async function checkWebhookUrl(raw: string, opts: UrlGuardOptions): Promi
     }
     if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve` };
   }
-  for (const a of addresses) {
-    const range = forbiddenRange(a);
-    if (range !== undefined) return { ok: false, reason: `host ${host} resolves to ${a} (${range}), which is not a public address` };
+  if (!opts.allowPrivate) {
+    for (const a of addresses) {
+      const range = forbiddenRange(a);
+      if (range !== undefined) return { ok: false, reason: `host ${host} resolves to ${a} (${range}), which is not a public address` };
+    }
   }
-  return { ok: true, url };
+  return { ok: true, url, addresses };
 }

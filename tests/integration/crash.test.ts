@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.ts';
+import { loadUntilKill } from '../support/load-until-kill.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 
 const FLOW = `
@@ -44,25 +45,7 @@ describe('crash recovery', () => {
     const http = api(proc.url);
 
     // 16 clients start executions until 300 are acknowledged, then the server is killed mid-load.
-    const acked: string[] = [];
-    let n = 0;
-    let killed = false;
-    const client = async () => {
-      while (!killed) {
-        try {
-          const res = await http.post('/executions', { workflow: 'crashy', input: { n: n++ } });
-          if (res.status === 201) acked.push(res.body.id as string);
-          else throw new Error(`unexpected ${res.status}`);
-        } catch (err) {
-          if (!killed) throw err;
-        }
-        if (acked.length >= 300 && !killed) {
-          killed = true;
-          await proc?.kill();
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, client));
+    const acked = await loadUntilKill(http, { workflow: 'crashy', clients: 16, killWhen: (ids) => ids.length >= 300, kill: async () => proc?.kill() });
     const killedAt = Date.now();
     expect(acked.length).toBeGreaterThanOrEqual(300);
 

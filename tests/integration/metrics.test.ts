@@ -1,8 +1,9 @@
 /** Prometheus metrics: the text parses, counters move as flows run, HTTP latency per route, scope unless public. */
+import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, api, request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { waitForEnd } from '../support/wait.ts';
+import { waitForEnd, waitForStatus } from '../support/wait.ts';
 import { connectWs } from '../support/ws-client.ts';
 
 const ADMIN = 'test-admin-key-metrics-0123456789abcdef';
@@ -102,6 +103,8 @@ describe('/metrics', () => {
       ['actorflow_journal_commit_duration_seconds', 'histogram'],
       ['actorflow_journal_commit_batch_events', 'histogram'],
       ['actorflow_event_loop_lag_seconds', 'gauge'],
+      ['actorflow_recovery_duration_seconds', 'gauge'],
+      ['actorflow_recovered_executions', 'gauge'],
     ]) {
       expect(s.types.get(name ?? ''), name).toBe(type);
     }
@@ -190,5 +193,29 @@ describe('/metrics access', () => {
     expect(doc.body.paths['/metrics'].get.security).toEqual([]);
     const securedDoc = await request(secured.url, 'GET', '/api/v1/openapi.json');
     expect(securedDoc.body.paths['/metrics'].get.security).not.toEqual([]);
+  });
+});
+
+describe('/metrics after a restart', () => {
+  it('reports how many executions the recovery brought back and how long it took', async () => {
+    const first = await startTestServer({ keepDataDir: true });
+    const client = api(first.url);
+    expect((await client.post('/workflow-definitions', { name: 'm-parked', steps: [{ id: 'w', type: 'wait', signal: 'go' }] })).status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      const res = await client.post('/executions', { workflow: 'm-parked' });
+      expect(res.status).toBe(201);
+      await waitForStatus(first.engine, res.body.id, 'waiting');
+    }
+    await first.close();
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      await second.schedulerIdle(); // resolves after recovery
+      const s = await scrape('/metrics', second.url);
+      expect(total(s, 'actorflow_recovered_executions')).toBe(3);
+      expect(total(s, 'actorflow_recovery_duration_seconds')).toBeGreaterThan(0);
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
   });
 });

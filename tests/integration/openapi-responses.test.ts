@@ -10,7 +10,7 @@ import { RESPONSE_SCHEMAS } from '../../src/api/response-schemas.ts';
 import type { RouteSpec } from '../../src/api/types.ts';
 import { type Method, request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { waitForStatus, waitForEnd } from '../support/wait.ts';
+import { nextEvent, waitForStatus, waitForEnd } from '../support/wait.ts';
 
 const ADMIN = 'test-admin-key-responses-0123456789abcdef';
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -55,7 +55,7 @@ async function call(method: Method, path: string, body?: unknown, expected?: num
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ adminKey: ADMIN });
+  server = await startTestServer({ adminKey: ADMIN, webhookAllowPrivate: true, webhookRetryMs: 60_000 });
   doc = (await request(server.url, 'GET', '/api/v1/openapi.json')).body;
 });
 
@@ -129,6 +129,45 @@ describe('answers match the documented response schemas', () => {
     const audit = await call('GET', `${v1}/audit`);
     expect(audit.items.length).toBeGreaterThan(0);
     await call('GET', `${v1}/status`);
+  });
+
+  it('covers webhooks, inbound hooks, telemetry and GraphQL', async () => {
+    const v1 = '/api/v1';
+    await call('POST', `${v1}/workflow-definitions`, { name: 'resp-hooked', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }] }, 201);
+    // Nothing listens on port 9: the delivery fails and waits for its retry, which is all this needs.
+    const hook = await call('POST', `${v1}/webhooks`, { url: 'http://127.0.0.1:9/hook', events: ['workflow.completed'], secret: 'a-secret-of-16-chars-or-more' }, 201);
+    await call('GET', `${v1}/webhooks`);
+    await call('GET', `${v1}/webhooks/${hook.id}`);
+    const run = await call('POST', `${v1}/hooks/resp-hooked`, { order: 7 }, 201);
+    expect((await waitForEnd(server.engine, run.id)).status).toBe('completed');
+    let deliveries: any = { items: [] };
+    for (const deadline = Date.now() + 10_000; deliveries.items.length === 0 && Date.now() < deadline; ) {
+      deliveries = await call('GET', `${v1}/webhooks/${hook.id}/deliveries`);
+      if (deliveries.items.length === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(deliveries.items.length).toBeGreaterThan(0);
+    await call('GET', `${v1}/telemetry/summary`);
+    await call('GET', `${v1}/telemetry/workflows/resp-hooked/stats`);
+    const q = `{ execution(id: "${run.id}") { id status } agents { id } }`;
+    const answer = await call('POST', `${v1}/graphql`, { query: q });
+    expect(answer.data.execution).toMatchObject({ id: run.id, status: 'completed' });
+    await call('GET', `${v1}/graphql?query=${encodeURIComponent(q)}`);
+  });
+
+  it('covers standalone tasks (create, replay, list, one, attempts, cancel)', async () => {
+    const v1 = '/api/v1';
+    // Subscribed before the create: the in-process agent may finish before the answer is read.
+    const done = nextEvent(server.engine, (e) => e.type === 'workflow.completed' && e.workflow === 'task.fail');
+    const body = { agent: 'fail', input: { times: 1 }, retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 5 }, idempotencyKey: 'resp-task-1' };
+    const task = await call('POST', `${v1}/tasks`, body, 201);
+    expect((await done).executionId).toBe(task.id);
+    expect((await call('POST', `${v1}/tasks`, body, 200)).id).toBe(task.id);
+    const list = await call('GET', `${v1}/tasks?agent=fail`);
+    expect(list.items.map((t: any) => [t.id, t.status, t.attempts])).toEqual([[task.id, 'completed', 2]]);
+    expect(await call('GET', `${v1}/tasks/${task.id}`)).toEqual(list.items[0]);
+    expect((await call('GET', `${v1}/tasks/${task.id}/attempts`)).items.map((a: any) => a.status)).toEqual(['failed', 'completed']);
+    const long = await call('POST', `${v1}/tasks`, { agent: 'sleep', input: { ms: 30_000 } }, 201);
+    expect((await call('DELETE', `${v1}/tasks/${long.id}`, undefined, 202)).status).toBe('cancelled');
   });
 
   it('checked every route that documents a response schema', () => {

@@ -1,24 +1,12 @@
 /** Schedules over real HTTP: CRUD, validation errors, tenant isolation and scopes (firing: schedules-timing.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, api } from '../support/http.ts';
+import { type Api, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'test-admin-key-schedules-0123456789abcdef';
 const ECHO_FLOW = { name: 'sched-echo', steps: [{ id: 'a', type: 'task', agent: 'echo', input: {} }] };
 const WAIT_FLOW = { name: 'sched-wait', steps: [{ id: 'w', type: 'wait', signal: 'go' }] };
 
-const withKey = (url: string, key: string): Api => {
-  const base = api(url);
-  const h = { authorization: `Bearer ${key}` };
-  return {
-    ...base,
-    get: (p, o) => base.get(p, { ...o, headers: { ...h, ...o?.headers } }),
-    post: (p, b, o) => base.post(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    patch: (p, b, o) => base.patch(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    del: (p, o) => base.del(p, { ...o, headers: { ...h, ...o?.headers } }),
-    request: (m, p, b, o) => base.request(m, p, b, { ...o, headers: { ...h, ...o?.headers } }),
-  };
-};
 
 async function register(http: Api): Promise<void> {
   for (const doc of [ECHO_FLOW, WAIT_FLOW]) expect((await http.post('/workflow-definitions', doc)).status).toBe(201);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, fullPath } from '../../src/api/routes.ts';
 import { routeAuth } from '../../src/api/auth/scopes.ts';
 import type { RouteSpec } from '../../src/api/types.ts';
-import { type Api, api, request } from '../support/http.ts';
+import { type Api, api, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { openSse } from '../support/sse-client.ts';
 import { waitForStatus } from '../support/wait.ts';
@@ -21,19 +21,8 @@ const ISSUER = 'https://issuer.test';
 let server: TestServer;
 const keys = { read: '', write: '', acmeWrite: '', acmeAdmin: '' };
 const ids = { ex: '' };
+const as = (key: string): Api => withKey(server.url, key);
 
-const as = (key: string): Api => {
-  const base = api(server.url);
-  const h = { authorization: `Bearer ${key}` };
-  return {
-    ...base,
-    get: (p, o) => base.get(p, { ...o, headers: { ...h, ...o?.headers } }),
-    post: (p, b, o) => base.post(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    patch: (p, b, o) => base.patch(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    del: (p, o) => base.del(p, { ...o, headers: { ...h, ...o?.headers } }),
-    request: (m, p, b, o) => base.request(m, p, b, { ...o, headers: { ...h, ...o?.headers } }),
-  };
-};
 
 async function newKey(scopes: string[], tenant?: string, rateLimit?: { rps: number; burst: number }): Promise<{ id: string; key: string }> {
   const res = await as(ADMIN).post('/api-keys', { name: `k-${scopes.join('-')}-${tenant ?? 'default'}`, scopes, ...(tenant ? { tenant } : {}), ...(rateLimit ? { rateLimit } : {}) });

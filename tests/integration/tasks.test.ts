@@ -257,6 +257,58 @@ describe('standalone tasks (in-process agents)', () => {
     }
   });
 
+  it('lists a page of 200 tasks with the attempt counts and statuses their histories give', async () => {
+    // [body, status, attempts] by kind (a task no agent serves has its first attempt dispatched, untaken); the one `sleep` task is running when the page is read.
+    const kinds: [Record<string, unknown>, string, number][] = [
+      [{ agent: 'echo', input: { n: 0 } }, 'completed', 1],
+      [{ agent: 'fail', input: { times: 1 }, retry: fast }, 'completed', 2],
+      [{ agent: 'fail', input: { times: 2 }, retry: fast }, 'completed', 3],
+      [{ agent: 'fail', input: { code: 'always' }, retry: { ...fast, maxAttempts: 2 } }, 'failed', 2],
+      [{ agent: 'nobody-serves-this-page', input: {} }, 'pending', 1],
+    ];
+    const expected = new Map<string, [string, number]>();
+    for (let i = 0; i < 199; i += 50) {
+      const batch = Array.from({ length: Math.min(50, 199 - i) }, (_, j) => kinds[(i + j) % kinds.length]!);
+      const made = await Promise.all(batch.map(async ([body, status, n]) => [(await create(body)).id as string, status, n] as const));
+      for (const [id, status, n] of made) expected.set(id, [status, n]);
+    }
+    await Promise.all([...expected].filter(([, [status]]) => status !== 'pending').map(([id]) => ended(id)));
+    const sleeper = await create({ agent: 'sleep', input: { ms: 30_000 } });
+    await waitTask(server, http, sleeper.id, (t) => t.status === 'running');
+    expected.set(sleeper.id, ['running', 1]);
+
+    const page = await http.get('/tasks', { query: { limit: 200 } });
+    expect(page.status).toBe(200);
+    const items = page.body.items as any[];
+    expect(items).toHaveLength(200);
+    expect(new Set(items.map((t) => t.id))).toEqual(new Set(expected.keys()));
+    expect(items.map((t) => [t.id, t.status, t.attempts])).toEqual(items.map((t) => [t.id, ...expected.get(t.id)!]));
+    expect(items.filter((t) => t.attempts > 1).length).toBe(120);
+    // The list reads no history, yet each item is what the single-task view (from the full history) says.
+    for (const t of items) {
+      const one = await http.get(`/tasks/${t.id}`);
+      expect(one.body).toEqual(t);
+      expect((await http.get(`/tasks/${t.id}/attempts`)).body.items).toHaveLength(t.attempts);
+    }
+    // Pages of 50 give the same items, and a status filter splits open tasks by their latest attempt.
+    const paged: any[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 4; i++) {
+      const res: any = await http.get('/tasks', { query: { limit: 50, ...(cursor === undefined ? {} : { cursor }) } });
+      paged.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    }
+    expect(paged).toEqual(items);
+    const running = (await http.get('/tasks', { query: { status: 'running', limit: 1000 } })).body.items as any[];
+    expect(running.map((t) => t.id)).toEqual([sleeper.id]);
+    const pending = (await http.get('/tasks', { query: { status: 'pending', agent: 'nobody-serves-this-page', limit: 1000 } })).body.items as any[];
+    expect(pending).toHaveLength(39);
+
+    for (const id of [sleeper.id, ...pending.map((t) => t.id as string)]) expect((await http.del(`/tasks/${id}`)).status).toBe(202);
+    const after = ((await http.get('/tasks', { query: { limit: 200 } })).body.items as any[]).filter((t) => t.id === sleeper.id || t.agent === 'nobody-serves-this-page');
+    expect(after.map((t) => [t.status, t.attempts])).toEqual(Array.from({ length: 40 }, () => ['cancelled', 1]));
+  });
+
   it('keeps tasks out of /executions (lists, lookups, status counts) and executions out of /tasks', async () => {
     const t = await create({ agent: 'echo', input: { hidden: true } });
     await ended(t.id);

@@ -1,10 +1,16 @@
-/** Telemetry over real HTTP: summary counts, cost totals, windows, per-step stats (retries, recoveries, percentiles), tenants, bad input. */
+/**
+ * Telemetry over real HTTP: summary counts, cost totals (retried attempts included), windows, per-step
+ * stats (retries, recoveries, percentiles), tenants, standalone tasks left out, bad input.
+ */
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TELEMETRY_RESPONSE_SCHEMAS } from '../../src/api/telemetry-routes.ts';
 import { createClient } from '../../src/client/index.ts';
+import { openDb } from '../../src/store/sqlite-db.ts';
+import { TELEMETRY_SQL } from '../../src/store/sqlite-telemetry-store.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import { type Api, api } from '../support/http.ts';
+import { type Api, api, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'test-admin-key-telemetry-0123456789abcdef';
@@ -40,6 +46,14 @@ const COMP_FLOW = {
   compensations: [{ id: 'refund', type: 'task', agent: 'echo', input: {} }],
 };
 
+// `flaky` reports 20 tokens / $0.02 on each attempt, fails the first and succeeds on the second.
+const RETRY_FLOW = {
+  name: 'tm-retry',
+  steps: [
+    { id: 'flaky', type: 'task', agent: 'fail', input: { times: 1, cost: { model: 'm3', tokens: 20, usd: 0.02 } }, retry: { maxAttempts: 2, backoff: 'fixed', initialMs: 5 } },
+  ],
+};
+
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 /** The answer matches the schema the route documents. */
@@ -48,24 +62,16 @@ function conforms(id: keyof typeof TELEMETRY_RESPONSE_SCHEMAS, body: unknown): v
   expect(validate(body), `${id}: ${ajv.errorsText(validate.errors)}`).toBe(true);
 }
 
-const withKey = (url: string, key: string): Api => {
-  const base = api(url);
-  const h = { authorization: `Bearer ${key}` };
-  return {
-    ...base,
-    get: (p, o) => base.get(p, { ...o, headers: { ...h, ...o?.headers } }),
-    post: (p, b, o) => base.post(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    patch: (p, b, o) => base.patch(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    put: (p, b, o) => base.put(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    del: (p, o) => base.del(p, { ...o, headers: { ...h, ...o?.headers } }),
-    request: (m, p, b, o) => base.request(m, p, b, { ...o, headers: { ...h, ...o?.headers } }),
-  };
-};
 
 const TERMINAL = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);
 
 /** Starts an execution and resolves with it once its terminal event is committed (any tenant). */
-async function run(engine: Engine, http: Api, workflow: string, input: unknown = {}): Promise<{ id: string; createdAt: string; status: string }> {
+function run(engine: Engine, http: Api, workflow: string, input: unknown = {}): Promise<{ id: string; createdAt: string; status: string }> {
+  return settled(engine, http, '/executions', { workflow, input });
+}
+
+/** POSTs a start (an execution or a standalone task) and resolves once its terminal event is committed. */
+async function settled(engine: Engine, http: Api, path: string, body: unknown): Promise<{ id: string; createdAt: string; status: string }> {
   const ended = new Map<string, string>();
   const waiters = new Map<string, (status: string) => void>();
   const off = engine.onEvent((e) => {
@@ -76,13 +82,13 @@ async function run(engine: Engine, http: Api, workflow: string, input: unknown =
     else ended.set(e.executionId, status);
   });
   try {
-    const res = await http.post('/executions', { workflow, input });
+    const res = await http.post(path, body);
     expect(res.status, res.text).toBe(201);
     const id = res.body.id as string;
     const status = await new Promise<string>((resolve, reject) => {
       const early = ended.get(id);
       if (early !== undefined) return resolve(early);
-      const t = setTimeout(() => reject(new Error(`${workflow} ${id} did not end`)), 10_000);
+      const t = setTimeout(() => reject(new Error(`${path} ${id} did not end`)), 10_000);
       waiters.set(id, (s) => (clearTimeout(t), resolve(s)));
     });
     return { id, createdAt: res.body.createdAt as string, status };
@@ -104,13 +110,16 @@ describe('telemetry API', () => {
   let acme: Api;
   let reader: Api;
   const costRuns: { id: string; createdAt: string }[] = [];
+  /** Every execution of the default tenant, to count windows by their creation ms. */
+  const allRuns: { id: string; createdAt: string }[] = [];
   let boundary = 0;
+  let mk: (scopes: string[], tenant?: string) => Promise<string>;
 
   beforeAll(async () => {
     server = await startTestServer({ adminKey: ADMIN });
     admin = withKey(server.url, ADMIN);
     for (const doc of [COST_FLOW, STATS_FLOW, COMP_FLOW]) expect((await admin.post('/workflow-definitions', doc)).status).toBe(201);
-    const mk = async (scopes: string[], tenant?: string) => {
+    mk = async (scopes: string[], tenant?: string) => {
       const res = await admin.post('/api-keys', { name: `tm-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
       expect(res.status).toBe(201);
       return res.body.key as string;
@@ -122,8 +131,14 @@ describe('telemetry API', () => {
     for (let i = 0; i < 2; i++) costRuns.push(await run(server.engine, admin, 'tm-cost'));
     boundary = await clockPast(costRuns[1]?.createdAt ?? '');
     for (let i = 0; i < 3; i++) costRuns.push(await run(server.engine, admin, 'tm-cost'));
-    for (const times of [0, 1, 5]) expect((await run(server.engine, admin, 'tm-stats', { times })).status).toBe('completed');
-    expect((await run(server.engine, admin, 'tm-comp')).status).toBe('failed');
+    for (const times of [0, 1, 5]) {
+      const r = await run(server.engine, admin, 'tm-stats', { times });
+      expect(r.status).toBe('completed');
+      allRuns.push(r);
+    }
+    const comp = await run(server.engine, admin, 'tm-comp');
+    expect(comp.status).toBe('failed');
+    allRuns.push(comp, ...costRuns);
   }, 30_000);
 
   afterAll(async () => {
@@ -174,6 +189,19 @@ describe('telemetry API', () => {
     expect(before.body.cost.tokens).toBe(2 * RUN_TOKENS);
     expect(before.body.cost.usd).toBeCloseTo(2 * RUN_USD, 9);
     expect(before.body.from).toBe(new Date(boundary - 3_600_000).toISOString());
+
+    // The bounds are exact to the millisecond: from is inclusive, to exclusive.
+    const t = Date.parse(costRuns[2]?.createdAt ?? '');
+    const createdIn = (from: number, to: number) => allRuns.filter((r) => Date.parse(r.createdAt) >= from && Date.parse(r.createdAt) < to).length;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const exact = await reader.get('/telemetry/summary', { query: { from: iso(t), to: iso(t + 1) } });
+    expect(exact.body.executions.started).toBe(createdIn(t, t + 1));
+    expect(exact.body.executions.started).toBeGreaterThanOrEqual(1);
+    const upTo = await reader.get('/telemetry/summary', { query: { from: iso(t - 3_600_000), to: iso(t) } });
+    expect(upTo.body.executions.started).toBe(createdIn(t - 3_600_000, t));
+    const from = await reader.get('/telemetry/summary', { query: { from: iso(t), to: iso(t + 3_600_000) } });
+    expect(from.body.executions.started).toBe(createdIn(t, t + 3_600_000));
+    expect(upTo.body.executions.started + from.body.executions.started).toBe(allRuns.length);
 
     const empty = await reader.get('/telemetry/summary', { query: { from: '2020-01-01T00:00:00.000Z', to: '2020-01-02T00:00:00.000Z' } });
     conforms('telemetrySummary', empty.body);
@@ -245,6 +273,63 @@ describe('telemetry API', () => {
     expect(mine.cost.tokens).toBe(5 * RUN_TOKENS + 7);
     const viaClient = await createClient({ url: server.url, key: ADMIN }).telemetry.workflowStats('tm-comp');
     expect(viaClient.steps.find((st) => st.stepId === 'boom')?.recoveries.compensate).toBe(1);
+  });
+
+  it('counts the costs of a failed, retried attempt, and leaves standalone tasks out', async () => {
+    const costly = withKey(server.url, await mk(['write'], 'costly'));
+    expect((await costly.post('/workflow-definitions', RETRY_FLOW)).status).toBe(201);
+    const r = await run(server.engine, costly, 'tm-retry');
+    expect(r.status).toBe('completed');
+    const attempts = (await costly.get(`/executions/${r.id}/steps/flaky/attempts`)).body.items as { attempt: number; status: string }[];
+    expect(attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'failed'], [2, 'completed']]);
+    // Both attempts reported their cost; the failed one rides on workflow.step.retrying.
+    const costs = await costly.get(`/executions/${r.id}/costs`);
+    expect(costs.status, costs.text).toBe(200);
+    expect(costs.body).toEqual({
+      total: { tokens: 40, usd: 0.04 },
+      steps: [
+        { stepId: 'flaky', attempt: 1, model: 'm3', tokens: 20, usd: 0.02 },
+        { stepId: 'flaky', attempt: 2, model: 'm3', tokens: 20, usd: 0.02 },
+      ],
+    });
+
+    // Standalone tasks (tk_…, workflow task.<agent>) are not workflow executions: telemetry skips them.
+    const cost = { tokens: 1000, usd: 1 };
+    const tasks = [
+      await settled(server.engine, costly, '/tasks', { agent: 'echo', input: { cost } }),
+      await settled(server.engine, costly, '/tasks', { agent: 'fail', input: { times: 1, cost }, retry: { maxAttempts: 2, backoff: 'fixed', initialMs: 5 } }),
+      await settled(server.engine, costly, '/tasks', { agent: 'fail', input: { cost }, retry: { maxAttempts: 1 } }),
+    ];
+    expect(tasks.map((t) => [t.id.slice(0, 3), t.status])).toEqual([['tk_', 'completed'], ['tk_', 'completed'], ['tk_', 'failed']]);
+
+    const summary = await costly.get('/telemetry/summary', { query: { to: new Date(Date.now() + 1000).toISOString() } });
+    expect(summary.status, summary.text).toBe(200);
+    conforms('telemetrySummary', summary.body);
+    expect(summary.body.executions).toEqual({ started: 1, completed: 1, failed: 0, cancelled: 0 });
+    expect(summary.body.cost).toEqual({ tokens: 40, usd: 0.04 });
+    expect(summary.body.workflows).toHaveLength(1);
+    expect(summary.body.workflows[0]).toMatchObject({ workflow: 'tm-retry', started: 1, completed: 1, tokens: 40, usd: 0.04 });
+    const stats = (await costly.get('/telemetry/workflows/tm-retry/stats')).body;
+    expect(stats.steps).toEqual([expect.objectContaining({ stepId: 'flaky', runs: 1, successRate: 1, retries: 1 })]);
+    // A task's generated flow is no registered workflow.
+    expect((await costly.get('/telemetry/workflows/task.echo/stats')).status).toBe(404);
+  });
+
+  it('plans every query as a range of executions (tenant, id) into the events primary key: no scan, no sort', async () => {
+    const db = await openDb(join(server.dataDir, 'actorflow.db'));
+    try {
+      const indexes = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'")).map((r) => r.name);
+      expect(indexes).not.toContain('executions_tenant_created'); // no index on the start path for telemetry
+      const params = ['default', 'ex_0000000000', 'ex_8000000000', 'tm-stats'];
+      for (const [name, sql] of Object.entries(TELEMETRY_SQL)) {
+        const plan = (await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params.slice(0, (sql.match(/\?/g) ?? []).length))).map((r) => r.detail);
+        expect(plan[0], name).toMatch(/^SEARCH x USING (COVERING )?INDEX executions_tenant_id \(tenant=\? AND id>\? AND id<\?\)$/);
+        for (const step of plan.slice(1)) expect(step, name).toMatch(/^SEARCH e USING PRIMARY KEY \(execution_id=\?\)$/);
+        expect(plan.length, name).toBe(name === 'executions' ? 1 : 2);
+      }
+    } finally {
+      await db.close();
+    }
   });
 
   it('answers 422 with the failing query paths for a bad window', async () => {

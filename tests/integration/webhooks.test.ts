@@ -9,7 +9,7 @@ import { WEBHOOK_WILDCARDS, eventMatcher } from '../../src/webhooks/event-patter
 import { sendDelivery } from '../../src/webhooks/send-delivery.ts';
 import { verifySignature } from '../../src/webhooks/signature.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK as PER_WEBHOOK, MAX_WEBHOOK_RETRY_MS, WEBHOOK_MAX_ATTEMPTS, retryDelayMs } from '../../src/webhooks/types.ts';
-import { type Api, api } from '../support/http.ts';
+import { type Api, api, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd } from '../support/wait.ts';
 
@@ -18,18 +18,6 @@ const SECRET = 'whsec-test-secret-0123456789';
 const ECHO_FLOW = { name: 'wh-echo', steps: [{ id: 'a', type: 'task', agent: 'echo', input: { name: '$.input.name' } }] };
 const RETRY_MS = 25;
 
-const withKey = (url: string, key: string): Api => {
-  const base = api(url);
-  const h = { authorization: `Bearer ${key}` };
-  return {
-    ...base,
-    get: (p, o) => base.get(p, { ...o, headers: { ...h, ...o?.headers } }),
-    post: (p, b, o) => base.post(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    patch: (p, b, o) => base.patch(p, b, { ...o, headers: { ...h, ...o?.headers } }),
-    del: (p, o) => base.del(p, { ...o, headers: { ...h, ...o?.headers } }),
-    request: (m, p, b, o) => base.request(m, p, b, { ...o, headers: { ...h, ...o?.headers } }),
-  };
-};
 
 interface Received {
   readonly path: string;
@@ -438,6 +426,28 @@ describe('SSRF guard (private receivers not allowed)', () => {
     // The same attempt with private targets allowed reaches the receiver.
     expect(await sendDelivery({ ...common, allowPrivate: true })).toEqual({ kind: 'delivered', statusCode: 200 });
     expect(rx.on('/rebound')).toHaveLength(1);
+    // A name (resolved once, then pinned) likewise: refused as loopback, or delivered with its Host header when allowed.
+    const byName = { ...common, url: `${rx.url.replace('127.0.0.1', 'localhost')}/by-name` };
+    expect(await sendDelivery({ ...byName, allowPrivate: false })).toMatchObject({ kind: 'failed', statusCode: null, error: expect.stringMatching(/^url refused: host localhost resolves to .*loopback/) });
+    expect(rx.on('/by-name')).toEqual([]);
+    expect(await sendDelivery({ ...byName, allowPrivate: true })).toEqual({ kind: 'delivered', statusCode: 200 });
+    expect(rx.on('/by-name').map((r) => [r.headers.host, r.headers['x-actorflow-delivery']])).toEqual([[new URL(byName.url).host, 'whd_TEST']]);
+  });
+
+  it('keeps refused redirects and 4xx/5xx as failed attempts, and reports a receiver that does not listen', async () => {
+    rx.respond('/redirect', () => 302);
+    const delivery = {
+      id: 'whd_TEST2', webhookId: 'wh_TEST', tenant: 'default', eventId: 'e2', eventType: 'workflow.completed', body: '{}',
+      status: 'pending' as const, attempts: 0, lastStatusCode: null, lastError: null, nextAttemptAt: 0, createdAt: 0, deliveredAt: null,
+    };
+    const common = { secret: SECRET, delivery, timeoutMs: 5000, signal: new AbortController().signal, nowMs: Date.now(), allowPrivate: true };
+    expect(await sendDelivery({ ...common, url: `${rx.url}/redirect` })).toEqual({ kind: 'failed', statusCode: 302, error: 'HTTP 302' });
+    expect(rx.on('/redirect')).toHaveLength(1);
+    // Port 9 (discard) on loopback: nobody listens.
+    expect(await sendDelivery({ ...common, url: 'http://127.0.0.1:9/none' })).toEqual({ kind: 'failed', statusCode: null, error: 'ECONNREFUSED' });
+    // A receiver that never answers: the attempt's timeout.
+    rx.respond('/silent', () => 'hang');
+    expect(await sendDelivery({ ...common, url: `${rx.url}/silent`, timeoutMs: 200 })).toEqual({ kind: 'failed', statusCode: null, error: 'timed out after 200 ms' });
   });
 });
 

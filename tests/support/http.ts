@@ -43,17 +43,21 @@ export async function request(origin: string, method: Method, path: string, body
   return { status: res.status, headers: res.headers, body: parsed, text, contentType };
 }
 
-/** A client rooted at `/api/v1` of a server origin: `api(url).post('/executions', { workflow })`. */
-export function api(origin: string, base = '/api/v1') {
+/** A client rooted at `/api/v1` of a server origin: `api(url).post('/executions', { workflow })`; `headers` go with every request. */
+export function api(origin: string, base = '/api/v1', headers: Readonly<Record<string, string>> = {}) {
   const at = (path: string) => base + path;
+  const withHeaders = (opts: RequestOptions | undefined): RequestOptions => ({ ...opts, headers: { ...headers, ...opts?.headers } });
   return {
-    get: (path: string, opts?: RequestOptions) => request(origin, 'GET', at(path), undefined, opts),
-    post: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'POST', at(path), body, opts),
-    patch: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'PATCH', at(path), body, opts),
-    put: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'PUT', at(path), body, opts),
-    del: (path: string, opts?: RequestOptions) => request(origin, 'DELETE', at(path), undefined, opts),
-    request: (method: Method, path: string, body?: unknown, opts?: RequestOptions) => request(origin, method, at(path), body, opts),
+    get: (path: string, opts?: RequestOptions) => request(origin, 'GET', at(path), undefined, withHeaders(opts)),
+    post: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'POST', at(path), body, withHeaders(opts)),
+    patch: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'PATCH', at(path), body, withHeaders(opts)),
+    put: (path: string, body?: unknown, opts?: RequestOptions) => request(origin, 'PUT', at(path), body, withHeaders(opts)),
+    del: (path: string, opts?: RequestOptions) => request(origin, 'DELETE', at(path), undefined, withHeaders(opts)),
+    request: (method: Method, path: string, body?: unknown, opts?: RequestOptions) => request(origin, method, at(path), body, withHeaders(opts)),
   };
 }
+
+/** A client of `/api/v1` that sends `authorization: Bearer <key>` with every request. */
+export const withKey = (origin: string, key: string) => api(origin, '/api/v1', { authorization: `Bearer ${key}` });
 
 export type Api = ReturnType<typeof api>;

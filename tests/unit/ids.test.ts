@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newExecutionId, parseExecutionId } from '../../src/shared/ids.ts';
+import { newExecutionId, parseExecutionId, ulidTime } from '../../src/shared/ids.ts';
 
 describe('newExecutionId', () => {
   it('makes ex_ + 26 Crockford characters that parse back', () => {
@@ -18,5 +18,35 @@ describe('newExecutionId', () => {
   it('encodes the time in the first 10 characters', () => {
     expect(newExecutionId(0).slice(3, 13)).toBe('0000000000');
     expect(newExecutionId(2 ** 48 - 1).slice(3, 13)).toBe('7ZZZZZZZZZ');
+  });
+});
+
+describe('ulidTime', () => {
+  it('is the time prefix newExecutionId writes, for any ms', () => {
+    for (const t of [0, 1, 31, 32, 1_700_000_000_000, Date.now(), 2 ** 48 - 1]) {
+      expect(ulidTime(t)).toBe(newExecutionId(t).slice(3, 13));
+    }
+    expect(ulidTime(1_700_000_000_000.9)).toBe(newExecutionId(1_700_000_000_000).slice(3, 13));
+  });
+
+  it('range-selects ids by creation time: ex_ + ulidTime(from) <= id < ex_ + ulidTime(to) iff from <= t < to', () => {
+    const from = 1_764_000_000_000;
+    const to = from + 1000;
+    const lo = `ex_${ulidTime(from)}`;
+    const hi = `ex_${ulidTime(to)}`;
+    const inside = (id: string) => id >= lo && id < hi;
+    for (const t of [from - 1, from, from + 1, to - 1, to, to + 1, from - 32, to + 32]) {
+      for (let i = 0; i < 3; i++) expect(inside(newExecutionId(t)), `t=${t}`).toBe(t >= from && t < to);
+    }
+    // Task ids (tk_) sort after every ex_ bound: never inside.
+    expect(`tk_${ulidTime(from)}` >= hi).toBe(true);
+  });
+
+  it('clamps times outside the 48-bit range to bounds before/after every id', () => {
+    expect(ulidTime(-5)).toBe('0000000000');
+    expect(ulidTime(Number.NaN)).toBe('0000000000');
+    expect(ulidTime(2 ** 48)).toBe('8000000000');
+    expect(ulidTime(8.64e15)).toBe('8000000000');
+    expect(newExecutionId(2 ** 48 - 1) < `ex_${ulidTime(2 ** 48)}`).toBe(true);
   });
 });

@@ -1,0 +1,114 @@
+/** The webhook sender connects to the address the SSRF guard checked, never resolving again (DNS rebinding): the pinned lookup, and postPinned over real local sockets. */
+import type { LookupAddress } from 'node:dns';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import { type Server as NetServer, createServer as createNetServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pinnedLookup } from '../../src/webhooks/pinned-lookup.ts';
+import { postPinned } from '../../src/webhooks/send-delivery.ts';
+
+type Answer = { err: NodeJS.ErrnoException | null; address: string | LookupAddress[]; family?: number | undefined };
+
+const ask = (addresses: string[], options: Parameters<ReturnType<typeof pinnedLookup>>[1]): Answer => {
+  let answer: Answer | undefined;
+  // `.invalid` never resolves: an answer proves DNS was not asked.
+  pinnedLookup(addresses)('rebind.invalid', options, (err, address, family) => (answer = { err, address, family }));
+  if (answer === undefined) throw new Error('the lookup did not answer synchronously');
+  return answer;
+};
+
+describe('pinnedLookup', () => {
+  it('answers only the checked addresses, per family, single or all', () => {
+    expect(ask(['127.0.0.1', '::1'], {})).toEqual({ err: null, address: '127.0.0.1', family: 4 });
+    expect(ask(['127.0.0.1', '::1'], { all: true })).toEqual({ err: null, address: [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }], family: undefined });
+    expect(ask(['127.0.0.1', '::1'], { family: 6 })).toEqual({ err: null, address: '::1', family: 6 });
+    expect(ask(['127.0.0.1', '::1'], { family: 'IPv4', all: true })).toEqual({ err: null, address: [{ address: '127.0.0.1', family: 4 }], family: undefined });
+    const none = ask(['127.0.0.1'], { family: 6 });
+    expect(none.err).toMatchObject({ code: 'ENOTFOUND', hostname: 'rebind.invalid' });
+    expect(ask([], {}).err).toMatchObject({ code: 'ENOTFOUND' });
+  });
+});
+
+describe('postPinned', () => {
+  const servers: (Server | NetServer)[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      if ('closeAllConnections' in s) s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  });
+
+  const listen = async <S extends Server | NetServer>(s: S): Promise<number> => {
+    servers.push(s);
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return (s.address() as { port: number }).port;
+  };
+  const never = new AbortController().signal;
+
+  it('connects to the pinned address of an unresolvable name, keeping its Host header; follows no redirect', async () => {
+    const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const port = await listen(
+      createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+          if (req.url === '/moved') res.writeHead(302, { location: `http://127.0.0.1:${port}/hook` }).end();
+          else res.writeHead(204).end();
+        });
+      }),
+    );
+    const post = (path: string) =>
+      postPinned({ url: new URL(`http://hook.rebind.invalid:${port}${path}`), addresses: ['127.0.0.1'], headers: { 'x-test': '1' }, body: '{"a":1}', signal: never });
+    expect(await post('/hook')).toBe(204);
+    expect(seen).toEqual([{ headers: expect.objectContaining({ host: `hook.rebind.invalid:${port}`, 'x-test': '1', 'content-length': '7' }), body: '{"a":1}' }]);
+    expect(await post('/moved')).toBe(302);
+    expect(seen).toHaveLength(2);
+    // No checked address: nothing is resolved instead.
+    await expect(postPinned({ url: new URL(`http://hook.rebind.invalid:${port}/hook`), addresses: [], headers: {}, body: '', signal: never })).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('reads a bounded part of the answer: an endless body still yields the status', async () => {
+    let closed: () => void = () => undefined;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const port = await listen(
+      createServer((req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const chunk = Buffer.alloc(16 * 1024, 'x');
+        const more = (): void => {
+          if (res.destroyed) return;
+          if (res.write(chunk)) setImmediate(more);
+          else res.once('drain', more);
+        };
+        res.on('close', closed);
+        more();
+      }),
+    );
+    const status = await postPinned({ url: new URL(`http://endless.invalid:${port}/`), addresses: ['127.0.0.1'], headers: {}, body: '{}', signal: never, maxResponseBytes: 100_000 });
+    expect(status).toBe(200);
+    await connectionClosed;
+  });
+
+  it('sends the hostname, not the address, as the TLS server name (SNI)', async () => {
+    let hello: Buffer | undefined;
+    const port = await listen(
+      createNetServer((socket) => {
+        // The ClientHello is in clear: keep its first bytes and hang up.
+        socket.once('data', (b: Buffer) => {
+          hello = b;
+          socket.destroy();
+        });
+      }),
+    );
+    await expect(postPinned({ url: new URL(`https://sni-check.rebind.invalid:${port}/`), addresses: ['127.0.0.1'], headers: {}, body: '{}', signal: never })).rejects.toBeTruthy();
+    expect(hello?.includes(Buffer.from('sni-check.rebind.invalid'))).toBe(true);
+  });
+
+  it('gives up when its signal aborts (the 10 s deadline in production)', async () => {
+    const port = await listen(createServer(() => undefined));
+    const started = Date.now();
+    await expect(postPinned({ url: new URL(`http://slow.invalid:${port}/`), addresses: ['127.0.0.1'], headers: {}, body: '{}', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
