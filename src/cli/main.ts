@@ -8,25 +8,30 @@ async function serve(argv: string[]): Promise<void> {
   const { readServeConfig } = await import('./config.ts');
   const { startActorflow } = await import('./serve.ts');
   const config = readServeConfig(argv, process.env);
-  const running = await startActorflow(config);
-  // The log line says it already unless --quiet silenced info lines; the address is always shown once.
-  const level = config.logLevel ?? (config.quiet === true ? 'warn' : 'info');
-  if (level !== 'info' && level !== 'debug') process.stderr.write(`listening on ${running.url}\n`);
+  const starting = startActorflow(config);
+  // Signals are handled from the start: the "listening on" log line is written while startActorflow
+  // is still running, and a SIGTERM right after it must drain, not kill the process.
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     // Drain: stop accepting, commit the current batch, write snapshots, exit 0.
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((running) => running.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`shutdown failed: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  const running = await starting;
+  // The log line says it already unless --quiet silenced info lines; the address is always shown once.
+  const level = config.logLevel ?? (config.quiet === true ? 'warn' : 'info');
+  if (level !== 'info' && level !== 'debug') process.stderr.write(`listening on ${running.url}\n`);
 }
 
 /** `actorflow agent`: the built-in agents (or some of them) out of process, over NATS. */

@@ -75,6 +75,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     dataDir,
     sync: 'normal',
     quiet: true,
+    // Warnings such as "authentication is OFF" would repeat for every test server.
+    logLevel: 'error',
     ...(opts.machinesDir === undefined ? {} : { machinesDir: opts.machinesDir }),
     ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }),
     ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
