@@ -5,6 +5,7 @@ import { msgpackCodec as codec } from '../shared/codec.ts';
 import type { EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { openDb, type Db } from './sqlite-db.ts';
+import { type WalCheckpointer, startWalCheckpointer } from './wal-checkpointer.ts';
 import { sqlRow } from './sql-literal.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
@@ -32,12 +33,14 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
-  await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;`);
+  // wal_autocheckpoint=0: checkpoints run on a connection of their own (store/wal-checkpointer.ts), never inside a commit.
+  await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;`);
   await migrate(writer);
+  const checkpointer = await startWalCheckpointer(opts.path);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
   // Telemetry aggregates read through the query-only reader, never holding the writer.
-  return { store: new SqliteStore(writer, reader), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer), telemetry: createSqliteTelemetryStore(reader), webhooks: createSqliteWebhookStore(writer) };
+  return { store: new SqliteStore(writer, reader, checkpointer), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer), telemetry: createSqliteTelemetryStore(reader), webhooks: createSqliteWebhookStore(writer) };
 }
 
 async function migrate(db: Db): Promise<void> {
@@ -160,6 +163,7 @@ class SqliteStore implements Store {
   constructor(
     private readonly writer: Db,
     private readonly reader: Db,
+    private readonly checkpointer: WalCheckpointer,
   ) {}
 
   async commit(batch: CommitBatch): Promise<void> {
@@ -346,6 +350,7 @@ class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer.close();
     await this.reader.close();
     await this.writer.close();
   }
