@@ -175,6 +175,8 @@ export interface ServerChild {
   call<T>(cmd: string, args?: unknown): Promise<T>;
   /** Closes the server (engine flush, store close), removes its data dir, waits for exit. */
   close(): Promise<void>;
+  /** Sends `signal` (a crash with SIGKILL) and waits for the exit; the data dir stays. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 interface Reply {
@@ -193,6 +195,8 @@ export interface ServerOpts {
   readonly cpuProfDir?: string | null;
   /** More arguments for bench/server-proc.ts (e.g. `--nats <url> --no-builtin-agents`). */
   readonly args?: readonly string[];
+  /** Use this data dir (and keep it after close) instead of a fresh temp one: bench/restart.ts restarts on it. */
+  readonly dataDir?: string;
 }
 
 /** Forks `node --import tsx bench/server-proc.ts --sync <mode>` (its own fresh temp data dir) and waits for its url. */
@@ -200,10 +204,12 @@ export async function spawnServer(sync: SyncMode, opts: ServerOpts = {}): Promis
   const execArgv = ['--import', 'tsx'];
   if (opts.gc) execArgv.push('--expose-gc');
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
-  const child: ChildProcess = fork(SERVER_PROC, ['--sync', sync, ...(opts.args ?? [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const dirArgs = opts.dataDir ? ['--data-dir', opts.dataDir] : [];
+  const child: ChildProcess = fork(SERVER_PROC, ['--sync', sync, ...dirArgs, ...(opts.args ?? [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let alive = true;
+  let killedOnPurpose = false;
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   // Never let a dead child take the load generator down: errors surface as rejected calls.
   child.on('error', (err) => console.error(`server child error: ${err.message}`));
@@ -220,7 +226,7 @@ export async function spawnServer(sync: SyncMode, opts: ServerOpts = {}): Promis
   });
   child.on('exit', (code, signal) => {
     alive = false;
-    if (code !== 0) console.error(`server child ${child.pid} exited: code ${code}, signal ${signal}`);
+    if (code !== 0 && !killedOnPurpose) console.error(`server child ${child.pid} exited: code ${code}, signal ${signal}`);
     for (const p of pending.values()) p.reject(new Error('server child exited'));
     pending.clear();
   });
@@ -245,6 +251,12 @@ export async function spawnServer(sync: SyncMode, opts: ServerOpts = {}): Promis
       await call('close').catch(() => undefined);
       await exited;
       clearTimeout(killer);
+    },
+    kill: async (signal) => {
+      if (!alive) return;
+      killedOnPurpose = true;
+      child.kill(signal);
+      await exited;
     },
   };
 }

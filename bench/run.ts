@@ -1,18 +1,21 @@
 /**
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
- *   --quick            short durations and 10,000 parked executions (a smoke test, ~1.5 min)
- *   --only <part>      micro | http | flow3 | nats | parked (repeatable, or comma-separated)
+ *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
+ *   --only <part>      micro | http | flow3 | nats | parked | restart | features (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
  * Parts: micro (tinybench, own process: bench/micro.bench.ts); http (autocannon + an open-loop
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
  * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
- * processes, bench/nats-flow.ts); parked (100,000 parked executions in a server child, bench/parked.ts).
- * Every server child gets a fresh temp data dir and listens on 127.0.0.1 only. A full run takes
- * ≈ 5 min on a quiet machine; it waits (bounded: 15 s per part, 8 s per run) for other load on
- * the machine to settle, and prints how busy the machine was (the 2 cores are shared).
+ * processes, bench/nats-flow.ts); parked (100,000 parked executions in a server child, bench/parked.ts);
+ * restart (SIGKILL with 100,000 parked, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
+ * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts).
+ * Every server child gets a fresh temp data dir (restart: one kept dir per sync mode, removed after)
+ * and listens on 127.0.0.1 only. A full run takes ≈ 6.5 min on a quiet machine; it waits (bounded:
+ * 15 s per part, 8 s per run) for other load on the machine to settle, and prints how busy the
+ * machine was (the 2 cores are shared).
  */
 import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -22,8 +25,9 @@ import { flow3Part } from './flow3.ts';
 import { httpPart } from './http-start.ts';
 import { natsFlowPart } from './nats-flow.ts';
 import { parkedPart } from './parked.ts';
+import { restartPart } from './restart.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'nats', 'parked'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'nats', 'parked', 'restart', 'features'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -48,27 +52,27 @@ function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } 
   return { opts: { quick: argv.includes('--quick'), syncs, cpuProfDir }, parts };
 }
 
-/** micro.bench.ts in its own process (tsx, IPC), so its engines and stores are not in ours. */
-function microPart(o: BenchOpts): Promise<Figure[]> {
-  const script = fileURLToPath(new URL('./micro.bench.ts', import.meta.url));
+/** A `*.bench.ts` script in its own process (tsx, IPC), so its engines and stores are not in ours. */
+function forkedPart(name: string, file: string, o: BenchOpts, args: readonly string[] = []): Promise<Figure[]> {
+  const script = fileURLToPath(new URL(file, import.meta.url));
   const m0 = machineCpuSeconds();
   const p0 = selfCpuSeconds();
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     let figures: Figure[] = [];
     let childCpu = 0;
-    const child = fork(script, o.quick ? ['--quick'] : [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [...(o.quick ? ['--quick'] : []), ...args], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child.on('message', (m: { type?: string; figures?: Figure[]; cpuSeconds?: number }) => {
       if (m.type === 'figures' && m.figures) figures = m.figures;
       childCpu = m.cpuSeconds ?? 0;
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`micro.bench.ts exited with ${code}`));
+      if (code !== 0) return reject(new Error(`${file} exited with ${code}`));
       const secs = (performance.now() - t0) / 1000;
       const others = (Math.max(0, machineCpuSeconds() - m0 - childCpu - (selfCpuSeconds() - p0)) / secs) * 100;
-      console.log(`(micro: other processes used ${others.toFixed(0)}% CPU during the run)`);
-      resolve([...figures, { part: 'micro', what: 'CPU of other processes during micro', sync: '-', value: `${others.toFixed(0)}%`, target: '—', pass: null, note: 'of one core; > 15% means disturbed figures' }]);
+      console.log(`(${name}: other processes used ${others.toFixed(0)}% CPU during the run)`);
+      resolve([...figures, { part: name, what: `CPU of other processes during ${name}`, sync: '-', value: `${others.toFixed(0)}%`, target: '—', pass: null, note: 'of one core; > 15% means disturbed figures' }]);
     });
   });
 }
@@ -94,7 +98,14 @@ const figures: Figure[] = [
 ];
 const failures: string[] = [];
 const noisyParts: string[] = [];
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, http: httpPart, flow3: flow3Part, nats: natsFlowPart, parked: parkedPart };
+const microPart = (o: BenchOpts) => forkedPart('micro', './micro.bench.ts', o);
+/** The read and delivery paths (webhooks, telemetry, GraphQL, tasks), once per sync mode. */
+async function featuresPart(o: BenchOpts): Promise<Figure[]> {
+  const figs: Figure[] = [];
+  for (const sync of o.syncs) figs.push(...(await forkedPart('features', './features.bench.ts', o, ['--sync', sync])));
+  return figs;
+}
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, nats: natsFlowPart, parked: parkedPart, restart: restartPart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;

@@ -2,7 +2,7 @@
  * @module bench/server-proc — the server child process of the bench: `startActorflow` on
  * 127.0.0.1, port 0, a fresh temp data dir, quiet logs; registers the `park` and `bench3` flows.
  * Started by bench/common.ts `spawnServer` with an IPC channel:
- *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal [--nats <url> --no-builtin-agents]
+ *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal [--data-dir <dir>] [--nats <url> --no-builtin-agents]
  * With `--nats` the bus is NATS JetStream (bench/nats-flow.ts); `--no-builtin-agents` leaves the
  * `echo` tasks to `actorflow agent` processes.
  * Sends `{ type: 'ready', url }`, then answers `{ id, cmd, args }` messages with `{ id, ok, result | error }`.
@@ -30,12 +30,16 @@ const sync: SyncMode = process.argv[i + 1] === 'normal' ? 'normal' : 'full';
 const send = process.send?.bind(process);
 if (!send) throw new Error('bench/server-proc.ts must be forked with an IPC channel (see bench/common.ts)');
 
-const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-${sync}-`));
+// `--data-dir <dir>`: a given dir is kept after close (bench/restart.ts restarts a server on it).
+const d = process.argv.indexOf('--data-dir');
+const givenDir = d >= 0 ? process.argv[d + 1] : undefined;
+const dataDir = givenDir ?? mkdtempSync(join(tmpdir(), `actorflow-bench-${sync}-`));
+const removeDataDir = () => (givenDir ? undefined : rmSync(dataDir, { recursive: true, force: true }));
 const n = process.argv.indexOf('--nats');
 const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
 const builtinAgents = !process.argv.includes('--no-builtin-agents');
 const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
-  rmSync(dataDir, { recursive: true, force: true });
+  removeDataDir();
   throw err;
 });
 await app.engine.registerDefinition('default', PARK_FLOW);
@@ -60,7 +64,7 @@ async function handle(c: Command): Promise<unknown> {
       return runParkedInProcess(app.engine, c.args as ParkedArgs);
     case 'close':
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
       return null;
     default:
       throw new Error(`unknown command ${c.cmd}`);
@@ -81,7 +85,7 @@ process.on('message', (c: Command) => {
 // The bench process is gone (killed): close, remove the data dir, exit (no orphan server left behind).
 process.on('disconnect', () => {
   const exit = () => {
-    rmSync(dataDir, { recursive: true, force: true });
+    removeDataDir();
     process.exit(0);
   };
   // Bounded: a close can hang on a bus whose server died with the bench (NATS reconnecting).

@@ -10,7 +10,7 @@ import type { FlowDocument } from '../shared/flow.ts';
 import { LIMITS } from '../shared/flow.ts';
 import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
-import type { ExecutionRow, Store } from '../store/types.ts';
+import type { ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
 import { executionMermaid, flowToMermaid } from './diagram.ts';
@@ -211,12 +211,12 @@ class Supervisor implements RunningEngine, FlowEffects {
     return rec;
   }
 
-  private attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }): void {
+  private attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }, writeUnchanged = true): void {
     rec.actor = createActor(machine, options);
     // An exception inside an action must fail this execution, never the process.
     rec.actor.subscribe({ error: (err) => this.log.error('actor error', { executionId: rec.id, err: String(err) }) });
     rec.actor.start();
-    this.sync(rec);
+    this.sync(rec, writeUnchanged);
   }
 
   private deliver(rec: LiveExecution, event: FlowEvent): void {
@@ -228,9 +228,10 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.sync(rec);
   }
 
-  private sync(rec: LiveExecution): void {
+  /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
+  private sync(rec: LiveExecution, writeUnchanged = true): void {
     const prev = rec.sync();
-    this.queue.touch(rec);
+    if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
     if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
     const parent = this.live.get(rec.parentId);
     if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
@@ -288,15 +289,23 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   private async recover(): Promise<void> {
     const began = performance.now();
-    const rows = await this.store.listUnfinished();
+    // All snapshots in one read: one read per row waited a thread-pool round trip each (~0.4 ms, 40 s for 100,000).
+    // Both reads at once: the rows of one become JS objects while sqlite steps through the other.
+    const [rows, snaps] = await Promise.all([this.store.listUnfinished(), this.store.listUnfinishedSnapshots()]);
     const recs: LiveExecution[] = [];
-    for (const row of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as ExecutionRow;
       try {
-        recs.push(await this.restore(row));
+        const snap = snaps.get(row.id);
+        // A row committed after the bulk read (none expected) takes the single-row read.
+        recs.push(snap ? this.restoreFrom(row, snap) : await this.restore(row));
       } catch (err) {
         this.log.error('could not recover execution', { executionId: row.id, err: String(err) });
       }
+      // Yield now and then: /health, /ready and /metrics answer during a long recovery.
+      if (i % 2000 === 1999) await new Promise<void>((r) => setImmediate(r));
     }
+    snaps.clear();
     for (const rec of recs) {
       if (rec.parentId && rec.parentStepId) this.live.get(rec.parentId)?.children.set(rec.parentStepId, rec.id);
     }
@@ -324,6 +333,11 @@ class Supervisor implements RunningEngine, FlowEffects {
   private async restore(row: ExecutionRow): Promise<LiveExecution> {
     const snap = await this.store.getSnapshot(row.id);
     if (!snap) throw new Error('no snapshot');
+    return this.restoreFrom(row, snap);
+  }
+
+  /** A live actor from the stored row and snapshot; nothing is written back unless restoring moved its status. */
+  private restoreFrom(row: ExecutionRow, snap: SnapshotRow): LiveExecution {
     const def = this.definitionOf(row);
     const rec = new LiveExecution({
       id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
@@ -336,7 +350,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.live.set(rec.id, rec);
     const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(snap.data);
     snapshot.context.input = row.input;
-    this.attach(rec, def.compiled.machine, { snapshot });
+    this.attach(rec, def.compiled.machine, { snapshot }, false);
     return rec;
   }
 

@@ -262,6 +262,15 @@ class SqliteStore implements Store {
     return rows.map(toExecution);
   }
 
+  async listUnfinishedSnapshots(): Promise<Map<string, SnapshotRow>> {
+    const rows = await this.reader.all<{ execution_id: string; seq: number; data: Buffer }>(
+      "SELECT s.execution_id, s.seq, s.data FROM executions e JOIN snapshots s ON s.execution_id = e.id WHERE e.status IN ('pending','running','waiting','paused')",
+    );
+    const out = new Map<string, SnapshotRow>();
+    for (const r of rows) out.set(r.execution_id, { executionId: r.execution_id, seq: r.seq, data: r.data });
+    return out;
+  }
+
   async listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
     const rows = await this.reader.all<EventDbRow>(
       'SELECT * FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?',

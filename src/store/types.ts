@@ -108,6 +108,8 @@ export interface Store {
   listUnfinished(): Promise<ExecutionRow[]>;
   listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   getSnapshot(executionId: string): Promise<SnapshotRow | undefined>;
+  /** The snapshots of the executions `listUnfinished` lists, in one read (recovery: one read per row took ~0.4 ms each). */
+  listUnfinishedSnapshots(): Promise<Map<string, SnapshotRow>>;
   putDefinition(row: DefinitionRow): Promise<void>;
   getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined>;
   listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]>;
