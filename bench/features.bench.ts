@@ -95,7 +95,7 @@ try {
   await Promise.race([delivered, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${delays.length}/${N} deliveries in 120 s`)), 120_000))]);
   const rate = (N / (lastAt - t0)) * 1000;
   fig('webhook deliveries (workflow.completed → local receiver)', `${int(rate)}/s`, `${int(N)} executions started in ${ms(startedIn, 0)} (32 in flight); all delivered ${ms(lastAt - t0, 0)} after the first start`);
-  fig('webhook delay: event timestamp → receiver', `p50 ${ms(pct(delays, 0.5), 0)}, p99 ${ms(pct(delays, 0.99), 0)}`, 'includes queueing behind the burst of starts; HMAC-SHA256 signed, one connection per attempt');
+  fig('webhook delay: event timestamp → receiver', `p50 ${ms(pct(delays, 0.5), 0)}, p99 ${ms(pct(delays, 0.99), 0)}`, 'includes queueing behind the burst of starts; HMAC-SHA256 signed, keep-alive connections (≤ 8 per webhook)');
 
   // Telemetry over those N executions.
   const summary = await timeCalls(quick ? 3 : 10, async () => void (await getJson(`${api}/telemetry/summary`)));

@@ -6,6 +6,7 @@ import type { EventView } from '../shared/execution.ts';
 import { ulid } from '../shared/ids.ts';
 import type { DeliveryRow, WebhookRow } from '../store/sqlite-webhook-store.ts';
 import type { CommitBatch, CommitShare, ExecutionRow } from '../store/types.ts';
+import { createAgentPool } from './agent-pool.ts';
 import { eventMatcher } from './event-patterns.ts';
 import { sendDelivery } from './send-delivery.ts';
 import {
@@ -38,6 +39,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_WEBHOOK_CONCURRENCY);
   const perWebhook = Math.max(1, Math.min(concurrency, opts.concurrencyPerWebhook ?? DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK));
 
+  /** Keep-alive connections per webhook, as many as it may have attempts in flight. */
+  const agents = createAgentPool({ maxSockets: perWebhook });
   const hooks = new Map<string, Subscription>();
   /** The hot-path index: tenants without webhooks are absent, so most events cost one map miss. */
   const byTenant = new Map<string, Subscription[]>();
@@ -180,7 +183,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const attempt = async (row: DeliveryRow): Promise<void> => {
     const sub = hooks.get(row.webhookId);
     if (sub === undefined) return;
-    const result = await sendDelivery({ url: sub.row.url, secret: sub.row.secret, delivery: row, allowPrivate, timeoutMs, signal: sub.stop.signal, nowMs: Date.now() });
+    const result = await sendDelivery({ url: sub.row.url, secret: sub.row.secret, delivery: row, allowPrivate, timeoutMs, signal: sub.stop.signal, nowMs: Date.now(), agentFor: (https) => (hooks.has(row.webhookId) ? agents.get(row.webhookId, https) : undefined) });
     // Shut down meanwhile, or the webhook was deleted: nothing to record.
     if (result.kind === 'aborted' || closed || !hooks.has(row.webhookId)) return;
     const now = Date.now();
@@ -275,6 +278,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       hooks.delete(id);
       due.delete(id);
       s.stop.abort();
+      agents.drop(id);
       reindex(s.row.tenant);
       for (const [deliveryId, t] of retryTimers) {
         if (t.webhookId !== id) continue;
@@ -304,6 +308,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       retryTimers.clear();
       for (const s of hooks.values()) s.stop.abort();
       await Promise.allSettled([...inFlight]);
+      agents.close();
       await flush();
     },
   };

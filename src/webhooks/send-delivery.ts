@@ -1,8 +1,9 @@
 /** @module webhooks/send-delivery — one delivery attempt: re-check the URL, POST the signed body to the checked address, classify the outcome. */
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type Agent, type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { DeliveryRow } from '../store/sqlite-webhook-store.ts';
+import { PINNED_OPTION } from './agent-pool.ts';
 import { pinnedLookup } from './pinned-lookup.ts';
 import { signatureHeader } from './signature.ts';
 import { checkWebhookUrl } from './url-guard.ts';
@@ -16,6 +17,8 @@ export interface AttemptRequest {
   /** Aborted at shutdown: the attempt is then not counted. */
   readonly signal: AbortSignal;
   readonly nowMs: number;
+  /** The webhook's keep-alive agent for the protocol (agent-pool.ts); none: one connection per attempt. */
+  readonly agentFor?: (https: boolean) => Agent | undefined;
 }
 
 export type AttemptResult =
@@ -36,15 +39,32 @@ export interface PinnedPost {
   readonly body: string;
   readonly signal: AbortSignal;
   readonly maxResponseBytes?: number;
+  /** A pinned keep-alive agent (agent-pool.ts); none: a fresh connection. */
+  readonly agent?: Agent | undefined;
 }
+
+/** A pooled socket the receiver closed while idle fails this way before any answer: worth one more try. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /**
  * POSTs over node:http(s) to a pinned address: Host header and TLS server name stay the URL's
- * hostname, no redirect is followed, no pooled connection is reused, and at most
- * `maxResponseBytes` of the answer are read. Resolves with the status once the answer is read
- * (or cut); rejects on a network error or abort before the status.
+ * hostname, no redirect is followed, and at most `maxResponseBytes` of the answer are read (the
+ * rest closes the connection). With an agent, a pooled socket is reused only if it was opened for
+ * the same checked address set; one that the receiver closed while idle is retried once on
+ * another. Resolves with the status once the answer is read (or cut); rejects on a network error
+ * or abort before the status.
  */
-export function postPinned(p: PinnedPost): Promise<number> {
+export async function postPinned(p: PinnedPost): Promise<number> {
+  try {
+    return await postOnce(p);
+  } catch (err) {
+    const stale = (err as { reusedSocket?: unknown }).reusedSocket === true && STALE_SOCKET_CODES.has(String((err as { code?: unknown }).code));
+    if (!stale || p.signal.aborted) throw err;
+    return postOnce(p);
+  }
+}
+
+function postOnce(p: PinnedPost): Promise<number> {
   const https = p.url.protocol === 'https:';
   const host = p.url.hostname.startsWith('[') ? p.url.hostname.slice(1, -1) : p.url.hostname;
   const cap = p.maxResponseBytes ?? MAX_WEBHOOK_RESPONSE_BYTES;
@@ -56,9 +76,11 @@ export function postPinned(p: PinnedPost): Promise<number> {
     const options = {
       method: 'POST',
       headers: { ...p.headers, 'content-length': String(Buffer.byteLength(p.body)) },
+      // New sockets (of an agent too: Node passes request options to createConnection) connect only here.
       lookup: pinnedLookup(p.addresses),
-      // A fresh connection per attempt: a pooled one could have been opened for another check.
-      agent: false as const,
+      // Pools sockets per checked set (agent-pool.ts); no agent: a fresh connection per attempt.
+      [PINNED_OPTION]: [...p.addresses].sort().join(','),
+      agent: p.agent ?? (false as const),
       signal: p.signal,
       // SNI must name the host (never an IP literal); the certificate is checked against it.
       ...(https && isIP(host) === 0 ? { servername: host } : {}),
@@ -66,6 +88,7 @@ export function postPinned(p: PinnedPost): Promise<number> {
     const onResponse = (res: IncomingMessage): void => {
       status = res.statusCode ?? 0;
       let read = 0;
+      // Read to the end (and dropped) so a keep-alive socket goes back to the pool.
       res.on('data', (chunk: Buffer) => {
         read += chunk.length;
         if (read > cap) res.destroy();
@@ -74,8 +97,8 @@ export function postPinned(p: PinnedPost): Promise<number> {
       res.on('close', done);
       res.on('error', done);
     };
-    const req = https ? httpsRequest(p.url, options, onResponse) : httpRequest(p.url, options, onResponse);
-    req.on('error', (err) => (status === undefined ? reject(err) : resolve(status)));
+    const req: ClientRequest = https ? httpsRequest(p.url, options, onResponse) : httpRequest(p.url, options, onResponse);
+    req.on('error', (err) => (status === undefined ? reject(Object.assign(err, { reusedSocket: req.reusedSocket })) : resolve(status)));
     req.end(p.body);
   });
 }
@@ -114,6 +137,7 @@ export async function sendDelivery(req: AttemptRequest): Promise<AttemptResult> 
       },
       body: d.body,
       signal: AbortSignal.any([req.signal, deadline]),
+      agent: req.agentFor?.(verdict.url.protocol === 'https:'),
     });
     if (status >= 200 && status < 300) return { kind: 'delivered', statusCode: status };
     return { kind: 'failed', statusCode: status, error: `HTTP ${status}` };

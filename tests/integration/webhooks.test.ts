@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, type ServerResponse, createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +255,43 @@ describe('outbound webhooks (private receivers allowed)', () => {
     // Deleting it aborts its requests in flight.
     for (const id of [stuck.id, fast.id]) expect((await admin.del(`/webhooks/${id}`)).status).toBe(204);
     await eventually(async () => (rx.abandoned('/stuck') === PER_WEBHOOK ? true : undefined));
+  });
+
+  it('keeps connections alive: 200 deliveries to one receiver use at most the per-webhook cap of them; deleting the webhook closes them', async () => {
+    // A receiver of its own, counting the connections it accepts and those still open.
+    let accepted = 0;
+    const open = new Set<Socket>();
+    const got: string[] = [];
+    const own = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        got.push(String(req.headers['x-actorflow-delivery']));
+        res.writeHead(204).end();
+      });
+    }).on('connection', (socket) => {
+      accepted++;
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await admin.post('/webhooks', { url: `http://127.0.0.1:${(own.address() as { port: number }).port}/kept`, events: ['workflow.*'], secret: SECRET });
+      expect(res.status, res.text).toBe(201);
+      const hook = res.body as { id: string };
+      // 4 events per run (started, step started, step completed, completed): 50 runs, 200 deliveries.
+      for (let i = 0; i < 5; i++) await Promise.all(Array.from({ length: 10 }, () => run()));
+      const ds = await settled(admin, hook.id, 200);
+      expect(ds).toHaveLength(200);
+      expect(new Set(got).size).toBe(200);
+      expect(accepted, `connections accepted for 200 deliveries`).toBeLessThanOrEqual(PER_WEBHOOK);
+      expect(open.size).toBeGreaterThan(0);
+      // Deleting the webhook destroys its agent: the receiver sees every connection close (well before the 4 s idle timeout).
+      expect((await admin.del(`/webhooks/${hook.id}`)).status).toBe(204);
+      await eventually(async () => (open.size === 0 ? true : undefined), 2_000);
+    } finally {
+      own.closeAllConnections();
+      await new Promise<void>((resolve) => own.close(() => resolve()));
+    }
   });
 
   it('lists, reads, deletes; validates input; keeps webhooks to their tenant and needs write', async () => {

@@ -3,6 +3,7 @@ import type { LookupAddress } from 'node:dns';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import { type Server as NetServer, createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createAgentPool } from '../../src/webhooks/agent-pool.ts';
 import { pinnedLookup } from '../../src/webhooks/pinned-lookup.ts';
 import { postPinned } from '../../src/webhooks/send-delivery.ts';
 
@@ -37,9 +38,9 @@ describe('postPinned', () => {
     }
   });
 
-  const listen = async <S extends Server | NetServer>(s: S): Promise<number> => {
+  const listen = async <S extends Server | NetServer>(s: S, port = 0, host = '127.0.0.1'): Promise<number> => {
     servers.push(s);
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => s.listen(port, host, resolve));
     return (s.address() as { port: number }).port;
   };
   const never = new AbortController().signal;
@@ -110,5 +111,62 @@ describe('postPinned', () => {
     const started = Date.now();
     await expect(postPinned({ url: new URL(`http://slow.invalid:${port}/`), addresses: ['127.0.0.1'], headers: {}, body: '{}', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'AbortError' });
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('reuses a pooled connection only for the same checked address set (a re-check to another address connects anew)', async () => {
+    // Two receivers on one port: 127.0.0.1 and 127.0.0.2 (both loopback), each counting its connections and requests.
+    const counts = { a: { conns: 0, reqs: 0 }, b: { conns: 0, reqs: 0 } };
+    const receiver = (c: { conns: number; reqs: number }) =>
+      createServer((req, res) => {
+        c.reqs++;
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      }).on('connection', () => void c.conns++);
+    const port = await listen(receiver(counts.a));
+    await listen(receiver(counts.b), port, '127.0.0.2');
+    const pool = createAgentPool({ maxSockets: 2 });
+    try {
+      const post = (addresses: string[]) =>
+        postPinned({ url: new URL(`http://rebind.invalid:${port}/`), addresses, headers: {}, body: '{}', signal: new AbortController().signal, agent: pool.get('wh_1', false) });
+      for (let i = 0; i < 5; i++) expect(await post(['127.0.0.1'])).toBe(204);
+      expect(counts.a).toEqual({ conns: 1, reqs: 5 });
+      // The name now resolves (say, after a DNS change) to another checked address: the idle socket to the first is not used.
+      expect(await post(['127.0.0.2'])).toBe(204);
+      expect(counts.b).toEqual({ conns: 1, reqs: 1 });
+      expect(counts.a).toEqual({ conns: 1, reqs: 5 });
+      // Concurrent posts: at most `maxSockets` connections for one checked set.
+      const many = await Promise.all(Array.from({ length: 20 }, () => post(['127.0.0.1'])));
+      expect(many.every((s) => s === 204)).toBe(true);
+      expect(counts.a.reqs).toBe(25);
+      expect(counts.a.conns).toBeLessThanOrEqual(2);
+    } finally {
+      pool.close();
+    }
+    // A closed pool lends no agent: one connection per attempt.
+    expect(pool.get('wh_1', false)).toBeUndefined();
+  });
+
+  it('tries once more on a fresh connection when a pooled one was closed by the receiver', async () => {
+    // The receiver hangs up on the second request of every connection (as on an idle keep-alive race).
+    const served = new WeakMap<object, number>();
+    let conns = 0;
+    const port = await listen(
+      createServer((req, res) => {
+        const n = (served.get(req.socket) ?? 0) + 1;
+        served.set(req.socket, n);
+        if (n > 1) return void req.socket.destroy();
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      }).on('connection', () => void conns++),
+    );
+    const pool = createAgentPool({ maxSockets: 1 });
+    try {
+      const post = () => postPinned({ url: new URL(`http://stale.invalid:${port}/`), addresses: ['127.0.0.1'], headers: {}, body: '{}', signal: never, agent: pool.get('wh_1', false) });
+      expect(await post()).toBe(204);
+      expect(await post()).toBe(204);
+      expect(conns).toBe(2);
+    } finally {
+      pool.close();
+    }
   });
 });
