@@ -19,6 +19,7 @@ import type { Engine } from '../engine/types.ts';
 import { ActorflowError, ErrorCode, type Issue, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { DocumentCache } from './document-cache.ts';
+import { memoizeEngineReads } from './engine-memo.ts';
 import { complexityLimitRule, depthLimitRule, readOnlyRule } from './limits.ts';
 import { RESOLVERS, type ResolverMap } from './resolvers.ts';
 import { GRAPHQL_SDL } from './sdl.ts';
@@ -140,7 +141,8 @@ export function createGraphql(opts: GraphqlOptions): GraphqlApi {
         cache.set(req.query, prepared);
       }
       if (!prepared.ok) throw prepared.error;
-      const contextValue: GraphqlContext = { engine: opts.engine, tenant };
+      // A fresh memo per request: fields share identical Engine calls, requests never do.
+      const contextValue: GraphqlContext = { engine: memoizeEngineReads(opts.engine), tenant };
       const result: ExecutionResult = await execute({
         schema,
         document: prepared.document,

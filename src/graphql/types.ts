@@ -1,5 +1,5 @@
 /** @module graphql/types — options, defaults and the per-request context of the GraphQL API. */
-import type { Engine } from '../engine/types.ts';
+import type { EngineReads } from './engine-memo.ts';
 
 /** Longest accepted query document, in characters (the route schema enforces it too). */
 export const DEFAULT_MAX_QUERY_LENGTH = 16_384;
@@ -44,9 +44,12 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphqlLimits = {
   cacheChars: DEFAULT_CACHE_CHARS,
 };
 
-/** What every resolver gets: the engine and the tenant of the credential (never from the query). */
+/**
+ * What every resolver gets: the Engine reads, memoized for this request only (graphql/engine-memo.ts),
+ * and the tenant of the credential (never from the query).
+ */
 export interface GraphqlContext {
-  readonly engine: Engine;
+  readonly engine: EngineReads;
   readonly tenant: string;
 }
 

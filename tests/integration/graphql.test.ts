@@ -4,6 +4,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { createGraphql } from '../../src/graphql/create-graphql.ts';
+import { memoizeEngineReads } from '../../src/graphql/engine-memo.ts';
 import type { Logger } from '../../src/shared/logger.ts';
 import { type ApiResponse, api, request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -458,5 +459,76 @@ describe('GET /graphql', () => {
     expect(mutation.status).toBe(422);
     expect(mutation.body.code).toBe('graphql_read_only');
     expect((await request(server.url, 'GET', '/api/v1/graphql', undefined, { query: { query: '{ agents { id } }' } })).status).toBe(401);
+  });
+});
+
+describe('engine reads shared within one request', () => {
+  const ALL = `id status lastSeq
+    steps(limit: 10) { items { stepId status attempts attemptHistory(limit: 5) { items { attempt status agentId output error } nextCursor } } nextCursor }
+    events(limit: 100) { items { seq type stepId } nextCursor }
+    logs(limit: 20) { items { message level stepId } nextCursor }
+    costs { total { tokens usd } steps { stepId attempt model tokens usd } }`;
+
+  it('answers the same execution asked through several aliases with REST-equal data in each', async () => {
+    const q = `query Twice($id: ID!) { a: execution(id: $id) { ${ALL} } b: execution(id: $id) { ${ALL} } c: execution(id: $id) { costs { total { usd } } parent { id } } }`;
+    const { a, b, c } = await data(keys.read, q, { id: ids.parent });
+    expect(b).toEqual(a);
+    expect(c).toEqual({ costs: { total: { usd: a.costs.total.usd } }, parent: null });
+    expect(a.steps.items.map((s: { stepId: string }) => s.stepId)).toEqual(['flaky', 'pay', 'note', 'call']);
+    const restSteps = (await rest(keys.read, `/executions/${ids.parent}/steps`, { limit: 100 })).body;
+    expect(a.steps.items.map((s: { stepId: string; status: string; attempts: number }) => ({ stepId: s.stepId, status: s.status, attempts: s.attempts }))).toEqual(
+      restSteps.items.map((s: { stepId: string; status: string; attempts: number }) => ({ stepId: s.stepId, status: s.status, attempts: s.attempts })),
+    );
+    for (const step of a.steps.items) {
+      const attempts = (await rest(keys.read, `/executions/${ids.parent}/steps/${step.stepId}/attempts`)).body;
+      expect(step.attemptHistory.items).toEqual(attempts.items.map((x: Record<string, unknown>) => ({ attempt: x['attempt'], status: x['status'], agentId: x['agentId'], output: x['output'] ?? null, error: x['error'] ?? null })));
+    }
+    const restEvents = (await rest(keys.read, `/executions/${ids.parent}/events`, { limit: 1000 })).body;
+    expect(a.events.items).toEqual(restEvents.items.map((e: { seq: number; type: string; stepId?: string }) => ({ seq: e.seq, type: e.type, stepId: e.stepId ?? null })));
+    expect(a.events.items).toHaveLength(a.lastSeq);
+    const restLogs = (await rest(keys.read, `/executions/${ids.parent}/logs`)).body;
+    expect(a.logs.items).toEqual(restLogs.items.map((l: { message: string; level: string; stepId?: string }) => ({ message: l.message, level: l.level, stepId: l.stepId ?? null })));
+    expect(a.costs).toEqual((await rest(keys.read, `/executions/${ids.parent}/costs`)).body);
+  });
+
+  it('shares one engine call per distinct read within a request and none across requests', async () => {
+    const page = { limit: 10, cursor: undefined };
+    const one = memoizeEngineReads(server.engine);
+    const first = one.steps('default', ids.parent, page);
+    expect(one.steps('default', ids.parent, { limit: 10 })).toBe(first);
+    expect(one.steps('default', ids.parent, { limit: 11, cursor: undefined })).not.toBe(first);
+    expect(one.steps('acme', ids.parent, page)).not.toBe(first);
+    expect(one.costs('default', ids.parent)).toBe(one.costs('default', ids.parent));
+    expect(memoizeEngineReads(server.engine).steps('default', ids.parent, page)).not.toBe(first);
+    // Another tenant's call fails on its own; the memo does not turn it into the default tenant's data.
+    await expect(one.steps('acme', ids.parent, page)).rejects.toMatchObject({ code: 'execution_not_found' });
+    expect(await first).toEqual(await server.engine.steps('default', ids.parent, page));
+  });
+
+  it('lets a second request see a signal sent after the first', async () => {
+    await define(keys.write, { name: 'gq-memo', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'after', type: 'task', agent: 'echo', input: { v: 1 } }] });
+    const started = await api(server.url).post('/executions', { workflow: 'gq-memo', input: {} }, auth(keys.write));
+    expect(started.status, started.text).toBe(201);
+    const id = started.body.id as string;
+    await waitForStatus(server.engine, id, 'waiting');
+    const q = `query Q($id: ID!) { a: execution(id: $id) { status steps { items { stepId status } } events(limit: 1000) { items { seq } } } b: execution(id: $id) { status lastSeq } }`;
+    const before = await data(keys.read, q, { id });
+    expect(before.a.status).toBe('waiting');
+    expect(before.b.status).toBe('waiting');
+    expect(before.a.steps.items).toEqual([{ stepId: 'w', status: 'waiting' }]);
+    // The other tenant asks the same query text for the same id in between: not found, and it changes nothing for us.
+    const foreign = await gql(keys.acmeRead, q, { id });
+    expect(foreign.body.data).toEqual({ a: null, b: null });
+    expect(foreign.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['execution_not_found', 'execution_not_found']);
+    const signalled = await api(server.url).post(`/executions/${id}/signals/go`, { payload: { ok: true } }, auth(keys.write));
+    expect(signalled.status, signalled.text).toBeLessThan(300);
+    await waitForEnd(server.engine, id);
+    const after = await data(keys.read, q, { id });
+    expect(after.a.status).toBe('completed');
+    expect(after.b.status).toBe('completed');
+    expect(after.a.steps.items).toEqual([{ stepId: 'w', status: 'completed' }, { stepId: 'after', status: 'completed' }]);
+    expect(after.a.events.items.length).toBe(after.b.lastSeq);
+    expect(after.b.lastSeq).toBeGreaterThan(before.b.lastSeq);
+    expect(after.b.lastSeq).toBe((await rest(keys.read, `/executions/${id}`)).body.lastSeq);
   });
 });
