@@ -10,7 +10,7 @@ import type { FlowDocument } from '../shared/flow.ts';
 import { LIMITS } from '../shared/flow.ts';
 import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
-import type { ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
+import type { ExecutionRow, RecoverableRow, RestorableRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
 import { executionMermaid, flowToMermaid } from './diagram.ts';
@@ -289,23 +289,21 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   private async recover(): Promise<void> {
     const began = performance.now();
-    // All snapshots in one read: one read per row waited a thread-pool round trip each (~0.4 ms, 40 s for 100,000).
-    // Both reads at once: the rows of one become JS objects while sqlite steps through the other.
-    const [rows, snaps] = await Promise.all([this.store.listUnfinished(), this.store.listUnfinishedSnapshots()]);
+    // Rows and snapshots in one read: one read per row waited a thread-pool round trip each (~0.4 ms, 40 s for 100,000).
+    const rows = await this.store.listRecoverable();
     const recs: LiveExecution[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as ExecutionRow;
+      const row = rows[i] as RecoverableRow;
       try {
-        const snap = snaps.get(row.id);
-        // A row committed after the bulk read (none expected) takes the single-row read.
-        recs.push(snap ? this.restoreFrom(row, snap) : await this.restore(row));
+        if (!row.snapshot) throw new Error('no snapshot');
+        recs.push(this.restoreFrom(row, row.snapshot));
       } catch (err) {
         this.log.error('could not recover execution', { executionId: row.id, err: String(err) });
       }
+      rows[i] = undefined as unknown as RecoverableRow; // its input and labels now belong to the live execution
       // Yield now and then: /health, /ready and /metrics answer during a long recovery.
       if (i % 2000 === 1999) await new Promise<void>((r) => setImmediate(r));
     }
-    snaps.clear();
     for (const rec of recs) {
       if (rec.parentId && rec.parentStepId) this.live.get(rec.parentId)?.children.set(rec.parentStepId, rec.id);
     }
@@ -325,7 +323,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (!ctx.paused) for (const t of Object.values(ctx.inflight)) if (!t.held) this.dispatch(rec.id, t);
   }
 
-  private definitionOf(row: ExecutionRow): LoadedDefinition {
+  private definitionOf(row: RestorableRow): LoadedDefinition {
     if (row.definition) return this.registry.loadDynamic(row.tenant, row.definition as FlowDocument, row.createdAt);
     return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
   }
@@ -333,11 +331,11 @@ class Supervisor implements RunningEngine, FlowEffects {
   private async restore(row: ExecutionRow): Promise<LiveExecution> {
     const snap = await this.store.getSnapshot(row.id);
     if (!snap) throw new Error('no snapshot');
-    return this.restoreFrom(row, snap);
+    return this.restoreFrom(row, snap.data);
   }
 
-  /** A live actor from the stored row and snapshot; nothing is written back unless restoring moved its status. */
-  private restoreFrom(row: ExecutionRow, snap: SnapshotRow): LiveExecution {
+  /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
+  private restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
     const def = this.definitionOf(row);
     const rec = new LiveExecution({
       id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
@@ -348,7 +346,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     rec.status = row.status;
     rec.stored = true;
     this.live.set(rec.id, rec);
-    const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(snap.data);
+    const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(data);
     snapshot.context.input = row.input;
     this.attach(rec, def.compiled.machine, { snapshot }, false);
     return rec;

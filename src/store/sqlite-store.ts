@@ -11,7 +11,7 @@ import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
 import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
 import { createSqliteTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts';
-import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, ScheduleStore, SnapshotRow, StepAttempts, Store } from './types.ts';
+import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -83,6 +83,8 @@ interface ExecutionDbRow {
   idem_hash: string | null;
   definition: Buffer | null;
 }
+
+type RecoverableDbRow = Pick<ExecutionDbRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq' | 'idem_key' | 'idem_hash' | 'definition'> & { snapshot: Buffer | null };
 
 interface EventDbRow {
   execution_id: string;
@@ -255,19 +257,37 @@ class SqliteStore implements Store {
     return rows.map(toExecution);
   }
 
-  async listUnfinished(): Promise<ExecutionRow[]> {
-    const rows = await this.reader.all<ExecutionDbRow>(
-      "SELECT * FROM executions WHERE status IN ('pending','running','waiting','paused') ORDER BY id",
+  async listRecoverable(): Promise<RecoverableRow[]> {
+    // Only what a restore reads: sqlite3 builds a JS object per row and column, and output, error and the
+    // step list are re-derived from the snapshot anyway. One statement, so no second read and no Map by id.
+    const rows = await this.reader.all<RecoverableDbRow>(
+      `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
+        e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, s.data AS snapshot
+       FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id
+       WHERE e.status IN ('pending','running','waiting','paused') ORDER BY e.id`,
     );
-    return rows.map(toExecution);
-  }
-
-  async listUnfinishedSnapshots(): Promise<Map<string, SnapshotRow>> {
-    const rows = await this.reader.all<{ execution_id: string; seq: number; data: Buffer }>(
-      "SELECT s.execution_id, s.seq, s.data FROM executions e JOIN snapshots s ON s.execution_id = e.id WHERE e.status IN ('pending','running','waiting','paused')",
-    );
-    const out = new Map<string, SnapshotRow>();
-    for (const r of rows) out.set(r.execution_id, { executionId: r.execution_id, seq: r.seq, data: r.data });
+    const out: RecoverableRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as RecoverableDbRow;
+      out[i] = {
+        id: r.id,
+        tenant: r.tenant,
+        workflow: r.workflow,
+        version: r.version,
+        status: r.status as ExecutionStatus,
+        input: dec(r.input),
+        labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
+        parentId: r.parent_id,
+        parentStepId: r.parent_step_id,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+        lastSeq: r.last_seq,
+        idempotencyKey: r.idem_key,
+        requestHash: r.idem_hash,
+        definition: dec(r.definition),
+        snapshot: r.snapshot,
+      };
+    }
     return out;
   }
 
