@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.ts';
 import { loadUntilKill } from '../support/load-until-kill.ts';
+import { pollUntil } from '../support/wait.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 
 const FLOW = `
@@ -23,16 +24,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Polls a condition over HTTP with a deadline (the server is another process: no in-process events to wait on). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000) => pollUntil(probe, what, timeoutMs);
 
 describe('crash recovery', () => {
   it('keeps every acknowledged start and completes every execution after SIGKILL', async () => {

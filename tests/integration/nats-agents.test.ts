@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../support/wait.ts';
 import { subjects } from '../../src/bus/nats/subjects.ts';
 import { msgpackCodec } from '../../src/shared/codec.ts';
 import type { EventView } from '../../src/shared/execution.ts';
@@ -38,16 +39,7 @@ async function agent(o: Omit<AgentProcessOptions, 'natsUrl'>): Promise<AgentProc
   return a;
 }
 
-/** Polls a condition over HTTP with a deadline (server and agents are other processes). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000) => pollUntil(probe, what, timeoutMs);
 
 async function define(doc: Record<string, unknown>): Promise<void> {
   const res = await http.post('/workflow-definitions', doc);

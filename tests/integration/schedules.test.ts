@@ -1,6 +1,6 @@
 /** Schedules over real HTTP: CRUD, validation errors, tenant isolation and scopes (firing: schedules-timing.test.ts). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, withKey } from '../support/http.ts';
+import { type Api, createKey, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'test-admin-key-schedules-0123456789abcdef';
@@ -22,11 +22,7 @@ describe('schedules API (auth on)', () => {
     server = await startTestServer({ adminKey: ADMIN });
     admin = withKey(server.url, ADMIN);
     await register(admin);
-    const mk = async (scopes: string[], tenant?: string) => {
-      const res = await admin.post('/api-keys', { name: `k-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
-      expect(res.status).toBe(201);
-      return res.body.key as string;
-    };
+    const mk = (scopes: string[], tenant?: string) => createKey(admin, scopes, tenant);
     acme = withKey(server.url, await mk(['write'], 'acme'));
     reader = withKey(server.url, await mk(['read']));
   });

@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '../support/wait.ts';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { TASK_AGENT_PATTERN, kindOfId, newTaskId, parseTaskId, taskDocument } from '../../src/engine/tasks.ts';
 import { validateFlow } from '../../src/engine/validate-flow.ts';
@@ -34,16 +35,7 @@ function authed(origin: string, key: string): Api {
   };
 }
 
-/** Polls a condition over HTTP with a deadline (for servers in other processes, and as a fallback). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000) => pollUntil(probe, what, timeoutMs);
 
 /** Resolves with the task once `pred` holds: re-read over HTTP after each committed event of that task. */
 function waitTask(server: TestServer, http: Api, id: string, pred: (t: any) => boolean, timeoutMs = 10_000): Promise<any> {

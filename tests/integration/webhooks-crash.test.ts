@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/webhooks/signature.ts';
 import { type Api, api } from '../support/http.ts';
 import { loadUntilKill } from '../support/load-until-kill.ts';
+import { pollUntil } from '../support/wait.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 
 const FLOW = `
@@ -32,16 +33,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Polls a condition over HTTP with a deadline (the server is another process: no in-process events to wait on). */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000) => pollUntil(probe, what, timeoutMs);
 
 /** Every item of a cursor-paged list. */
 async function all<T>(http: Api, path: string, query: Record<string, string | number> = {}): Promise<T[]> {

@@ -10,7 +10,7 @@ import { WEBHOOK_WILDCARDS, eventMatcher } from '../../src/webhooks/event-patter
 import { sendDelivery } from '../../src/webhooks/send-delivery.ts';
 import { verifySignature } from '../../src/webhooks/signature.ts';
 import { DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK as PER_WEBHOOK, MAX_WEBHOOK_RETRY_MS, WEBHOOK_MAX_ATTEMPTS, retryDelayMs } from '../../src/webhooks/types.ts';
-import { type Api, api, withKey } from '../support/http.ts';
+import { type Api, api, createKey, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd } from '../support/wait.ts';
 
@@ -147,11 +147,7 @@ describe('outbound webhooks (private receivers allowed)', () => {
     server = await startTestServer({ adminKey: ADMIN, webhookAllowPrivate: true, webhookRetryMs: RETRY_MS });
     admin = withKey(server.url, ADMIN);
     expect((await admin.post('/workflow-definitions', ECHO_FLOW)).status).toBe(201);
-    const mk = async (scopes: string[], tenant?: string) => {
-      const res = await admin.post('/api-keys', { name: `k-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
-      expect(res.status).toBe(201);
-      return res.body.key as string;
-    };
+    const mk = (scopes: string[], tenant?: string) => createKey(admin, scopes, tenant);
     acme = withKey(server.url, await mk(['write'], 'acme'));
     reader = withKey(server.url, await mk(['read']));
   });

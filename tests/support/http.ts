@@ -61,3 +61,10 @@ export function api(origin: string, base = '/api/v1', headers: Readonly<Record<s
 export const withKey = (origin: string, key: string) => api(origin, '/api/v1', { authorization: `Bearer ${key}` });
 
 export type Api = ReturnType<typeof api>;
+
+/** Creates an API key through `admin` (an admin-scoped client) and returns its secret. */
+export async function createKey(admin: Api, scopes: readonly string[], tenant?: string): Promise<string> {
+  const res = await admin.post('/api-keys', { name: `k-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
+  if (res.status !== 201) throw new Error(`POST /api-keys: ${res.status} ${res.text}`);
+  return res.body.key as string;
+}

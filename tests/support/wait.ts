@@ -53,3 +53,17 @@ export function nextEvent(engine: Engine, pred: (e: EventView) => boolean, timeo
     const timer = setTimeout(() => (off(), reject(new Error('timed out waiting for an event'))), timeoutMs);
   });
 }
+
+/**
+ * Polls `probe` until it returns a value, with a deadline. Only for state in another process or
+ * on disk, where there is no in-process event to wait on.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
