@@ -18,6 +18,7 @@ const inputSchemaAjv = new Ajv({ strict: false, logger: false });
 const STEP_ID_RE = new RegExp(STEP_ID_PATTERN, 'u');
 const NAME_RE = new RegExp(NAME_PATTERN, 'u');
 const MAX_NESTING = 64;
+const RESERVED_STEP_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -129,9 +130,13 @@ class Checker {
       this.lists.push({ path: '/compensations', steps: this.doc.compensations, compensations: true });
     }
     const total = this.lists.reduce((n, l) => n + l.steps.length, 0);
+    const branches = this.lists.length - 1 - (Array.isArray(this.doc.compensations) ? 1 : 0);
     const tooMany = total > LIMITS.maxStepsPerDefinition;
     if (tooMany) {
       this.add('/steps', `has ${total} steps in all (nested and compensations included); at most ${LIMITS.maxStepsPerDefinition}`);
+    }
+    if (branches > LIMITS.maxParallelBranches) {
+      this.add('/steps', `has ${branches} parallel branches in all (nested included); at most ${LIMITS.maxParallelBranches}`);
     }
     this.indexIds();
     for (const list of this.lists) {
@@ -166,6 +171,8 @@ class Checker {
       list.steps.forEach((step, index) => {
         if (!isObj(step) || !isStepId(step.id)) return;
         const path = `${list.path}/${index}`;
+        // Step outputs are looked up by id in plain objects ($.steps.<id>): these names are not data.
+        if (RESERVED_STEP_IDS.has(step.id)) this.add(`${path}/id`, `'${step.id}' is reserved and cannot be a step id`);
         const first = this.ids.get(step.id);
         if (first !== undefined) {
           this.add(`${path}/id`, `duplicate step id '${step.id}' (first used at ${first.path})`);
@@ -269,18 +276,29 @@ class Checker {
     reachable.forEach((r, i) => {
       if (!r) this.add(`${list.path}/${i}`, `step '${label(i)}' is unreachable`);
     });
-    for (const scc of stronglyConnected(succ)) {
+    const cycles = (graph: readonly (readonly number[])[]) =>
+      stronglyConnected(graph).filter((scc) => {
+        const first = Math.min(...scc);
+        return reachable[first] === true && (scc.length > 1 || (graph[first] ?? []).includes(first));
+      });
+    const describe = (scc: readonly number[]): string => {
+      const order = [...scc].sort((a, b) => a - b).map(label);
+      return [...order, order[0]].join(' -> ');
+    };
+    const instant = new Set<number>();
+    for (const scc of cycles(succ)) {
       const members = new Set(scc);
-      const first = Math.min(...scc);
-      const cyclic = scc.length > 1 || (succ[first] ?? []).includes(first);
-      if (!cyclic || !reachable[first]) continue;
       if (scc.some((i) => pauses(list.steps[i], 0))) continue;
       if (scc.some((i) => (succ[i] ?? []).some((t) => !members.has(t)))) continue;
-      const order = [...scc].sort((a, b) => a - b).map(label);
-      this.add(
-        `${list.path}/${first}`,
-        `loop ${[...order, order[0]].join(' -> ')} never reaches a wait, sleep or end`,
-      );
+      scc.forEach((i) => instant.add(i));
+      this.add(`${list.path}/${Math.min(...scc)}`, `loop ${describe(scc)} never reaches a wait, sleep or end`);
+    }
+    // A cycle of steps that all finish at once (choice, workflow, a parallel that may) would spin inside
+    // one input without end: every cycle must pass a task, wait or sleep step.
+    const immediate = succ.map((edges, i) => (blocks(list.steps[i], 0) ? [] : edges));
+    for (const scc of cycles(immediate)) {
+      if (scc.some((i) => instant.has(i))) continue; // already reported above
+      this.add(`${list.path}/${Math.min(...scc)}`, `loop ${describe(scc)} can repeat without passing a task, wait or sleep step`);
     }
   }
 
@@ -293,6 +311,41 @@ class Checker {
       inputSchemaAjv.removeSchema(); // drops every non-meta schema, so ids never leak between documents
     }
   }
+}
+
+/**
+ * The step cannot finish within the input that started it: a task, wait or sleep, or a parallel
+ * one of whose branches cannot reach its end without passing such a step. `choice` and `workflow`
+ * (whose child may finish at once) do not block.
+ */
+function blocks(step: unknown, depth: number): boolean {
+  if (!isObj(step) || depth > MAX_NESTING) return false;
+  if (step.type === 'task' || step.type === 'wait' || step.type === 'sleep') return true;
+  if (step.type !== 'parallel' || !Array.isArray(step.branches)) return false;
+  return step.branches.some((b: unknown) => Array.isArray(b) && !finishesAtOnce(b, depth + 1));
+}
+
+/** A path from the first step of a list to its end that passes no blocking step exists. */
+function finishesAtOnce(steps: readonly unknown[], depth: number): boolean {
+  if (steps.length === 0) return true;
+  const ids = new Map<string, number>();
+  steps.forEach((s, i) => {
+    if (isObj(s) && typeof s.id === 'string') ids.set(s.id, i);
+  });
+  const seen = new Set<number>([0]);
+  const queue = [0];
+  for (let q = queue.pop(); q !== undefined; q = queue.pop()) {
+    if (blocks(steps[q], depth)) continue;
+    for (const { target } of rawEdges(steps, q)) {
+      if (target === null) return true;
+      const t = 'index' in target ? target.index : ids.get(target.id);
+      if (t !== undefined && !seen.has(t)) {
+        seen.add(t);
+        queue.push(t);
+      }
+    }
+  }
+  return false;
 }
 
 /** A wait or sleep, or a parallel step that contains one, blocks instead of spinning. */

@@ -111,4 +111,12 @@ export const LIMITS = {
   maxEventsPerExecution: 50_000,
   maxPayloadBytes: 1_048_576,
   maxBufferedSignals: 100,
+  /**
+   * Parallel branches in one definition, nested ones included. XState visits every active region of
+   * a parallel state on every event, so a parallel's cost grows with branches x events: 256 keeps
+   * the widest execution under a second of CPU (bench/RESULTS.md, "wide parallel").
+   */
+  maxParallelBranches: 256,
+  /** Steps one input (a start, a result, a signal, a timer) may advance an execution before it fails with `step_budget_exceeded`. */
+  maxStepsPerInput: 10_000,
 } as const;

@@ -137,6 +137,24 @@ describe('validateFlow: valid documents', () => {
     };
     expect(validateFlow(doc)).toEqual([]);
   });
+
+  it('accepts a retry loop through a choice that passes a task, and a loop through a parallel whose every branch blocks', () => {
+    const doc = {
+      name: 'retry-loop',
+      steps: [
+        { id: 'call', type: 'task', agent: 'echo' },
+        { id: 'fan', type: 'parallel', branches: [[{ id: 'a', type: 'task', agent: 'echo' }], [{ id: 'b', type: 'sleep', ms: 5 }]] },
+        { id: 'again', type: 'choice', when: [{ if: { path: '$.steps.call.output.done', equals: true }, next: 'out' }], default: 'fan' },
+        { id: 'out', type: 'task', agent: 'echo' },
+      ],
+    };
+    expect(validateFlow(doc)).toEqual([]);
+  });
+
+  it('accepts 256 parallel branches', () => {
+    const doc = { name: 'wide', steps: [{ id: 'p', type: 'parallel', branches: Array.from({ length: 256 }, (_, i) => [{ id: `s${i}`, type: 'task', agent: 'echo' }]) }] };
+    expect(validateFlow(doc)).toEqual([]);
+  });
 });
 
 const base = (steps: unknown[], extra: Doc = {}): Doc => ({ name: 'f', steps, ...extra });
@@ -182,8 +200,15 @@ describe('validateFlow: invalid documents report exact paths', () => {
           ],
         },
       ]),
-      ['/steps/0/when/0/if/path', '/steps/0/when/1/if', '/steps/0/when/2/if/all', '/steps/0/when/3/else', '/steps/0/when/3/if/not/gt'],
+      // The choice routing to itself is also a cycle that never blocks (issue 11).
+      ['/steps/0', '/steps/0/when/0/if/path', '/steps/0/when/1/if', '/steps/0/when/2/if/all', '/steps/0/when/3/else', '/steps/0/when/3/if/not/gt'],
     ],
+    // Issue 11: cycles that can repeat within one input, reserved ids, the parallel-branch cap.
+    ['a choice routing back to itself (issue 11)', base([{ id: 'c', type: 'choice', when: [{ if: { path: '$.input.stop', exists: true }, next: 'e' }], default: 'c' }, task('e')]), ['/steps/0']],
+    ['a loop through a parallel whose branches may finish at once', base([{ id: 'p', type: 'parallel', branches: [[{ id: 'c1', type: 'choice', when: [{ if: { path: '$.input.a', exists: true }, next: 't1' }], end: true }, task('t1')], [{ id: 'c2', type: 'choice', when: [{ if: { path: '$.input.a', exists: true }, next: 't2' }], end: true }, task('t2')]] }, { id: 'c', type: 'choice', when: [{ if: { path: '$.input.stop', exists: true }, next: 'e' }], default: 'p' }, task('e')]), ['/steps/0']],
+    ['a loop through a workflow step only', base([{ id: 'w', type: 'workflow', workflow: 'other' }, { id: 'c', type: 'choice', when: [{ if: { path: '$.input.stop', exists: true }, next: 'e' }], default: 'w' }, task('e')]), ['/steps/0']],
+    ['reserved step ids', base([task('__proto__'), task('constructor'), { id: 'p', type: 'parallel', branches: [[task('prototype')]] }]), ['/steps/0/id', '/steps/1/id', '/steps/2/branches/0/0/id']],
+    ['more parallel branches than the cap', base([{ id: 'p', type: 'parallel', branches: Array.from({ length: 257 }, (_, i) => [task(`s${i}`)]) }]), ['/steps']],
     ['parallel with empty branch', base([{ id: 'p', type: 'parallel', branches: [[task('x')], []] }]), ['/steps/0/branches/1']],
     ['parallel without branches', base([{ id: 'p', type: 'parallel', branches: [] }]), ['/steps/0/branches']],
     ['nested step error path', base([{ id: 'p', type: 'parallel', branches: [[task('x'), task('y', { next: 5 })]] }]), ['/steps/0/branches/0/1/next']],
