@@ -1,4 +1,5 @@
 /** @module agents/builtin-agents — echo, log, sleep, http, fail (DESIGN.md "Built-in agents"). */
+import { systemClock, timeoutSignal } from '../shared/clock.ts';
 import { ActorflowError } from '../shared/errors.ts';
 import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
 
@@ -38,8 +39,9 @@ const log: TaskHandler = async (ctx) => {
 function abortable(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ActorflowError('aborted', 'aborted'));
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(new ActorflowError('aborted', 'aborted'))), { once: true });
+    // `ms` is the step's input: beyond Node's timer range it must not fire after 1 ms.
+    const t = systemClock.setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (systemClock.clearTimeout(t), reject(new ActorflowError('aborted', 'aborted'))), { once: true });
   });
 }
 
@@ -52,7 +54,16 @@ const sleep: TaskHandler = async (ctx) => {
 const http: TaskHandler = async (ctx: TaskContext) => {
   const i = obj(ctx.input);
   if (typeof i.url !== 'string') throw new ActorflowError('invalid_input', 'http agent needs a url', { retryable: false });
-  const timeout = AbortSignal.timeout(typeof i.timeoutMs === 'number' ? i.timeoutMs : 10_000);
+  // AbortSignal.timeout fires after 1 ms beyond Node's timer range: timeoutSignal chains instead.
+  const timeout = timeoutSignal(typeof i.timeoutMs === 'number' ? i.timeoutMs : 10_000);
+  try {
+    return await request(i.url, i, ctx, timeout.signal);
+  } finally {
+    timeout.clear();
+  }
+};
+
+async function request(url: string, i: Record<string, unknown>, ctx: TaskContext, timeout: AbortSignal): Promise<unknown> {
   const headers: Record<string, string> = { ...(obj(i.headers) as Record<string, string>) };
   // The called service joins the execution's trace (a traceparent in the input's headers wins).
   if (ctx.traceparent !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'traceparent')) {
@@ -64,7 +75,7 @@ const http: TaskHandler = async (ctx: TaskContext) => {
     body = typeof i.body === 'string' ? i.body : JSON.stringify(i.body);
     if (typeof i.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   }
-  const res = await fetch(i.url, {
+  const res = await fetch(url, {
     method: typeof i.method === 'string' ? i.method : 'GET',
     headers,
     ...(body === undefined ? {} : { body }),
@@ -82,7 +93,7 @@ const http: TaskHandler = async (ctx: TaskContext) => {
   if (res.status >= 500 || res.status === 429) throw new ActorflowError('http_status', `HTTP ${res.status}`, { retryable: true });
   if (res.status >= 300) throw new ActorflowError('http_status', `HTTP ${res.status}`, { retryable: false });
   return { status: res.status, headers: Object.fromEntries(res.headers), body: parsed };
-};
+}
 
 /** Fails its first `times` attempts (every one by default); each attempt, failed or not, reports the input's `cost`. */
 const fail: TaskHandler = async (ctx) => {

@@ -5,11 +5,77 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, Math.min(ms, 2_147_483_647))),
+/** The timer half of a Clock. */
+export type Timers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+
+/**
+ * The longest delay Node's timers take (2^31−1 ms, about 24.8 days). A longer one is not clamped:
+ * Node fires it after 1 ms with a TimeoutOverflowWarning (`AbortSignal.timeout` too).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The one handle of a chain of timers: the link armed now is cleared through it. */
+class ChainedTimer {
+  link: unknown;
+  cleared = false;
+}
+
+/**
+ * Timers of any length on top of `base`, whose timers take at most `max` ms: a longer delay arms
+ * `max`, then re-arms for the rest when that fires. The handle stays the same along the chain, so
+ * `clearTimeout` stops it at any link. Delays within `max` get `base`'s own handle (no wrapper).
+ * NaN and negative delays are 0; Infinity never fires.
+ */
+export function chainTimers(base: Timers, max: number = MAX_TIMER_MS): Timers {
+  return {
+    setTimeout(fn, ms) {
+      const delay = ms > 0 ? ms : 0;
+      if (delay <= max) return base.setTimeout(fn, delay);
+      const h = new ChainedTimer();
+      const arm = (left: number): void => {
+        h.link = base.setTimeout(() => {
+          if (h.cleared) return;
+          if (left > max) arm(left - max);
+          else fn();
+        }, Math.min(left, max));
+      };
+      arm(delay);
+      return h;
+    },
+    clearTimeout(h) {
+      if (h instanceof ChainedTimer) {
+        h.cleared = true;
+        base.clearTimeout(h.link);
+      } else {
+        base.clearTimeout(h);
+      }
+    },
+  };
+}
+
+const nodeTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+const longTimers = chainTimers(nodeTimers);
+
+/** Real time. Its timers take any delay (a 30-day sleep really sleeps 30 days). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: longTimers.setTimeout,
+  clearTimeout: longTimers.clearTimeout,
+};
+
+/**
+ * `AbortSignal.timeout(ms)` for any `ms`: beyond MAX_TIMER_MS it is a chained timer (then call
+ * `clear()` once the work is done; it is a no-op for short ones).
+ */
+export function timeoutSignal(ms: number, timers: Timers = longTimers, max: number = MAX_TIMER_MS): { readonly signal: AbortSignal; clear(): void } {
+  if (ms <= max) return { signal: AbortSignal.timeout(ms), clear: () => undefined };
+  const ac = new AbortController();
+  const h = timers.setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  return { signal: ac.signal, clear: () => timers.clearTimeout(h) };
+}
 
 /** RFC 3339 UTC with milliseconds, or null. */
 export function iso(ms: number | null | undefined): string | null {

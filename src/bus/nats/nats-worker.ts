@@ -1,6 +1,7 @@
 /** @module bus/nats/nats-worker — the agent side over NATS: pull tasks from JetStream, run the handler, report back. */
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { systemClock } from '../../shared/clock.ts';
 import { msgpackCodec as codec } from '../../shared/codec.ts';
 import { ActorflowError, toStepError } from '../../shared/errors.ts';
 import type { AgentHandle, CostReport, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
@@ -91,7 +92,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     const taken: TaskTaken = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id };
     nc.publish(s.taken, codec.encode(taken));
     const working = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
-    const timeout = task.timeoutMs ? setTimeout(() => ac.abort(new ActorflowError('step_timeout', 'step timed out', { retryable: true })), task.timeoutMs) : null;
+    // The step's `timeoutMs` may exceed Node's timer range: the system clock chains its timers.
+    const timeout = task.timeoutMs ? systemClock.setTimeout(() => ac.abort(new ActorflowError('step_timeout', 'step timed out', { retryable: true })), task.timeoutMs) : null;
     const costs: CostReport[] = [];
     const t0 = performance.now();
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id, costs };
@@ -118,7 +120,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       result = { ...base, ok: false, error: toStepError(reason), durationMs: performance.now() - t0 };
     } finally {
       clearInterval(working);
-      if (timeout) clearTimeout(timeout);
+      if (timeout !== null) systemClock.clearTimeout(timeout);
     }
     if (await report(result)) m.ack();
     else m.nak();
