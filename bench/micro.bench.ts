@@ -48,6 +48,7 @@ function runningSnapshot(): unknown {
   const now = Date.now();
   const actor = createActor(machine, { input: { executionId: 'ex_01JBENCH0000000000000000000', input: { orderId: 'A-1042', amount: 129.9 }, at: now } });
   actor.start();
+  actor.send({ type: 'START', at: now });
   const done = (stepId: string, output: unknown) =>
     actor.send({ type: 'STEP_DONE', stepId, attempt: 1, output, agentId: 'echo-1', durationMs: 0.05, costs: [], at: now + 1 });
   done('s1', { order: 'A-1042' });

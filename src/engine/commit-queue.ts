@@ -63,6 +63,11 @@ export class CommitQueue<T extends Committable> {
     }, lingerMs);
   }
 
+  /** Forgets the events of one execution after `seq` that are not committed yet (a transition that failed). */
+  dropEvents(executionId: string, seq: number): void {
+    this.events = this.events.filter((e) => e.executionId !== executionId || e.seq <= seq);
+  }
+
   touch(exec: T): void {
     this.dirty.add(exec);
     this.schedule();

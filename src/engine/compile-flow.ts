@@ -1,6 +1,6 @@
 /** @module engine/compile-flow — a validated flow document → an XState v5 machine. */
 import { createMachine, type AnyStateMachine } from 'xstate';
-import type { ChoiceStep, FlowDocument, OnError, ParallelStep, SleepStep, Step, TaskStep, WaitStep, WorkflowStep } from '../shared/flow.ts';
+import { LIMITS, type ChoiceStep, type FlowDocument, type OnError, type ParallelStep, type SleepStep, type Step, type TaskStep, type WaitStep, type WorkflowStep } from '../shared/flow.ts';
 import { evaluateCondition, resolveValue } from './expressions.ts';
 import { initialContext, type FlowContext, type FlowEffects, type FlowEvent, type FlowInput } from './flow-context.ts';
 import { act, backoffMs, errorOf, OpKit, retryPolicy, scopeOf, type Op } from './flow-ops.ts';
@@ -28,6 +28,11 @@ type GuardArgs = { context: FlowContext; event: FlowEvent };
 
 const sid = (id: string) => `st_${id}`;
 const ref = (id: string) => `#st_${id}`;
+
+/** XState's error when one input ran past `options.maxIterations` microsteps (checked by tests/unit/compile-flow.test.ts). */
+export function isStepBudgetError(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('Infinite loop detected');
+}
 
 /** Compiles one definition; `fx` performs the actor's side effects (dispatch, timers, events). */
 export function compileFlow(doc: FlowDocument, fx: FlowEffects): CompiledFlow {
@@ -74,14 +79,21 @@ class Compiler {
     };
     const config: Cfg = {
       id: 'flow',
+      // The step budget of one input: XState throws past this many microsteps (one per step moved
+      // on), the transition is undone and the engine fails the execution (isStepBudgetError).
+      options: { maxIterations: LIMITS.maxStepsPerInput },
       context: ({ input }: { input: FlowInput }) => initialContext(input),
-      initial: 'run',
+      // The first step is entered by START, not by the initial state: XState computes an initial
+      // configuration holding a parallel with one ancestor walk per leaf (cubic in the branches), and
+      // a failure while entering it is then an ordinary failed transition the engine can recover from.
+      initial: 'boot',
       states: {
+        boot: { on: { START: { target: 'run' }, ABORT: { target: '#flow.failed', actions: act(this.abortRun) } } },
         run: { entry: act(armExec), initial: first ? sid(first.id) : undefined, on: running, states: this.listStates(this.doc.steps) },
         compensating: { initial: 'pick', on: running, states: this.compensationStates() },
         completed: { type: 'final', entry: act(this.finish) },
-        failed: { entry: act(this.failed), on: retryFrom },
-        timed_out: { entry: act(this.timedOut), on: retryFrom },
+        failed: { entry: act(this.failed), on: { ...retryFrom, ABORT: { target: '#flow.failed', reenter: true, actions: act(this.abortRun) } } },
+        timed_out: { entry: act(this.timedOut), on: { ...retryFrom, ABORT: { target: '#flow.failed', actions: act(this.abortRun) } } },
         cancelled: { type: 'final', entry: act(this.cancelled) },
       },
     };
@@ -174,7 +186,13 @@ class Compiler {
       delete d.active[id];
       this.k.clearStepTimers(fx, d, id);
       d.steps[id] = { status: 'completed', attempt: s?.attempt ?? 1, base: s?.base ?? 0, output: out };
-      d.completedOrder.push(id);
+      d.lastCompleted = id;
+      // Only what a compensation can undo, once each: a loop must not grow the context without bound.
+      if ((this.infos.get(id)?.step as { compensate?: string } | undefined)?.compensate !== undefined) {
+        const at = d.completedOrder.indexOf(id);
+        if (at >= 0) d.completedOrder.splice(at, 1);
+        d.completedOrder.push(id);
+      }
       const extra = e.type === 'STEP_DONE' && e.stepId === id ? { agentId: e.agentId, durationMs: e.durationMs, costs: e.costs } : {};
       this.k.emit(fx, d, 'workflow.step.completed', id, { attempt: s?.attempt ?? 1, output: out, ...extra }, at);
     };
@@ -495,7 +513,7 @@ class Compiler {
 
   private finish: Op = (d, _e, fx, at) => {
     this.k.stopAll(fx, d);
-    const last = d.completedOrder[d.completedOrder.length - 1];
+    const last = d.lastCompleted ?? d.completedOrder[d.completedOrder.length - 1];
     d.output = this.doc.output !== undefined ? resolveValue(this.doc.output, scopeOf(d)) : last ? (d.steps[last]?.output ?? null) : null;
     this.k.emit(fx, d, 'workflow.completed', null, { output: d.output }, at);
   };

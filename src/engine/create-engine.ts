@@ -17,12 +17,15 @@ import { executionMermaid, flowToMermaid } from './diagram.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
 import { foldHistory, levelAtLeast } from './history.ts';
 import { LiveExecution, rowToView } from './live-execution.ts';
+import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { ID_PREFIX, TASK_KEY_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { formatTraceparent, parseTraceparent, parseTracestate, stepTraceparent } from '../tracing/trace-context.ts';
 import type { CommitObservation, Engine, RecoveryStats, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
+/** Longest run of agent results and timer fires applied in one event-loop turn. */
+const SLICE_MS = 8;
 
 export interface EngineOptions {
   readonly store: Store;
@@ -61,6 +64,9 @@ class Supervisor implements RunningEngine, FlowEffects {
   /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
   private readonly untaken = new Map<string, number>();
   private recovery: Promise<void> = Promise.resolve();
+  /** When the current slice of inputs began (0: none in this event-loop turn), and the inputs waiting for the next. */
+  private sliceStart = 0;
+  private readonly deferred: (() => void)[] = [];
   private closed = false;
   private recovered = false;
   private lastRecovery: RecoveryStats | null = null;
@@ -84,8 +90,16 @@ class Supervisor implements RunningEngine, FlowEffects {
     await this.registry.load(await this.store.listAllDefinitions());
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
     this.bus.onResult((r) => {
-      this.onResult(r);
-      return this.queue.flushed();
+      if (this.deferred.length === 0 && this.inSlice()) {
+        this.onResult(r);
+        return this.queue.flushed();
+      }
+      return new Promise<void>((resolve, reject) =>
+        this.deferred.push(() => {
+          this.onResult(r);
+          this.queue.flushed().then(resolve, reject);
+        }),
+      );
     });
     this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
     this.bus.onTaken((t) => {
@@ -212,21 +226,54 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   private attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }, writeUnchanged = true): void {
-    rec.actor = createActor(machine, options);
-    // An exception inside an action must fail this execution, never the process.
-    rec.actor.subscribe({ error: (err) => this.log.error('actor error', { executionId: rec.id, err: String(err) }) });
-    rec.actor.start();
+    rec.actor = this.startActor(rec, machine, options);
+    // A new execution enters its first step by an ordinary transition (a failure there is recoverable).
+    if ('input' in options) this.send(rec, { type: 'START', at: options.input.at });
     this.sync(rec, writeUnchanged);
   }
 
+  private startActor(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }): LiveExecution['actor'] {
+    const actor = createActor(machine, options);
+    // An exception inside an action fails this execution (send() recovers it), never the process.
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return actor;
+  }
+
   private deliver(rec: LiveExecution, event: FlowEvent): void {
-    // A runaway execution (a loop through waits) ends at the history cap instead of growing without bound.
+    // A runaway execution (a loop through waits) ends at the history cap instead of growing without
+    // bound; the last 100 events are kept for its end.
     if (rec.lastSeq >= LIMITS.maxEventsPerExecution - 100 && event.type !== 'ABORT' && !TERMINAL_STATUSES.has(rec.status)) {
-      event = { type: 'ABORT', code: 'history_limit_exceeded', message: `more than ${LIMITS.maxEventsPerExecution} events`, at: event.at };
+      event = { type: 'ABORT', code: 'history_limit_exceeded', message: `the execution reached its history limit (${LIMITS.maxEventsPerExecution} events, the last ${LIMITS.maxEventsPerExecution - rec.lastSeq} kept for its end)`, at: event.at };
     }
-    rec.actor.send(event);
+    this.send(rec, event);
     this.sync(rec);
   }
+
+  /**
+   * One input to an actor, within the step budget. When a transition throws (an action failed, or the
+   * budget was spent), XState keeps the state from before the input: the events that transition
+   * journaled are dropped, and the execution restarts from that state and fails with a reason.
+   */
+  private send(rec: LiveExecution, event: FlowEvent): void {
+    const seq = rec.lastSeq;
+    rec.actor.send(event);
+    const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
+    if (snap.status !== 'error') return;
+    const err = snap.error;
+    this.queue.dropEvents(rec.id, seq);
+    rec.lastSeq = seq;
+    const persisted = rec.actor.getPersistedSnapshot() as Snapshot<unknown>;
+    rec.actor.stop();
+    rec.actor = this.startActor(rec, rec.def.compiled.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
+    const abort: FlowEvent = isStepBudgetError(err)
+      ? { type: 'ABORT', code: 'step_budget_exceeded', message: `one input advanced the execution more than ${LIMITS.maxStepsPerInput} steps`, at: event.at }
+      : { type: 'ABORT', code: 'action_failed', message: `a step action failed: ${err instanceof Error ? err.message : String(err)}`, at: event.at };
+    this.log.error('execution failed in a transition', { executionId: rec.id, code: abort.code, err: String(err) });
+    rec.actor.send(abort);
+    if ((rec.actor.getSnapshot() as { status: string }).status === 'error') this.log.error('execution could not be failed', { executionId: rec.id });
+  }
+
 
   /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
   private sync(rec: LiveExecution, writeUnchanged = true): void {
@@ -243,7 +290,28 @@ class Supervisor implements RunningEngine, FlowEffects {
     }
   }
 
+  /**
+   * Inputs from agents and timers are applied in slices of SLICE_MS per event-loop turn; the rest
+   * wait for the next turn, so one execution with a burst of results (a wide parallel) never holds
+   * the loop while other clients wait. Results are applied in arrival order.
+   */
+  private inSlice(): boolean {
+    const now = performance.now();
+    if (this.sliceStart === 0) {
+      this.sliceStart = now;
+      setImmediate(this.nextSlice);
+      return true;
+    }
+    return now - this.sliceStart < SLICE_MS;
+  }
+
+  private readonly nextSlice = (): void => {
+    this.sliceStart = 0;
+    while (this.deferred.length > 0 && this.inSlice()) (this.deferred.shift() as () => void)();
+  };
+
   private fire(executionId: string, key: string): void {
+    if (this.deferred.length > 0 || !this.inSlice()) return void this.deferred.push(() => this.fire(executionId, key));
     const rec = this.live.get(executionId);
     if (!rec) return;
     rec.timers.delete(key);

@@ -40,7 +40,10 @@ export interface FlowContext {
   inflight: Record<string, InflightTask>;
   /** Active steps → their type (parallel containers included). */
   active: Record<string, StepType>;
+  /** Completed steps that name a compensation, oldest first, each once (what `compensate` undoes). */
   completedOrder: string[];
+  /** The last step that completed (the execution's output without an `output` mapping). */
+  lastCompleted?: string;
   compQueue: string[];
   signals: BufferedSignal[];
   paused: boolean;
@@ -75,8 +78,10 @@ export type FlowEvent =
   | { type: 'RESUME'; at: number }
   | { type: 'CANCEL'; reason: string | null; at: number }
   | { type: 'RETRY'; stepId: string; note: string | null; at: number }
-  /** The engine ends the execution (caps such as the history limit). */
+  /** The engine ends the execution (caps such as the history limit, a step budget, an action that threw). */
   | { type: 'ABORT'; code: string; message: string; at: number }
+  /** Enters the first step (sent right after the actor starts, so a failure there is an ordinary failed transition). */
+  | { type: 'START'; at: number }
   | { type: 'UPDATE'; labels: Record<string, string> | null; context: Record<string, unknown> | null; at: number };
 
 /** Side effects the engine performs for an actor; suppressed nowhere else. */

@@ -112,11 +112,12 @@ export const LIMITS = {
   maxPayloadBytes: 1_048_576,
   maxBufferedSignals: 100,
   /**
-   * Parallel branches in one definition, nested ones included. XState visits every active region of
-   * a parallel state on every event, so a parallel's cost grows with branches x events: 256 keeps
-   * the widest execution under a second of CPU (bench/RESULTS.md, "wide parallel").
+   * Parallel branches in one definition, nested ones included. XState visits every region of an
+   * active parallel state on every event and enters one in quadratic time, so a parallel's cost grows
+   * with branches squared: 100 keeps the widest execution near 0.2 s of CPU in all (bench/RESULTS.md,
+   * "wide parallel"). Wider fan-out: child workflows in the branches.
    */
-  maxParallelBranches: 256,
+  maxParallelBranches: 100,
   /** Steps one input (a start, a result, a signal, a timer) may advance an execution before it fails with `step_budget_exceeded`. */
   maxStepsPerInput: 10_000,
 } as const;
