@@ -53,7 +53,7 @@ const RATE_HEADERS = {
 
 /** Shared error answers, referenced by status from every operation. */
 const ERROR_RESPONSES: Readonly<Record<string, { name: string; description: string; headers?: Record<string, unknown> }>> = {
-  '400': { name: 'BadRequest', description: 'Unparseable request (invalid JSON/YAML, bad query syntax, malformed path).' },
+  '400': { name: 'BadRequest', description: 'Unparseable request (invalid JSON/YAML; a body that is not UTF-8; JSON that is not I-JSON, RFC 7493: a duplicate member name, a number outside the IEEE 754 double range or an unpaired surrogate escape, at `errors[].path`; bad query syntax, malformed path).' },
   '401': { name: 'Unauthorized', description: 'No or invalid credential.' },
   '403': { name: 'Forbidden', description: 'The credential lacks the needed scope.' },
   '404': { name: 'NotFound', description: "Unknown resource (or another tenant's)." },

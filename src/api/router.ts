@@ -8,7 +8,8 @@ import type { Gate } from './auth/gate.ts';
 import { routeAuth } from './auth/scopes.ts';
 import type { Principal } from './auth/types.ts';
 import { requestContext } from './context.ts';
-import { type Exchange, type RouteTimer, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
+import { type BodyText, type Exchange, type RouteTimer, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
+import { IJsonError, invalidUtf8Issue, parseIJson } from './i-json.ts';
 import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './problem.ts';
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
@@ -30,7 +31,7 @@ export interface RouterOptions {
 export const UNMATCHED_ROUTE = '(unmatched)';
 
 /** Hands the request body over once it is read (now, or already read while a JWT was verified). */
-type BodySource = (onBody: (text: string) => void) => void;
+type BodySource = (onBody: (body: BodyText) => void) => void;
 
 type UwsHandler = (res: HttpResponse, req: HttpRequest) => void;
 
@@ -185,12 +186,20 @@ function unsupportedMedia(ex: Exchange, yaml: boolean): void {
   writeProblem(ex, problemFor(ErrorCode.unsupportedMediaType, `The request body must be ${accepted} (UTF-8).`));
 }
 
-/** Parses a non-empty body; on failure writes the 400/415 answer and returns `{ ok: false }`. */
+/** 400 for a body whose bytes are not UTF-8, with the pointer of the string holding the first bad byte. */
+function notUtf8(ex: Exchange, bytes: Uint8Array, kind: BodyKind, yaml: boolean): void {
+  if (kind === 'none') return unsupportedMedia(ex, yaml);
+  const { byte, ...issue } = invalidUtf8Issue(bytes);
+  const code = kind === 'yaml' ? ApiErrorCode.invalidYaml : ErrorCode.invalidJson;
+  writeProblem(ex, problem(400, code, `The request body is not valid UTF-8 (byte ${byte}).`, [issue]));
+}
+
+/** Parses a non-empty body (JSON as I-JSON, RFC 7493); on failure writes the 400/415 answer and returns `{ ok: false }`. */
 function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): { ok: true; value: unknown } | { ok: false } {
   try {
     switch (kind) {
       case 'json':
-        return { ok: true, value: JSON.parse(text) as unknown };
+        return { ok: true, value: parseIJson(text) };
       case 'yaml':
         return { ok: true, value: parseYaml(text, { logLevel: 'error' }) as unknown };
       case 'none':
@@ -200,6 +209,10 @@ function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): {
         return kind satisfies never;
     }
   } catch (err) {
+    if (err instanceof IJsonError) {
+      writeProblem(ex, problem(400, ErrorCode.invalidJson, `The request body is not I-JSON (RFC 7493): ${err.message}.`, [err.issue]));
+      return { ok: false };
+    }
     const code = kind === 'yaml' ? ApiErrorCode.invalidYaml : ErrorCode.invalidJson;
     const what = kind === 'yaml' ? 'YAML' : 'JSON';
     writeProblem(ex, problem(400, code, `The request body is not valid ${what}: ${err instanceof Error ? err.message.split('\n')[0] : 'parse error'}`));
@@ -209,8 +222,8 @@ function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): {
 
 /** Starts reading the body now (uWS drops chunks without a data handler) and hands it over later. */
 function earlyBody(ex: Exchange, max: number): BodySource {
-  let text: string | undefined;
-  let waiting: ((text: string) => void) | undefined;
+  let text: BodyText | undefined;
+  let waiting: ((body: BodyText) => void) | undefined;
   readBody(ex, max, (t) => {
     if (waiting !== undefined) waiting(t);
     else text = t;
@@ -316,7 +329,7 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
         source((text) => {
           try {
             let body: unknown;
-            if (text.length === 0) {
+            if (text === '') {
               if (bodySpec.optional !== true) {
                 issues.push({ path: '', message: 'a request body is required' });
                 return invalid(ex, issues);
@@ -324,6 +337,8 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
               body = {};
             } else if (kind === undefined) {
               return unsupportedMedia(ex, yaml);
+            } else if (typeof text !== 'string') {
+              return notUtf8(ex, text.notUtf8, kind, yaml);
             } else {
               if (kind === 'json' ? jsonTextTooDeep(text) : kind === 'yaml' && yamlTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
               const parsed = parseBody(ex, text, kind, yaml);

@@ -2,6 +2,7 @@
 import { msgpackCodec } from '../shared/codec.ts';
 import { EVENT_TYPES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
+import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from './i-json.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */
 export type WireFormat = 'json' | 'msgpack';
@@ -81,9 +82,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Decodes one client frame: text frames are JSON, binary frames msgpack, whatever was negotiated. */
+/** Decodes one client frame: text frames are I-JSON (RFC 7493, as request bodies), binary frames msgpack, whatever was negotiated. */
 export function decodeFrame(data: ArrayBuffer, isBinary: boolean): unknown {
-  return isBinary ? msgpackCodec.decode(new Uint8Array(data)) : (JSON.parse(Buffer.from(data).toString('utf8')) as unknown);
+  if (isBinary) return msgpackCodec.decode(new Uint8Array(data));
+  const text = decodeUtf8(new Uint8Array(data));
+  if (text === undefined) throw new IJsonError({ path: '', message: IJSON_MESSAGES.utf8 });
+  return parseIJson(text);
 }
 
 function invalid(message: string, id?: string): ProtocolError {
