@@ -113,6 +113,6 @@ export const BUILTIN_AGENTS: Readonly<Record<string, TaskHandler>> = { echo, log
 /** Serves every built-in kind on the bus, in this process. */
 export function serveBuiltinAgents(bus: Bus, concurrency = 10_000): AgentHandle[] {
   return Object.entries(BUILTIN_AGENTS).map(([kind, handler]) =>
-    bus.serve({ name: `builtin-${kind}`, kinds: [kind], concurrency, version: '0.1.0' }, handler),
+    bus.serve({ name: `builtin-${kind}`, kinds: [kind], concurrency, version: '0.1.0', effectFree: kind !== 'http' }, handler),
   );
 }

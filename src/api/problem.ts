@@ -37,6 +37,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.scheduleNotFound]: 404,
   [ErrorCode.rateLimited]: 429,
   [ErrorCode.requestTimeout]: 503,
+  [ErrorCode.storeUnavailable]: 503,
   [ErrorCode.internal]: 500,
 };
 

@@ -112,6 +112,15 @@ export function createMemoryBus(): Bus {
   };
 
   return {
+    effectFree(kind) {
+      let served = false;
+      for (const a of agents) {
+        if (!a.opts.kinds.includes(kind)) continue;
+        if (a.opts.effectFree !== true) return false;
+        served = true;
+      }
+      return served;
+    },
     dispatch(task) {
       if (closed) return;
       const agent = pick(task.agent);

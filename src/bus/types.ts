@@ -101,6 +101,11 @@ export interface AgentServeOptions {
   readonly kinds: readonly string[];
   readonly concurrency: number;
   readonly version?: string;
+  /**
+   * The handler has no effect outside this process (echo, log, fail, sleep): on the in-process bus
+   * its tasks may start before their dispatch is durable. @default false
+   */
+  readonly effectFree?: boolean;
 }
 
 export interface AgentHandle {
@@ -116,6 +121,8 @@ export type BusState = 'embedded' | 'connected' | 'reconnecting' | 'closed';
  */
 export interface Bus {
   dispatch(task: TaskMessage): void;
+  /** True when every agent serving `kind` runs in this process without outside effects (see AgentServeOptions.effectFree). */
+  effectFree?(kind: string): boolean;
   /** Abort an in-flight task (cancel or timeout); a queued one is dropped. */
   cancel(taskId: string): void;
   /** The handler's promise settles once the result is durable; only then may the bus ack the task. */

@@ -53,11 +53,20 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     metricsPublic: isTrue(env.ACTORFLOW_METRICS_PUBLIC),
     webhookAllowPrivate: isTrue(env.ACTORFLOW_WEBHOOK_ALLOW_PRIVATE),
     ...(env.ACTORFLOW_WEBHOOK_RETRY_MS ? { webhookRetryMs: parseRetryMs(env.ACTORFLOW_WEBHOOK_RETRY_MS) } : {}),
+    ...(env.ACTORFLOW_PASSIVATE_MS ? { passivateMs: parseIntIn('ACTORFLOW_PASSIVATE_MS', env.ACTORFLOW_PASSIVATE_MS, 1, 86_400_000) } : {}),
+    ...(env.ACTORFLOW_MAX_LIVE ? { maxLive: parseIntIn('ACTORFLOW_MAX_LIVE', env.ACTORFLOW_MAX_LIVE, 1, 100_000_000) } : {}),
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...jwtFromEnv(env),
   };
+}
+
+/** An integer setting within [min, max]. */
+function parseIntIn(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer in ${min}..${max}, not ${text}`);
+  return n;
 }
 
 /** ACTORFLOW_WEBHOOK_RETRY_MS: first retry gap of webhook deliveries, a positive integer of ms. */

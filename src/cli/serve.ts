@@ -58,6 +58,10 @@ export interface ServeConfig {
   readonly webhookAllowPrivate?: boolean;
   /** First webhook retry after this many ms, doubling up to 5 min (`ACTORFLOW_WEBHOOK_RETRY_MS`). @default 1000 */
   readonly webhookRetryMs?: number;
+  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  readonly passivateMs?: number;
+  /** Executions kept in memory at most; past it the least recently active waiting ones leave (`ACTORFLOW_MAX_LIVE`). @default 50000 */
+  readonly maxLive?: number;
 }
 
 export interface Running {
@@ -87,7 +91,12 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Before the engine: recovery commits events too, and their deliveries commit with them.
   const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
   await webhooks.start();
-  const engine = await createEngine({ store, bus, logger, ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}) });
+  const engine = await createEngine({
+    store, bus, logger,
+    ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
+    ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
+    ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
+  });
   // Loaded only with an endpoint: no OpenTelemetry code otherwise.
   const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });

@@ -1,4 +1,5 @@
 /** @module engine/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
+import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import type { EventRecord } from '../shared/execution.ts';
 import type { ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
 
@@ -27,6 +28,8 @@ function waiter(): Waiter {
 
 export class CommitQueue<T extends Committable> {
   private events: EventRecord[] = [];
+  /** Effects (dispatches to agents, cancels) released only once the events appended before them are durable. */
+  private effects: (() => void)[] = [];
   private dirty = new Set<T>();
   private next: Waiter | null = null;
   private scheduled = false;
@@ -40,8 +43,19 @@ export class CommitQueue<T extends Committable> {
   constructor(
     private readonly store: Store,
     private readonly onCommitted: (events: EventRecord[], execs: T[], rows: ExecutionRow[]) => void,
-    private readonly onError: (err: unknown) => void,
+    /** A commit failed: `execs` were in the batch (their memory is now ahead of the journal). */
+    private readonly onFailed: (err: unknown, execs: T[]) => void,
+    private readonly onEffectError: (err: unknown) => void = () => undefined,
   ) {}
+
+  /**
+   * Runs `effect` after the commit of everything appended so far, never before; a failed commit
+   * drops it. Effects run in the order they were added.
+   */
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+    this.schedule();
+  }
 
   append(event: EventRecord): void {
     this.events.push(event);
@@ -68,6 +82,12 @@ export class CommitQueue<T extends Committable> {
     this.events = this.events.filter((e) => e.executionId !== executionId || e.seq <= seq);
   }
 
+  /** Forgets an execution's pending events and row (it went back to its last durable state). */
+  forget(exec: T, executionId: string, committedSeq: number): void {
+    this.dropEvents(executionId, committedSeq);
+    this.dirty.delete(exec);
+  }
+
   touch(exec: T): void {
     this.dirty.add(exec);
     this.schedule();
@@ -75,7 +95,7 @@ export class CommitQueue<T extends Committable> {
 
   /** Resolves once everything appended so far is committed. */
   flushed(): Promise<void> {
-    if (this.events.length === 0 && this.dirty.size === 0 && !this.running) return Promise.resolve();
+    if (this.events.length === 0 && this.dirty.size === 0 && this.effects.length === 0 && !this.running) return Promise.resolve();
     this.next ??= waiter();
     this.schedule();
     return this.next.promise;
@@ -94,6 +114,9 @@ export class CommitQueue<T extends Committable> {
   private async run(): Promise<void> {
     if (this.running) return;
     if (this.events.length === 0 && this.dirty.size === 0) {
+      // Nothing to write: effects added after the last commit are durable already.
+      this.release(this.effects);
+      this.effects = [];
       this.next?.resolve();
       this.next = null;
       return;
@@ -101,9 +124,11 @@ export class CommitQueue<T extends Committable> {
     this.running = true;
     const events = this.events;
     const execs = [...this.dirty];
+    const effects = this.effects;
     const batchWaiter = this.next;
     this.events = [];
     this.dirty = new Set();
+    this.effects = [];
     this.next = null;
     const t0 = performance.now();
     let failure: unknown = null;
@@ -117,14 +142,29 @@ export class CommitQueue<T extends Committable> {
       this.stats.lastMs = performance.now() - t0;
       this.observer?.(this.stats.lastMs, events.length);
     } catch (err) {
-      failure = err;
-      this.onError(err);
+      failure = new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { cause: err, retryable: true });
     }
     this.running = false;
-    if (failure === null) for (const e of execs) e.stored = true;
-    if (failure === null) batchWaiter?.resolve();
-    else batchWaiter?.reject(failure);
-    if (failure === null) this.onCommitted(events, execs, rows);
-    if (this.events.length > 0 || this.dirty.size > 0 || this.next) this.schedule();
+    if (failure === null) {
+      for (const e of execs) e.stored = true;
+      // Effects first: an agent gets its task as soon as its dispatch is durable.
+      this.release(effects);
+      batchWaiter?.resolve();
+      this.onCommitted(events, execs, rows);
+    } else {
+      this.onFailed(failure, execs);
+      batchWaiter?.reject(failure);
+    }
+    if (this.events.length > 0 || this.dirty.size > 0 || this.effects.length > 0 || this.next) this.schedule();
+  }
+
+  private release(effects: readonly (() => void)[]): void {
+    for (const f of effects) {
+      try {
+        f();
+      } catch (err) {
+        this.onEffectError(err);
+      }
+    }
   }
 }

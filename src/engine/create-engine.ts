@@ -1,6 +1,6 @@
 /** @module engine/create-engine — the supervisor: one XState actor per execution, journaled and recoverable. */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
-import type { AgentEvent, Bus, TaskResult } from '../bus/types.ts';
+import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../bus/types.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
@@ -19,11 +19,14 @@ import { foldHistory, levelAtLeast } from './history.ts';
 import { LiveExecution, rowToView } from './live-execution.ts';
 import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
+import { TimerQueue } from './timer-queue.ts';
 import { ID_PREFIX, TASK_KEY_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { formatTraceparent, parseTraceparent, parseTracestate, stepTraceparent } from '../tracing/trace-context.ts';
-import type { CommitObservation, Engine, RecoveryStats, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
+import type { CommitObservation, Engine, RecoveryStats, StartResult, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
+/** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
+const RECOVERED_TIMER = '*';
 /** Longest run of agent results and timer fires applied in one event-loop turn. */
 const SLICE_MS = 8;
 
@@ -35,7 +38,14 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** Flow documents and code-first definitions registered at boot (tenant `default`). */
   readonly machinesDir?: string;
+  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  readonly passivateMs?: number;
+  /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
+  readonly maxLive?: number;
 }
+
+export const DEFAULT_PASSIVATE_MS = 1000;
+export const DEFAULT_MAX_LIVE = 50_000;
 
 export interface RunningEngine extends Engine {
   whenReady(): Promise<void>;
@@ -59,14 +69,22 @@ class Supervisor implements RunningEngine, FlowEffects {
   private readonly listeners = new Set<(e: EventView) => void>();
   private readonly commitListeners = new Set<(c: CommitObservation) => void>();
   private readonly agentListeners = new Set<(e: AgentEvent) => void>();
-  /** Idempotency keys of starts not yet committed: `tenant\0key` → execution id. */
-  private readonly pendingKeys = new Map<string, string>();
+  /** Idempotency keys of starts in progress: `tenant\0key` → the row it created (undefined when it failed). */
+  private readonly pendingKeys = new Map<string, Promise<ExecutionRow | undefined>>();
   /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
   private readonly untaken = new Map<string, number>();
   private recovery: Promise<void> = Promise.resolve();
   /** When the current slice of inputs began (0: none in this event-loop turn), and the inputs waiting for the next. */
   private sliceStart = 0;
   private readonly deferred: (() => void)[] = [];
+  /** Every durable timer, live or passivated executions alike. */
+  private readonly timers: TimerQueue;
+  /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
+  private readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
+  private readonly passivateMs: number;
+  private readonly maxLive: number;
+  private sweeper: NodeJS.Timeout | undefined;
+  private passivated = 0;
   private closed = false;
   private recovered = false;
   private lastRecovery: RecoveryStats | null = null;
@@ -83,23 +101,24 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? createConsoleLogger(true);
     this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
-    this.queue = new CommitQueue(this.store, (events, execs, rows) => this.committed(events, execs, rows), (err) => this.log.error('journal commit failed', { err: String(err) }));
+    this.queue = new CommitQueue(
+      this.store,
+      (events, execs, rows) => this.committed(events, execs, rows),
+      (err, execs) => this.commitFailed(err, execs),
+      (err) => this.log.error('an effect failed after its commit', { err: String(err) }),
+    );
+    this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
+    this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
+    this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
   }
 
   async boot(): Promise<void> {
     await this.registry.load(await this.store.listAllDefinitions());
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
     this.bus.onResult((r) => {
-      if (this.deferred.length === 0 && this.inSlice()) {
-        this.onResult(r);
-        return this.queue.flushed();
-      }
-      return new Promise<void>((resolve, reject) =>
-        this.deferred.push(() => {
-          this.onResult(r);
-          this.queue.flushed().then(resolve, reject);
-        }),
-      );
+      // A passivated execution is rebuilt first; the bus acks only once the result is durable.
+      if (!this.live.has(r.executionId)) return this.activate(r.executionId).then(() => this.applyResult(r));
+      return this.applyResult(r);
     });
     this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
     this.bus.onTaken((t) => {
@@ -109,10 +128,11 @@ class Supervisor implements RunningEngine, FlowEffects {
         this.journal(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
       }
     });
-    this.bus.onLog((l) => {
-      const rec = this.live.get(l.executionId);
-      if (rec) this.emit(rec.id, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now());
-    });
+    this.bus.onLog((l) =>
+      this.withLive(l.executionId, (rec) => this.journal(rec, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now())),
+    );
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateMs)));
+    this.sweeper.unref();
     this.recovery = this.recover().then(
       () => void (this.recovered = true),
       (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
@@ -140,13 +160,25 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.queue.touch(rec);
   }
 
+  /**
+   * A step leaves for its agent only once its `workflow.step.started` is durable (a crash can never
+   * leave a dispatch the journal does not know). In-process agents without outside effects (echo,
+   * log, fail, sleep) start at once: their result joins the same commit, so nothing is observable early.
+   */
   dispatch(executionId: string, t: InflightTask): void {
     const rec = this.live.get(executionId);
     if (!rec) return;
+    const task = this.taskOf(rec, t);
+    this.untaken.set(task.taskId, this.clock.now());
+    if (this.bus.effectFree?.(t.agent) === true) this.bus.dispatch(task);
+    else this.queue.afterCommit(() => this.bus.dispatch(task));
+  }
+
+  private taskOf(rec: LiveExecution, t: InflightTask): TaskMessage {
+    const executionId = rec.id;
     const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
-    this.untaken.set(taskId, this.clock.now());
     const ctx = rec.context();
-    this.bus.dispatch({
+    return {
       taskId,
       executionId,
       stepId: t.stepId,
@@ -158,29 +190,22 @@ class Supervisor implements RunningEngine, FlowEffects {
       timeoutMs: t.timeoutMs,
       traceparent: stepTraceparent(executionId, ctx.traceparent, t.stepId, t.attempt),
       ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
-    });
+    };
   }
 
   abort(executionId: string, stepId: string, attempt: number): void {
-    this.untaken.delete(`${executionId}:${stepId}:${attempt}`);
-    this.bus.cancel(`${executionId}:${stepId}:${attempt}`);
+    const taskId = `${executionId}:${stepId}:${attempt}`;
+    this.untaken.delete(taskId);
+    // After the commit, like the dispatch it may follow (effects keep their order).
+    this.queue.afterCommit(() => this.bus.cancel(taskId));
   }
 
   armTimer(executionId: string, key: string, dueAt: number): void {
-    const rec = this.live.get(executionId);
-    if (!rec) return;
-    const old = rec.timers.get(key);
-    if (old !== undefined) this.clock.clearTimeout(old);
-    rec.timers.set(key, this.clock.setTimeout(() => this.fire(executionId, key), dueAt - this.clock.now()));
+    if (this.live.has(executionId)) this.timers.set(executionId, key, dueAt);
   }
 
   clearTimer(executionId: string, key: string): void {
-    const rec = this.live.get(executionId);
-    const h = rec?.timers.get(key);
-    if (rec && h !== undefined) {
-      this.clock.clearTimeout(h);
-      rec.timers.delete(key);
-    }
+    this.timers.delete(executionId, key);
   }
 
   startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
@@ -205,8 +230,11 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   cancelChild(executionId: string, stepId: string): void {
     const childId = this.live.get(executionId)?.children.get(stepId);
-    const child = childId ? this.live.get(childId) : undefined;
-    if (child && !TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
+    if (!childId) return;
+    // The child may have been passivated (waiting on its own signal or timer).
+    this.withLive(childId, (child) => {
+      if (!TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
+    });
   }
 
   // ---- actor plumbing ----
@@ -216,6 +244,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
     const { traceparent, tracestate, ...init } = p;
     const rec = new LiveExecution({ id, createdAt: now, ...init });
+    rec.lastActiveAt = now;
     this.live.set(id, rec);
     // Only a caller's trace context is stored; without one the trace id derives from the execution id.
     const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
@@ -246,6 +275,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (rec.lastSeq >= LIMITS.maxEventsPerExecution - 100 && event.type !== 'ABORT' && !TERMINAL_STATUSES.has(rec.status)) {
       event = { type: 'ABORT', code: 'history_limit_exceeded', message: `the execution reached its history limit (${LIMITS.maxEventsPerExecution} events, the last ${LIMITS.maxEventsPerExecution - rec.lastSeq} kept for its end)`, at: event.at };
     }
+    this.touchLive(rec);
     this.send(rec, event);
     this.sync(rec);
   }
@@ -307,15 +337,108 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   private readonly nextSlice = (): void => {
     this.sliceStart = 0;
-    while (this.deferred.length > 0 && this.inSlice()) (this.deferred.shift() as () => void)();
+    while (this.deferred.length > 0 && this.inSlice()) {
+      try {
+        (this.deferred.shift() as () => void)();
+      } catch (err) {
+        this.log.error('an input could not be applied', { err: String(err), stack: (err as Error).stack });
+      }
+    }
   };
 
   private fire(executionId: string, key: string): void {
-    if (this.deferred.length > 0 || !this.inSlice()) return void this.deferred.push(() => this.fire(executionId, key));
-    const rec = this.live.get(executionId);
-    if (!rec) return;
-    rec.timers.delete(key);
-    this.deliver(rec, { type: 'TIMER', key, at: this.clock.now() });
+    if (this.deferred.length > 0 || !this.inSlice()) return void this.deferred.push(() => this.applyTimer(executionId, key));
+    this.applyTimer(executionId, key);
+  }
+
+  private applyTimer(executionId: string, key: string): void {
+    this.withLive(executionId, (rec) => {
+      // After a light recovery only the earliest due time is known: the restored actor re-arms its own timers.
+      if (key !== RECOVERED_TIMER) this.deliver(rec, { type: 'TIMER', key, at: this.clock.now() });
+    });
+  }
+
+  /** Applies an agent's result in its slice; resolves once it is durable. */
+  private applyResult(r: TaskResult): Promise<void> {
+    if (this.deferred.length === 0 && this.inSlice()) {
+      this.onResult(r);
+      return this.queue.flushed();
+    }
+    return new Promise<void>((resolve, reject) =>
+      this.deferred.push(() => {
+        this.onResult(r);
+        this.queue.flushed().then(resolve, reject);
+      }),
+    );
+  }
+
+  // ---- passivation ----
+
+  /** Runs `fn` on the live execution, rebuilding it first when it was passivated; nothing when it has finished. */
+  private withLive(id: string, fn: (rec: LiveExecution) => void): void {
+    const rec = this.live.get(id);
+    if (rec) return fn(rec);
+    this.activate(id).then(
+      (r) => r && fn(r),
+      (err: unknown) => this.log.error('could not activate execution', { executionId: id, err: String(err) }),
+    );
+  }
+
+  /**
+   * The live execution, rebuilt from its last durable snapshot when it was passivated (its timers are
+   * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
+   * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
+   */
+  private activate(id: string, finished = false): Promise<LiveExecution | undefined> {
+    const live = this.live.get(id);
+    if (live) return Promise.resolve(live);
+    let p = this.activating.get(id);
+    if (p) return p;
+    p = (async () => {
+      const row = await this.store.getExecution(id);
+      if (!row || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
+      const again = this.live.get(id);
+      if (again) return again;
+      const rec = await this.restore(row);
+      this.armTimers(rec);
+      return rec;
+    })().finally(() => this.activating.delete(id));
+    this.activating.set(id, p);
+    return p;
+  }
+
+  /**
+   * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
+   * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
+   * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+   */
+  private sweep(): void {
+    const idleSince = this.clock.now() - this.passivateMs;
+    let over = this.live.size - this.maxLive;
+    // `live` is in order of last activity (touch() moves an execution to the end).
+    for (const rec of this.live.values()) {
+      if (rec.lastActiveAt > idleSince && over <= 0) break;
+      if (!this.passivable(rec)) continue;
+      rec.actor.stop();
+      this.live.delete(rec.id);
+      this.passivated++;
+      over--;
+    }
+  }
+
+  private passivable(rec: LiveExecution): boolean {
+    if (TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id)) return false;
+    for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
+    return true;
+  }
+
+  /** Marks an execution active now: it moves to the end of the passivation order. */
+  private touchLive(rec: LiveExecution): void {
+    rec.lastActiveAt = this.clock.now();
+    if (this.live.get(rec.id) === rec) {
+      this.live.delete(rec.id);
+      this.live.set(rec.id, rec);
+    }
   }
 
   private onResult(r: TaskResult): void {
@@ -346,8 +469,9 @@ class Supervisor implements RunningEngine, FlowEffects {
     // A finished execution leaves memory once its final state is durable (reads then go to the store).
     execs.forEach((rec, i) => {
       const row = rows[i] as ExecutionRow;
+      rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
       if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
-      for (const h of rec.timers.values()) this.clock.clearTimeout(h);
+      this.timers.deleteAll(rec.id);
       rec.actor.stop();
       this.live.delete(rec.id);
     });
@@ -384,11 +508,49 @@ class Supervisor implements RunningEngine, FlowEffects {
     return this.lastRecovery;
   }
 
-  /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers. */
+  /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers (their start is durable). */
   private rearm(rec: LiveExecution): void {
+    this.armTimers(rec);
     const ctx = rec.context();
-    for (const [key, due] of Object.entries(ctx.timers)) this.armTimer(rec.id, key, due);
-    if (!ctx.paused) for (const t of Object.values(ctx.inflight)) if (!t.held) this.dispatch(rec.id, t);
+    if (ctx.paused) return;
+    for (const t of Object.values(ctx.inflight)) {
+      if (t.held) continue;
+      const task = this.taskOf(rec, t);
+      this.untaken.set(task.taskId, this.clock.now());
+      this.bus.dispatch(task);
+    }
+  }
+
+  /**
+   * A commit failed: its executions are ahead of the journal. Each goes back to its last durable
+   * state (rebuilt from the store when it had one; a start that never committed is gone), its later
+   * pending events are dropped, and its in-flight steps are dispatched again (at least once).
+   */
+  private commitFailed(err: unknown, execs: LiveExecution[]): void {
+    this.log.error('journal commit failed', { err: String((err as { cause?: unknown }).cause ?? err), executions: execs.length });
+    for (const rec of execs) {
+      if (rec.discarded) continue;
+      rec.discarded = true;
+      this.queue.forget(rec, rec.id, rec.committedSeq);
+      this.timers.deleteAll(rec.id);
+      rec.actor.stop();
+      if (this.live.get(rec.id) === rec) this.live.delete(rec.id);
+      if (!rec.stored) continue;
+      this.activate(rec.id).then(
+        (again) => again && this.rearm(again),
+        (e: unknown) => this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) }),
+      );
+    }
+  }
+
+  /** After a commit: a request whose execution went back to its durable state (a failed commit) did not happen. */
+  private assertKept(rec: LiveExecution): void {
+    if (rec.discarded) throw new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { retryable: true });
+  }
+
+  private armTimers(rec: LiveExecution): void {
+    this.timers.delete(rec.id, RECOVERED_TIMER);
+    for (const [key, due] of Object.entries(rec.context().timers)) this.armTimer(rec.id, key, due);
   }
 
   private definitionOf(row: RestorableRow): LoadedDefinition {
@@ -410,6 +572,8 @@ class Supervisor implements RunningEngine, FlowEffects {
       createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition,
     });
     rec.lastSeq = row.lastSeq;
+    rec.committedSeq = row.lastSeq;
+    rec.lastActiveAt = this.clock.now();
     rec.updatedAt = row.updatedAt;
     rec.status = row.status;
     rec.stored = true;
@@ -436,14 +600,13 @@ class Supervisor implements RunningEngine, FlowEffects {
     const rec = this.live.get(id);
     if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
     const row = await this.row(tenant, id, kind);
+    const terminal = TERMINAL_STATUSES.has(row.status);
     // Only a retry brings a finished execution back into memory (failed and timed_out ones).
-    if (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable) {
+    if (terminal && (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable)) {
       throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
     }
-    const again = this.live.get(id);
-    if (again) return again;
-    const restored = await this.restore(row);
-    this.rearm(restored);
+    const restored = await this.activate(id, terminal);
+    if (!restored) throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
     return restored;
   }
 
@@ -452,6 +615,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
     fn(rec);
     await this.queue.flushed();
+    this.assertKept(rec);
     return rec.toView();
   }
 
@@ -496,15 +660,36 @@ class Supervisor implements RunningEngine, FlowEffects {
     // Tasks keep their idempotency keys apart from executions' (one unique index serves both).
     if (req.kind === 'task' && req.idempotencyKey) req = { ...req, idempotencyKey: TASK_KEY_PREFIX + req.idempotencyKey };
     const key = req.idempotencyKey ? `${req.tenant}\u0000${req.idempotencyKey}` : null;
-    if (key && req.idempotencyKey) {
-      const pendingId = this.pendingKeys.get(key);
-      const prior = pendingId ? this.live.get(pendingId)?.toRow() : await this.store.findByIdempotencyKey(req.tenant, req.idempotencyKey);
-      if (prior) {
-        if (prior.requestHash !== (req.requestHash ?? null)) throw new ConflictError(ErrorCode.idempotencyKeyConflict, 'the idempotency key was used with a different request');
-        if (pendingId) await this.queue.flushed();
-        return { execution: rowToView(prior), replayed: true };
-      }
+    if (!key || !req.idempotencyKey) return this.startNew(req);
+    // The key is reserved in memory before any await: a second start with it waits for the first.
+    for (let held = this.pendingKeys.get(key); held; held = this.pendingKeys.get(key)) {
+      const first = await held;
+      if (first) return this.replay(req, first);
     }
+    let settle!: (row: ExecutionRow | undefined) => void;
+    this.pendingKeys.set(key, new Promise((r) => (settle = r)));
+    let created: ExecutionRow | undefined;
+    try {
+      const prior = await this.store.findByIdempotencyKey(req.tenant, req.idempotencyKey);
+      if (prior) {
+        created = prior;
+        return this.replay(req, prior);
+      }
+      const result = await this.startNew(req);
+      created = this.live.get(result.execution.id)?.toRow() ?? (await this.store.getExecution(result.execution.id));
+      return result;
+    } finally {
+      this.pendingKeys.delete(key);
+      settle(created);
+    }
+  }
+
+  private replay(req: StartRequest, prior: ExecutionRow): StartResult {
+    if (prior.requestHash !== (req.requestHash ?? null)) throw new ConflictError(ErrorCode.idempotencyKeyConflict, 'the idempotency key was used with a different request');
+    return { execution: rowToView(prior), replayed: true };
+  }
+
+  private async startNew(req: StartRequest): Promise<StartResult> {
     const def = this.resolveDefinition(req);
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
     const rec = this.spawn({
@@ -513,12 +698,8 @@ class Supervisor implements RunningEngine, FlowEffects {
       ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
     });
     const view = rec.toView();
-    if (key) this.pendingKeys.set(key, rec.id);
-    try {
-      await this.queue.flushed();
-    } finally {
-      if (key) this.pendingKeys.delete(key);
-    }
+    await this.queue.flushed();
+    this.assertKept(rec);
     return { execution: view, replayed: false };
   }
 
@@ -712,10 +893,10 @@ class Supervisor implements RunningEngine, FlowEffects {
     this.closed = true;
     await this.recovery;
     await this.queue.flushed();
-    for (const rec of this.live.values()) {
-      for (const h of rec.timers.values()) this.clock.clearTimeout(h);
-      rec.actor.stop();
-    }
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.activating.values()]);
+    this.timers.close();
+    for (const rec of this.live.values()) rec.actor.stop();
     this.live.clear();
   }
 }

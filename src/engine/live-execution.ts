@@ -52,8 +52,12 @@ export class LiveExecution implements Committable {
   lastSeq = 0;
   /** Its executions row exists in the store (later commits update it without rewriting the input). */
   stored = false;
-  /** Armed timers by key (handles of the injected clock). */
-  readonly timers = new Map<string, unknown>();
+  /** Went back to its last durable state after a failed commit: this object is dead, requests on it failed. */
+  discarded = false;
+  /** The last seq known durable (committed or restored). */
+  committedSeq = 0;
+  /** Clock time of the last input (passivation picks the longest idle). */
+  lastActiveAt = 0;
   /** stepId → id of the child execution a `workflow` step started. */
   readonly children = new Map<string, string>();
 

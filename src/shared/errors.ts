@@ -41,6 +41,8 @@ export const ErrorCode = {
   webhookNotFound: 'webhook_not_found',
   webhookUrlForbidden: 'webhook_url_forbidden',
   requestTimeout: 'request_timeout',
+  /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
+  storeUnavailable: 'store_unavailable',
   /** GraphQL (POST /graphql): the query does not parse (400). */
   graphqlParseFailed: 'graphql_parse_failed',
   /** GraphQL: the query fails validation against the schema, or its variables/operationName do (422). */

@@ -42,6 +42,9 @@ export interface TestServerOptions {
   readonly webhookAllowPrivate?: boolean;
   /** First webhook retry gap in ms. @default 1000 */
   readonly webhookRetryMs?: number;
+  /** Passivate waiting executions after this many idle ms. @default 1000 */
+  readonly passivateMs?: number;
+  readonly maxLive?: number;
 }
 
 export interface TestServer {
@@ -94,6 +97,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.otlpEndpoint === undefined ? {} : { otlpEndpoint: opts.otlpEndpoint }),
     ...(opts.webhookAllowPrivate === undefined ? {} : { webhookAllowPrivate: opts.webhookAllowPrivate }),
     ...(opts.webhookRetryMs === undefined ? {} : { webhookRetryMs: opts.webhookRetryMs }),
+    ...(opts.passivateMs === undefined ? {} : { passivateMs: opts.passivateMs }),
+    ...(opts.maxLive === undefined ? {} : { maxLive: opts.maxLive }),
   });
   let closed = false;
   return {

@@ -1,0 +1,155 @@
+/**
+ * Passivation (issue 12): waiting executions leave memory after an idle time or past the live cap,
+ * keep nothing but their timers in one queue, and come back on any input: a signal, a timer, an
+ * agent's result, a control call, a restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitForEnd, waitForStatus } from '../support/wait.ts';
+
+interface Live {
+  live: number;
+  passivated: number;
+}
+const liveOf = async (s: TestServer): Promise<Live> => (await s.engine.status()) as unknown as Live;
+
+/** Polls the engine's own counters (no HTTP) until `pred` holds. */
+async function until(s: TestServer, pred: (l: Live) => boolean, timeoutMs = 5000): Promise<Live> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const l = await liveOf(s);
+    if (pred(l)) return l;
+    if (performance.now() > deadline) throw new Error(`timed out: ${JSON.stringify(l)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function gapFree(s: TestServer, id: string): Promise<string[]> {
+  const items = (await api(s.url).get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as { seq: number; type: string }[];
+  expect(items.map((e) => e.seq)).toEqual(items.map((_, i) => i + 1));
+  return items.map((e) => e.type);
+}
+
+describe('passivation', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 50 });
+    const define = (doc: unknown) => api(server.url).post('/workflow-definitions', doc);
+    await define({ name: 'approve', steps: [{ id: 'a', type: 'task', agent: 'echo' }, { id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
+    await define({ name: 'nap', steps: [{ id: 's', type: 'sleep', ms: 400 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+    await define({ name: 'slow-agent', steps: [{ id: 't', type: 'task', agent: 'sleep', input: { ms: 400 } }, { id: 'b', type: 'task', agent: 'echo', input: 'done' }] });
+    await define({ name: 'parent', steps: [{ id: 'c', type: 'workflow', workflow: 'approve', input: {} }, { id: 'after', type: 'task', agent: 'echo', input: '$.steps.c.output' }] });
+  });
+  afterAll(async () => server.close());
+
+  it('evicts an execution waiting for a signal and brings it back for the signal', async () => {
+    const before = await liveOf(server);
+    const { body } = await api(server.url).post('/executions', { workflow: 'approve', input: {} });
+    await waitForStatus(server.engine, body.id, 'waiting');
+    const after = await until(server, (l) => l.passivated > before.passivated && l.live <= before.live);
+    expect(after.live).toBeLessThanOrEqual(before.live);
+    // Reads of a passivated execution come from the store, unchanged.
+    expect((await api(server.url).get(`/executions/${body.id}`)).body).toMatchObject({ status: 'waiting', currentSteps: ['w'] });
+    expect((await api(server.url).post(`/executions/${body.id}/signals/go`, { payload: { ok: 1 } })).status).toBe(202);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end.status).toBe('completed');
+    expect(end.output).toEqual({ ok: 1 });
+    expect(await gapFree(server, body.id)).toContain('workflow.signal.received');
+  });
+
+  it('fires the timer of a passivated sleep', async () => {
+    const before = await liveOf(server);
+    const { body } = await api(server.url).post('/executions', { workflow: 'nap', input: {} });
+    await until(server, (l) => l.passivated > before.passivated);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end).toMatchObject({ status: 'completed', output: 'woke' });
+    await gapFree(server, body.id);
+  });
+
+  it('passivates while a step is in flight on an agent, and the result brings it back', async () => {
+    const before = await liveOf(server);
+    const { body } = await api(server.url).post('/executions', { workflow: 'slow-agent', input: {} });
+    await until(server, (l) => l.passivated > before.passivated);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end).toMatchObject({ status: 'completed', output: 'done' });
+    const types = await gapFree(server, body.id);
+    expect(types.filter((t) => t === 'workflow.step.started')).toHaveLength(2); // dispatched once, not again on activation
+  });
+
+  it('cancels, pauses and resumes passivated executions', async () => {
+    const before = await liveOf(server);
+    const a = (await api(server.url).post('/executions', { workflow: 'approve', input: {} })).body.id as string;
+    const b = (await api(server.url).post('/executions', { workflow: 'approve', input: {} })).body.id as string;
+    await waitForStatus(server.engine, a, 'waiting');
+    await waitForStatus(server.engine, b, 'waiting');
+    await until(server, (l) => l.passivated >= before.passivated + 2);
+    expect((await api(server.url).post(`/executions/${a}/cancel`, { reason: 'no' })).status).toBe(202);
+    expect((await waitForEnd(server.engine, a)).status).toBe('cancelled');
+    expect((await api(server.url).post(`/executions/${b}/pause`)).status).toBe(202);
+    await waitForStatus(server.engine, b, 'paused');
+    expect((await api(server.url).post(`/executions/${b}/resume`)).status).toBe(202);
+    expect((await api(server.url).post(`/executions/${b}/signals/go`, { payload: 2 })).status).toBe(202);
+    expect((await waitForEnd(server.engine, b)).status).toBe('completed');
+    await gapFree(server, a);
+    await gapFree(server, b);
+  });
+
+  it('keeps a parent whose child runs, passivates the waiting child, and completes both on its signal', async () => {
+    const { body } = await api(server.url).post('/executions', { workflow: 'parent', input: {} });
+    const children = async () => (await api(server.url).get(`/executions/${body.id}/children`)).body.items as { id: string }[];
+    let kids = await children();
+    for (let i = 0; kids.length === 0 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      kids = await children();
+    }
+    const child = kids[0]?.id as string;
+    await waitForStatus(server.engine, child, 'waiting');
+    const before = await liveOf(server);
+    await until(server, (l) => l.passivated > before.passivated);
+    expect((await api(server.url).post(`/executions/${child}/signals/go`, { payload: 'yes' })).status).toBe(202);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end).toMatchObject({ status: 'completed', output: 'yes' });
+  });
+});
+
+describe('the live cap', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 60_000, maxLive: 5 });
+    await api(server.url).post('/workflow-definitions', { name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
+  });
+  afterAll(async () => server.close());
+
+  it('keeps at most maxLive executions in memory and serves all of them', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await api(server.url).post('/executions', { workflow: 'approve', input: {} })).body.id);
+    await until(server, (l) => l.live <= 5);
+    for (const id of ids) expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: id })).status).toBe(202);
+    for (const id of ids) expect(await waitForEnd(server.engine, id)).toMatchObject({ status: 'completed', output: id });
+  });
+});
+
+describe('passivated executions across a restart', () => {
+  it('resumes a passivated execution on its signal and its timer after the server restarts', async () => {
+    const first = await startTestServer({ passivateMs: 50, keepDataDir: true });
+    const define = (doc: unknown) => api(first.url).post('/workflow-definitions', doc);
+    await define({ name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
+    await define({ name: 'nap', steps: [{ id: 's', type: 'sleep', ms: 600 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+    const w = (await api(first.url).post('/executions', { workflow: 'approve', input: {} })).body.id as string;
+    const n = (await api(first.url).post('/executions', { workflow: 'nap', input: {} })).body.id as string;
+    await waitForStatus(first.engine, w, 'waiting');
+    await until(first, (l) => l.passivated >= 2);
+    await first.close();
+    const second = await startTestServer({ dataDir: first.dataDir, passivateMs: 50 });
+    try {
+      expect((await api(second.url).post(`/executions/${w}/signals/go`, { payload: 'after restart' })).status).toBe(202);
+      expect(await waitForEnd(second.engine, w)).toMatchObject({ status: 'completed', output: 'after restart' });
+      expect(await waitForEnd(second.engine, n)).toMatchObject({ status: 'completed', output: 'woke' });
+      await gapFree(second, w);
+      await gapFree(second, n);
+    } finally {
+      await second.close();
+    }
+  });
+});
