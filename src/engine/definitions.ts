@@ -1,13 +1,15 @@
 /** @module engine/definitions — versioned definitions held in memory (loaded at boot) and their compiled machines. */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../shared/errors.ts';
 import type { DefinitionView, Page } from '../shared/execution.ts';
 import type { FlowDocument } from '../shared/flow.ts';
 import { iso } from '../shared/clock.ts';
+import { LruCache } from '../shared/lru-cache.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
 import { compileFlow, type CompiledFlow } from './compile-flow.ts';
 import { deepEqual } from './expressions.ts';
 import type { FlowEffects } from './flow-context.ts';
+import { contentKey, inputSchemas } from './schema-cache.ts';
 import type { PageRequest } from './types.ts';
 import { validateFlow } from './validate-flow.ts';
 
@@ -17,7 +19,16 @@ export interface LoadedDefinition {
   readonly validateInput: ValidateFunction | null;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+/** Compiled one-off documents kept: at most `entries`, and about `bytes` of heap (see compiledBytes). */
+export const DYNAMIC_DEFINITION_CACHE = { entries: 256, bytes: 32 * 1_048_576 } as const;
+
+/** Rough heap of a compiled flow from its document's JSON length (measured: ~40 KiB + ~140× the JSON). */
+export function compiledBytes(jsonLength: number): number {
+  return 40_960 + 140 * jsonLength;
+}
+
+/** What a flow document compiles to, shared by every execution of equal documents. */
+type Compiled = Pick<LoadedDefinition, 'compiled' | 'validateInput'>;
 
 export function toDefinitionView(row: DefinitionRow): DefinitionView {
   return { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
@@ -33,6 +44,8 @@ export class DefinitionRegistry {
   /** tenant → name → versions ascending. */
   private readonly byTenant = new Map<string, Map<string, DefinitionRow[]>>();
   private readonly compiled = new Map<string, LoadedDefinition>();
+  /** One-off documents by content: inline starts (and their recovery) that repeat a document compile it once. */
+  private readonly dynamic = new LruCache<Compiled>(DYNAMIC_DEFINITION_CACHE.entries, DYNAMIC_DEFINITION_CACHE.bytes);
 
   constructor(
     private readonly store: Store,
@@ -134,23 +147,29 @@ export class DefinitionRegistry {
     const key = `${row.tenant}\u0000${row.name}\u0000${row.version}`;
     let c = this.compiled.get(key);
     if (!c) {
-      c = compileDoc(row.document as FlowDocument, this.effects, row);
+      c = { row, ...compileDoc(row.document as FlowDocument, this.effects) };
       this.compiled.set(key, c);
     }
     return c;
   }
 
-  /** Compiles a one-off document stored with its execution (not cached: it belongs to one execution). */
+  /** A one-off document stored with its execution; equal documents share one compiled machine and validator (bounded LRU). */
   loadDynamic(tenant: string, doc: FlowDocument, createdAt: number): LoadedDefinition {
-    return compileDoc(doc, this.effects, { tenant, name: doc.name, version: doc.version ?? 0, source: 'document', document: doc, createdAt, retired: false });
+    const json = JSON.stringify(doc);
+    const key = contentKey(json);
+    let c = this.dynamic.get(key);
+    if (c === undefined) {
+      c = compileDoc(doc, this.effects);
+      this.dynamic.set(key, c, compiledBytes(json.length));
+    }
+    return { row: { tenant, name: doc.name, version: doc.version ?? 0, source: 'document', document: doc, createdAt, retired: false }, ...c };
   }
 }
 
-function compileDoc(doc: FlowDocument, effects: FlowEffects, row: DefinitionRow): LoadedDefinition {
+function compileDoc(doc: FlowDocument, effects: FlowEffects): Compiled {
   return {
-    row,
     compiled: compileFlow(doc, effects),
-    validateInput: doc.inputSchema ? ajv.compile(doc.inputSchema) : null,
+    validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null,
   };
 }
 

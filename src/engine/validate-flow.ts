@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { Issue } from '../shared/errors.ts';
 import { LIMITS, type Step } from '../shared/flow.ts';
 import { NAME_PATTERN, RFC3339_RE, STEP_ID_PATTERN, flowSchema } from './flow-schema.ts';
+import { inputSchemas } from './schema-cache.ts';
 
 export interface ValidateFlowOptions {
   /** When given, `workflow` steps must name a workflow for which this returns true. */
@@ -12,8 +13,6 @@ export interface ValidateFlowOptions {
 // Compiled once: validation runs on every definition POST and every dynamic execution.
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, logger: false });
 const validateStructure = ajv.compile(flowSchema);
-// A separate instance so user schemas never share ids or refs with ours; emptied after each check.
-const inputSchemaAjv = new Ajv({ strict: false, logger: false });
 
 const STEP_ID_RE = new RegExp(STEP_ID_PATTERN, 'u');
 const NAME_RE = new RegExp(NAME_PATTERN, 'u');
@@ -302,13 +301,15 @@ class Checker {
     }
   }
 
+  /**
+   * Compiles through the bounded cache the engine then validates inputs with (a start compiles its
+   * schema once). Not a shared Ajv: one keeps every compiled schema even after `removeSchema()`.
+   */
   private checkInputSchema(schema: Obj): void {
     try {
-      inputSchemaAjv.compile(schema);
+      inputSchemas.compile(schema);
     } catch (err) {
       this.add('/inputSchema', `is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      inputSchemaAjv.removeSchema(); // drops every non-meta schema, so ids never leak between documents
     }
   }
 }

@@ -18,7 +18,7 @@ import {
 import type { Engine } from '../engine/types.ts';
 import { ActorflowError, ErrorCode, type Issue, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { DocumentCache } from './document-cache.ts';
+import { LruCache } from '../shared/lru-cache.ts';
 import { memoizeEngineReads } from './engine-memo.ts';
 import { complexityLimitRule, depthLimitRule, readOnlyRule } from './limits.ts';
 import { RESOLVERS, type ResolverMap } from './resolvers.ts';
@@ -126,7 +126,7 @@ export function createGraphql(opts: GraphqlOptions): GraphqlApi {
   const limits: GraphqlLimits = { ...DEFAULT_GRAPHQL_LIMITS, ...opts.limits };
   const schema = buildGraphqlSchema();
   const sdl = printSchema(schema);
-  const cache = new DocumentCache<Prepared>(limits.cacheEntries, limits.cacheChars);
+  const cache = new LruCache<Prepared>(limits.cacheEntries, limits.cacheChars);
 
   return {
     sdl,
