@@ -15,6 +15,7 @@ interface StartBody {
   readonly input?: unknown;
   readonly labels?: Record<string, string>;
   readonly idempotencyKey?: string;
+  readonly durability?: 'journal' | 'none';
 }
 
 interface SignalBody {
@@ -100,6 +101,7 @@ export function executionsHandlers({ engine }: ApiDeps) {
           definition: b.definition,
           input: b.input,
           labels: b.labels,
+          durability: b.durability,
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash(b as Record<string, unknown>),
           // W3C trace context; the engine ignores an invalid one (never a 4xx).

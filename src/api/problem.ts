@@ -38,6 +38,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.rateLimited]: 429,
   [ErrorCode.requestTimeout]: 503,
   [ErrorCode.storeUnavailable]: 503,
+  [ErrorCode.directNotAllowed]: 422,
   [ErrorCode.internal]: 500,
 };
 

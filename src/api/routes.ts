@@ -132,6 +132,7 @@ const CORE_ROUTES = [
         input: ANY,
         labels,
         idempotencyKey,
+        durability: { enum: ['journal', 'none'], description: '`none`: a direct execution: no file I/O while it runs, written once when it ends (lost on a crash before). Refused (422 `direct_not_allowed`) for flows with `wait` steps or sleeps over 60 s.' },
       }),
     },
     status: 201,

@@ -3,11 +3,11 @@ import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../bus/types.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { msgpackCodec as codec } from '../shared/codec.ts';
-import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../shared/errors.ts';
 import type { EventRecord, EventView, ExecutionView, Page } from '../shared/execution.ts';
 import { TERMINAL_STATUSES } from '../shared/execution.ts';
 import type { FlowDocument } from '../shared/flow.ts';
-import { LIMITS } from '../shared/flow.ts';
+import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../shared/flow.ts';
 import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
 import { createConsoleLogger, type Logger } from '../shared/logger.ts';
 import type { ExecutionRow, RecoverableRow, RestorableRow, Store } from '../store/types.ts';
@@ -155,9 +155,35 @@ class Supervisor implements RunningEngine, FlowEffects {
     rec.lastSeq += 1;
     rec.updatedAt = at;
     const event: EventRecord = { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
+    if (rec.direct) return this.publishDirect(rec, event);
     if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
     this.queue.append(event);
     this.queue.touch(rec);
+  }
+
+  /** A direct execution's event: kept in memory and published at once (no journal while it runs). */
+  private publishDirect(rec: LiveExecution, event: EventRecord): void {
+    rec.buffer.push(event);
+    if (this.listeners.size === 0 && this.bus.state() === 'embedded') return;
+    const view = toEventView(event, rec.workflow, rec.tenant);
+    // After the transition that made it, as committed events are.
+    queueMicrotask(() => {
+      for (const l of this.listeners) l(view);
+      this.bus.publishEvent(view);
+    });
+  }
+
+  /** A direct execution ended: its row and events go to the journal once, in a later batch nobody waits for. */
+  private persistDirect(rec: LiveExecution): void {
+    for (const e of rec.buffer) this.queue.append(e);
+    this.queue.touch(rec);
+  }
+
+  /** Events of an execution after `after` (exclusive): a running direct execution's from memory. */
+  private async eventsOf(id: string, after: number, limit: number): Promise<EventRecord[]> {
+    const rec = this.live.get(id);
+    if (rec?.direct && rec.committedSeq === 0) return rec.buffer.filter((e) => e.seq > after).slice(0, limit);
+    return this.store.listEvents(id, after, limit);
   }
 
   /**
@@ -239,7 +265,7 @@ class Supervisor implements RunningEngine, FlowEffects {
 
   // ---- actor plumbing ----
 
-  private spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind }): LiveExecution {
+  private spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean }): LiveExecution {
     const now = this.clock.now();
     const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
     const { traceparent, tracestate, ...init } = p;
@@ -308,7 +334,9 @@ class Supervisor implements RunningEngine, FlowEffects {
   /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
   private sync(rec: LiveExecution, writeUnchanged = true): void {
     const prev = rec.sync();
-    if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
+    if (rec.direct) {
+      if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) this.persistDirect(rec);
+    } else if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
     if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
     const parent = this.live.get(rec.parentId);
     if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
@@ -427,7 +455,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   }
 
   private passivable(rec: LiveExecution): boolean {
-    if (TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id)) return false;
+    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id)) return false;
     for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
     return true;
   }
@@ -458,9 +486,10 @@ class Supervisor implements RunningEngine, FlowEffects {
     if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
       // Every event's execution is in the batch (emit touches it), with the row as committed.
       const byId = new Map(rows.map((r) => [r.id, r]));
+      const direct = new Set(execs.filter((x) => x.direct).map((x) => x.id));
       for (const e of events) {
         const row = byId.get(e.executionId);
-        if (!row) continue;
+        if (!row || direct.has(e.executionId)) continue;
         const view = toEventView(e, row.workflow, row.tenant);
         for (const l of this.listeners) l(view);
         this.bus.publishEvent(view);
@@ -614,7 +643,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     const rec = await this.liveOf(tenant, id, finishedCode, kind);
     if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
     fn(rec);
-    await this.queue.flushed();
+    if (!rec.direct) await this.queue.flushed();
     this.assertKept(rec);
     return rec.toView();
   }
@@ -692,12 +721,19 @@ class Supervisor implements RunningEngine, FlowEffects {
   private async startNew(req: StartRequest): Promise<StartResult> {
     const def = this.resolveDefinition(req);
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
+    const direct = (req.durability ?? def.compiled.doc.durability ?? 'journal') === 'none';
+    if (direct) {
+      const issues = directIssues(def.compiled.doc, req.definition !== undefined ? '/definition' : '');
+      if (issues.length > 0) throw new ValidationError('a direct execution (durability none) cannot wait: no wait steps, no sleep over 60 s', issues, ErrorCode.directNotAllowed);
+    }
     const rec = this.spawn({
       tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
       idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null, ...callerTrace(req),
       ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
+      direct,
     });
     const view = rec.toView();
+    if (direct) return { execution: view, replayed: false };
     await this.queue.flushed();
     this.assertKept(rec);
     return { execution: view, replayed: false };
@@ -729,9 +765,29 @@ class Supervisor implements RunningEngine, FlowEffects {
     // The queue first: a list right after an acknowledged change sees it.
     await this.queue.flushed();
     const { kind, ...filter } = f;
-    const rows = await this.store.listExecutions({ tenant, ...filter, idPrefix: ID_PREFIX[kind ?? 'execution'], beforeId: page.cursor, limit: page.limit + 1 });
+    let rows = await this.store.listExecutions({ tenant, ...filter, idPrefix: ID_PREFIX[kind ?? 'execution'], beforeId: page.cursor, limit: page.limit + 1 });
+    // Running direct executions are not in the store yet: merged in id (creation) order.
+    const direct = this.directMatching(tenant, f, page.cursor);
+    if (direct.length > 0) rows = [...rows.filter((r) => !direct.some((d) => d.id === r.id)), ...direct].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, page.limit + 1);
     const items = rows.slice(0, page.limit).map((r) => this.live.get(r.id)?.toView() ?? rowToView(r));
     return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
+  }
+
+  private directMatching(tenant: string, f: ExecutionFilter, beforeId: string | undefined): ExecutionRow[] {
+    const out: ExecutionRow[] = [];
+    const prefix = ID_PREFIX[f.kind ?? 'execution'];
+    for (const rec of this.live.values()) {
+      if (!rec.direct || rec.committedSeq > 0 || rec.tenant !== tenant || !rec.id.startsWith(prefix)) continue;
+      if (beforeId !== undefined && rec.id >= beforeId) continue;
+      if (f.status && !f.status.includes(rec.status)) continue;
+      if (f.workflow !== undefined && rec.workflow !== f.workflow) continue;
+      if (f.parentId !== undefined && rec.parentId !== f.parentId) continue;
+      if (f.createdAfter !== undefined && rec.createdAt < f.createdAfter) continue;
+      if (f.createdBefore !== undefined && rec.createdAt >= f.createdBefore) continue;
+      if (f.labels && Object.entries(f.labels).some(([k, v]) => rec.labels[k] !== v)) continue;
+      out.push(rec.toRow());
+    }
+    return out;
   }
 
   update(tenant: string, id: string, patch: { labels?: Record<string, string>; context?: Record<string, unknown> }) {
@@ -799,7 +855,7 @@ class Supervisor implements RunningEngine, FlowEffects {
   private async history(tenant: string, id: string, kind?: ExecutionKind) {
     const row = await this.row(tenant, id, kind);
     await this.queue.flushed();
-    const events = await this.store.listEvents(id, 0, LIMITS.maxEventsPerExecution);
+    const events = await this.eventsOf(id, 0, LIMITS.maxEventsPerExecution);
     return { row, events, h: foldHistory(events) };
   }
 
@@ -824,7 +880,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     const row = await this.row(tenant, id);
     await this.queue.flushed();
     const after = page.cursor !== undefined && /^\d+$/.test(page.cursor) ? Number(page.cursor) : since;
-    const rows = await this.store.listEvents(id, after, page.limit + 1);
+    const rows = await this.eventsOf(id, after, page.limit + 1);
     const items = rows.slice(0, page.limit).map((e) => toEventView(e, row.workflow, row.tenant));
     return { items, nextCursor: rows.length > page.limit ? String(items[items.length - 1]?.seq) : null };
   }
@@ -929,4 +985,18 @@ export function toEventView(e: EventRecord, workflow: string, tenant: string): E
   const v: EventView = { seq: e.seq, id: `${e.executionId}-${e.seq}`, executionId: e.executionId, workflow, tenant, type: e.type, timestamp: new Date(e.ts).toISOString(), data: e.data };
   if (e.stepId !== null) v.stepId = e.stepId;
   return v;
+}
+
+/** Where a flow cannot run as a direct execution: `wait` steps and sleeps over DIRECT_MAX_SLEEP_MS (or with `until`). */
+function directIssues(doc: FlowDocument, base: string): Issue[] {
+  const issues: Issue[] = [];
+  const visit = (steps: readonly Step[], path: string): void =>
+    steps.forEach((step, i) => {
+      const at = `${path}/${i}`;
+      if (step.type === 'wait') issues.push({ path: `${at}/type`, message: 'a direct execution cannot wait for a signal' });
+      else if (step.type === 'sleep' && (step.until !== undefined || (step.ms ?? 0) > DIRECT_MAX_SLEEP_MS)) issues.push({ path: at, message: `a direct execution sleeps at most ${DIRECT_MAX_SLEEP_MS} ms` });
+      else if (step.type === 'parallel') step.branches.forEach((b, k) => visit(b, `${at}/branches/${k}`));
+    });
+  visit(doc.steps, `${base}/steps`);
+  return issues;
 }

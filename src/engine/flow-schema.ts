@@ -105,6 +105,7 @@ export const flowSchema: SchemaNode = {
     inputSchema: { type: 'object' },
     timeoutMs: posInt,
     output: {},
+    durability: { enum: ['journal', 'none'] },
     steps: {
       type: 'array',
       minItems: 1,
@@ -115,7 +116,7 @@ export const flowSchema: SchemaNode = {
   },
   'x-messages': {
     additionalProperties:
-      'is not a field of a flow document (name, version, description, inputSchema, timeoutMs, output, steps, compensations)',
+      'is not a field of a flow document (name, version, description, inputSchema, timeoutMs, output, durability, steps, compensations)',
   },
   $defs: {
     // Dispatch on `type`: an unknown type fails the enum only, never every step schema at once.

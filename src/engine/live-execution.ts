@@ -2,7 +2,7 @@
 import type { Actor, AnyStateMachine } from 'xstate';
 import { iso } from '../shared/clock.ts';
 import { msgpackCodec as codec } from '../shared/codec.ts';
-import type { ExecutionError, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
+import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
 import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
@@ -27,6 +27,8 @@ export interface LiveInit {
   idempotencyKey: string | null;
   requestHash: string | null;
   dynamicDoc: unknown;
+  /** A direct execution: its events stay in `buffer` until it ends. */
+  direct?: boolean;
 }
 
 export class LiveExecution implements Committable {
@@ -41,6 +43,9 @@ export class LiveExecution implements Committable {
   readonly idempotencyKey: string | null;
   readonly requestHash: string | null;
   readonly dynamicDoc: unknown;
+  /** Direct (`durability: none`): no file I/O while it runs; `buffer` holds its events until it ends. */
+  readonly direct: boolean;
+  readonly buffer: EventRecord[] = [];
   actor!: Actor<AnyStateMachine>;
   status: ExecutionStatus = 'running';
   currentSteps: string[] = [];
@@ -74,6 +79,7 @@ export class LiveExecution implements Committable {
     this.idempotencyKey = i.idempotencyKey;
     this.requestHash = i.requestHash;
     this.dynamicDoc = i.dynamicDoc;
+    this.direct = i.direct === true;
   }
 
   get workflow(): string {

@@ -12,6 +12,7 @@ import type {
   StepView,
 } from '../shared/execution.ts';
 import type { ExecutionKind } from './tasks.ts';
+import type { Durability } from '../shared/flow.ts';
 import type { StepAttempts } from '../store/types.ts';
 
 export interface PageRequest {
@@ -35,6 +36,8 @@ export interface StartRequest {
   readonly tracestate?: string | undefined;
   /** `task`: a standalone task (`tk_` id, see engine/tasks.ts). @default 'execution' */
   readonly kind?: ExecutionKind | undefined;
+  /** `none`: a direct execution (no file I/O while it runs). @default the definition's `durability`, else 'journal' */
+  readonly durability?: Durability | undefined;
 }
 
 export interface StartResult {

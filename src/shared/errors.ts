@@ -41,6 +41,8 @@ export const ErrorCode = {
   webhookNotFound: 'webhook_not_found',
   webhookUrlForbidden: 'webhook_url_forbidden',
   requestTimeout: 'request_timeout',
+  /** A direct execution (`durability: none`) of a flow with a `wait` step or a long sleep (422). */
+  directNotAllowed: 'direct_not_allowed',
   /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
   storeUnavailable: 'store_unavailable',
   /** GraphQL (POST /graphql): the query does not parse (400). */

@@ -85,6 +85,12 @@ export interface WorkflowStep extends StepBase {
 export type Step = TaskStep | WaitStep | SleepStep | ChoiceStep | ParallelStep | WorkflowStep;
 export type StepType = Step['type'];
 
+/** `journal`: every transition durable before it is acknowledged; `none`: a direct execution, written once when it ends (lost on a crash before). */
+export type Durability = 'journal' | 'none';
+
+/** A direct execution refuses `wait` steps and sleeps longer than this (it is short by construction). */
+export const DIRECT_MAX_SLEEP_MS = 60_000;
+
 export interface FlowDocument {
   readonly name: string;
   readonly version?: number;
@@ -92,6 +98,8 @@ export interface FlowDocument {
   readonly inputSchema?: Record<string, unknown>;
   readonly timeoutMs?: number;
   readonly output?: unknown;
+  /** Default of the starts' `durability`: `none` runs direct executions (no file I/O while they run). @default 'journal' */
+  readonly durability?: Durability;
   readonly steps: readonly Step[];
   readonly compensations?: readonly TaskStep[];
 }
