@@ -40,7 +40,9 @@ export const META_ROUTES = [
     id: 'metrics',
     method: 'get',
     path: '/metrics',
-    summary: 'Prometheus text: executions, steps, durations, HTTP latency, streams, journal commits, event-loop lag. Public with `ACTORFLOW_METRICS_PUBLIC=1`.',
+    summary:
+      'Prometheus text of the whole server: executions, steps, durations, HTTP latency, streams, journal commits, event-loop lag. ' +
+      'Needs a credential of tenant `default` (`read` is enough; other tenants get 403), or none with `ACTORFLOW_METRICS_PUBLIC=1`.',
     tag: 'ops',
     status: 200,
     produces: 'prometheus',
@@ -50,7 +52,7 @@ export const META_ROUTES = [
     method: 'get',
     path: '/metrics',
     root: true,
-    summary: 'Prometheus metrics (outside the base path, where scrapers look by default).',
+    summary: 'Prometheus metrics (outside the base path, where scrapers look by default); the same access rule as `/api/v1/metrics`.',
     tag: 'ops',
     status: 200,
     produces: 'prometheus',

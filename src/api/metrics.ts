@@ -6,6 +6,8 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
 import type { Engine } from '../engine/types.ts';
+import { ActorflowError, ErrorCode } from '../shared/errors.ts';
+import { DEFAULT_TENANT } from './auth/types.ts';
 import type { EventView } from '../shared/execution.ts';
 import type { RouteTimer } from './http.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
@@ -226,8 +228,14 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
   };
 }
 
-/** Handlers of `/metrics` and `/api/v1/metrics`. */
+/**
+ * Handlers of `/metrics` and `/api/v1/metrics`: the figures of every tenant, so only for credentials of
+ * tenant `default` (403 for others). Public metrics run as tenant `default` with no credential read.
+ */
 export function metricsHandlers(metrics: ApiMetrics) {
-  const handle = async (): Promise<Reply> => text(200, await metrics.render(), metrics.contentType);
+  const handle: RouteHandler['handle'] = async ({ ctx }): Promise<Reply> => {
+    if (ctx.tenant !== DEFAULT_TENANT) throw new ActorflowError(ErrorCode.forbidden, `Metrics cover every tenant: they need a credential of tenant "${DEFAULT_TENANT}".`);
+    return text(200, await metrics.render(), metrics.contentType);
+  };
   return { metrics: { handle }, rootMetrics: { handle } } satisfies Partial<Record<RouteId, RouteHandler>>;
 }

@@ -1,7 +1,21 @@
 /** @module api/ops-handlers — /health, /ready and /status. */
+import type { EngineStatus } from '../engine/types.ts';
 import { ActorflowError, ErrorCode } from '../shared/errors.ts';
+import { ExecutionStatus } from '../shared/execution.ts';
+import { DEFAULT_TENANT, Scope } from './auth/types.ts';
 import type { RouteId } from './routes.ts';
 import { type ApiDeps, type Reply, type RouteHandler, json } from './types.ts';
+
+/** The counts `/status` always answers (0 when none): the open statuses of API.md first, then every other one. */
+export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];
+
+/** Every key of STATUS_COUNT_KEYS (0 when absent), then any other status the store counted. */
+function allCounts(counts: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of STATUS_COUNT_KEYS) out[k] = counts?.[k] ?? 0;
+  for (const [k, n] of Object.entries(counts ?? {})) out[k] ??= n;
+  return out;
+}
 
 /** Handlers of the operations routes, keyed by route id. */
 export function opsHandlers({ engine, version, startedAt }: ApiDeps) {
@@ -16,6 +30,35 @@ export function opsHandlers({ engine, version, startedAt }: ApiDeps) {
     rootHealth: { handle: health },
     ready: { handle: ready },
     rootReady: { handle: ready },
-    status: { handle: async () => json(200, await engine.status()) },
+    status: {
+      // The caller's tenant only; admins of `default` (the operators) also get every tenant's figures.
+      handle: async ({ ctx }) => {
+        const operator = ctx.tenant === DEFAULT_TENANT && ctx.principal.scope === Scope.admin;
+        const [own, all] = await Promise.all([engine.status(ctx.tenant), operator ? engine.status() : undefined]);
+        return json(200, { ...tenantFigures(own), ...(all === undefined ? {} : { system: systemFigures(all) }) });
+      },
+    },
   } satisfies Partial<Record<RouteId, RouteHandler>>;
+}
+
+/** What a tenant may see: its counts, and the state of what every tenant shares (agents, bus, store). */
+const tenantFigures = (s: EngineStatus) => ({
+  executions: allCounts(s.executions),
+  tasks: allCounts(s.tasks),
+  stalled: s.stalled,
+  agents: { online: s.agents.online, busy: s.agents.busy, offline: s.agents.offline },
+  bus: s.bus,
+  store: s.store,
+});
+
+/** Every tenant's counts, and every system-wide figure of the engine (executions in memory, journal commits…). */
+function systemFigures(s: EngineStatus) {
+  const { agents: _agents, bus: _bus, store: _store, ...figures } = s;
+  return {
+    ...figures,
+    executions: allCounts(s.executions),
+    tasks: allCounts(s.tasks),
+    live: s.live ?? 0,
+    journal: s.journal ?? { commits: 0, rows: 0, lastMs: 0 },
+  };
 }

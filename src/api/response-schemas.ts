@@ -34,6 +34,14 @@ const page = (item: string): JsonSchema =>
 
 const EXECUTION_STATUS = ['pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
 
+/** Counts by execution status of `/status`: the open statuses of API.md always present. */
+const statusCounts = (description: string): JsonSchema => ({
+  type: 'object',
+  description,
+  required: ['pending', 'queued', 'running', 'waiting', 'paused'],
+  additionalProperties: int,
+});
+
 /** Named component schemas (`#/components/schemas/<name>`). */
 export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Execution: shape(
@@ -297,12 +305,24 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   rootReady: shape({ ready: { const: true } }),
   status: shape(
     {
-      executions: { type: 'object', additionalProperties: int, description: 'Count by execution status.' },
-      stalled: { type: 'integer', description: 'Steps dispatched but taken by no agent for a while.' },
-      agents: shape({ online: int, busy: int, offline: int }),
+      executions: statusCounts('Executions of the caller\'s tenant by status; every status present, 0 when none.'),
+      tasks: statusCounts('Standalone tasks of the caller\'s tenant by status; every status present, 0 when none.'),
+      stalled: { type: 'integer', description: 'Steps of the caller\'s tenant dispatched but taken by no agent for a while.' },
+      agents: shape({ online: int, busy: int, offline: int }, [], 'Agents on the bus (shared by every tenant).'),
       bus: str,
       store: str,
+      system: shape(
+        {
+          executions: statusCounts('Executions of every tenant by status.'),
+          tasks: statusCounts('Standalone tasks of every tenant by status.'),
+          stalled: { type: 'integer', description: 'Stalled steps of every tenant.' },
+          live: { type: 'integer', description: 'Executions held in memory.' },
+          journal: shape({ commits: int, rows: int, lastMs: num }, [], 'Journal group commits since start, events written, duration of the last one.'),
+        },
+        [],
+        'Only for admins of tenant `default`: the figures of the whole server.',
+      ),
     },
-    [],
+    ['system'],
   ),
 };

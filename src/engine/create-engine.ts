@@ -911,14 +911,16 @@ class Supervisor implements RunningEngine, FlowEffects {
     return (await this.history(tenant, id)).h.costs;
   }
 
-  async status() {
-    const [counts, tasks] = await Promise.all([this.store.countByStatus(ID_PREFIX.execution), this.store.countByStatus(ID_PREFIX.task)]);
+  async status(tenant?: string) {
+    const [counts, tasks] = await Promise.all([this.store.countByStatus(tenant, ID_PREFIX.execution), this.store.countByStatus(tenant, ID_PREFIX.task)]);
     const agents = { online: 0, busy: 0, offline: 0 };
     for (const a of this.bus.agents()) agents[a.status]++;
     // Stalled: a step dispatched more than STALL_MS ago that no agent has taken (no agent of that kind is up).
+    // Task ids are `<executionId>:<stepId>:<attempt>`; a passivated execution's tenant is read from its row.
     const now = this.clock.now();
-    let stalled = 0;
-    for (const at of this.untaken.values()) if (now - at > STALL_MS) stalled++;
+    const stale = [...this.untaken].filter(([, at]) => now - at > STALL_MS).map(([taskId]) => taskId.slice(0, taskId.indexOf(':')));
+    const tenantOf = async (id: string) => this.live.get(id)?.tenant ?? (await this.store.getExecution(id))?.tenant;
+    const stalled = tenant === undefined ? stale.length : (await Promise.all(stale.map(tenantOf))).filter((t) => t === tenant).length;
     return { executions: counts, tasks, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
   }
 

@@ -77,6 +77,10 @@ export interface EngineStatus {
   readonly store: string;
   /** Standalone tasks by (execution) status; `executions` counts flow executions only. */
   readonly tasks?: Record<string, number>;
+  /** System-wide only (never a tenant's figure): executions held in memory. */
+  readonly live?: number;
+  /** System-wide only: journal group commits so far, events written, duration of the last one. */
+  readonly journal?: { readonly commits: number; readonly rows: number; readonly lastMs: number };
 }
 
 /** What the boot-time recovery did. */
@@ -136,7 +140,11 @@ export interface Engine {
   executionDiagram(tenant: string, id: string): Promise<string>;
   costs(tenant: string, id: string): Promise<CostsView>;
 
-  status(): Promise<EngineStatus>;
+  /**
+   * Counts of `tenant` (its executions, tasks and stalled steps); every tenant's without one. Agents,
+   * bus and store are shared by all tenants; `live` and `journal` are system-wide figures.
+   */
+  status(tenant?: string): Promise<EngineStatus>;
   /** Agents seen on the bus (in-process ones included), with status and step stats. */
   agents(): AgentView[];
   /** Agent events (`agent.registered`, `agent.status.changed`, `agent.lost`); not in any execution's log. */

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { msgpackCodec as codec } from '../shared/codec.ts';
-import type { EventRecord, ExecutionStatus } from '../shared/execution.ts';
+import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { openDb, type Db } from './sqlite-db.ts';
 import { type WalCheckpointer, startWalCheckpointer } from './wal-checkpointer.ts';
@@ -104,6 +104,9 @@ interface DefinitionDbRow {
   created_at: number;
   retired: number;
 }
+
+/** The `status IN (…)` of the counts: every execution status, as SQL literals. */
+const COUNTED_STATUSES = `status IN (${Object.values(ExecutionStatus).map((x) => `'${x}'`).join(', ')})`;
 
 /** The smallest string above every string that starts with `prefix` (a range an index can seek). */
 const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
@@ -346,11 +349,13 @@ class SqliteStore implements Store {
     return (await this.writer.all<DefinitionDbRow>('SELECT * FROM definitions ORDER BY tenant, name, version')).map(toDefinition);
   }
 
-  async countByStatus(idPrefix?: string): Promise<Record<string, number>> {
-    const rows =
-      idPrefix === undefined
-        ? await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions GROUP BY status')
-        : await this.reader.all<{ status: string; n: number }>('SELECT status, count(*) AS n FROM executions WHERE id >= ? AND id < ? GROUP BY status', [idPrefix, prefixEnd(idPrefix)]);
+  async countByStatus(tenant: string | undefined, idPrefix?: string): Promise<Record<string, number>> {
+    // `status IN (every status)`: one seek of the covering index (status, tenant, id) per status, never a table read.
+    const where = [COUNTED_STATUSES];
+    const params: unknown[] = [];
+    if (tenant !== undefined) (where.push('tenant = ?'), params.push(tenant));
+    if (idPrefix !== undefined) (where.push('id >= ? AND id < ?'), params.push(idPrefix, prefixEnd(idPrefix)));
+    const rows = await this.reader.all<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM executions WHERE ${where.join(' AND ')} GROUP BY status`, params);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 

@@ -124,8 +124,8 @@ export interface Store {
   setRetired(tenant: string, name: string, retired: boolean): Promise<void>;
   /** Every stored definition, all tenants (loaded into memory at boot). */
   listAllDefinitions(): Promise<DefinitionRow[]>;
-  /** Counts by status, of the ids with `idPrefix` when given. */
-  countByStatus(idPrefix?: string): Promise<Record<string, number>>;
+  /** Counts by status of `tenant`'s rows (every tenant's when undefined), of the ids with `idPrefix` when given; statuses with none are absent. */
+  countByStatus(tenant: string | undefined, idPrefix?: string): Promise<Record<string, number>>;
   /**
    * Attempts of task step `stepId` of many executions of `tenant`, in one statement (a list page
    * must not read each history); an id whose step has not started, or of another tenant, is absent.

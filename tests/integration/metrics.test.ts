@@ -1,7 +1,7 @@
-/** Prometheus metrics: the text parses, counters move as flows run, HTTP latency per route, scope unless public. */
+/** Prometheus metrics: the text parses, counters move as flows run, HTTP latency per route, tenant default and scope unless public. */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, api, request } from '../support/http.ts';
+import { type Api, api, createKey, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';
 import { connectWs } from '../support/ws-client.ts';
@@ -193,6 +193,26 @@ describe('/metrics access', () => {
     expect(doc.body.paths['/metrics'].get.security).toEqual([]);
     const securedDoc = await request(secured.url, 'GET', '/api/v1/openapi.json');
     expect(securedDoc.body.paths['/metrics'].get.security).not.toEqual([]);
+  });
+
+  it('needs a credential of tenant default (read is enough): other tenants get 403 unless public', async () => {
+    const admin = withKey(secured.url, ADMIN);
+    const defaultRead = await createKey(admin, ['read']);
+    const acmeRead = await createKey(admin, ['read'], 'acme');
+    const acmeAdmin = await createKey(admin, ['admin'], 'acme');
+    for (const path of ['/metrics', '/api/v1/metrics']) {
+      for (const key of [acmeRead, acmeAdmin]) {
+        const res = await request(secured.url, 'GET', path, undefined, { headers: { authorization: `Bearer ${key}` } });
+        expect(res.status, path).toBe(403);
+        expect(res.contentType).toMatch(/problem\+json/);
+        expect(res.body.code).toBe('forbidden');
+        expect(res.text).not.toContain('actorflow_');
+      }
+      await scrape(path, secured.url, { 'x-api-key': defaultRead });
+      // Public metrics read no credential at all: whatever is sent, they answer.
+      await scrape(path, publicMetrics.url);
+      await scrape(path, publicMetrics.url, { authorization: `Bearer ${acmeRead}` });
+    }
   });
 });
 

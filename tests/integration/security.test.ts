@@ -10,7 +10,7 @@ import type { RouteSpec } from '../../src/api/types.ts';
 import { type Api, api, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { openSse } from '../support/sse-client.ts';
-import { waitForStatus } from '../support/wait.ts';
+import { pollUntil, waitForStatus } from '../support/wait.ts';
 import { connectWs } from '../support/ws-client.ts';
 
 const ADMIN = 'test-admin-key-0123456789abcdef';
@@ -205,6 +205,53 @@ describe('tenant isolation', () => {
     expect((await other.get('/workflow-definitions', { query: { name: 'sec' } })).body.items).toEqual([]);
     // Unchanged for its owner.
     expect((await as(keys.write).get(`/executions/${ids.ex}`)).body.status).toBe('waiting');
+  });
+
+  it("scopes /status to the caller's tenant, every count present; only admins of default get the system figures", async () => {
+    const zeros = { pending: 0, queued: 0, running: 0, waiting: 0, paused: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
+    const acmeRead = (await newKey(['read'], 'acme')).key;
+    const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
+    const acmeStatus = async () => {
+      const res = await as(acmeRead).get('/status');
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).not.toHaveProperty('system');
+      expect(res.body).toMatchObject({ stalled: 0, agents: { online: expect.any(Number), busy: expect.any(Number), offline: expect.any(Number) }, bus: 'embedded', store: 'ok' });
+      return res.body as { executions: Record<string, number>; tasks: Record<string, number> };
+    };
+    // Tenant default has at least the waiting sec-flow execution; acme sees none of it, yet every count.
+    const before = await acmeStatus();
+    expect(Object.keys(before.executions)).toEqual(Object.keys(zeros));
+    expect(Object.keys(before.tasks)).toEqual(Object.keys(zeros));
+    const acmeOwn = (await as(acmeRead).get('/executions', { query: { limit: 1000 } })).body.items as unknown[];
+    expect(sum(before.executions)).toBe(acmeOwn.length);
+    if (acmeOwn.length === 0) expect(before.executions).toEqual(zeros);
+
+    const doc = { name: 'acme-status-flow', steps: [{ id: 'w', type: 'wait', signal: 'go' }] };
+    expect((await as(keys.acmeWrite).post('/workflow-definitions', doc)).status).toBe(201);
+    const started = await as(keys.acmeWrite).post('/executions', { workflow: 'acme-status-flow' });
+    expect(started.status).toBe(201);
+    // waitForStatus reads as tenant default: polled over HTTP as acme instead.
+    await pollUntil(async () => ((await as(acmeRead).get(`/executions/${started.body.id}`)).body.status === 'waiting' ? true : undefined), 'the acme execution to wait');
+    const after = await acmeStatus();
+    expect(after.executions).toEqual({ ...before.executions, waiting: (before.executions['waiting'] ?? 0) + 1 });
+
+    // A read key of tenant default: its own counts, no system figures.
+    const own = await as(keys.read).get('/status');
+    expect(own.body).not.toHaveProperty('system');
+    expect(own.body.executions.waiting).toBeGreaterThanOrEqual(1);
+    // An admin of another tenant gets no system figures either.
+    expect((await as(keys.acmeAdmin).get('/status')).body).not.toHaveProperty('system');
+    // An admin of tenant default: its own counts, and every tenant's under `system`.
+    const admin = await as(ADMIN).get('/status');
+    expect(admin.status).toBe(200);
+    expect(admin.body.executions).toEqual(own.body.executions);
+    const system = admin.body.system;
+    expect(Object.keys(system.executions)).toEqual(Object.keys(zeros));
+    expect(system.executions.waiting).toBeGreaterThanOrEqual(admin.body.executions.waiting + after.executions['waiting']);
+    expect(system).toMatchObject({ stalled: expect.any(Number), live: expect.any(Number), journal: { commits: expect.any(Number), rows: expect.any(Number), lastMs: expect.any(Number) } });
+    expect(system.live).toBeGreaterThanOrEqual(2);
+    expect(system.journal.commits).toBeGreaterThan(0);
+    expect((await as(keys.acmeWrite).post(`/executions/${started.body.id}/cancel`, {})).status).toBe(202);
   });
 
   it("refuses another tenant's streams: SSE and WebSocket shortcut 404, subscribe errors, firehose sees nothing", async () => {
