@@ -41,7 +41,7 @@ export const META_ROUTES = [
     method: 'get',
     path: '/metrics',
     summary:
-      'Prometheus text of the whole server: executions, steps, durations, HTTP latency, streams, journal commits, event-loop lag. ' +
+      'Prometheus text of the whole server: executions, steps, durations, HTTP latency, streams, journal commits, WAL size, event-loop lag. ' +
       'Needs a credential of tenant `default` (`read` is enough; other tenants get 403), or none with `ACTORFLOW_METRICS_PUBLIC=1`.',
     tag: 'ops',
     status: 200,

@@ -3,6 +3,7 @@
  * global one): executions and steps from the engine's committed events, durations, HTTP latency
  * per route template and status, stream gauges, journal commits and event-loop lag.
  */
+import { stat } from 'node:fs/promises';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
 import type { Engine } from '../engine/types.ts';
@@ -41,6 +42,8 @@ export interface MetricsDeps {
   readonly engine: Engine;
   /** Counters of the WebSocket hub and SSE (read at scrape time). */
   readonly streamStats: () => StreamStats;
+  /** The journal's write-ahead log (`<db>-wal`), whose size is read at scrape time; none = no gauge. */
+  readonly walFile?: string | undefined;
 }
 
 export interface ApiMetrics {
@@ -136,6 +139,19 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
       this.set(d.engine.recoveryStats?.()?.executions ?? 0);
     },
   });
+
+  const walFile = d.walFile;
+  if (walFile !== undefined) {
+    new Gauge({
+      name: 'actorflow_wal_bytes',
+      help: 'Size of the journal\'s SQLite write-ahead log file in bytes, read at scrape time (checkpoints keep it bounded).',
+      registers: [registry],
+      async collect() {
+        // One stat per scrape; no file (not written yet, or removed by the last close) is 0.
+        this.set(await stat(walFile).then((st) => st.size, () => 0));
+      },
+    });
+  }
 
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

@@ -58,6 +58,8 @@ export interface ApiServerOptions {
   readonly auth: ApiAuthOptions;
   /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */
   readonly metricsPublic?: boolean | undefined;
+  /** The journal's `<db>-wal` file, reported as `actorflow_wal_bytes`; unset = no such gauge. */
+  readonly walFile?: string | undefined;
 }
 
 /** Credentials, limits and audit of the server. */
@@ -117,7 +119,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   // The routes as served: the same specs mount the router and generate the OpenAPI document.
   const routes: readonly RouteSpec[] = ROUTES.map((spec): RouteSpec => (opts.metricsPublic === true && METRICS_ROUTE_IDS.has(spec.id) ? { ...spec, auth: 'none' } : spec));
   const openapi = buildOpenApi([...routes, ...WS_ROUTES], { version: deps.version });
-  const metrics = createApiMetrics({ engine: opts.engine, streamStats: () => streams.stats() });
+  const metrics = createApiMetrics({ engine: opts.engine, streamStats: () => streams.stats(), walFile: opts.walFile });
   const handlers = {
     ...adminHandlers({ keys, audit }),
     ...referenceHandlers(openapi),

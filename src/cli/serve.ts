@@ -12,6 +12,7 @@ import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
 import { openSqliteStores } from '../store/sqlite-store.ts';
+import { walFileOf } from '../store/wal-checkpointer.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
 export interface ServeConfig {
@@ -83,7 +84,8 @@ export const DEFAULT_MAX_BODY = 1_048_576;
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
-  const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: join(config.dataDir, 'actorflow.db'), sync: config.sync });
+  const dbPath = join(config.dataDir, 'actorflow.db');
+  const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -114,6 +116,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     logger,
     streams: config.streams,
     metricsPublic: config.metricsPublic === true,
+    walFile: walFileOf(dbPath),
     auth: {
       store: auth,
       dataDir: config.dataDir,

@@ -5,7 +5,7 @@ import { msgpackCodec as codec } from '../shared/codec.ts';
 import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
 import { openDb, type Db } from './sqlite-db.ts';
-import { type WalCheckpointer, startWalCheckpointer } from './wal-checkpointer.ts';
+import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { sqlRow } from './sql-literal.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
@@ -18,6 +18,8 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** `full` fsyncs every commit (power-loss safe); `normal` is process-crash safe only. @default 'full' */
   readonly sync?: 'full' | 'normal';
+  /** Checkpoint cadence and WAL size thresholds; defaults in store/wal-checkpointer.ts. */
+  readonly checkpoints?: WalCheckpointerOptions;
 }
 
 /** Opens (and migrates) the database; a writer and a reader connection share the WAL file. */
@@ -34,9 +36,12 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
   // wal_autocheckpoint=0: checkpoints run on a connection of their own (store/wal-checkpointer.ts), never inside a commit.
-  await writer.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0;`);
+  // journal_size_limit: when the writer starts the WAL over (the checkpointer saw to it), a file grown past it is cut back.
+  await writer.exec(
+    `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
+  );
   await migrate(writer);
-  const checkpointer = await startWalCheckpointer(opts.path);
+  const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
   // Telemetry aggregates read through the query-only reader, never holding the writer.
