@@ -85,7 +85,7 @@ export function executionsHandlers({ engine }: ApiDeps) {
   return {
     startExecution: {
       refine: (body, { headers }) => refineStart(body, headers),
-      handle: async ({ ctx, body, headers }) => {
+      handle: async ({ ctx, body, headers, query }) => {
         const b = body as StartBody;
         const key = b.idempotencyKey ?? headers['idempotency-key'];
         if (b.definition !== undefined) {
@@ -108,7 +108,10 @@ export function executionsHandlers({ engine }: ApiDeps) {
           traceparent: headers['traceparent'],
           tracestate: headers['tracestate'],
         });
-        return result.replayed ? json(200, result.execution, REPLAY_HEADERS) : json(201, result.execution);
+        // The start is durable before any waiting; waiting never changes what runs.
+        const wait = typeof query['wait'] === 'number' ? query['wait'] : 0;
+        const execution = wait > 0 ? await engine.settled(ctx.tenant, result.execution.id, wait) : result.execution;
+        return result.replayed ? json(200, execution, REPLAY_HEADERS) : json(201, execution);
       },
     },
     listExecutions: {
@@ -125,7 +128,10 @@ export function executionsHandlers({ engine }: ApiDeps) {
       },
     },
     getExecution: {
-      handle: async ({ ctx, params }) => json(200, await engine.get(ctx.tenant, params['id'] ?? '')),
+      handle: async ({ ctx, params, query }) => {
+        const wait = typeof query['wait'] === 'number' ? query['wait'] : 0;
+        return json(200, wait > 0 ? await engine.settled(ctx.tenant, params['id'] ?? '', wait) : await engine.get(ctx.tenant, params['id'] ?? ''));
+      },
     },
     updateExecution: {
       handle: async ({ ctx, params, body }) => {

@@ -38,6 +38,8 @@ const signalParams = object({ id: executionId, name: shortString }, ['id', 'name
 const ID_404 = { id: ErrorCode.executionNotFound, stepId: ErrorCode.stepNotFound, name: ErrorCode.notFound } as const;
 const NAME_404 = { name: ErrorCode.definitionNotFound } as const;
 const page = object(PAGE);
+/** `?wait=`: how long a reply may wait for the execution to settle (finished, or waiting for a signal). */
+const waitMs = { type: 'integer', minimum: 0, maximum: 30_000, default: 0, description: 'Milliseconds to wait for the execution to finish or wait for a signal (0-30000).' } as const;
 const agentParams = object({ id: agentId }, ['id']);
 const AGENT_404 = { id: ErrorCode.agentNotFound } as const;
 
@@ -121,9 +123,10 @@ const CORE_ROUTES = [
     id: 'startExecution',
     method: 'post',
     path: '/executions',
-    summary: 'Start an execution of a registered workflow, or of a one-off `definition`. Durable before the reply.',
+    summary: 'Start an execution of a registered workflow, or of a one-off `definition`. Durable before the reply; with `?wait=<ms>` the reply waits until it is finished or waiting for a signal (or `wait` passed).',
     tag: 'executions',
     headers: ['idempotency-key', 'traceparent', 'tracestate'],
+    query: object({ wait: waitMs }),
     body: {
       schema: object({
         workflow: shortString,
@@ -160,9 +163,10 @@ const CORE_ROUTES = [
     id: 'getExecution',
     method: 'get',
     path: '/executions/{id}',
-    summary: 'One execution.',
+    summary: 'One execution; with `?wait=<ms>` a long poll: answers once it is finished or waiting for a signal, or `wait` passed.',
     tag: 'executions',
     params: idParams,
+    query: object({ wait: waitMs }),
     paramNotFound: ID_404,
     status: 200,
   },

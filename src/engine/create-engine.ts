@@ -25,6 +25,8 @@ import { formatTraceparent, parseTraceparent, parseTracestate, stepTraceparent }
 import type { CommitObservation, Engine, RecoveryStats, StartResult, ExecutionFilter, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
 const STALL_MS = 30_000;
+/** Events after which `settled()` looks again (the execution may have finished or started waiting for a signal). */
+const SETTLING_EVENTS: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out', 'workflow.waiting']);
 /** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
 const RECOVERED_TIMER = '*';
 /** Longest run of agent results and timer fires applied in one event-loop turn. */
@@ -773,6 +775,34 @@ class Supervisor implements RunningEngine, FlowEffects {
     return { items, nextCursor: rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null };
   }
 
+  async settled(tenant: string, id: string, waitMs: number): Promise<ExecutionView> {
+    const first = await this.get(tenant, id);
+    if (this.isSettled(first)) return first;
+    return new Promise<ExecutionView>((resolve, reject) => {
+      let done = false;
+      const finish = (v: Promise<ExecutionView>) => {
+        if (done) return;
+        done = true;
+        off();
+        clearTimeout(timer);
+        v.then(resolve, reject);
+      };
+      const off = this.onEvent((e) => {
+        if (e.executionId !== id || !SETTLING_EVENTS.has(e.type)) return;
+        void this.get(tenant, id).then((v) => this.isSettled(v) && finish(Promise.resolve(v)), () => undefined);
+      });
+      const timer = setTimeout(() => finish(this.get(tenant, id)), waitMs);
+    });
+  }
+
+  /** Finished, or blocked on a signal (a `wait` step is active): what `?wait=` waits for. */
+  private isSettled(v: ExecutionView): boolean {
+    if (TERMINAL_STATUSES.has(v.status)) return true;
+    if (v.status !== 'waiting') return false;
+    const types = this.live.get(v.id)?.def.compiled.stepTypes;
+    return v.currentSteps.some((s) => (types ? types.get(s) === 'wait' : true));
+  }
+
   private directMatching(tenant: string, f: ExecutionFilter, beforeId: string | undefined): ExecutionRow[] {
     const out: ExecutionRow[] = [];
     const prefix = ID_PREFIX[f.kind ?? 'execution'];
@@ -921,7 +951,7 @@ class Supervisor implements RunningEngine, FlowEffects {
     const stale = [...this.untaken].filter(([, at]) => now - at > STALL_MS).map(([taskId]) => taskId.slice(0, taskId.indexOf(':')));
     const tenantOf = async (id: string) => this.live.get(id)?.tenant ?? (await this.store.getExecution(id))?.tenant;
     const stalled = tenant === undefined ? stale.length : (await Promise.all(stale.map(tenantOf))).filter((t) => t === tenant).length;
-    return { executions: counts, tasks, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, journal: { ...this.queue.stats } };
+    return { executions: counts, tasks, stalled, agents, bus: this.bus.state(), store: 'ok', live: this.live.size, passivated: this.passivated, timers: this.timers.size, journal: { ...this.queue.stats } };
   }
 
   agents() {

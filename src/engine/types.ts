@@ -122,6 +122,8 @@ export interface Engine {
   /** `kind` (default `execution`) must match the id's kind, else `*_not_found`: tasks and executions never alias. */
   get(tenant: string, id: string, kind?: ExecutionKind): Promise<ExecutionView>;
   list(tenant: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>>;
+  /** The execution once it is finished or waiting for a signal, or as it is after `waitMs` (a long poll; `*_not_found` as `get`). */
+  settled(tenant: string, id: string, waitMs: number): Promise<ExecutionView>;
   update(tenant: string, id: string, patch: { labels?: Record<string, string>; context?: Record<string, unknown> }): Promise<ExecutionView>;
   cancel(tenant: string, id: string, reason?: string, kind?: ExecutionKind): Promise<ExecutionView>;
   pause(tenant: string, id: string): Promise<ExecutionView>;
