@@ -527,11 +527,17 @@ class Supervisor implements RunningEngine, FlowEffects {
       // Yield now and then: /health, /ready and /metrics answer during a long recovery.
       if (i % 2000 === 1999) await new Promise<void>((r) => setImmediate(r));
     }
+    // Waiting executions stay in the store: their earliest timer rebuilds them when it is due.
+    const waiting = await this.store.listWaiting();
+    for (const w of waiting) {
+      if (w.nextDueAt !== null) this.timers.set(w.id, RECOVERED_TIMER, w.nextDueAt);
+      if (w.parentId && w.parentStepId) this.live.get(w.parentId)?.children.set(w.parentStepId, w.id);
+    }
     for (const rec of recs) {
       if (rec.parentId && rec.parentStepId) this.live.get(rec.parentId)?.children.set(rec.parentStepId, rec.id);
     }
     for (const rec of recs) this.rearm(rec);
-    this.lastRecovery = { durationMs: performance.now() - began, executions: recs.length };
+    this.lastRecovery = { durationMs: performance.now() - began, executions: recs.length, waiting: waiting.length };
     if (recs.length > 0) this.log.info('recovered executions', { count: recs.length, durationMs: Math.round(this.lastRecovery.durationMs) });
   }
 

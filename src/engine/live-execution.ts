@@ -143,7 +143,15 @@ export class LiveExecution implements Committable {
       idempotencyKey: this.idempotencyKey,
       requestHash: this.requestHash,
       definition: this.dynamicDoc,
+      nextDueAt: this.nextDue(),
     };
+  }
+
+  /** Earliest due time of the actor's durable timers, or null. */
+  private nextDue(): number | null {
+    let min: number | null = null;
+    for (const due of Object.values(this.context().timers)) if (min === null || due < min) min = due;
+    return min;
   }
 
   /** The row for a commit: input and definition are written once, with the first commit. */

@@ -88,6 +88,8 @@ export interface RecoveryStats {
   readonly durationMs: number;
   /** Unfinished executions brought back into memory. */
   readonly executions: number;
+  /** Waiting executions left in the store (only their earliest timer is armed). */
+  readonly waiting?: number;
 }
 
 /** One journal group commit. */

@@ -160,4 +160,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX executions_status_tenant ON executions (status, tenant, id);
     `,
   },
+  {
+    // The earliest durable timer of an execution: recovery re-arms waiting executions from this
+    // column alone and rebuilds them only when it is due (passivation, issue 12).
+    version: 6,
+    name: 'executions-next-due',
+    sql: `ALTER TABLE executions ADD COLUMN next_due_at INTEGER;`,
+  },
 ];

@@ -11,7 +11,7 @@ import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
 import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
 import { createSqliteTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts';
-import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store } from './types.ts';
+import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store, WaitingRow } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -87,6 +87,7 @@ interface ExecutionDbRow {
   idem_key: string | null;
   idem_hash: string | null;
   definition: Buffer | null;
+  next_due_at: number | null;
 }
 
 type RecoverableDbRow = Pick<ExecutionDbRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq' | 'idem_key' | 'idem_hash' | 'definition'> & { snapshot: Buffer | null };
@@ -141,6 +142,7 @@ function toExecution(r: ExecutionDbRow): ExecutionRow {
     idempotencyKey: r.idem_key,
     requestHash: r.idem_hash,
     definition: dec(r.definition),
+    nextDueAt: r.next_due_at ?? null,
   };
 }
 
@@ -193,13 +195,13 @@ class SqliteStore implements Store {
                 x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
                 JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
                 x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-                x.idempotencyKey, x.requestHash, enc(x.definition),
+                x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt,
               ]),
             )
             .join(',') +
           ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
           ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
-          ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq',
+          ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at',
       );
     }
     if (batch.snapshots.length > 0) {
@@ -265,6 +267,13 @@ class SqliteStore implements Store {
     return rows.map(toExecution);
   }
 
+  async listWaiting(): Promise<WaitingRow[]> {
+    const rows = await this.reader.all<{ id: string; next_due_at: number | null; parent_id: string | null; parent_step_id: string | null }>(
+      "SELECT id, next_due_at, parent_id, parent_step_id FROM executions WHERE status = 'waiting'",
+    );
+    return rows.map((r) => ({ id: r.id, nextDueAt: r.next_due_at, parentId: r.parent_id, parentStepId: r.parent_step_id }));
+  }
+
   async listRecoverable(): Promise<RecoverableRow[]> {
     // Only what a restore reads: sqlite3 builds a JS object per row and column, and output, error and the
     // step list are re-derived from the snapshot anyway. One statement, so no second read and no Map by id.
@@ -272,7 +281,7 @@ class SqliteStore implements Store {
       `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
         e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, s.data AS snapshot
        FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id
-       WHERE e.status IN ('pending','running','waiting','paused') ORDER BY e.id`,
+       WHERE e.status IN ('pending','running','paused') ORDER BY e.id`,
     );
     const out: RecoverableRow[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {

@@ -25,6 +25,16 @@ export interface ExecutionRow {
   requestHash: string | null;
   /** A one-off flow document stored with its execution; null for registered workflows. */
   definition: unknown;
+  /** Due time of its earliest durable timer (epoch ms), null when none. */
+  nextDueAt: number | null;
+}
+
+/** A waiting execution as recovery sees it without rebuilding it: its earliest timer and its parent link. */
+export interface WaitingRow {
+  id: string;
+  nextDueAt: number | null;
+  parentId: string | null;
+  parentStepId: string | null;
 }
 
 export interface SnapshotRow {
@@ -114,8 +124,10 @@ export interface Store {
   listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]>;
   listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   getSnapshot(executionId: string): Promise<SnapshotRow | undefined>;
-  /** What recovery restores, in one read and by id: every pending, running, waiting or paused execution with its snapshot data, only the columns a restore needs. */
+  /** What recovery restores, in one read and by id: every pending, running or paused execution with its snapshot data, only the columns a restore needs (waiting ones: listWaiting). */
   listRecoverable(): Promise<RecoverableRow[]>;
+  /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
+  listWaiting(): Promise<WaitingRow[]>;
   putDefinition(row: DefinitionRow): Promise<void>;
   getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined>;
   listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]>;

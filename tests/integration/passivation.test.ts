@@ -131,21 +131,33 @@ describe('the live cap', () => {
 });
 
 describe('passivated executions across a restart', () => {
-  it('resumes a passivated execution on its signal and its timer after the server restarts', async () => {
+  it('resumes passivated executions on their signal and timer after a restart, which rebuilds none of the waiting ones', async () => {
     const first = await startTestServer({ passivateMs: 50, keepDataDir: true });
     const define = (doc: unknown) => api(first.url).post('/workflow-definitions', doc);
     await define({ name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
     await define({ name: 'nap', steps: [{ id: 's', type: 'sleep', ms: 600 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+    await define({ name: 'parent', steps: [{ id: 'c', type: 'workflow', workflow: 'approve', input: {} }, { id: 'after', type: 'task', agent: 'echo', input: '$.steps.c.output' }] });
     const w = (await api(first.url).post('/executions', { workflow: 'approve', input: {} })).body.id as string;
     const n = (await api(first.url).post('/executions', { workflow: 'nap', input: {} })).body.id as string;
+    const p = (await api(first.url).post('/executions', { workflow: 'parent', input: {} })).body.id as string;
     await waitForStatus(first.engine, w, 'waiting');
-    await until(first, (l) => l.passivated >= 2);
+    let kid: string | undefined;
+    for (let i = 0; !kid && i < 100; i++) {
+      kid = (await api(first.url).get(`/executions/${p}/children`)).body.items[0]?.id;
+      if (!kid) await new Promise((r) => setTimeout(r, 20));
+    }
+    await waitForStatus(first.engine, kid as string, 'waiting');
+    await until(first, (l) => l.passivated >= 3);
     await first.close();
     const second = await startTestServer({ dataDir: first.dataDir, passivateMs: 50 });
     try {
       expect((await api(second.url).post(`/executions/${w}/signals/go`, { payload: 'after restart' })).status).toBe(202);
       expect(await waitForEnd(second.engine, w)).toMatchObject({ status: 'completed', output: 'after restart' });
       expect(await waitForEnd(second.engine, n)).toMatchObject({ status: 'completed', output: 'woke' });
+      // Recovery left the waiting child in the store; its parent (running) was rebuilt and still hears of its end.
+      expect((await second.engine.recoveryStats?.())?.waiting).toBeGreaterThanOrEqual(2);
+      expect((await api(second.url).post(`/executions/${kid}/signals/go`, { payload: 'child done' })).status).toBe(202);
+      expect(await waitForEnd(second.engine, p)).toMatchObject({ status: 'completed', output: 'child done' });
       await gapFree(second, w);
       await gapFree(second, n);
     } finally {

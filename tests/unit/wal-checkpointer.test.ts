@@ -85,7 +85,7 @@ describe('startWalCheckpointer', () => {
         const execution: ExecutionRow = {
           id, tenant: 't1', workflow: 'w', version: 1, status: 'running', input: { n }, output: null, error: null, currentSteps: ['a'],
           parentId: null, parentStepId: null, labels: {}, createdAt: now, startedAt: now, updatedAt: now, finishedAt: null,
-          retryAttempt: 0, lastSeq: 4, idempotencyKey: null, requestHash: null, definition: null,
+          retryAttempt: 0, lastSeq: 4, idempotencyKey: null, requestHash: null, definition: null, nextDueAt: null,
         };
         const events: EventRecord[] = [1, 2, 3, 4].map((seq) => ({ executionId: id, seq, type: 'workflow.step.started', ts: now, stepId: 'a', data: { pad: 'x'.repeat(100) } }));
         return { events, executions: [execution], snapshots: [{ executionId: id, seq: 4, data: randomBytes(2048) }] };
