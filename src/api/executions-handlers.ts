@@ -1,12 +1,11 @@
 /** @module api/executions-handlers — handlers of the /executions routes (POST /executions is the hot path). */
 import { createHash } from 'node:crypto';
 import type { ExecutionFilter, SignalRequest } from '../engine/types.ts';
-import { ErrorCode, type Issue, ValidationError } from '../shared/errors.ts';
+import type { Issue } from '../shared/errors.ts';
 import type { ExecutionStatus, LogView } from '../shared/execution.ts';
 import type { RouteId } from './routes.ts';
 import { MEDIA_MERMAID } from './schemas.ts';
 import { type ApiDeps, type RouteHandler, json, pageOf, text } from './types.ts';
-import { prefixIssues } from './validate.ts';
 
 interface StartBody {
   readonly workflow?: string;
@@ -88,12 +87,7 @@ export function executionsHandlers({ engine }: ApiDeps) {
       handle: async ({ ctx, body, headers, query }) => {
         const b = body as StartBody;
         const key = b.idempotencyKey ?? headers['idempotency-key'];
-        if (b.definition !== undefined) {
-          const issues = engine.validateDefinition(b.definition);
-          if (issues.length > 0) {
-            throw new ValidationError('The one-off flow document is invalid; see `errors`.', prefixIssues(issues, '/definition'), ErrorCode.invalidDefinition);
-          }
-        }
+        // A one-off `definition` is validated by the engine (paths under /definition), once.
         const result = await engine.start({
           tenant: ctx.tenant,
           workflow: b.workflow,

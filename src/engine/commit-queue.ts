@@ -1,7 +1,8 @@
 /** @module engine/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
 import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import type { EventRecord } from '../shared/execution.ts';
-import type { ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
+import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
+import type { Journal } from './journal.ts';
 
 /** A live execution as the commit queue sees it. */
 export interface Committable {
@@ -41,7 +42,7 @@ export class CommitQueue<T extends Committable> {
   observer: ((ms: number, events: number) => void) | undefined = undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly journal: Journal,
     private readonly onCommitted: (events: EventRecord[], execs: T[], rows: ExecutionRow[]) => void,
     /** A commit failed: `execs` were in the batch (their memory is now ahead of the journal). */
     private readonly onFailed: (err: unknown, execs: T[]) => void,
@@ -136,7 +137,7 @@ export class CommitQueue<T extends Committable> {
     try {
       // Inside the try: a row that cannot be encoded fails this batch, never wedges the queue.
       rows = execs.map((e) => e.toCommitRow());
-      await this.store.commit({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
+      await this.journal.append({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;

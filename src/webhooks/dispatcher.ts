@@ -1,5 +1,5 @@
 /** @module webhooks/dispatcher — createWebhookDispatcher: records deliveries in the journal's own commit (outbox), sends, retries. */
-import { toEventView } from '../engine/create-engine.ts';
+import { toEventView } from '../engine/supervisor.ts';
 import type { PageRequest } from '../engine/types.ts';
 import { ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
 import type { EventView } from '../shared/execution.ts';

@@ -121,21 +121,25 @@ describe('runaway executions', () => {
     const n = LIMITS.maxParallelBranches;
     const doc = { name: 'wide', steps: [{ id: 'p', type: 'parallel', branches: Array.from({ length: n }, (_, i) => [{ id: `s${i}`, type: 'task', agent: 'echo', input: { i } }]) }] };
     const probe = healthProbe(server.url);
-    let end;
+    let ends;
     try {
-      const res = await api(server.url).post('/executions', { definition: doc, input: {} });
-      expect(res.status).toBe(201);
-      end = await waitForEnd(server.engine, res.body.id, 20_000);
+      // Four, one after another while the earlier ones still run: each burst of results is applied in
+      // slices between other clients' requests.
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await api(server.url).post('/executions', { definition: doc, input: {} })).body.id as string);
+      ends = await Promise.all(ids.map((id) => waitForEnd(server.engine, id, 20_000)));
     } finally {
       await probe.stop();
     }
     const health = await probe.stop();
-    expect(end.status).toBe('completed');
-    expect(Object.keys(end.output as object)).toHaveLength(n);
+    for (const end of ends) {
+      expect(end.status).toBe('completed');
+      expect(Object.keys(end.output as object)).toHaveLength(n);
+    }
     // One branch more is refused at validation.
     const wider = { name: 'wider', steps: [{ id: 'p', type: 'parallel', branches: Array.from({ length: n + 1 }, (_, i) => [{ id: `s${i}`, type: 'task', agent: 'echo' }]) }] };
     expect((await api(server.url).post('/executions', { definition: wider })).status).toBe(422);
-    expect(health.count).toBeGreaterThan(10);
+    expect(health.count).toBeGreaterThan(3);
     expect(health.p99).toBeLessThan(50);
   });
 

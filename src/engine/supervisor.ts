@@ -1,0 +1,695 @@
+/**
+ * @module engine/supervisor — the engine's core (engine-internal): one XState actor per live
+ * execution; its inputs (results, timers, signals), its journal (group commit, effects released
+ * after their commit), passivation, and the way back to the last durable state after a failed commit.
+ * Commands (commands.ts), reads (read-model.ts) and recovery (recovery.ts) work through it.
+ */
+import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
+import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../bus/types.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
+import { msgpackCodec as codec } from '../shared/codec.ts';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../shared/errors.ts';
+import type { EventRecord, EventView, ExecutionView } from '../shared/execution.ts';
+import { TERMINAL_STATUSES } from '../shared/execution.ts';
+import type { FlowDocument } from '../shared/flow.ts';
+import { LIMITS } from '../shared/flow.ts';
+import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
+import { createConsoleLogger, type Logger } from '../shared/logger.ts';
+import type { ExecutionRow, RestorableRow, Store } from '../store/types.ts';
+import { CommitQueue } from './commit-queue.ts';
+import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
+import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
+import { LiveExecution } from './live-execution.ts';
+import { isStepBudgetError } from './compile-flow.ts';
+import { loadMachinesDir } from './machines-dir.ts';
+import { storeJournal, type Journal } from './journal.ts';
+import { recover } from './recovery.ts';
+import { TimerQueue } from './timer-queue.ts';
+import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
+import { stepTraceparent } from '../tracing/trace-context.ts';
+import type { CommitObservation, Engine, RecoveryStats } from './types.ts';
+
+export const STALL_MS = 30_000;
+/** Events after which `settled()` looks again (the execution may have finished or started waiting for a signal). */
+export const SETTLING_EVENTS: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out', 'workflow.waiting']);
+/** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
+export const RECOVERED_TIMER = '*';
+/** Longest run of agent results and timer fires applied in one event-loop turn. */
+const SLICE_MS = 8;
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Flow documents and code-first definitions registered at boot (tenant `default`). */
+  readonly machinesDir?: string;
+  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  readonly passivateMs?: number;
+  /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
+  readonly maxLive?: number;
+}
+
+export const DEFAULT_PASSIVATE_MS = 1000;
+export const DEFAULT_MAX_LIVE = 50_000;
+
+/** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
+export class Supervisor implements FlowEffects {
+  readonly store: Store;
+
+  readonly bus: Bus;
+  /** Histories become durable here (commits, event reads, snapshots); the store serves the indexes. */
+  readonly journal: Journal;
+
+  readonly clock: Clock;
+
+  readonly log: Logger;
+
+  readonly live = new Map<string, LiveExecution>();
+
+  readonly registry: DefinitionRegistry;
+
+  readonly queue: CommitQueue<LiveExecution>;
+
+  readonly listeners = new Set<(e: EventView) => void>();
+
+  readonly commitListeners = new Set<(c: CommitObservation) => void>();
+
+  readonly agentListeners = new Set<(e: AgentEvent) => void>();
+
+  /** Idempotency keys of starts in progress: `tenant\0key` → the row it created (undefined when it failed). */
+  readonly pendingKeys = new Map<string, Promise<ExecutionRow | undefined>>();
+
+  /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
+  readonly untaken = new Map<string, number>();
+
+  recovery: Promise<void> = Promise.resolve();
+
+  /** When the current slice of inputs began (0: none in this event-loop turn), and the inputs waiting for the next. */
+  sliceStart = 0;
+
+  readonly deferred: (() => void)[] = [];
+
+  /** Every durable timer, live or passivated executions alike. */
+  readonly timers: TimerQueue;
+
+  /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
+  readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
+
+  readonly passivateMs: number;
+
+  readonly maxLive: number;
+
+  sweeper: NodeJS.Timeout | undefined;
+
+  passivated = 0;
+
+  closed = false;
+
+  recovered = false;
+
+  lastRecovery: RecoveryStats | null = null;
+
+  /** Recovery done and the bus connected (or embedded). */
+  get ready(): boolean {
+    const bus = this.bus.state();
+    return this.recovered && (bus === 'embedded' || bus === 'connected');
+  }
+
+  constructor(private readonly opts: EngineOptions) {
+    this.store = opts.store;
+    this.bus = opts.bus;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? createConsoleLogger(true);
+    this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
+    this.journal = storeJournal(this.store);
+    this.queue = new CommitQueue(
+      this.journal,
+      (events, execs, rows) => this.committed(events, execs, rows),
+      (err, execs) => this.commitFailed(err, execs),
+      (err) => this.log.error('an effect failed after its commit', { err: String(err) }),
+    );
+    this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
+    this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
+    this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
+  }
+
+  async boot(): Promise<void> {
+    await this.registry.load(await this.store.listAllDefinitions());
+    if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
+    this.bus.onResult((r) => {
+      // A passivated execution is rebuilt first; the bus acks only once the result is durable.
+      if (!this.live.has(r.executionId)) return this.activate(r.executionId).then(() => this.applyResult(r));
+      return this.applyResult(r);
+    });
+    this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
+    this.bus.onTaken((t) => {
+      this.untaken.delete(t.taskId);
+      const rec = this.live.get(t.executionId);
+      if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
+        this.record(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
+      }
+    });
+    this.bus.onLog((l) =>
+      this.withLive(l.executionId, (rec) => this.record(rec, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now())),
+    );
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateMs)));
+    this.sweeper.unref();
+    this.recovery = recover(this).then(
+      (stats) => {
+        this.lastRecovery = stats;
+        this.recovered = true;
+      },
+      (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
+    );
+  }
+
+  whenReady(): Promise<void> {
+    return this.recovery;
+  }
+
+  emit(executionId: string, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
+    const rec = this.live.get(executionId);
+    if (rec) this.record(rec, type as EventRecord['type'], stepId, data, at);
+  }
+
+  /** Appends the next event of an execution; with `lingerMs` it needs no commit of its own. */
+  record(rec: LiveExecution, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, at: number, lingerMs?: number): void {
+    rec.lastSeq += 1;
+    rec.updatedAt = at;
+    const event: EventRecord = { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
+    if (rec.direct) return this.publishDirect(rec, event);
+    if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
+    this.queue.append(event);
+    this.queue.touch(rec);
+  }
+
+  /** A direct execution's event: kept in memory and published at once (no journal while it runs). */
+  publishDirect(rec: LiveExecution, event: EventRecord): void {
+    rec.buffer.push(event);
+    if (this.listeners.size === 0 && this.bus.state() === 'embedded') return;
+    const view = toEventView(event, rec.workflow, rec.tenant);
+    // After the transition that made it, as committed events are.
+    queueMicrotask(() => {
+      for (const l of this.listeners) l(view);
+      this.bus.publishEvent(view);
+    });
+  }
+
+  /** A direct execution ended: its row and events go to the journal once, in a later batch nobody waits for. */
+  persistDirect(rec: LiveExecution): void {
+    for (const e of rec.buffer) this.queue.append(e);
+    this.queue.touch(rec);
+  }
+
+  /** Events of an execution after `after` (exclusive): a running direct execution's from memory. */
+  async eventsOf(id: string, after: number, limit: number): Promise<EventRecord[]> {
+    const rec = this.live.get(id);
+    if (rec?.direct && rec.committedSeq === 0) return rec.buffer.filter((e) => e.seq > after).slice(0, limit);
+    return this.journal.readSince(id, after, limit);
+  }
+
+  /**
+   * A step leaves for its agent only once its `workflow.step.started` is durable (a crash can never
+   * leave a dispatch the journal does not know). In-process agents without outside effects (echo,
+   * log, fail, sleep) start at once: their result joins the same commit, so nothing is observable early.
+   */
+  dispatch(executionId: string, t: InflightTask): void {
+    const rec = this.live.get(executionId);
+    if (!rec) return;
+    const task = this.taskOf(rec, t);
+    this.untaken.set(task.taskId, this.clock.now());
+    if (this.bus.effectFree?.(t.agent) === true) this.bus.dispatch(task);
+    else this.queue.afterCommit(() => this.bus.dispatch(task));
+  }
+
+  taskOf(rec: LiveExecution, t: InflightTask): TaskMessage {
+    const executionId = rec.id;
+    const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
+    const ctx = rec.context();
+    return {
+      taskId,
+      executionId,
+      stepId: t.stepId,
+      attempt: t.attempt,
+      agent: t.agent,
+      tenant: rec.tenant,
+      workflow: rec.workflow,
+      input: t.input,
+      timeoutMs: t.timeoutMs,
+      traceparent: stepTraceparent(executionId, ctx.traceparent, t.stepId, t.attempt),
+      ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
+    };
+  }
+
+  abort(executionId: string, stepId: string, attempt: number): void {
+    const taskId = `${executionId}:${stepId}:${attempt}`;
+    this.untaken.delete(taskId);
+    // After the commit, like the dispatch it may follow (effects keep their order).
+    this.queue.afterCommit(() => this.bus.cancel(taskId));
+  }
+
+  armTimer(executionId: string, key: string, dueAt: number): void {
+    if (this.live.has(executionId)) this.timers.set(executionId, key, dueAt);
+  }
+
+  clearTimer(executionId: string, key: string): void {
+    this.timers.delete(executionId, key);
+  }
+
+  startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
+    const parent = this.live.get(executionId);
+    if (!parent) return;
+    // Outside the parent's transition: the child's own start may answer the parent at once.
+    queueMicrotask(() => {
+      try {
+        const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
+        const def = this.registry.load1(row);
+        // The child joins the parent's trace, under the span of the step that started it.
+        const pctx = parent.context();
+        const trace = { traceparent: stepTraceparent(parent.id, pctx.traceparent, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, ...trace });
+        parent.children.set(stepId, child.id);
+      } catch (err) {
+        const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
+        this.deliver(parent, { type: 'CHILD_FAILED', stepId, childId: '', error: { code: e.code, message: e.message, retryable: false }, at });
+      }
+    });
+  }
+
+  cancelChild(executionId: string, stepId: string): void {
+    const childId = this.live.get(executionId)?.children.get(stepId);
+    if (!childId) return;
+    // The child may have been passivated (waiting on its own signal or timer).
+    this.withLive(childId, (child) => {
+      if (!TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
+    });
+  }
+
+  spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean }): LiveExecution {
+    const now = this.clock.now();
+    const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
+    const { traceparent, tracestate, ...init } = p;
+    const rec = new LiveExecution({ id, createdAt: now, ...init });
+    rec.lastActiveAt = now;
+    this.live.set(id, rec);
+    // Only a caller's trace context is stored; without one the trace id derives from the execution id.
+    const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
+    this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId, ...trace }, now);
+    const input: FlowInput = { executionId: id, input: p.input, at: now, ...trace };
+    this.attach(rec, p.def.compiled.machine, { input });
+    return rec;
+  }
+
+  attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }, writeUnchanged = true): void {
+    rec.actor = this.startActor(rec, machine, options);
+    // A new execution enters its first step by an ordinary transition (a failure there is recoverable).
+    if ('input' in options) this.send(rec, { type: 'START', at: options.input.at });
+    this.sync(rec, writeUnchanged);
+  }
+
+  startActor(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }): LiveExecution['actor'] {
+    const actor = createActor(machine, options);
+    // An exception inside an action fails this execution (send() recovers it), never the process.
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return actor;
+  }
+
+  deliver(rec: LiveExecution, event: FlowEvent): void {
+    // A runaway execution (a loop through waits) ends at the history cap instead of growing without
+    // bound; the last 100 events are kept for its end.
+    if (rec.lastSeq >= LIMITS.maxEventsPerExecution - 100 && event.type !== 'ABORT' && !TERMINAL_STATUSES.has(rec.status)) {
+      event = { type: 'ABORT', code: 'history_limit_exceeded', message: `the execution reached its history limit (${LIMITS.maxEventsPerExecution} events, the last ${LIMITS.maxEventsPerExecution - rec.lastSeq} kept for its end)`, at: event.at };
+    }
+    this.touchLive(rec);
+    this.send(rec, event);
+    this.sync(rec);
+  }
+
+  /**
+   * One input to an actor, within the step budget. When a transition throws (an action failed, or the
+   * budget was spent), XState keeps the state from before the input: the events that transition
+   * journaled are dropped, and the execution restarts from that state and fails with a reason.
+   */
+  send(rec: LiveExecution, event: FlowEvent): void {
+    const seq = rec.lastSeq;
+    rec.actor.send(event);
+    const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
+    if (snap.status !== 'error') return;
+    const err = snap.error;
+    this.queue.dropEvents(rec.id, seq);
+    rec.lastSeq = seq;
+    const persisted = rec.actor.getPersistedSnapshot() as Snapshot<unknown>;
+    rec.actor.stop();
+    rec.actor = this.startActor(rec, rec.def.compiled.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
+    const abort: FlowEvent = isStepBudgetError(err)
+      ? { type: 'ABORT', code: 'step_budget_exceeded', message: `one input advanced the execution more than ${LIMITS.maxStepsPerInput} steps`, at: event.at }
+      : { type: 'ABORT', code: 'action_failed', message: `a step action failed: ${err instanceof Error ? err.message : String(err)}`, at: event.at };
+    this.log.error('execution failed in a transition', { executionId: rec.id, code: abort.code, err: String(err) });
+    rec.actor.send(abort);
+    if ((rec.actor.getSnapshot() as { status: string }).status === 'error') this.log.error('execution could not be failed', { executionId: rec.id });
+  }
+
+  /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
+  sync(rec: LiveExecution, writeUnchanged = true): void {
+    const prev = rec.sync();
+    if (rec.direct) {
+      if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) this.persistDirect(rec);
+    } else if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
+    if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
+    const parent = this.live.get(rec.parentId);
+    if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
+    const at = this.clock.now();
+    if (rec.status === 'completed') this.deliver(parent, { type: 'CHILD_DONE', stepId: rec.parentStepId, childId: rec.id, output: rec.output, at });
+    else {
+      const error = rec.error ?? { code: rec.status, message: `child execution ${rec.status}` };
+      this.deliver(parent, { type: 'CHILD_FAILED', stepId: rec.parentStepId, childId: rec.id, error: { code: error.code, message: error.message, retryable: false }, at });
+    }
+  }
+
+  /**
+   * Inputs from agents and timers are applied in slices of SLICE_MS per event-loop turn; the rest
+   * wait for the next turn, so one execution with a burst of results (a wide parallel) never holds
+   * the loop while other clients wait. Results are applied in arrival order.
+   */
+  inSlice(): boolean {
+    const now = performance.now();
+    if (this.sliceStart === 0) {
+      this.sliceStart = now;
+      setImmediate(this.nextSlice);
+      return true;
+    }
+    return now - this.sliceStart < SLICE_MS;
+  }
+
+  readonly nextSlice = (): void => {
+    this.sliceStart = 0;
+    while (this.deferred.length > 0 && this.inSlice()) {
+      try {
+        (this.deferred.shift() as () => void)();
+      } catch (err) {
+        this.log.error('an input could not be applied', { err: String(err), stack: (err as Error).stack });
+      }
+    }
+  };
+
+  fire(executionId: string, key: string): void {
+    if (this.deferred.length > 0 || !this.inSlice()) return void this.deferred.push(() => this.applyTimer(executionId, key));
+    this.applyTimer(executionId, key);
+  }
+
+  applyTimer(executionId: string, key: string): void {
+    this.withLive(executionId, (rec) => {
+      // After a light recovery only the earliest due time is known: the restored actor re-arms its own timers.
+      if (key !== RECOVERED_TIMER) this.deliver(rec, { type: 'TIMER', key, at: this.clock.now() });
+    });
+  }
+
+  /** Applies an agent's result in its slice; resolves once it is durable. */
+  applyResult(r: TaskResult): Promise<void> {
+    if (this.deferred.length === 0 && this.inSlice()) {
+      this.onResult(r);
+      return this.queue.flushed();
+    }
+    return new Promise<void>((resolve, reject) =>
+      this.deferred.push(() => {
+        this.onResult(r);
+        this.queue.flushed().then(resolve, reject);
+      }),
+    );
+  }
+
+  /** Runs `fn` on the live execution, rebuilding it first when it was passivated; nothing when it has finished. */
+  withLive(id: string, fn: (rec: LiveExecution) => void): void {
+    const rec = this.live.get(id);
+    if (rec) return fn(rec);
+    this.activate(id).then(
+      (r) => r && fn(r),
+      (err: unknown) => this.log.error('could not activate execution', { executionId: id, err: String(err) }),
+    );
+  }
+
+  /**
+   * The live execution, rebuilt from its last durable snapshot when it was passivated (its timers are
+   * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
+   * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
+   */
+  activate(id: string, finished = false): Promise<LiveExecution | undefined> {
+    const live = this.live.get(id);
+    if (live) return Promise.resolve(live);
+    let p = this.activating.get(id);
+    if (p) return p;
+    p = (async () => {
+      const row = await this.store.getExecution(id);
+      if (!row || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
+      const again = this.live.get(id);
+      if (again) return again;
+      const rec = await this.restore(row);
+      this.armTimers(rec);
+      return rec;
+    })().finally(() => this.activating.delete(id));
+    this.activating.set(id, p);
+    return p;
+  }
+
+  /**
+   * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
+   * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
+   * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+   */
+  sweep(): void {
+    const idleSince = this.clock.now() - this.passivateMs;
+    let over = this.live.size - this.maxLive;
+    // `live` is in order of last activity (touch() moves an execution to the end).
+    for (const rec of this.live.values()) {
+      if (rec.lastActiveAt > idleSince && over <= 0) break;
+      if (!this.passivable(rec)) continue;
+      rec.actor.stop();
+      this.live.delete(rec.id);
+      this.passivated++;
+      over--;
+    }
+  }
+
+  passivable(rec: LiveExecution): boolean {
+    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id)) return false;
+    for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
+    return true;
+  }
+
+  /** Marks an execution active now: it moves to the end of the passivation order. */
+  touchLive(rec: LiveExecution): void {
+    rec.lastActiveAt = this.clock.now();
+    if (this.live.get(rec.id) === rec) {
+      this.live.delete(rec.id);
+      this.live.set(rec.id, rec);
+    }
+  }
+
+  onResult(r: TaskResult): void {
+    this.untaken.delete(r.taskId);
+    const rec = this.live.get(r.executionId);
+    if (!rec) return;
+    const at = this.clock.now();
+    const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
+    if (r.ok && outputBytes(r.output) > LIMITS.maxPayloadBytes) {
+      const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
+      return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    }
+    this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
+  }
+
+  committed(events: EventRecord[], execs: LiveExecution[], rows: ExecutionRow[]): void {
+    if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
+      // Every event's execution is in the batch (emit touches it), with the row as committed.
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const direct = new Set(execs.filter((x) => x.direct).map((x) => x.id));
+      for (const e of events) {
+        const row = byId.get(e.executionId);
+        if (!row || direct.has(e.executionId)) continue;
+        const view = toEventView(e, row.workflow, row.tenant);
+        for (const l of this.listeners) l(view);
+        this.bus.publishEvent(view);
+      }
+    }
+    // A finished execution leaves memory once its final state is durable (reads then go to the store).
+    execs.forEach((rec, i) => {
+      const row = rows[i] as ExecutionRow;
+      rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
+      if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
+      this.timers.deleteAll(rec.id);
+      rec.actor.stop();
+      this.live.delete(rec.id);
+    });
+  }
+
+  recoveryStats(): RecoveryStats | null {
+    return this.lastRecovery;
+  }
+
+  /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers (their start is durable). */
+  rearm(rec: LiveExecution): void {
+    this.armTimers(rec);
+    const ctx = rec.context();
+    if (ctx.paused) return;
+    for (const t of Object.values(ctx.inflight)) {
+      if (t.held) continue;
+      const task = this.taskOf(rec, t);
+      this.untaken.set(task.taskId, this.clock.now());
+      this.bus.dispatch(task);
+    }
+  }
+
+  /**
+   * A commit failed: its executions are ahead of the journal. Each goes back to its last durable
+   * state (rebuilt from the store when it had one; a start that never committed is gone), its later
+   * pending events are dropped, and its in-flight steps are dispatched again (at least once).
+   */
+  commitFailed(err: unknown, execs: LiveExecution[]): void {
+    this.log.error('journal commit failed', { err: String((err as { cause?: unknown }).cause ?? err), executions: execs.length });
+    for (const rec of execs) {
+      if (rec.discarded) continue;
+      rec.discarded = true;
+      this.queue.forget(rec, rec.id, rec.committedSeq);
+      this.timers.deleteAll(rec.id);
+      rec.actor.stop();
+      if (this.live.get(rec.id) === rec) this.live.delete(rec.id);
+      if (!rec.stored) continue;
+      this.activate(rec.id).then(
+        (again) => again && this.rearm(again),
+        (e: unknown) => this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) }),
+      );
+    }
+  }
+
+  /** After a commit: a request whose execution went back to its durable state (a failed commit) did not happen. */
+  assertKept(rec: LiveExecution): void {
+    if (rec.discarded) throw new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { retryable: true });
+  }
+
+  armTimers(rec: LiveExecution): void {
+    this.timers.delete(rec.id, RECOVERED_TIMER);
+    for (const [key, due] of Object.entries(rec.context().timers)) this.armTimer(rec.id, key, due);
+  }
+
+  definitionOf(row: RestorableRow): LoadedDefinition {
+    if (row.definition) return this.registry.loadDynamic(row.tenant, row.definition as FlowDocument, row.createdAt);
+    return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
+  }
+
+  async restore(row: ExecutionRow): Promise<LiveExecution> {
+    const snap = await this.journal.loadSnapshot(row.id);
+    if (!snap) throw new Error('no snapshot');
+    return this.restoreFrom(row, snap.data);
+  }
+
+  /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
+  restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
+    const def = this.definitionOf(row);
+    const rec = new LiveExecution({
+      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
+      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition,
+    });
+    rec.lastSeq = row.lastSeq;
+    rec.committedSeq = row.lastSeq;
+    rec.lastActiveAt = this.clock.now();
+    rec.updatedAt = row.updatedAt;
+    rec.status = row.status;
+    rec.stored = true;
+    this.live.set(rec.id, rec);
+    const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(data);
+    snapshot.context.input = row.input;
+    this.attach(rec, def.compiled.machine, { snapshot }, false);
+    return rec;
+  }
+
+  async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec.toRow();
+    const row = (kind === 'task' ? parseTaskId(id) : parseExecutionId(id)) ? await this.store.getExecution(id) : undefined;
+    if (!row || row.tenant !== tenant) throw kind === 'task' ? new NotFoundError(ErrorCode.taskNotFound, `no task ${id}`) : new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
+    return row;
+  }
+
+  /** The live execution, restored from its snapshot when it had left memory (failed executions, for retry). */
+  async liveOf(tenant: string, id: string, finishedCode: string, kind: ExecutionKind = 'execution'): Promise<LiveExecution> {
+    await this.recovery;
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
+    const row = await this.row(tenant, id, kind);
+    const terminal = TERMINAL_STATUSES.has(row.status);
+    // Only a retry brings a finished execution back into memory (failed and timed_out ones).
+    if (terminal && (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable)) {
+      throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
+    }
+    const restored = await this.activate(id, terminal);
+    if (!restored) throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
+    return restored;
+  }
+
+  async act(tenant: string, id: string, fn: (rec: LiveExecution) => void, finishedCode: string = ErrorCode.executionFinished, kind: ExecutionKind = 'execution'): Promise<ExecutionView> {
+    const rec = await this.liveOf(tenant, id, finishedCode, kind);
+    if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
+    fn(rec);
+    if (!rec.direct) await this.queue.flushed();
+    this.assertKept(rec);
+    return rec.toView();
+  }
+
+  requireActive(rec: LiveExecution): void {
+    if (TERMINAL_STATUSES.has(rec.status)) throw new ConflictError(ErrorCode.executionFinished, `execution ${rec.id} is ${rec.status}`);
+  }
+
+  agents() {
+    return this.bus.agents();
+  }
+
+  onAgentEvent(listener: (e: AgentEvent) => void) {
+    this.agentListeners.add(listener);
+    return () => void this.agentListeners.delete(listener);
+  }
+
+  onEvent(listener: (e: EventView) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  onCommit(listener: (c: CommitObservation) => void) {
+    this.commitListeners.add(listener);
+    this.queue.observer ??= (ms, events) => {
+      for (const l of this.commitListeners) l({ ms, events });
+    };
+    return () => void this.commitListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.recovery;
+    await this.queue.flushed();
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.activating.values()]);
+    this.timers.close();
+    for (const rec of this.live.values()) rec.actor.stop();
+    this.live.clear();
+  }
+}
+
+/** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */
+function outputBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (v === null || typeof v !== 'object') return 0;
+  try {
+    return codec.encode(v).length;
+  } catch {
+    return Infinity;
+  }
+}
+
+export function toEventView(e: EventRecord, workflow: string, tenant: string): EventView {
+  const v: EventView = { seq: e.seq, id: `${e.executionId}-${e.seq}`, executionId: e.executionId, workflow, tenant, type: e.type, timestamp: new Date(e.ts).toISOString(), data: e.data };
+  if (e.stepId !== null) v.stepId = e.stepId;
+  return v;
+}
