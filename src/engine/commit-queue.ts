@@ -8,7 +8,8 @@ import type { Journal } from './journal.ts';
 export interface Committable {
   stored: boolean;
   toCommitRow(): ExecutionRow;
-  toSnapshot(): SnapshotRow;
+  /** Null when no restore will ever read it (a completed or cancelled execution). */
+  toSnapshot(): SnapshotRow | null;
 }
 
 /** One promise shared by everyone waiting on the same batch (not one per caller: this is the hot path). */
@@ -137,7 +138,12 @@ export class CommitQueue<T extends Committable> {
     try {
       // Inside the try: a row that cannot be encoded fails this batch, never wedges the queue.
       rows = execs.map((e) => e.toCommitRow());
-      await this.journal.append({ events, executions: rows, snapshots: execs.map((e) => e.toSnapshot()) });
+      const snapshots: SnapshotRow[] = [];
+      for (const e of execs) {
+        const snap = e.toSnapshot();
+        if (snap !== null) snapshots.push(snap);
+      }
+      await this.journal.append({ events, executions: rows, snapshots });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;

@@ -165,7 +165,9 @@ export class LiveExecution implements Committable {
   }
 
   /** The persisted actor snapshot without the input (it lives in the executions row; restore puts it back). */
-  toSnapshot(): SnapshotRow {
+  toSnapshot(): SnapshotRow | null {
+    // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
+    if (this.status === 'completed' || this.status === 'cancelled') return null;
     const snap = this.actor.getPersistedSnapshot() as unknown as { context: FlowContext };
     return { executionId: this.id, seq: this.lastSeq, data: codec.encode({ ...snap, context: { ...snap.context, input: null } }) };
   }
