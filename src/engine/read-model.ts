@@ -55,8 +55,17 @@ export class ReadModel {
   private isSettled(v: ExecutionView): boolean {
     if (TERMINAL_STATUSES.has(v.status)) return true;
     if (v.status !== 'waiting') return false;
-    const types = this.sup.live.get(v.id)?.def.compiled.stepTypes;
+    const types = this.sup.live.get(v.id)?.def.compiled.stepTypes ?? this.stepTypesOf(v);
     return v.currentSteps.some((s) => (types ? types.get(s) === 'wait' : true));
+  }
+
+  /** Step types of a passivated execution's registered definition (a one-off document's: unknown, undefined). */
+  private stepTypesOf(v: ExecutionView): ReadonlyMap<string, string> | undefined {
+    try {
+      return this.sup.registry.load1(this.sup.registry.get(v.tenant, v.workflow, v.version)).compiled.stepTypes;
+    } catch {
+      return undefined;
+    }
   }
 
   private directMatching(tenant: string, f: ExecutionFilter, beforeId: string | undefined): ExecutionRow[] {
