@@ -133,10 +133,13 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
   });
   new Gauge({
     name: 'actorflow_recovered_executions',
-    help: 'Unfinished executions brought back into memory at boot.',
+    help: 'Unfinished executions recovered at boot: rebuilt in memory (running, pending, paused), or left in the store with only their next timer armed (waiting).',
+    labelNames: ['how'],
     registers: [registry],
     collect() {
-      this.set(d.engine.recoveryStats?.()?.executions ?? 0);
+      const stats = d.engine.recoveryStats?.();
+      this.set({ how: 'rebuilt' }, stats?.executions ?? 0);
+      this.set({ how: 'waiting' }, stats?.waiting ?? 0);
     },
   });
 

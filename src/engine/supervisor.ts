@@ -35,7 +35,7 @@ export const SETTLING_EVENTS: ReadonlySet<string> = new Set(['workflow.completed
 /** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
 export const RECOVERED_TIMER = '*';
 /** Longest run of agent results and timer fires applied in one event-loop turn. */
-const SLICE_MS = 8;
+const SLICE_MS = 5;
 
 export interface EngineOptions {
   readonly store: Store;
@@ -146,10 +146,12 @@ export class Supervisor implements FlowEffects {
     this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
     this.bus.onTaken((t) => {
       this.untaken.delete(t.taskId);
-      const rec = this.live.get(t.executionId);
-      if (rec?.context().inflight[t.stepId]?.attempt === t.attempt) {
-        this.record(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
-      }
+      // A redelivery to another agent can come long after the execution was passivated: it is rebuilt to record who took it.
+      this.withLive(t.executionId, (rec) => {
+        if (rec.context().inflight[t.stepId]?.attempt === t.attempt) {
+          this.record(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
+        }
+      });
     });
     this.bus.onLog((l) =>
       this.withLive(l.executionId, (rec) => this.record(rec, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now())),

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/shared/flow.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { startHealthProbe } from '../support/health-probe.ts';
 import { waitForEnd } from '../support/wait.ts';
 
 /** Writes a definition row as an older version (without the cycle check) would have stored it. */
@@ -20,28 +21,6 @@ async function storeUnchecked(dataDir: string, doc: { name: string }): Promise<v
     db.run('INSERT INTO definitions (tenant, name, version, source, document, created_at, retired) VALUES (?, ?, 1, ?, ?, ?, 0)', ['default', doc.name, 'document', JSON.stringify({ ...doc, version: 1 }), Date.now()], (err) => (err ? reject(err) : resolve())),
   );
   await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
-}
-
-/** Latency of GET /health, sampled back to back until `stop()`. */
-function healthProbe(url: string) {
-  const samples: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const t0 = performance.now();
-      const res = await fetch(`${url}/api/v1/health`);
-      await res.arrayBuffer();
-      samples.push(performance.now() - t0);
-    }
-  })();
-  return {
-    async stop(): Promise<{ p99: number; count: number }> {
-      running = false;
-      await loop;
-      const sorted = [...samples].sort((a, b) => a - b);
-      return { p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0, count: sorted.length };
-    },
-  };
 }
 
 describe('a definition that loops without blocking (stored before the rule existed)', () => {
@@ -120,7 +99,7 @@ describe('runaway executions', () => {
   it(`runs a ${LIMITS.maxParallelBranches}-branch parallel to the end while /health keeps a p99 under 50 ms`, async () => {
     const n = LIMITS.maxParallelBranches;
     const doc = { name: 'wide', steps: [{ id: 'p', type: 'parallel', branches: Array.from({ length: n }, (_, i) => [{ id: `s${i}`, type: 'task', agent: 'echo', input: { i } }]) }] };
-    const probe = healthProbe(server.url);
+    const probe = startHealthProbe(server.url);
     let ends;
     try {
       // Four, one after another while the earlier ones still run: each burst of results is applied in
@@ -146,7 +125,7 @@ describe('runaway executions', () => {
   it('ends a looping execution at the history cap quickly, with a message that matches its lastSeq', async () => {
     // A loop through a task is legal (each pass waits for the agent's result): it only ends at the cap.
     const doc = { name: 'looper', steps: [{ id: 'z', type: 'task', agent: 'echo' }, { id: 'c', type: 'choice', when: [{ if: { path: '$.input.stop', exists: true }, next: 'e' }], default: 'z' }, { id: 'e', type: 'task', agent: 'echo' }] };
-    const probe = healthProbe(server.url);
+    const probe = startHealthProbe(server.url);
     const t0 = performance.now();
     let end;
     try {

@@ -245,7 +245,10 @@ describe('/metrics after a restart', () => {
     try {
       await second.schedulerIdle(); // resolves after recovery
       const s = await scrape('/metrics', second.url);
+      // Waiting executions are not rebuilt: they stay in the store (passivated) until an input comes.
       expect(total(s, 'actorflow_recovered_executions')).toBe(3);
+      expect(total(s, 'actorflow_recovered_executions', { how: 'waiting' })).toBe(3);
+      expect(total(s, 'actorflow_recovered_executions', { how: 'rebuilt' })).toBe(0);
       expect(total(s, 'actorflow_recovery_duration_seconds')).toBeGreaterThan(0);
     } finally {
       await second.close();
