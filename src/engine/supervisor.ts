@@ -3,6 +3,8 @@
  * execution; its inputs (results, timers, signals), its journal (group commit, effects released
  * after their commit), passivation, and the way back to the last durable state after a failed commit.
  * Commands (commands.ts), reads (read-model.ts) and recovery (recovery.ts) work through it.
+ * Past 400 lines on purpose: actors, their journal and passivation share one state (the live map,
+ * the commit queue, the timer queue) that must change together within one event-loop turn.
  */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../bus/types.ts';
@@ -24,6 +26,7 @@ import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { storeJournal, type Journal } from './journal.ts';
 import { recover } from './recovery.ts';
+import { InputSlicer } from './input-slicer.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { stepTraceparent } from '../tracing/trace-context.ts';
@@ -34,8 +37,6 @@ export const STALL_MS = 30_000;
 export const SETTLING_EVENTS: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out', 'workflow.waiting']);
 /** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
 export const RECOVERED_TIMER = '*';
-/** Longest run of agent results and timer fires applied in one event-loop turn. */
-const SLICE_MS = 5;
 
 export interface EngineOptions {
   readonly store: Store;
@@ -57,58 +58,34 @@ export const DEFAULT_MAX_LIVE = 50_000;
 /** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
 export class Supervisor implements FlowEffects {
   readonly store: Store;
-
   readonly bus: Bus;
   /** Histories become durable here (commits, event reads, snapshots); the store serves the indexes. */
   readonly journal: Journal;
-
   readonly clock: Clock;
-
   readonly log: Logger;
-
   readonly live = new Map<string, LiveExecution>();
-
   readonly registry: DefinitionRegistry;
-
   readonly queue: CommitQueue<LiveExecution>;
-
   readonly listeners = new Set<(e: EventView) => void>();
-
   readonly commitListeners = new Set<(c: CommitObservation) => void>();
-
   readonly agentListeners = new Set<(e: AgentEvent) => void>();
-
   /** Idempotency keys of starts in progress: `tenant\0key` → the row it created (undefined when it failed). */
   readonly pendingKeys = new Map<string, Promise<ExecutionRow | undefined>>();
-
   /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
   readonly untaken = new Map<string, number>();
-
   recovery: Promise<void> = Promise.resolve();
-
-  /** When the current slice of inputs began (0: none in this event-loop turn), and the inputs waiting for the next. */
-  sliceStart = 0;
-
-  readonly deferred: (() => void)[] = [];
-
+  /** Agent results and timer fires are applied a few ms per event-loop turn. */
+  readonly slicer: InputSlicer;
   /** Every durable timer, live or passivated executions alike. */
   readonly timers: TimerQueue;
-
   /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
   readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
-
   readonly passivateMs: number;
-
   readonly maxLive: number;
-
   sweeper: NodeJS.Timeout | undefined;
-
   passivated = 0;
-
   closed = false;
-
   recovered = false;
-
   lastRecovery: RecoveryStats | null = null;
 
   /** Recovery done and the bus connected (or embedded). */
@@ -131,6 +108,7 @@ export class Supervisor implements FlowEffects {
       (err) => this.log.error('an effect failed after its commit', { err: String(err) }),
     );
     this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
+    this.slicer = new InputSlicer((err) => this.log.error('an input could not be applied', { err: String(err) }));
     this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
     this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
   }
@@ -371,35 +349,8 @@ export class Supervisor implements FlowEffects {
     }
   }
 
-  /**
-   * Inputs from agents and timers are applied in slices of SLICE_MS per event-loop turn; the rest
-   * wait for the next turn, so one execution with a burst of results (a wide parallel) never holds
-   * the loop while other clients wait. Results are applied in arrival order.
-   */
-  inSlice(): boolean {
-    const now = performance.now();
-    if (this.sliceStart === 0) {
-      this.sliceStart = now;
-      setImmediate(this.nextSlice);
-      return true;
-    }
-    return now - this.sliceStart < SLICE_MS;
-  }
-
-  readonly nextSlice = (): void => {
-    this.sliceStart = 0;
-    while (this.deferred.length > 0 && this.inSlice()) {
-      try {
-        (this.deferred.shift() as () => void)();
-      } catch (err) {
-        this.log.error('an input could not be applied', { err: String(err), stack: (err as Error).stack });
-      }
-    }
-  };
-
   fire(executionId: string, key: string): void {
-    if (this.deferred.length > 0 || !this.inSlice()) return void this.deferred.push(() => this.applyTimer(executionId, key));
-    this.applyTimer(executionId, key);
+    this.slicer.run(() => this.applyTimer(executionId, key));
   }
 
   applyTimer(executionId: string, key: string): void {
@@ -411,12 +362,8 @@ export class Supervisor implements FlowEffects {
 
   /** Applies an agent's result in its slice; resolves once it is durable. */
   applyResult(r: TaskResult): Promise<void> {
-    if (this.deferred.length === 0 && this.inSlice()) {
-      this.onResult(r);
-      return this.queue.flushed();
-    }
     return new Promise<void>((resolve, reject) =>
-      this.deferred.push(() => {
+      this.slicer.run(() => {
         this.onResult(r);
         this.queue.flushed().then(resolve, reject);
       }),
