@@ -38,6 +38,10 @@ import type { ApiDeps, RouteHandler, RouteSpec } from './types.ts';
 import { compileRoutes } from './validate.ts';
 import { WS_ROUTES } from './ws-upgrade.ts';
 
+/** uSockets listen options (the typings of the uWS fork lack the host + options form of listen). */
+const LISTEN_DEFAULT = 0;
+const LISTEN_EXCLUSIVE_PORT = 1;
+
 export interface ApiServerOptions {
   readonly engine: Engine;
   /** Schedules (`/schedules` routes). */
@@ -58,6 +62,8 @@ export interface ApiServerOptions {
   readonly auth: ApiAuthOptions;
   /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */
   readonly metricsPublic?: boolean | undefined;
+  /** Share the port with other processes (SO_REUSEPORT; the kernel splits connections between them). @default false: a port in use is an error */
+  readonly reusePort?: boolean | undefined;
   /** The journal's `<db>-wal` file, reported as `actorflow_wal_bytes`; unset = no such gauge. */
   readonly walFile?: string | undefined;
 }
@@ -143,9 +149,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   mountRoutes(app, compileRoutes(routes), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate, timerFor: metrics.routeTimer, deadlines });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(opts.host, opts.port, (socket) => {
-      if (socket === false) reject(new Error(`cannot listen on ${opts.host}:${opts.port}`));
-      else resolve(socket);
+    // uWS shares ports by default: a second server on a busy port would silently get half the
+    // connections (with other credentials, other data). Exclusive unless sharing was asked for.
+    const listen = app.listen as unknown as (host: string, port: number, options: number, cb: (s: us_listen_socket | false) => void) => void;
+    listen.call(app, opts.host, opts.port, opts.reusePort === true ? LISTEN_DEFAULT : LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket !== false) return resolve(socket);
+      const why = opts.reusePort === true ? '' : ' (already in use? stop the other process, choose another port, or set ACTORFLOW_REUSE_PORT=1 to share it on purpose)';
+      reject(new Error(`cannot listen on ${opts.host}:${opts.port}${why}`));
     });
   }).catch(async (err: unknown) => {
     metrics.close();

@@ -51,6 +51,8 @@ export interface ServeConfig {
   readonly maxSocketsPerCredential?: number;
   /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */
   readonly metricsPublic?: boolean;
+  /** Share the listening port with other processes (`ACTORFLOW_REUSE_PORT=1`, `--reuse-port`). @default false */
+  readonly reusePort?: boolean;
   /** Where a generated admin key is shown once. @default stderr (nothing when `quiet`) */
   readonly print?: (text: string) => void;
   /** Time of the scheduler only (tests inject a manual clock); the engine keeps the system clock. @default systemClock */
@@ -116,6 +118,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     logger,
     streams: config.streams,
     metricsPublic: config.metricsPublic === true,
+    reusePort: config.reusePort === true,
     walFile: walFileOf(dbPath),
     auth: {
       store: auth,
