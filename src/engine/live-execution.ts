@@ -7,6 +7,7 @@ import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { FlowContext } from './flow-context.ts';
+import { persistFlow } from './flow-snapshot.ts';
 
 const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
   completed: 'completed',
@@ -168,7 +169,7 @@ export class LiveExecution implements Committable {
   toSnapshot(): SnapshotRow | null {
     // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
     if (this.status === 'completed' || this.status === 'cancelled') return null;
-    const snap = this.actor.getPersistedSnapshot() as unknown as { context: FlowContext };
+    const snap = persistFlow(this.actor) as unknown as { context: FlowContext };
     return { executionId: this.id, seq: this.lastSeq, data: codec.encode({ ...snap, context: { ...snap.context, input: null } }) };
   }
 

@@ -26,6 +26,7 @@ import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { storeJournal, type Journal } from './journal.ts';
 import { recover } from './recovery.ts';
+import { persistFlow, restoreFlow } from './flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
@@ -54,6 +55,9 @@ export interface EngineOptions {
 
 export const DEFAULT_PASSIVATE_MS = 1000;
 export const DEFAULT_MAX_LIVE = 50_000;
+
+/** A new actor from its input, or a restored one from its persisted snapshot (and the bytes it was decoded from). */
+type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: Uint8Array };
 
 /** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
 export class Supervisor implements FlowEffects {
@@ -282,15 +286,15 @@ export class Supervisor implements FlowEffects {
     return rec;
   }
 
-  attach(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }, writeUnchanged = true): void {
+  attach(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom, writeUnchanged = true): void {
     rec.actor = this.startActor(rec, machine, options);
     // A new execution enters its first step by an ordinary transition (a failure there is recoverable).
     if ('input' in options) this.send(rec, { type: 'START', at: options.input.at });
     this.sync(rec, writeUnchanged);
   }
 
-  startActor(rec: LiveExecution, machine: AnyStateMachine, options: { input: FlowInput } | { snapshot: Snapshot<unknown> }): LiveExecution['actor'] {
-    const actor = createActor(machine, options);
+  startActor(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom): LiveExecution['actor'] {
+    const actor = 'input' in options ? createActor(machine, options) : restoreFlow(machine, options.snapshot, options.encoded);
     // An exception inside an action fails this execution (send() recovers it), never the process.
     actor.subscribe({ error: () => undefined });
     actor.start();
@@ -321,7 +325,7 @@ export class Supervisor implements FlowEffects {
     const err = snap.error;
     this.queue.dropEvents(rec.id, seq);
     rec.lastSeq = seq;
-    const persisted = rec.actor.getPersistedSnapshot() as Snapshot<unknown>;
+    const persisted = persistFlow(rec.actor);
     rec.actor.stop();
     rec.actor = this.startActor(rec, rec.def.compiled.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
     const abort: FlowEvent = isStepBudgetError(err)
@@ -550,7 +554,7 @@ export class Supervisor implements FlowEffects {
     this.live.set(rec.id, rec);
     const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(data);
     snapshot.context.input = row.input;
-    this.attach(rec, def.compiled.machine, { snapshot }, false);
+    this.attach(rec, def.compiled.machine, { snapshot, encoded: data }, false);
     return rec;
   }
 

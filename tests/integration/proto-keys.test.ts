@@ -209,3 +209,24 @@ describe('__proto__ keys across a restart', () => {
     }
   });
 });
+
+describe('step outputs shaped like XState internals', () => {
+  it('come back unchanged after the execution was passivated and rebuilt from its snapshot', async () => {
+    const s = await startTestServer({ passivateMs: 30 });
+    try {
+      const http = api(s.url);
+      const tricky = { v: { sessionId: 1, send: 2, ref: 3 }, x: { xstate$$type: 1, id: 'q' }, list: [{ xstate$$type: 1, id: 'r' }] };
+      const doc = { name: 'tricky', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: { a: '$.steps.a.output', w: '$.steps.w.output' } }] };
+      const { body } = await http.post('/executions', { definition: doc, input: tricky }, { query: { wait: 5000 } });
+      expect(body.status).toBe('waiting');
+      // Passivated: the next input rebuilds it from its persisted snapshot.
+      for (let i = 0; i < 200 && (((await s.engine.status()) as unknown as { passivated: number }).passivated ?? 0) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await http.post(`/executions/${body.id}/signals/go`, { payload: tricky })).status).toBe(202);
+      const end = (await http.get(`/executions/${body.id}`, { query: { wait: 5000 } })).body;
+      expect(end.status).toBe('completed');
+      expect(JSON.stringify(end.output)).toBe(JSON.stringify({ a: tricky, w: tricky }));
+    } finally {
+      await s.close();
+    }
+  });
+});
