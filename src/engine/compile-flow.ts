@@ -3,7 +3,7 @@ import { createMachine, type AnyStateMachine } from 'xstate';
 import { LIMITS, type ChoiceStep, type FlowDocument, type OnError, type ParallelStep, type SleepStep, type Step, type TaskStep, type WaitStep, type WorkflowStep } from '../shared/flow.ts';
 import { evaluateCondition, resolveValue } from './expressions.ts';
 import { initialContext, type FlowContext, type FlowEffects, type FlowEvent, type FlowInput } from './flow-context.ts';
-import { act, backoffMs, errorOf, OpKit, retryPolicy, scopeOf, type Op } from './flow-ops.ts';
+import { act, backoffMs, errorOf, OpKit, retryPolicy, scopeOf, type Fx, type Op } from './flow-ops.ts';
 
 /** Where a step sits: its list, position and enclosing parallel branch. */
 interface StepInfo {
@@ -241,15 +241,25 @@ class Compiler {
   // ---- step types ----
 
   private startTask(step: TaskStep): Op {
-    const begin = this.begin(step, 'running', (d) => ({ agent: step.agent, input: resolveValue(step.input ?? null, scopeOf(d)) }));
-    return (d, e, fx, at) => {
-      begin(d, e, fx, at);
-      const attempt = d.steps[step.id]?.attempt ?? 1;
+    return (d, _e, fx, at) => {
+      const prev = d.steps[step.id];
+      const attempt = (prev?.attempt ?? 0) + 1;
+      d.steps[step.id] = { status: 'running', attempt, base: prev?.base ?? 0 };
+      d.active[step.id] = step.type;
       const input = resolveValue(step.input ?? null, scopeOf(d));
       d.inflight[step.id] = { stepId: step.id, attempt, agent: step.agent, input, timeoutMs: step.timeoutMs ?? null, held: d.paused };
-      this.k.dispatch(fx, d, step.id);
-      if (step.timeoutMs) this.k.armTimer(fx, d, `to:${step.id}:${attempt}`, at + step.timeoutMs);
+      // Paused: the attempt is due but neither reported, dispatched nor timed until the resume.
+      if (!d.paused) this.release(fx, d, step.id, at);
     };
+  }
+
+  /** A task attempt starts for real: reported (`workflow.step.started`), dispatched, its timeout armed. */
+  private release(fx: Fx, d: FlowContext, id: string, at: number): void {
+    const t = d.inflight[id];
+    if (!t) return;
+    this.k.emit(fx, d, 'workflow.step.started', id, { type: 'task', attempt: t.attempt, agent: t.agent, input: t.input }, at);
+    this.k.dispatch(fx, d, id);
+    if (t.timeoutMs) this.k.armTimer(fx, d, `to:${id}:${t.attempt}`, at + t.timeoutMs);
   }
 
   private scheduleRetry(step: TaskStep, timeoutCode: string): Op {
@@ -475,12 +485,12 @@ class Compiler {
 
   private resume: Op = (d, _e, fx, at) => {
     d.paused = false;
+    this.k.emit(fx, d, 'workflow.resumed', null, {}, at);
     for (const [id, task] of Object.entries(d.inflight)) {
       if (!task.held) continue;
       d.inflight[id] = { ...task, held: false };
-      this.k.dispatch(fx, d, id);
+      this.release(fx, d, id, at);
     }
-    this.k.emit(fx, d, 'workflow.resumed', null, {}, at);
   };
 
   private update: Op = (d, e, fx, at) => {

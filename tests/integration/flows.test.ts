@@ -273,13 +273,14 @@ describe('execution controls', () => {
     const id = await start('two-step-slow');
     expect((await http.post(`/executions/${id}/pause`)).status).toBe(202);
     expect((await http.post(`/executions/${id}/pause`)).body.code).toBe('invalid_state');
-    const started = await nextEvent(server.engine, (e) => e.executionId === id && e.type === 'workflow.step.started' && e.stepId === 'two');
-    expect(started.data.attempt).toBe(1);
+    // Step one ends while paused: two is due but not started (API.md: no step.started until the resume).
+    await nextEvent(server.engine, (e) => e.executionId === id && e.type === 'workflow.step.completed' && e.stepId === 'one');
     const paused = await http.get(`/executions/${id}`);
     expect(paused.body.status).toBe('paused');
-    const attempts = await http.get(`/executions/${id}/steps/two/attempts`);
-    expect(attempts.body.items[0].status).toBe('running');
+    expect((await http.get(`/executions/${id}/steps/two/attempts`)).status).toBe(404);
+    const resumed = nextEvent(server.engine, (e) => e.executionId === id && e.type === 'workflow.step.started' && e.stepId === 'two');
     expect((await http.post(`/executions/${id}/resume`)).status).toBe(202);
+    expect((await resumed).data.attempt).toBe(1);
     const x = await waitForEnd(server.engine, id);
     expect(x.status).toBe('completed');
     expect(x.output).toBe('second');
