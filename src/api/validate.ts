@@ -233,7 +233,10 @@ export function valueTooDeep(value: unknown, limit: number = MAX_BODY_DEPTH): bo
 
 /** Most elements one array of a request body may have. */
 export const MAX_BODY_ARRAY_LENGTH = 10_000;
-/** Longest string (in UTF-16 code units, i.e. JS `length`) a request body may hold. */
+/**
+ * Longest property name (in UTF-16 code units, i.e. JS `length`) a request body may hold. String
+ * values have no cap of their own: the body limit bounds them (API.md: a 900 KiB string is a valid start).
+ */
 export const MAX_BODY_STRING_LENGTH = 262_144;
 /**
  * Raw texts at most this long are not walked: an array of more than 10,000 elements needs at
@@ -252,7 +255,7 @@ const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/
 export function valueTooLarge(
   value: unknown,
   textLength: number,
-  o: { maxArray?: number; maxString?: number; threshold?: number } = {},
+  o: { maxArray?: number; maxString?: number; maxValueString?: number; threshold?: number } = {},
 ): Issue | undefined {
   if (textLength <= (o.threshold ?? BODY_SIZE_WALK_THRESHOLD)) return undefined;
   const maxArray = o.maxArray ?? MAX_BODY_ARRAY_LENGTH;
@@ -264,7 +267,7 @@ export function valueTooLarge(
     const v = values.pop();
     const path = paths.pop() as string;
     if (typeof v === 'string') {
-      if (v.length > maxString) return { path, message: `is longer than ${maxString} characters` };
+      if (v.length > (o.maxValueString ?? Infinity)) return { path, message: `is longer than ${o.maxValueString} characters` };
       continue;
     }
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;

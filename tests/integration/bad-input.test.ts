@@ -170,7 +170,7 @@ const CASES: Case[] = [
   },
   { name: 'start: input nested 1000 deep', method: 'POST', path: () => '/executions', rawBody: `{"workflow":"${WAITING_FLOW}","input":${'['.repeat(1000)}${']'.repeat(1000)}}`, headers: JSON_CT, status: 422, code: 'validation_failed', paths: [''] },
   { name: 'start: input array of 10,001 items', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { items: new Array(10_001).fill(0) } }, status: 422, code: 'validation_failed', paths: ['/input/items'] },
-  { name: 'start: input string of 262,145 chars', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { 'a/b': ['x'.repeat(262_145)] } }, status: 422, code: 'validation_failed', paths: ['/input/a~1b/0'] },
+  { name: 'start: input property name of 262,145 chars', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, input: { 'a/b': [{ ['k'.repeat(262_145)]: 1 }] } }, status: 422, code: 'validation_failed', paths: ['/input/a~1b/0'] },
   { name: 'create: YAML array of 10,001 items', method: 'POST', path: () => '/workflow-definitions', rawBody: `name: x\nsteps: [${new Array(10_001).fill('1').join(',')}]\n`, headers: { 'content-type': 'application/yaml' }, status: 422, code: 'validation_failed', paths: ['/steps'] },
   { name: 'create: YAML nested 200 deep', method: 'POST', path: () => '/workflow-definitions', rawBody: `name: x\nsteps: ${'['.repeat(200)}${']'.repeat(200)}\n`, headers: { 'content-type': 'application/yaml' }, status: 422, code: 'validation_failed' },
   { name: 'start: header and field keys differ', method: 'POST', path: () => '/executions', body: { workflow: WAITING_FLOW, idempotencyKey: 'a' }, headers: { 'idempotency-key': 'b' }, status: 422, paths: ['/idempotencyKey'] },
@@ -293,5 +293,22 @@ describe('bad input', () => {
     expect(await snapshotState()).toEqual(before);
     const listed = await client.get('/executions', { query: { 'label.suite': LABEL.suite } });
     expect(listed.body.items).toHaveLength(2);
+  });
+});
+
+describe('long strings', () => {
+  it('accepts a start whose input is one 900 KiB string (the body limit bounds strings, API.md)', async () => {
+    const s = await startTestServer();
+    try {
+      const http = api(s.url);
+      await http.post('/workflow-definitions', { name: 'long-string', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }] });
+      const text = 'x'.repeat(900 * 1024);
+      const res = await http.post('/executions', { workflow: 'long-string', input: text }, { query: { wait: 5000 } });
+      expect(res.status).toBe(201);
+      expect(res.body.status).toBe('completed');
+      expect((res.body.output as string).length).toBe(text.length);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -13,8 +13,10 @@ describe('valueTooLarge', () => {
     expect(valueTooLarge({ a: [{ 'b/c~': new Array(MAX_BODY_ARRAY_LENGTH + 1).fill(0) }] }, big)).toEqual({ path: '/a/0/b~1c~0', message: `has more than ${MAX_BODY_ARRAY_LENGTH} items` });
   });
 
-  it('reports a string past the cap, and the root itself', () => {
-    expect(valueTooLarge({ x: [1, 'x'.repeat(MAX_BODY_STRING_LENGTH + 1)] }, big)?.path).toBe('/x/1');
+  it('reports a property name past the cap (string values are bounded by the body limit only), and the root itself', () => {
+    expect(valueTooLarge({ x: [1, 'x'.repeat(MAX_BODY_STRING_LENGTH + 1)] }, big)).toBeUndefined();
+    expect(valueTooLarge({ x: [1, { ['k'.repeat(MAX_BODY_STRING_LENGTH + 1)]: 1 }] }, big)?.path).toBe('/x/1');
+    expect(valueTooLarge({ x: 'x'.repeat(11) }, big, { maxValueString: 10 })?.path).toBe('/x');
     expect(valueTooLarge(new Array(MAX_BODY_ARRAY_LENGTH + 1).fill(0), big)?.path).toBe('');
   });
 
@@ -23,7 +25,7 @@ describe('valueTooLarge', () => {
   });
 
   it('walks deep values without recursion and shared nodes once', () => {
-    let deep: unknown = 'x'.repeat(MAX_BODY_STRING_LENGTH + 1);
+    let deep: unknown = new Array(MAX_BODY_ARRAY_LENGTH + 1).fill(0);
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(valueTooLarge(deep, big)?.path.length).toBe(100_000 * 2);
     const shared = new Array(1000).fill(0);
