@@ -70,7 +70,8 @@ export function createMemoryBus(): Bus {
       agent.inFlight--;
       registry.recordResult(agent.id, r.ok, r.durationMs);
       running.delete(task.taskId);
-      if (!closed && !ac.aborted) for (const h of resultHandlers) void h(r);
+      // A result whose commit failed is not lost: the engine puts its execution back and dispatches the step again.
+      if (!closed && !ac.aborted) for (const h of resultHandlers) void Promise.resolve(h(r)).catch(() => undefined);
       drain(agent);
     };
     // A microtask boundary keeps agent work out of the engine's current transition.

@@ -249,7 +249,8 @@ describe('tenant isolation', () => {
     expect(Object.keys(system.executions)).toEqual(Object.keys(zeros));
     expect(system.executions.waiting).toBeGreaterThanOrEqual(admin.body.executions.waiting + after.executions['waiting']);
     expect(system).toMatchObject({ stalled: expect.any(Number), live: expect.any(Number), journal: { commits: expect.any(Number), rows: expect.any(Number), lastMs: expect.any(Number) } });
-    expect(system.live).toBeGreaterThanOrEqual(2);
+    // Waiting executions may already have left memory (passivation): in memory or passivated, both are counted.
+    expect(system.live + system.passivated).toBeGreaterThanOrEqual(2);
     expect(system.journal.commits).toBeGreaterThan(0);
     expect((await as(keys.acmeWrite).post(`/executions/${started.body.id}/cancel`, {})).status).toBe(202);
   });
