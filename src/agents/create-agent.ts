@@ -1,22 +1,30 @@
-/** @module agents/create-agent — the worker SDK (`actorflow/agent`): run a handler for agent kinds over NATS. */
+/**
+ * @module agents/create-agent — the worker SDK (`actorflow/agent`): run a handler for agent kinds over NATS.
+ * Tasks arrive two ways under one concurrency limit: sent to this agent directly by an engine (core NATS
+ * request/reply, while it has a free slot) and pulled from the JetStream work queue (the backlog); the
+ * protocol is described in src/bus/nats/subjects.ts.
+ */
 import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startNatsWorker } from '../bus/nats/nats-worker.ts';
+import { startNatsWorker, type TakenCounts } from '../bus/nats/nats-worker.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, subjects } from '../bus/nats/subjects.ts';
 import type { TaskHandler } from '../bus/types.ts';
 import { ActorflowError } from '../shared/errors.ts';
 import { createPinoLogger, isLogLevel, type Logger } from '../shared/logger.ts';
 
 export type { TaskContext, TaskHandler } from '../bus/types.ts';
+export type { TakenCounts } from '../bus/nats/nats-worker.ts';
 
 export interface AgentOptions {
   /** NATS server(s), comma-separated. */
   readonly natsUrl: string;
   /** Agent kinds served: a flow's `task` step names one in `agent`. */
   readonly kinds: readonly string[];
-  /** Tasks run at once. @default 16 */
+  /** Tasks run at once, whichever way they came (direct or from the queue). @default 16 */
   readonly concurrency?: number;
+  /** Take tasks engines send directly (the fast path); false: only pull from the JetStream queue. @default true */
+  readonly direct?: boolean;
   readonly handler: TaskHandler;
   /** @default `<hostname>-<pid>` */
   readonly name?: string;
@@ -35,6 +43,8 @@ export interface AgentOptions {
 export interface Agent {
   readonly id: string;
   inFlight(): number;
+  /** Tasks taken so far: directly from an engine, and from the JetStream queue. */
+  taken(): TakenCounts;
   /** Stops taking tasks, finishes the running ones, then closes the connection. */
   close(): Promise<void>;
 }
@@ -71,6 +81,7 @@ export async function createAgent(o: AgentOptions): Promise<Agent> {
     version: o.version ?? '0.0.0',
     ackWaitMs: o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     handler: o.handler,
+    ...(o.direct === undefined ? {} : { direct: o.direct }),
     onError: (err) => logger.error('agent error', { err: String(err) }),
   });
   logger.info('agent started', { agentId: worker.id, kinds: o.kinds });
@@ -85,5 +96,5 @@ export async function createAgent(o: AgentOptions): Promise<Agent> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
-  return { id: worker.id, inFlight: worker.inFlight, close };
+  return { id: worker.id, inFlight: worker.inFlight, taken: worker.taken, close };
 }

@@ -1,4 +1,7 @@
-/** @module bus/agent-registry — agents seen on the bus: heartbeats, status, step counts and failure rate. */
+/**
+ * @module bus/agent-registry — agents seen on the bus: heartbeats, status, step counts and failure rate;
+ * and, for the direct dispatch path, which agent has a free slot for a kind right now.
+ */
 import type { AgentInfo, Heartbeat } from './types.ts';
 
 import type { AgentEvent, AgentStatus, AgentView } from './types.ts';
@@ -11,11 +14,25 @@ interface Entry {
   failed: number;
   /** Recent step durations (ring of 256) for p50. */
   durations: number[];
+  /** Tasks this bus sent the agent directly and has no result of yet (counted at send time). */
+  held: number;
+  /** No direct task until its next heartbeat (it refused one, or did not answer). */
+  suspended: boolean;
+  /** Queue-path tasks it took (`taken`) minus those reported, since its last heartbeat. */
+  queueDelta: number;
+}
+
+/** What an agent runs right now, by the path that brought it. */
+export interface AgentLoad {
+  readonly inFlight: number;
+  readonly inFlightDirect: number;
 }
 
 export class AgentRegistry {
   private readonly agents = new Map<string, Entry>();
   private readonly listeners = new Set<(e: AgentEvent) => void>();
+  /** Agents in this process: their load read live instead of from the last heartbeat. */
+  private readonly live = new Map<string, () => AgentLoad>();
 
   constructor(
     private readonly now: () => number,
@@ -36,13 +53,15 @@ export class AgentRegistry {
     const e = this.agents.get(hb.id);
     const status: AgentStatus = hb.leaving ? 'offline' : hb.inFlight >= hb.capacity ? 'busy' : 'online';
     if (!e) {
-      const entry: Entry = { hb, lastAt: at, status, completed: 0, failed: 0, durations: [] };
+      const entry: Entry = { hb, lastAt: at, status, completed: 0, failed: 0, durations: [], held: 0, suspended: false, queueDelta: 0 };
       this.agents.set(hb.id, entry);
       this.fire({ type: 'agent.registered', agent: this.view(entry) });
       return;
     }
     e.hb = hb;
     e.lastAt = at;
+    e.suspended = false;
+    e.queueDelta = 0;
     this.setStatus(e, status);
   }
 
@@ -77,10 +96,59 @@ export class AgentRegistry {
     e.durations.push(durationMs);
   }
 
+  /**
+   * The agent to send a `kind` task to directly: online (not offline by heartbeats), announcing the direct
+   * path, not suspended, with a free slot by this count: what it runs from the queue (at its last heartbeat,
+   * `inFlight - inFlightDirect`, plus `taken` minus results since; read live for an agent in this process)
+   * plus what this bus holds on it now. Least loaded (in-flight / capacity) first; among equals the first
+   * seen (a warm process).
+   */
+  pickDirect(kind: string): string | undefined {
+    let best: Entry | undefined;
+    let bestLoad = 1;
+    for (const e of this.agents.values()) {
+      if (e.status === 'offline' || e.suspended || e.hb.direct !== true || e.hb.capacity <= 0 || !e.hb.kinds.includes(kind)) continue;
+      const live = this.live.get(e.hb.id)?.();
+      const fromQueue = live ? live.inFlight - live.inFlightDirect : Math.max(0, e.hb.inFlight - (e.hb.inFlightDirect ?? 0) + e.queueDelta);
+      const used = e.held + fromQueue;
+      if (used >= e.hb.capacity) continue;
+      const load = used / e.hb.capacity;
+      if (load < bestLoad) {
+        best = e;
+        bestLoad = load;
+      }
+    }
+    return best?.hb.id;
+  }
+
+  /** One more (`+1`) or one fewer (`-1`) task held directly on an agent. */
+  hold(id: string, delta: 1 | -1): void {
+    const e = this.agents.get(id);
+    if (e) e.held = Math.max(0, e.held + delta);
+  }
+
+  /** A task it took from the queue (`+1`, its `taken`) or reported (`-1`, its result). */
+  queueTaken(id: string, delta: 1 | -1): void {
+    const e = this.agents.get(id);
+    if (e) e.queueDelta += delta;
+  }
+
+  /** An agent of this process: `load` is read at each pick (null: forget it). */
+  attachLive(id: string, load: (() => AgentLoad) | null): void {
+    if (load) this.live.set(id, load);
+    else this.live.delete(id);
+  }
+
+  /** No direct task to this agent until it sends another heartbeat. */
+  suspend(id: string): void {
+    const e = this.agents.get(id);
+    if (e) e.suspended = true;
+  }
+
   private view(e: Entry): AgentView {
     const total = e.completed + e.failed;
     const sorted = e.durations.slice().sort((a, b) => a - b);
-    const { leaving: _l, startedAt: _s, ...info } = e.hb;
+    const { leaving: _l, startedAt: _s, direct: _d, inFlightDirect: _i, ...info } = e.hb;
     return {
       ...info,
       lastHeartbeatAt: e.lastAt,

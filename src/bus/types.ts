@@ -94,7 +94,16 @@ export interface Heartbeat extends Omit<AgentInfo, 'lastHeartbeatAt'> {
   readonly startedAt: number;
   /** True on the last heartbeat of a draining agent. */
   readonly leaving?: boolean;
+  /** The agent answers direct task requests (NATS: `<prefix>.direct.<id>`, src/bus/nats/subjects.ts); absent: queue only. */
+  readonly direct?: boolean;
+  /** Of `inFlight`, the tasks it took on the direct path. */
+  readonly inFlightDirect?: number;
 }
+
+/** An agent's answer to a direct task request, sent before it runs anything. */
+export type DirectReply =
+  | { readonly taskId: string; readonly taken: true; readonly agentId: string }
+  | { readonly taskId: string; readonly taken: false; readonly reason: 'full' | 'stopping' | 'kind' | 'cancelled' | 'invalid' };
 
 export interface AgentServeOptions {
   readonly name: string;

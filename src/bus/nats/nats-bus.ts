@@ -1,14 +1,18 @@
-/** @module bus/nats/nats-bus — the Bus over NATS: tasks on a JetStream work queue, results by request/reply, events on core subjects. */
+/**
+ * @module bus/nats/nats-bus — the Bus over NATS: a task goes straight to an agent with a free slot by core
+ * request/reply, else to the JetStream work queue; results by request/reply, events on core subjects.
+ * The protocol is described in src/bus/nats/subjects.ts.
+ */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { AgentRegistry } from '../agent-registry.ts';
 import { msgpackCodec as codec } from '../../shared/codec.ts';
 import type { EventView } from '../../shared/execution.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { AgentEvent, AgentHandle, AgentView, Bus, BusState, Heartbeat, StepLog, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
+import type { AgentEvent, AgentHandle, AgentView, Bus, BusState, DirectReply, Heartbeat, StepLog, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import { startNatsWorker, type NatsWorker } from './nats-worker.ts';
 import { ensureTaskStream } from './stream.ts';
-import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, HEARTBEAT_MS, MISSED_HEARTBEATS, subjects, type Subjects } from './subjects.ts';
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, DIRECT_REPLY_MS, HEARTBEAT_MS, MISSED_HEARTBEATS, subjects, type Subjects } from './subjects.ts';
 
 export interface NatsBusOptions {
   /** One URL or several, comma-separated. */
@@ -17,11 +21,40 @@ export interface NatsBusOptions {
   readonly prefix?: string;
   /** @default 10000 */
   readonly ackWaitMs?: number;
+  /** A direct request unanswered for this long goes to the JetStream queue; 0 = never dispatch directly. @default 100 */
+  readonly directReplyMs?: number;
   readonly logger?: Logger;
+}
+
+/** How this bus's dispatches went, since it started. */
+export interface DispatchCounts {
+  /** Taken by an agent on the direct path (core request/reply). */
+  readonly direct: number;
+  /** Published to the JetStream work queue: every other dispatch, fallback and re-dispatch. */
+  readonly queued: number;
+  /** Direct requests the agent refused (full, draining, cancelled first): then queued unless cancelled. */
+  readonly refused: number;
+  /** Direct requests with no answer in time (or no responder): then queued unless cancelled. */
+  readonly unanswered: number;
+  /** Direct tasks of an agent that left or was lost before reporting them: queued again, same task id and attempt. */
+  readonly redispatched: number;
+  /** Tasks held directly by agents right now (sent, not reported). */
+  readonly holding: number;
 }
 
 export interface NatsBus extends Bus {
   readonly registry: AgentRegistry;
+  dispatchCounts(): DispatchCounts;
+}
+
+/** A task sent to one agent directly, kept until that agent reports its result. */
+interface DirectTask {
+  readonly task: TaskMessage;
+  readonly agentId: string;
+  /** The request's reply token until the agent answered; null once it took the task. */
+  pending: string | null;
+  timer: NodeJS.Timeout | null;
+  cancelled: boolean;
 }
 
 /** Connects (retrying until the server answers), makes sure the task stream exists, and subscribes the engine side. */
@@ -53,6 +86,15 @@ class NatsBusImpl implements NatsBus {
   private readonly workers = new Set<NatsWorker>();
   private readonly sweep: NodeJS.Timeout;
   private workerSeq = 0;
+  /** Tasks sent directly, by task id, until their agent's result (or its loss). */
+  private readonly direct = new Map<string, DirectTask>();
+  /** Direct requests without an answer yet, by reply token. */
+  private readonly awaiting = new Map<string, DirectTask>();
+  /** Replies to direct requests come to `<inbox>.<token>` (one subscription, handled in order with results). */
+  private readonly inbox = createInbox();
+  private replySeq = 0;
+  private readonly directReplyMs: number;
+  private readonly counts = { direct: 0, queued: 0, refused: 0, unanswered: 0, redispatched: 0 };
 
   constructor(
     private readonly nc: NatsConnection,
@@ -62,11 +104,23 @@ class NatsBusImpl implements NatsBus {
     private readonly o: NatsBusOptions,
   ) {
     this.registry = new AgentRegistry(() => Date.now(), HEARTBEAT_MS * MISSED_HEARTBEATS + HEARTBEAT_MS / 2);
+    this.directReplyMs = o.directReplyMs ?? DIRECT_REPLY_MS;
+    // An agent that left (drained) or was lost: its unreported direct tasks go to the queue.
+    this.registry.onEvent((e) => {
+      if (e.type === 'agent.status.changed' && e.agent.status === 'offline') this.orphaned(e.agent.id);
+    });
+    nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.answered(msg) });
     nc.subscribe(s.results, {
       queue: 'engine',
       callback: (_err, msg) => {
         const r = codec.decode<TaskResult>(msg.data);
         this.registry.recordResult(r.agentId, r.ok, r.durationMs);
+        const d = this.direct.get(r.taskId);
+        if (d && d.agentId === r.agentId) {
+          // The answer comes first on the wire; should it ever not, the result says who took it.
+          if (d.pending !== null) this.accepted(d);
+          this.release(d);
+        } else this.registry.queueTaken(r.agentId, -1);
         const pending = this.resultHandlers.map((h) => h(r));
         // Reply only after the engine journaled the result: then the agent acks its JetStream message.
         Promise.all(pending).then(
@@ -75,7 +129,14 @@ class NatsBusImpl implements NatsBus {
         );
       },
     });
-    nc.subscribe(s.taken, { callback: (_e, msg) => this.takenHandlers.forEach((h) => h(codec.decode<TaskTaken>(msg.data))) });
+    // `taken` comes only on the queue path (a direct task's answer says it).
+    nc.subscribe(s.taken, {
+      callback: (_e, msg) => {
+        const t = codec.decode<TaskTaken>(msg.data);
+        this.registry.queueTaken(t.agentId, 1);
+        for (const h of this.takenHandlers) h(t);
+      },
+    });
     nc.subscribe(s.logs, { callback: (_e, msg) => this.logHandlers.forEach((h) => h(codec.decode<StepLog>(msg.data))) });
     nc.subscribe(s.heartbeat, { callback: (_e, msg) => this.registry.heartbeat(codec.decode<Heartbeat>(msg.data)) });
     this.sweep = setInterval(() => this.registry.sweep(), HEARTBEAT_MS);
@@ -92,7 +153,21 @@ class NatsBusImpl implements NatsBus {
     }
   }
 
+  /**
+   * Straight to the least-loaded agent with a free slot for the kind (core request/reply), else to the
+   * JetStream work queue. A second dispatch of a task still held directly goes to the queue.
+   */
   dispatch(task: TaskMessage): void {
+    if (this.directReplyMs > 0 && this.backlog.length === 0 && this.state_ === 'connected' && !this.direct.has(task.taskId)) {
+      const agentId = this.registry.pickDirect(task.agent);
+      if (agentId !== undefined) return this.sendDirect(task, agentId);
+    }
+    this.enqueue(task);
+  }
+
+  /** To the JetStream work queue (in order behind the backlog while the connection is down). */
+  private enqueue(task: TaskMessage): void {
+    this.counts.queued++;
     if (this.backlog.length > 0 || this.state_ !== 'connected') {
       this.backlog.push(task);
       return;
@@ -101,6 +176,86 @@ class NatsBusImpl implements NatsBus {
       this.backlog.push(task);
       void this.flush();
     });
+  }
+
+  /** Requests `agentId` to take the task; its slot counts as taken from now until its result. */
+  private sendDirect(task: TaskMessage, agentId: string): void {
+    const token = (++this.replySeq).toString(36);
+    const d: DirectTask = { task, agentId, pending: token, timer: null, cancelled: false };
+    this.direct.set(task.taskId, d);
+    this.awaiting.set(token, d);
+    this.registry.hold(agentId, 1);
+    try {
+      this.nc.publish(this.s.direct(agentId), codec.encode(task), { reply: `${this.inbox}.${token}` });
+    } catch {
+      return this.declined(d, null);
+    }
+    d.timer = setTimeout(() => this.declined(d, null), this.directReplyMs);
+  }
+
+  /** An agent answered a direct request: taken, refused, or "no responders" (a status message without data). */
+  private answered(msg: Msg): void {
+    const d = this.awaiting.get(msg.subject.slice(this.inbox.length + 1));
+    if (!d) return; // too late: it is in the queue already
+    let reply: DirectReply | null = null;
+    if (msg.data.length > 0) {
+      try {
+        reply = codec.decode<DirectReply>(msg.data);
+      } catch {
+        reply = null;
+      }
+    }
+    if (reply?.taken === true) this.accepted(d);
+    else this.declined(d, reply);
+  }
+
+  /** The agent took it: that is its `taken` (→ `agent.selected`). */
+  private accepted(d: DirectTask): void {
+    if (d.pending !== null) this.awaiting.delete(d.pending);
+    d.pending = null;
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = null;
+    this.counts.direct++;
+    const t = d.task;
+    const taken: TaskTaken = { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: d.agentId };
+    for (const h of this.takenHandlers) h(taken);
+  }
+
+  /** Refused, unanswered in time, or not sendable: no direct task to that agent until its next heartbeat; the task goes to the queue. */
+  private declined(d: DirectTask, reply: DirectReply | null): void {
+    if (d.pending === null || this.awaiting.get(d.pending) !== d) return;
+    this.awaiting.delete(d.pending);
+    d.pending = null;
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = null;
+    this.release(d);
+    this.registry.suspend(d.agentId);
+    if (reply) this.counts.refused++;
+    else this.counts.unanswered++;
+    if (!d.cancelled && this.state_ !== 'closed') this.enqueue(d.task);
+  }
+
+  /** The task leaves its agent's count (result in, refused, or re-queued). */
+  private release(d: DirectTask): void {
+    if (this.direct.get(d.task.taskId) !== d) return;
+    this.direct.delete(d.task.taskId);
+    this.registry.hold(d.agentId, -1);
+  }
+
+  /** The agent is gone: what it took and did not report is queued again (same task id and attempt). Unanswered requests time out on their own. */
+  private orphaned(agentId: string): void {
+    for (const d of [...this.direct.values()]) {
+      if (d.agentId !== agentId || d.pending !== null) continue;
+      this.release(d);
+      if (d.cancelled || this.state_ === 'closed') continue;
+      this.counts.redispatched++;
+      this.o.logger?.warn('agent gone: its direct task goes to the queue', { agent: agentId, taskId: d.task.taskId });
+      this.enqueue(d.task);
+    }
+  }
+
+  dispatchCounts(): DispatchCounts {
+    return { ...this.counts, holding: this.direct.size - this.awaiting.size };
   }
 
   private publish(task: TaskMessage): Promise<unknown> {
@@ -127,8 +282,12 @@ class NatsBusImpl implements NatsBus {
     }
   }
 
+  /** Drops it from the backlog, and tells every agent (the one running it, directly or from the queue, aborts it). */
   cancel(taskId: string): void {
     this.backlog = this.backlog.filter((t) => t.taskId !== taskId);
+    // Held until the agent reports the aborted run; never queued again.
+    const d = this.direct.get(taskId);
+    if (d) d.cancelled = true;
     if (!this.nc.isClosed()) this.nc.publish(this.s.cancel, codec.encode({ taskId }));
   }
 
@@ -154,6 +313,8 @@ class NatsBusImpl implements NatsBus {
     const started = startNatsWorker({
       nc: this.nc, js: this.js, jsm: this.jsm, subjects: this.s, id, name: opts.name, kinds: opts.kinds, concurrency: opts.concurrency,
       version: opts.version ?? '0', ackWaitMs: this.o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, handler,
+      // Its load is read live for the direct path (no heartbeat lag within one process).
+      attach: (load) => this.registry.attachLive(id, load),
       onError: (err) => this.o.logger?.warn('agent consumer stopped', { agent: id, err: String(err) }),
     }).then((w) => (this.workers.add(w), w));
     started.catch((err: unknown) => this.o.logger?.error('agent failed to start', { agent: id, err: String(err) }));
@@ -165,6 +326,7 @@ class NatsBusImpl implements NatsBus {
           await w.drain();
           this.workers.delete(w);
         }
+        this.registry.attachLive(id, null);
       },
     };
   }
@@ -185,6 +347,7 @@ class NatsBusImpl implements NatsBus {
     for (const w of this.workers) await w.drain();
     clearInterval(this.sweep);
     this.state_ = 'closed';
+    for (const d of this.awaiting.values()) if (d.timer) clearTimeout(d.timer);
     await this.nc.drain().catch(() => undefined);
   }
 }

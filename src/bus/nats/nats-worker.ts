@@ -1,10 +1,15 @@
-/** @module bus/nats/nats-worker — the agent side over NATS: pull tasks from JetStream, run the handler, report back. */
+/**
+ * @module bus/nats/nats-worker — the agent side over NATS: take tasks sent to it directly (core request/reply)
+ * and pull the rest from JetStream, run the handler under one concurrency limit, report back.
+ * The protocol is described in src/bus/nats/subjects.ts.
+ */
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock } from '../../shared/clock.ts';
 import { msgpackCodec as codec } from '../../shared/codec.ts';
 import { ActorflowError, toStepError } from '../../shared/errors.ts';
-import type { AgentHandle, CostReport, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
+import type { AgentHandle, CostReport, DirectReply, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
+import type { AgentLoad } from '../agent-registry.ts';
 import { ensureTaskStream } from './stream.ts';
 import { HEARTBEAT_MS, type Subjects } from './subjects.ts';
 
@@ -23,12 +28,25 @@ export interface NatsWorkerOptions {
   readonly version: string;
   readonly ackWaitMs: number;
   readonly handler: TaskHandler;
+  /** Answer direct task requests on `subjects.direct(id)` (the fast path). @default true */
+  readonly direct?: boolean;
+  /** Called at once with a reader of the live load (an engine's bus reads its own agents' load this way). */
+  readonly attach?: (load: () => AgentLoad) => void;
   /** Reports errors that are not a task's own (lost connection, consumer gone). */
   readonly onError?: (err: unknown) => void;
 }
 
+/** Tasks an agent took so far, by the path that brought them. */
+export interface TakenCounts {
+  /** Sent to it by core request/reply (the fast path). */
+  readonly direct: number;
+  /** Pulled from the JetStream work queue. */
+  readonly queue: number;
+}
+
 export interface NatsWorker extends AgentHandle {
   readonly inFlight: () => number;
+  readonly taken: () => TakenCounts;
   /** Stops taking tasks, waits for the running ones to report, then announces it is leaving. */
   drain(): Promise<void>;
 }
@@ -36,16 +54,34 @@ export interface NatsWorker extends AgentHandle {
 /** Starts consuming every kind; resolves once the consumers exist. */
 export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker> {
   const { nc, js, jsm, subjects: s } = o;
+  /** Handlers running (both paths): what the concurrency limit counts, and what a cancel aborts. */
   const running = new Map<string, AbortController>();
-  // Tasks cancelled before this agent pulled them: acked without running.
+  /** Every task from its start until its result was reported (true) or given up (false). */
+  const active = new Map<string, Promise<boolean>>();
+  // Tasks cancelled before this agent got them: skipped (acked, or refused on the direct path).
   const cancelled = new Set<string>();
   const startedAt = Date.now();
+  const counts = { direct: 0, queue: 0 };
+  let directRunning = 0;
+  /** Results whose first report failed: they keep their slot until reported, so an unreachable engine stops intake. */
+  let stuck = 0;
+  /** Tasks pulled from JetStream waiting for a slot: direct requests are refused meanwhile (the queue goes first). */
+  let queued = 0;
   let stopping = false;
   let idle: (() => void) | null = null;
   const slots: (() => void)[] = [];
+  const used = () => running.size + stuck;
+  const wake = () => {
+    // Every waiter re-checks: a pull of another kind, or a direct task, may take the slot first.
+    for (const w of slots.splice(0)) w();
+    if (active.size === 0) idle?.();
+  };
 
   const heartbeat = (leaving = false) => {
-    const hb: Heartbeat = { id: o.id, name: o.name, kinds: o.kinds, capacity: o.concurrency, inFlight: running.size, version: o.version, startedAt, leaving };
+    const hb: Heartbeat = {
+      id: o.id, name: o.name, kinds: o.kinds, capacity: o.concurrency, inFlight: running.size, version: o.version, startedAt, leaving,
+      direct: directSub !== null, inFlightDirect: directRunning,
+    };
     if (!nc.isClosed()) nc.publish(s.heartbeat, codec.encode(hb));
   };
   const cancelSub = nc.subscribe(s.cancel, {
@@ -59,39 +95,40 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       }
     },
   });
-  heartbeat();
-  const beat = setInterval(() => heartbeat(), HEARTBEAT_MS);
 
   const report = async (result: TaskResult): Promise<boolean> => {
-    // The engine answers once the result is journaled; until then the task stays un-acked (redelivered if we die).
-    for (let i = 0, wait = 100; i < 40 && !nc.isClosed(); i++, wait = Math.min(wait * 2, 2000)) {
-      try {
-        await nc.request(s.results, codec.encode(result), { timeout: 5000 });
-        return true;
-      } catch {
-        await new Promise((r) => setTimeout(r, wait));
+    // The engine answers once the result is journaled; until then a queued task stays un-acked (redelivered if we die)
+    // and a direct one stays on the engine's list of this agent's tasks (re-queued if we die).
+    let failed = false;
+    try {
+      for (let i = 0, wait = 100; i < 40 && !nc.isClosed(); i++, wait = Math.min(wait * 2, 2000)) {
+        try {
+          await nc.request(s.results, codec.encode(result), { timeout: 5000 });
+          return true;
+        } catch {
+          if (!failed) {
+            failed = true;
+            stuck++;
+          }
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+      return false;
+    } finally {
+      if (failed) {
+        stuck--;
+        wake();
       }
     }
-    return false;
   };
 
-  const run = async (m: JsMsg): Promise<void> => {
-    let task: TaskMessage;
-    try {
-      task = codec.decode<TaskMessage>(m.data);
-    } catch {
-      m.term();
-      return;
-    }
-    if (cancelled.delete(task.taskId)) {
-      m.ack();
-      return;
-    }
+  /** Runs the handler for one task and reports its result; `m` is its JetStream message (null: direct). */
+  const execute = async (task: TaskMessage, m: JsMsg | null): Promise<boolean> => {
     const ac = new AbortController();
+    const direct = m === null;
     running.set(task.taskId, ac);
-    const taken: TaskTaken = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id };
-    nc.publish(s.taken, codec.encode(taken));
-    const working = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
+    if (direct) directRunning++;
+    const working = m ? setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3)) : null;
     // The step's `timeoutMs` may exceed Node's timer range: the system clock chains its timers.
     const timeout = task.timeoutMs ? systemClock.setTimeout(() => ac.abort(new ActorflowError('step_timeout', 'step timed out', { retryable: true })), task.timeoutMs) : null;
     const costs: CostReport[] = [];
@@ -119,32 +156,112 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       const reason: unknown = ac.signal.aborted ? ac.signal.reason : err;
       result = { ...base, ok: false, error: toStepError(reason), durationMs: performance.now() - t0 };
     } finally {
-      clearInterval(working);
+      if (working) clearInterval(working);
       if (timeout !== null) systemClock.clearTimeout(timeout);
     }
-    if (await report(result)) m.ack();
-    else m.nak();
+    // The slot is free once the handler is done: the report only waits for the engine's commit.
     running.delete(task.taskId);
-    // Every waiter re-checks: a pull of another kind may take the slot first.
-    for (const wake of slots.splice(0)) wake();
-    if (running.size === 0) idle?.();
+    if (direct) directRunning--;
+    wake();
+    const reported = report(result);
+    if (m) {
+      // JetStream keeps the task until the engine has the result (working() while the report is retried).
+      const keep = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
+      const ok = await reported;
+      clearInterval(keep);
+      if (ok) m.ack();
+      else m.nak();
+    }
+    return reported;
   };
+
+  /** Starts a task: `active` holds it until reported. */
+  const start = (task: TaskMessage, m: JsMsg | null): void => {
+    const done = execute(task, m).finally(() => {
+      active.delete(task.taskId);
+      wake();
+    });
+    active.set(task.taskId, done);
+  };
+
+  const run = (m: JsMsg): void => {
+    let task: TaskMessage;
+    try {
+      task = codec.decode<TaskMessage>(m.data);
+    } catch {
+      m.term();
+      return;
+    }
+    if (cancelled.delete(task.taskId)) {
+      m.ack();
+      return;
+    }
+    const same = active.get(task.taskId);
+    if (same) {
+      // Already running here (it came directly too): this copy goes when that run has reported.
+      const keep = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
+      void same.then((ok) => {
+        clearInterval(keep);
+        if (ok) m.ack();
+        else m.nak();
+      });
+      return;
+    }
+    counts.queue++;
+    const taken: TaskTaken = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id };
+    nc.publish(s.taken, codec.encode(taken));
+    start(task, m);
+  };
+
+  /** The fast path: a task sent to this agent alone, answered at once (taken or refused, see subjects.ts). */
+  const directSub =
+    o.direct === false
+      ? null
+      : nc.subscribe(s.direct(o.id), {
+          callback: (_err, msg) => {
+            let task: TaskMessage;
+            try {
+              task = codec.decode<TaskMessage>(msg.data);
+            } catch {
+              msg.respond(codec.encode({ taskId: '', taken: false, reason: 'invalid' } satisfies DirectReply));
+              return;
+            }
+            const answer = (reply: DirectReply): void => void msg.respond(codec.encode(reply));
+            if (stopping) return answer({ taskId: task.taskId, taken: false, reason: 'stopping' });
+            if (!o.kinds.includes(task.agent)) return answer({ taskId: task.taskId, taken: false, reason: 'kind' });
+            if (cancelled.delete(task.taskId)) return answer({ taskId: task.taskId, taken: false, reason: 'cancelled' });
+            // Already here (a second dispatch of the same attempt): its one run reports the result.
+            if (active.has(task.taskId)) return answer({ taskId: task.taskId, taken: true, agentId: o.id });
+            if (used() >= o.concurrency || queued > 0) return answer({ taskId: task.taskId, taken: false, reason: 'full' });
+            answer({ taskId: task.taskId, taken: true, agentId: o.id });
+            counts.direct++;
+            start(task, null);
+          },
+        });
+  o.attach?.(() => ({ inFlight: running.size + stuck, inFlightDirect: directRunning }));
+  heartbeat();
+  const beat = setInterval(() => heartbeat(), HEARTBEAT_MS);
 
   await ensureTaskStream(jsm, s);
   /** Open fetches, closed on drain. */
   const batches = new Set<ConsumerMessages>();
   const slotFree = async (): Promise<void> => {
-    while (running.size >= o.concurrency && !stopping) await new Promise<void>((r) => slots.push(r));
+    while (used() >= o.concurrency && !stopping) await new Promise<void>((r) => slots.push(r));
   };
   /**
    * Waits for a free slot before `m` runs (another kind's pull took it). Meanwhile JetStream is told
    * the task is in progress: otherwise its ack wait runs out, it is redelivered, and it runs twice.
    */
   const whenFree = async (m: JsMsg): Promise<void> => {
-    if (running.size < o.concurrency) return;
+    if (used() < o.concurrency) return;
     const keep = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
-    await slotFree();
-    clearInterval(keep);
+    queued++;
+    try {
+      await slotFree();
+    } finally {
+      queued--;
+      clearInterval(keep);
+    }
   };
   /**
    * Pulls only what this agent can run: each fetch, sent once a slot is free, asks for the free
@@ -158,14 +275,14 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       try {
         await slotFree();
         if (stopping) break;
-        batch = await consumer.fetch({ max_messages: Math.max(1, o.concurrency - running.size), expires: PULL_EXPIRES_MS });
+        batch = await consumer.fetch({ max_messages: Math.max(1, o.concurrency - used()), expires: PULL_EXPIRES_MS });
         batches.add(batch);
         if (stopping) await batch.close();
         for await (const m of batch) {
           backoff = 100;
           await whenFree(m);
           if (stopping) m.nak();
-          else void run(m);
+          else run(m);
         }
       } catch (err) {
         if (stopping || nc.isClosed()) break;
@@ -198,12 +315,14 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     (closing ??= (async () => {
       stopping = true;
       // Tasks waiting for a slot go back to the queue (nak) at once.
-      for (const wake of slots.splice(0)) wake();
+      for (const w of slots.splice(0)) w();
       for (const b of batches) await b.close().catch(() => undefined);
-      if (running.size > 0) await new Promise<void>((r) => (idle = r));
+      // Direct requests are refused from now on; every running task finishes and reports first.
+      if (active.size > 0) await new Promise<void>((r) => (idle = r));
       clearInterval(beat);
       heartbeat(true);
       cancelSub.unsubscribe();
+      directSub?.unsubscribe();
     })());
-  return { id: o.id, inFlight: () => running.size, drain, close: drain };
+  return { id: o.id, inFlight: () => running.size, taken: () => ({ ...counts }), drain, close: drain };
 }
