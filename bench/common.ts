@@ -35,6 +35,18 @@ export interface BenchOpts {
 // ---- flow documents (DESIGN.md "Flow documents") ----
 
 export const PARK_FLOW = { name: 'park', steps: [{ id: 'w', type: 'wait', signal: 'go' }] };
+/**
+ * The waiting flow of issue 12's targets: one `echo` step, then a `wait` for signal `go`, then an
+ * `echo` step (what a signal dispatches: bench/parked.ts times signal → its `workflow.step.started`).
+ */
+export const PARKECHO_FLOW = {
+  name: 'parkecho',
+  steps: [
+    { id: 'a', type: 'task', agent: 'echo', input: '$.input' },
+    { id: 'w', type: 'wait', signal: 'go' },
+    { id: 'b', type: 'task', agent: 'echo', input: { signalled: '$.steps.w.output' } },
+  ],
+};
 export const BENCH3_FLOW = {
   name: 'bench3',
   steps: ['a', 'b', 'c'].map((id) => ({ id, type: 'task', agent: 'echo', input: '$.input' })),

@@ -30,6 +30,8 @@ export interface Flow3Args {
   readonly clients: number;
   readonly durationMs: number;
   readonly warmupMs: number;
+  /** `none`: direct executions (bench/direct.ts), no file I/O while they run. @default the journal */
+  readonly durability?: 'none';
 }
 
 export interface Flow3Result {
@@ -66,7 +68,7 @@ export async function runFlow3InProcess(engine: Engine, args: Flow3Args): Promis
   });
   const oneFlow = async (n: number): Promise<{ ok: boolean; t0: bigint; t1: bigint }> => {
     const t0 = process.hrtime.bigint();
-    const { execution } = await engine.start({ tenant: 'default', workflow: 'bench3', input: { n, payload: 'x'.repeat(16) } });
+    const { execution } = await engine.start({ tenant: 'default', workflow: 'bench3', input: { n, payload: 'x'.repeat(16) }, ...(args.durability ? { durability: args.durability } : {}) });
     const got = early.get(execution.id);
     let r: { type: string; at: bigint };
     if (got) {

@@ -2,18 +2,19 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | nats | parked | restart | features (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | direct | nats | parked | restart | features (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
  * Parts: micro (tinybench, own process: bench/micro.bench.ts); http (autocannon + an open-loop
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
  * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
- * processes, bench/nats-flow.ts); parked (100,000 parked executions in a server child, bench/parked.ts);
- * restart (SIGKILL with 100,000 parked, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
+ * processes, bench/nats-flow.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
+ * parked (1,000,000 waiting executions in a server child, then signals to passivated ones, bench/parked.ts);
+ * restart (SIGKILL with 100,000 waiting, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
  * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts).
  * Every server child gets a fresh temp data dir (restart: one kept dir per sync mode, removed after)
- * and listens on 127.0.0.1 only. A full run takes ≈ 6.5 min on a quiet machine; it waits (bounded:
+ * and listens on 127.0.0.1 only. A full run takes ≈ 14 min on a quiet machine (parking the million takes ≈ 5); it waits (bounded:
  * 15 s per part, 8 s per run) for other load on the machine to settle, and prints how busy the
  * machine was (the 2 cores are shared).
  */
@@ -21,13 +22,14 @@ import { fork } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BenchOpts, type Figure, type SyncMode, SYNC_MODES, fmtLat, fsyncProbe, machineCpuSeconds, machineInfo, ms, selfCpuSeconds, waitQuiet } from './common.ts';
+import { directPart } from './direct.ts';
 import { flow3Part } from './flow3.ts';
 import { httpPart } from './http-start.ts';
 import { natsFlowPart } from './nats-flow.ts';
 import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'nats', 'parked', 'restart', 'features'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'parked', 'restart', 'features'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -105,7 +107,7 @@ async function featuresPart(o: BenchOpts): Promise<Figure[]> {
   for (const sync of o.syncs) figs.push(...(await forkedPart('features', './features.bench.ts', o, ['--sync', sync])));
   return figs;
 }
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, nats: natsFlowPart, parked: parkedPart, restart: restartPart };
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;

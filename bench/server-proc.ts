@@ -1,6 +1,6 @@
 /**
  * @module bench/server-proc — the server child process of the bench: `startActorflow` on
- * 127.0.0.1, port 0, a fresh temp data dir, quiet logs; registers the `park` and `bench3` flows.
+ * 127.0.0.1, port 0, a fresh temp data dir, quiet logs; registers the `park`, `parkecho` and `bench3` flows.
  * Started by bench/common.ts `spawnServer` with an IPC channel:
  *   node --import tsx [--expose-gc] bench/server-proc.ts --sync full|normal [--data-dir <dir>] [--nats <url> --no-builtin-agents]
  * With `--nats` the bus is NATS JetStream (bench/nats-flow.ts); `--no-builtin-agents` leaves the
@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startActorflow } from '../src/cli/serve.ts';
-import { BENCH3_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
+import { BENCH3_FLOW, PARKECHO_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
 import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
 import { runNatsFlowInProcess, type NatsFlowArgs } from './nats-flow.ts';
 import { runParkedInProcess, type ParkedArgs } from './parked.ts';
@@ -44,6 +44,7 @@ const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, qu
 });
 await app.engine.registerDefinition('default', PARK_FLOW);
 await app.engine.registerDefinition('default', BENCH3_FLOW);
+await app.engine.registerDefinition('default', PARKECHO_FLOW);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
