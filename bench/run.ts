@@ -2,7 +2,7 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | direct | nats | parked | restart | features (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | direct | nats | parked | restart | features | wide (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
@@ -12,7 +12,8 @@
  * processes, bench/nats-flow.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
  * parked (1,000,000 waiting executions in a server child, then signals to passivated ones, bench/parked.ts);
  * restart (SIGKILL with 100,000 waiting, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
- * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts).
+ * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts);
+ * wide (one parallel step of 25 to 1,000 echo branches over HTTP: time, server CPU and RSS, /health meanwhile; over the cap refused, bench/wide-parallel.ts).
  * Every server child gets a fresh temp data dir (restart: one kept dir per sync mode, removed after)
  * and listens on 127.0.0.1 only. A full run takes ≈ 14 min on a quiet machine (parking the million takes ≈ 5); it waits (bounded:
  * 15 s per part, 8 s per run) for other load on the machine to settle, and prints how busy the
@@ -28,8 +29,9 @@ import { httpPart } from './http-start.ts';
 import { natsFlowPart } from './nats-flow.ts';
 import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
+import { widePart } from './wide-parallel.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'parked', 'restart', 'features'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'parked', 'restart', 'features', 'wide'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -107,7 +109,7 @@ async function featuresPart(o: BenchOpts): Promise<Figure[]> {
   for (const sync of o.syncs) figs.push(...(await forkedPart('features', './features.bench.ts', o, ['--sync', sync])));
   return figs;
 }
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart };
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;
