@@ -245,9 +245,13 @@ export class Supervisor implements FlowEffects {
   startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
     const parent = this.live.get(executionId);
     if (!parent) return;
-    // Outside the parent's transition: the child's own start may answer the parent at once.
-    queueMicrotask(() => {
+    // A workflow that starts itself (or A -> B -> A) nests without end: cut at a depth.
+    let depth = 1;
+    for (let p = parent.parentId ? this.live.get(parent.parentId) : undefined; p; p = p.parentId ? this.live.get(p.parentId) : undefined) depth++;
+    // In a later turn, not a microtask: a chain of children that finish at once must let the loop turn.
+    setImmediate(() => {
       try {
+        if (depth >= LIMITS.maxWorkflowDepth) throw new ActorflowError('workflow_depth_exceeded', `child workflows nest more than ${LIMITS.maxWorkflowDepth} levels deep`);
         const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
         const def = this.registry.load1(row);
         // The child joins the parent's trace, under the span of the step that started it.

@@ -126,6 +126,8 @@ export const LIMITS = {
    * "wide parallel"). Wider fan-out: child workflows in the branches.
    */
   maxParallelBranches: 100,
+  /** Levels of child workflows (`workflow` steps) under one execution; a deeper start fails the step with `workflow_depth_exceeded`. */
+  maxWorkflowDepth: 32,
   /** Steps one input (a start, a result, a signal, a timer) may advance an execution before it fails with `step_budget_exceeded`. */
   maxStepsPerInput: 10_000,
 } as const;

@@ -722,7 +722,7 @@ describe('hand-written flow documents', () => {
    * (not even /health), its timers (the document's timeoutMs) never fire and its heap grows until it
    * dies. Run in a server process of its own so the hang cannot stall this file.
    */
-  it.fails('refuses a definition that starts itself, or ends it within the deadline with /health answering', async () => {
+  it('refuses a definition that starts itself, or ends it within the deadline with /health answering', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'actorflow-fuzz-rec-'));
     const machinesDir = await mkdtemp(join(tmpdir(), 'actorflow-fuzz-rec-m-'));
     const proc = await startServerProcess({ dataDir, machinesDir, sync: 'normal' });
