@@ -1,6 +1,5 @@
 /** @module store/sqlite-auth-store — API keys and the audit trail in the journal's SQLite file (shares its writer connection). */
 import type { Db } from './sqlite-db.ts';
-import { sqlRow } from './sql-literal.ts';
 import type { ApiKeyRow, AuditQuery, AuditRow, AuthStore } from './types.ts';
 
 interface KeyDbRow {
@@ -43,8 +42,8 @@ function toKey(r: KeyDbRow): ApiKeyRow {
 }
 
 /**
- * The `AuthStore` over an open, migrated database. Every write is one `exec` on the shared
- * writer connection, so it queues between two group commits instead of contending for the lock.
+ * The `AuthStore` over an open, migrated database. Writes run prepared statements on the shared
+ * writer connection, synchronously, so they fall between two group commits, never inside one.
  */
 export function createSqliteAuthStore(db: Db): AuthStore {
   return {
@@ -57,15 +56,17 @@ export function createSqliteAuthStore(db: Db): AuthStore {
     revokeKey: (id, at) => db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id]),
     touchKeys: async (lastUsed) => {
       if (lastUsed.size === 0) return;
-      const parts = ['BEGIN'];
-      for (const [id, at] of lastUsed) parts.push(`UPDATE api_keys SET last_used_at = ${sqlRow([at]).slice(1, -1)} WHERE id = ${sqlRow([id]).slice(1, -1)}`);
-      parts.push('COMMIT');
-      await execTx(db, parts.join(';\n'));
+      await db.transaction(() => {
+        const touch = db.statement('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+        for (const [id, at] of lastUsed) touch.run(at, id);
+      });
     },
     appendAudit: async (rows) => {
       if (rows.length === 0) return;
-      const values = rows.map((r) => sqlRow([r.at, r.keyId, r.tenant, r.method, r.route, r.targetId, r.status, r.requestId])).join(',');
-      await execTx(db, `BEGIN;\nINSERT INTO audit (at, key_id, tenant, method, route, target_id, status, request_id) VALUES ${values};\nCOMMIT`);
+      await db.transaction(() => {
+        const insert = db.statement('INSERT INTO audit (at, key_id, tenant, method, route, target_id, status, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+        for (const r of rows) insert.run(r.at, r.keyId, r.tenant, r.method, r.route, r.targetId, r.status, r.requestId);
+      });
     },
     listAudit: async (q: AuditQuery) => {
       const where: string[] = [];
@@ -98,13 +99,4 @@ export function createSqliteAuthStore(db: Db): AuthStore {
       }));
     },
   };
-}
-
-async function execTx(db: Db, sql: string): Promise<void> {
-  try {
-    await db.exec(sql);
-  } catch (err) {
-    await db.exec('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
 }

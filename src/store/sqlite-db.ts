@@ -1,35 +1,232 @@
-/** @module store/sqlite-db — promise wrappers over one `sqlite3` connection. */
-import sqlite3 from 'sqlite3';
+/**
+ * @module store/sqlite-db — the database connections, all on `better-sqlite3`.
+ *
+ * `openDb`: one connection, synchronous on the main thread, behind promise-returning calls so every
+ * store reads the same as before; every statement is prepared once per connection (cached by its SQL
+ * text). Measured here (bench/RESULTS.md, "Writer: better-sqlite3 vs sqlite3"): a group commit of
+ * prepared statements in one transaction beats one `sqlite3` exec of SQL text.
+ *
+ * A main-thread connection never sleeps in SQLite's busy handler (that would stall the event loop): it
+ * is opened with `busy_timeout=0`, and a call that meets a lock (the checkpointer's RESTART holds the
+ * writer off for a few ms) is tried again after a timer, up to `BUSY_WAIT_MS`.
+ *
+ * `openWorkerDb`: one connection in a `worker_thread` of its own, for what may wait or copy many pages
+ * (the WAL checkpointer, store/wal-checkpointer.ts). Not the `sqlite3` binding: two copies of SQLite in
+ * one process do not see each other's POSIX locks (and closing a file in one drops the other's locks),
+ * so a checkpoint RESTART could run under the writer's feet. A worker loads the same library.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 
-export type Params = unknown[];
+export type Params = readonly unknown[];
+export type Statement = Database.Statement<unknown[]>;
 
 export interface Db {
-  readonly raw: sqlite3.Database;
+  readonly raw: Database.Database;
   exec(sql: string): Promise<void>;
   run(sql: string, params?: Params): Promise<void>;
   all<T>(sql: string, params?: Params): Promise<T[]>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  /** The prepared statement of `sql`, made once per connection. Parameters must be SQLite values (null, 1/0: no booleans). */
+  statement(sql: string): Statement;
+  /**
+   * Runs `fn` (synchronous: prepared statements of this connection) in one transaction: COMMIT when it
+   * returns, ROLLBACK when it throws (the error is the rejection; the connection stays usable).
+   * Tried again, `fn` included, while the database is locked.
+   */
+  transaction<R>(fn: () => R): Promise<R>;
   close(): Promise<void>;
 }
 
-export function openDb(path: string): Promise<Db> {
-  return new Promise((resolve, reject) => {
-    const raw = new sqlite3.Database(path, (err) => {
-      if (err) return reject(err);
-      resolve(wrap(raw));
-    });
-  });
+/** How long a call waits in all for a lock held by another connection, in timer steps of 1-16 ms. */
+export const BUSY_WAIT_MS = 5000;
+/** Statements cached per connection; past it the cache starts over (only queries with variable IN lists vary). */
+const STATEMENT_CACHE_MAX = 512;
+
+const isBusy = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `op()`, and while it fails on a lock, `op()` again after a timer (never a blocking wait). */
+async function whenFree<R>(op: () => R): Promise<R> {
+  try {
+    return op();
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+  }
+  const deadline = Date.now() + BUSY_WAIT_MS;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 16)) {
+    await sleep(delay);
+    try {
+      return op();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+    }
+  }
 }
 
-function wrap(raw: sqlite3.Database): Db {
+/** Parameters as SQLite takes them: booleans as 1/0 (what `sqlite3` did), undefined as NULL. */
+function bindable(params: Params): unknown[] {
+  const out = params.slice();
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i];
+    if (v === undefined) out[i] = null;
+    else if (typeof v === 'boolean') out[i] = v ? 1 : 0;
+  }
+  return out;
+}
+
+export function openDb(path: string): Promise<Db> {
+  try {
+    return Promise.resolve(wrap(new Database(path, { timeout: 0 })));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function wrap(raw: Database.Database): Db {
+  const cache = new Map<string, Statement>();
+  const statement = (sql: string): Statement => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+      s = raw.prepare<unknown[]>(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  // One transaction function (better-sqlite3 rolls back when its body throws, and rethrows).
+  const inTransaction = raw.transaction((fn: () => unknown) => fn());
   return {
     raw,
-    exec: (sql) => new Promise((res, rej) => raw.exec(sql, (e) => (e ? rej(e) : res()))),
-    run: (sql, params = []) => new Promise((res, rej) => raw.run(sql, params, (e) => (e ? rej(e) : res()))),
+    statement,
+    exec: (sql) =>
+      whenFree(() => {
+        const open = raw.inTransaction;
+        try {
+          raw.exec(sql);
+        } catch (err) {
+          // A multi-statement text stops at the failing statement: a transaction it opened is rolled back,
+          // so a retry (or the next caller) starts clean.
+          if (!open && raw.inTransaction) raw.exec('ROLLBACK');
+          throw err;
+        }
+      }),
+    run: (sql, params = []) =>
+      whenFree(() => {
+        statement(sql).run(bindable(params));
+      }),
     all: <T>(sql: string, params: Params = []) =>
-      new Promise<T[]>((res, rej) => raw.all(sql, params, (e, rows) => (e ? rej(e) : res(rows as T[])))),
+      whenFree(() => {
+        const s = statement(sql);
+        if (!s.reader) return (s.run(bindable(params)), []);
+        return s.all(bindable(params)) as T[];
+      }),
     get: <T>(sql: string, params: Params = []) =>
-      new Promise<T | undefined>((res, rej) => raw.get(sql, params, (e, row) => (e ? rej(e) : res(row as T | undefined)))),
-    close: () => new Promise((res, rej) => raw.close((e) => (e ? rej(e) : res()))),
+      whenFree(() => {
+        const s = statement(sql);
+        if (!s.reader) return (s.run(bindable(params)), undefined);
+        return s.get(bindable(params)) as T | undefined;
+      }),
+    transaction: <R>(fn: () => R) => whenFree(() => inTransaction(fn) as R),
+    close: () => {
+      try {
+        cache.clear();
+        raw.close();
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
   };
+}
+
+/** A connection in a worker thread: a wait or a long call never blocks the event loop. */
+export interface AsyncDb {
+  exec(sql: string): Promise<void>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  close(): Promise<void>;
+}
+
+/** The worker's side: one connection, one call at a time, in message order. CommonJS, evaluated as is. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+let db;
+try {
+  db = new Database(workerData.path, { timeout: 0 });
+  parentPort.postMessage({ id: 0 });
+} catch (e) {
+  parentPort.postMessage({ id: 0, error: { message: String(e && e.message), code: e && e.code } });
+}
+parentPort.on('message', (m) => {
+  try {
+    let row;
+    if (m.kind === 'close') db.close();
+    else if (m.kind === 'exec') db.exec(m.sql);
+    else {
+      const s = db.prepare(m.sql);
+      if (s.reader) row = s.get(m.params);
+      else s.run(m.params);
+    }
+    parentPort.postMessage({ id: m.id, row });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { message: String(e && e.message), code: e && e.code } });
+  }
+  if (m.kind === 'close') parentPort.close();
+});
+`;
+
+interface Reply {
+  id: number;
+  row?: unknown;
+  error?: { message: string; code?: string };
+}
+
+const toError = (e: NonNullable<Reply['error']>): Error => Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code });
+
+export function openWorkerDb(path: string): Promise<AsyncDb> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
+  // Never what keeps the process alive (its owner's timer is unref'd too).
+  worker.unref();
+  const pending = new Map<number, { resolve: (row: unknown) => void; reject: (err: unknown) => void }>();
+  let next = 1;
+  let gone: Error | undefined;
+  const failAll = (err: Error): void => {
+    gone ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('message', (m: Reply) => {
+    const p = pending.get(m.id);
+    if (p === undefined) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(toError(m.error));
+    else p.resolve(m.row);
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', () => failAll(new Error('the database worker has exited')));
+  const call = (msg: { kind: 'exec' | 'get' | 'close'; sql?: string; params?: unknown[] }): Promise<unknown> => {
+    if (gone) return Promise.reject(gone);
+    const id = next++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id });
+    });
+  };
+  const db: AsyncDb = {
+    exec: async (sql) => void (await call({ kind: 'exec', sql })),
+    get: async <T>(sql: string, params: Params = []) => (await call({ kind: 'get', sql, params: bindable(params) })) as T | undefined,
+    close: async () => {
+      const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+      await call({ kind: 'close' });
+      await exited;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    pending.set(0, { resolve: () => resolve(db), reject: (err) => (void worker.terminate(), reject(err)) });
+  });
 }

@@ -4,9 +4,8 @@ import { dirname } from 'node:path';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { openDb, type Db } from './sqlite-db.ts';
+import { openDb, type Db, type Statement } from './sqlite-db.ts';
 import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
-import { sqlRow } from './sql-literal.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
 import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
@@ -22,7 +21,10 @@ export interface SqliteStoreOptions {
   readonly checkpoints?: WalCheckpointerOptions;
 }
 
-/** Opens (and migrates) the database; a writer and a reader connection share the WAL file. */
+/**
+ * Opens (and migrates) the database; a writer, a reader and a telemetry connection (better-sqlite3,
+ * synchronous on the main thread) and the checkpointer's (sqlite3, thread pool) share the WAL file.
+ */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   return (await openSqliteStores(opts)).store;
 }
@@ -38,14 +40,23 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   // wal_autocheckpoint=0: checkpoints run on a connection of their own (store/wal-checkpointer.ts), never inside a commit.
   // journal_size_limit: when the writer starts the WAL over (the checkpointer saw to it), a file grown past it is cut back.
   await writer.exec(
-    `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
+    `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
   );
   await migrate(writer);
   const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
   const reader = await openDb(opts.path);
-  await reader.exec('PRAGMA busy_timeout=5000; PRAGMA query_only=1;');
-  // Telemetry aggregates read through the query-only reader, never holding the writer.
-  return { store: new SqliteStore(writer, reader, checkpointer), auth: createSqliteAuthStore(writer), schedules: createSqliteScheduleStore(writer), telemetry: createSqliteTelemetryStore(reader), webhooks: createSqliteWebhookStore(writer) };
+  await reader.exec('PRAGMA query_only=1;');
+  // Telemetry aggregates walk many rows in slices between event-loop turns, holding a statement open
+  // across them: a connection of their own, so no other read meets a busy connection.
+  const telemetryDb = await openDb(opts.path);
+  await telemetryDb.exec('PRAGMA query_only=1;');
+  return {
+    store: new SqliteStore(writer, reader, checkpointer, [telemetryDb]),
+    auth: createSqliteAuthStore(writer),
+    schedules: createSqliteScheduleStore(writer),
+    telemetry: createSqliteTelemetryStore(telemetryDb),
+    webhooks: createSqliteWebhookStore(writer),
+  };
 }
 
 async function migrate(db: Db): Promise<void> {
@@ -53,15 +64,10 @@ async function migrate(db: Db): Promise<void> {
   const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
-    await db.exec('BEGIN');
-    try {
-      await db.exec(m.sql);
-      await db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
-      await db.exec('COMMIT');
-    } catch (err) {
-      await db.exec('ROLLBACK');
-      throw err;
-    }
+    await db.transaction(() => {
+      db.raw.exec(m.sql);
+      db.statement('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    });
   }
 }
 
@@ -169,58 +175,56 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
   };
 }
 
+/** The statements of a group commit (prepared once on the writer; no SQL text per commit). */
+const INSERT_EVENT = 'INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)';
+const UPSERT_EXECUTION =
+  'INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+  ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
+  ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
+  ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at';
+const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
+
 class SqliteStore implements Store {
   private participants: readonly CommitParticipant[] = [];
+  private readonly insertEvent: Statement;
+  private readonly upsertExecution: Statement;
+  private readonly putSnapshot: Statement;
 
   constructor(
     private readonly writer: Db,
     private readonly reader: Db,
     private readonly checkpointer: WalCheckpointer,
-  ) {}
+    private readonly others: readonly Db[],
+  ) {
+    this.insertEvent = writer.statement(INSERT_EVENT);
+    this.upsertExecution = writer.statement(UPSERT_EXECUTION);
+    this.putSnapshot = writer.statement(PUT_SNAPSHOT);
+  }
 
   async commit(batch: CommitBatch): Promise<void> {
-    const parts: string[] = ['BEGIN'];
-    if (batch.events.length > 0) {
-      parts.push(
-        'INSERT INTO events VALUES ' +
-          batch.events.map((e) => sqlRow([e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data)])).join(','),
-      );
-    }
-    if (batch.executions.length > 0) {
-      parts.push(
-        'INSERT INTO executions VALUES ' +
-          batch.executions
-            .map((x) =>
-              sqlRow([
-                x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
-                JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
-                x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-                x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt,
-              ]),
-            )
-            .join(',') +
-          ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
-          ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
-          ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at',
-      );
-    }
-    if (batch.snapshots.length > 0) {
-      parts.push('INSERT OR REPLACE INTO snapshots VALUES ' + batch.snapshots.map((x) => sqlRow([x.executionId, x.seq, x.data])).join(','));
-    }
     // Outbox rows (webhook deliveries…) ride in the same transaction as the events that cause them.
     let shares: CommitShare[] | undefined;
     for (const p of this.participants) {
       const share = p.prepare(batch);
-      if (share === undefined) continue;
-      (shares ??= []).push(share);
-      parts.push(share.sql);
+      if (share !== undefined) (shares ??= []).push(share);
     }
-    parts.push('COMMIT');
     try {
-      await this.writer.exec(parts.join(';\n'));
+      // Synchronous (better-sqlite3): BEGIN, one prepared-statement run per row, COMMIT (fsynced when
+      // sync = full); anything thrown (a row that cannot be encoded, a constraint) rolls it all back.
+      await this.writer.transaction(() => {
+        for (const e of batch.events) this.insertEvent.run(e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data));
+        for (const x of batch.executions) {
+          this.upsertExecution.run(
+            x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
+            JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
+            x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
+            x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null,
+          );
+        }
+        for (const x of batch.snapshots) this.putSnapshot.run(x.executionId, x.seq, x.data);
+        if (shares) for (const s of shares) s.write();
+      });
     } catch (err) {
-      // exec stops at the failing statement: the transaction is still open.
-      await this.writer.exec('ROLLBACK').catch(() => undefined);
       if (shares) for (const s of shares) s.settled(false);
       throw err;
     }
@@ -275,7 +279,7 @@ class SqliteStore implements Store {
   }
 
   async listRecoverable(): Promise<RecoverableRow[]> {
-    // Only what a restore reads: sqlite3 builds a JS object per row and column, and output, error and the
+    // Only what a restore reads: the binding builds a JS object per row and column, and output, error and the
     // step list are re-derived from the snapshot anyway. One statement, so no second read and no Map by id.
     const rows = await this.reader.all<RecoverableDbRow>(
       `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
@@ -399,6 +403,7 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.checkpointer.close();
+    for (const db of this.others) await db.close();
     await this.reader.close();
     await this.writer.close();
   }

@@ -1,7 +1,8 @@
 /**
  * @module store/sqlite-telemetry-store — read-only aggregate queries over `executions` and `events`
- * for the telemetry endpoints. Runs on the reader connection: it never takes the writer's lock, so
- * the engine's group commits are not delayed by a dashboard.
+ * for the telemetry endpoints. Runs on a read-only connection of its own: it never takes the writer's
+ * lock, and it walks rows in slices of `SLICE_MS` between event-loop turns (better-sqlite3 is
+ * synchronous), so a summary over many executions never holds up the engine's group commits for long.
  */
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { ulidTime } from '../shared/ids.ts';
@@ -105,43 +106,59 @@ export const TELEMETRY_SQL = {
      ORDER BY x.id, x.rowid, e.seq`,
 } as const;
 
-/** Walks the rows of a query one at a time (a summary over many executions never holds every event blob at once). */
-function each<T>(db: Db, sql: string, params: unknown[], visit: (row: T) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failed: unknown;
-    db.raw.each(
-      sql,
-      params,
-      (err, row) => {
-        if (err) failed ??= err;
-        else if (failed === undefined) {
-          try {
-            visit(row as T);
-          } catch (e) {
-            failed = e;
-          }
+/** The longest a query walks rows before it lets the event loop turn. */
+export const SLICE_MS = 5;
+const ROWS_PER_CLOCK_CHECK = 256;
+
+/**
+ * Walks the rows of a query one at a time (a summary over many executions never holds every event
+ * blob at once), in slices of `SLICE_MS`. The statement stays open across the slices, so the
+ * queries of one connection go one after the other (`queue`).
+ */
+function each<T>(db: Db, queue: { tail: Promise<unknown> }, sql: string, params: unknown[], visit: (row: T) => void): Promise<void> {
+  const walk = async (): Promise<void> => {
+    const rows = db.statement(sql).iterate(params) as IterableIterator<T>;
+    try {
+      for (;;) {
+        const until = performance.now() + SLICE_MS;
+        for (let n = 1; ; n++) {
+          const next = rows.next();
+          if (next.done === true) return;
+          visit(next.value);
+          if (n % ROWS_PER_CLOCK_CHECK === 0 && performance.now() >= until) break;
         }
-      },
-      (err) => (err ? reject(err) : failed !== undefined ? reject(failed) : resolve()),
-    );
-  });
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      rows.return?.();
+    }
+  };
+  const done = queue.tail.then(walk, walk);
+  queue.tail = done.catch(() => undefined);
+  return done;
 }
 
-/** The telemetry queries over an open (reader) connection of the journal database. */
+/** The telemetry queries over an open read-only connection of the journal database, used by nothing else. */
 export function createSqliteTelemetryStore(reader: Db): TelemetryStore {
+  const queue = { tail: Promise.resolve() as Promise<unknown> };
   return {
     async executions(tenant, window) {
-      const rows = await reader.all<{ workflow: string; status: string; created_at: number; finished_at: number | null }>(
+      const out: TelemetryExecutionRow[] = [];
+      await each<{ workflow: string; status: string; created_at: number; finished_at: number | null }>(
+        reader,
+        queue,
         TELEMETRY_SQL.executions,
         idRange(tenant, window),
+        (r) => void out.push({ workflow: r.workflow, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at }),
       );
-      return rows.map((r) => ({ workflow: r.workflow, status: r.status, createdAt: r.created_at, finishedAt: r.finished_at }));
+      return out;
     },
 
     async costs(tenant, window) {
       const sums = new Map<string, { tokens: number; usd: number }>();
       await each<{ workflow: string; data: Buffer }>(
         reader,
+        queue,
         TELEMETRY_SQL.costs,
         idRange(tenant, window),
         (r) => {
@@ -162,6 +179,7 @@ export function createSqliteTelemetryStore(reader: Db): TelemetryStore {
       const out: StepEventRow[] = [];
       await each<{ execution_id: string; type: StepEventRow['type']; ts: number; step_id: string | null; data: Buffer | null }>(
         reader,
+        queue,
         TELEMETRY_SQL.stepEvents,
         [...idRange(tenant, window), workflow],
         (r) => {

@@ -1,6 +1,5 @@
 /** @module store/sqlite-webhook-store — webhook subscriptions and their delivery history in the journal's SQLite file. */
 import type { Db } from './sqlite-db.ts';
-import { sqlRow } from './sql-literal.ts';
 
 /** One outbound webhook subscription (times as epoch ms). `events` are types or wildcards (`workflow.*`, `*`). */
 export interface WebhookRow {
@@ -35,7 +34,7 @@ export interface DeliveryRow {
   deliveredAt: number | null;
 }
 
-/** Webhooks and deliveries; every write is one `exec` on the shared writer connection. */
+/** Webhooks and deliveries; every write runs prepared statements on the shared writer connection. */
 export interface WebhookStore {
   /** Every webhook of every tenant (the dispatcher keeps them in memory). */
   listWebhooks(): Promise<WebhookRow[]>;
@@ -44,8 +43,11 @@ export interface WebhookStore {
   deleteWebhook(id: string): Promise<void>;
   /** Inserts or updates whole delivery rows, all in one transaction. */
   putDeliveries(rows: readonly DeliveryRow[]): Promise<void>;
-  /** The statement `putDeliveries` runs, for a transaction someone else owns (the journal's group commit). */
-  deliveriesSql(rows: readonly DeliveryRow[]): string;
+  /**
+   * What `putDeliveries` runs, synchronously, for a transaction someone else owns on the same
+   * connection (the journal's group commit: a `CommitShare.write`); throws what SQLite throws.
+   */
+  writeDeliveries(rows: readonly DeliveryRow[]): void;
   /** Deliveries still to attempt (`pending`/`failed`), oldest first: resumed at boot. */
   listOpenDeliveries(): Promise<DeliveryRow[]>;
   /** A webhook's deliveries, newest first, with ids strictly below `beforeId` when given. */
@@ -102,20 +104,36 @@ const toDelivery = (r: DeliveryDbRow): DeliveryRow => ({
   deliveredAt: r.delivered_at,
 });
 
+const UPSERT_DELIVERY =
+  'INSERT INTO webhook_deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+  ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, attempts=excluded.attempts, last_status_code=excluded.last_status_code,' +
+  ' last_error=excluded.last_error, next_attempt_at=excluded.next_attempt_at, delivered_at=excluded.delivered_at';
+
 /** The `WebhookStore` over an open, migrated database (shares the journal's writer connection). */
 export function createSqliteWebhookStore(db: Db): WebhookStore {
+  /** Upserts of whole delivery rows, one prepared-statement run each. */
+  const writeDeliveries = (rows: readonly DeliveryRow[]): void => {
+    const upsert = db.statement(UPSERT_DELIVERY);
+    for (const d of rows) {
+      upsert.run(
+        d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
+        d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
+      );
+    }
+  };
   return {
     listWebhooks: async () => (await db.all<WebhookDbRow>('SELECT * FROM webhooks ORDER BY id')).map(toWebhook),
     insertWebhook: (w) => db.run('INSERT INTO webhooks VALUES (?, ?, ?, ?, ?, ?)', [w.id, w.tenant, w.url, JSON.stringify(w.events), w.secret, w.createdAt]),
-    deleteWebhook: (id) => {
-      const lit = sqlRow([id]);
-      return execTx(db, `BEGIN;\nDELETE FROM webhook_deliveries WHERE webhook_id = ${lit};\nDELETE FROM webhooks WHERE id = ${lit};\nCOMMIT`);
-    },
+    deleteWebhook: (id) =>
+      db.transaction(() => {
+        db.statement('DELETE FROM webhook_deliveries WHERE webhook_id = ?').run(id);
+        db.statement('DELETE FROM webhooks WHERE id = ?').run(id);
+      }),
     putDeliveries: async (rows) => {
       if (rows.length === 0) return;
-      await execTx(db, `BEGIN;\n${deliveriesSql(rows)};\nCOMMIT`);
+      await db.transaction(() => writeDeliveries(rows));
     },
-    deliveriesSql,
+    writeDeliveries,
     listOpenDeliveries: async () =>
       (await db.all<DeliveryDbRow>("SELECT * FROM webhook_deliveries WHERE status IN ('pending', 'failed') ORDER BY id")).map(toDelivery),
     listDeliveries: async (webhookId, beforeId, limit) =>
@@ -125,31 +143,4 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
         ])
       ).map(toDelivery),
   };
-}
-
-/** One multi-row upsert of whole delivery rows. */
-function deliveriesSql(rows: readonly DeliveryRow[]): string {
-  const values = rows
-    .map((d) =>
-      sqlRow([
-        d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
-        d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
-      ]),
-    )
-    .join(',');
-  return (
-    `INSERT INTO webhook_deliveries VALUES ${values}` +
-    ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, attempts=excluded.attempts, last_status_code=excluded.last_status_code,' +
-    ' last_error=excluded.last_error, next_attempt_at=excluded.next_attempt_at, delivered_at=excluded.delivered_at'
-  );
-}
-
-async function execTx(db: Db, sql: string): Promise<void> {
-  try {
-    await db.exec(sql);
-  } catch (err) {
-    // exec stops at the failing statement: the transaction is still open.
-    await db.exec('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
 }

@@ -68,17 +68,20 @@ export interface CommitBatch {
  */
 export interface CommitParticipant {
   /**
-   * Called synchronously while a batch's SQL is built, once per batch: the statements to add, or
-   * undefined (the common case; it must then cost next to nothing: this is the journal's hot path).
-   * Must not throw.
+   * Called synchronously before a batch's transaction, once per batch: its share, or undefined (the
+   * common case; it must then cost next to nothing: this is the journal's hot path). Must not throw.
    */
   prepare(batch: CommitBatch): CommitShare | undefined;
 }
 
-/** One participant's part of one batch. */
+/** One participant's part of one batch: its rows and what writes them. */
 export interface CommitShare {
-  /** One or more SQL statements (`;`-separated, no BEGIN/COMMIT). */
-  readonly sql: string;
+  /**
+   * Writes the share's rows with prepared statements of the store's writer connection, synchronously,
+   * inside the batch's transaction (no BEGIN/COMMIT of its own). Throwing rolls the whole batch back.
+   * May run more than once for one batch (the transaction is tried again while the database is locked).
+   */
+  write(): void;
   /** Told once the transaction is over: `true` after COMMIT (durable), `false` after a rollback. */
   settled(committed: boolean): void;
 }

@@ -3,7 +3,7 @@
  * With SQLite's automatic checkpoints, the commit that crosses the threshold copies the whole WAL
  * into the database file (and fsyncs it) before its acks can go out: a latency spike every few
  * hundred commits. Here the writer never checkpoints; a connection of its own runs PASSIVE
- * checkpoints on a timer, on another libuv thread, while the writer keeps appending to the WAL.
+ * checkpoints on a timer, in a worker thread, while the writer keeps appending to the WAL.
  *
  * PASSIVE alone lets the WAL grow without bound under sustained writes: the writer starts the WAL
  * over only if, as it begins a transaction, every frame has been copied, and by then it has always
@@ -15,7 +15,7 @@
  * again block by block, and cutting a large file to 0 under the writer lock took longer.
  */
 import { stat } from 'node:fs/promises';
-import { type Db, openDb } from './sqlite-db.ts';
+import { type AsyncDb, openWorkerDb } from './sqlite-db.ts';
 
 /** What one checkpoint did: SQLite's result row of `PRAGMA wal_checkpoint`, and the WAL file size before it. */
 export interface CheckpointResult {
@@ -77,7 +77,8 @@ export async function startWalCheckpointer(path: string, opts: WalCheckpointerOp
   const intervalMs = opts.intervalMs ?? CHECKPOINT_INTERVAL_MS;
   const limit = walSizeLimit(opts);
   const wal = walFileOf(path);
-  const db: Db = await openDb(path);
+  // In a worker thread: a checkpoint copies pages and may wait `busyMs`, never on the event loop.
+  const db: AsyncDb = await openWorkerDb(path);
   await db.exec(`PRAGMA busy_timeout=${Math.max(0, Math.floor(opts.busyMs ?? CHECKPOINT_BUSY_MS))};`);
 
   /** The file size right after the last RESTART: until the writer commits again (and cuts the file back), nothing is left to do. */

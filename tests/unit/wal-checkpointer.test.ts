@@ -72,9 +72,12 @@ describe('startWalCheckpointer', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    // A reader going on meanwhile, as the API's would.
+    // A reader going on meanwhile, as the API's would: one read per event-loop turn (reads are synchronous).
     const reader = (async () => {
-      while (sampling) await store.countByStatus('t1', 'ex_');
+      while (sampling) {
+        await store.countByStatus('t1', 'ex_');
+        await new Promise((r) => setImmediate(r));
+      }
     })();
     try {
       let n = 0;
