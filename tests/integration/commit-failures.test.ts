@@ -7,19 +7,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDb as openStoreDb } from '../../src/store/sqlite-db.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';
 
-function openDb(server: TestServer): sqlite3.Database {
-  const db = new sqlite3.Database(join(server.dataDir, 'actorflow.db'));
-  db.configure('busyTimeout', 5000);
-  return db;
-}
-const run = (db: sqlite3.Database, sql: string, params: unknown[] = []) => new Promise<void>((res, rej) => db.run(sql, params, (e) => (e ? rej(e) : res())));
-const all = <T>(db: sqlite3.Database, sql: string, params: unknown[] = []) => new Promise<T[]>((res, rej) => db.all(sql, params, (e, rows) => (e ? rej(e) : res(rows as T[]))));
+/** A connection of the test to the server's database (the store's own binding: one SQLite in the process). */
+const openDb = (server: TestServer): Promise<Db> => openStoreDb(join(server.dataDir, 'actorflow.db'));
+const run = (db: Db, sql: string, params: unknown[] = []) => db.run(sql, params);
+const all = <T>(db: Db, sql: string, params: unknown[] = []) => db.all<T>(sql, params);
 
 async function eventTypes(server: TestServer, id: string): Promise<string[]> {
   const items = (await api(server.url).get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as { seq: number; type: string }[];
@@ -29,11 +26,11 @@ async function eventTypes(server: TestServer, id: string): Promise<string[]> {
 
 describe('a failed commit', () => {
   let server: TestServer;
-  let db: sqlite3.Database;
+  let db: Db;
   beforeAll(async () => {
     server = await startTestServer();
     await api(server.url).post('/workflow-definitions', { name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
-    db = openDb(server);
+    db = await openDb(server);
     await run(db, 'CREATE TABLE fail_events (execution_id TEXT, type TEXT)');
     // Any journal insert matching a row of fail_events aborts the whole transaction, as a full disk would.
     await run(db, `CREATE TRIGGER fail_events BEFORE INSERT ON events
@@ -41,7 +38,7 @@ describe('a failed commit', () => {
       BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
   });
   afterAll(async () => {
-    await new Promise<void>((r) => db.close(() => r()));
+    await db.close();
     await server.close();
   });
 
@@ -107,11 +104,11 @@ describe('idempotency keys', () => {
 describe('effects after their commit', () => {
   let server: TestServer;
   let receiver: Server;
-  let db: sqlite3.Database;
+  let db: Db;
   const seen: { token: string; started: number }[] = [];
   beforeAll(async () => {
     server = await startTestServer();
-    db = openDb(server);
+    db = await openDb(server);
     // A slow journal (each step start takes tens of ms to write), so an early dispatch would be caught.
     await run(db, `CREATE TRIGGER slow_starts BEFORE INSERT ON events WHEN NEW.type = 'workflow.step.started'
       AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT count(*) FROM c) < 0
@@ -129,7 +126,7 @@ describe('effects after their commit', () => {
   });
   afterAll(async () => {
     await new Promise<void>((r) => receiver.close(() => r()));
-    await new Promise<void>((r) => db.close(() => r()));
+    await db.close();
     await server.close();
   });
 

@@ -6,9 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/shared/flow.ts';
+import { openDb } from '../../src/store/sqlite-db.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startHealthProbe } from '../support/health-probe.ts';
@@ -16,11 +16,12 @@ import { waitForEnd } from '../support/wait.ts';
 
 /** Writes a definition row as an older version (without the cycle check) would have stored it. */
 async function storeUnchecked(dataDir: string, doc: { name: string }): Promise<void> {
-  const db = new sqlite3.Database(join(dataDir, 'actorflow.db'));
-  await new Promise<void>((resolve, reject) =>
-    db.run('INSERT INTO definitions (tenant, name, version, source, document, created_at, retired) VALUES (?, ?, 1, ?, ?, ?, 0)', ['default', doc.name, 'document', JSON.stringify({ ...doc, version: 1 }), Date.now()], (err) => (err ? reject(err) : resolve())),
-  );
-  await new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
+  const db = await openDb(join(dataDir, 'actorflow.db'));
+  try {
+    await db.run('INSERT INTO definitions (tenant, name, version, source, document, created_at, retired) VALUES (?, ?, 1, ?, ?, ?, 0)', ['default', doc.name, 'document', JSON.stringify({ ...doc, version: 1 }), Date.now()]);
+  } finally {
+    await db.close();
+  }
 }
 
 describe('a definition that loops without blocking (stored before the rule existed)', () => {
