@@ -10,8 +10,8 @@
  * is opened with `busy_timeout=0`, and a call that meets a lock (the checkpointer's RESTART holds the
  * writer off for a few ms) is tried again after a timer, up to `BUSY_WAIT_MS`.
  *
- * `openWorkerDb`: one connection in a `worker_thread` of its own, for what may wait or copy many pages
- * (the WAL checkpointer, store/wal-checkpointer.ts). Not the `sqlite3` binding: two copies of SQLite in
+ * `openWorkerDb`: one connection in a `worker_thread` of its own, for what may wait, copy many pages
+ * or count many index entries (the WAL checkpointer, store/wal-checkpointer.ts; `/status` counts). Not the `sqlite3` binding: two copies of SQLite in
  * one process do not see each other's POSIX locks (and closing a file in one drops the other's locks),
  * so a checkpoint RESTART could run under the writer's feet. A worker loads the same library.
  */
@@ -148,6 +148,7 @@ function wrap(raw: Database.Database): Db {
 export interface AsyncDb {
   exec(sql: string): Promise<void>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -155,6 +156,7 @@ export interface AsyncDb {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
+const statements = new Map();
 let db;
 try {
   db = new Database(workerData.path, { timeout: 0 });
@@ -168,9 +170,13 @@ parentPort.on('message', (m) => {
     if (m.kind === 'close') db.close();
     else if (m.kind === 'exec') db.exec(m.sql);
     else {
-      const s = db.prepare(m.sql);
-      if (s.reader) row = s.get(m.params);
-      else s.run(m.params);
+      let s = statements.get(m.sql);
+      if (s === undefined) {
+        if (statements.size >= 64) statements.clear();
+        statements.set(m.sql, (s = db.prepare(m.sql)));
+      }
+      if (!s.reader) s.run(m.params);
+      else row = m.kind === 'all' ? s.all(m.params) : s.get(m.params);
     }
     parentPort.postMessage({ id: m.id, row });
   } catch (e) {
@@ -209,7 +215,7 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(new Error('the database worker has exited')));
-  const call = (msg: { kind: 'exec' | 'get' | 'close'; sql?: string; params?: unknown[] }): Promise<unknown> => {
+  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'close'; sql?: string; params?: unknown[] }): Promise<unknown> => {
     if (gone) return Promise.reject(gone);
     const id = next++;
     return new Promise((resolve, reject) => {
@@ -220,6 +226,7 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
   const db: AsyncDb = {
     exec: async (sql) => void (await call({ kind: 'exec', sql })),
     get: async <T>(sql: string, params: Params = []) => (await call({ kind: 'get', sql, params: bindable(params) })) as T | undefined,
+    all: async <T>(sql: string, params: Params = []) => ((await call({ kind: 'all', sql, params: bindable(params) })) ?? []) as T[],
     close: async () => {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       await call({ kind: 'close' });

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { openDb, type Db, type Statement } from './sqlite-db.ts';
+import { type AsyncDb, openDb, openWorkerDb, type Db, type Statement } from './sqlite-db.ts';
 import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
@@ -50,8 +50,12 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   // across them: a connection of their own, so no other read meets a busy connection.
   const telemetryDb = await openDb(opts.path);
   await telemetryDb.exec('PRAGMA query_only=1;');
+  // Reads that may walk many rows (counts: one index entry per execution, a million parked ones take tens
+  // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
+  const background = await openWorkerDb(opts.path);
+  await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
   return {
-    store: new SqliteStore(writer, reader, checkpointer, [telemetryDb]),
+    store: new SqliteStore(writer, reader, background, checkpointer, [telemetryDb]),
     auth: createSqliteAuthStore(writer),
     schedules: createSqliteScheduleStore(writer),
     telemetry: createSqliteTelemetryStore(telemetryDb),
@@ -193,6 +197,7 @@ class SqliteStore implements Store {
   constructor(
     private readonly writer: Db,
     private readonly reader: Db,
+    private readonly background: AsyncDb,
     private readonly checkpointer: WalCheckpointer,
     private readonly others: readonly Db[],
   ) {
@@ -264,7 +269,11 @@ class SqliteStore implements Store {
       params.push(`$."${k.replace(/"/g, '""')}"`, v);
     }
     params.push(q.limit);
-    const rows = await this.reader.all<ExecutionDbRow>(
+    // Tenant, id range and at most one status: an index range read in order, `limit` rows at most, on this
+    // thread. Any other filter may walk the tenant's ids until the page is full: in the worker.
+    const ranged = q.workflow === undefined && q.parentId === undefined && q.createdAfter === undefined && q.createdBefore === undefined &&
+      (q.status === undefined || q.status.length <= 1) && Object.keys(q.labels ?? {}).length === 0;
+    const rows = await (ranged ? this.reader : this.background).all<ExecutionDbRow>(
       `SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
       params,
     );
@@ -373,7 +382,7 @@ class SqliteStore implements Store {
     const params: unknown[] = [];
     if (tenant !== undefined) (where.push('tenant = ?'), params.push(tenant));
     if (idPrefix !== undefined) (where.push('id >= ? AND id < ?'), params.push(idPrefix, prefixEnd(idPrefix)));
-    const rows = await this.reader.all<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM executions WHERE ${where.join(' AND ')} GROUP BY status`, params);
+    const rows = await this.background.all<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM executions WHERE ${where.join(' AND ')} GROUP BY status`, params);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
@@ -404,6 +413,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.checkpointer.close();
     for (const db of this.others) await db.close();
+    await this.background.close();
     await this.reader.close();
     await this.writer.close();
   }
