@@ -34,14 +34,16 @@ describe('direct executions', () => {
     const size = async () => (await stat(wal).catch(() => ({ size: 0 }))).size;
     const { body } = await api(server.url).post('/executions', { workflow: 'slow', input: {} });
     await waitForStatus(server.engine, body.id, 'waiting');
+    await server.flushAudit(); // the start's own audit entry is written now, not inside the window
     const before = await size();
     expect((await api(server.url).get(`/executions/${body.id}`)).body).toMatchObject({ status: 'waiting', currentSteps: ['nap'] });
     expect(((await api(server.url).get('/executions', { query: { workflow: 'slow' } })).body.items as { id: string }[]).map((x) => x.id)).toContain(body.id);
     expect(((await api(server.url).get(`/executions/${body.id}/events`)).body.items as { type: string }[]).map((e) => e.type)).toEqual(['workflow.started', 'workflow.step.started']);
     expect((await api(server.url).get(`/executions/${body.id}/steps`)).body.items[0]).toMatchObject({ stepId: 'nap', status: 'waiting' });
+    expect(await size()).toBeLessThanOrEqual(before); // nothing written while it ran (a checkpoint may only shrink the WAL)
+    // Control calls work (their audit entries are written, so they come after the size check).
     expect((await api(server.url).post(`/executions/${body.id}/pause`)).status).toBe(202);
     expect((await api(server.url).post(`/executions/${body.id}/resume`)).status).toBe(202);
-    expect(await size()).toBe(before); // nothing written while it ran
     const end = await waitForEnd(server.engine, body.id);
     expect(end).toMatchObject({ status: 'completed', output: 'done' });
   });
