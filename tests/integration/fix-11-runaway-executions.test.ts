@@ -120,9 +120,9 @@ describe('runaway executions', () => {
     const wider = { name: 'wider', steps: [{ id: 'p', type: 'parallel', branches: Array.from({ length: n + 1 }, (_, i) => [{ id: `s${i}`, type: 'task', agent: 'echo' }]) }] };
     expect((await api(server.url).post('/executions', { definition: wider })).status).toBe(422);
     expect(health.count).toBeGreaterThan(3);
-    // A guard against the old behaviour (seconds without an answer); the 50 ms target is measured
+    // A guard against the old behaviour (seconds to minutes without an answer); the 50 ms target is measured
     // by the bench on a quiet machine (`npm run bench -- --only wide`), not under a loaded test run.
-    expect(health.p99).toBeLessThan(150);
+    expect(health.p99).toBeLessThan(400);
   });
 
   it('ends a looping execution at the history cap quickly, with a message that matches its lastSeq', async () => {
@@ -145,8 +145,8 @@ describe('runaway executions', () => {
     expect(end.lastSeq).toBeLessThanOrEqual(LIMITS.maxEventsPerExecution);
     expect(end.error?.message).toContain(`${LIMITS.maxEventsPerExecution} events`);
     expect(took).toBeLessThan(30_000);
-    // A guard against the old behaviour (seconds without an answer); the 50 ms target is measured
+    // A guard against the old behaviour (seconds to minutes without an answer); the 50 ms target is measured
     // by the bench on a quiet machine (`npm run bench -- --only wide`), not under a loaded test run.
-    expect(health.p99).toBeLessThan(150);
+    expect(health.p99).toBeLessThan(400);
   }, 60_000);
 });
