@@ -11,7 +11,9 @@
  * writer off for a few ms) is tried again after a timer, up to `BUSY_WAIT_MS`.
  *
  * `openWorkerDb`: one connection in a `worker_thread` of its own, for what may wait, copy many pages
- * or count many index entries (the WAL checkpointer, store/wal-checkpointer.ts; `/status` counts). Not the `sqlite3` binding: two copies of SQLite in
+ * or count many index entries: the journal's group commits (`write`: prepared statements in one
+ * transaction, so an fsync never blocks the event loop), the WAL checkpointer
+ * (store/wal-checkpointer.ts), `/status` counts. Not the `sqlite3` binding: two copies of SQLite in
  * one process do not see each other's POSIX locks (and closing a file in one drops the other's locks),
  * so a checkpoint RESTART could run under the writer's feet. A worker loads the same library.
  */
@@ -144,11 +146,23 @@ function wrap(raw: Database.Database): Db {
   };
 }
 
+/** One prepared statement (made once per connection) and the parameter rows to run it with. */
+export interface WriteStep {
+  readonly sql: string;
+  readonly rows: readonly (readonly unknown[])[];
+}
+
 /** A connection in a worker thread: a wait or a long call never blocks the event loop. */
 export interface AsyncDb {
   exec(sql: string): Promise<void>;
   get<T>(sql: string, params?: Params): Promise<T | undefined>;
   all<T>(sql: string, params?: Params): Promise<T[]>;
+  /**
+   * Runs every step's statement once per row, in order, in one transaction: COMMIT when all ran,
+   * ROLLBACK and the error as the rejection otherwise (the connection stays usable). Parameters must
+   * be SQLite values (null, numbers, strings, Buffers).
+   */
+  write(steps: readonly WriteStep[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -157,9 +171,25 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
 const statements = new Map();
+const prepared = (sql) => {
+  let s = statements.get(sql);
+  if (s === undefined) {
+    if (statements.size >= 64) statements.clear();
+    statements.set(sql, (s = db.prepare(sql)));
+  }
+  return s;
+};
+let write;
 let db;
 try {
   db = new Database(workerData.path, { timeout: 0 });
+  // better-sqlite3 rolls the transaction back when its body throws, and rethrows.
+  write = db.transaction((steps) => {
+    for (const step of steps) {
+      const s = prepared(step.sql);
+      for (const row of step.rows) s.run(row);
+    }
+  });
   parentPort.postMessage({ id: 0 });
 } catch (e) {
   parentPort.postMessage({ id: 0, error: { message: String(e && e.message), code: e && e.code } });
@@ -169,12 +199,9 @@ parentPort.on('message', (m) => {
     let row;
     if (m.kind === 'close') db.close();
     else if (m.kind === 'exec') db.exec(m.sql);
+    else if (m.kind === 'write') write(m.steps);
     else {
-      let s = statements.get(m.sql);
-      if (s === undefined) {
-        if (statements.size >= 64) statements.clear();
-        statements.set(m.sql, (s = db.prepare(m.sql)));
-      }
+      const s = prepared(m.sql);
       if (!s.reader) s.run(m.params);
       else row = m.kind === 'all' ? s.all(m.params) : s.get(m.params);
     }
@@ -196,8 +223,8 @@ const toError = (e: NonNullable<Reply['error']>): Error => Object.assign(new Err
 
 export function openWorkerDb(path: string): Promise<AsyncDb> {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
-  // Never what keeps the process alive (its owner's timer is unref'd too).
-  worker.unref();
+  // Keeps the process alive only while a call (or the opening) is pending: a commit in flight must
+  // finish; an idle connection holds nothing up.
   const pending = new Map<number, { resolve: (row: unknown) => void; reject: (err: unknown) => void }>();
   let next = 1;
   let gone: Error | undefined;
@@ -210,14 +237,16 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
     const p = pending.get(m.id);
     if (p === undefined) return;
     pending.delete(m.id);
+    if (pending.size === 0) worker.unref();
     if (m.error) p.reject(toError(m.error));
     else p.resolve(m.row);
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(new Error('the database worker has exited')));
-  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'close'; sql?: string; params?: unknown[] }): Promise<unknown> => {
+  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'write' | 'close'; sql?: string; params?: unknown[]; steps?: readonly WriteStep[] }): Promise<unknown> => {
     if (gone) return Promise.reject(gone);
     const id = next++;
+    if (pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.postMessage({ ...msg, id });
@@ -227,6 +256,7 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
     exec: async (sql) => void (await call({ kind: 'exec', sql })),
     get: async <T>(sql: string, params: Params = []) => (await call({ kind: 'get', sql, params: bindable(params) })) as T | undefined,
     all: async <T>(sql: string, params: Params = []) => ((await call({ kind: 'all', sql, params: bindable(params) })) ?? []) as T[],
+    write: async (steps) => void (await call({ kind: 'write', steps })),
     close: async () => {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       await call({ kind: 'close' });

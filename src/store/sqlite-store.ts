@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { msgpackCodec as codec } from '../shared/codec.ts';
 import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { type AsyncDb, openDb, openWorkerDb, type Db, type Statement } from './sqlite-db.ts';
+import { type AsyncDb, openDb, openWorkerDb, type Db, type WriteStep } from './sqlite-db.ts';
 import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
@@ -22,8 +22,11 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * Opens (and migrates) the database; a writer, a reader and a telemetry connection (better-sqlite3,
- * synchronous on the main thread) and the checkpointer's (sqlite3, thread pool) share the WAL file.
+ * Opens (and migrates) the database. All connections are better-sqlite3 (one SQLite library in the
+ * process, so they see each other's locks) and share the WAL file: on the main thread, synchronous, a
+ * reader, a telemetry reader and a writer for the small writes (definitions, keys, audit, schedules,
+ * webhooks); in worker threads the journal's committer (group commits: an fsync never blocks the event
+ * loop), the reader of long scans and the checkpointer.
  */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   return (await openSqliteStores(opts)).store;
@@ -43,6 +46,9 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
   );
   await migrate(writer);
+  // The group commits: prepared statements in one transaction per batch, in a worker thread.
+  const committer = await openWorkerDb(opts.path);
+  await committer.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
   const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA query_only=1;');
@@ -55,7 +61,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   const background = await openWorkerDb(opts.path);
   await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
   return {
-    store: new SqliteStore(writer, reader, background, checkpointer, [telemetryDb]),
+    store: new SqliteStore(writer, committer, reader, background, checkpointer, [telemetryDb]),
     auth: createSqliteAuthStore(writer),
     schedules: createSqliteScheduleStore(writer),
     telemetry: createSqliteTelemetryStore(telemetryDb),
@@ -179,7 +185,7 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
   };
 }
 
-/** The statements of a group commit (prepared once on the writer; no SQL text per commit). */
+/** The statements of a group commit (prepared once by the committer; no SQL text per commit). */
 const INSERT_EVENT = 'INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)';
 const UPSERT_EXECUTION =
   'INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
@@ -190,45 +196,45 @@ const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
 
 class SqliteStore implements Store {
   private participants: readonly CommitParticipant[] = [];
-  private readonly insertEvent: Statement;
-  private readonly upsertExecution: Statement;
-  private readonly putSnapshot: Statement;
 
   constructor(
     private readonly writer: Db,
+    private readonly committer: AsyncDb,
     private readonly reader: Db,
     private readonly background: AsyncDb,
     private readonly checkpointer: WalCheckpointer,
     private readonly others: readonly Db[],
-  ) {
-    this.insertEvent = writer.statement(INSERT_EVENT);
-    this.upsertExecution = writer.statement(UPSERT_EXECUTION);
-    this.putSnapshot = writer.statement(PUT_SNAPSHOT);
-  }
+  ) {}
 
   async commit(batch: CommitBatch): Promise<void> {
+    // Parameter rows for the committer's prepared statements (blobs encoded here); no SQL text per commit.
+    const steps: WriteStep[] = [];
+    if (batch.events.length > 0) {
+      steps.push({ sql: INSERT_EVENT, rows: batch.events.map((e) => [e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data)]) });
+    }
+    if (batch.executions.length > 0) {
+      steps.push({
+        sql: UPSERT_EXECUTION,
+        rows: batch.executions.map((x) => [
+          x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
+          JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
+          x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
+          x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null,
+        ]),
+      });
+    }
+    if (batch.snapshots.length > 0) steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
     // Outbox rows (webhook deliveries…) ride in the same transaction as the events that cause them.
     let shares: CommitShare[] | undefined;
     for (const p of this.participants) {
       const share = p.prepare(batch);
-      if (share !== undefined) (shares ??= []).push(share);
+      if (share === undefined) continue;
+      (shares ??= []).push(share);
+      steps.push({ sql: share.statement, rows: share.rows });
     }
     try {
-      // Synchronous (better-sqlite3): BEGIN, one prepared-statement run per row, COMMIT (fsynced when
-      // sync = full); anything thrown (a row that cannot be encoded, a constraint) rolls it all back.
-      await this.writer.transaction(() => {
-        for (const e of batch.events) this.insertEvent.run(e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data));
-        for (const x of batch.executions) {
-          this.upsertExecution.run(
-            x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
-            JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
-            x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-            x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null,
-          );
-        }
-        for (const x of batch.snapshots) this.putSnapshot.run(x.executionId, x.seq, x.data);
-        if (shares) for (const s of shares) s.write();
-      });
+      // One transaction in the committer's thread: COMMIT (fsynced when sync = full), or ROLLBACK and the error.
+      await this.committer.write(steps);
     } catch (err) {
       if (shares) for (const s of shares) s.settled(false);
       throw err;
@@ -412,6 +418,7 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.checkpointer.close();
+    await this.committer.close();
     for (const db of this.others) await db.close();
     await this.background.close();
     await this.reader.close();

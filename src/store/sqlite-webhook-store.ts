@@ -43,11 +43,8 @@ export interface WebhookStore {
   deleteWebhook(id: string): Promise<void>;
   /** Inserts or updates whole delivery rows, all in one transaction. */
   putDeliveries(rows: readonly DeliveryRow[]): Promise<void>;
-  /**
-   * What `putDeliveries` runs, synchronously, for a transaction someone else owns on the same
-   * connection (the journal's group commit: a `CommitShare.write`); throws what SQLite throws.
-   */
-  writeDeliveries(rows: readonly DeliveryRow[]): void;
+  /** The statement and parameter rows `putDeliveries` runs, for a transaction someone else owns (the journal's group commit: a `CommitShare`). */
+  deliveriesWrite(rows: readonly DeliveryRow[]): { statement: string; rows: unknown[][] };
   /** Deliveries still to attempt (`pending`/`failed`), oldest first: resumed at boot. */
   listOpenDeliveries(): Promise<DeliveryRow[]>;
   /** A webhook's deliveries, newest first, with ids strictly below `beforeId` when given. */
@@ -111,16 +108,14 @@ const UPSERT_DELIVERY =
 
 /** The `WebhookStore` over an open, migrated database (shares the journal's writer connection). */
 export function createSqliteWebhookStore(db: Db): WebhookStore {
-  /** Upserts of whole delivery rows, one prepared-statement run each. */
-  const writeDeliveries = (rows: readonly DeliveryRow[]): void => {
-    const upsert = db.statement(UPSERT_DELIVERY);
-    for (const d of rows) {
-      upsert.run(
-        d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
-        d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
-      );
-    }
-  };
+  /** Upserts of whole delivery rows: one prepared statement, a parameter row each. */
+  const deliveriesWrite = (rows: readonly DeliveryRow[]): { statement: string; rows: unknown[][] } => ({
+    statement: UPSERT_DELIVERY,
+    rows: rows.map((d) => [
+      d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
+      d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
+    ]),
+  });
   return {
     listWebhooks: async () => (await db.all<WebhookDbRow>('SELECT * FROM webhooks ORDER BY id')).map(toWebhook),
     insertWebhook: (w) => db.run('INSERT INTO webhooks VALUES (?, ?, ?, ?, ?, ?)', [w.id, w.tenant, w.url, JSON.stringify(w.events), w.secret, w.createdAt]),
@@ -131,9 +126,13 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
       }),
     putDeliveries: async (rows) => {
       if (rows.length === 0) return;
-      await db.transaction(() => writeDeliveries(rows));
+      const w = deliveriesWrite(rows);
+      await db.transaction(() => {
+        const upsert = db.statement(w.statement);
+        for (const r of w.rows) upsert.run(r);
+      });
     },
-    writeDeliveries,
+    deliveriesWrite,
     listOpenDeliveries: async () =>
       (await db.all<DeliveryDbRow>("SELECT * FROM webhook_deliveries WHERE status IN ('pending', 'failed') ORDER BY id")).map(toDelivery),
     listDeliveries: async (webhookId, beforeId, limit) =>

@@ -68,20 +68,22 @@ export interface CommitBatch {
  */
 export interface CommitParticipant {
   /**
-   * Called synchronously before a batch's transaction, once per batch: its share, or undefined (the
-   * common case; it must then cost next to nothing: this is the journal's hot path). Must not throw.
+   * Called synchronously before a batch is sent to the writer, once per batch: its share, or undefined
+   * (the common case; it must then cost next to nothing: this is the journal's hot path). Must not throw.
    */
   prepare(batch: CommitBatch): CommitShare | undefined;
 }
 
-/** One participant's part of one batch: its rows and what writes them. */
+/** One participant's part of one batch: its rows and the statement that writes them. */
 export interface CommitShare {
   /**
-   * Writes the share's rows with prepared statements of the store's writer connection, synchronously,
-   * inside the batch's transaction (no BEGIN/COMMIT of its own). Throwing rolls the whole batch back.
-   * May run more than once for one batch (the transaction is tried again while the database is locked).
+   * One SQL statement with `?` parameters (no BEGIN/COMMIT), prepared once by the store's writer and
+   * run once per row of `rows`, inside the batch's transaction, after the journal's own rows. An
+   * error rolls the whole batch back.
    */
-  write(): void;
+  readonly statement: string;
+  /** Parameter rows: SQLite values only (null, numbers, strings, Buffers). */
+  readonly rows: readonly (readonly unknown[])[];
   /** Told once the transaction is over: `true` after COMMIT (durable), `false` after a rollback. */
   settled(committed: boolean): void;
 }

@@ -1,7 +1,7 @@
 /**
- * The writer runs prepared statements synchronously (better-sqlite3) in one transaction per group
- * commit: a failed commit rolls back everything, commit participants included, and leaves the writer
- * usable; a lock held by another connection is waited for on timers, never in a blocking wait.
+ * The committer runs prepared statements (better-sqlite3, in a worker thread) in one transaction per
+ * group commit: a failed commit rolls back everything, commit participants' rows included, and leaves
+ * the committer usable; a lock held by another connection is waited for off the event loop.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,9 +42,11 @@ describe('SqliteStore.commit', () => {
   it('rolls a failed batch back whole (participants told), and the next batch commits', async () => {
     const { store } = await open();
     const told: boolean[] = [];
-    const writes: string[] = [];
+    const path = join(dir, 'db.sqlite');
+    const side = await openDb(path);
+    side.raw.exec('CREATE TABLE side (execution_id TEXT, seq INTEGER)');
     store.addCommitParticipant({
-      prepare: (b) => ({ write: () => void writes.push(b.events[0]?.executionId ?? ''), settled: (ok) => void told.push(ok) }),
+      prepare: (b) => ({ statement: 'INSERT INTO side VALUES (?, ?)', rows: b.events.map((e) => [e.executionId, e.seq]), settled: (ok) => void told.push(ok) }),
     });
     await store.commit(batch('ex_1', [1, 2]));
     // seq 2 again: the primary key refuses the second row after the first went in.
@@ -57,18 +59,19 @@ describe('SqliteStore.commit', () => {
     expect(events[0]?.data).toEqual({ nul: 'a\u0000b', seq: 1 });
     expect((await store.getExecution('ex_1'))?.labels).toEqual({ k: "it's" });
     expect(Buffer.from((await store.getSnapshot('ex_1'))?.data ?? [])).toEqual(Buffer.from([1, 2, 3]));
-    // The failed batch never reached its participant's write (the events insert failed first), and was told.
+    // The participant's rows committed and rolled back with the batch's.
     expect(told).toEqual([true, false, true]);
-    expect(writes).toEqual(['ex_1', 'ex_1']);
+    expect(await side.all('SELECT * FROM side ORDER BY seq')).toEqual([1, 2, 3].map((seq) => ({ execution_id: 'ex_1', seq })));
+    await side.close();
   });
 
-  it('rolls back what a participant wrote when it throws', async () => {
+  it('rolls the batch back when a participant statement fails', async () => {
     const { store } = await open();
     const told: boolean[] = [];
     const off = store.addCommitParticipant({
-      prepare: () => ({ write: () => { throw new Error('participant refused'); }, settled: (ok) => void told.push(ok) }),
+      prepare: () => ({ statement: 'INSERT INTO no_such_table VALUES (?)', rows: [[1]], settled: (ok) => void told.push(ok) }),
     });
-    await expect(store.commit(batch('ex_2', [1]))).rejects.toThrow('participant refused');
+    await expect(store.commit(batch('ex_2', [1]))).rejects.toThrow(/no_such_table/);
     expect(await store.getExecution('ex_2')).toBeUndefined();
     expect(told).toEqual([false]);
     off();
@@ -76,7 +79,7 @@ describe('SqliteStore.commit', () => {
     expect((await store.getExecution('ex_2'))?.lastSeq).toBe(1);
   });
 
-  it('waits for a lock held by another connection on timers: the event loop keeps turning', async () => {
+  it('waits for a lock held by another connection off the event loop', async () => {
     const { store, path } = await open();
     const other = await openDb(path);
     try {
