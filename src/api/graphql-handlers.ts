@@ -2,6 +2,7 @@
 import { createGraphql } from '../graphql/create-graphql.ts';
 import type { GraphqlRequest } from '../graphql/types.ts';
 import { ErrorCode, ValidationError } from '../shared/errors.ts';
+import { graphqlReply } from './graphql-media.ts';
 import type { RouteId } from './routes.ts';
 import { type ApiDeps, type RouteHandler, json } from './types.ts';
 
@@ -26,16 +27,16 @@ export function graphqlHandlers({ engine, logger }: ApiDeps) {
   const schema = { sdl: gql.sdl };
   return {
     graphql: {
-      handle: async ({ ctx, body }) => json(200, await gql.execute(ctx.tenant, body as GraphqlRequest)),
+      handle: async ({ ctx, body, headers }) => graphqlReply(await gql.execute(ctx.tenant, body as GraphqlRequest), headers['accept']),
     },
     graphqlGet: {
-      handle: async ({ ctx, query }) => {
+      handle: async ({ ctx, query, headers }) => {
         const request: GraphqlRequest = {
           query: query['query'] as string,
           variables: variablesOf(query['variables']),
           operationName: query['operationName'] as string | undefined,
         };
-        return json(200, await gql.execute(ctx.tenant, request));
+        return graphqlReply(await gql.execute(ctx.tenant, request), headers['accept']);
       },
     },
     graphqlSchema: {

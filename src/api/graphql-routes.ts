@@ -1,17 +1,25 @@
 /** @module api/graphql-routes — the route table of the read-only GraphQL API (POST /graphql) and its schema text. */
 import { ErrorCode } from '../shared/errors.ts';
 import { DEFAULT_MAX_QUERY_LENGTH } from '../graphql/types.ts';
+import { MEDIA_GRAPHQL } from './graphql-media.ts';
 import { object } from './schemas.ts';
 import type { RouteSpec } from './types.ts';
 
-/** Refusals before execution: problem+json, 400 for syntax, 422 for the rest (API.md status rules). */
+/** Documents refused before execution by our limits: problem+json 422. Request errors are GraphQL answers. */
 const GRAPHQL_ERRORS = {
-  [ErrorCode.graphqlParseFailed]: 400,
-  [ErrorCode.graphqlValidationFailed]: 422,
-  [ErrorCode.graphqlReadOnly]: 422,
   [ErrorCode.graphqlDepthLimit]: 422,
   [ErrorCode.graphqlComplexityLimit]: 422,
 } as const;
+
+/** How request errors and refusals are answered, the same for both forms of the endpoint. */
+const ANSWERS =
+  'A query that runs answers 200 `{ data, errors? }`: a failing field is null with an error whose `extensions.code` is the REST code (e.g. `execution_not_found`). ' +
+  'A request error answers a GraphQL response without `data`, `{ errors: [ { message, locations, extensions: { code } } ] }`: ' +
+  '`graphql_parse_failed` (syntax), `graphql_validation_failed` (schema, variables, operationName), `graphql_read_only` (mutation, subscription); ' +
+  'its status is 200 with `accept: application/json` (or none), 400 with `accept: application/graphql-response+json` (GraphQL-over-HTTP). ' +
+  'Refused with problem+json, like every REST refusal: a body that is not a GraphQL request (400 `invalid_json`, 422 `validation_failed`), ' +
+  'a document over the limits, 422 `graphql_depth_limit` (deeper than 8 fields) or `graphql_complexity_limit` (estimated cost over 25000: each field 1, children times the `limit` of their list), ' +
+  'and a missing credential (401).';
 
 const query = { type: 'string', minLength: 1, maxLength: DEFAULT_MAX_QUERY_LENGTH, description: `GraphQL query document (at most ${DEFAULT_MAX_QUERY_LENGTH} characters).` };
 const operationName = { type: 'string', minLength: 1, maxLength: 200, description: 'Which operation of the document to run.' };
@@ -38,16 +46,16 @@ export const GRAPHQL_ROUTES = [
     path: '/graphql',
     auth: 'read',
     summary:
-      'Read-only GraphQL (GraphQL-over-HTTP, `application/json`): `execution(id)`, `executions(status, workflow, labels, parentId, createdAfter, createdBefore, limit, cursor)` → `{ items, nextCursor }`, ' +
+      'Read-only GraphQL query (GraphQL-over-HTTP). Fields: `execution(id)`, `executions(status, workflow, labels, parentId, createdAfter, createdBefore, limit, cursor)` → `{ items, nextCursor }`, ' +
       '`definition(name, version)`, `agents`; executions nest `parent`, `definition`, `steps` (with `attemptHistory`), `events`, `logs`, `children`, `costs`. ' +
-      'A query that runs answers 200 `{ data, errors? }`: a failing field is null with an error whose `extensions.code` is the REST code (e.g. `execution_not_found`). ' +
-      'A request refused before running answers problem+json, like every REST refusal (GraphQL-over-HTTP allows 4xx with `application/json`): ' +
-      '400 `graphql_parse_failed` (syntax); 422 `graphql_validation_failed` (schema, variables, operationName), `graphql_read_only` (mutation/subscription), ' +
-      '`graphql_depth_limit` (deeper than 8 fields), `graphql_complexity_limit` (estimated cost over 25000: each field 1, children times the `limit` of their list). ' +
-      'Also as `GET /graphql?query=`. Schema: `GET /graphql/schema`.',
+      `The body is \`{ query, variables?, operationName? }\` as \`application/json\`, or the query document itself as \`${MEDIA_GRAPHQL}\`. ` +
+      ANSWERS +
+      ' Also as `GET /graphql?query=`. Schema: `GET /graphql/schema`.',
     tag: 'graphql',
-    body: { schema: body },
+    headers: ['accept'],
+    body: { schema: body, text: { mediaType: MEDIA_GRAPHQL, property: 'query' } },
     status: 200,
+    produces: 'graphql',
     errorStatus: GRAPHQL_ERRORS,
   },
   {
@@ -55,11 +63,14 @@ export const GRAPHQL_ROUTES = [
     method: 'get',
     path: '/graphql',
     summary:
-      'The same read-only GraphQL as `POST /graphql`, as `?query=&variables=<JSON>&operationName=` (cacheable links, no audit entry). ' +
-      'Same answers; `variables` that is not a JSON object is 400 `invalid_json`.',
+      'The same read-only GraphQL query as `POST /graphql`, as `?query=&variables=<JSON>&operationName=` (cacheable links, no audit entry). ' +
+      '`variables` that is not a JSON object is 400 `invalid_json`. ' +
+      ANSWERS,
     tag: 'graphql',
+    headers: ['accept'],
     query: getQuery,
     status: 200,
+    produces: 'graphql',
     errorStatus: GRAPHQL_ERRORS,
   },
   {

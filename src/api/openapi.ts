@@ -1,8 +1,10 @@
 /** @module api/openapi — builds the OpenAPI 3.1 document from the route tables (the same specs that validate requests). */
 import { routeAuth } from './auth/scopes.ts';
+import { MEDIA_GRAPHQL_RESPONSE } from './graphql-media.ts';
+import { FLOW_DOCUMENT, flowComponentSchemas } from './openapi-flow.ts';
 import { COMPONENT_SCHEMAS, RESPONSE_SCHEMAS } from './response-schemas.ts';
 import { fullPath } from './routes.ts';
-import { MEDIA_EVENT_STREAM, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES } from './schemas.ts';
+import { MEDIA_EVENT_STREAM, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES, flowDocument } from './schemas.ts';
 import type { JsonSchema, RouteSpec } from './types.ts';
 
 /** An OpenAPI document as plain JSON data. */
@@ -44,6 +46,25 @@ const PROBLEM_SCHEMA: JsonSchema = {
 
 const problemContent = { [MEDIA_PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } };
 
+/**
+ * Request schemas documented by a component instead of their runtime form, found by identity: the
+ * router checks a flow document only for being an object (the engine validates it, with its own
+ * messages), while clients get its full typed schema.
+ */
+const DOCUMENTED_AS: ReadonlyMap<JsonSchema, string> = new Map([[flowDocument, FLOW_DOCUMENT]]);
+
+/** A request schema with the fragments of DOCUMENTED_AS replaced by references to their components. */
+function documented(schema: JsonSchema): JsonSchema {
+  const walk = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (typeof value !== 'object' || value === null) return value;
+    const name = DOCUMENTED_AS.get(value as JsonSchema);
+    if (name !== undefined) return { $ref: `#/components/schemas/${name}` };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+  };
+  return walk(schema) as JsonSchema;
+}
+
 const RATE_HEADERS = {
   'retry-after': { description: 'Seconds until a request may succeed.', schema: { type: 'integer' } },
   'ratelimit-limit': { description: 'Bucket size.', schema: { type: 'integer' } },
@@ -80,6 +101,10 @@ function successContent(spec: RouteSpec): Record<string, unknown> | undefined {
   switch (produces) {
     case 'json':
       return { [MEDIA_JSON]: { schema: RESPONSE_SCHEMAS[spec.id] ?? { type: 'object' } } };
+    case 'graphql': {
+      const schema = RESPONSE_SCHEMAS[spec.id] ?? { type: 'object' };
+      return { [MEDIA_JSON]: { schema }, [MEDIA_GRAPHQL_RESPONSE]: { schema } };
+    }
     case 'none':
       return undefined;
     case 'mermaid':
@@ -131,6 +156,8 @@ function parameters(spec: RouteSpec): unknown[] {
       });
       continue;
     }
+    // Arrays: repeated parameters (`?status=a&status=b`, what generated clients send by default);
+    // the router also takes one comma-separated value.
     const array = schema['type'] === 'array';
     out.push({
       name,
@@ -138,7 +165,7 @@ function parameters(spec: RouteSpec): unknown[] {
       required: required.has(name),
       schema,
       ...describedBy(schema),
-      ...(array ? { style: 'form', explode: false } : {}),
+      ...(array ? { style: 'form', explode: true } : {}),
     });
   }
   for (const name of spec.headers ?? []) out.push({ name, in: 'header', required: false, schema: { type: 'string' } });
@@ -148,8 +175,10 @@ function parameters(spec: RouteSpec): unknown[] {
 function requestBody(spec: RouteSpec): Record<string, unknown> | undefined {
   const body = spec.body;
   if (body === undefined) return undefined;
-  const content: Record<string, unknown> = { [MEDIA_JSON]: { schema: body.schema } };
-  if (body.yaml === true) for (const type of YAML_MEDIA_TYPES) content[type] = { schema: body.schema };
+  const schema = documented(body.schema);
+  const content: Record<string, unknown> = { [MEDIA_JSON]: { schema } };
+  if (body.yaml === true) for (const type of YAML_MEDIA_TYPES) content[type] = { schema };
+  if (body.text !== undefined) content[body.text.mediaType] = { schema: { type: 'string', description: `The \`${body.text.property}\` itself.` } };
   return { required: body.optional !== true, content };
 }
 
@@ -172,6 +201,14 @@ function responses(spec: RouteSpec): Record<string, unknown> {
   if (spec.id === 'ready' || spec.id === 'rootReady' || spec.method !== 'get') errors.add('503');
   for (const status of Object.values(spec.errorStatus ?? {})) errors.add(String(status));
   for (const s of [...errors].sort()) out[s] = ref(s);
+  // GraphQL-over-HTTP: a request error asked for as `application/graphql-response+json` is a 400 GraphQL answer.
+  if (spec.produces === 'graphql') {
+    const graphqlAnswer = RESPONSE_SCHEMAS[spec.id] ?? { type: 'object' };
+    out['400'] = {
+      description: `${ERROR_RESPONSES['400']?.description ?? ''} With \`accept: ${MEDIA_GRAPHQL_RESPONSE}\`: a GraphQL request error (syntax, validation, variables), as a GraphQL answer without \`data\`.`,
+      content: { ...problemContent, [MEDIA_GRAPHQL_RESPONSE]: { schema: graphqlAnswer } },
+    };
+  }
   out['default'] = ref('default');
   return out;
 }
@@ -184,9 +221,32 @@ function security(spec: RouteSpec, streams: boolean): unknown[] {
   return schemes;
 }
 
-function firstSentence(text: string): string {
-  const m = /^(.+?[.:])(\s|$)/.exec(text);
-  return (m?.[1] ?? text).slice(0, 120);
+/** Longest operation summary; Swagger UI shows it on one line. */
+const MAX_SUMMARY = 120;
+const ABBREVIATION = /(?:\be\.g|\bi\.e|\betc|\bvs)\.$/i;
+
+/**
+ * The first sentence of a route's text as its summary. A sentence ends at `.`, `!` or `?` before
+ * a space, outside code spans and not after e.g./i.e.; never at a colon, which in these texts
+ * introduces the point (`Pause: no new step is dispatched until resume.`). A longer sentence
+ * ends at a word, outside code spans, with an ellipsis.
+ */
+export function summaryOf(text: string, max: number = MAX_SUMMARY): string {
+  let inCode = false;
+  let end = text.length;
+  let lastBreak = -1;
+  for (let i = 0; i < text.length && i < end; i++) {
+    const c = text[i];
+    if (c === '`') {
+      inCode = !inCode;
+    } else if (!inCode && c === ' ') {
+      if (i < max) lastBreak = i;
+    } else if (!inCode && (c === '.' || c === '!' || c === '?') && (i + 1 === text.length || text[i + 1] === ' ') && !ABBREVIATION.test(text.slice(Math.max(0, i - 4), i + 1))) {
+      end = i + 1;
+    }
+  }
+  if (end <= max) return text.slice(0, end);
+  return `${text.slice(0, lastBreak > 0 ? lastBreak : max - 1).replace(/[\s,;:(]+$/, '')}…`;
 }
 
 function operation(spec: RouteSpec): Record<string, unknown> {
@@ -197,7 +257,7 @@ function operation(spec: RouteSpec): Record<string, unknown> {
   return {
     operationId: spec.id,
     tags: [spec.tag],
-    summary: firstSentence(spec.summary),
+    summary: summaryOf(spec.summary),
     description: spec.summary + (needed === 'none' ? '\n\nNo credential needed.' : `\n\nNeeds the \`${needed}\` scope.`),
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(body === undefined ? {} : { requestBody: body }),
@@ -242,7 +302,7 @@ export function buildOpenApi(routes: readonly RouteSpec[], opts: OpenApiOptions)
     tags: [...tags].sort().map((name) => ({ name, ...(TAGS[name] === undefined ? {} : { description: TAGS[name] }) })),
     paths,
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA, ...COMPONENT_SCHEMAS },
+      schemas: { Problem: PROBLEM_SCHEMA, ...COMPONENT_SCHEMAS, ...flowComponentSchemas() },
       responses: responsesComponent,
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT: `authorization: Bearer <credential>`.' },

@@ -74,7 +74,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ),
   ExecutionSummary: shape({ id: str, workflow: str, status: { type: 'string', enum: EXECUTION_STATUS }, createdAt: time }, [], 'A child execution.'),
   Definition: shape(
-    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: anyValue },
+    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: ref('FlowDocument') },
     [],
     'A version of a workflow definition.',
   ),
@@ -211,8 +211,30 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   ),
   GraphqlAnswer: {
     type: 'object',
-    description: 'GraphQL-over-HTTP answer: `data`, and `errors` for fields that failed (each with `extensions.code`).',
-    properties: { data: { type: ['object', 'null'] }, errors: { type: 'array', items: { type: 'object', required: ['message'], properties: { message: str } } } },
+    description:
+      'GraphQL-over-HTTP answer. An operation that ran: `data`, and `errors` for fields that failed (that field is null). ' +
+      'A request error (syntax, validation, variables): `errors` only.',
+    properties: {
+      data: { type: ['object', 'null'] },
+      errors: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['message', 'extensions'],
+          properties: {
+            message: str,
+            locations: { type: 'array', items: shape({ line: { type: 'integer', minimum: 1 }, column: { type: 'integer', minimum: 1 } }) },
+            path: { type: 'array', items: { type: ['string', 'integer'] }, description: 'Where in `data` the failing field is.' },
+            extensions: {
+              type: 'object',
+              required: ['code'],
+              properties: { code: { ...str, description: 'Stable code: `graphql_parse_failed`, `graphql_validation_failed`, `graphql_read_only`, or the REST code of a failing field.' } },
+            },
+          },
+        },
+      },
+    },
   },
   AuditEntry: shape({
     at: time,

@@ -13,7 +13,7 @@ import { IJsonError, invalidUtf8Issue, parseIJson } from './i-json.ts';
 import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './problem.ts';
 import { fullPath } from './routes.ts';
 import { YAML_MEDIA_TYPES } from './schemas.ts';
-import type { HttpMethod, RouteHandler, RouteInput } from './types.ts';
+import type { BodySpec, HttpMethod, RouteHandler, RouteInput } from './types.ts';
 import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep, valueTooLarge, yamlTextTooDeep } from './validate.ts';
 
 export interface RouterOptions {
@@ -169,41 +169,49 @@ function decodeSegment(raw: string): string | undefined {
   }
 }
 
-type BodyKind = 'json' | 'yaml' | 'none';
+type BodyKind = 'json' | 'yaml' | 'text' | 'none';
 
 /** Decides how to parse the body from its content type; `undefined` → 415. */
-function bodyKind(contentType: string, yaml: boolean): BodyKind | undefined {
+function bodyKind(contentType: string, spec: BodySpec): BodyKind | undefined {
   const media = mediaTypeOf(contentType);
   if (media.type === '') return 'none';
   if (!media.charsetOk) return undefined;
   if (isJsonMedia(media.type)) return 'json';
-  if (yaml && YAML_MEDIA_TYPES.has(media.type)) return 'yaml';
+  if (spec.yaml === true && YAML_MEDIA_TYPES.has(media.type)) return 'yaml';
+  if (spec.text !== undefined && media.type === spec.text.mediaType) return 'text';
   return undefined;
 }
 
-function unsupportedMedia(ex: Exchange, yaml: boolean): void {
-  const accepted = yaml ? 'application/json or application/yaml' : 'application/json';
-  writeProblem(ex, problemFor(ErrorCode.unsupportedMediaType, `The request body must be ${accepted} (UTF-8).`));
+function unsupportedMedia(ex: Exchange, spec: BodySpec): void {
+  const accepted = ['application/json', ...(spec.yaml === true ? ['application/yaml'] : []), ...(spec.text === undefined ? [] : [spec.text.mediaType])];
+  const list = accepted.length === 1 ? accepted[0] : `${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}`;
+  writeProblem(ex, problemFor(ErrorCode.unsupportedMediaType, `The request body must be ${list} (UTF-8).`));
 }
 
 /** 400 for a body whose bytes are not UTF-8, with the pointer of the string holding the first bad byte. */
-function notUtf8(ex: Exchange, bytes: Uint8Array, kind: BodyKind, yaml: boolean): void {
-  if (kind === 'none') return unsupportedMedia(ex, yaml);
+function notUtf8(ex: Exchange, bytes: Uint8Array, kind: BodyKind, spec: BodySpec): void {
+  if (kind === 'none') return unsupportedMedia(ex, spec);
+  if (kind === 'text') {
+    writeProblem(ex, problem(400, ErrorCode.badRequest, 'The request body is not valid UTF-8.', [{ path: `/${spec.text?.property ?? ''}`, message: 'is not valid UTF-8' }]));
+    return;
+  }
   const { byte, ...issue } = invalidUtf8Issue(bytes);
   const code = kind === 'yaml' ? ApiErrorCode.invalidYaml : ErrorCode.invalidJson;
   writeProblem(ex, problem(400, code, `The request body is not valid UTF-8 (byte ${byte}).`, [issue]));
 }
 
 /** Parses a non-empty body (JSON as I-JSON, RFC 7493); on failure writes the 400/415 answer and returns `{ ok: false }`. */
-function parseBody(ex: Exchange, text: string, kind: BodyKind, yaml: boolean): { ok: true; value: unknown } | { ok: false } {
+function parseBody(ex: Exchange, text: string, kind: BodyKind, spec: BodySpec): { ok: true; value: unknown } | { ok: false } {
   try {
     switch (kind) {
       case 'json':
         return { ok: true, value: parseIJson(text) };
       case 'yaml':
         return { ok: true, value: parseYaml(text, { logLevel: 'error' }) as unknown };
+      case 'text':
+        return { ok: true, value: { [spec.text?.property ?? '']: text } };
       case 'none':
-        unsupportedMedia(ex, yaml);
+        unsupportedMedia(ex, spec);
         return { ok: false };
       default:
         return kind satisfies never;
@@ -318,12 +326,11 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
           if (issues.length > 0) return invalid(ex, issues);
           return run(ex, route, handler, { ctx, params, query, headers, body: undefined }, logger, opts.deadlines);
         }
-        const yaml = bodySpec.yaml === true;
-        const kind = bodyKind(contentType, yaml);
+        const kind = bodyKind(contentType, bodySpec);
         if (contentLength !== '' && Number(contentLength) > max) return payloadTooLarge(ex, max);
         // A wrong content type is refused before reading a body known to be non-empty; an empty
         // body has no media type to speak of (action routes), so that case is decided after reading.
-        if (kind === undefined && Number(contentLength) > 0) return unsupportedMedia(ex, yaml);
+        if (kind === undefined && Number(contentLength) > 0) return unsupportedMedia(ex, bodySpec);
 
         const source: BodySource = early ?? ((onBody) => readBody(ex, max, onBody));
         source((text) => {
@@ -336,12 +343,12 @@ function routeHandler(route: CompiledRoute, handler: RouteHandler, opts: RouterO
               }
               body = {};
             } else if (kind === undefined) {
-              return unsupportedMedia(ex, yaml);
+              return unsupportedMedia(ex, bodySpec);
             } else if (typeof text !== 'string') {
-              return notUtf8(ex, text.notUtf8, kind, yaml);
+              return notUtf8(ex, text.notUtf8, kind, bodySpec);
             } else {
               if (kind === 'json' ? jsonTextTooDeep(text) : kind === 'yaml' && yamlTextTooDeep(text)) return invalid(ex, [TOO_DEEP]);
-              const parsed = parseBody(ex, text, kind, yaml);
+              const parsed = parseBody(ex, text, kind, bodySpec);
               if (!parsed.ok) return;
               if (kind === 'yaml' && valueTooDeep(parsed.value)) return invalid(ex, [TOO_DEEP]);
               // Array length and string length caps; walks the value only past a size threshold.

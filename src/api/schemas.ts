@@ -70,7 +70,7 @@ export const executionStatuses: JsonSchema = {
   type: 'array',
   items: { type: 'string', enum: Object.values(ExecutionStatus) },
   minItems: 1,
-  description: 'Comma-separated list of statuses.',
+  description: 'Statuses, any of them: repeat the parameter (`?status=running&status=waiting`) or give a comma-separated list (`?status=running,waiting`).',
 };
 
 /** RFC 3339 with a zone; the `date-time` format is registered in api/validate.ts. */
@@ -92,10 +92,13 @@ export const diagramFormat: JsonSchema = {
 
 export const logLevel: JsonSchema = { type: 'string', enum: ['debug', 'info', 'warn', 'error'] };
 
-/** A flow document: structure is checked by the engine's definition validator (DESIGN.md). */
+/**
+ * A flow document. The router only checks for an object: the engine validates the structure with
+ * messages of its own. The OpenAPI document shows its full schema instead (api/openapi-flow.ts).
+ */
 export const flowDocument: JsonSchema = {
   type: 'object',
-  description: 'A flow document (DESIGN.md, "Flow documents"); validated by the engine.',
+  description: 'A flow document; validated by the engine.',
 };
 
 export const MEDIA_JSON = 'application/json';

@@ -17,6 +17,8 @@ export interface BodySpec {
   readonly yaml?: boolean;
   /** An empty body means `{}` (action routes). */
   readonly optional?: boolean;
+  /** A body of `mediaType` is taken as plain text: the value of `property` (`application/graphql` → `{ query }`). */
+  readonly text?: { readonly mediaType: string; readonly property: string };
 }
 
 /**
@@ -44,8 +46,11 @@ export interface RouteSpec {
   readonly status: number;
   /** Other success statuses a handler may answer (e.g. 200 for an idempotent replay of a 201). */
   readonly alsoStatus?: readonly number[];
-  /** Response media type of the success answer (`asset`: static files, type by extension). */
-  readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream' | 'html' | 'asset' | 'prometheus';
+  /**
+   * Response media type of the success answer (`asset`: static files, type by extension;
+   * `graphql`: JSON or `application/graphql-response+json` by the `accept` header).
+   */
+  readonly produces?: 'json' | 'mermaid' | 'none' | 'event-stream' | 'html' | 'asset' | 'prometheus' | 'graphql';
   /** Per-route status overrides of the error table (e.g. `definition_not_found` on start → 422). */
   readonly errorStatus?: Readonly<Record<string, number>>;
   /** Scope needed, or `none` (public). @default `read` for GET, `write` otherwise */

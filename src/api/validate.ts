@@ -34,7 +34,7 @@ export interface CompiledRoute {
   readonly validateParams: ValidateFunction | undefined;
   readonly validateQuery: ValidateFunction;
   readonly validateBody: ValidateFunction | undefined;
-  /** Query keys whose schema is an array: sent comma-separated. */
+  /** Query keys whose schema is an array: repeated (`?k=a&k=b`), comma-separated (`?k=a,b`) or both. */
   readonly arrayQueryKeys: ReadonlySet<string>;
   /** The query schema has `labels`: `label.<k>=<v>` pairs are gathered into it. */
   readonly labelQuery: boolean;
@@ -70,7 +70,9 @@ export function pointerToken(token: string): string {
 
 /**
  * Parses a raw query string into an object for the route's query schema: `label.<k>` pairs
- * into `labels`, array-typed keys split on commas, repeated keys reported as issues.
+ * into `labels`; array-typed keys gathered from every occurrence, each split on commas (OpenAPI
+ * `form` style with `explode: true`, and the comma list of `explode: false`); other keys
+ * repeated are reported as issues.
  * The object has no prototype so a `__proto__` key is just data.
  */
 export function parseQuery(raw: string, route: CompiledRoute, issues: Issue[]): Record<string, unknown> {
@@ -85,11 +87,17 @@ export function parseQuery(raw: string, route: CompiledRoute, issues: Issue[]): 
       labels[label] = value;
       continue;
     }
+    if (route.arrayQueryKeys.has(key)) {
+      const items = out[key] as string[] | undefined;
+      if (items === undefined) out[key] = value.split(',');
+      else items.push(...value.split(','));
+      continue;
+    }
     if (Object.hasOwn(out, key)) {
       issues.push({ path: `/query/${pointerToken(key)}`, message: 'must not be repeated' });
       continue;
     }
-    out[key] = route.arrayQueryKeys.has(key) ? value.split(',') : value;
+    out[key] = value;
   }
   if (labels !== undefined) out['labels'] = labels;
   return out;

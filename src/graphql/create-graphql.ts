@@ -34,11 +34,12 @@ export interface GraphqlOptions {
 
 export interface GraphqlApi {
   /**
-   * Runs one request for `tenant`. Resolves with `{ data, errors? }` (errors of fields, e.g. an
-   * unknown execution id: that field is null and its error has `extensions.code`). Throws a
-   * ValidationError before anything runs: `graphql_parse_failed` (syntax), `graphql_read_only`,
-   * `graphql_depth_limit`, `graphql_complexity_limit`, `graphql_validation_failed` (schema,
-   * variables, operationName).
+   * Runs one request for `tenant`. Resolves with `{ data, errors? }` when the operation ran (errors
+   * of fields, e.g. an unknown execution id: that field is null and its error has `extensions.code`),
+   * or with `{ errors }` alone for a request error (GraphQL-over-HTTP): `graphql_parse_failed`
+   * (syntax), `graphql_read_only` (mutation, subscription), `graphql_validation_failed` (schema,
+   * variables, operationName). Throws a ValidationError for a document refused by our limits
+   * (`graphql_depth_limit`, `graphql_complexity_limit`) or a query over the length limit.
    */
   execute(tenant: string, request: GraphqlRequest): Promise<GraphqlResponse>;
   /** The schema as SDL text. */
@@ -47,10 +48,14 @@ export interface GraphqlApi {
   cacheStats(): { readonly size: number; readonly hits: number; readonly misses: number };
 }
 
-type Prepared = { readonly ok: true; readonly document: DocumentNode } | { readonly ok: false; readonly error: ValidationError };
+/** A prepared document, or what to answer instead: a refusal to throw, or request errors to answer. */
+type Prepared =
+  | { readonly kind: 'document'; readonly document: DocumentNode }
+  | { readonly kind: 'refused'; readonly error: ValidationError }
+  | { readonly kind: 'invalid'; readonly answer: GraphqlResponse };
 
-/** Codes of our own rules, most telling first: the problem answers the first one present. */
-const RULE_CODES: readonly string[] = [ErrorCode.graphqlReadOnly, ErrorCode.graphqlDepthLimit, ErrorCode.graphqlComplexityLimit];
+/** Codes of the limits, most telling first: a refused document answers the first one present. */
+const LIMIT_CODES: readonly string[] = [ErrorCode.graphqlDepthLimit, ErrorCode.graphqlComplexityLimit];
 
 /** Builds the executable schema: the SDL with the resolvers attached. Throws if the two disagree. */
 export function buildGraphqlSchema(resolvers: ResolverMap = RESOLVERS): GraphQLSchema {
@@ -83,22 +88,36 @@ function pathOf(e: GraphQLError): string {
 
 const issuesOf = (errors: readonly GraphQLError[]): Issue[] => errors.map((e) => ({ path: pathOf(e), message: e.message + where(e) }));
 
-/** Parses and validates; a refusal is returned (and cached) as the error to throw. */
+/** A request error as the answer carries it: message, locations, `extensions.code` (our rules set theirs). */
+function requestErrorJson(e: GraphQLError, fallbackCode: string): GraphqlErrorJson {
+  const code = e.extensions['code'];
+  return {
+    message: e.message,
+    ...(e.locations === undefined ? {} : { locations: e.locations.map((l) => ({ line: l.line, column: l.column })) }),
+    extensions: { code: typeof code === 'string' ? code : fallbackCode },
+  };
+}
+
+const requestErrors = (errors: readonly GraphQLError[], code: string): GraphqlResponse => ({ errors: errors.map((e) => requestErrorJson(e, code)) });
+
+/** Parses and validates; the outcome is cached by query text, refusals and request errors included. */
 function prepare(schema: GraphQLSchema, query: string, limits: GraphqlLimits): Prepared {
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens: limits.maxTokens });
   } catch (err) {
     const e = err instanceof GraphQLError ? err : new GraphQLError(String(err));
-    return { ok: false, error: new ValidationError(`The query does not parse: ${e.message}${where(e)}`, issuesOf([e]), ErrorCode.graphqlParseFailed) };
+    return { kind: 'invalid', answer: requestErrors([e], ErrorCode.graphqlParseFailed) };
   }
   const rules = [...specifiedRules, readOnlyRule, depthLimitRule(limits.maxDepth), complexityLimitRule(limits.maxComplexity)];
   const errors = validate(schema, document, rules);
-  if (errors.length === 0) return { ok: true, document };
-  const ruleError = RULE_CODES.map((code) => errors.find((e) => e.extensions['code'] === code)).find((e) => e !== undefined);
-  const code = (ruleError?.extensions['code'] as string | undefined) ?? ErrorCode.graphqlValidationFailed;
-  const detail = ruleError?.message ?? 'The query is invalid against the schema; see `errors`.';
-  return { ok: false, error: new ValidationError(detail, issuesOf(errors), code) };
+  if (errors.length === 0) return { kind: 'document', document };
+  // A document over a limit is refused outright (problem+json), whatever else is wrong with it.
+  const limitError = LIMIT_CODES.map((code) => errors.find((e) => e.extensions['code'] === code)).find((e) => e !== undefined);
+  if (limitError !== undefined) {
+    return { kind: 'refused', error: new ValidationError(limitError.message, issuesOf(errors), limitError.extensions['code'] as string) };
+  }
+  return { kind: 'invalid', answer: requestErrors(errors, ErrorCode.graphqlValidationFailed) };
 }
 
 /** One error of the answer. Engine errors keep their code; anything unexpected is logged and masked. */
@@ -140,7 +159,8 @@ export function createGraphql(opts: GraphqlOptions): GraphqlApi {
         prepared = prepare(schema, req.query, limits);
         cache.set(req.query, prepared);
       }
-      if (!prepared.ok) throw prepared.error;
+      if (prepared.kind === 'refused') throw prepared.error;
+      if (prepared.kind === 'invalid') return prepared.answer;
       // A fresh memo per request: fields share identical Engine calls, requests never do.
       const contextValue: GraphqlContext = { engine: memoizeEngineReads(opts.engine), tenant };
       const result: ExecutionResult = await execute({
@@ -151,10 +171,7 @@ export function createGraphql(opts: GraphqlOptions): GraphqlApi {
         operationName: req.operationName ?? undefined,
       });
       // No `data` at all: a request error (variables, operationName), raised before any resolver ran.
-      if (!('data' in result) || result.data === undefined) {
-        const errors = result.errors ?? [];
-        throw new ValidationError(errors[0]?.message ?? 'The request is invalid.', issuesOf(errors), ErrorCode.graphqlValidationFailed);
-      }
+      if (!('data' in result) || result.data === undefined) return requestErrors(result.errors ?? [], ErrorCode.graphqlValidationFailed);
       const data = (result.data ?? null) as Record<string, unknown> | null;
       if (result.errors === undefined || result.errors.length === 0) return { data };
       return { data, errors: result.errors.map((e) => errorJson(e, opts.logger)) };

@@ -68,8 +68,12 @@ export interface GraphqlErrorJson {
   readonly extensions: { readonly code: string; readonly [k: string]: unknown };
 }
 
-/** The 200 answer: `data` (null fields where resolvers failed) and `errors` when any. */
+/**
+ * A GraphQL answer. An operation that ran has `data` (null fields where resolvers failed) and
+ * `errors` when any; a request error (syntax, validation, variables, operationName, a mutation)
+ * has `errors` only, as the GraphQL spec says of errors raised before execution.
+ */
 export interface GraphqlResponse {
-  readonly data: Record<string, unknown> | null;
+  readonly data?: Record<string, unknown> | null;
   readonly errors?: readonly GraphqlErrorJson[];
 }

@@ -45,11 +45,11 @@ export const ErrorCode = {
   directNotAllowed: 'direct_not_allowed',
   /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
   storeUnavailable: 'store_unavailable',
-  /** GraphQL (POST /graphql): the query does not parse (400). */
+  /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */
   graphqlParseFailed: 'graphql_parse_failed',
-  /** GraphQL: the query fails validation against the schema, or its variables/operationName do (422). */
+  /** GraphQL: the query fails validation against the schema, or its variables/operationName do (a request error, as above). */
   graphqlValidationFailed: 'graphql_validation_failed',
-  /** GraphQL: a mutation or subscription on the read-only endpoint (422). */
+  /** GraphQL: a mutation or subscription on the read-only endpoint (a request error, as above). */
   graphqlReadOnly: 'graphql_read_only',
   /** GraphQL: fields nested deeper than the depth limit (422). */
   graphqlDepthLimit: 'graphql_depth_limit',

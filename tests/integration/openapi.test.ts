@@ -57,7 +57,8 @@ describe('the OpenAPI document', () => {
     expect(get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
     const list = doc.paths['/api/v1/executions'].get;
     const status = list.parameters.find((p: { name: string }) => p.name === 'status');
-    expect(status).toMatchObject({ in: 'query', style: 'form', explode: false });
+    // Repeated parameters, what generated clients send by default; the server takes comma lists too.
+    expect(status).toMatchObject({ in: 'query', style: 'form', explode: true, schema: { type: 'array' } });
     expect(list.parameters.find((p: { name: string }) => p.name === 'limit').schema).toMatchObject({ minimum: 1, maximum: 1000, default: 50 });
     expect(doc.paths['/api/v1/workflow-definitions/{name}'].delete.responses['204'].content).toBeUndefined();
     expect(Object.keys(doc.paths['/api/v1/workflow-definitions/{name}/diagram'].get.responses['200'].content)).toContain('text/vnd.mermaid');
@@ -71,6 +72,45 @@ describe('the OpenAPI document', () => {
       expect(op.tags).toEqual([r.tag]);
     }
     expect(doc.tags.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['definitions', 'executions', 'admin', 'reference']));
+  });
+
+  it('types the flow document: a component with the step types as a oneOf discriminated on `type`', () => {
+    const flowRef = { $ref: '#/components/schemas/FlowDocument' };
+    const create = doc.paths['/api/v1/workflow-definitions'].post.requestBody.content;
+    expect(create['application/json'].schema).toEqual(flowRef);
+    expect(create['application/yaml'].schema).toEqual(flowRef);
+    expect(doc.paths['/api/v1/workflow-definitions/validate'].post.requestBody.content['application/json'].schema).toEqual(flowRef);
+    expect(doc.paths['/api/v1/executions'].post.requestBody.content['application/json'].schema.properties.definition).toEqual(flowRef);
+    expect(doc.components.schemas.Definition.properties.document).toEqual(flowRef);
+    const flow = doc.components.schemas.FlowDocument;
+    expect(flow).toMatchObject({ type: 'object', required: ['name', 'steps'], additionalProperties: false });
+    expect(flow.properties.steps.items).toEqual({ $ref: '#/components/schemas/FlowStep' });
+    const step = doc.components.schemas.FlowStep;
+    expect(step.discriminator.propertyName).toBe('type');
+    expect(Object.keys(step.discriminator.mapping).sort()).toEqual(['choice', 'parallel', 'sleep', 'task', 'wait', 'workflow']);
+    expect(doc.components.schemas.FlowTaskStep).toMatchObject({ required: ['id', 'type', 'agent'], properties: { type: { const: 'task' } } });
+  });
+
+  it('documents GraphQL bodies and answers in both GraphQL-over-HTTP media types', () => {
+    const op = doc.paths['/api/v1/graphql'].post;
+    expect(Object.keys(op.requestBody.content).sort()).toEqual(['application/graphql', 'application/json']);
+    expect(Object.keys(op.responses['200'].content).sort()).toEqual(['application/graphql-response+json', 'application/json']);
+    expect(Object.keys(op.responses['400'].content).sort()).toEqual(['application/graphql-response+json', 'application/problem+json']);
+    expect(op.parameters).toContainEqual(expect.objectContaining({ name: 'accept', in: 'header' }));
+  });
+
+  it('gives every operation a whole first sentence as its summary, never one cut at a colon', () => {
+    const ops = Object.values(doc.paths as Record<string, Record<string, { operationId: string; summary: string; description: string }>>).flatMap((item) => Object.values(item));
+    for (const op of ops) {
+      expect(op.summary.length, op.operationId).toBeLessThanOrEqual(120);
+      expect(op.summary, op.operationId).toMatch(/[.!?…]$/);
+      if (!op.summary.endsWith('…')) expect(op.description.startsWith(op.summary), op.operationId).toBe(true);
+    }
+    const summary = (id: string) => ops.find((op) => op.operationId === id)?.summary;
+    expect(summary('pauseExecution')).toBe('Pause: no new step is dispatched until resume.');
+    expect(summary('graphqlSchema')).toBe('The GraphQL schema as SDL text: `{ sdl }`.');
+    expect(summary('signalExecution')).toBe('`{ payload }` delivers to the `wait` step for `name`; `{ reject: true, reason }` fails it.');
+    expect(summary('health')).toBe('Liveness: `{ status, version, uptimeS }`.');
   });
 });
 
