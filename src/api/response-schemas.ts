@@ -34,7 +34,7 @@ const page = (item: string): JsonSchema =>
 
 const EXECUTION_STATUS = ['pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
 
-/** Counts by execution status of `/status`: the open statuses of API.md always present. */
+/** Counts by execution status of `/status`: the open statuses always present. */
 const statusCounts = (description: string): JsonSchema => ({
   type: 'object',
   description,

@@ -243,7 +243,7 @@ export function valueTooDeep(value: unknown, limit: number = MAX_BODY_DEPTH): bo
 export const MAX_BODY_ARRAY_LENGTH = 10_000;
 /**
  * Longest property name (in UTF-16 code units, i.e. JS `length`) a request body may hold. String
- * values have no cap of their own: the body limit bounds them (API.md: a 900 KiB string is a valid start).
+ * values have no cap of their own: the body limit bounds them (the API promises a 900 KiB string is a valid start).
  */
 export const MAX_BODY_STRING_LENGTH = 262_144;
 /**

@@ -1,7 +1,7 @@
-/** @module graphql/sdl — the read-only GraphQL schema as SDL: the same shapes as the REST answers of API.md. */
+/** @module graphql/sdl — the read-only GraphQL schema as SDL: the same shapes as the REST answers. */
 
 /**
- * The schema text. Field names and values mirror the REST views (API.md); `status`, `type` and
+ * The schema text. Field names and values mirror the REST views; `status`, `type` and
  * `level` are the REST strings. Lists under an execution take `limit` (1–1000, default 50) and
  * `cursor` like the REST lists and answer `{ items, nextCursor }`.
  */

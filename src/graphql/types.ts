@@ -14,7 +14,7 @@ export const DEFAULT_CACHE_ENTRIES = 500;
 /** Characters of query text kept in the cache at most (bounds its memory with the ASTs). */
 export const DEFAULT_CACHE_CHARS = 2 * 1024 * 1024;
 
-/** Page bounds of list fields: the same as the REST `?limit=` (API.md). */
+/** Page bounds of list fields: the same as the REST `?limit=`. */
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_CURSOR_LENGTH = 1024;
