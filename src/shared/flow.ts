@@ -1,4 +1,4 @@
-/** @module flow — the flow document format of DESIGN.md ("Flow documents"). */
+/** @module flow — the flow document format (docs/flows.md). */
 
 export interface RetryPolicy {
   readonly maxAttempts?: number;
