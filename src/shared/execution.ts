@@ -1,4 +1,4 @@
-/** @module execution — execution, event, step views as API.md defines them. */
+/** @module execution — execution, event, step views as the API shows them (docs/api/executions.md). */
 
 export const ExecutionStatus = {
   pending: 'pending',
@@ -21,7 +21,7 @@ export interface ExecutionError {
   readonly compensated: boolean;
 }
 
-/** The execution as API.md shows it (times as RFC 3339 strings). */
+/** The execution as the API shows it (times as RFC 3339 strings; docs/api/executions.md). */
 export interface ExecutionView {
   id: string;
   workflow: string;
@@ -42,7 +42,7 @@ export interface ExecutionView {
   lastSeq: number;
 }
 
-/** Every type of an execution's journaled events (API.md "Events"). */
+/** Every type of an execution's journaled events (docs/api/executions.md, "Events"). */
 export const EVENT_TYPES = [
   'workflow.started',
   'workflow.step.started',
