@@ -1,4 +1,4 @@
-/** @module telemetry/types — the answers of `/telemetry/summary` and `/telemetry/workflows/{name}/stats` (API.md). */
+/** @module telemetry/types — the answers of `/telemetry/summary` and `/telemetry/workflows/{name}/stats` (docs/api/operations.md, "Telemetry"). */
 
 /** Per-workflow row of the summary. */
 export interface WorkflowSummary {
