@@ -1,4 +1,4 @@
-/** @module agents/builtin-agents — echo, log, sleep, http, fail (DESIGN.md "Built-in agents"). */
+/** @module agents/builtin-agents — echo, log, sleep, http, fail (docs/agents.md, "Built-in agents"). */
 import { systemClock, timeoutSignal } from '../shared/clock.ts';
 import { ActorflowError } from '../shared/errors.ts';
 import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
