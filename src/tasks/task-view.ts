@@ -1,4 +1,4 @@
-/** @module tasks/task-view — a standalone task as API.md shows it, derived from its execution and attempts. */
+/** @module tasks/task-view — a standalone task as the API shows it (docs/api/tasks.md), derived from its execution and attempts. */
 import { TASK_NAME_PREFIX } from '../engine/tasks.ts';
 import type { AttemptView, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../shared/flow.ts';
