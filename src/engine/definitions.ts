@@ -77,7 +77,7 @@ export class DefinitionRegistry {
     return validateFlow(doc, { knownWorkflows: (name) => this.versions(tenant, name).length > 0 || (doc as { name?: unknown })?.name === name });
   }
 
-  /** Applies API.md's version rules; returns the stored row and whether it was created. */
+  /** Applies the version rules of docs/api/definitions.md; returns the stored row and whether it was created. */
   async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document'): Promise<{ row: DefinitionRow; created: boolean }> {
     const issues = this.validate(tenant, doc);
     if (issues.length > 0) throw new ValidationError('the flow document is invalid', issues, ErrorCode.invalidDefinition);
