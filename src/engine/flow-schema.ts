@@ -1,4 +1,4 @@
-/** @module engine/flow-schema — the JSON Schema of a flow document's structure (DESIGN.md, "Flow documents"). */
+/** @module engine/flow-schema — the JSON Schema of a flow document's structure (docs/flows.md). */
 import { PATH_PATTERN } from './expressions.ts';
 
 /**
