@@ -16,7 +16,7 @@ import { type CompiledRoute, compileRoutes, parseQuery, toIssues } from './valid
 import { type ConnData, type WsHub, newConn } from './ws-hub.ts';
 import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './ws-protocol.ts';
 
-/** `?token=` is accepted on every stream route (API.md "Auth"); auth reads it in `requestContext`. */
+/** `?token=` is accepted on every stream route (docs/api.md, "Authentication"); auth reads it in `requestContext`. */
 const token = { type: 'string', maxLength: 4096 } as const;
 
 /**
