@@ -15,7 +15,7 @@ export interface StreamOptions {
   readonly backpressureHeadroomBytes: number;
   /** uWS idle timeout of a socket, in seconds; pings are sent automatically. 0 disables, else ≥ 8. @default 120 */
   readonly idleTimeoutS: number;
-  /** @default 100 (API.md) */
+  /** @default 100 (docs/api/streams.md) */
   readonly maxSubscriptionsPerSocket: number;
   /** Largest client frame; bigger ones close the socket (uWS `maxPayloadLength`). @default 65536 */
   readonly maxMessageBytes: number;
