@@ -1,4 +1,4 @@
-/** @module api/ws-protocol — the WebSocket wire protocol of API.md: subprotocols, client ops, server frames, topic names. */
+/** @module api/ws-protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
 import { msgpackCodec } from '../shared/codec.ts';
 import { EVENT_TYPES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
@@ -33,7 +33,7 @@ export const CLOSE_SLOW_CONSUMER = 1008;
 /** Close code when the server shuts down. */
 export const CLOSE_GOING_AWAY = 1001;
 
-/** Execution event types a firehose filter may name (API.md "Events"). */
+/** Execution event types a firehose filter may name (docs/api/executions.md, "Events"). */
 export const EXECUTION_EVENT_TYPES = EVENT_TYPES;
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EXECUTION_EVENT_TYPES);
 
@@ -122,7 +122,7 @@ export function parseFilter(raw: unknown): EventFilter | string {
   return out;
 }
 
-/** Validates a decoded client frame against the ops of API.md. */
+/** Validates a decoded client frame against the ops of docs/api/streams.md. */
 export function parseClientMessage(raw: unknown): ClientMessage | ProtocolError {
   if (!isRecord(raw)) return { op: 'error', code: WsErrorCode.invalidMessage, message: 'a frame must be an object with `op`' };
   const op = raw['op'];
