@@ -6,7 +6,7 @@ import { DEFAULT_TENANT, Scope } from './auth/types.ts';
 import type { RouteId } from './routes.ts';
 import { type ApiDeps, type Reply, type RouteHandler, json } from './types.ts';
 
-/** The counts `/status` always answers (0 when none): the open statuses of API.md first, then every other one. */
+/** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */
 export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];
 
 /** Every key of STATUS_COUNT_KEYS (0 when absent), then any other status the store counted. */
