@@ -6,7 +6,7 @@ import type { Page } from '../shared/execution.ts';
 import type { RouteId } from './routes.ts';
 import { type ApiDeps, type RouteHandler, json, pageOf } from './types.ts';
 
-/** An agent as listed: API.md "Agents" (times RFC 3339). */
+/** An agent as listed: docs/api/operations.md, "Agents" (times RFC 3339). */
 export interface AgentItem {
   readonly id: string;
   readonly name: string;
