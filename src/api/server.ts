@@ -1,4 +1,4 @@
-/** @module api/server — createApiServer: the uWS app with every REST route of API.md mounted. */
+/** @module api/server — createApiServer: the uWS app with every REST route mounted (docs/api.md). */
 import { readFileSync } from 'node:fs';
 import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Engine } from '../engine/types.ts';
