@@ -1,4 +1,4 @@
-/** @module cli/config — server settings from flags, then env vars, then defaults (API.md "Running the server"). */
+/** @module cli/config — server settings from flags, then env vars, then defaults (docs/configuration.md). */
 import { parseArgs } from 'node:util';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import { isLogLevel, LOG_LEVELS } from '../shared/logger.ts';
