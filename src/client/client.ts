@@ -1,4 +1,4 @@
-/** @module client/client — `createClient`: a typed method for every REST route of API.md. */
+/** @module client/client — `createClient`: a typed method for every REST route (docs/api.md). */
 import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../shared/execution.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';
 import { type CallOptions, type Method, Transport, type TransportOptions, seg } from './transport.ts';
