@@ -154,7 +154,7 @@ export interface WorkflowStatsView {
 /** `status` of a standalone task. */
 export type TaskStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
-/** A step's retry policy (DESIGN.md): defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`. */
+/** A step's retry policy (docs/flows.md, "Retries"): defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`. */
 export interface RetryPolicyInput {
   maxAttempts?: number;
   backoff?: 'exponential' | 'fixed';
