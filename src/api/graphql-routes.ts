@@ -29,13 +29,20 @@ const body = object(
     query,
     variables: { anyOf: [{ type: 'object' }, { type: 'null' }], description: 'Variable values by name.' },
     operationName: { anyOf: [operationName, { type: 'null' }] },
+    // GraphQL-over-HTTP lets clients send it; this server defines no extensions and ignores it.
+    extensions: { anyOf: [{ type: 'object' }, { type: 'null' }], description: 'Protocol extensions; none are defined here, so it is ignored.' },
   },
   ['query'],
 );
 
 /** GET form (GraphQL-over-HTTP): `variables` is JSON text. */
 const getQuery = object(
-  { query, variables: { type: 'string', maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Variable values as a JSON object.' }, operationName },
+  {
+    query,
+    variables: { type: 'string', maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Variable values as a JSON object.' },
+    operationName,
+    extensions: { type: 'string', maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Protocol extensions as JSON; ignored.' },
+  },
   ['query'],
 );
 

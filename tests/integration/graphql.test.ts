@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { getIntrospectionQuery } from 'graphql';
+import { type AuditFail, type AuditResult, auditServer } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { createGraphql } from '../../src/graphql/create-graphql.ts';
@@ -418,6 +419,23 @@ describe('request errors are GraphQL answers (GraphQL-over-HTTP)', () => {
     const mutation = await get('mutation { x }');
     expect(mutation.status).toBe(200);
     expect(mutation.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toContain('graphql_read_only');
+  });
+});
+
+describe('GraphQL-over-HTTP conformance (the graphql-http audit suite)', () => {
+  it('passes every MUST and SHOULD audit; the MAYs left are 400s where this API answers 422 problem+json', async () => {
+    const authorized = (...[input, init]: Parameters<typeof fetch>) => {
+      const headers = new Headers(init?.headers);
+      headers.set('authorization', `Bearer ${keys.read}`);
+      return fetch(input, { ...init, headers });
+    };
+    const results = await auditServer({ url: `${server.url}/api/v1/graphql`, fetchFn: authorized });
+    const isFail = (r: AuditResult): r is AuditFail => r.status !== 'ok';
+    const failed = results.filter(isFail).filter((r) => r.status !== 'notice').map((r) => `${r.status} ${r.id} ${r.name}: ${r.reason}`);
+    expect(failed).toEqual([]);
+    const notices = results.filter(isFail).filter((r) => r.status === 'notice');
+    for (const n of notices) expect(n.name, n.reason).toMatch(/^MAY use 400 status code/);
+    expect(results.filter((r) => r.status === 'ok').length).toBeGreaterThan(30);
   });
 });
 
