@@ -17,8 +17,8 @@ export function definitionsHandlers({ engine }: ApiDeps) {
       },
     },
     validateDefinition: {
-      handle: ({ body }) => {
-        const issues = engine.validateDefinition(body);
+      handle: ({ ctx, body }) => {
+        const issues = engine.validateDefinition(ctx.tenant, body);
         if (issues.length > 0) throw new ValidationError('The flow document is invalid; see `errors`.', issues, ErrorCode.invalidDefinition);
         return json(200, { valid: true });
       },

@@ -16,8 +16,8 @@ import type { StartResult, PageRequest, SignalRequest, StartRequest } from './ty
 export class Commands {
   constructor(private readonly sup: Supervisor) {}
 
-  validateDefinition(doc: unknown) {
-    return this.sup.registry.validate('default', doc);
+  validateDefinition(tenant: string, doc: unknown) {
+    return this.sup.registry.validate(tenant, doc);
   }
 
   async registerDefinition(tenant: string, doc: unknown) {

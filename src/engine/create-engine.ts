@@ -24,7 +24,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
       return sup.ready;
     },
     whenReady: () => sup.whenReady(),
-    validateDefinition: (doc) => commands.validateDefinition(doc),
+    validateDefinition: (tenant, doc) => commands.validateDefinition(tenant, doc),
     registerDefinition: (tenant, doc) => commands.registerDefinition(tenant, doc),
     getDefinition: (tenant, name, version) => commands.getDefinition(tenant, name, version),
     listDefinitions: (tenant, prefix, page) => commands.listDefinitions(tenant, prefix, page),

@@ -112,7 +112,8 @@ export interface Engine {
   /** True once recovery finished. */
   readonly ready: boolean;
 
-  validateDefinition(doc: unknown): Issue[];
+  /** Issues of a flow document as `tenant` would register it (its `workflow` steps name that tenant's definitions). */
+  validateDefinition(tenant: string, doc: unknown): Issue[];
   registerDefinition(tenant: string, doc: unknown): Promise<RegisterResult>;
   getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionView>;
   listDefinitions(tenant: string, prefix: string | undefined, page: PageRequest): Promise<Page<DefinitionView>>;

@@ -15,7 +15,7 @@ export interface Trigger {
 /** The first run strictly after `after` (epoch ms), or null when there is none (a past one-time run). */
 export function nextRunAfter(t: Trigger, after: number): number | null {
   if (t.cron !== null) {
-    const next = new Cron(t.cron, t.timezone === null ? {} : { timezone: t.timezone }).nextRun(new Date(after));
+    const next = new Cron(t.cron, { timezone: t.timezone ?? 'UTC' }).nextRun(new Date(after));
     return next === null ? null : next.getTime();
   }
   if (t.everyMs !== null) {
@@ -42,7 +42,7 @@ export function cronIssues(cron: string | null, timezone: string | null): Issue[
   if (timezone !== null && !isTimeZone(timezone)) issues.push({ path: '/timezone', message: `is not a known IANA time zone: ${JSON.stringify(timezone)}` });
   if (cron !== null) {
     try {
-      const job = new Cron(cron, timezone === null || issues.length > 0 ? {} : { timezone });
+      const job = new Cron(cron, { timezone: timezone === null || issues.length > 0 ? 'UTC' : timezone });
       if (job.nextRun() === null) issues.push({ path: '/cron', message: 'never fires' });
     } catch (err) {
       issues.push({ path: '/cron', message: `is not a valid cron expression: ${err instanceof Error ? err.message : String(err)}` });

@@ -258,7 +258,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
 
     create: async (tenant, spec) => {
       const verdict = await checkWebhookUrl(spec.url, { allowPrivate });
-      if (!verdict.ok) throw new ValidationError(`The webhook URL is refused: it ${verdict.reason}.`, [{ path: '/url', message: verdict.reason }], ErrorCode.webhookUrlForbidden);
+      if (!verdict.ok) throw new ValidationError(`The webhook URL is refused: ${verdict.reason}.`, [{ path: '/url', message: verdict.reason }], ErrorCode.webhookUrlForbidden);
       const now = Date.now();
       const row: WebhookRow = { id: `wh_${ulid(now)}`, tenant, url: spec.url, events: [...new Set(spec.events)], secret: spec.secret, createdAt: now };
       await store.insertWebhook(row);

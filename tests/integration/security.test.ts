@@ -207,6 +207,19 @@ describe('tenant isolation', () => {
     expect((await as(keys.write).get(`/executions/${ids.ex}`)).body.status).toBe('waiting');
   });
 
+  it("validates a flow document against the caller's own definitions (a child workflow of another tenant is unknown)", async () => {
+    const parent = (child: string) => ({ name: 'sec-parent', steps: [{ id: 'c', type: 'workflow', workflow: child }] });
+    // sec-flow belongs to tenant default: valid there, unknown for acme.
+    expect((await as(keys.write).post('/workflow-definitions/validate', parent('sec-flow'))).status).toBe(200);
+    const refused = await as(keys.acmeWrite).post('/workflow-definitions/validate', parent('sec-flow'));
+    expect(refused.status, refused.text).toBe(422);
+    expect(JSON.stringify(refused.body.errors)).toContain('sec-flow');
+    // And acme's own definition is known to acme (before, validation always looked in tenant default).
+    expect((await as(keys.acmeWrite).post('/workflow-definitions', { name: 'acme-only', steps: [{ id: 'a', type: 'task', agent: 'echo' }] })).status).toBe(201);
+    const own = await as(keys.acmeWrite).post('/workflow-definitions/validate', parent('acme-only'));
+    expect(own.status, own.text).toBe(200);
+  });
+
   it("scopes /status to the caller's tenant, every count present; only admins of default get the system figures", async () => {
     const zeros = { pending: 0, queued: 0, running: 0, waiting: 0, paused: 0, completed: 0, failed: 0, cancelled: 0, timed_out: 0 };
     const acmeRead = (await newKey(['read'], 'acme')).key;
