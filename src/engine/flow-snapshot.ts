@@ -6,6 +6,31 @@
  * back changed. Flow actors hold no actor references, so their context never needs either walk.
  */
 import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
+import { msgpackCodec as codec } from '../shared/codec.ts';
+import { ActorflowError, ErrorCode } from '../shared/errors.ts';
+
+/**
+ * Version of the stored snapshot encoding, written into every snapshot. A snapshot of a newer format
+ * than this build knows (a downgrade) is refused with `snapshot_format_unsupported`, never misread;
+ * snapshots written before the field existed are format 0, the same layout as 1.
+ */
+export const SNAPSHOT_FORMAT = 1;
+
+export type StoredSnapshot = Snapshot<unknown> & { context: { input: unknown } };
+
+/** The bytes stored for a persisted snapshot (from persistFlow), without the input (it lives in the executions row). */
+export function encodeSnapshot(snap: Snapshot<unknown> & { context: unknown }): Uint8Array {
+  return codec.encode({ ...snap, context: { ...(snap.context as object), input: null }, format: SNAPSHOT_FORMAT });
+}
+
+/** A stored snapshot back as XState takes it; the caller puts the input back. @throws ActorflowError `snapshot_format_unsupported` */
+export function decodeSnapshot(data: Uint8Array): StoredSnapshot {
+  const { format = 0, ...snapshot } = codec.decode<StoredSnapshot & { format?: number }>(data);
+  if (typeof format !== 'number' || !(format <= SNAPSHOT_FORMAT)) {
+    throw new ActorflowError(ErrorCode.snapshotFormatUnsupported, `the snapshot is of format ${String(format)}; this version of actorflow reads formats up to ${SNAPSHOT_FORMAT} (was the data directory written by a newer version?)`);
+  }
+  return snapshot;
+}
 
 const MARK = 'xstate$$type';
 const MARK_BYTES = Buffer.from(MARK);

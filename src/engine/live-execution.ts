@@ -1,13 +1,12 @@
 /** @module engine/live-execution — one supervised execution: its actor plus the index fields derived from it. */
 import type { Actor, AnyStateMachine } from 'xstate';
 import { iso } from '../shared/clock.ts';
-import { msgpackCodec as codec } from '../shared/codec.ts';
 import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
 import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { FlowContext } from './flow-context.ts';
-import { persistFlow } from './flow-snapshot.ts';
+import { encodeSnapshot, persistFlow } from './flow-snapshot.ts';
 
 const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
   completed: 'completed',
@@ -169,8 +168,7 @@ export class LiveExecution implements Committable {
   toSnapshot(): SnapshotRow | null {
     // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
     if (this.status === 'completed' || this.status === 'cancelled') return null;
-    const snap = persistFlow(this.actor) as unknown as { context: FlowContext };
-    return { executionId: this.id, seq: this.lastSeq, data: codec.encode({ ...snap, context: { ...snap.context, input: null } }) };
+    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor)) };
   }
 
   toView(): ExecutionView {

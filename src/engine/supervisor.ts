@@ -26,7 +26,7 @@ import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { storeJournal, type Journal } from './journal.ts';
 import { recover } from './recovery.ts';
-import { persistFlow, restoreFlow } from './flow-snapshot.ts';
+import { decodeSnapshot, persistFlow, restoreFlow } from './flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
@@ -545,6 +545,8 @@ export class Supervisor implements FlowEffects {
   /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
   restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
     const def = this.definitionOf(row);
+    const snapshot = decodeSnapshot(data);
+    snapshot.context.input = row.input;
     const rec = new LiveExecution({
       id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
       createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition,
@@ -556,8 +558,6 @@ export class Supervisor implements FlowEffects {
     rec.status = row.status;
     rec.stored = true;
     this.live.set(rec.id, rec);
-    const snapshot = codec.decode<Snapshot<unknown> & { context: { input: unknown } }>(data);
-    snapshot.context.input = row.input;
     this.attach(rec, def.compiled.machine, { snapshot, encoded: data }, false);
     return rec;
   }

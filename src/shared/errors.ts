@@ -45,6 +45,8 @@ export const ErrorCode = {
   directNotAllowed: 'direct_not_allowed',
   /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
   storeUnavailable: 'store_unavailable',
+  /** A stored execution snapshot of a newer format than this build reads (a downgrade): refused, never misread. */
+  snapshotFormatUnsupported: 'snapshot_format_unsupported',
   /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */
   graphqlParseFailed: 'graphql_parse_failed',
   /** GraphQL: the query fails validation against the schema, or its variables/operationName do (a request error, as above). */
