@@ -1,5 +1,7 @@
 /** @module client/client — `createClient`: a typed method for every REST route (docs/api.md). */
 import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../shared/execution.ts';
+import { type Duration, toMs } from './duration.ts';
+import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, timed } from './result.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';
 import { type CallOptions, type Method, Transport, type TransportOptions, seg } from './transport.ts';
 import type {
@@ -13,11 +15,16 @@ import type {
   CreatedApiKey,
   GraphqlResponse,
   CreateTaskRequest,
+  CreateScheduleRequest,
+  CreateWebhookRequest,
+  CreatedWebhook,
+  DeliveryView,
   HealthView,
   ListExecutionsOptions,
   ListOptions,
   ListTasksOptions,
   Query,
+  ScheduleView,
   SignalRequest,
   StartExecutionRequest,
   StatusView,
@@ -25,11 +32,33 @@ import type {
   TelemetrySummaryView,
   TelemetryWindow,
   UpdateExecutionRequest,
+  UpdateScheduleRequest,
   ValidationResult,
+  WebhookView,
   WorkflowStatsView,
 } from './types.ts';
 
 export type ClientOptions = TransportOptions;
+
+/** Options of a start. */
+export interface StartOptions {
+  readonly idempotencyKey?: string;
+  /**
+   * Answer once the execution finished or waits for a signal, or after this long (ms or `"5s"`), with the
+   * execution as it is then. Up to 30 s is one request (`?wait=`); longer waits continue as long polls.
+   */
+  readonly wait?: Duration;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of `result()` and `run()`. */
+export interface ResultOptions {
+  /** How long to wait at most (ms or `"2m"`); default 30 s, `0` looks once. */
+  readonly timeout?: Duration;
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
 
 /** A flow document as an object, or YAML/JSON text. */
 export type DefinitionDocument = Readonly<Record<string, unknown>> | string;
@@ -56,6 +85,22 @@ export function createClient(opts: ClientOptions) {
   const ex = (id: string) => `/executions/${seg(id)}`;
   const def = (name: string) => `/workflow-definitions/${seg(name)}`;
   const action = (id: string, what: string, body: unknown = {}) => call<Accepted>('POST', `${ex(id)}/${what}`, { body });
+  const idem = (key: string | undefined) => (key ? { headers: { 'idempotency-key': key } } : {});
+  const sig = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal });
+  const reads = (signal: AbortSignal | undefined): ResultReads => ({
+    get: (id, waitMs) => call<ExecutionView>('GET', ex(id), { query: { wait: waitMs || undefined }, ...sig(signal) }),
+    steps: (id, cursor) => call<Page<StepView>>('GET', `${ex(id)}/steps`, { query: { limit: 1000, cursor }, ...sig(signal) }),
+  });
+
+  /** POST /executions with `?wait=` (capped at the server's 30 s), then long polls until `waitMs` from now. */
+  async function startAndWait(req: StartExecutionRequest, waitMs: number, o: StartOptions) {
+    const deadline = performance.now() + waitMs;
+    const first = Math.min(waitMs, MAX_WAIT_MS);
+    const polled = await timed(first, () =>
+      call<ExecutionView>('POST', '/executions', { body: req, query: { wait: first || undefined }, ...idem(o.idempotencyKey), ...sig(o.signal) }),
+    );
+    return waitMs <= MAX_WAIT_MS ? { first: polled, settled: null } : { first: polled, settled: await settle(reads(o.signal), polled.view.id, deadline, polled) };
+  }
 
   return {
     /** The transport (origin, key, fetch) this client uses. */
@@ -65,17 +110,40 @@ export function createClient(opts: ClientOptions) {
       get: (name: string, version?: number) => call<DefinitionView>('GET', def(name), { query: { version } }),
       versions: (name: string, o: ListOptions = {}) => call<Page<DefinitionView>>('GET', `${def(name)}/versions`, { query: lq(o) }),
       create: (doc: DefinitionDocument, o: { idempotencyKey?: string } = {}) =>
-        call<DefinitionView>('POST', '/workflow-definitions', { ...docBody(doc), ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}) }),
+        call<DefinitionView>('POST', '/workflow-definitions', { ...docBody(doc), ...idem(o.idempotencyKey) }),
       validate: (doc: DefinitionDocument) => call<ValidationResult>('POST', '/workflow-definitions/validate', docBody(doc)),
       retire: (name: string) => call<void>('DELETE', def(name)),
       /** Mermaid `stateDiagram-v2` text. */
       diagram: (name: string, version?: number) => call<string>('GET', `${def(name)}/diagram`, { query: { version }, text: true }),
     },
     executions: {
-      start: (req: StartExecutionRequest, o: { idempotencyKey?: string } = {}) =>
-        call<ExecutionView>('POST', '/executions', { body: req, ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}) }),
+      /** Starts an execution (durable before the reply); with `wait`, answers once it settled or `wait` passed. */
+      start: async (req: StartExecutionRequest, o: StartOptions = {}): Promise<ExecutionView> => {
+        const r = await startAndWait(req, o.wait === undefined ? 0 : toMs(o.wait, 'wait'), o);
+        return r.settled?.execution ?? r.first.view;
+      },
+      /**
+       * Starts an execution and waits for its result: `completed` with the output, `waiting` for a signal,
+       * or `timeout` while it still runs. Failed, cancelled or timed out: throws ActorflowExecutionError.
+       */
+      run: async <O = unknown>(req: StartExecutionRequest, o: ResultOptions & { idempotencyKey?: string } = {}): Promise<ExecutionResult<O>> => {
+        const timeoutMs = o.timeout === undefined ? DEFAULT_RESULT_TIMEOUT_MS : toMs(o.timeout, 'timeout');
+        const deadline = performance.now() + timeoutMs;
+        const r = await startAndWait(req, Math.min(timeoutMs, MAX_WAIT_MS), o);
+        return outcome<O>(await settle(reads(o.signal), r.first.view.id, deadline, r.first));
+      },
+      /**
+       * The result of an execution, waiting up to `timeout` (default 30 s): `completed` with the output,
+       * `waiting` for a signal, or `timeout` while it still runs. Failed, cancelled or timed out: throws ActorflowExecutionError.
+       */
+      result: async <O = unknown>(id: string, o: ResultOptions = {}): Promise<ExecutionResult<O>> => {
+        const timeoutMs = o.timeout === undefined ? DEFAULT_RESULT_TIMEOUT_MS : toMs(o.timeout, 'timeout');
+        return outcome<O>(await settle(reads(o.signal), id, performance.now() + timeoutMs));
+      },
       list: (o: ListExecutionsOptions = {}) => call<Page<ExecutionView>>('GET', '/executions', { query: executionQuery(o) }),
-      get: (id: string) => call<ExecutionView>('GET', ex(id)),
+      /** One execution; with `wait` (ms or `"5s"`, at most 30 s) a long poll that answers once it finished or waits for a signal. */
+      get: (id: string, o: { wait?: Duration; signal?: AbortSignal } = {}) =>
+        call<ExecutionView>('GET', ex(id), { query: { wait: o.wait === undefined ? undefined : toMs(o.wait, 'wait') || undefined }, ...sig(o.signal) }),
       update: (id: string, req: UpdateExecutionRequest) => call<ExecutionView>('PATCH', ex(id), { body: req }),
       cancel: (id: string, reason?: string) => action(id, 'cancel', reason === undefined ? {} : { reason }),
       pause: (id: string) => action(id, 'pause'),
@@ -101,13 +169,35 @@ export function createClient(opts: ClientOptions) {
     tasks: {
       /** Durable before the reply; `idempotencyKey` replays the same task for the same request. */
       create: (req: CreateTaskRequest, o: { idempotencyKey?: string } = {}) =>
-        call<TaskView>('POST', '/tasks', { body: req, ...(o.idempotencyKey ? { headers: { 'idempotency-key': o.idempotencyKey } } : {}) }),
+        call<TaskView>('POST', '/tasks', { body: req, ...idem(o.idempotencyKey) }),
       list: (o: ListTasksOptions = {}) =>
         call<Page<TaskView>>('GET', '/tasks', { query: { ...lq(o), agent: o.agent, status: o.status === undefined || typeof o.status === 'string' ? o.status : o.status.join(',') } }),
       get: (id: string) => call<TaskView>('GET', `/tasks/${seg(id)}`),
       attempts: (id: string, o: ListOptions = {}) => call<Page<AttemptView>>('GET', `/tasks/${seg(id)}/attempts`, { query: lq(o) }),
       /** Cancels a pending or running task (409 `task_finished` once it ended). */
       cancel: (id: string) => call<TaskView>('DELETE', `/tasks/${seg(id)}`),
+    },
+    schedules: {
+      list: (o: ListOptions = {}) => call<Page<ScheduleView>>('GET', '/schedules', { query: lq(o) }),
+      get: (id: string) => call<ScheduleView>('GET', `/schedules/${seg(id)}`),
+      /** Exactly one trigger: `cron` (+ `timezone`), `everyMs` or `at`. Runs are executions labelled `schedule=<id>`. */
+      create: (req: CreateScheduleRequest) => call<ScheduleView>('POST', '/schedules', { body: req }),
+      /** Changes fields; `enabled: false` disables; one of `cron`/`everyMs`/`at` replaces the trigger. */
+      update: (id: string, req: UpdateScheduleRequest) => call<ScheduleView>('PATCH', `/schedules/${seg(id)}`, { body: req }),
+      /** Runs already started continue. */
+      delete: (id: string) => call<void>('DELETE', `/schedules/${seg(id)}`),
+    },
+    webhooks: {
+      list: (o: ListOptions = {}) => call<Page<WebhookView>>('GET', '/webhooks', { query: lq(o) }),
+      get: (id: string) => call<WebhookView>('GET', `/webhooks/${seg(id)}`),
+      /** Without `secret` one is generated and returned in this answer only. */
+      create: (req: CreateWebhookRequest) => call<CreatedWebhook>('POST', '/webhooks', { body: req }),
+      /** Drops the delivery history and deliveries not yet made. */
+      delete: (id: string) => call<void>('DELETE', `/webhooks/${seg(id)}`),
+      deliveries: (id: string, o: ListOptions = {}) => call<Page<DeliveryView>>('GET', `/webhooks/${seg(id)}/deliveries`, { query: lq(o) }),
+      /** The inbound hook: starts `workflow` with `body` as input, labelled `trigger=hook`. */
+      trigger: (workflow: string, body?: unknown, o: { idempotencyKey?: string } = {}) =>
+        call<ExecutionView>('POST', `/hooks/${seg(workflow)}`, { body: body ?? {}, ...idem(o.idempotencyKey) }),
     },
     apiKeys: {
       create: (req: CreateApiKeyRequest) => call<CreatedApiKey>('POST', '/api-keys', { body: req }),

@@ -16,6 +16,8 @@ export interface StartExecutionRequest {
   readonly idempotencyKey?: string;
   /** A one-off flow document instead of `workflow`. */
   readonly definition?: Readonly<Record<string, unknown>>;
+  /** `none`: a direct execution (no file I/O while it runs, lost on a crash before it ends). */
+  readonly durability?: 'journal' | 'none';
 }
 
 export interface ListExecutionsOptions extends ListOptions {
@@ -206,4 +208,81 @@ export interface GraphqlError {
 export interface GraphqlResponse<D = Record<string, unknown>> {
   data: D | null;
   errors?: GraphqlError[];
+}
+
+/** What a schedule does when a run is due while the previous one is still open. */
+export type ScheduleOverlap = 'skip' | 'allow' | 'cancel-previous';
+
+/** A schedule (`sc_…`): cron, fixed interval or one-time starts of a workflow. */
+export interface ScheduleView {
+  id: string;
+  workflow: string;
+  input: unknown;
+  cron: string | null;
+  timezone: string | null;
+  everyMs: number | null;
+  at: string | null;
+  enabled: boolean;
+  catchUp: 'skip' | 'run-once';
+  overlap: ScheduleOverlap;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastExecutionId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The fields of a schedule; a create gives `workflow` and exactly one of `cron`, `everyMs`, `at` (RFC 3339). */
+export interface UpdateScheduleRequest {
+  readonly workflow?: string;
+  readonly input?: unknown;
+  readonly cron?: string;
+  /** IANA zone of `cron` (default UTC). */
+  readonly timezone?: string;
+  readonly everyMs?: number;
+  readonly at?: string;
+  readonly enabled?: boolean;
+  readonly catchUp?: 'skip' | 'run-once';
+  readonly overlap?: ScheduleOverlap;
+}
+
+export interface CreateScheduleRequest extends UpdateScheduleRequest {
+  readonly workflow: string;
+}
+
+/** An outbound webhook (`wh_…`); its secret is never shown again, `secretHint` tells secrets apart. */
+export interface WebhookView {
+  id: string;
+  url: string;
+  events: string[];
+  secretHint: string;
+  createdAt: string;
+}
+
+/** The answer of a create: with the generated `secret` when none was given. */
+export interface CreatedWebhook extends WebhookView {
+  secret?: string;
+}
+
+export interface CreateWebhookRequest {
+  readonly url: string;
+  /** Event types; `workflow.*`, `workflow.step.*` and `*` are wildcards. */
+  readonly events: readonly string[];
+  /** HMAC-SHA256 key of `x-actorflow-signature` (16-256 characters). */
+  readonly secret?: string;
+}
+
+/** One delivery of an event to a webhook. */
+export interface DeliveryView {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed' | 'dead';
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
 }

@@ -1,6 +1,15 @@
 /** The typed client (`actorflow/client`) against a real server: each resource group, typed errors, watch. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorflowApiError, createClient, isConflict, isNotFound, type ActorflowClient } from '../../src/client/index.ts';
+import {
+  ActorflowApiError,
+  ActorflowDurationError,
+  ActorflowExecutionError,
+  createClient,
+  isConflict,
+  isNotFound,
+  type ActorflowClient,
+  type FetchLike,
+} from '../../src/client/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForStatus } from '../support/wait.ts';
 
@@ -29,6 +38,9 @@ beforeAll(async () => {
   client = createClient({ url: server.url, key: 'af_test_admin_key_client_0123456789' });
   await client.definitions.create(GATE_YAML);
   await client.definitions.create({ name: 'cl-chain', steps: [{ id: 'x', type: 'task', agent: 'echo', input: { v: '$.input.v' } }, { id: 'y', type: 'task', agent: 'log', input: { level: 'info', message: 'hi' } }] });
+  await client.definitions.create({ name: 'wr-nap', steps: [{ id: 'z', type: 'sleep', ms: 150 }, { id: 'b', type: 'task', agent: 'echo', input: { woke: '$.input.who' } }] });
+  await client.definitions.create({ name: 'wr-long', steps: [{ id: 'z', type: 'sleep', ms: 20_000 }] });
+  await client.definitions.create({ name: 'wr-boom', steps: [{ id: 'f', type: 'task', agent: 'fail', input: { times: 1, retryable: false } }] });
 });
 
 afterAll(async () => {
@@ -151,3 +163,92 @@ describe('client', () => {
     })())).status).toBe(404);
   });
 });
+
+/** Fetch that records each request's `?wait=` (null when absent). */
+function recordingFetch(): { fetch: FetchLike; waits: (string | null)[] } {
+  const waits: (string | null)[] = [];
+  const fetch: FetchLike = (input, init) => {
+    waits.push(new URL(String(input)).searchParams.get('wait'));
+    return globalThis.fetch(input, init);
+  };
+  return { fetch, waits };
+}
+
+async function thrown(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('client: waiting for the result', () => {
+  it('start with wait answers with the completed execution; run and result give the output', async () => {
+    const e = await client.executions.start({ workflow: 'wr-nap', input: { who: 'a' } }, { wait: '5s' });
+    expect(e).toMatchObject({ status: 'completed', output: { woke: 'a' } });
+    const r = await client.executions.run<{ woke: string }>({ workflow: 'wr-nap', input: { who: 'b' } }, { timeout: 5000 });
+    expect(r.state).toBe('completed');
+    if (r.state !== 'completed') throw new Error('not completed');
+    expect(r.output.woke).toBe('b');
+    expect(r.execution.status).toBe('completed');
+    const started = await client.executions.start({ workflow: 'wr-nap', input: { who: 'c' } });
+    expect(started.status).not.toBe('completed');
+    expect(await client.executions.result(started.id, { timeout: '5s' })).toMatchObject({ state: 'completed', output: { woke: 'c' } });
+  });
+
+  it('answers at `waiting` with the signals it waits for, and completes after the signal', async () => {
+    const t0 = performance.now();
+    const r = await client.executions.run({ workflow: 'cl-gate' }, { timeout: '10s' });
+    // Loose: well before the 10 s timeout, even on a loaded CI machine.
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r).toMatchObject({ state: 'waiting', signals: ['go'], execution: { status: 'waiting', currentSteps: ['gate'] } });
+    const id = r.execution.id;
+    // A look without waiting (timeout 0) tells the same.
+    expect(await client.executions.result(id, { timeout: 0 })).toMatchObject({ state: 'waiting', signals: ['go'] });
+    expect((await client.executions.get(id, { wait: '5s' })).status).toBe('waiting');
+    await client.executions.signal(id, 'go', { payload: { ok: true } });
+    expect(await client.executions.result(id, { timeout: '5s' })).toMatchObject({ state: 'completed', output: { ok: true } });
+  });
+
+  it('answers at the timeout with the execution as it is then (a sleep is not a wait for a signal)', async () => {
+    const started = await client.executions.start({ workflow: 'wr-long' }, { wait: 30 });
+    expect(started.status).toBe('waiting');
+    const t0 = performance.now();
+    const r = await client.executions.result(started.id, { timeout: '80ms' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    expect(r).toMatchObject({ state: 'timeout', execution: { id: started.id, status: 'waiting', currentSteps: ['z'] } });
+    const run = await client.executions.run({ workflow: 'wr-long' }, { timeout: 50 });
+    expect(run.state).toBe('timeout');
+  });
+
+  it('a failed or cancelled execution is an ActorflowExecutionError with the execution and its error', async () => {
+    const failed = await thrown(client.executions.run({ workflow: 'wr-boom' }, { timeout: '5s' }));
+    expect(failed).toBeInstanceOf(ActorflowExecutionError);
+    const f = failed as ActorflowExecutionError;
+    expect([f.code, f.execution.status, f.error?.stepId]).toEqual(['execution_failed', 'failed', 'f']);
+    expect(f.message).toContain('at step f');
+    const long = await client.executions.start({ workflow: 'wr-long' });
+    await client.executions.cancel(long.id, 'test');
+    const cancelled = await thrown(client.executions.result(long.id, { timeout: '5s' }));
+    expect(cancelled).toBeInstanceOf(ActorflowExecutionError);
+    expect((cancelled as ActorflowExecutionError).code).toBe('execution_cancelled');
+  });
+
+  it('waits longer than the server allows per request in long polls of at most 30 s; a bad duration sends nothing', async () => {
+    const rec = recordingFetch();
+    const c = createClient({ url: server.url, key: 'af_test_admin_key_client_0123456789', fetch: rec.fetch });
+    const r = await c.executions.run({ workflow: 'wr-nap', input: { who: 'd' } }, { timeout: '2m' });
+    expect(r).toMatchObject({ state: 'completed', output: { woke: 'd' } });
+    expect(rec.waits).toEqual(['30000']);
+    const e = await c.executions.start({ workflow: 'wr-nap', input: { who: 'e' } }, { wait: 45_000 });
+    expect(e.status).toBe('completed');
+    expect(rec.waits.at(-1)).toBe('30000');
+    const sent = rec.waits.length;
+    const bad = await thrown(c.executions.result('ex_01ARZ3NDEKTSV4RRFFQ69G5FAV', { timeout: 'soon' }));
+    expect(bad).toBeInstanceOf(ActorflowDurationError);
+    expect((bad as ActorflowDurationError).code).toBe('invalid_duration');
+    expect(rec.waits.length).toBe(sent);
+  });
+});
+
