@@ -32,7 +32,7 @@ export interface BenchOpts {
   readonly cpuProfDir: string | null;
 }
 
-// ---- flow documents (DESIGN.md "Flow documents") ----
+// ---- flow documents (docs/flows.md) ----
 
 export const PARK_FLOW = { name: 'park', steps: [{ id: 'w', type: 'wait', signal: 'go' }] };
 /**

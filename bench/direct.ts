@@ -1,6 +1,6 @@
 /**
  * @module bench/direct — direct executions (`durability: "none"`) against bare XState, in one run
- * (issue 12, DESIGN.md "Performance targets": e2e p50 ≤ 3 × bare XState's, flows/s ≥ 0.7 × its).
+ * (issue 12 targets: e2e p50 ≤ 3 × bare XState's, flows/s ≥ 0.7 × its).
  *
  * - **bare XState**, in this (the bench) process, as the peers harness's bare XState peer: a machine
  *   of 3 states each invoking a promise actor (+1), `toPromise(createActor(m).start())`; nothing durable.

@@ -86,7 +86,7 @@ export interface NatsFlowResult {
   readonly trace: FlowTrace[];
 }
 
-/** DESIGN.md targets: 3-step flow with agents over NATS (out of process), e2e p50 (sync=full). */
+/** Target (bench/RESULTS.md): 3-step flow with agents over NATS (out of process), e2e p50 (sync=full). */
 const TARGET_P50_MS = 2;
 
 const TERMINAL = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);

@@ -1,5 +1,5 @@
 /**
- * @module bench/parked — waiting executions (issue 12, DESIGN.md "Performance targets"):
+ * @module bench/parked — waiting executions (issue 12 targets, bench/RESULTS.md):
  *
  * 1. **RSS with 1,000,000 waiting executions** (`--quick`: 10,000, sync=normal: 100,000, both
  *    without a verdict; `BENCH_PARKED_COUNT=<n>` overrides) of the
@@ -29,7 +29,7 @@ import type { EventView } from '../src/shared/execution.ts';
 import { type BenchOpts, type Figure, type LatencySummary, type SyncMode, fmtLat, int, mib, ms, procMem, recordNs, sleep, summarize, waitQuiet, withServer } from './common.ts';
 
 export const PARKED_FLOW = 'parkecho';
-/** DESIGN.md: 1,000,000 waiting executions in ≤ 2 GiB RSS. */
+/** Target: 1,000,000 waiting executions in ≤ 2 GiB RSS. */
 const TARGET_COUNT = 1_000_000;
 const RSS_LIMIT = 2 * 2 ** 30;
 const SIGNAL_P99_MS = 5;

@@ -1,5 +1,5 @@
 /**
- * @module bench/restart — restart with N waiting executions until `/ready` (DESIGN.md target: 100,000
+ * @module bench/restart — restart with N waiting executions until `/ready` (target: 100,000
  * waiting in ≤ 2 s; recovery must not rebuild what is waiting). Per sync mode: parks N `parkecho`
  * executions (echo, wait for a signal, echo) in a server child on a kept data dir (bench/parked.ts:
  * 500 in-process clients, each start waits for its `workflow.waiting`, so all N wait and none runs),

@@ -297,7 +297,7 @@ describe('bad input', () => {
 });
 
 describe('long strings', () => {
-  it('accepts a start whose input is one 900 KiB string (the body limit bounds strings, API.md)', async () => {
+  it('accepts a start whose input is one 900 KiB string (the body limit bounds strings, docs/api.md)', async () => {
     const s = await startTestServer();
     try {
       const http = api(s.url);

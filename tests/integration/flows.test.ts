@@ -273,7 +273,7 @@ describe('execution controls', () => {
     const id = await start('two-step-slow');
     expect((await http.post(`/executions/${id}/pause`)).status).toBe(202);
     expect((await http.post(`/executions/${id}/pause`)).body.code).toBe('invalid_state');
-    // Step one ends while paused: two is due but not started (API.md: no step.started until the resume).
+    // Step one ends while paused: two is due but not started (no step.started until the resume, docs/api/executions.md).
     await nextEvent(server.engine, (e) => e.executionId === id && e.type === 'workflow.step.completed' && e.stepId === 'one');
     const paused = await http.get(`/executions/${id}`);
     expect(paused.body.status).toBe('paused');

@@ -1,4 +1,4 @@
-/** API.md: while an execution is paused, a step that became due is neither dispatched nor reported as started until the resume. */
+/** docs/api/executions.md: while an execution is paused, a step that became due is neither dispatched nor reported as started until the resume. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -1,4 +1,4 @@
-/** `?wait=` on POST /executions and GET /executions/{id}: the reply waits for the result (API.md "Waiting for the result"). */
+/** `?wait=` on POST /executions and GET /executions/{id}: the reply waits for the result (docs/api/executions.md). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -10,7 +10,7 @@ const paths = (doc: unknown, opts?: Parameters<typeof validateFlow>[1]): string[
     .map((i) => i.path)
     .sort();
 
-/** DESIGN.md's example, as JSON. */
+/** A flow using every step type (the example the format was designed around), as JSON. */
 const designExample = (): Doc => ({
   name: 'order-fulfilment',
   version: 1,
@@ -113,7 +113,7 @@ describe('validateFlow: valid documents', () => {
     expect(validateFlow(everyStepType(), { knownWorkflows: (n) => n === 'billing' })).toEqual([]);
   });
 
-  it('accepts the DESIGN.md example when its child workflow is known', () => {
+  it('accepts the every-step-type example when its child workflow is known', () => {
     expect(validateFlow(designExample(), { knownWorkflows: (n) => n === 'billing' })).toEqual([]);
   });
 
