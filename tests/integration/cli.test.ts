@@ -1,11 +1,12 @@
 /** The real `actorflow` binary (bin/actorflow.js) against a real server: output and exit codes of each command. */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/client/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { waitForStatus } from '../support/wait.ts';
+import { pollUntil, waitForStatus } from '../support/wait.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/actorflow.js');
 const ADMIN = 'af_test_admin_key_cli_0123456789abcdef';
@@ -37,8 +38,13 @@ function cli(args: readonly string[], env: Readonly<Record<string, string | unde
 const json = (r: Run): any => JSON.parse(r.stdout);
 
 beforeAll(async () => {
-  server = await startTestServer({ adminKey: ADMIN });
+  // Webhook receivers on loopback are allowed: the webhooks commands subscribe one.
+  server = await startTestServer({ adminKey: ADMIN, webhookAllowPrivate: true });
   dir = await mkdtemp(join(tmpdir(), 'actorflow-cli-'));
+  const client = createClient({ url: server.url, key: ADMIN });
+  await client.definitions.create({ name: 'cli-echo', steps: [{ id: 'a', type: 'task', agent: 'echo', input: { got: '$.input.n' } }] });
+  await client.definitions.create({ name: 'cli-slow', steps: [{ id: 'z', type: 'sleep', ms: 30_000 }] });
+  await writeFile(join(dir, 'in.json'), '{ "n": 42 }');
   await writeFile(
     join(dir, 'gate.yaml'),
     `name: cli-gate
@@ -181,5 +187,159 @@ describe('actorflow CLI', { timeout: 60_000 }, () => {
     expect(out.started).toBeGreaterThan(0);
     expect(out.errors).toBe(0);
     expect(out.startLatencyMs.p99).toBeGreaterThanOrEqual(out.startLatencyMs.p50);
+  });
+  it('help: the overview, one command (help start = start --help), a group, a grouped command, serve', async () => {
+    const [overview, helpStart, startHelp, group, sub, serve] = await Promise.all([
+      cli(['help']),
+      cli(['help', 'start']),
+      cli(['start', '--help']),
+      cli(['help', 'schedules']),
+      cli(['schedules', 'create', '-h']),
+      cli(['serve', '--help']),
+    ]);
+    expect(overview.stdout).toMatch(/^usage: actorflow/);
+    expect(overview.stdout).toMatch(/run <workflow>\s+start an execution, wait for it and print its output/);
+    for (const g of ['schedules', 'webhooks', 'tasks', 'telemetry', 'keys']) expect(overview.stdout).toContain(`${g} <command>`);
+    expect(overview.stdout).toMatch(/\n\s+audit\s/);
+    expect([helpStart.code, startHelp.code]).toEqual([0, 0]);
+    expect(startHelp.stdout).toBe(helpStart.stdout);
+    expect(helpStart.stdout.split('\n')[0]).toBe('usage: actorflow start <workflow> [options]');
+    expect(helpStart.stdout).toMatch(/--input JSON\|@FILE\s+workflow input/);
+    expect(helpStart.stdout).toMatch(/--wait DURATION\s/);
+    expect(helpStart.stdout).toMatch(/--key KEY\s/);
+    expect(group.stdout).toMatch(/create <workflow>\s+schedule a workflow/);
+    expect(group.stdout).toMatch(/delete <id>/);
+    expect([sub.code, sub.stdout.split('\n')[0]]).toEqual([0, 'usage: actorflow schedules create <workflow> [options]']);
+    expect(sub.stdout).toMatch(/--cron EXPR\s/);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toMatch(/--port PORT\s/);
+    expect(serve.stdout).not.toContain('--url URL');
+  });
+
+  it('did you mean: a mistyped command, subcommand or help topic (exit 2)', async () => {
+    const [cmd, sub, topic, far] = await Promise.all([cli(['strat', 'cli-quick']), cli(['schedules', 'craete']), cli(['help', 'webhook']), cli(['frobnicate'])]);
+    expect([cmd.code, cmd.stderr]).toEqual([2, 'actorflow: unknown command "strat" (did you mean "start"?); see actorflow help\n']);
+    expect([sub.code, sub.stderr]).toEqual([2, 'actorflow: unknown schedules command "craete" (did you mean "create"?); see actorflow help schedules\n']);
+    expect(topic.code).toBe(2);
+    expect(topic.stderr).toContain('did you mean "webhooks"?');
+    expect(far.code).toBe(2);
+    expect(far.stderr).not.toContain('did you mean');
+    expect(cmd.stdout + sub.stdout).toBe('');
+  });
+
+  it('an unknown or incomplete option is one clean line naming the command (exit 2)', async () => {
+    const [foo, typo, missing, serve] = await Promise.all([
+      cli(['start', 'cli-quick', '--foo']),
+      cli(['run', 'cli-quick', '--inptu', '{}']),
+      cli(['run', 'cli-quick', '--input']),
+      cli(['serve', '--prot', '0']),
+    ]);
+    expect([foo.code, foo.stderr]).toEqual([2, 'actorflow: unknown option --foo for "start"; see actorflow help start\n']);
+    expect([typo.code, typo.stderr]).toEqual([2, 'actorflow: unknown option --inptu for "run" (did you mean --input?); see actorflow help run\n']);
+    expect([missing.code, missing.stderr]).toEqual([2, 'actorflow: option --input of "run" needs a value; see actorflow help run\n']);
+    expect([serve.code, serve.stderr]).toEqual([2, 'actorflow: unknown option --prot for "serve" (did you mean --port?); see actorflow help serve\n']);
+  });
+
+  it('run prints the output (--input JSON, @file, @-; --json the execution), exits 5 on failure and 6 when waiting or at --timeout', async () => {
+    const [inline, file, asJson, failed, waiting, slow] = await Promise.all([
+      cli(['run', 'cli-echo', '--input', '{"n":7}']),
+      cli(['run', 'cli-echo', '--input', '@in.json']),
+      cli(['run', 'cli-echo', '--input', '{"n":1}', '--json']),
+      cli(['run', 'cli-fail']),
+      cli(['run', 'cli-gate', '--input', '{"n":1}']),
+      cli(['run', 'cli-slow', '--timeout', '200ms']),
+    ]);
+    expect([inline.code, JSON.parse(inline.stdout)]).toEqual([0, { got: 7 }]);
+    expect([file.code, JSON.parse(file.stdout)]).toEqual([0, { got: 42 }]);
+    expect(json(asJson)).toMatchObject({ workflow: 'cli-echo', status: 'completed', output: { got: 1 } });
+    expect([failed.code, failed.stdout]).toEqual([5, '']);
+    expect(failed.stderr).toMatch(/^actorflow: execution ex_\w+ failed at step f: /);
+    expect([waiting.code, waiting.stdout]).toEqual([6, '']);
+    expect(waiting.stderr).toMatch(/^ex_\w+ is waiting for signal go; send it with: actorflow signal ex_\w+ go/);
+    expect(slow.code).toBe(6);
+    expect(slow.stderr).toMatch(/^ex_\w+ has not finished after 200ms \(status waiting\); follow it with: actorflow watch ex_/);
+    const piped = await new Promise<Run>((res, rej) => {
+      const child = spawn(process.execPath, [BIN, 'run', 'cli-echo', '--input', '@-'], { cwd: dir, env: { ...process.env, ACTORFLOW_URL: server.url, ACTORFLOW_KEY: ADMIN } });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.once('error', rej);
+      child.once('close', (code) => res({ code, stdout, stderr: '' }));
+      child.stdin.end('{"n": 5}');
+    });
+    expect([piped.code, JSON.parse(piped.stdout)]).toEqual([0, { got: 5 }]);
+  });
+
+  it('start --wait answers with the settled execution; get --wait is a long poll', async () => {
+    const started = await cli(['start', 'cli-gate', '--input', '{"n":2}', '--wait', '10s']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stdout).toMatch(/^ex_\w+\s+cli-gate v1\s+waiting\n$/);
+    const id = started.stdout.split(/\s/)[0] as string;
+    await cli(['signal', id, 'go', '--payload', '{"ok":true}']);
+    const got = await cli(['get', id, '--wait', '10s', '--json']);
+    expect(json(got)).toMatchObject({ status: 'completed', output: { ok: true } });
+  });
+
+  it('schedules create|list|get|disable|delete', async () => {
+    const created = await cli(['schedules', 'create', 'cli-quick', '--every', '1h', '--input', '{"n":3}', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const s = json(created) as { id: string; everyMs: number; input: unknown; enabled: boolean };
+    expect(s).toMatchObject({ everyMs: 3_600_000, input: { n: 3 }, enabled: true });
+    const [list, get, none] = await Promise.all([cli(['schedules']), cli(['schedules', 'get', s.id]), cli(['schedules', 'create', 'cli-quick'])]);
+    expect(list.stdout).toMatch(new RegExp(`${s.id}\\s+cli-quick\\s+every 1h\\s+true`));
+    expect(get.stdout).toMatch(/trigger:\s+every 1h/);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('needs one of --cron, --every, --at');
+    expect(json(await cli(['schedules', 'disable', s.id, '--json']))).toMatchObject({ id: s.id, enabled: false });
+    const deleted = await cli(['schedules', 'delete', s.id]);
+    expect([deleted.code, deleted.stdout]).toEqual([0, `${s.id}: deleted\n`]);
+    expect((await cli(['schedules', 'get', s.id])).code).toBe(3);
+  });
+
+  it('tasks, webhooks, telemetry and audit', async () => {
+    const task = await cli(['tasks', 'create', 'echo', '--input', '{"t":1}', '--json']);
+    expect(task.code, task.stderr).toBe(0);
+    const taskId = json(task).id as string;
+    const client = createClient({ url: server.url, key: ADMIN });
+    await pollUntil(async () => ((await client.tasks.get(taskId)).status === 'completed' ? true : undefined), 'task completed');
+    const hook = await cli(['webhooks', 'create', 'http://127.0.0.1:9/hook', '--event', 'workflow.completed', '--json']);
+    expect(hook.code, hook.stderr).toBe(0);
+    const h = json(hook) as { id: string; events: string[]; secret: string };
+    expect(h.events).toEqual(['workflow.completed']);
+    expect(h.secret.length).toBeGreaterThanOrEqual(16);
+    await server.flushAudit();
+    const [taskGet, taskList, hooks, deliveries, summary, stats, statsMissing, audit] = await Promise.all([
+      cli(['tasks', 'get', taskId]),
+      cli(['tasks', 'list', '--status', 'completed', '--json']),
+      cli(['webhooks', 'list']),
+      cli(['webhooks', 'deliveries', h.id]),
+      cli(['telemetry', 'summary', '--json']),
+      cli(['telemetry', 'stats', 'cli-quick']),
+      cli(['telemetry', 'stats', 'cli-nope']),
+      cli(['audit', '--limit', '5', '--json']),
+    ]);
+    expect(taskGet.stdout).toMatch(/status:\s+completed/);
+    expect(taskGet.stdout).toMatch(/output:\s+\{"t":1\}/);
+    expect(json(taskList).items.map((t: { id: string }) => t.id)).toContain(taskId);
+    expect(hooks.stdout).toMatch(new RegExp(`${h.id}\\s+http://127.0.0.1:9/hook\\s+workflow.completed`));
+    expect(deliveries.code).toBe(0);
+    expect(typeof json(summary).executions.started).toBe('number');
+    expect([stats.code, stats.stdout.split('\n')[0]]).toEqual([0, expect.stringMatching(/^cli-quick\s/)]);
+    expect(statsMissing.code).toBe(3);
+    expect(json(audit).items.map((a: { route: string }) => a.route)).toContain('/api/v1/webhooks');
+    expect((await cli(['webhooks', 'delete', h.id])).code).toBe(0);
+    expect((await cli(['webhooks', 'get', h.id])).code).toBe(3);
+  });
+
+  it('without a key: says where it looked and how to pass one; finds $ACTORFLOW_DATA_DIR/admin.key', async () => {
+    const none = await cli(['list'], { ACTORFLOW_KEY: undefined, ACTORFLOW_DATA_DIR: undefined });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('401');
+    expect(none.stderr).toContain(`${join(dir, 'data', 'admin.key')} does not exist`);
+    expect(none.stderr).toContain('--key KEY or ACTORFLOW_KEY=KEY');
+    await mkdir(join(dir, 'keys'));
+    await writeFile(join(dir, 'keys', 'admin.key'), `${ADMIN}\n`);
+    const found = await cli(['list', '--json'], { ACTORFLOW_KEY: undefined, ACTORFLOW_DATA_DIR: join(dir, 'keys') });
+    expect(found.code, found.stderr).toBe(0);
+    expect(Array.isArray(json(found).items)).toBe(true);
   });
 });

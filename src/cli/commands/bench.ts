@@ -7,7 +7,8 @@
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { ActorflowApiError, type ActorflowClient } from '../../client/index.ts';
-import { UsageError, context, intFlag, jsonFlag } from './common.ts';
+import { UsageError } from './common.ts';
+import type { Command } from './spec.ts';
 
 export interface BenchResult {
   workflow: string;
@@ -113,42 +114,46 @@ export async function runBench(client: ActorflowClient, o: { workflow: string; r
 
 const fmt = (p: Percentiles | null) => (p === null ? 'n/a' : `p50 ${p.p50}  p99 ${p.p99}  p99.9 ${p.p999}  max ${p.max}`);
 
-/** `bench --workflow W [--rate R] [--duration S] [--connections C] [--input JSON] [--sample N] [--drain S]`. */
-export async function benchCommand(argv: string[]): Promise<number> {
-  const c = context(argv, {
-    workflow: { type: 'string', short: 'w' },
-    flow: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    connections: { type: 'string' },
-    input: { type: 'string' },
-    sample: { type: 'string' },
-    drain: { type: 'string' },
-  });
-  const workflow = c.str('workflow') ?? c.str('flow') ?? c.positionals[0];
-  if (workflow === undefined) throw new UsageError('bench needs --workflow');
-  const durationS = Number(c.str('duration') ?? 10);
-  if (!(durationS > 0 && durationS <= 3600)) throw new UsageError('--duration must be seconds in (0, 3600]');
-  const o = {
-    workflow,
-    rate: intFlag(c.values['rate'], 'rate', 0) ?? 100,
-    durationS,
-    connections: intFlag(c.values['connections'], 'connections', 1) ?? 10,
-    input: jsonFlag(c.values['input'], 'input') ?? {},
-    sample: intFlag(c.values['sample'], 'sample', 1) ?? 10,
-    drainS: intFlag(c.values['drain'], 'drain', 0) ?? 10,
-  };
-  if (!c.json) c.err(`bench ${workflow}: ${o.rate === 0 ? 'max rate' : `${o.rate}/s`}, ${o.durationS} s, ${o.connections} connections → ${c.url}`);
-  const r = await runBench(c.client, o);
-  if (c.json) c.out(JSON.stringify(r, null, 2));
-  else {
-    c.out(
-      [
-        `started      ${r.started} in ${r.durationS} s (${r.startsPerS}/s), errors ${r.errors}`,
-        `start ms     ${fmt(r.startLatencyMs)}`,
-        `complete ms  ${fmt(r.completion.latencyMs)}  (sampled ${r.completion.sampled}, completed ${r.completion.completed}, failed ${r.completion.failed})`,
-      ].join('\n'),
-    );
-  }
-  return r.errors > 0 ? 1 : 0;
-}
+export const benchCommand: Command = {
+  name: 'bench',
+  args: '--workflow W',
+  summary: 'drive POST /executions at a fixed rate; p50/p99/p99.9 of start and completion latency',
+  details: 'Start latency is measured for every start from its scheduled send time; completion latency for every --sample-th start, over its SSE stream.',
+  flags: {
+    workflow: { type: 'string', short: 'w', arg: 'W', help: 'workflow to start (required)' },
+    rate: { type: 'string', arg: 'R', help: 'starts per second, 0 = as fast as possible (default 100)' },
+    duration: { type: 'string', arg: 'S', help: 'seconds to run (default 10)' },
+    connections: { type: 'string', arg: 'C', help: 'concurrent requests (default 10)' },
+    input: { type: 'string', arg: 'JSON|@FILE', help: 'input of every start (default {})' },
+    sample: { type: 'string', arg: 'N', help: 'follow every N-th execution to its end (default 10)' },
+    drain: { type: 'string', arg: 'S', help: 'seconds the sampled executions get to finish (default 10)' },
+  },
+  async run(c) {
+    const workflow = c.str('workflow') ?? c.positionals[0];
+    if (workflow === undefined) throw new UsageError('bench needs --workflow');
+    const durationS = Number(c.str('duration') ?? 10);
+    if (!(durationS > 0 && durationS <= 3600)) throw new UsageError('--duration must be seconds in (0, 3600]');
+    const o = {
+      workflow,
+      rate: c.int('rate', 0) ?? 100,
+      durationS,
+      connections: c.int('connections', 1) ?? 10,
+      input: c.jsonValue('input') ?? {},
+      sample: c.int('sample', 1) ?? 10,
+      drainS: c.int('drain', 0) ?? 10,
+    };
+    if (!c.json) c.err(`bench ${workflow}: ${o.rate === 0 ? 'max rate' : `${o.rate}/s`}, ${o.durationS} s, ${o.connections} connections → ${c.url}`);
+    const r = await runBench(c.client, o);
+    if (c.json) c.out(JSON.stringify(r, null, 2));
+    else {
+      c.out(
+        [
+          `started      ${r.started} in ${r.durationS} s (${r.startsPerS}/s), errors ${r.errors}`,
+          `start ms     ${fmt(r.startLatencyMs)}`,
+          `complete ms  ${fmt(r.completion.latencyMs)}  (sampled ${r.completion.sampled}, completed ${r.completion.completed}, failed ${r.completion.failed})`,
+        ].join('\n'),
+      );
+    }
+    return r.errors > 0 ? 1 : 0;
+  },
+};

@@ -1,10 +1,13 @@
-/** @module cli/commands/common — shared CLI plumbing: global flags, exit codes, tables, JSON output. */
-import { existsSync, readFileSync } from 'node:fs';
+/** @module cli/commands/common — a command's context (flags, client, output), exit codes, and errors as messages. */
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ActorflowApiError, createClient, type ActorflowClient } from '../../client/index.ts';
+import { ActorflowApiError, ActorflowDurationError, ActorflowExecutionError, createClient, toMs, type ActorflowClient } from '../../client/index.ts';
+import { type KeyLookup, keyHint, resolveKey, resolveUrl } from './credentials.ts';
+import type { Command, Flags } from './spec.ts';
+import { didYouMean } from './suggest.ts';
 
 /** Exit codes that mean something to scripts. */
-export const ExitCode = { ok: 0, error: 1, usage: 2, notFound: 3, conflict: 4, executionFailed: 5 } as const;
+export const ExitCode = { ok: 0, error: 1, usage: 2, notFound: 3, conflict: 4, executionFailed: 5, unfinished: 6 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A mistake in the command line (exit 2). */
@@ -12,125 +15,174 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** What every command gets: the client, output mode, and its own parsed flags/positionals. */
+/** Flags every client command takes. */
+export const GLOBAL_FLAGS: Flags = {
+  url: { type: 'string', arg: 'URL', help: 'server origin (default $ACTORFLOW_URL, else http://127.0.0.1:8080)' },
+  key: { type: 'string', arg: 'KEY', help: 'API key or JWT (default $ACTORFLOW_KEY, else <data dir>/admin.key: $ACTORFLOW_DATA_DIR or ./data)' },
+  json: { type: 'boolean', help: 'print JSON' },
+};
+export const HELP_FLAG: Flags = { help: { type: 'boolean', short: 'h', help: 'this help' } };
+
+/** Flags of list commands. */
+export const PAGE_FLAGS: Flags = {
+  limit: { type: 'string', arg: 'N', help: 'items per page (1-1000, default 50)' },
+  cursor: { type: 'string', arg: 'C', help: 'the page after this cursor (printed as "more: --cursor C")' },
+};
+
+/** PAGE_FLAGS as list options. */
+export function pageOptions(c: Ctx): { limit?: number; cursor?: string } {
+  const limit = c.int('limit', 1);
+  const cursor = c.str('cursor');
+  return { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) };
+}
+
+/** What a command runs with: its parsed flags and positionals, the client, output. */
 export interface Ctx {
-  readonly client: ActorflowClient;
-  readonly json: boolean;
-  readonly url: string;
+  readonly command: Command;
+  /** The arguments after the command name, as given. */
+  readonly argv: readonly string[];
+  readonly positionals: readonly string[];
   readonly values: Readonly<Record<string, unknown>>;
-  readonly positionals: string[];
-  /** A string flag's value. */
-  str(name: string): string | undefined;
+  readonly url: string;
+  readonly key: KeyLookup;
+  readonly client: ActorflowClient;
+  /** --json: machine-readable output. */
+  readonly json: boolean;
+  /** Positional `i`, or a usage error naming it. */
+  arg(i: number, name: string): string;
+  str(flag: string): string | undefined;
+  bool(flag: string): boolean;
+  strs(flag: string): string[];
+  /** An integer ≥ `min`, or a usage error. */
+  int(flag: string, min?: number): number | undefined;
+  /** JSON text, `@file` (its JSON content) or `@-` (stdin). */
+  jsonValue(flag: string): unknown;
+  /** Milliseconds, from `1500`, `500ms`, `5s`, `2m`, `1h`. */
+  duration(flag: string): number | undefined;
   out(text: string): void;
   err(text: string): void;
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type ParseOptions = NonNullable<ParseArgsConfig['options']>;
 
-const GLOBAL_OPTIONS = {
-  url: { type: 'string' },
-  key: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies Options;
-
-/** The server origin: `--url`, else ACTORFLOW_URL, else http://127.0.0.1:8080. */
-export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env['ACTORFLOW_URL'] ?? 'http://127.0.0.1:8080';
+function parseOptions(flags: Flags): ParseOptions {
+  const out: ParseOptions = {};
+  for (const [name, f] of Object.entries(flags)) out[name] = { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+  return out;
 }
 
-/** The credential: `--key`, else ACTORFLOW_KEY, else ./data/admin.key when present. */
-export function resolveKey(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  if (flag !== undefined) return flag;
-  if (env['ACTORFLOW_KEY']) return env['ACTORFLOW_KEY'];
-  const file = './data/admin.key';
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim() || undefined;
-  return undefined;
+/** Every flag `cmd` accepts (its own, the global ones, --help). */
+export function flagsOf(cmd: Command): Flags {
+  return { ...(cmd.flags ?? {}), ...(cmd.local === true ? {} : GLOBAL_FLAGS), ...HELP_FLAG };
 }
 
-/** Parses the flags of one command (plus the global ones) and builds its context. */
-export function context(argv: string[], options: Options = {}): Ctx {
-  const parsed = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, strict: true, allowPositionals: true });
-  const values = parsed.values as { url?: string; key?: string; json?: boolean; help?: boolean } & Record<string, unknown>;
-  const url = resolveUrl(values.url, process.env);
-  const key = resolveKey(values.key, process.env);
-  return {
-    client: createClient({ url, ...(key === undefined ? {} : { key }) }),
-    json: values.json === true,
-    url,
-    values,
-    str: (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined),
-    positionals: parsed.positionals,
-    out: (text: string) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text: string) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-  };
-}
-
-/** The positional at `i`, or a usage error naming it. */
-export function need(positionals: readonly string[], i: number, name: string): string {
-  const v = positionals[i];
-  if (v === undefined || v === '') throw new UsageError(`missing <${name}>`);
-  return v;
-}
-
-/** Parses a JSON flag value, or a usage error. */
-export function jsonFlag(value: unknown, flag: string): unknown {
-  if (value === undefined) return undefined;
+function readJson(text: string, flag: string): unknown {
   try {
-    return JSON.parse(String(value));
-  } catch {
-    throw new UsageError(`--${flag} must be JSON`);
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--${flag} must be JSON, @file or @- (stdin): ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
-/** Parses an integer flag value, or a usage error. */
-export function intFlag(value: unknown, flag: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer ≥ ${min}`);
-  return n;
+function readArgFile(path: string, flag: string): string {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read ${path === '-' ? 'stdin' : path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
-const cell = (v: unknown): string => {
-  if (v === null || v === undefined) return '-';
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(',');
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-};
-
-/** Aligned columns with a header row; long cells are clipped to `max`. */
-export function table(rows: readonly Record<string, unknown>[], columns: readonly (readonly [header: string, key: string])[], max = 60): string {
-  const clip = (s: string) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
-  const grid = [columns.map(([h]) => h), ...rows.map((r) => columns.map(([, k]) => clip(cell(r[k]))))];
-  const widths = columns.map((_, i) => Math.max(...grid.map((row) => (row[i] ?? '').length)));
-  return grid.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+/** Parses `argv` for `cmd` (strictly, unless it parses its own) and builds its context. */
+export function context(cmd: Command, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Ctx {
+  const parsed = cmd.rawArgs === true ? { values: {}, positionals: [] } : parseArgs({ args: [...argv], options: parseOptions(flagsOf(cmd)), strict: true, allowPositionals: true });
+  const values = parsed.values as Record<string, unknown>;
+  const str = (flag: string) => (typeof values[flag] === 'string' ? (values[flag] as string) : undefined);
+  const url = resolveUrl(str('url'), env);
+  let key: KeyLookup | undefined;
+  let client: ActorflowClient | undefined;
+  const ctx: Ctx = {
+    command: cmd,
+    argv,
+    positionals: parsed.positionals,
+    values,
+    url,
+    // Looked up on first use: serve and agent never read a key file.
+    get key() {
+      return (key ??= resolveKey(str('key'), env));
+    },
+    get client() {
+      const k = ctx.key.key;
+      return (client ??= createClient({ url, ...(k === undefined ? {} : { key: k }) }));
+    },
+    json: values['json'] === true,
+    arg(i, name) {
+      const v = parsed.positionals[i];
+      if (v === undefined || v === '') throw new UsageError(`missing <${name}>`);
+      return v;
+    },
+    str,
+    bool: (flag) => values[flag] === true,
+    strs: (flag) => (Array.isArray(values[flag]) ? (values[flag] as string[]) : []),
+    int(flag, min = 0) {
+      const v = str(flag);
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer ≥ ${min}`);
+      return n;
+    },
+    jsonValue(flag) {
+      const v = str(flag);
+      if (v === undefined) return undefined;
+      return readJson(v.startsWith('@') ? readArgFile(v.slice(1), flag) : v, flag);
+    },
+    duration(flag) {
+      const v = str(flag);
+      if (v === undefined) return undefined;
+      try {
+        return toMs(v, `--${flag}`);
+      } catch (err) {
+        throw new UsageError(err instanceof Error ? err.message : String(err));
+      }
+    },
+    out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  };
+  return ctx;
 }
 
-/** `key: value` lines for one object. */
-export function details(obj: Record<string, unknown>, keys?: readonly string[]): string {
-  const ks = keys ?? Object.keys(obj);
-  const w = Math.max(...ks.map((k) => k.length));
-  return ks.map((k) => `${`${k}:`.padEnd(w + 2)}${cell(obj[k])}`).join('\n');
+/** Node's parseArgs errors (`ERR_PARSE_ARGS_*`) as one line naming the command, with a suggestion. */
+function parseArgsMessage(err: Error & { code: string }, cmd: Command): string {
+  const option = /'(-[^' ]+)/.exec(err.message)?.[1] ?? '';
+  const flags = Object.keys(flagsOf(cmd)).map((f) => `--${f}`);
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option} for "${cmd.name}"${didYouMean(option, flags, (s) => s)}`;
+  if (err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    return /does not take/.test(err.message) ? `option ${option} of "${cmd.name}" takes no value` : `option ${option} of "${cmd.name}" needs a value`;
+  }
+  return `${err.message} (command "${cmd.name}")`;
 }
 
-/** Prints a page as JSON (the whole page) or a table (plus a hint for the next cursor). */
-export function printPage<T extends object>(ctx: Ctx, page: { items: T[]; nextCursor: string | null }, columns: readonly (readonly [string, string])[]): void {
-  if (ctx.json) return ctx.out(JSON.stringify(page, null, 2));
-  if (page.items.length === 0) return ctx.out('(none)');
-  ctx.out(table(page.items as unknown as Record<string, unknown>[], columns));
-  if (page.nextCursor !== null) ctx.err(`more: --cursor ${page.nextCursor}`);
-}
+const isParseArgsError = (err: unknown): err is Error & { code: string } => err instanceof Error && String((err as Error & { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
 
-/** Maps any error to a message on stderr and an exit code. */
-export function failure(err: unknown): ExitCode {
+/** Prints an error on stderr and answers its exit code. `cmd` names the help to see; `key` explains a 401. */
+export function failure(err: unknown, cmd?: Command, key?: () => KeyLookup): ExitCode {
   const e = (msg: string) => process.stderr.write(`actorflow: ${msg}\n`);
-  if (err instanceof UsageError || (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))) {
-    e(`${err.message} (see: actorflow help)`);
+  const help = `actorflow help${cmd === undefined ? '' : ` ${cmd.name}`}`;
+  if (isParseArgsError(err) && cmd !== undefined) {
+    e(`${parseArgsMessage(err, cmd)}; see ${help}`);
     return ExitCode.usage;
+  }
+  if (err instanceof UsageError || err instanceof ActorflowDurationError) {
+    e(`${err.message}; see ${help}`);
+    return ExitCode.usage;
+  }
+  if (err instanceof ActorflowExecutionError) {
+    e(err.message);
+    return ExitCode.executionFailed;
   }
   if (err instanceof ActorflowApiError) {
     const where = err.errors.map((x) => `\n  ${x.path || '/'}: ${x.message}`).join('');
     e(`${err.status === 0 ? '' : `${err.status} ${err.code}: `}${err.message}${where}`);
+    if (err.status === 401 && key !== undefined) process.stderr.write(`  ${keyHint(key())}\n`);
     if (err.status === 404) return ExitCode.notFound;
     if (err.status === 409) return ExitCode.conflict;
     return ExitCode.error;

@@ -1,10 +1,13 @@
-/** @module cli/commands/definitions — `actorflow definitions push|list|get|validate|diagram`. */
+/** @module cli/commands/definitions — `actorflow definitions push|list|get|validate|diagram|retire`: flow documents. */
 import { readFileSync } from 'node:fs';
-import { type Ctx, UsageError, context, details, intFlag, need, printPage } from './common.ts';
+import { deleteCommand, listCommand } from './builders.ts';
+import { type Ctx, UsageError } from './common.ts';
+import { printPage, show } from './output.ts';
+import type { Command, Group } from './spec.ts';
 
 function readDoc(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -18,64 +21,85 @@ const COLUMNS = [
   ['CREATED', 'createdAt'],
 ] as const;
 
-function showDefinition(c: Ctx, d: object): void {
-  c.out(c.json ? JSON.stringify(d, null, 2) : details(d as Record<string, unknown>, ['name', 'version', 'source', 'retired', 'createdAt']));
-}
+const versionFlag = { version: { type: 'string', arg: 'N', help: 'this version (default: latest)' } } as const;
+const version = (c: Ctx) => c.int('version', 1);
 
-/** `definitions <sub> …`. */
-export async function definitionsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'push': {
-      const c = context(rest);
-      const file = need(c.positionals, 0, 'file');
-      const d = await c.client.definitions.create(readDoc(file));
-      if (c.json) c.out(JSON.stringify(d, null, 2));
-      else c.out(`${d.name} v${d.version} registered`);
+const push: Command = {
+  name: 'definitions push',
+  args: '<file.yaml|file.json|->',
+  summary: 'register a flow document (a new version when the name exists)',
+  async run(c) {
+    const d = await c.client.definitions.create(readDoc(c.arg(0, 'file')));
+    c.out(c.json ? JSON.stringify(d, null, 2) : `${d.name} v${d.version} registered`);
+    return 0;
+  },
+};
+
+const list = listCommand({
+  name: 'definitions list',
+  summary: 'latest version of each definition',
+  flags: { name: { type: 'string', arg: 'PREFIX', help: 'only names starting with this' } },
+  columns: COLUMNS,
+  list: (c, page) => {
+    const name = c.str('name');
+    return c.client.definitions.list({ ...(name ? { name } : {}), ...page });
+  },
+});
+
+const get: Command = {
+  name: 'definitions get',
+  args: '<name>',
+  summary: 'one definition with its document (--versions: all its versions)',
+  flags: { ...versionFlag, versions: { type: 'boolean', help: 'list every version instead' } },
+  async run(c) {
+    const name = c.arg(0, 'name');
+    if (c.bool('versions')) {
+      printPage(c, await c.client.definitions.versions(name), COLUMNS);
       return 0;
     }
-    case 'list': {
-      const c = context(rest, { name: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } });
-      const limit = intFlag(c.values['limit'], 'limit', 1);
-      const name = c.str('name');
-      const cursor = c.str('cursor');
-      printPage(c, await c.client.definitions.list({ ...(name ? { name } : {}), ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) }), COLUMNS);
-      return 0;
-    }
-    case 'get': {
-      const c = context(rest, { version: { type: 'string' }, versions: { type: 'boolean' } });
-      const name = need(c.positionals, 0, 'name');
-      if (c.values['versions'] === true) {
-        printPage(c, await c.client.definitions.versions(name), COLUMNS);
-        return 0;
-      }
-      const d = await c.client.definitions.get(name, intFlag(c.values['version'], 'version', 1));
-      showDefinition(c, d);
-      if (!c.json) c.out(`document:\n${JSON.stringify(d.document, null, 2)}`);
-      return 0;
-    }
-    case 'validate': {
-      const c = context(rest);
-      const file = need(c.positionals, 0, 'file');
-      const r = await c.client.definitions.validate(readDoc(file));
-      c.out(c.json ? JSON.stringify(r) : `${file}: valid`);
-      return 0;
-    }
-    case 'diagram': {
-      const c = context(rest, { version: { type: 'string' } });
-      const name = need(c.positionals, 0, 'name');
-      const text = await c.client.definitions.diagram(name, intFlag(c.values['version'], 'version', 1));
-      c.out(c.json ? JSON.stringify({ mermaid: text }) : text);
-      return 0;
-    }
-    case 'retire': {
-      const c = context(rest);
-      const name = need(c.positionals, 0, 'name');
-      await c.client.definitions.retire(name);
-      c.out(c.json ? JSON.stringify({ retired: name }) : `${name} retired`);
-      return 0;
-    }
-    default:
-      throw new UsageError(sub === undefined ? 'definitions needs a subcommand: push|list|get|validate|diagram|retire' : `unknown definitions subcommand ${sub}`);
-  }
-}
+    const d = await c.client.definitions.get(name, version(c));
+    show(c, d, ['name', 'version', 'source', 'retired', 'createdAt']);
+    if (!c.json) c.out(`document:\n${JSON.stringify(d.document, null, 2)}`);
+    return 0;
+  },
+};
+
+const validate: Command = {
+  name: 'definitions validate',
+  args: '<file|->',
+  summary: 'validate a flow document without saving it',
+  async run(c) {
+    const file = c.arg(0, 'file');
+    const r = await c.client.definitions.validate(readDoc(file));
+    c.out(c.json ? JSON.stringify(r) : `${file}: valid`);
+    return 0;
+  },
+};
+
+const diagram: Command = {
+  name: 'definitions diagram',
+  args: '<name>',
+  summary: 'Mermaid stateDiagram-v2 of a definition',
+  flags: versionFlag,
+  async run(c) {
+    const text = await c.client.definitions.diagram(c.arg(0, 'name'), version(c));
+    c.out(c.json ? JSON.stringify({ mermaid: text }) : text);
+    return 0;
+  },
+};
+
+const retire = deleteCommand({
+  name: 'definitions retire',
+  args: '<name>',
+  summary: 'refuse new starts (running executions continue)',
+  verb: 'retired',
+  remove: (c, name) => c.client.definitions.retire(name),
+});
+
+export const DEFINITIONS: Group = {
+  name: 'definitions',
+  aliases: ['defs'],
+  summary: 'flow documents (YAML or JSON)',
+  commands: [push, list, get, validate, diagram, retire],
+  default: 'list',
+};

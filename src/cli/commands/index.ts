@@ -1,65 +1,93 @@
-/** @module cli/commands — the client-side `actorflow` commands (everything but `serve` and `agent`), with exit codes. */
-import { agentsCommand, keysCommand } from './admin.ts';
+/** @module cli/commands — every `actorflow` command, and the dispatch: help, "did you mean", errors as exit codes. */
+import { AGENTS } from './agents.ts';
+import { auditCommand } from './audit.ts';
 import { benchCommand } from './bench.ts';
-import { ExitCode, UsageError, failure } from './common.ts';
-import { definitionsCommand } from './definitions.ts';
-import { executionCommands } from './executions.ts';
+import { type Ctx, ExitCode, context, failure } from './common.ts';
+import { DEFINITIONS } from './definitions.ts';
+import { EXECUTION_COMMANDS } from './executions.ts';
+import { type Section, commandHelp, groupHelp, overview } from './help.ts';
+import { KEYS } from './keys.ts';
+import { runCommand } from './run.ts';
+import { SCHEDULES } from './schedules.ts';
+import { agentCommand, serveCommand } from './server.ts';
+import { type Command, type Entry, type Group, isGroup, subName } from './spec.ts';
+import { didYouMean } from './suggest.ts';
+import { TASKS } from './tasks.ts';
+import { TELEMETRY } from './telemetry.ts';
 import { watchCommand } from './watch.ts';
+import { WEBHOOKS } from './webhooks.ts';
 
-export const HELP = `usage: actorflow <command> [args] [--url URL] [--key KEY] [--json]
+/** The commands by heading, in the order `actorflow help` shows them. */
+export const SECTIONS: readonly Section[] = [
+  { title: 'server', entries: [serveCommand, agentCommand] },
+  { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
+  { title: 'resources', entries: [DEFINITIONS, SCHEDULES, WEBHOOKS, TASKS, AGENTS] },
+  { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, benchCommand] },
+];
 
-server:
-  serve [--host H] [--port P] [--data-dir D] [--sync full|normal] [--machines DIR] [--no-auth] …
-  agent [--nats URL] [--kinds echo,log,…] [--concurrency N]
+const ENTRIES: ReadonlyMap<string, Entry> = new Map(SECTIONS.flatMap((s) => s.entries.flatMap((e) => [e.name, ...((isGroup(e) && e.aliases) || [])].map((n) => [n, e] as const))));
 
-definitions:
-  definitions push <file.yaml|json>      register a flow document
-  definitions list [--name PREFIX]       latest version of each
-  definitions get <name> [--version N] [--versions]
-  definitions validate <file>            validate without saving
-  definitions diagram <name> [--version N]
-  definitions retire <name>
+const say = (text: string) => void process.stdout.write(text);
+const complain = (text: string) => void process.stderr.write(`actorflow: ${text}\n`);
 
-executions:
-  start <workflow> [--input JSON] [--version N] [--label k=v]… [--idempotency-key K]
-  list [--status a,b] [--workflow W] [--label k=v]… [--parent ID]
-  get <id> · cancel <id> [--reason R] · pause <id> · resume <id>
-  retry <id> [--step STEP] [--note N]
-  signal <id> <name> [--payload JSON | --reject --reason R]
-  steps <id> · attempts <id> <step> · events <id> [--since SEQ] · logs <id> [--level L] [--step S] · children <id>
-  watch <id> [--since SEQ] [--children]  live events until the end (exit 0 completed, 5 otherwise)
+/** `--help`/`-h` before any `--`. */
+function wantsHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
 
-admin:
-  agents [<id>]
-  keys create --name N [--scopes read,write,admin] [--tenant T] · keys list · keys revoke <id>
+function unknownCommand(name: string): number {
+  complain(`unknown command "${name}"${didYouMean(name, [...ENTRIES.keys(), 'help'])}; see actorflow help`);
+  return ExitCode.usage;
+}
 
-bench --workflow W [--rate R (0 = max)] [--duration S] [--connections C] [--input JSON] [--sample N] [--drain S]
+function unknownSubcommand(g: Group, name: string): number {
+  complain(`unknown ${g.name} command "${name}"${didYouMean(name, g.commands.map(subName))}; see actorflow help ${g.name}`);
+  return ExitCode.usage;
+}
 
-Lists take --limit and --cursor. --url defaults to $ACTORFLOW_URL or http://127.0.0.1:8080;
---key to $ACTORFLOW_KEY or ./data/admin.key.
-exit codes: 0 ok, 1 API or network error, 2 usage error, 3 not found, 4 conflict, 5 execution did not complete (watch)
-`;
+/** `actorflow help [<command> [<subcommand>]]`. */
+function help(words: readonly string[]): number {
+  const [name, sub] = words;
+  if (name === undefined) return say(overview(SECTIONS)), ExitCode.ok;
+  const entry = ENTRIES.get(name);
+  if (entry === undefined) return unknownCommand(name);
+  if (!isGroup(entry)) return say(commandHelp(entry)), ExitCode.ok;
+  if (sub === undefined) return say(groupHelp(entry)), ExitCode.ok;
+  const cmd = entry.commands.find((c) => subName(c) === sub);
+  return cmd === undefined ? unknownSubcommand(entry, sub) : (say(commandHelp(cmd)), ExitCode.ok);
+}
 
-/** Every client-side command by name. */
-export const CLIENT_COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<number>>> = {
-  ...executionCommands,
-  definitions: definitionsCommand,
-  defs: definitionsCommand,
-  watch: watchCommand,
-  agents: agentsCommand,
-  keys: keysCommand,
-  bench: benchCommand,
-};
-
-/** Runs a client command and resolves with its exit code (errors mapped, never thrown). */
-export async function runClientCommand(name: string, argv: string[]): Promise<number> {
-  const run = CLIENT_COMMANDS[name];
+/** Runs one command; errors become a message and an exit code (null: a server keeps running). */
+async function execute(cmd: Command, argv: readonly string[]): Promise<number | null> {
+  if (wantsHelp(argv)) return say(commandHelp(cmd)), ExitCode.ok;
+  let ctx: Ctx | undefined;
   try {
-    if (run === undefined) throw new UsageError(`unknown command ${name}`);
-    return await run(argv);
+    ctx = context(cmd, argv);
+    return await cmd.run(ctx);
   } catch (err) {
-    return failure(err);
+    const c = ctx;
+    return failure(err, cmd, c === undefined ? undefined : () => c.key);
   }
+}
+
+/** `actorflow <argv…>`: the exit code, or null while a server or agent runs. No command (or only flags) is `serve`. */
+export async function dispatch(argv: readonly string[]): Promise<number | null> {
+  const [first, ...rest] = argv;
+  if (first === 'help' || first === '--help' || first === '-h') return help(first === 'help' ? rest : []);
+  if (first === undefined || first.startsWith('-')) return execute(serveCommand, argv);
+  const entry = ENTRIES.get(first);
+  if (entry === undefined) return unknownCommand(first);
+  if (!isGroup(entry)) return execute(entry, rest);
+  const [sub, ...subArgs] = rest;
+  if (sub === undefined || sub.startsWith('-')) {
+    if (wantsHelp(rest)) return say(groupHelp(entry)), ExitCode.ok;
+    const fallback = entry.commands.find((c) => subName(c) === entry.default);
+    if (fallback === undefined) throw new Error(`group ${entry.name}: no default command ${entry.default}`);
+    return execute(fallback, rest);
+  }
+  const cmd = entry.commands.find((c) => subName(c) === sub);
+  return cmd === undefined ? unknownSubcommand(entry, sub) : execute(cmd, subArgs);
 }
 
 export { ExitCode };

@@ -1,6 +1,7 @@
-/** @module cli/commands/watch — `actorflow watch <id>`: live events (colored on a TTY) until the end; exit 0 completed, 5 otherwise. */
-import type { EventView } from '../../shared/execution.ts';
-import { ExitCode, context, intFlag, need } from './common.ts';
+/** @module cli/commands/watch — `actorflow watch <id>`: live events (colored on a terminal) until the end; exit 0 completed, 5 otherwise. */
+import { type EventView, isTerminalEvent } from '../../client/index.ts';
+import { ExitCode } from './common.ts';
+import type { Command } from './spec.ts';
 
 const COLORS: Readonly<Record<string, string>> = { green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', cyan: '\x1b[36m', dim: '\x1b[2m', reset: '\x1b[0m' };
 
@@ -21,18 +22,24 @@ export function formatEvent(e: EventView, color: boolean): string {
 }
 
 /** Streams an execution's events until its terminal event. */
-export async function watchCommand(argv: string[]): Promise<number> {
-  const c = context(argv, { since: { type: 'string' }, children: { type: 'boolean' } });
-  const id = need(c.positionals, 0, 'id');
-  const since = intFlag(c.values['since'], 'since', 0);
-  const color = process.stdout.isTTY === true && !c.json && process.env['NO_COLOR'] === undefined;
-  let terminal: string | null = null;
-  for await (const e of c.client.executions.watch(id, { ...(since === undefined ? {} : { since }), children: c.values['children'] === true })) {
-    c.out(c.json ? JSON.stringify(e) : formatEvent(e, color));
-    if (e.executionId === id && /^workflow\.(completed|failed|cancelled|timed_out)$/.test(e.type)) terminal = e.type;
-  }
-  // Resumed after the end (--since at or past the terminal seq): ask for the status.
-  const status = terminal === null ? (await c.client.executions.get(id)).status : terminal.slice('workflow.'.length);
-  if (!c.json) c.err(`${id} ${status}`);
-  return status === 'completed' ? ExitCode.ok : ExitCode.executionFailed;
-}
+export const watchCommand: Command = {
+  name: 'watch',
+  args: '<id>',
+  summary: 'live events until the end (exit 0 completed, 5 otherwise)',
+  details: 'History first, then live events over SSE; a dropped connection resumes where it stopped. Colored on a terminal (NO_COLOR=1 turns that off).',
+  flags: { since: { type: 'string', arg: 'SEQ', help: 'only events after this seq' }, children: { type: 'boolean', help: "child executions' events too" } },
+  async run(c) {
+    const id = c.arg(0, 'id');
+    const since = c.int('since', 0);
+    const color = process.stdout.isTTY === true && !c.json && process.env['NO_COLOR'] === undefined;
+    let terminal: string | null = null;
+    for await (const e of c.client.executions.watch(id, { ...(since === undefined ? {} : { since }), children: c.bool('children') })) {
+      c.out(c.json ? JSON.stringify(e) : formatEvent(e, color));
+      if (e.executionId === id && isTerminalEvent(e)) terminal = e.type;
+    }
+    // Resumed after the end (--since at or past the terminal seq): ask for the status.
+    const status = terminal === null ? (await c.client.executions.get(id)).status : terminal.slice('workflow.'.length);
+    if (!c.json) c.err(`${id} ${status}`);
+    return status === 'completed' ? ExitCode.ok : ExitCode.executionFailed;
+  },
+};
