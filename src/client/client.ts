@@ -210,8 +210,9 @@ export function createClient(opts: ClientOptions) {
     ready: () => call<{ ready: boolean }>('GET', '/ready'),
     status: () => call<StatusView>('GET', '/status'),
     /**
-     * Read-only GraphQL query (POST /graphql). Field errors come back in `errors`; a refused query
-     * (syntax, validation, depth/complexity limit, mutation) throws ActorflowApiError (400/422).
+     * Read-only GraphQL query (POST /graphql). Field errors, and a query that does not parse or
+     * validate (or is a mutation), come back in `errors`; a query over the depth or complexity limit
+     * throws ActorflowApiError (422).
      */
     graphql: <D = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, o: { operationName?: string } = {}) =>
       call<GraphqlResponse<D>>('POST', '/graphql', { body: { query, ...(variables === undefined ? {} : { variables }), ...(o.operationName === undefined ? {} : { operationName: o.operationName }) } }),

@@ -204,9 +204,12 @@ export interface GraphqlError {
   extensions: { code: string; [k: string]: unknown };
 }
 
-/** A GraphQL answer (200): fields that failed are null, with their errors. */
+/**
+ * A GraphQL answer (200). Fields that failed are null, with their errors (`path` says which); a query
+ * that did not parse or validate ran nothing: no `data`, only `errors` (with `locations`).
+ */
 export interface GraphqlResponse<D = Record<string, unknown>> {
-  data: D | null;
+  data?: D | null;
   errors?: GraphqlError[];
 }
 

@@ -139,6 +139,15 @@ describe('client', () => {
     expect((await client.audit({ limit: 5 })).items.length).toBeGreaterThan(0);
   });
 
+  it('graphql: data with field errors by path; a query that does not validate is errors only, not a throw', async () => {
+    const ok = await client.graphql<{ definition: { name: string } | null }>('query($n: String!) { definition(name: $n) { name } }', { n: 'cl-gate' });
+    expect(ok.data?.definition?.name).toBe('cl-gate');
+    const invalid = await client.graphql('{ noSuchField }');
+    expect(invalid.data).toBeUndefined();
+    expect(invalid.errors?.[0]?.extensions.code).toBe('graphql_validation_failed');
+    expect(invalid.errors?.[0]?.locations?.[0]).toMatchObject({ line: 1 });
+  });
+
   it('watch yields every event in seq order up to the terminal one, and resumes from `since`', async () => {
     const e = await client.executions.start({ workflow: 'cl-gate' });
     const seen: number[] = [];
