@@ -7,7 +7,7 @@ import type { RouteId } from './routes.ts';
 import { MEDIA_HTML } from './schemas.ts';
 import { type Reply, type RouteHandler, text } from './types.ts';
 
-/** Where `npm run build:ui` (vite build) writes the dashboard. */
+/** Where `npm run build:ui` (vite build) writes the dashboard; two levels up is the package root from src/api and from the compiled dist/api alike. */
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

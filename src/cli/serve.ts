@@ -1,6 +1,7 @@
 /** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
 import { join } from 'node:path';
 import { type ApiServer, createApiServer } from '../api/server.ts';
+import { assertNativeUws } from '../api/uws-runtime.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import type { StreamOptions } from '../api/stream-options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
@@ -13,6 +14,7 @@ import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
 import { openSqliteStores } from '../store/sqlite-store.ts';
 import { walFileOf } from '../store/wal-checkpointer.ts';
+import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
 export interface ServeConfig {
@@ -86,6 +88,9 @@ export const DEFAULT_MAX_BODY = 1_048_576;
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
+  // Before any file is opened: a server that cannot answer must not start.
+  assertNativeUws(logger);
+  if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const dbPath = join(config.dataDir, 'actorflow.db');
   const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
