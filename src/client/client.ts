@@ -1,5 +1,6 @@
 /** @module client/client — `createClient`: a typed method for every REST route (docs/api.md). */
 import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../shared/execution.ts';
+import type { FlowDocument } from '../shared/flow.ts';
 import { type Duration, toMs } from './duration.ts';
 import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, timed } from './result.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';
@@ -60,8 +61,8 @@ export interface ResultOptions {
 
 const DEFAULT_RESULT_TIMEOUT_MS = 30_000;
 
-/** A flow document as an object, or YAML/JSON text. */
-export type DefinitionDocument = Readonly<Record<string, unknown>> | string;
+/** A flow document: typed (`FlowDocument`), any object (checked by the server), or YAML/JSON text. */
+export type DefinitionDocument = FlowDocument | Readonly<Record<string, unknown>> | string;
 
 const lq = (o: ListOptions = {}): Query => ({ limit: o.limit, cursor: o.cursor });
 

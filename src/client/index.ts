@@ -7,3 +7,4 @@ export { isTerminalEvent, isTerminalStatus, parseSse, type SseFrame, type WatchO
 export { buildUrl, type FetchLike } from './transport.ts';
 export type * from './types.ts';
 export type { AttemptView, DefinitionView, EventView, ExecutionError, ExecutionStatus, ExecutionView, LogView, Page, StepView } from '../shared/execution.ts';
+export type { FlowDocument, Step } from '../shared/flow.ts';

@@ -8,6 +8,7 @@ import {
   isConflict,
   isNotFound,
   type ActorflowClient,
+  type FlowDocument,
   type FetchLike,
 } from '../../src/client/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -39,6 +40,9 @@ beforeAll(async () => {
   await client.definitions.create(GATE_YAML);
   await client.definitions.create({ name: 'cl-chain', steps: [{ id: 'x', type: 'task', agent: 'echo', input: { v: '$.input.v' } }, { id: 'y', type: 'task', agent: 'log', input: { level: 'info', message: 'hi' } }] });
   await client.definitions.create({ name: 'wr-nap', steps: [{ id: 'z', type: 'sleep', ms: 150 }, { id: 'b', type: 'task', agent: 'echo', input: { woke: '$.input.who' } }] });
+  // A typed document is accepted as it is (typecheck: FlowDocument has no index signature).
+  const typed: FlowDocument = { name: 'cl-typed', steps: [{ id: 'a', type: 'task', agent: 'echo' }] };
+  expect((await client.definitions.create(typed)).name).toBe('cl-typed');
   await client.definitions.create({ name: 'wr-long', steps: [{ id: 'z', type: 'sleep', ms: 20_000 }] });
   await client.definitions.create({ name: 'wr-boom', steps: [{ id: 'f', type: 'task', agent: 'fail', input: { times: 1, retryable: false } }] });
 });
