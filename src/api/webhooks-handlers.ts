@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Engine } from '../engine/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import { iso } from '../shared/clock.ts';
-import type { DeliveryRow, WebhookRow } from '../store/sqlite-webhook-store.ts';
+import type { DeliveryRow, WebhookRow } from '../store/types.ts';
 import type { WebhookDispatcher } from '../webhooks/types.ts';
 import { startRequestHash } from './executions-handlers.ts';
 import type { RouteId } from './routes.ts';

@@ -8,9 +8,9 @@ import { type AsyncDb, openDb, openWorkerDb, type Db, type WriteStep } from './s
 import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { createSqliteAuthStore } from './sqlite-auth-store.ts';
 import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
-import { createSqliteWebhookStore, type WebhookStore } from './sqlite-webhook-store.ts';
-import { createSqliteTelemetryStore, type TelemetryStore } from './sqlite-telemetry-store.ts';
-import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store, WaitingRow } from './types.ts';
+import { createSqliteWebhookStore } from './sqlite-webhook-store.ts';
+import { createSqliteTelemetryStore } from './sqlite-telemetry-store.ts';
+import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store, TelemetryStore, WaitingRow, WebhookStore } from './types.ts';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */

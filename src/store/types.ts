@@ -1,4 +1,8 @@
-/** @module store/types — the Store interface the engine writes through (SQLite is the one implementation). */
+/**
+ * @module store/types — every store interface (the journal `Store`, auth, schedules, webhooks, telemetry)
+ * and the rows they carry. The implementations (SQLite) live in store/sqlite/; only the composition
+ * root (cli/serve.ts) imports them.
+ */
 import type { EventRecord, ExecutionError, ExecutionStatus } from '../shared/execution.ts';
 
 /** One row of the executions index (times as epoch ms). */
@@ -237,4 +241,98 @@ export interface ScheduleStore {
   /** Inserts or replaces the whole row. */
   put(row: ScheduleRow): Promise<void>;
   delete(id: string): Promise<void>;
+}
+
+/** One outbound webhook subscription (times as epoch ms). `events` are types or wildcards (`workflow.*`, `*`). */
+export interface WebhookRow {
+  id: string;
+  tenant: string;
+  url: string;
+  events: string[];
+  /** HMAC key of the signatures; never shown by the API after creation. */
+  secret: string;
+  createdAt: number;
+}
+
+/** `pending`: not tried yet; `failed`: last try failed, another is due at `nextAttemptAt`; `dead`: gave up. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead';
+
+/** One event to deliver to one webhook, with its outcome so far. */
+export interface DeliveryRow {
+  id: string;
+  webhookId: string;
+  tenant: string;
+  eventId: string;
+  eventType: string;
+  /** The exact request body (signed as is on every attempt). */
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /** When the next attempt is due (pending/failed); null once delivered or dead. */
+  nextAttemptAt: number | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** Webhook subscriptions and their delivery history. */
+export interface WebhookStore {
+  /** Every webhook of every tenant (the dispatcher keeps them in memory). */
+  listWebhooks(): Promise<WebhookRow[]>;
+  insertWebhook(row: WebhookRow): Promise<void>;
+  /** Deletes the webhook and its delivery history in one transaction. */
+  deleteWebhook(id: string): Promise<void>;
+  /** Inserts or updates whole delivery rows, all in one transaction. */
+  putDeliveries(rows: readonly DeliveryRow[]): Promise<void>;
+  /** The statement and parameter rows `putDeliveries` runs, for a transaction someone else owns (the journal's group commit: a `CommitShare`). */
+  deliveriesWrite(rows: readonly DeliveryRow[]): { statement: string; rows: unknown[][] };
+  /** Deliveries still to attempt (`pending`/`failed`), oldest first: resumed at boot. */
+  listOpenDeliveries(): Promise<DeliveryRow[]>;
+  /** A webhook's deliveries, newest first, with ids strictly below `beforeId` when given. */
+  listDeliveries(webhookId: string, beforeId: string | undefined, limit: number): Promise<DeliveryRow[]>;
+}
+
+/** A half-open window of execution creation times, `[from, to)`, in epoch ms. */
+export interface TimeWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** One execution created in a window: what the summary counts and times. */
+export interface TelemetryExecutionRow {
+  readonly workflow: string;
+  readonly status: string;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+}
+
+/** Token and USD totals of one workflow's step outcomes. */
+export interface WorkflowCostRow {
+  readonly workflow: string;
+  readonly tokens: number;
+  readonly usd: number;
+}
+
+/** The step lifecycle events of one workflow's executions, in `seq` order per execution. */
+export interface StepEventRow {
+  readonly executionId: string;
+  readonly type: 'workflow.step.started' | 'workflow.step.completed' | 'workflow.step.failed' | 'workflow.step.retrying';
+  readonly ts: number;
+  readonly stepId: string;
+  /** `recovery` of a `workflow.step.failed` (`fail`, `skip`, `fallback`, `compensate`); null otherwise. */
+  readonly recovery: string | null;
+}
+
+/**
+ * Aggregates for `/telemetry/*`, scoped by tenant, over flow executions only (standalone tasks are
+ * not counted).
+ */
+export interface TelemetryStore {
+  /** Executions of `tenant` created in `window`. */
+  executions(tenant: string, window: TimeWindow): Promise<TelemetryExecutionRow[]>;
+  /** Costs reported on the step attempts (outcomes and retries) of those executions, summed per workflow. */
+  costs(tenant: string, window: TimeWindow): Promise<WorkflowCostRow[]>;
+  /** Step lifecycle events of `workflow`'s executions created in `window`. */
+  stepEvents(tenant: string, workflow: string, window: TimeWindow): Promise<StepEventRow[]>;
 }

@@ -2,7 +2,7 @@
  * @module telemetry/telemetry-service — execution and step statistics of a tenant, computed on
  * request from the journal (no counters on the engine's hot path: a start or an event costs nothing more).
  */
-import type { TelemetryStore, TimeWindow } from '../store/sqlite-telemetry-store.ts';
+import type { TelemetryStore, TimeWindow } from '../store/types.ts';
 import { ascending, percentile } from './percentiles.ts';
 import type { StepStats, TelemetrySummary, WorkflowStats, WorkflowSummary } from './types.ts';
 

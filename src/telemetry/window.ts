@@ -1,6 +1,6 @@
 /** @module telemetry/window — `?from&to` of the telemetry routes → a half-open window `[from, to)` in epoch ms. */
 import { ValidationError, type Issue } from '../shared/errors.ts';
-import type { TimeWindow } from '../store/sqlite-telemetry-store.ts';
+import type { TimeWindow } from '../store/types.ts';
 
 /** Window length when `from` is not given. @default 24 h */
 export const DEFAULT_WINDOW_MS = 24 * 60 * 60 * 1000;

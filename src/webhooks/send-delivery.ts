@@ -2,7 +2,7 @@
 import { type Agent, type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
-import type { DeliveryRow } from '../store/sqlite-webhook-store.ts';
+import type { DeliveryRow } from '../store/types.ts';
 import { PINNED_OPTION } from './agent-pool.ts';
 import { pinnedLookup } from './pinned-lookup.ts';
 import { signatureHeader } from './signature.ts';

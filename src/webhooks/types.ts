@@ -2,8 +2,7 @@
 import type { PageRequest } from '../engine/types.ts';
 import type { Page } from '../shared/execution.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { DeliveryRow, WebhookRow, WebhookStore } from '../store/sqlite-webhook-store.ts';
-import type { Store } from '../store/types.ts';
+import type { DeliveryRow, Store, WebhookRow, WebhookStore } from '../store/types.ts';
 
 /** First retry after this many ms (ACTORFLOW_WEBHOOK_RETRY_MS); each next one waits twice as long. */
 export const DEFAULT_WEBHOOK_RETRY_MS = 1000;
