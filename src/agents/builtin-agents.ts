@@ -1,12 +1,13 @@
 /** @module agents/builtin-agents — echo, log, sleep, http, fail (docs/agents.md, "Built-in agents"). */
 import { systemClock, timeoutSignal } from '../shared/clock.ts';
 import { ActorflowError } from '../shared/errors.ts';
+import { isRecord } from '../shared/json.ts';
 import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
 
 const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
 
 function obj(input: unknown): Record<string, unknown> {
-  return input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {};
+  return isRecord(input) ? input : {};
 }
 
 /** Reports the input's `cost` ({ model?, tokens?, usd? } or a list of them) as the attempt's cost (telemetry demos and tests). */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ExecutionFilter, SignalRequest } from '../engine/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import type { ExecutionStatus, LogView } from '../shared/execution.ts';
+import { isRecord } from '../shared/json.ts';
 import type { RouteId } from './routes.ts';
 import { MEDIA_MERMAID } from './schemas.ts';
 import { type ApiDeps, type RouteHandler, json, pageOf, text } from './types.ts';
@@ -29,8 +30,6 @@ interface PatchBody {
 }
 
 const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {

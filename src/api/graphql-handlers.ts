@@ -2,6 +2,7 @@
 import { createGraphql } from '../graphql/create-graphql.ts';
 import type { GraphqlRequest } from '../graphql/types.ts';
 import { ErrorCode, ValidationError } from '../shared/errors.ts';
+import { isRecord } from '../shared/json.ts';
 import { graphqlReply } from './graphql-media.ts';
 import type { RouteId } from './routes.ts';
 import { type ApiDeps, type RouteHandler, json } from './types.ts';
@@ -15,10 +16,10 @@ function variablesOf(raw: unknown): Record<string, unknown> | undefined {
   } catch {
     value = undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isRecord(value)) {
     throw new ValidationError('`variables` is not a JSON object.', [{ path: '/query/variables', message: 'must be a JSON object' }], ErrorCode.invalidJson);
   }
-  return value as Record<string, unknown>;
+  return value;
 }
 
 /** Handlers of the GraphQL routes; one executor (schema, document cache) per server. */

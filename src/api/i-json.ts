@@ -8,6 +8,7 @@
  *  - only when that check fails, a linear scan of the text for the JSON Pointer of the first offender.
  */
 import type { Issue } from '../shared/errors.ts';
+import { pointerToken } from '../shared/json.ts';
 
 /** An I-JSON rule a syntactically valid JSON text breaks, at the JSON Pointer of the offender. */
 export class IJsonError extends SyntaxError {
@@ -232,7 +233,7 @@ function escapedStringEnd(text: string, backslash: number, s: EscapeScan): numbe
   }
 }
 
-const escapeToken = (token: string | number): string => (typeof token === 'number' ? String(token) : token.replace(/~/g, '~0').replace(/\//g, '~1'));
+const escapeToken = (token: string | number): string => (typeof token === 'number' ? String(token) : pointerToken(token));
 
 /** JSON Pointer of the current value: the member name or element index of every open container. */
 function pointer(at: readonly (string | number)[], depth: number): string {

@@ -10,6 +10,7 @@
  * stays as it is: valid JSON Schema, which generators type a little looser.
  */
 import { STEP_TYPES, flowSchema } from '../engine/flow-schema.ts';
+import { isRecord } from '../shared/json.ts';
 import type { JsonSchema } from './types.ts';
 
 /** Component name of the whole document. */
@@ -24,7 +25,6 @@ const STANDALONE = ['type', 'enum', 'const', '$ref', 'if'];
 
 type Node = Readonly<Record<string, unknown>>;
 
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 const capitalized = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** `task` → `FlowTaskStep`, `condition` → `FlowCondition`. */
@@ -36,12 +36,12 @@ const componentRef = (ref: string): string => (ref.startsWith(DEFS_PREFIX) ? COM
 
 /** `{ if: { properties: { <p>: { const: v } } }, then: { $ref } }`: one case of a dispatch on `<p>`. */
 function dispatchCase(item: unknown): { property: string; value: string; ref: string } | undefined {
-  if (!isNode(item) || !isNode(item['if']) || !isNode(item['then']) || typeof item['then']['$ref'] !== 'string') return undefined;
+  if (!isRecord(item) || !isRecord(item['if']) || !isRecord(item['then']) || typeof item['then']['$ref'] !== 'string') return undefined;
   const props = item['if']['properties'];
-  if (!isNode(props)) return undefined;
+  if (!isRecord(props)) return undefined;
   const entries = Object.entries(props);
   const [property, schema] = entries[0] ?? [];
-  if (entries.length !== 1 || property === undefined || !isNode(schema) || typeof schema['const'] !== 'string') return undefined;
+  if (entries.length !== 1 || property === undefined || !isRecord(schema) || typeof schema['const'] !== 'string') return undefined;
   return { property, value: schema['const'], ref: componentRef(item['then']['$ref']) };
 }
 
@@ -61,7 +61,7 @@ function discriminated(node: Node): JsonSchema | undefined {
   };
 }
 
-const standalone = (v: unknown): boolean => isNode(v) && STANDALONE.some((k) => k in v);
+const standalone = (v: unknown): boolean => isRecord(v) && STANDALONE.some((k) => k in v);
 
 /** The `then` branch with its `if` folded in: a `$ref` keeps its target whole (`allOf`), the `if`'s keywords beside it. */
 function withCondition(condition: Node, branch: JsonSchema): JsonSchema {
@@ -71,16 +71,16 @@ function withCondition(condition: Node, branch: JsonSchema): JsonSchema {
 /** `if`/`then`/`else` between alternatives as their `anyOf` (a nested `else` chain flattened). */
 function alternatives(node: Node): JsonSchema[] | undefined {
   const { if: condition, then, else: otherwise } = node;
-  if (!isNode(condition) || !standalone(then) || !standalone(otherwise)) return undefined;
+  if (!isRecord(condition) || !standalone(then) || !standalone(otherwise)) return undefined;
   const first = withCondition(transform(condition) as Node, transform(then) as JsonSchema);
-  const rest = isNode(otherwise) && 'if' in otherwise ? alternatives(otherwise) : undefined;
+  const rest = isRecord(otherwise) && 'if' in otherwise ? alternatives(otherwise) : undefined;
   return [first, ...(rest ?? [transform(otherwise) as JsonSchema])];
 }
 
 /** One node of the engine's schema, rewritten for OpenAPI (recursively). */
 function transform(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(transform);
-  if (!isNode(value)) return value;
+  if (!isRecord(value)) return value;
   const dispatch = discriminated(value);
   if (dispatch !== undefined) return dispatch;
   const anyOf = alternatives(value);
@@ -99,7 +99,7 @@ function transform(value: unknown): unknown {
  * schema (`FlowStep`, a discriminated `oneOf` of `FlowTaskStep`, `FlowWaitStep`, …; `FlowCondition`, …).
  */
 export function flowComponentSchemas(): Readonly<Record<string, JsonSchema>> {
-  const defs = isNode(flowSchema['$defs']) ? flowSchema['$defs'] : {};
+  const defs = isRecord(flowSchema['$defs']) ? flowSchema['$defs'] : {};
   const out: Record<string, JsonSchema> = {
     [FLOW_DOCUMENT]: { ...(transform(flowSchema) as JsonSchema), description: 'A flow document: a workflow as data (JSON or YAML), checked by the engine on registration.' },
   };

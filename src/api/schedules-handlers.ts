@@ -2,6 +2,7 @@
 import type { Engine } from '../engine/types.ts';
 import { ValidationError, type Issue } from '../shared/errors.ts';
 import { iso } from '../shared/clock.ts';
+import { isRecord } from '../shared/json.ts';
 import { cronIssues } from '../scheduler/next-run.ts';
 import type { SchedulePatch, Scheduler, ScheduleSpec } from '../scheduler/scheduler.ts';
 import type { ScheduleRow } from '../store/types.ts';
@@ -38,12 +39,11 @@ export function toScheduleView(s: ScheduleRow) {
   };
 }
 
-const isBody = (b: unknown): b is Body => typeof b === 'object' && b !== null && !Array.isArray(b);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Exactly one trigger on create (at most one on change); `timezone` only with `cron`; a valid cron and zone. */
 function triggerIssues(body: unknown, create: boolean): Issue[] {
-  if (!isBody(body)) return [];
+  if (!isRecord(body)) return [];
   const given = TRIGGERS.filter((k) => body[k] !== undefined);
   const issues: Issue[] = [];
   if (given.length > 1) for (const k of given.slice(1)) issues.push({ path: `/${k}`, message: `only one of cron, everyMs, at may be given (also got ${given[0] ?? ''})` });

@@ -1,6 +1,7 @@
 /** @module api/tasks-handlers — handlers of the /tasks routes (standalone tasks, tenant-scoped). */
 import type { RetryPolicy } from '../shared/flow.ts';
 import type { Issue } from '../shared/errors.ts';
+import { isRecord } from '../shared/json.ts';
 import type { TaskStatus } from '../tasks/task-view.ts';
 import type { Tasks } from '../tasks/task-service.ts';
 import { startRequestHash } from './executions-handlers.ts';
@@ -16,8 +17,6 @@ interface CreateBody {
 }
 
 const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The idempotency key of the header and of the body must agree (as on POST /executions). */
 function refineCreate(body: unknown, headers: Readonly<Record<string, string>>): Issue[] {

@@ -1,6 +1,7 @@
 /** @module api/validate — compiles each route's schemas once (ajv) and turns failures into JSON-Pointer issues. */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Issue } from '../shared/errors.ts';
+import { pointerToken } from '../shared/json.ts';
 import { EMPTY_OBJECT } from './schemas.ts';
 import type { JsonSchema, RouteSpec } from './types.ts';
 
@@ -61,11 +62,6 @@ export function compileRoutes(routes: readonly RouteSpec[]): CompiledRoute[] {
       acceptsQueryToken: Object.hasOwn(props, 'token'),
     };
   });
-}
-
-/** Escapes one JSON Pointer reference token (RFC 6901). */
-export function pointerToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /**
@@ -253,8 +249,6 @@ export const MAX_BODY_STRING_LENGTH = 262_144;
  */
 export const BODY_SIZE_WALK_THRESHOLD = 16 * 1024;
 
-const escapePointer = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
 /**
  * The first array longer than `maxArray` or string longer than `maxString` in a parsed body, as
  * an issue at its JSON Pointer; undefined when none (or when `textLength` is below `threshold`,
@@ -292,7 +286,7 @@ export function valueTooLarge(
         const k = keys[i] as string;
         if (k.length > maxString) return { path, message: `has a property name longer than ${maxString} characters` };
         values.push((v as Record<string, unknown>)[k]);
-        paths.push(`${path}/${escapePointer(k)}`);
+        paths.push(`${path}/${pointerToken(k)}`);
       }
     }
   }

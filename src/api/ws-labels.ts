@@ -1,5 +1,6 @@
 /** @module api/ws-labels — firehose subscriptions filtered by labels: matched in JS against a bounded cache of execution labels. */
 import type { Engine } from '../engine/types.ts';
+import { isRecord } from '../shared/json.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { EncodedEvent } from './event-feed.ts';
 import type { EventFilter } from './ws-protocol.ts';
@@ -76,7 +77,7 @@ export class LabelRouter {
   private learn(key: string, event: EncodedEvent): Labels | undefined {
     const e = event.value;
     const given = e.data['labels'];
-    const valid = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Labels) : undefined;
+    const valid = isRecord(given) ? (given as Labels) : undefined;
     if (e.type === 'workflow.started') return this.remember(key, valid ?? {});
     const known = this.labels.get(key);
     if (e.type === 'workflow.updated' && valid !== undefined && known !== undefined) return this.remember(key, { ...known, ...valid });

@@ -2,6 +2,7 @@
 import { msgpackCodec } from '../shared/codec.ts';
 import { EVENT_TYPES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
+import { isPlainRecord } from '../shared/json.ts';
 import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from './i-json.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */
@@ -75,13 +76,6 @@ export function negotiate(header: string): { format: WireFormat; protocol: strin
   return { format: 'json', protocol: '' };
 }
 
-/** A plain object (JSON object, msgpack map): not an array, not a decoded extension type. */
-function isRecord(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
-}
-
 /** Decodes one client frame: text frames are I-JSON (RFC 7493, as request bodies), binary frames msgpack, whatever was negotiated. */
 export function decodeFrame(data: ArrayBuffer, isBinary: boolean): unknown {
   if (isBinary) return msgpackCodec.decode(new Uint8Array(data));
@@ -97,7 +91,7 @@ function invalid(message: string, id?: string): ProtocolError {
 /** Checks a filter (from a message or from `/ws/events` query parameters); a string is the problem. */
 export function parseFilter(raw: unknown): EventFilter | string {
   if (raw === undefined) return {};
-  if (!isRecord(raw)) return '`filter` must be an object';
+  if (!isPlainRecord(raw)) return '`filter` must be an object';
   const out: { workflow?: string; types?: string[]; labels?: Record<string, string> } = {};
   for (const key of Object.keys(raw)) {
     if (key !== 'workflow' && key !== 'types' && key !== 'labels') return `\`filter.${key}\` is not allowed (unknown field)`;
@@ -113,7 +107,7 @@ export function parseFilter(raw: unknown): EventFilter | string {
     out.types = [...new Set(types as string[])];
   }
   if (labels !== undefined) {
-    if (!isRecord(labels)) return '`filter.labels` must be an object of strings';
+    if (!isPlainRecord(labels)) return '`filter.labels` must be an object of strings';
     const entries = Object.entries(labels);
     if (entries.length > MAX_LABELS) return `\`filter.labels\` has more than ${MAX_LABELS} labels`;
     for (const [k, v] of entries) if (typeof v !== 'string' || k.length === 0 || k.length > 128) return '`filter.labels` must map label names to strings';
@@ -124,7 +118,7 @@ export function parseFilter(raw: unknown): EventFilter | string {
 
 /** Validates a decoded client frame against the ops of docs/api/streams.md. */
 export function parseClientMessage(raw: unknown): ClientMessage | ProtocolError {
-  if (!isRecord(raw)) return { op: 'error', code: WsErrorCode.invalidMessage, message: 'a frame must be an object with `op`' };
+  if (!isPlainRecord(raw)) return { op: 'error', code: WsErrorCode.invalidMessage, message: 'a frame must be an object with `op`' };
   const op = raw['op'];
   if (op === 'ping') return { op: 'ping' };
   const rawId = raw['id'];

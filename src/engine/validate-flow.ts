@@ -2,6 +2,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Issue } from '../shared/errors.ts';
 import { LIMITS, type Step } from '../shared/flow.ts';
+import { isRecord as isObj, pointerToken } from '../shared/json.ts';
 import { NAME_PATTERN, RFC3339_RE, STEP_ID_PATTERN, flowSchema } from './flow-schema.ts';
 import { inputSchemas } from './schema-cache.ts';
 
@@ -20,9 +21,7 @@ const MAX_NESTING = 64;
 const RESERVED_STEP_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isStepId = (v: unknown): v is string => typeof v === 'string' && STEP_ID_RE.test(v);
-const pointerToken = (s: string): string => s.replace(/~/gu, '~0').replace(/\//gu, '~1');
 
 // ─── control flow (shared with the diagram and, ideally, the engine) ───
 

@@ -2,6 +2,7 @@
 import { agentDetail } from '../api/agents-handlers.ts';
 import type { ExecutionFilter, PageRequest } from '../engine/types.ts';
 import { ActorflowError, ErrorCode, type Issue, NotFoundError, ValidationError } from '../shared/errors.ts';
+import { pointerToken } from '../shared/json.ts';
 import { ExecutionStatus, type DefinitionView, type ExecutionView, type LogView, type StepView } from '../shared/execution.ts';
 import { DEFAULT_PAGE_LIMIT, type GraphqlContext, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT } from './types.ts';
 
@@ -59,7 +60,7 @@ function labelsOf(value: unknown, issues: Issue[]): Record<string, string> | und
   const entries = Object.entries(value);
   if (entries.length > 64) issues.push({ path: '/labels', message: 'must NOT have more than 64 properties' });
   for (const [k, v] of entries) {
-    if (typeof v !== 'string' || v.length > 1024 || k.length < 1 || k.length > 128) issues.push({ path: `/labels/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, message: 'must be a string (key 1–128, value ≤ 1024 chars)' });
+    if (typeof v !== 'string' || v.length > 1024 || k.length < 1 || k.length > 128) issues.push({ path: `/labels/${pointerToken(k)}`, message: 'must be a string (key 1–128, value ≤ 1024 chars)' });
   }
   return entries.length === 0 ? undefined : (Object.fromEntries(entries) as Record<string, string>);
 }
