@@ -1,5 +1,5 @@
 /** @module store/sqlite-webhook-store — webhook subscriptions and their delivery history in the journal's SQLite file. */
-import type { Db } from './sqlite-db.ts';
+import type { Db, WriteStep } from './sqlite-db.ts';
 import type { DeliveryRow, DeliveryStatus, WebhookRow, WebhookStore } from './types.ts';
 
 interface WebhookDbRow {
@@ -57,16 +57,17 @@ const UPSERT_DELIVERY =
   ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, attempts=excluded.attempts, last_status_code=excluded.last_status_code,' +
   ' last_error=excluded.last_error, next_attempt_at=excluded.next_attempt_at, delivered_at=excluded.delivered_at';
 
+/** Upserts of whole delivery rows: one prepared statement, a parameter row each (also the journal's `CommitWrite` of deliveries). */
+export const deliveriesStep = (rows: readonly DeliveryRow[]): WriteStep => ({
+  sql: UPSERT_DELIVERY,
+  rows: rows.map((d) => [
+    d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
+    d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
+  ]),
+});
+
 /** The `WebhookStore` over an open, migrated database (shares the journal's writer connection). */
 export function createSqliteWebhookStore(db: Db): WebhookStore {
-  /** Upserts of whole delivery rows: one prepared statement, a parameter row each. */
-  const deliveriesWrite = (rows: readonly DeliveryRow[]): { statement: string; rows: unknown[][] } => ({
-    statement: UPSERT_DELIVERY,
-    rows: rows.map((d) => [
-      d.id, d.webhookId, d.tenant, d.eventId, d.eventType, d.body, d.status, d.attempts,
-      d.lastStatusCode, d.lastError, d.nextAttemptAt, d.createdAt, d.deliveredAt,
-    ]),
-  });
   return {
     listWebhooks: async () => (await db.all<WebhookDbRow>('SELECT * FROM webhooks ORDER BY id')).map(toWebhook),
     insertWebhook: (w) => db.run('INSERT INTO webhooks VALUES (?, ?, ?, ?, ?, ?)', [w.id, w.tenant, w.url, JSON.stringify(w.events), w.secret, w.createdAt]),
@@ -77,13 +78,12 @@ export function createSqliteWebhookStore(db: Db): WebhookStore {
       }),
     putDeliveries: async (rows) => {
       if (rows.length === 0) return;
-      const w = deliveriesWrite(rows);
+      const w = deliveriesStep(rows);
       await db.transaction(() => {
-        const upsert = db.statement(w.statement);
+        const upsert = db.statement(w.sql);
         for (const r of w.rows) upsert.run(r);
       });
     },
-    deliveriesWrite,
     listOpenDeliveries: async () =>
       (await db.all<DeliveryDbRow>("SELECT * FROM webhook_deliveries WHERE status IN ('pending', 'failed') ORDER BY id")).map(toDelivery),
     listDeliveries: async (webhookId, beforeId, limit) =>

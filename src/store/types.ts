@@ -67,8 +67,7 @@ export interface CommitBatch {
 
 /**
  * Another subsystem's rows written in the journal's own transaction (a transactional outbox): they
- * commit or roll back with the batch's events. Registered with `Store.addCommitParticipant`; the
- * store knows nothing of what the rows mean.
+ * commit or roll back with the batch's events. Registered with `Store.addCommitParticipant`.
  */
 export interface CommitParticipant {
   /**
@@ -78,16 +77,16 @@ export interface CommitParticipant {
   prepare(batch: CommitBatch): CommitShare | undefined;
 }
 
-/** One participant's part of one batch: its rows and the statement that writes them. */
+/**
+ * The rows that may ride in a journal batch, by kind: typed rows, which the store implementation
+ * turns into its own statements (an interface carries no SQL).
+ */
+export type CommitWrite = { readonly kind: 'webhook-deliveries'; readonly rows: readonly DeliveryRow[] };
+
+/** One participant's part of one batch: its rows, and whom to tell how the transaction ended. */
 export interface CommitShare {
-  /**
-   * One SQL statement with `?` parameters (no BEGIN/COMMIT), prepared once by the store's writer and
-   * run once per row of `rows`, inside the batch's transaction, after the journal's own rows. An
-   * error rolls the whole batch back.
-   */
-  readonly statement: string;
-  /** Parameter rows: SQLite values only (null, numbers, strings, Buffers). */
-  readonly rows: readonly (readonly unknown[])[];
+  /** Written inside the batch's transaction, after the journal's own rows; an error rolls the whole batch back. */
+  readonly write: CommitWrite;
   /** Told once the transaction is over: `true` after COMMIT (durable), `false` after a rollback. */
   settled(committed: boolean): void;
 }
@@ -283,10 +282,8 @@ export interface WebhookStore {
   insertWebhook(row: WebhookRow): Promise<void>;
   /** Deletes the webhook and its delivery history in one transaction. */
   deleteWebhook(id: string): Promise<void>;
-  /** Inserts or updates whole delivery rows, all in one transaction. */
+  /** Inserts or updates whole delivery rows, all in one transaction (new ones ride in the journal's: `CommitWrite`). */
   putDeliveries(rows: readonly DeliveryRow[]): Promise<void>;
-  /** The statement and parameter rows `putDeliveries` runs, for a transaction someone else owns (the journal's group commit: a `CommitShare`). */
-  deliveriesWrite(rows: readonly DeliveryRow[]): { statement: string; rows: unknown[][] };
   /** Deliveries still to attempt (`pending`/`failed`), oldest first: resumed at boot. */
   listOpenDeliveries(): Promise<DeliveryRow[]>;
   /** A webhook's deliveries, newest first, with ids strictly below `beforeId` when given. */

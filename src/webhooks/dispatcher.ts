@@ -144,20 +144,17 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     // No webhook at all: the journal's hot path pays one size check.
     if (byTenant.size === 0 || closed) return undefined;
     let fresh: DeliveryRow[] | undefined;
-    let write: { statement: string; rows: unknown[][] };
     try {
       fresh = match(batch);
-      if (fresh === undefined) return undefined;
-      write = store.deliveriesWrite(fresh);
     } catch (err) {
       // Never fail the journal's commit for a webhook fault.
       logger.error('webhook deliveries could not be matched', { error: String(err), events: batch.events.length });
       return undefined;
     }
+    if (fresh === undefined) return undefined;
     const rows = fresh;
     return {
-      statement: write.statement,
-      rows: write.rows,
+      write: { kind: 'webhook-deliveries', rows },
       settled: (committed) => {
         if (!committed || closed) return;
         try {

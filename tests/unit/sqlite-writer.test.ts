@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/shared/execution.ts';
 import { openDb } from '../../src/store/sqlite-db.ts';
 import { openSqliteStores } from '../../src/store/sqlite-store.ts';
-import type { CommitBatch, ExecutionRow, Store } from '../../src/store/types.ts';
+import type { CommitBatch, DeliveryRow, ExecutionRow, Store } from '../../src/store/types.ts';
 
 let dir = '';
 let store: Store | undefined;
@@ -38,15 +38,22 @@ function batch(id: string, seqs: readonly number[]): CommitBatch {
   return { events, executions: [execution], snapshots: [{ executionId: id, seq: seqs.at(-1) ?? 0, data: new Uint8Array([1, 2, 3]) }] };
 }
 
+function delivery(id: string): DeliveryRow {
+  const now = Date.now();
+  return {
+    id, webhookId: 'wh_1', tenant: 't1', eventId: id, eventType: 'workflow.step.started', body: '{}', status: 'pending', attempts: 0,
+    lastStatusCode: null, lastError: null, nextAttemptAt: now, createdAt: now, deliveredAt: null,
+  };
+}
+
 describe('SqliteStore.commit', () => {
   it('rolls a failed batch back whole (participants told), and the next batch commits', async () => {
     const { store } = await open();
     const told: boolean[] = [];
     const path = join(dir, 'db.sqlite');
     const side = await openDb(path);
-    side.raw.exec('CREATE TABLE side (execution_id TEXT, seq INTEGER)');
     store.addCommitParticipant({
-      prepare: (b) => ({ statement: 'INSERT INTO side VALUES (?, ?)', rows: b.events.map((e) => [e.executionId, e.seq]), settled: (ok) => void told.push(ok) }),
+      prepare: (b) => ({ write: { kind: 'webhook-deliveries', rows: b.events.map((e) => delivery(`${e.executionId}-${e.seq}`)) }, settled: (ok) => void told.push(ok) }),
     });
     await store.commit(batch('ex_1', [1, 2]));
     // seq 2 again: the primary key refuses the second row after the first went in.
@@ -61,17 +68,21 @@ describe('SqliteStore.commit', () => {
     expect(Buffer.from((await store.getSnapshot('ex_1'))?.data ?? [])).toEqual(Buffer.from([1, 2, 3]));
     // The participant's rows committed and rolled back with the batch's.
     expect(told).toEqual([true, false, true]);
-    expect(await side.all('SELECT * FROM side ORDER BY seq')).toEqual([1, 2, 3].map((seq) => ({ execution_id: 'ex_1', seq })));
+    expect(await side.all('SELECT id, status FROM webhook_deliveries ORDER BY id')).toEqual([1, 2, 3].map((seq) => ({ id: `ex_1-${seq}`, status: 'pending' })));
     await side.close();
   });
 
-  it('rolls the batch back when a participant statement fails', async () => {
-    const { store } = await open();
+  it('rolls the batch back when a participant write fails', async () => {
+    const { store, path } = await open();
     const told: boolean[] = [];
+    // The participant's table gone: its write fails inside the batch's transaction.
+    const side = await openDb(path);
+    side.raw.exec('DROP TABLE webhook_deliveries');
+    await side.close();
     const off = store.addCommitParticipant({
-      prepare: () => ({ statement: 'INSERT INTO no_such_table VALUES (?)', rows: [[1]], settled: (ok) => void told.push(ok) }),
+      prepare: () => ({ write: { kind: 'webhook-deliveries', rows: [delivery('d1')] }, settled: (ok) => void told.push(ok) }),
     });
-    await expect(store.commit(batch('ex_2', [1]))).rejects.toThrow(/no_such_table/);
+    await expect(store.commit(batch('ex_2', [1]))).rejects.toThrow(/no such table: webhook_deliveries/);
     expect(await store.getExecution('ex_2')).toBeUndefined();
     expect(told).toEqual([false]);
     off();
