@@ -355,31 +355,6 @@ class SqliteStore implements Store {
     ]);
   }
 
-  async getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined> {
-    const r =
-      version === undefined
-        ? await this.writer.get<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? ORDER BY version DESC LIMIT 1', [tenant, name])
-        : await this.writer.get<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? AND version = ?', [tenant, name, version]);
-    return r && toDefinition(r);
-  }
-
-  async listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]> {
-    const rows = await this.writer.all<DefinitionDbRow>('SELECT * FROM definitions WHERE tenant = ? AND name = ? ORDER BY version', [tenant, name]);
-    return rows.map(toDefinition);
-  }
-
-  async listLatestDefinitions(tenant: string, prefix: string | undefined, afterName: string | undefined, limit: number): Promise<DefinitionRow[]> {
-    const rows = await this.writer.all<DefinitionDbRow>(
-      `SELECT d.* FROM definitions d
-         JOIN (SELECT name, MAX(version) AS v FROM definitions WHERE tenant = ? GROUP BY name) m
-           ON d.name = m.name AND d.version = m.v
-        WHERE d.tenant = ? AND (? IS NULL OR substr(d.name, 1, length(?)) = ?) AND (? IS NULL OR d.name > ?)
-        ORDER BY d.name LIMIT ?`,
-      [tenant, tenant, prefix ?? null, prefix ?? '', prefix ?? '', afterName ?? null, afterName ?? '', limit],
-    );
-    return rows.map(toDefinition);
-  }
-
   async setRetired(tenant: string, name: string, retired: boolean): Promise<void> {
     await this.writer.run('UPDATE definitions SET retired = ? WHERE tenant = ? AND name = ?', [retired ? 1 : 0, tenant, name]);
   }

@@ -137,10 +137,6 @@ export interface Store {
   /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
   listWaiting(): Promise<WaitingRow[]>;
   putDefinition(row: DefinitionRow): Promise<void>;
-  getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionRow | undefined>;
-  listDefinitionVersions(tenant: string, name: string): Promise<DefinitionRow[]>;
-  /** Latest version of each name, by name; names strictly after `afterName`. */
-  listLatestDefinitions(tenant: string, prefix: string | undefined, afterName: string | undefined, limit: number): Promise<DefinitionRow[]>;
   setRetired(tenant: string, name: string, retired: boolean): Promise<void>;
   /** Every stored definition, all tenants (loaded into memory at boot). */
   listAllDefinitions(): Promise<DefinitionRow[]>;
