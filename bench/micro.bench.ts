@@ -28,7 +28,7 @@ import { validateFlow } from '../src/engine/validate-flow.ts';
 import { msgpackCodec } from '../src/shared/codec.ts';
 import type { EventRecord } from '../src/shared/execution.ts';
 import type { FlowDocument } from '../src/shared/flow.ts';
-import { createSqliteStore } from '../src/store/sqlite-store.ts';
+import { createSqliteStore } from '../src/store/sqlite/open-sqlite-stores.ts';
 import type { Store } from '../src/store/types.ts';
 import { FLOW10, PARK_FLOW, SYNC_MODES, type Figure, type SyncMode, int, machineInfo } from './common.ts';
 

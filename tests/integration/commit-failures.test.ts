@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDb as openStoreDb } from '../../src/store/sqlite-db.ts';
+import { type Db, openDb as openStoreDb } from '../../src/store/sqlite/db.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/shared/flow.ts';
-import { openDb } from '../../src/store/sqlite-db.ts';
+import { openDb } from '../../src/store/sqlite/db.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startHealthProbe } from '../support/health-probe.ts';

@@ -10,7 +10,7 @@ import { createMemoryBus } from '../../src/bus/memory-bus.ts';
 import { createEngine, type RunningEngine } from '../../src/engine/create-engine.ts';
 import { chainTimers, type Clock, MAX_TIMER_MS } from '../../src/shared/clock.ts';
 import { createConsoleLogger } from '../../src/shared/logger.ts';
-import { openSqliteStores } from '../../src/store/sqlite-store.ts';
+import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 const DAY = 86_400_000;

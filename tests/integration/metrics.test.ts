@@ -2,7 +2,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WAL_SIZE_LIMIT_BYTES } from '../../src/store/wal-checkpointer.ts';
+import { WAL_SIZE_LIMIT_BYTES } from '../../src/store/sqlite/wal-checkpointer.ts';
 import { type Api, api, createKey, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';

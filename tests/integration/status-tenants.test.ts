@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory-bus.ts';
 import { createEngine, type RunningEngine } from '../../src/engine/create-engine.ts';
 import { createConsoleLogger } from '../../src/shared/logger.ts';
-import { openSqliteStores } from '../../src/store/sqlite-store.ts';
+import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 const STUCK = { name: 'stuck', steps: [{ id: 'a', type: 'task', agent: 'nobody-serves-this', input: {} }] };

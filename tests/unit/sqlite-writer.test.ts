@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../src/shared/execution.ts';
-import { openDb } from '../../src/store/sqlite-db.ts';
-import { openSqliteStores } from '../../src/store/sqlite-store.ts';
+import { openDb } from '../../src/store/sqlite/db.ts';
+import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import type { CommitBatch, DeliveryRow, ExecutionRow, Store } from '../../src/store/types.ts';
 
 let dir = '';

@@ -1,13 +1,13 @@
 /**
- * @module store/sqlite-telemetry-store — read-only aggregate queries over `executions` and `events`
+ * @module store/sqlite/telemetry-store — read-only aggregate queries over `executions` and `events`
  * for the telemetry endpoints. Runs on a read-only connection of its own: it never takes the writer's
  * lock, and it walks rows in slices of `SLICE_MS` between event-loop turns (better-sqlite3 is
  * synchronous), so a summary over many executions never holds up the engine's group commits for long.
  */
-import { msgpackCodec as codec } from '../shared/codec.ts';
-import { ulidTime } from '../shared/ids.ts';
-import type { Db } from './sqlite-db.ts';
-import type { StepEventRow, TelemetryExecutionRow, TelemetryStore, TimeWindow } from './types.ts';
+import { msgpackCodec as codec } from '../../shared/codec.ts';
+import { ulidTime } from '../../shared/ids.ts';
+import type { Db } from './db.ts';
+import type { StepEventRow, TelemetryExecutionRow, TelemetryStore, TimeWindow } from '../types.ts';
 
 /** The events that carry an attempt's `costs`: outcomes and retried attempts (history.ts addCosts). */
 const COST_TYPES = "('workflow.step.completed','workflow.step.failed','workflow.step.retrying')";

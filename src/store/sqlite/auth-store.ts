@@ -1,6 +1,6 @@
-/** @module store/sqlite-auth-store — API keys and the audit trail in the journal's SQLite file (shares its writer connection). */
-import type { Db } from './sqlite-db.ts';
-import type { ApiKeyRow, AuditQuery, AuditRow, AuthStore } from './types.ts';
+/** @module store/sqlite/auth-store — API keys and the audit trail in the journal's SQLite file (shares its writer connection). */
+import type { Db } from './db.ts';
+import type { ApiKeyRow, AuditQuery, AuditRow, AuthStore } from '../types.ts';
 
 interface KeyDbRow {
   id: string;

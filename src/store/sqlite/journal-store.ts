@@ -1,84 +1,29 @@
-/** @module store/sqlite-store — SQLite (WAL) journal, snapshots, executions index and definitions. */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { msgpackCodec as codec } from '../shared/codec.ts';
-import { type EventRecord, ExecutionStatus } from '../shared/execution.ts';
-import { MIGRATIONS } from './migrations.ts';
-import { type AsyncDb, openDb, openWorkerDb, type Db, type WriteStep } from './sqlite-db.ts';
-import { type WalCheckpointer, type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
-import { createSqliteAuthStore } from './sqlite-auth-store.ts';
-import { createSqliteScheduleStore } from './sqlite-schedule-store.ts';
-import { createSqliteWebhookStore, deliveriesStep } from './sqlite-webhook-store.ts';
-import { createSqliteTelemetryStore } from './sqlite-telemetry-store.ts';
-import type { AuthStore, CommitBatch, CommitParticipant, CommitShare, CommitWrite, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, ScheduleStore, SnapshotRow, StepAttempts, Store, TelemetryStore, WaitingRow, WebhookStore } from './types.ts';
+/** @module store/sqlite/journal-store — the journal `Store` on SQLite (WAL): events, snapshots, the executions index and definitions. */
+import { msgpackCodec as codec } from '../../shared/codec.ts';
+import { type EventRecord, ExecutionStatus } from '../../shared/execution.ts';
+import type { AsyncDb, Db, WriteStep } from './db.ts';
+import type { WalCheckpointer } from './wal-checkpointer.ts';
+import { deliveriesStep } from './webhook-store.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
-export interface SqliteStoreOptions {
-  /** Database file; its directory is created. */
-  readonly path: string;
-  /** `full` fsyncs every commit (power-loss safe); `normal` is process-crash safe only. @default 'full' */
-  readonly sync?: 'full' | 'normal';
-  /** Checkpoint cadence and WAL size thresholds; defaults in store/wal-checkpointer.ts. */
-  readonly checkpoints?: WalCheckpointerOptions;
+/** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
+export interface JournalConnections {
+  /** Main thread: definitions (and the other stores' small writes). */
+  readonly writer: Db;
+  /** Worker thread: the group commits. */
+  readonly committer: AsyncDb;
+  /** Main thread, read-only: short reads. */
+  readonly reader: Db;
+  /** Worker thread, read-only: reads that may walk many rows. */
+  readonly background: AsyncDb;
+  readonly checkpointer: WalCheckpointer;
+  /** Other connections on the same file, closed with the journal (the telemetry reader). */
+  readonly others: readonly Db[];
 }
 
-/**
- * Opens (and migrates) the database. All connections are better-sqlite3 (one SQLite library in the
- * process, so they see each other's locks) and share the WAL file: on the main thread, synchronous, a
- * reader, a telemetry reader and a writer for the small writes (definitions, keys, audit, schedules,
- * webhooks); in worker threads the journal's committer (group commits: an fsync never blocks the event
- * loop), the reader of long scans and the checkpointer.
- */
-export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
-  return (await openSqliteStores(opts)).store;
-}
-
-/**
- * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit) and
- * the scheduler's `ScheduleStore`. They share the writer connection; `store.close()` closes it, so flush `auth` first.
- */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore }> {
-  mkdirSync(dirname(opts.path), { recursive: true });
-  const writer = await openDb(opts.path);
-  const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
-  // wal_autocheckpoint=0: checkpoints run on a connection of their own (store/wal-checkpointer.ts), never inside a commit.
-  // journal_size_limit: when the writer starts the WAL over (the checkpointer saw to it), a file grown past it is cut back.
-  await writer.exec(
-    `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
-  );
-  await migrate(writer);
-  // The group commits: prepared statements in one transaction per batch, in a worker thread.
-  const committer = await openWorkerDb(opts.path);
-  await committer.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
-  const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
-  const reader = await openDb(opts.path);
-  await reader.exec('PRAGMA query_only=1;');
-  // Telemetry aggregates walk many rows in slices between event-loop turns, holding a statement open
-  // across them: a connection of their own, so no other read meets a busy connection.
-  const telemetryDb = await openDb(opts.path);
-  await telemetryDb.exec('PRAGMA query_only=1;');
-  // Reads that may walk many rows (counts: one index entry per execution, a million parked ones take tens
-  // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
-  const background = await openWorkerDb(opts.path);
-  await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
-  return {
-    store: new SqliteStore(writer, committer, reader, background, checkpointer, [telemetryDb]),
-    auth: createSqliteAuthStore(writer),
-    schedules: createSqliteScheduleStore(writer),
-    telemetry: createSqliteTelemetryStore(telemetryDb),
-    webhooks: createSqliteWebhookStore(writer),
-  };
-}
-
-async function migrate(db: Db): Promise<void> {
-  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
-  for (const m of MIGRATIONS) {
-    if (done.has(m.version)) continue;
-    await db.transaction(() => {
-      db.raw.exec(m.sql);
-      db.statement('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-    });
-  }
+/** The journal over open connections of a migrated database. */
+export function createSqliteJournalStore(c: JournalConnections): Store {
+  return new SqliteStore(c.writer, c.committer, c.reader, c.background, c.checkpointer, c.others);
 }
 
 interface ExecutionDbRow {

@@ -1,5 +1,5 @@
 /**
- * @module store/sqlite-db — the database connections, all on `better-sqlite3`.
+ * @module store/sqlite/db — the database connections, all on `better-sqlite3`.
  *
  * `openDb`: one connection, synchronous on the main thread, behind promise-returning calls so every
  * store reads the same as before; every statement is prepared once per connection (cached by its SQL
@@ -13,7 +13,7 @@
  * `openWorkerDb`: one connection in a `worker_thread` of its own, for what may wait, copy many pages
  * or count many index entries: the journal's group commits (`write`: prepared statements in one
  * transaction, so an fsync never blocks the event loop), the WAL checkpointer
- * (store/wal-checkpointer.ts), `/status` counts. Not the `sqlite3` binding: two copies of SQLite in
+ * (wal-checkpointer.ts), `/status` counts. Not the `sqlite3` binding: two copies of SQLite in
  * one process do not see each other's POSIX locks (and closing a file in one drops the other's locks),
  * so a checkpoint RESTART could run under the writer's feet. A worker loads the same library.
  */

@@ -1,6 +1,6 @@
-/** @module store/sqlite-webhook-store — webhook subscriptions and their delivery history in the journal's SQLite file. */
-import type { Db, WriteStep } from './sqlite-db.ts';
-import type { DeliveryRow, DeliveryStatus, WebhookRow, WebhookStore } from './types.ts';
+/** @module store/sqlite/webhook-store — webhook subscriptions and their delivery history in the journal's SQLite file. */
+import type { Db, WriteStep } from './db.ts';
+import type { DeliveryRow, DeliveryStatus, WebhookRow, WebhookStore } from '../types.ts';
 
 interface WebhookDbRow {
   id: string;

@@ -1,6 +1,6 @@
-/** @module store/sqlite-schedule-store — schedules in the journal's SQLite file (shares its writer connection). */
-import type { Db } from './sqlite-db.ts';
-import type { CatchUpPolicy, OverlapPolicy, ScheduleRow, ScheduleStore } from './types.ts';
+/** @module store/sqlite/schedule-store — schedules in the journal's SQLite file (shares its writer connection). */
+import type { Db } from './db.ts';
+import type { CatchUpPolicy, OverlapPolicy, ScheduleRow, ScheduleStore } from '../types.ts';
 
 interface ScheduleDbRow {
   id: string;

@@ -1,4 +1,6 @@
-/** @module store/migrations — numbered, named schema steps; applied in order, recorded in schema_migrations. */
+/** @module store/sqlite/migrations — numbered, named schema steps; applied in order, recorded in schema_migrations. */
+import type { Db } from './db.ts';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -168,3 +170,16 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `ALTER TABLE executions ADD COLUMN next_due_at INTEGER;`,
   },
 ];
+
+/** Applies the steps not applied yet, each in a transaction of its own with its record. */
+export async function migrate(db: Db): Promise<void> {
+  await db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const done = new Set((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    await db.transaction(() => {
+      db.raw.exec(m.sql);
+      db.statement('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    });
+  }
+}

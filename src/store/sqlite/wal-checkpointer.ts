@@ -1,5 +1,5 @@
 /**
- * @module store/wal-checkpointer — moves WAL checkpoints off the commit path and keeps the WAL bounded.
+ * @module store/sqlite/wal-checkpointer — moves WAL checkpoints off the commit path and keeps the WAL bounded.
  * With SQLite's automatic checkpoints, the commit that crosses the threshold copies the whole WAL
  * into the database file (and fsyncs it) before its acks can go out: a latency spike every few
  * hundred commits. Here the writer never checkpoints; a connection of its own runs PASSIVE
@@ -15,7 +15,7 @@
  * again block by block, and cutting a large file to 0 under the writer lock took longer.
  */
 import { stat } from 'node:fs/promises';
-import { type AsyncDb, openWorkerDb } from './sqlite-db.ts';
+import { type AsyncDb, openWorkerDb } from './db.ts';
 
 /** What one checkpoint did: SQLite's result row of `PRAGMA wal_checkpoint`, and the WAL file size before it. */
 export interface CheckpointResult {
@@ -36,7 +36,7 @@ export interface WalCheckpointerOptions {
   readonly pollMs?: number;
   /**
    * Past this WAL file size the WAL is started over (PASSIVE passes, then a RESTART); also the
-   * writer's `journal_size_limit` (store/sqlite-store.ts), what a started-over file is cut back to. @default 4 MiB
+   * writer's `journal_size_limit` (open-sqlite-stores.ts), what a started-over file is cut back to. @default 4 MiB
    */
   readonly sizeLimitBytes?: number;
   /**

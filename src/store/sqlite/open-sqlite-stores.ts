@@ -1,0 +1,73 @@
+/**
+ * @module store/sqlite/open-sqlite-stores — opens (and migrates) the journal's SQLite file: every
+ * connection, and each store over them. The one module the composition root imports to get stores.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { AuthStore, ScheduleStore, Store, TelemetryStore, WebhookStore } from '../types.ts';
+import { createSqliteAuthStore } from './auth-store.ts';
+import { openDb, openWorkerDb } from './db.ts';
+import { createSqliteJournalStore } from './journal-store.ts';
+import { migrate } from './migrations.ts';
+import { createSqliteScheduleStore } from './schedule-store.ts';
+import { createSqliteTelemetryStore } from './telemetry-store.ts';
+import { type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
+import { createSqliteWebhookStore } from './webhook-store.ts';
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created. */
+  readonly path: string;
+  /** `full` fsyncs every commit (power-loss safe); `normal` is process-crash safe only. @default 'full' */
+  readonly sync?: 'full' | 'normal';
+  /** Checkpoint cadence and WAL size thresholds; defaults in wal-checkpointer.ts. */
+  readonly checkpoints?: WalCheckpointerOptions;
+}
+
+/**
+ * Opens (and migrates) the database. All connections are better-sqlite3 (one SQLite library in the
+ * process, so they see each other's locks) and share the WAL file: on the main thread, synchronous, a
+ * reader, a telemetry reader and a writer for the small writes (definitions, keys, audit, schedules,
+ * webhooks); in worker threads the journal's committer (group commits: an fsync never blocks the event
+ * loop), the reader of long scans and the checkpointer.
+ */
+export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  return (await openSqliteStores(opts)).store;
+}
+
+/**
+ * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit), the scheduler's
+ * `ScheduleStore`, the `WebhookStore` and the `TelemetryStore`. They share the journal's connections;
+ * `store.close()` closes them, so flush `auth` first.
+ */
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore }> {
+  mkdirSync(dirname(opts.path), { recursive: true });
+  const writer = await openDb(opts.path);
+  const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
+  // wal_autocheckpoint=0: checkpoints run on a connection of their own (wal-checkpointer.ts), never inside a commit.
+  // journal_size_limit: when the writer starts the WAL over (the checkpointer saw to it), a file grown past it is cut back.
+  await writer.exec(
+    `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
+  );
+  await migrate(writer);
+  // The group commits: prepared statements in one transaction per batch, in a worker thread.
+  const committer = await openWorkerDb(opts.path);
+  await committer.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+  const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
+  const reader = await openDb(opts.path);
+  await reader.exec('PRAGMA query_only=1;');
+  // Telemetry aggregates walk many rows in slices between event-loop turns, holding a statement open
+  // across them: a connection of their own, so no other read meets a busy connection.
+  const telemetryDb = await openDb(opts.path);
+  await telemetryDb.exec('PRAGMA query_only=1;');
+  // Reads that may walk many rows (counts: one index entry per execution, a million parked ones take tens
+  // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
+  const background = await openWorkerDb(opts.path);
+  await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
+  return {
+    store: createSqliteJournalStore({ writer, committer, reader, background, checkpointer, others: [telemetryDb] }),
+    auth: createSqliteAuthStore(writer),
+    schedules: createSqliteScheduleStore(writer),
+    telemetry: createSqliteTelemetryStore(telemetryDb),
+    webhooks: createSqliteWebhookStore(writer),
+  };
+}
