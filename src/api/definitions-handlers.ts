@@ -1,8 +1,9 @@
 /** @module api/definitions-handlers — handlers of the /workflow-definitions routes. */
 import { ErrorCode, ValidationError } from '../shared/errors.ts';
 import type { RouteId } from './routes.ts';
-import { MEDIA_MERMAID } from './schemas.ts';
-import { type ApiDeps, type RouteHandler, empty, json, pageOf, text } from './types.ts';
+import { MEDIA_MERMAID } from './http/media.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from './types.ts';
+import { empty, json, text } from './http/reply.ts';
 
 /** Handlers of the definition routes, keyed by route id. */
 export function definitionsHandlers({ engine }: ApiDeps) {

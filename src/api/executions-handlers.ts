@@ -5,8 +5,9 @@ import type { Issue } from '../shared/errors.ts';
 import type { ExecutionStatus, LogView } from '../shared/execution.ts';
 import { isRecord } from '../shared/json.ts';
 import type { RouteId } from './routes.ts';
-import { MEDIA_MERMAID } from './schemas.ts';
-import { type ApiDeps, type RouteHandler, json, pageOf, text } from './types.ts';
+import { MEDIA_MERMAID } from './http/media.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from './types.ts';
+import { json, text } from './http/reply.ts';
 
 interface StartBody {
   readonly workflow?: string;

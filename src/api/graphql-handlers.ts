@@ -5,7 +5,8 @@ import { ErrorCode, ValidationError } from '../shared/errors.ts';
 import { isRecord } from '../shared/json.ts';
 import { graphqlReply } from './graphql-media.ts';
 import type { RouteId } from './routes.ts';
-import { type ApiDeps, type RouteHandler, json } from './types.ts';
+import type { ApiDeps, RouteHandler } from './types.ts';
+import { json } from './http/reply.ts';
 
 /** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */
 function variablesOf(raw: unknown): Record<string, unknown> | undefined {

@@ -4,13 +4,8 @@
  */
 import Negotiator from 'negotiator';
 import type { GraphqlResponse } from '../graphql/types.ts';
-import { MEDIA_JSON } from './schemas.ts';
-import { type Reply, json, text } from './types.ts';
-
-/** The media type of GraphQL-over-HTTP answers; a client that accepts it gets its status rules. */
-export const MEDIA_GRAPHQL_RESPONSE = 'application/graphql-response+json';
-/** A request body that is the query document itself (what GraphiQL-era clients send). */
-export const MEDIA_GRAPHQL = 'application/graphql';
+import { MEDIA_GRAPHQL_RESPONSE, MEDIA_JSON } from './http/media.ts';
+import { type Reply, json, text } from './http/reply.ts';
 
 /** Offered in this order: on a tie (a wildcard) `application/json` wins, whose status rules older clients expect. */
 const OFFERED = [MEDIA_JSON, MEDIA_GRAPHQL_RESPONSE] as const;

@@ -1,7 +1,7 @@
 /** @module api/graphql-routes — the route table of the read-only GraphQL API (POST /graphql) and its schema text. */
 import { ErrorCode } from '../shared/errors.ts';
 import { DEFAULT_MAX_QUERY_LENGTH } from '../graphql/types.ts';
-import { MEDIA_GRAPHQL } from './graphql-media.ts';
+import { MEDIA_GRAPHQL } from './http/media.ts';
 import { object } from './schemas.ts';
 import type { RouteSpec } from './types.ts';
 

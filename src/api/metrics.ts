@@ -10,11 +10,12 @@ import type { Engine } from '../engine/types.ts';
 import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import { DEFAULT_TENANT } from './auth/types.ts';
 import type { EventView } from '../shared/execution.ts';
-import type { RouteTimer } from './http.ts';
+import type { RouteTimer } from './http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
 import type { RouteId } from './routes.ts';
 import type { StreamStats } from './streams.ts';
-import { type Reply, type RouteHandler, text } from './types.ts';
+import type { RouteHandler } from './types.ts';
+import { type Reply, text } from './http/reply.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;

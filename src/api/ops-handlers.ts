@@ -4,7 +4,8 @@ import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import { ExecutionStatus } from '../shared/execution.ts';
 import { DEFAULT_TENANT, Scope } from './auth/types.ts';
 import type { RouteId } from './routes.ts';
-import { type ApiDeps, type Reply, type RouteHandler, json } from './types.ts';
+import type { ApiDeps, RouteHandler } from './types.ts';
+import { type Reply, json } from './http/reply.ts';
 
 /** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */
 export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];

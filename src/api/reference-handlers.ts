@@ -6,8 +6,9 @@ import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import { DOCS_ASSETS } from './meta-routes.ts';
 import type { OpenApiDocument } from './openapi.ts';
 import { BASE_PATH, type RouteId } from './routes.ts';
-import { MEDIA_HTML, MEDIA_JSON } from './schemas.ts';
-import { type Reply, type RouteHandler, text } from './types.ts';
+import { MEDIA_HTML, MEDIA_JSON } from './http/media.ts';
+import type { RouteHandler } from './types.ts';
+import { type Reply, text } from './http/reply.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',

@@ -2,17 +2,20 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCode, type Issue } from '../shared/errors.ts';
-import type { RequestDeadlines } from './request-deadlines.ts';
+import type { RequestDeadlines } from './http/deadlines.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Gate } from './auth/gate.ts';
 import { routeAuth } from './auth/scopes.ts';
 import type { Principal } from './auth/types.ts';
 import { requestContext } from './context.ts';
-import { type BodyText, type Exchange, type RouteTimer, isJsonMedia, mediaTypeOf, openExchange, payloadTooLarge, readBody, writeProblem, writeReply } from './http.ts';
-import { IJsonError, invalidUtf8Issue, parseIJson } from './i-json.ts';
-import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './problem.ts';
+import { type Exchange, type RouteTimer, openExchange } from './http/exchange.ts';
+import { type BodyText, readBody } from './http/body.ts';
+import { isJsonMedia, mediaTypeOf } from './http/media.ts';
+import { payloadTooLarge, writeProblem, writeReply } from './http/reply.ts';
+import { IJsonError, invalidUtf8Issue, parseIJson } from './http/i-json.ts';
+import { ApiErrorCode, problem, problemFor, statusLine, toProblem } from './http/problem.ts';
 import { fullPath } from './routes.ts';
-import { YAML_MEDIA_TYPES } from './schemas.ts';
+import { YAML_MEDIA_TYPES } from './http/media.ts';
 import type { BodySpec, HttpMethod, RouteHandler, RouteInput } from './types.ts';
 import { type CompiledRoute, MAX_BODY_DEPTH, jsonTextTooDeep, parseQuery, toIssues, valueTooDeep, valueTooLarge, yamlTextTooDeep } from './validate.ts';
 

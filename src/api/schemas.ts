@@ -100,12 +100,3 @@ export const flowDocument: JsonSchema = {
   type: 'object',
   description: 'A flow document; validated by the engine.',
 };
-
-export const MEDIA_JSON = 'application/json';
-export const MEDIA_PROBLEM = 'application/problem+json';
-export const MEDIA_MERMAID = 'text/vnd.mermaid; charset=utf-8';
-export const YAML_MEDIA_TYPES: ReadonlySet<string> = new Set(['application/yaml', 'application/x-yaml', 'text/yaml']);
-export const MEDIA_HTML = 'text/html; charset=utf-8';
-export const MEDIA_EVENT_STREAM = 'text/event-stream';
-/** Prometheus text exposition format 0.0.4 (what prom-client writes). */
-export const MEDIA_PROMETHEUS = 'text/plain; version=0.0.4; charset=utf-8';

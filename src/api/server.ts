@@ -14,7 +14,7 @@ import { type BootstrapResult, bootstrapAdminKey } from './auth/bootstrap.ts';
 import { createGate } from './auth/gate.ts';
 import { createKeyRing } from './auth/key-ring.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type AuthSettings } from './auth/types.ts';
-import { RequestDeadlines } from './request-deadlines.ts';
+import { RequestDeadlines } from './http/deadlines.ts';
 import { definitionsHandlers } from './definitions-handlers.ts';
 import { executionsHandlers } from './executions-handlers.ts';
 import { graphqlHandlers } from './graphql-handlers.ts';

@@ -5,7 +5,7 @@ import { TERMINAL_STATUSES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { EncodedEvent, EventFeed } from './event-feed.ts';
-import { type Exchange, writeCorsHeaders } from './http.ts';
+import { type Exchange, writeCorsHeaders } from './http/exchange.ts';
 import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
 import type { RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';

@@ -3,7 +3,7 @@ import type { Engine, PageRequest } from '../engine/types.ts';
 import type { Issue } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Principal, RouteAuth } from './auth/types.ts';
-import type { Exchange } from './http.ts';
+import type { Reply } from './http/reply.ts';
 
 /** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -74,20 +74,6 @@ export interface RouteInput {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export type Reply =
-  | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Readonly<Record<string, string>> }
-  | {
-      readonly kind: 'text';
-      readonly status: number;
-      /** Text, or the bytes of a static asset. */
-      readonly body: string | Uint8Array;
-      readonly contentType: string;
-      readonly headers?: Readonly<Record<string, string>>;
-    }
-  | { readonly kind: 'empty'; readonly status: number }
-  /** A streamed answer (SSE): `start` owns the open exchange from here on (status, headers, writes, end). */
-  | { readonly kind: 'stream'; readonly start: (ex: Exchange) => void };
-
 export interface RouteHandler {
   readonly handle: (input: RouteInput) => Promise<Reply> | Reply;
   /**
@@ -104,14 +90,6 @@ export interface ApiDeps {
   readonly version: string;
   readonly startedAt: number;
 }
-
-export const json = (status: number, body: unknown, headers?: Readonly<Record<string, string>>): Reply =>
-  headers === undefined ? { kind: 'json', status, body } : { kind: 'json', status, body, headers };
-
-export const text = (status: number, body: string | Uint8Array, contentType: string, headers?: Readonly<Record<string, string>>): Reply =>
-  headers === undefined ? { kind: 'text', status, body, contentType } : { kind: 'text', status, body, contentType, headers };
-
-export const empty = (status: number): Reply => ({ kind: 'empty', status });
 
 /** `?limit=&cursor=` of a validated query (ajv filled in the default limit; `cursor=` means none). */
 export function pageOf(query: RouteInput['query']): PageRequest {

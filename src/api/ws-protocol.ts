@@ -3,7 +3,7 @@ import { msgpackCodec } from '../shared/codec.ts';
 import { EVENT_TYPES } from '../shared/execution.ts';
 import { parseExecutionId } from '../shared/ids.ts';
 import { isPlainRecord } from '../shared/json.ts';
-import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from './i-json.ts';
+import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from './http/i-json.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */
 export type WireFormat = 'json' | 'msgpack';

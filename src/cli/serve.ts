@@ -1,7 +1,7 @@
 /** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
 import { join } from 'node:path';
 import { type ApiServer, createApiServer } from '../api/server.ts';
-import { assertNativeUws } from '../api/uws-runtime.ts';
+import { assertNativeUws } from '../api/http/uws-runtime.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import type { StreamOptions } from '../api/stream-options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
@@ -12,8 +12,8 @@ import type { Engine } from '../engine/types.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
-import { openSqliteStores } from '../store/sqlite/open-sqlite-stores.ts';
-import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
+import { openSqliteStores } from '../store/sqlite-store.ts';
+import { walFileOf } from '../store/wal-checkpointer.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 

@@ -1,7 +1,7 @@
 /** The request deadline sweeper answers 503 `request_timeout` once, and leaves answered requests alone. */
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../../src/api/http.ts';
-import { RequestDeadlines } from '../../src/api/request-deadlines.ts';
+import type { Exchange } from '../../src/api/http/exchange.ts';
+import { RequestDeadlines } from '../../src/api/http/deadlines.ts';
 
 /** A uWS response stand-in that records what was written (uWS needs a live socket otherwise). */
 function exchange(t0: number) {

@@ -1,6 +1,6 @@
 /** @module api/auth/cors — allowed origins and the preflight (OPTIONS) answer. */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { requestIdOf } from '../http.ts';
+import { requestIdOf } from '../http/exchange.ts';
 
 const ALLOW_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = 'authorization, x-api-key, content-type, idempotency-key, x-request-id, last-event-id, traceparent, tracestate';

@@ -2,8 +2,9 @@
 import type { HttpRequest } from 'uWebSockets.js';
 import { ErrorCode } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { type Exchange, writeProblem } from '../http.ts';
-import { problemFor } from '../problem.ts';
+import type { Exchange } from '../http/exchange.ts';
+import { writeProblem } from '../http/reply.ts';
+import { problemFor } from '../http/problem.ts';
 import type { AuditLog } from './audit-log.ts';
 import { type Cors, createCors } from './cors.ts';
 import { JwtRejected, type JwtVerifier, createJwtVerifier, looksLikeJwt } from './jwt-verifier.ts';

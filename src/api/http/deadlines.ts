@@ -1,6 +1,7 @@
-/** @module api/request-deadlines — 503 `request_timeout` for handlers that do not answer in time; one sweeper, no timer per request. */
-import { ErrorCode } from '../shared/errors.ts';
-import { writeProblem, type Exchange } from './http.ts';
+/** @module api/http/deadlines — 503 `request_timeout` for handlers that do not answer in time; one sweeper, no timer per request. */
+import { ErrorCode } from '../../shared/errors.ts';
+import type { Exchange } from './exchange.ts';
+import { writeProblem } from './reply.ts';
 import { problemFor } from './problem.ts';
 
 export class RequestDeadlines {

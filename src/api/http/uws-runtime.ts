@@ -1,4 +1,4 @@
-/** @module api/uws-runtime — whether uWebSockets.js loaded its native binary or its pure-JS fallback, which cannot serve actorflow. */
+/** @module api/http/uws-runtime — whether uWebSockets.js loaded its native binary or its pure-JS fallback, which cannot serve actorflow. */
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

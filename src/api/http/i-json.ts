@@ -1,5 +1,5 @@
 /**
- * @module api/i-json — I-JSON (RFC 7493) for request bodies and WebSocket text frames: UTF-8 that
+ * @module api/http/i-json — I-JSON (RFC 7493) for request bodies and WebSocket text frames: UTF-8 that
  * decodes without replacement, unique member names, numbers within the IEEE 754 double range and
  * no unpaired surrogate escapes. `JSON.parse` still builds the value (and keeps `__proto__` as an
  * own member, never a prototype). What it lets through is then found in two steps:
@@ -7,8 +7,8 @@
  *    non-finite number, a lone surrogate, or fewer `:` than the text has (a duplicate name drops a member);
  *  - only when that check fails, a linear scan of the text for the JSON Pointer of the first offender.
  */
-import type { Issue } from '../shared/errors.ts';
-import { pointerToken } from '../shared/json.ts';
+import type { Issue } from '../../shared/errors.ts';
+import { pointerToken } from '../../shared/json.ts';
 
 /** An I-JSON rule a syntactically valid JSON text breaks, at the JSON Pointer of the offender. */
 export class IJsonError extends SyntaxError {
