@@ -12,8 +12,8 @@ import type { Engine } from '../engine/types.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
-import { openSqliteStores } from '../store/sqlite-store.ts';
-import { walFileOf } from '../store/wal-checkpointer.ts';
+import { openSqliteStores } from '../store/sqlite/open-sqlite-stores.ts';
+import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
