@@ -7,7 +7,7 @@ import { ReadModel } from './read-model.ts';
 import { Supervisor, type EngineOptions } from './supervisor.ts';
 import type { Engine } from './types.ts';
 
-export { DEFAULT_MAX_LIVE, DEFAULT_PASSIVATE_MS, toEventView, type EngineOptions } from './supervisor.ts';
+export { DEFAULT_MAX_LIVE, DEFAULT_PASSIVATE_MS, type EngineOptions } from './supervisor.ts';
 
 export interface RunningEngine extends Engine {
   whenReady(): Promise<void>;

@@ -1,5 +1,6 @@
 /** @module engine/read-model — what reads see: live executions from memory, the rest from the store, histories folded from the journal. */
-import { SETTLING_EVENTS, STALL_MS, toEventView, type Supervisor } from './supervisor.ts';
+import { toEventView } from '../shared/event-view.ts';
+import { SETTLING_EVENTS, STALL_MS, type Supervisor } from './supervisor.ts';
 import { ErrorCode, NotFoundError } from '../shared/errors.ts';
 import type { EventView, ExecutionView, Page } from '../shared/execution.ts';
 import { TERMINAL_STATUSES } from '../shared/execution.ts';

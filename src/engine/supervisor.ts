@@ -13,6 +13,7 @@ import { msgpackCodec as codec } from '../shared/codec.ts';
 import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../shared/errors.ts';
 import type { EventRecord, EventView, ExecutionView } from '../shared/execution.ts';
 import { TERMINAL_STATUSES } from '../shared/execution.ts';
+import { toEventView } from '../shared/event-view.ts';
 import type { FlowDocument } from '../shared/flow.ts';
 import { LIMITS } from '../shared/flow.ts';
 import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
@@ -643,10 +644,4 @@ function outputBytes(v: unknown): number {
   } catch {
     return Infinity;
   }
-}
-
-export function toEventView(e: EventRecord, workflow: string, tenant: string): EventView {
-  const v: EventView = { seq: e.seq, id: `${e.executionId}-${e.seq}`, executionId: e.executionId, workflow, tenant, type: e.type, timestamp: new Date(e.ts).toISOString(), data: e.data };
-  if (e.stepId !== null) v.stepId = e.stepId;
-  return v;
 }

@@ -1,7 +1,7 @@
 /** @module webhooks/dispatcher — createWebhookDispatcher: records deliveries in the journal's own commit (outbox), sends, retries. */
-import { toEventView } from '../engine/supervisor.ts';
 import type { PageRequest } from '../engine/types.ts';
 import { ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
+import { toEventView } from '../shared/event-view.ts';
 import type { EventView } from '../shared/execution.ts';
 import { ulid } from '../shared/ids.ts';
 import type { CommitBatch, CommitShare, DeliveryRow, ExecutionRow, WebhookRow } from '../store/types.ts';
