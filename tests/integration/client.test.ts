@@ -41,8 +41,8 @@ beforeAll(async () => {
   await client.definitions.create({ name: 'cl-chain', steps: [{ id: 'x', type: 'task', agent: 'echo', input: { v: '$.input.v' } }, { id: 'y', type: 'task', agent: 'log', input: { level: 'info', message: 'hi' } }] });
   await client.definitions.create({ name: 'wr-nap', steps: [{ id: 'z', type: 'sleep', ms: 150 }, { id: 'b', type: 'task', agent: 'echo', input: { woke: '$.input.who' } }] });
   // A typed document is accepted as it is (typecheck: FlowDocument has no index signature).
-  const typed: FlowDocument = { name: 'cl-typed', steps: [{ id: 'a', type: 'task', agent: 'echo' }] };
-  expect((await client.definitions.create(typed)).name).toBe('cl-typed');
+  const typed: FlowDocument = { name: 'typed-doc', steps: [{ id: 'a', type: 'task', agent: 'echo' }] };
+  expect((await client.definitions.create(typed)).name).toBe('typed-doc');
   await client.definitions.create({ name: 'wr-long', steps: [{ id: 'z', type: 'sleep', ms: 20_000 }] });
   await client.definitions.create({ name: 'wr-boom', steps: [{ id: 'f', type: 'task', agent: 'fail', input: { times: 1, retryable: false } }] });
 });
