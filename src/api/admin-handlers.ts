@@ -4,7 +4,7 @@ import type { AuditLog } from './auth/audit-log.ts';
 import { type KeyRing, toKeyView } from './auth/key-ring.ts';
 import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from './auth/types.ts';
 import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './types.ts';
+import { type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { empty, json } from './http/reply.ts';
 
 interface CreateKeyBody {

@@ -4,7 +4,7 @@ import { iso } from '../shared/clock.ts';
 import { ErrorCode, NotFoundError } from '../shared/errors.ts';
 import type { Page } from '../shared/execution.ts';
 import type { RouteId } from './routes.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './types.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { json } from './http/reply.ts';
 
 /** An agent as listed: docs/api/operations.md, "Agents" (times RFC 3339). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import type { RouteId } from './routes.ts';
 import { MEDIA_HTML } from './http/media.ts';
-import type { RouteHandler } from './types.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
 import { type Reply, text } from './http/reply.ts';
 
 /** Where `npm run build:ui` (vite build) writes the dashboard; two levels up is the package root from src/api and from the compiled dist/api alike. */

@@ -2,7 +2,7 @@
 import { ErrorCode, ValidationError } from '../shared/errors.ts';
 import type { RouteId } from './routes.ts';
 import { MEDIA_MERMAID } from './http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './types.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { empty, json, text } from './http/reply.ts';
 
 /** Handlers of the definition routes, keyed by route id. */

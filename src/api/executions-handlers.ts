@@ -6,7 +6,7 @@ import type { ExecutionStatus, LogView } from '../shared/execution.ts';
 import { isRecord } from '../shared/json.ts';
 import type { RouteId } from './routes.ts';
 import { MEDIA_MERMAID } from './http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './types.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { json, text } from './http/reply.ts';
 
 interface StartBody {

@@ -5,7 +5,7 @@ import { ErrorCode, ValidationError } from '../shared/errors.ts';
 import { isRecord } from '../shared/json.ts';
 import { graphqlReply } from './graphql-media.ts';
 import type { RouteId } from './routes.ts';
-import type { ApiDeps, RouteHandler } from './types.ts';
+import type { ApiDeps, RouteHandler } from './routing/route-spec.ts';
 import { json } from './http/reply.ts';
 
 /** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */

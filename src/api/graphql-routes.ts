@@ -2,8 +2,8 @@
 import { ErrorCode } from '../shared/errors.ts';
 import { DEFAULT_MAX_QUERY_LENGTH } from '../graphql/types.ts';
 import { MEDIA_GRAPHQL } from './http/media.ts';
-import { object } from './schemas.ts';
-import type { RouteSpec } from './types.ts';
+import { object } from './routing/schemas.ts';
+import type { RouteSpec } from './routing/route-spec.ts';
 
 /** Documents refused before execution by our limits: problem+json 422. Request errors are GraphQL answers. */
 const GRAPHQL_ERRORS = {

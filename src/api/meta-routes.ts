@@ -1,6 +1,6 @@
 /** @module api/meta-routes — the route table of the API reference (OpenAPI, Swagger UI) and the Prometheus metrics. */
-import { object } from './schemas.ts';
-import type { RouteSpec } from './types.ts';
+import { object } from './routing/schemas.ts';
+import type { RouteSpec } from './routing/route-spec.ts';
 
 /** Files of swagger-ui-dist the docs page loads (served from node_modules, never a CDN). */
 export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png', 'favicon-16x16.png'] as const;

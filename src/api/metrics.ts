@@ -14,7 +14,7 @@ import type { RouteTimer } from './http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
 import type { RouteId } from './routes.ts';
 import type { StreamStats } from './streams.ts';
-import type { RouteHandler } from './types.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
 import { type Reply, text } from './http/reply.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */

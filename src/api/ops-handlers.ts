@@ -4,7 +4,7 @@ import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import { ExecutionStatus } from '../shared/execution.ts';
 import { DEFAULT_TENANT, Scope } from './auth/types.ts';
 import type { RouteId } from './routes.ts';
-import type { ApiDeps, RouteHandler } from './types.ts';
+import type { ApiDeps, RouteHandler } from './routing/route-spec.ts';
 import { type Reply, json } from './http/reply.ts';
 
 /** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */

@@ -4,10 +4,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ActorflowError, ErrorCode } from '../shared/errors.ts';
 import { DOCS_ASSETS } from './meta-routes.ts';
-import type { OpenApiDocument } from './openapi.ts';
-import { BASE_PATH, type RouteId } from './routes.ts';
+import type { OpenApiDocument } from './routing/openapi.ts';
+import type { RouteId } from './routes.ts';
+import { BASE_PATH } from './routing/route-spec.ts';
 import { MEDIA_HTML, MEDIA_JSON } from './http/media.ts';
-import type { RouteHandler } from './types.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
 import { type Reply, text } from './http/reply.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {

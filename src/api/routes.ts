@@ -18,7 +18,7 @@ import {
   object,
   positiveInt,
   shortString,
-} from './schemas.ts';
+} from './routing/schemas.ts';
 import { ADMIN_ROUTES } from './admin-routes.ts';
 import { DASHBOARD_ROUTES } from './dashboard-routes.ts';
 import { META_ROUTES } from './meta-routes.ts';
@@ -27,9 +27,7 @@ import { TASK_ROUTES } from './task-routes.ts';
 import { WEBHOOK_ROUTES } from './webhook-routes.ts';
 import { TELEMETRY_ROUTES } from './telemetry-routes.ts';
 import { GRAPHQL_ROUTES } from './graphql-routes.ts';
-import type { RouteSpec } from './types.ts';
-
-export const BASE_PATH = '/api/v1';
+import type { RouteSpec } from './routing/route-spec.ts';
 
 const nameParams = object({ name: definitionName }, ['name']);
 const idParams = object({ id: executionId }, ['id']);
@@ -371,8 +369,3 @@ const CORE_ROUTES = [
 export const ROUTES = [...CORE_ROUTES, ...SCHEDULE_ROUTES, ...TASK_ROUTES, ...WEBHOOK_ROUTES, ...ADMIN_ROUTES, ...META_ROUTES, ...DASHBOARD_ROUTES, ...TELEMETRY_ROUTES, ...GRAPHQL_ROUTES] as const satisfies readonly RouteSpec[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];
-
-/** The full URL path template of a route (OpenAPI form, `{param}`). */
-export function fullPath(route: RouteSpec): string {
-  return route.root === true ? route.path : BASE_PATH + route.path;
-}

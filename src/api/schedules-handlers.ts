@@ -7,7 +7,7 @@ import { cronIssues } from '../scheduler/next-run.ts';
 import type { SchedulePatch, Scheduler, ScheduleSpec } from '../scheduler/scheduler.ts';
 import type { ScheduleRow } from '../store/types.ts';
 import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './types.ts';
+import { type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { empty, json } from './http/reply.ts';
 
 export interface SchedulesDeps {

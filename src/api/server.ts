@@ -21,7 +21,7 @@ import { graphqlHandlers } from './graphql-handlers.ts';
 import { opsHandlers } from './ops-handlers.ts';
 import { METRICS_ROUTE_IDS } from './meta-routes.ts';
 import { createApiMetrics, metricsHandlers } from './metrics.ts';
-import { buildOpenApi } from './openapi.ts';
+import { buildOpenApi } from './routing/openapi.ts';
 import { referenceHandlers } from './reference-handlers.ts';
 import { schedulesHandlers } from './schedules-handlers.ts';
 import { tasksHandlers } from './tasks-handlers.ts';
@@ -29,12 +29,12 @@ import { createTasks } from '../tasks/task-service.ts';
 import { webhooksHandlers } from './webhooks-handlers.ts';
 import { telemetryHandlers } from './telemetry-handlers.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
-import { mountRoutes } from './router.ts';
+import { mountRoutes } from './routing/router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
 import { type StreamStats, createStreams } from './streams.ts';
-import type { ApiDeps, RouteHandler, RouteSpec } from './types.ts';
-import { compileRoutes } from './validate.ts';
+import type { ApiDeps, RouteHandler, RouteSpec } from './routing/route-spec.ts';
+import { compileRoutes } from './routing/validate.ts';
 import { WS_ROUTES } from './ws-upgrade.ts';
 
 /** uSockets listen options (the typings of the uWS fork lack the host + options form of listen). */

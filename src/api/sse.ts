@@ -9,7 +9,7 @@ import { type Exchange, writeCorsHeaders } from './http/exchange.ts';
 import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
 import type { RouteId } from './routes.ts';
 import type { StreamOptions } from './stream-options.ts';
-import type { RouteHandler } from './types.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
 import { TERMINAL_EVENT_TYPES, WsErrorCode } from './ws-protocol.ts';
 
 /** How long a finished stream waits for a stalled client to read its last frames. */

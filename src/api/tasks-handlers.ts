@@ -6,7 +6,7 @@ import type { TaskStatus } from '../tasks/task-view.ts';
 import type { Tasks } from '../tasks/task-service.ts';
 import { startRequestHash } from './executions-handlers.ts';
 import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './types.ts';
+import { type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { json } from './http/reply.ts';
 
 interface CreateBody {

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock.ts';
 import type { TelemetryService } from '../telemetry/telemetry-service.ts';
 import { windowOf } from '../telemetry/window.ts';
 import type { RouteId } from './routes.ts';
-import type { RouteHandler } from './types.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
 import { json } from './http/reply.ts';
 
 export interface TelemetryDeps {

@@ -7,7 +7,7 @@ import type { DeliveryRow, WebhookRow } from '../store/types.ts';
 import type { WebhookDispatcher } from '../webhooks/types.ts';
 import { startRequestHash } from './executions-handlers.ts';
 import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './types.ts';
+import { type RouteHandler, pageOf } from './routing/route-spec.ts';
 import { empty, json } from './http/reply.ts';
 
 export interface WebhooksDeps {

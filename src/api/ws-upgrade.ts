@@ -7,13 +7,14 @@ import type { Logger } from '../shared/logger.ts';
 import { openExchange } from './http/exchange.ts';
 import { writeProblem } from './http/reply.ts';
 import { problemFor, toProblem } from './http/problem.ts';
-import { BASE_PATH } from './routes.ts';
-import { executionId, labels, object, shortString } from './schemas.ts';
+import { BASE_PATH } from './routing/route-spec.ts';
+import { executionId, labels, object, shortString } from './routing/schemas.ts';
 import type { StreamOptions } from './stream-options.ts';
 import type { Gate } from './auth/gate.ts';
 import { type Principal, Scope } from './auth/types.ts';
-import type { RouteSpec } from './types.ts';
-import { type CompiledRoute, compileRoutes, parseQuery, toIssues } from './validate.ts';
+import type { RouteSpec } from './routing/route-spec.ts';
+import { type CompiledRoute, compileRoutes, toIssues } from './routing/validate.ts';
+import { parseQuery } from './routing/query.ts';
 import { type ConnData, type WsHub, newConn } from './ws-hub.ts';
 import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './ws-protocol.ts';
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { DASHBOARD_DIST, dashboardHandlers, loadDashboard } from '../../src/api/dashboard-handlers.ts';
-import type { RouteInput } from '../../src/api/types.ts';
+import type { RouteInput } from '../../src/api/routing/route-spec.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForStatus } from '../support/wait.ts';

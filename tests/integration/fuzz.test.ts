@@ -2,8 +2,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, fullPath } from '../../src/api/routes.ts';
-import type { RouteSpec } from '../../src/api/types.ts';
+import { ROUTES } from '../../src/api/routes.ts';
+import { fullPath } from '../../src/api/routing/route-spec.ts';
+import type { RouteSpec } from '../../src/api/routing/route-spec.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForStatus } from '../support/wait.ts';

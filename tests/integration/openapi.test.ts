@@ -1,7 +1,8 @@
 /** OpenAPI document and API reference: valid OpenAPI 3.1, every served route listed, Swagger UI from local assets, public. */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, fullPath } from '../../src/api/routes.ts';
+import { ROUTES } from '../../src/api/routes.ts';
+import { fullPath } from '../../src/api/routing/route-spec.ts';
 import { WS_ROUTES } from '../../src/api/ws-upgrade.ts';
 import { routeAuth } from '../../src/api/auth/scopes.ts';
 import { request } from '../support/http.ts';

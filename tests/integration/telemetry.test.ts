@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TELEMETRY_RESPONSE_SCHEMAS } from '../../src/api/telemetry-routes.ts';
+import { TELEMETRY_RESPONSE_SCHEMAS } from '../../src/api/routing/response-schemas.ts';
 import { createClient } from '../../src/client/index.ts';
 import { openDb } from '../../src/store/sqlite/db.ts';
 import { TELEMETRY_SQL } from '../../src/store/sqlite/telemetry-store.ts';

@@ -1,6 +1,6 @@
 /** Array and string length caps of parsed request bodies (src/api/validate.ts `valueTooLarge`). */
 import { describe, expect, it } from 'vitest';
-import { BODY_SIZE_WALK_THRESHOLD, MAX_BODY_ARRAY_LENGTH, MAX_BODY_STRING_LENGTH, valueTooLarge } from '../../src/api/validate.ts';
+import { BODY_SIZE_WALK_THRESHOLD, MAX_BODY_ARRAY_LENGTH, MAX_BODY_STRING_LENGTH, valueTooLarge } from '../../src/api/http/body-limits.ts';
 
 const big = BODY_SIZE_WALK_THRESHOLD + 1;
 

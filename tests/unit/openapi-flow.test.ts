@@ -5,7 +5,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { FLOW_DOCUMENT, flowComponentSchemas } from '../../src/api/openapi-flow.ts';
+import { FLOW_DOCUMENT, flowComponentSchemas } from '../../src/api/routing/openapi-flow.ts';
 import { STEP_TYPES, flowSchema } from '../../src/engine/flow-schema.ts';
 import { validateFlow } from '../../src/engine/validate-flow.ts';
 

@@ -1,7 +1,7 @@
 /** yamlTextTooDeep: deep YAML is refused on its text, before the parser can recurse into a stack overflow. */
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_DEPTH, yamlTextTooDeep } from '../../src/api/validate.ts';
+import { MAX_BODY_DEPTH, yamlTextTooDeep } from '../../src/api/http/body-limits.ts';
 
 const blockSeq = (n: number) => Array.from({ length: n }, (_, i) => ' '.repeat(i * 2) + '-').join('\n') + ' x';
 const blockMap = (n: number) => Array.from({ length: n }, (_, i) => ' '.repeat(i * 2) + 'a:').join('\n') + ' 1';

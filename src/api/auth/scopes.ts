@@ -1,5 +1,5 @@
 /** @module api/auth/scopes — scope nesting and the scope each route needs. */
-import type { RouteSpec } from '../types.ts';
+import type { RouteSpec } from '../routing/route-spec.ts';
 import { type RouteAuth, Scope } from './types.ts';
 
 const LEVEL: Readonly<Record<Scope, number>> = { read: 1, write: 2, admin: 3 };

@@ -1,5 +1,5 @@
 /** @module api/http/reply — what a handler answers, and the corked writers of answers and problem+json refusals. */
-import { ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode, type Issue } from '../../shared/errors.ts';
 import { type Exchange, writeCorsHeaders } from './exchange.ts';
 import { MEDIA_JSON, MEDIA_PROBLEM } from './media.ts';
 import { type Problem, problemFor, statusLine } from './problem.ts';
@@ -75,6 +75,11 @@ export function writeProblem(ex: Exchange, p: Problem, opts: { close?: boolean; 
     if (opts.headers !== undefined) for (const [k, v] of Object.entries(opts.headers)) res.writeHeader(k, v);
     res.end(JSON.stringify(p.body), opts.close === true);
   });
+}
+
+/** 422 `validation_failed` with every failing path. */
+export function writeInvalid(ex: Exchange, issues: readonly Issue[]): void {
+  writeProblem(ex, problemFor(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', issues));
 }
 
 export function payloadTooLarge(ex: Exchange, maxBytes: number): void {

@@ -1,5 +1,5 @@
 /**
- * @module api/openapi-flow — the flow document as OpenAPI component schemas, derived from the JSON
+ * @module api/routing/openapi-flow — the flow document as OpenAPI component schemas, derived from the JSON
  * Schema the engine validates with (engine/flow-schema.ts), so the format is written down once.
  *
  * The engine's schema is shaped for error messages (a step dispatches on `type` through
@@ -9,9 +9,9 @@
  * An `if`/`then`/`else` that only adds constraints to one object (a sleep has `ms` or `until`)
  * stays as it is: valid JSON Schema, which generators type a little looser.
  */
-import { STEP_TYPES, flowSchema } from '../engine/flow-schema.ts';
-import { isRecord } from '../shared/json.ts';
-import type { JsonSchema } from './types.ts';
+import { STEP_TYPES, flowSchema } from '../../engine/flow-schema.ts';
+import { isRecord } from '../../shared/json.ts';
+import type { JsonSchema } from './route-spec.ts';
 
 /** Component name of the whole document. */
 export const FLOW_DOCUMENT = 'FlowDocument';

@@ -1,6 +1,6 @@
-/** @module api/schemas — reusable JSON Schema fragments of the route table (pure data). */
-import { ExecutionStatus } from '../shared/execution.ts';
-import type { JsonSchema } from './types.ts';
+/** @module api/routing/schemas — reusable JSON Schema fragments of the route table (pure data). */
+import { ExecutionStatus } from '../../shared/execution.ts';
+import type { JsonSchema } from './route-spec.ts';
 
 /** An object schema that rejects unknown fields. */
 export function object(properties: Readonly<Record<string, JsonSchema>>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema {

@@ -1,6 +1,6 @@
-/** @module api/context — who is asking: the single place where a request gets its tenant. */
-import { DEFAULT_TENANT, type Principal, Scope } from './auth/types.ts';
-import type { RequestContext } from './types.ts';
+/** @module api/routing/context — who is asking: the single place where a request gets its tenant. */
+import { DEFAULT_TENANT, type Principal, Scope } from '../auth/types.ts';
+import type { RequestContext } from './route-spec.ts';
 
 export { DEFAULT_TENANT };
 

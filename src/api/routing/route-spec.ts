@@ -1,9 +1,12 @@
-/** @module api/types — route specs (pure data, the source for validation and OpenAPI), handler and reply types. */
-import type { Engine, PageRequest } from '../engine/types.ts';
-import type { Issue } from '../shared/errors.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { Principal, RouteAuth } from './auth/types.ts';
-import type { Reply } from './http/reply.ts';
+/** @module api/routing/route-spec — route specs (pure data, the source for validation and OpenAPI), handler types and the URL path of a route. */
+import type { Engine, PageRequest } from '../../engine/types.ts';
+import type { Issue } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/logger.ts';
+import type { Principal, RouteAuth } from '../auth/types.ts';
+import type { Reply } from '../http/reply.ts';
+
+/** The base path of every route that is not `root`. */
+export const BASE_PATH = '/api/v1';
 
 /** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -57,7 +60,12 @@ export interface RouteSpec {
   readonly auth?: RouteAuth;
 }
 
-/** Who is asking, from the verified credential (api/context.ts builds it). */
+/** The full URL path template of a route (OpenAPI form, `{param}`). */
+export function fullPath(route: RouteSpec): string {
+  return route.root === true ? route.path : BASE_PATH + route.path;
+}
+
+/** Who is asking, from the verified credential (api/routing/context.ts builds it). */
 export interface RequestContext {
   /** Every engine call of the request is scoped by this tenant. */
   readonly tenant: string;

@@ -1,11 +1,10 @@
 /**
- * @module api/response-schemas — the documented shapes of success answers, by route id.
+ * @module api/routing/response-schemas — the documented shapes of success answers, by route id.
  * The OpenAPI generator puts them under `components.schemas` and references them; a test
  * validates real answers against them, so the document cannot drift from what the server sends.
  */
-import { TELEMETRY_RESPONSE_SCHEMAS } from './telemetry-routes.ts';
-import { TASK_STATUSES } from '../tasks/task-view.ts';
-import type { JsonSchema } from './types.ts';
+import { TASK_STATUSES } from '../../tasks/task-view.ts';
+import type { JsonSchema } from './route-spec.ts';
 
 const str: JsonSchema = { type: 'string' };
 const nullableStr: JsonSchema = { type: ['string', 'null'] };
@@ -271,6 +270,47 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
 };
 
 const executionPage = page('Execution');
+
+const count: JsonSchema = { type: 'integer', minimum: 0 };
+const ms: JsonSchema = { type: ['number', 'null'], minimum: 0, description: 'Milliseconds (nearest-rank percentile); null without samples.' };
+const usd: JsonSchema = { type: 'number', minimum: 0, description: 'USD, rounded to 1e-9.' };
+const all = (properties: Readonly<Record<string, JsonSchema>>): JsonSchema => ({ type: 'object', required: Object.keys(properties), properties });
+
+/**
+ * Success answers of the telemetry routes (JSON Schema), for the OpenAPI document's response
+ * schemas; tests/integration/telemetry.test.ts validates real answers against them.
+ */
+export const TELEMETRY_RESPONSE_SCHEMAS = {
+  telemetrySummary: all({
+    from: time,
+    to: time,
+    executions: all({ started: count, completed: count, failed: { ...count, description: '`failed` and `timed_out`.' }, cancelled: count }),
+    durationMs: all({ p50: ms, p95: ms }),
+    cost: all({ tokens: { type: 'number', minimum: 0 }, usd }),
+    workflows: {
+      type: 'array',
+      items: all({ workflow: { type: 'string' }, started: count, completed: count, failed: count, p50Ms: ms, p95Ms: ms, tokens: { type: 'number', minimum: 0 }, usd }),
+    },
+  }),
+  telemetryWorkflowStats: all({
+    workflow: { type: 'string' },
+    from: time,
+    to: time,
+    steps: {
+      type: 'array',
+      items: all({
+        stepId: { type: 'string' },
+        runs: { ...count, description: 'Step runs with an outcome (not attempts).' },
+        successRate: { type: 'number', minimum: 0, maximum: 1 },
+        retries: count,
+        recoveries: all({ skip: count, fallback: count, compensate: count }),
+        p50Ms: ms,
+        p95Ms: ms,
+        p99Ms: ms,
+      }),
+    },
+  }),
+} as const satisfies Readonly<Record<string, JsonSchema>>;
 
 /** Success schema by route id; routes not listed are documented as `{ type: 'object' }`. */
 export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
