@@ -1,4 +1,4 @@
-/** @module api/meta-routes — the route table of the API reference (OpenAPI, Swagger UI) and the Prometheus metrics. */
+/** @module api/meta-routes — the route table of the API reference (OpenAPI, Swagger UI). */
 import { object } from './routing/schemas.ts';
 import type { RouteSpec } from './routing/route-spec.ts';
 
@@ -36,28 +36,4 @@ export const META_ROUTES = [
     status: 200,
     produces: 'asset',
   },
-  {
-    id: 'metrics',
-    method: 'get',
-    path: '/metrics',
-    summary:
-      'Prometheus text of the whole server: executions, steps, durations, HTTP latency, streams, journal commits, WAL size, event-loop lag. ' +
-      'Needs a credential of tenant `default` (`read` is enough; other tenants get 403), or none with `ACTORFLOW_METRICS_PUBLIC=1`.',
-    tag: 'ops',
-    status: 200,
-    produces: 'prometheus',
-  },
-  {
-    id: 'rootMetrics',
-    method: 'get',
-    path: '/metrics',
-    root: true,
-    summary: 'Prometheus metrics (outside the base path, where scrapers look by default); the same access rule as `/api/v1/metrics`.',
-    tag: 'ops',
-    status: 200,
-    produces: 'prometheus',
-  },
 ] as const satisfies readonly RouteSpec[];
-
-/** Ids of the metrics routes: `auth: 'none'` when metrics are public. */
-export const METRICS_ROUTE_IDS: ReadonlySet<string> = new Set(['metrics', 'rootMetrics']);

@@ -7,15 +7,10 @@ import { stat } from 'node:fs/promises';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
 import type { Engine } from '../engine/types.ts';
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
-import { DEFAULT_TENANT } from './auth/types.ts';
 import type { EventView } from '../shared/execution.ts';
 import type { RouteTimer } from './http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
-import type { RouteId } from './routes.ts';
 import type { StreamStats } from './streams.ts';
-import type { RouteHandler } from './routing/route-spec.ts';
-import { type Reply, text } from './http/reply.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;
@@ -246,16 +241,4 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
       loop.disable();
     },
   };
-}
-
-/**
- * Handlers of `/metrics` and `/api/v1/metrics`: the figures of every tenant, so only for credentials of
- * tenant `default` (403 for others). Public metrics run as tenant `default` with no credential read.
- */
-export function metricsHandlers(metrics: ApiMetrics) {
-  const handle: RouteHandler['handle'] = async ({ ctx }): Promise<Reply> => {
-    if (ctx.tenant !== DEFAULT_TENANT) throw new ActorflowError(ErrorCode.forbidden, `Metrics cover every tenant: they need a credential of tenant "${DEFAULT_TENANT}".`);
-    return text(200, await metrics.render(), metrics.contentType);
-  };
-  return { metrics: { handle }, rootMetrics: { handle } } satisfies Partial<Record<RouteId, RouteHandler>>;
 }

@@ -47,14 +47,6 @@ export const executionId: JsonSchema = {
   description: 'Execution id: `ex_` + ULID.',
 };
 
-/** Agent ids are `ag_` + the agent's name and a suffix; anything else cannot exist (404). */
-export const agentId: JsonSchema = {
-  type: 'string',
-  pattern: '^ag_',
-  maxLength: 300,
-  description: 'Agent id: `ag_…`.',
-};
-
 export const definitionName: JsonSchema = { ...shortString, description: 'Definition name.' };
 
 /** Label maps: string values, bounded so one request cannot blow up the indexes. */

@@ -1,7 +1,7 @@
-/** @module api/admin-routes — the route table of the admin API: API keys and the audit log (admin scope). */
-import { ErrorCode } from '../shared/errors.ts';
-import { PAGE, dateTime, object, shortString } from './routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/admin/routes — the route table of the admin API: API keys and the audit log (admin scope). */
+import { ErrorCode } from '../../../shared/errors.ts';
+import { PAGE, dateTime, object, shortString } from '../../routing/schemas.ts';
+import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 /** Tenant names: what a key or token may carry. */
 export const tenantName: JsonSchema = {

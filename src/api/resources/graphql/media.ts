@@ -1,11 +1,11 @@
 /**
- * @module api/graphql-media — how a GraphQL answer goes out (GraphQL-over-HTTP): the media type
+ * @module api/resources/graphql/media — how a GraphQL answer goes out (GraphQL-over-HTTP): the media type
  * the `accept` header prefers, and the status that media type gives a request error.
  */
 import Negotiator from 'negotiator';
-import type { GraphqlResponse } from '../graphql/types.ts';
-import { MEDIA_GRAPHQL_RESPONSE, MEDIA_JSON } from './http/media.ts';
-import { type Reply, json, text } from './http/reply.ts';
+import type { GraphqlResponse } from '../../../graphql/types.ts';
+import { MEDIA_GRAPHQL_RESPONSE, MEDIA_JSON } from '../../http/media.ts';
+import { type Reply, json, text } from '../../http/reply.ts';
 
 /** Offered in this order: on a tie (a wildcard) `application/json` wins, whose status rules older clients expect. */
 const OFFERED = [MEDIA_JSON, MEDIA_GRAPHQL_RESPONSE] as const;

@@ -1,11 +1,12 @@
-/** @module api/ops-handlers — /health, /ready and /status. */
-import type { EngineStatus } from '../engine/types.ts';
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
-import { ExecutionStatus } from '../shared/execution.ts';
-import { DEFAULT_TENANT, Scope } from './auth/types.ts';
-import type { RouteId } from './routes.ts';
-import type { ApiDeps, RouteHandler } from './routing/route-spec.ts';
-import { type Reply, json } from './http/reply.ts';
+/** @module api/resources/ops/handlers — /health, /ready, /status and the Prometheus /metrics. */
+import type { EngineStatus } from '../../../engine/types.ts';
+import { ActorflowError, ErrorCode } from '../../../shared/errors.ts';
+import { ExecutionStatus } from '../../../shared/execution.ts';
+import { DEFAULT_TENANT, Scope } from '../../auth/types.ts';
+import type { RouteId } from '../../routes.ts';
+import type { ApiDeps, RouteHandler } from '../../routing/route-spec.ts';
+import { type Reply, json, text } from '../../http/reply.ts';
+import type { ApiMetrics } from '../../metrics.ts';
 
 /** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */
 export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];
@@ -62,4 +63,16 @@ function systemFigures(s: EngineStatus) {
     live: s.live ?? 0,
     journal: s.journal ?? { commits: 0, rows: 0, lastMs: 0 },
   };
+}
+
+/**
+ * Handlers of `/metrics` and `/api/v1/metrics`: the figures of every tenant, so only for credentials of
+ * tenant `default` (403 for others). Public metrics run as tenant `default` with no credential read.
+ */
+export function metricsHandlers(metrics: ApiMetrics) {
+  const handle: RouteHandler['handle'] = async ({ ctx }): Promise<Reply> => {
+    if (ctx.tenant !== DEFAULT_TENANT) throw new ActorflowError(ErrorCode.forbidden, `Metrics cover every tenant: they need a credential of tenant "${DEFAULT_TENANT}".`);
+    return text(200, await metrics.render(), metrics.contentType);
+  };
+  return { metrics: { handle }, rootMetrics: { handle } } satisfies Partial<Record<RouteId, RouteHandler>>;
 }

@@ -1,14 +1,14 @@
-/** @module api/schedules-handlers — GET/POST /schedules and GET/PATCH/DELETE /schedules/{id} (tenant-scoped). */
-import type { Engine } from '../engine/types.ts';
-import { ValidationError, type Issue } from '../shared/errors.ts';
-import { iso } from '../shared/clock.ts';
-import { isRecord } from '../shared/json.ts';
-import { cronIssues } from '../scheduler/next-run.ts';
-import type { SchedulePatch, Scheduler, ScheduleSpec } from '../scheduler/scheduler.ts';
-import type { ScheduleRow } from '../store/types.ts';
-import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { empty, json } from './http/reply.ts';
+/** @module api/resources/schedules/handlers — GET/POST /schedules and GET/PATCH/DELETE /schedules/{id} (tenant-scoped). */
+import type { Engine } from '../../../engine/types.ts';
+import { ValidationError, type Issue } from '../../../shared/errors.ts';
+import { iso } from '../../../shared/clock.ts';
+import { isRecord } from '../../../shared/json.ts';
+import { cronIssues } from '../../../scheduler/next-run.ts';
+import type { SchedulePatch, Scheduler, ScheduleSpec } from '../../../scheduler/scheduler.ts';
+import type { ScheduleRow } from '../../../store/types.ts';
+import type { RouteId } from '../../routes.ts';
+import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { empty, json } from '../../http/reply.ts';
 
 export interface SchedulesDeps {
   readonly engine: Engine;

@@ -1,7 +1,7 @@
-/** @module api/telemetry-routes — the route table of telemetry: execution summary and per-step stats of a workflow. */
-import { ErrorCode } from '../shared/errors.ts';
-import { dateTime, definitionName, object } from './routing/schemas.ts';
-import type { RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/telemetry/routes — the route table of telemetry: execution summary and per-step stats of a workflow. */
+import { ErrorCode } from '../../../shared/errors.ts';
+import { dateTime, definitionName, object } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
 
 const windowQuery = object({
   from: { ...dateTime, description: 'Start of the window (inclusive), on execution creation time. @default `to` − 24 h' },

@@ -1,13 +1,13 @@
-/** @module api/tasks-handlers — handlers of the /tasks routes (standalone tasks, tenant-scoped). */
-import type { RetryPolicy } from '../shared/flow.ts';
-import type { Issue } from '../shared/errors.ts';
-import { isRecord } from '../shared/json.ts';
-import type { TaskStatus } from '../tasks/task-view.ts';
-import type { Tasks } from '../tasks/task-service.ts';
-import { startRequestHash } from './executions-handlers.ts';
-import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { json } from './http/reply.ts';
+/** @module api/resources/tasks/handlers — handlers of the /tasks routes (standalone tasks, tenant-scoped). */
+import type { RetryPolicy } from '../../../shared/flow.ts';
+import type { Issue } from '../../../shared/errors.ts';
+import { isRecord } from '../../../shared/json.ts';
+import type { TaskStatus } from '../../../tasks/task-view.ts';
+import type { Tasks } from '../../../tasks/task-service.ts';
+import { startRequestHash } from '../executions/handlers.ts';
+import type { RouteId } from '../../routes.ts';
+import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { json } from '../../http/reply.ts';
 
 interface CreateBody {
   readonly agent: string;

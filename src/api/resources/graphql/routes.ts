@@ -1,9 +1,9 @@
-/** @module api/graphql-routes — the route table of the read-only GraphQL API (POST /graphql) and its schema text. */
-import { ErrorCode } from '../shared/errors.ts';
-import { DEFAULT_MAX_QUERY_LENGTH } from '../graphql/types.ts';
-import { MEDIA_GRAPHQL } from './http/media.ts';
-import { object } from './routing/schemas.ts';
-import type { RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/graphql/routes — the route table of the read-only GraphQL API (POST /graphql) and its schema text. */
+import { ErrorCode } from '../../../shared/errors.ts';
+import { DEFAULT_MAX_QUERY_LENGTH } from '../../../graphql/types.ts';
+import { MEDIA_GRAPHQL } from '../../http/media.ts';
+import { object } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
 
 /** Documents refused before execution by our limits: problem+json 422. Request errors are GraphQL answers. */
 const GRAPHQL_ERRORS = {

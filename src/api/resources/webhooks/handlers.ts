@@ -1,14 +1,14 @@
-/** @module api/webhooks-handlers — /webhooks (tenant-scoped subscriptions and deliveries) and the inbound POST /hooks/{workflow}. */
+/** @module api/resources/webhooks/handlers — /webhooks (tenant-scoped subscriptions and deliveries) and the inbound POST /hooks/{workflow}. */
 import { randomBytes } from 'node:crypto';
-import type { Engine } from '../engine/types.ts';
-import type { Issue } from '../shared/errors.ts';
-import { iso } from '../shared/clock.ts';
-import type { DeliveryRow, WebhookRow } from '../store/types.ts';
-import type { WebhookDispatcher } from '../webhooks/types.ts';
-import { startRequestHash } from './executions-handlers.ts';
-import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { empty, json } from './http/reply.ts';
+import type { Engine } from '../../../engine/types.ts';
+import type { Issue } from '../../../shared/errors.ts';
+import { iso } from '../../../shared/clock.ts';
+import type { DeliveryRow, WebhookRow } from '../../../store/types.ts';
+import type { WebhookDispatcher } from '../../../webhooks/types.ts';
+import { startRequestHash } from '../executions/handlers.ts';
+import type { RouteId } from '../../routes.ts';
+import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { empty, json } from '../../http/reply.ts';
 
 export interface WebhooksDeps {
   readonly engine: Engine;

@@ -1,9 +1,9 @@
-/** @module api/definitions-handlers — handlers of the /workflow-definitions routes. */
-import { ErrorCode, ValidationError } from '../shared/errors.ts';
-import type { RouteId } from './routes.ts';
-import { MEDIA_MERMAID } from './http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { empty, json, text } from './http/reply.ts';
+/** @module api/resources/definitions/handlers — handlers of the /workflow-definitions routes. */
+import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
+import type { RouteId } from '../../routes.ts';
+import { MEDIA_MERMAID } from '../../http/media.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { empty, json, text } from '../../http/reply.ts';
 
 /** Handlers of the definition routes, keyed by route id. */
 export function definitionsHandlers({ engine }: ApiDeps) {

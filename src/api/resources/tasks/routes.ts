@@ -1,10 +1,10 @@
-/** @module api/task-routes — the route table of standalone tasks: one step dispatched to an agent kind, without a flow. */
-import { RETRY_SCHEMA } from '../engine/flow-schema.ts';
-import { TASK_AGENT_PATTERN } from '../engine/tasks.ts';
-import { ErrorCode } from '../shared/errors.ts';
-import { TASK_STATUSES } from '../tasks/task-view.ts';
-import { ANY, PAGE, idempotencyKey, object } from './routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/tasks/routes — the route table of standalone tasks: one step dispatched to an agent kind, without a flow. */
+import { RETRY_SCHEMA } from '../../../engine/flow-schema.ts';
+import { TASK_AGENT_PATTERN } from '../../../engine/tasks.ts';
+import { ErrorCode } from '../../../shared/errors.ts';
+import { TASK_STATUSES } from '../../../tasks/task-view.ts';
+import { ANY, PAGE, idempotencyKey, object } from '../../routing/schemas.ts';
+import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 /** Same shape as `parseTaskId` in src/engine/tasks.ts: anything else cannot exist (404). */
 export const taskId: JsonSchema = {

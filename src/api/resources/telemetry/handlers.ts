@@ -1,11 +1,11 @@
-/** @module api/telemetry-handlers — GET /telemetry/summary and /telemetry/workflows/{name}/stats (tenant-scoped, read-only). */
-import type { Engine } from '../engine/types.ts';
-import type { Clock } from '../shared/clock.ts';
-import type { TelemetryService } from '../telemetry/telemetry-service.ts';
-import { windowOf } from '../telemetry/window.ts';
-import type { RouteId } from './routes.ts';
-import type { RouteHandler } from './routing/route-spec.ts';
-import { json } from './http/reply.ts';
+/** @module api/resources/telemetry/handlers — GET /telemetry/summary and /telemetry/workflows/{name}/stats (tenant-scoped, read-only). */
+import type { Engine } from '../../../engine/types.ts';
+import type { Clock } from '../../../shared/clock.ts';
+import type { TelemetryService } from '../../../telemetry/telemetry-service.ts';
+import { windowOf } from '../../../telemetry/window.ts';
+import type { RouteId } from '../../routes.ts';
+import type { RouteHandler } from '../../routing/route-spec.ts';
+import { json } from '../../http/reply.ts';
 
 export interface TelemetryDeps {
   readonly engine: Engine;

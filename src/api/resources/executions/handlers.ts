@@ -1,13 +1,13 @@
-/** @module api/executions-handlers — handlers of the /executions routes (POST /executions is the hot path). */
+/** @module api/resources/executions/handlers — handlers of the /executions routes (POST /executions is the hot path). */
 import { createHash } from 'node:crypto';
-import type { ExecutionFilter, SignalRequest } from '../engine/types.ts';
-import type { Issue } from '../shared/errors.ts';
-import type { ExecutionStatus, LogView } from '../shared/execution.ts';
-import { isRecord } from '../shared/json.ts';
-import type { RouteId } from './routes.ts';
-import { MEDIA_MERMAID } from './http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { json, text } from './http/reply.ts';
+import type { ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
+import type { Issue } from '../../../shared/errors.ts';
+import type { ExecutionStatus, LogView } from '../../../shared/execution.ts';
+import { isRecord } from '../../../shared/json.ts';
+import type { RouteId } from '../../routes.ts';
+import { MEDIA_MERMAID } from '../../http/media.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { json, text } from '../../http/reply.ts';
 
 interface StartBody {
   readonly workflow?: string;

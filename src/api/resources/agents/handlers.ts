@@ -1,11 +1,11 @@
-/** @module api/agents-handlers — GET /agents and /agents/{id}: the engine's view of the agents on the bus. */
-import type { AgentView } from '../bus/types.ts';
-import { iso } from '../shared/clock.ts';
-import { ErrorCode, NotFoundError } from '../shared/errors.ts';
-import type { Page } from '../shared/execution.ts';
-import type { RouteId } from './routes.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { json } from './http/reply.ts';
+/** @module api/resources/agents/handlers — GET /agents and /agents/{id}: the engine's view of the agents on the bus. */
+import type { AgentView } from '../../../bus/types.ts';
+import { iso } from '../../../shared/clock.ts';
+import { ErrorCode, NotFoundError } from '../../../shared/errors.ts';
+import type { Page } from '../../../shared/execution.ts';
+import type { RouteId } from '../../routes.ts';
+import { type ApiDeps, type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { json } from '../../http/reply.ts';
 
 /** An agent as listed: docs/api/operations.md, "Agents" (times RFC 3339). */
 export interface AgentItem {

@@ -1,11 +1,11 @@
-/** @module api/admin-handlers — POST/GET/DELETE /api-keys and GET /audit (admin scope, tenant-scoped). */
-import { ErrorCode, NotFoundError, ActorflowError } from '../shared/errors.ts';
-import type { AuditLog } from './auth/audit-log.ts';
-import { type KeyRing, toKeyView } from './auth/key-ring.ts';
-import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from './auth/types.ts';
-import type { RouteId } from './routes.ts';
-import { type RouteHandler, pageOf } from './routing/route-spec.ts';
-import { empty, json } from './http/reply.ts';
+/** @module api/resources/admin/handlers — POST/GET/DELETE /api-keys and GET /audit (admin scope, tenant-scoped). */
+import { ErrorCode, NotFoundError, ActorflowError } from '../../../shared/errors.ts';
+import type { AuditLog } from '../../auth/audit-log.ts';
+import { type KeyRing, toKeyView } from '../../auth/key-ring.ts';
+import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from '../../auth/types.ts';
+import type { RouteId } from '../../routes.ts';
+import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
+import { empty, json } from '../../http/reply.ts';
 
 interface CreateKeyBody {
   readonly name: string;

@@ -1,7 +1,7 @@
-/** @module api/schedule-routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
-import { ErrorCode } from '../shared/errors.ts';
-import { ANY, PAGE, dateTime, definitionName, object } from './routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/schedules/routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
+import { ErrorCode } from '../../../shared/errors.ts';
+import { ANY, PAGE, dateTime, definitionName, object } from '../../routing/schemas.ts';
+import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 export const scheduleId: JsonSchema = {
   type: 'string',

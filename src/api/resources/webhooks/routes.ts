@@ -1,8 +1,8 @@
-/** @module api/webhook-routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
-import { ErrorCode } from '../shared/errors.ts';
-import { WEBHOOK_EVENT_PATTERNS } from '../webhooks/event-patterns.ts';
-import { ANY, PAGE, definitionName, object } from './routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from './routing/route-spec.ts';
+/** @module api/resources/webhooks/routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
+import { ErrorCode } from '../../../shared/errors.ts';
+import { WEBHOOK_EVENT_PATTERNS } from '../../../webhooks/event-patterns.ts';
+import { ANY, PAGE, definitionName, object } from '../../routing/schemas.ts';
+import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 export const webhookId: JsonSchema = {
   type: 'string',

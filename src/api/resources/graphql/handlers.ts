@@ -1,12 +1,12 @@
-/** @module api/graphql-handlers — POST and GET /graphql, GET /graphql/schema: the GraphQL executor behind the route table. */
-import { createGraphql } from '../graphql/create-graphql.ts';
-import type { GraphqlRequest } from '../graphql/types.ts';
-import { ErrorCode, ValidationError } from '../shared/errors.ts';
-import { isRecord } from '../shared/json.ts';
-import { graphqlReply } from './graphql-media.ts';
-import type { RouteId } from './routes.ts';
-import type { ApiDeps, RouteHandler } from './routing/route-spec.ts';
-import { json } from './http/reply.ts';
+/** @module api/resources/graphql/handlers — POST and GET /graphql, GET /graphql/schema: the GraphQL executor behind the route table. */
+import { createGraphql } from '../../../graphql/create-graphql.ts';
+import type { GraphqlRequest } from '../../../graphql/types.ts';
+import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
+import { isRecord } from '../../../shared/json.ts';
+import { graphqlReply } from './media.ts';
+import type { RouteId } from '../../routes.ts';
+import type { ApiDeps, RouteHandler } from '../../routing/route-spec.ts';
+import { json } from '../../http/reply.ts';
 
 /** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */
 function variablesOf(raw: unknown): Record<string, unknown> | undefined {

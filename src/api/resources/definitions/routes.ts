@@ -1,0 +1,83 @@
+/** @module api/resources/definitions/routes — the route table of workflow definitions: register, validate, read, retire, diagram. */
+import { ErrorCode } from '../../../shared/errors.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
+import { PAGE, definitionName, diagramFormat, flowDocument, object, positiveInt } from '../../routing/schemas.ts';
+
+const nameParams = object({ name: definitionName }, ['name']);
+const NAME_404 = { name: ErrorCode.definitionNotFound } as const;
+
+export const DEFINITION_ROUTES = [
+  {
+    id: 'listDefinitions',
+    method: 'get',
+    path: '/workflow-definitions',
+    summary: 'Latest version of each definition; `?name=` is a prefix filter.',
+    tag: 'definitions',
+    query: object({ name: { type: 'string', maxLength: 200 }, ...PAGE }),
+    status: 200,
+  },
+  {
+    id: 'createDefinition',
+    method: 'post',
+    path: '/workflow-definitions',
+    summary: 'Register a flow document (JSON or YAML). Without `version`: latest+1 (201). Identical explicit version: 200.',
+    tag: 'definitions',
+    body: { schema: flowDocument, yaml: true },
+    status: 201,
+    alsoStatus: [200],
+  },
+  {
+    id: 'validateDefinition',
+    method: 'post',
+    path: '/workflow-definitions/validate',
+    summary: 'Validate a flow document without saving: 200 `{ valid: true }` or 422 with `errors`.',
+    tag: 'definitions',
+    body: { schema: flowDocument, yaml: true },
+    status: 200,
+  },
+  {
+    id: 'getDefinition',
+    method: 'get',
+    path: '/workflow-definitions/{name}',
+    summary: 'Latest version of a definition; `?version=N` for another.',
+    tag: 'definitions',
+    params: nameParams,
+    paramNotFound: NAME_404,
+    query: object({ version: positiveInt }),
+    status: 200,
+  },
+  {
+    id: 'listDefinitionVersions',
+    method: 'get',
+    path: '/workflow-definitions/{name}/versions',
+    summary: 'Every version of a definition.',
+    tag: 'definitions',
+    params: nameParams,
+    paramNotFound: NAME_404,
+    query: object(PAGE),
+    status: 200,
+  },
+  {
+    id: 'retireDefinition',
+    method: 'delete',
+    path: '/workflow-definitions/{name}',
+    summary: 'Retire: new starts get 409 `definition_retired`; running executions continue.',
+    tag: 'definitions',
+    params: nameParams,
+    paramNotFound: NAME_404,
+    status: 204,
+    produces: 'none',
+  },
+  {
+    id: 'definitionDiagram',
+    method: 'get',
+    path: '/workflow-definitions/{name}/diagram',
+    summary: 'Mermaid `stateDiagram-v2` of a definition; `?format=json` → `{ mermaid }`.',
+    tag: 'definitions',
+    params: nameParams,
+    paramNotFound: NAME_404,
+    query: object({ version: positiveInt, format: diagramFormat }),
+    status: 200,
+    produces: 'mermaid',
+  },
+] as const satisfies readonly RouteSpec[];
