@@ -1,6 +1,6 @@
 /** @module api/routes — every REST route, in the order of the OpenAPI document: one data object per route (validation and OpenAPI share it). */
-import { DASHBOARD_ROUTES } from './dashboard-routes.ts';
-import { META_ROUTES } from './meta-routes.ts';
+import { DASHBOARD_ROUTES } from './static/dashboard-routes.ts';
+import { REFERENCE_ROUTES } from './static/reference-routes.ts';
 import { ADMIN_ROUTES } from './resources/admin/routes.ts';
 import { AGENT_ROUTES } from './resources/agents/routes.ts';
 import { DEFINITION_ROUTES } from './resources/definitions/routes.ts';
@@ -23,7 +23,7 @@ export const ROUTES = [
   ...TASK_ROUTES,
   ...WEBHOOK_ROUTES,
   ...ADMIN_ROUTES,
-  ...META_ROUTES,
+  ...REFERENCE_ROUTES,
   ...METRICS_ROUTES,
   ...DASHBOARD_ROUTES,
   ...TELEMETRY_ROUTES,

@@ -12,7 +12,7 @@ import { type Browser, type BrowserContext, type Page, chromium } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { DASHBOARD_DIST, dashboardHandlers, loadDashboard } from '../../src/api/dashboard-handlers.ts';
+import { DASHBOARD_DIST, dashboardHandlers, loadDashboard } from '../../src/api/static/dashboard-handlers.ts';
 import type { RouteInput } from '../../src/api/routing/route-spec.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -1,15 +1,15 @@
-/** @module api/reference-handlers — /openapi.json, the Swagger UI page /docs and its assets (from node_modules, no CDN). */
+/** @module api/static/reference-handlers — /openapi.json, the Swagger UI page /docs and its assets (from node_modules, no CDN). */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
-import { DOCS_ASSETS } from './meta-routes.ts';
-import type { OpenApiDocument } from './routing/openapi.ts';
-import type { RouteId } from './routes.ts';
-import { BASE_PATH } from './routing/route-spec.ts';
-import { MEDIA_HTML, MEDIA_JSON } from './http/media.ts';
-import type { RouteHandler } from './routing/route-spec.ts';
-import { type Reply, text } from './http/reply.ts';
+import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
+import { DOCS_ASSETS } from './reference-routes.ts';
+import type { OpenApiDocument } from '../routing/openapi.ts';
+import type { RouteId } from '../routes.ts';
+import { BASE_PATH } from '../routing/route-spec.ts';
+import { MEDIA_HTML, MEDIA_JSON } from '../http/media.ts';
+import type { RouteHandler } from '../routing/route-spec.ts';
+import { type Reply, text } from '../http/reply.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',

@@ -1,15 +1,15 @@
-/** @module api/dashboard-handlers — serves the Vite build of dashboard/ from memory: files are read once at boot. */
+/** @module api/static/dashboard-handlers — serves the Vite build of dashboard/ from memory: files are read once at boot. */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
-import type { RouteId } from './routes.ts';
-import { MEDIA_HTML } from './http/media.ts';
-import type { RouteHandler } from './routing/route-spec.ts';
-import { type Reply, text } from './http/reply.ts';
+import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
+import type { RouteId } from '../routes.ts';
+import { MEDIA_HTML } from '../http/media.ts';
+import type { RouteHandler } from '../routing/route-spec.ts';
+import { type Reply, text } from '../http/reply.ts';
 
-/** Where `npm run build:ui` (vite build) writes the dashboard; two levels up is the package root from src/api and from the compiled dist/api alike. */
-export const DASHBOARD_DIST = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
+/** Where `npm run build:ui` (vite build) writes the dashboard; three levels up is the package root from src/api/static and from the compiled dist/api/static alike. */
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../../dist/dashboard/', import.meta.url));
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',

@@ -1,6 +1,6 @@
-/** @module api/dashboard-routes — the route table of the web dashboard: its page and its Vite-built assets (public). */
-import { object } from './routing/schemas.ts';
-import type { RouteSpec } from './routing/route-spec.ts';
+/** @module api/static/dashboard-routes — the route table of the web dashboard: its page and its Vite-built assets (public). */
+import { object } from '../routing/schemas.ts';
+import type { RouteSpec } from '../routing/route-spec.ts';
 
 /**
  * File names Vite writes under `assets/` (`index-Bx3_k9aQ.js`): dot-separated word segments, so

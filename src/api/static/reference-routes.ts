@@ -1,11 +1,11 @@
-/** @module api/meta-routes — the route table of the API reference (OpenAPI, Swagger UI). */
-import { object } from './routing/schemas.ts';
-import type { RouteSpec } from './routing/route-spec.ts';
+/** @module api/static/reference-routes — the route table of the API reference (OpenAPI, Swagger UI). */
+import { object } from '../routing/schemas.ts';
+import type { RouteSpec } from '../routing/route-spec.ts';
 
 /** Files of swagger-ui-dist the docs page loads (served from node_modules, never a CDN). */
 export const DOCS_ASSETS = ['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png', 'favicon-16x16.png'] as const;
 
-export const META_ROUTES = [
+export const REFERENCE_ROUTES = [
   {
     id: 'openapi',
     method: 'get',
