@@ -10,7 +10,7 @@ import type { Engine } from '../engine/types.ts';
 import type { EventView } from '../shared/execution.ts';
 import type { RouteTimer } from './http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
-import type { StreamStats } from './streams.ts';
+import type { StreamStats } from './streams/create-streams.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;

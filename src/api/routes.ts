@@ -13,7 +13,7 @@ import { TELEMETRY_ROUTES } from './resources/telemetry/routes.ts';
 import { WEBHOOK_ROUTES } from './resources/webhooks/routes.ts';
 import type { RouteSpec } from './routing/route-spec.ts';
 
-/** Every REST route (WebSocket routes are in api/ws-upgrade.ts). */
+/** Every REST route (WebSocket routes are in api/streams/ws/upgrade.ts). */
 export const ROUTES = [
   ...DEFINITION_ROUTES,
   ...EXECUTION_ROUTES,

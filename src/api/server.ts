@@ -32,11 +32,11 @@ import { telemetryHandlers } from './resources/telemetry/handlers.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
 import { mountRoutes } from './routing/router.ts';
 import { ROUTES, type RouteId } from './routes.ts';
-import type { StreamOptions } from './stream-options.ts';
-import { type StreamStats, createStreams } from './streams.ts';
+import type { StreamOptions } from './streams/options.ts';
+import { type StreamStats, createStreams } from './streams/create-streams.ts';
 import type { ApiDeps, RouteHandler, RouteSpec } from './routing/route-spec.ts';
 import { compileRoutes } from './routing/validate.ts';
-import { WS_ROUTES } from './ws-upgrade.ts';
+import { WS_ROUTES } from './streams/ws/upgrade.ts';
 
 /** uSockets listen options (the typings of the uWS fork lack the host + options form of listen). */
 const LISTEN_DEFAULT = 0;
@@ -57,7 +57,7 @@ export interface ApiServerOptions {
   /** Request bodies past this many bytes get 413 `payload_too_large`. */
   readonly maxBodyBytes: number;
   readonly logger: Logger;
-  /** WebSocket/SSE limits (slow-consumer threshold, idle timeout…); defaults in api/stream-options.ts. */
+  /** WebSocket/SSE limits (slow-consumer threshold, idle timeout…); defaults in api/streams/options.ts. */
   readonly streams?: Partial<StreamOptions> | undefined;
   readonly auth: ApiAuthOptions;
   /** Serve `/metrics` without a credential (`ACTORFLOW_METRICS_PUBLIC=1`). @default false */

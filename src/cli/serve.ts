@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type ApiServer, createApiServer } from '../api/server.ts';
 import { assertNativeUws } from '../api/http/uws-runtime.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
-import type { StreamOptions } from '../api/stream-options.ts';
+import type { StreamOptions } from '../api/streams/options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
@@ -37,7 +37,7 @@ export interface ServeConfig {
   readonly natsPrefix?: string;
   /** Run the built-in agents in this process. @default true */
   readonly builtinAgents?: boolean;
-  /** WebSocket/SSE limits; defaults in src/api/stream-options.ts. */
+  /** WebSocket/SSE limits; defaults in src/api/streams/options.ts. */
   readonly streams?: Partial<StreamOptions>;
   /** Development only: no credentials, every request is admin of tenant `default`. @default false */
   readonly noAuth?: boolean;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Running, startActorflow } from '../../src/cli/serve.ts';
 import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
-import type { StreamOptions } from '../../src/api/stream-options.ts';
+import type { StreamOptions } from '../../src/api/streams/options.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 

@@ -1,9 +1,9 @@
-/** @module api/ws-labels — firehose subscriptions filtered by labels: matched in JS against a bounded cache of execution labels. */
-import type { Engine } from '../engine/types.ts';
-import { isRecord } from '../shared/json.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { EncodedEvent } from './event-feed.ts';
-import type { EventFilter } from './ws-protocol.ts';
+/** @module api/streams/ws/labels — firehose subscriptions filtered by labels: matched in JS against a bounded cache of execution labels. */
+import type { Engine } from '../../../engine/types.ts';
+import { isRecord } from '../../../shared/json.ts';
+import type { Logger } from '../../../shared/logger.ts';
+import type { EncodedEvent } from '../event-feed.ts';
+import type { EventFilter } from './protocol.ts';
 
 /** One label-filtered subscription. */
 export interface LabelSubscription {

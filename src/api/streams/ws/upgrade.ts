@@ -1,22 +1,22 @@
-/** @module api/ws-upgrade — mounts /ws, /ws/executions/{id} and /ws/events on uWS: upgrade checks, subprotocol, socket behavior. */
+/** @module api/streams/ws/upgrade — mounts /ws, /ws/executions/{id} and /ws/events on uWS: upgrade checks, subprotocol, socket behavior. */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
-import type { Engine } from '../engine/types.ts';
-import { ErrorCode, type Issue } from '../shared/errors.ts';
-import { parseExecutionId } from '../shared/ids.ts';
-import type { Logger } from '../shared/logger.ts';
-import { openExchange } from './http/exchange.ts';
-import { writeProblem } from './http/reply.ts';
-import { problemFor, toProblem } from './http/problem.ts';
-import { BASE_PATH } from './routing/route-spec.ts';
-import { executionId, labels, object, shortString } from './routing/schemas.ts';
-import type { StreamOptions } from './stream-options.ts';
-import type { Gate } from './auth/gate.ts';
-import { type Principal, Scope } from './auth/types.ts';
-import type { RouteSpec } from './routing/route-spec.ts';
-import { type CompiledRoute, compileRoutes, toIssues } from './routing/validate.ts';
-import { parseQuery } from './routing/query.ts';
-import { type ConnData, type WsHub, newConn } from './ws-hub.ts';
-import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './ws-protocol.ts';
+import type { Engine } from '../../../engine/types.ts';
+import { ErrorCode, type Issue } from '../../../shared/errors.ts';
+import { parseExecutionId } from '../../../shared/ids.ts';
+import type { Logger } from '../../../shared/logger.ts';
+import { openExchange } from '../../http/exchange.ts';
+import { writeProblem } from '../../http/reply.ts';
+import { problemFor, toProblem } from '../../http/problem.ts';
+import { BASE_PATH } from '../../routing/route-spec.ts';
+import { executionId, labels, object, shortString } from '../../routing/schemas.ts';
+import type { StreamOptions } from '../options.ts';
+import type { Gate } from '../../auth/gate.ts';
+import { type Principal, Scope } from '../../auth/types.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
+import { type CompiledRoute, compileRoutes, toIssues } from '../../routing/validate.ts';
+import { parseQuery } from '../../routing/query.ts';
+import { type ConnData, type WsHub, newConn } from './hub.ts';
+import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './protocol.ts';
 
 /** `?token=` is accepted on every stream route (docs/api.md, "Authentication"); auth reads it in `requestContext`. */
 const token = { type: 'string', maxLength: 4096 } as const;

@@ -1,9 +1,9 @@
-/** @module api/ws-protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
-import { msgpackCodec } from '../shared/codec.ts';
-import { EVENT_TYPES } from '../shared/execution.ts';
-import { parseExecutionId } from '../shared/ids.ts';
-import { isPlainRecord } from '../shared/json.ts';
-import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from './http/i-json.ts';
+/** @module api/streams/ws/protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
+import { msgpackCodec } from '../../../shared/codec.ts';
+import { EVENT_TYPES } from '../../../shared/execution.ts';
+import { parseExecutionId } from '../../../shared/ids.ts';
+import { isPlainRecord } from '../../../shared/json.ts';
+import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from '../../http/i-json.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */
 export type WireFormat = 'json' | 'msgpack';

@@ -1,7 +1,7 @@
-/** @module api/resume — gap-free resume of one execution's events: journal replay, then live, no gap, no duplicate. */
-import type { Engine } from '../engine/types.ts';
+/** @module api/streams/resume — gap-free resume of one execution's events: journal replay, then live, no gap, no duplicate. */
+import type { Engine } from '../../engine/types.ts';
 import type { EncodedEvent, EventFeed } from './event-feed.ts';
-import { EncodedValue } from './ws-protocol.ts';
+import { EncodedValue } from './ws/protocol.ts';
 
 /** Where a resumed stream goes (a WebSocket subscription, an SSE response). */
 export interface ResumeTarget {

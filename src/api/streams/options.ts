@@ -1,4 +1,4 @@
-/** @module api/stream-options — limits of WebSocket and SSE streams, with their defaults and validation. */
+/** @module api/streams/options — limits of WebSocket and SSE streams, with their defaults and validation. */
 
 export interface StreamOptions {
   /**

@@ -1,15 +1,15 @@
-/** @module api/ws-hub — the WebSocket hub: sockets, subscriptions, native uWS fan-out, replay, backpressure. */
+/** @module api/streams/ws/hub — the WebSocket hub: sockets, subscriptions, native uWS fan-out, replay, backpressure. */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { Engine } from '../engine/types.ts';
-import type { Principal } from './auth/types.ts';
-import { ActorflowError } from '../shared/errors.ts';
-import type { ExecutionView } from '../shared/execution.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { EventFeed } from './event-feed.ts';
-import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
-import type { StreamOptions } from './stream-options.ts';
-import { Fanout, type TopicRef } from './ws-fanout.ts';
-import { type LabelSubscription, LabelRouter } from './ws-labels.ts';
+import type { Engine } from '../../../engine/types.ts';
+import type { Principal } from '../../auth/types.ts';
+import { ActorflowError } from '../../../shared/errors.ts';
+import type { ExecutionView } from '../../../shared/execution.ts';
+import type { Logger } from '../../../shared/logger.ts';
+import type { EventFeed } from '../event-feed.ts';
+import { type Resume, type ResumeTarget, resumeExecution } from '../resume.ts';
+import type { StreamOptions } from '../options.ts';
+import { Fanout, type TopicRef } from './fanout.ts';
+import { type LabelSubscription, LabelRouter } from './labels.ts';
 import {
   CLOSE_GOING_AWAY,
   CLOSE_SLOW_CONSUMER,
@@ -21,7 +21,7 @@ import {
   encodeControl,
   parseClientMessage,
   topics,
-} from './ws-protocol.ts';
+} from './protocol.ts';
 
 /** One open socket. uWS keeps `{ conn }` as the socket's user data. */
 export interface Conn {
@@ -126,7 +126,7 @@ export class WsHub {
     this.interval.unref();
   }
 
-  // ---- socket lifecycle (called by the uWS behavior in ws-upgrade.ts) ----
+  // ---- socket lifecycle (called by the uWS behavior in ws/upgrade.ts) ----
 
   opened(ws: WebSocket<ConnData>): void {
     const conn = ws.getUserData().conn;

@@ -1,18 +1,18 @@
-/** @module api/streams — real-time streams of the API: the event feed, the WebSocket hub and the SSE route, wired together. */
+/** @module api/streams/create-streams — real-time streams of the API: the event feed, the WebSocket hub and the SSE route, wired together. */
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Engine } from '../engine/types.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Engine } from '../../engine/types.ts';
+import type { Logger } from '../../shared/logger.ts';
 import { createEventFeed } from './event-feed.ts';
 import { type SseCounters, sseHandlers } from './sse.ts';
-import { type StreamOptions, resolveStreamOptions } from './stream-options.ts';
-import type { Gate } from './auth/gate.ts';
-import { type HubStats, WsHub } from './ws-hub.ts';
-import { mountWebSockets } from './ws-upgrade.ts';
+import { type StreamOptions, resolveStreamOptions } from './options.ts';
+import type { Gate } from '../auth/gate.ts';
+import { type HubStats, WsHub } from './ws/hub.ts';
+import { mountWebSockets } from './ws/upgrade.ts';
 
 export interface StreamsOptions {
   readonly engine: Engine;
   readonly logger: Logger;
-  /** Limits; unset fields take the defaults of stream-options.ts. */
+  /** Limits; unset fields take the defaults of streams/options.ts. */
   readonly options?: Partial<StreamOptions> | undefined;
 }
 

@@ -1,8 +1,8 @@
-/** @module api/event-feed — the one engine.onEvent listener of the API: encodes each event once and hands it to streams. */
-import type { Engine } from '../engine/types.ts';
-import type { EventView } from '../shared/execution.ts';
-import type { Logger } from '../shared/logger.ts';
-import { EncodedValue } from './ws-protocol.ts';
+/** @module api/streams/event-feed — the one engine.onEvent listener of the API: encodes each event once and hands it to streams. */
+import type { Engine } from '../../engine/types.ts';
+import type { EventView } from '../../shared/execution.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { EncodedValue } from './ws/protocol.ts';
 
 export type EncodedEvent = EncodedValue<EventView>;
 type Watcher = (e: EncodedEvent) => void;

@@ -1,8 +1,8 @@
-/** @module api/ws-fanout — native uWS pub/sub: which topic variants have subscribers, and one publish per variant and event. */
+/** @module api/streams/ws/fanout — native uWS pub/sub: which topic variants have subscribers, and one publish per variant and event. */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import type { AgentEvent } from '../bus/types.ts';
-import type { EncodedEvent } from './event-feed.ts';
-import { EncodedValue, type WireFormat, topics } from './ws-protocol.ts';
+import type { AgentEvent } from '../../../bus/types.ts';
+import type { EncodedEvent } from '../event-feed.ts';
+import { EncodedValue, type WireFormat, topics } from './protocol.ts';
 
 /** What a subscription listens to: a topic base plus the variant (format, subscription id) of its frames. */
 export interface TopicRef {

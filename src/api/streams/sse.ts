@@ -1,16 +1,16 @@
-/** @module api/sse — GET /executions/{id}/stream: server-sent events with gap-free resume, keep-alives and backpressure. */
-import type { Engine } from '../engine/types.ts';
-import { ValidationError } from '../shared/errors.ts';
-import { TERMINAL_STATUSES } from '../shared/execution.ts';
-import { parseExecutionId } from '../shared/ids.ts';
-import type { Logger } from '../shared/logger.ts';
+/** @module api/streams/sse — GET /executions/{id}/stream: server-sent events with gap-free resume, keep-alives and backpressure. */
+import type { Engine } from '../../engine/types.ts';
+import { ValidationError } from '../../shared/errors.ts';
+import { TERMINAL_STATUSES } from '../../shared/execution.ts';
+import { parseExecutionId } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/logger.ts';
 import type { EncodedEvent, EventFeed } from './event-feed.ts';
-import { type Exchange, writeCorsHeaders } from './http/exchange.ts';
+import { type Exchange, writeCorsHeaders } from '../http/exchange.ts';
 import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
-import type { RouteId } from './routes.ts';
-import type { StreamOptions } from './stream-options.ts';
-import type { RouteHandler } from './routing/route-spec.ts';
-import { TERMINAL_EVENT_TYPES, WsErrorCode } from './ws-protocol.ts';
+import type { RouteId } from '../routes.ts';
+import type { StreamOptions } from './options.ts';
+import type { RouteHandler } from '../routing/route-spec.ts';
+import { TERMINAL_EVENT_TYPES, WsErrorCode } from './ws/protocol.ts';
 
 /** How long a finished stream waits for a stalled client to read its last frames. */
 const FLUSH_GRACE_MS = 30_000;
