@@ -20,7 +20,7 @@ import { executionsHandlers } from './resources/executions/handlers.ts';
 import { graphqlHandlers } from './resources/graphql/handlers.ts';
 import { opsHandlers } from './resources/ops/handlers.ts';
 import { METRICS_ROUTE_IDS } from './resources/ops/routes.ts';
-import { createApiMetrics } from './metrics.ts';
+import { createApiMetrics } from './observability/metrics.ts';
 import { metricsHandlers } from './resources/ops/handlers.ts';
 import { buildOpenApi } from './routing/openapi.ts';
 import { referenceHandlers } from './static/reference-handlers.ts';

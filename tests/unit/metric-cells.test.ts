@@ -1,8 +1,8 @@
 /** Metric cells: bounded series, cumulative histogram buckets, the ISO timestamp fast path. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FastCounter, FastHistogram, OVERFLOW_LABEL, registerCellMetric } from '../../src/api/metric-cells.ts';
-import { isoMs } from '../../src/api/metrics.ts';
+import { FastCounter, FastHistogram, OVERFLOW_LABEL, registerCellMetric } from '../../src/api/observability/metric-cells.ts';
+import { isoMs } from '../../src/api/observability/metrics.ts';
 
 describe('metric cells', () => {
   it('caps the label sets of a metric; the rest goes to `_other`', () => {

@@ -23,7 +23,7 @@ export interface Exchange {
   timer: RouteTimer | undefined;
 }
 
-/** Observes one answered request of a route (api/metrics.ts implements it). */
+/** Observes one answered request of a route (api/observability/metrics.ts implements it). */
 export interface RouteTimer {
   observe(status: number, t0: number): void;
 }

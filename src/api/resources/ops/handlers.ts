@@ -6,7 +6,7 @@ import { DEFAULT_TENANT, Scope } from '../../auth/types.ts';
 import type { RouteId } from '../../routes.ts';
 import type { ApiDeps, RouteHandler } from '../../routing/route-spec.ts';
 import { type Reply, json, text } from '../../http/reply.ts';
-import type { ApiMetrics } from '../../metrics.ts';
+import type { ApiMetrics } from '../../observability/metrics.ts';
 
 /** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */
 export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];

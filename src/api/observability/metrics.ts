@@ -1,16 +1,16 @@
 /**
- * @module api/metrics — Prometheus metrics of one server (its own registry, never prom-client's
+ * @module api/observability/metrics — Prometheus metrics of one server (its own registry, never prom-client's
  * global one): executions and steps from the engine's committed events, durations, HTTP latency
  * per route template and status, stream gauges, journal commits and event-loop lag.
  */
 import { stat } from 'node:fs/promises';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
-import type { Engine } from '../engine/types.ts';
-import type { EventView } from '../shared/execution.ts';
-import type { RouteTimer } from './http/exchange.ts';
+import type { Engine } from '../../engine/types.ts';
+import type { EventView } from '../../shared/execution.ts';
+import type { RouteTimer } from '../http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
-import type { StreamStats } from './streams/create-streams.ts';
+import type { StreamStats } from '../streams/create-streams.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;

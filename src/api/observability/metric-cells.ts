@@ -1,5 +1,5 @@
 /**
- * @module api/metric-cells — counters and histograms cheap enough for the request path, written in
+ * @module api/observability/metric-cells — counters and histograms cheap enough for the request path, written in
  * prom-client's text format (`toText`, checked against prom-client in tests) or registered on a
  * prom-client registry. prom-client hashes and validates labels on every `inc`/`observe`; here a
  * label set is resolved once to a cell and an observation is a few array writes.
