@@ -1,19 +1,25 @@
-/** @module cli/serve — the composition root: wires store, bus, built-in agents, engine and API. */
+/** @module cli/serve — the composition root: wires store, bus, built-in agents, engine, the services the API serves, and the API. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BootstrapResult } from '../api/auth/bootstrap.ts';
+import { createAuth } from '../api/auth/create-auth.ts';
 import { type ApiServer, createApiServer } from '../api/server.ts';
 import { assertNativeUws } from '../api/http/uws-runtime.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
-import type { StreamOptions } from '../api/streams/options.ts';
+import { type StreamOptions, resolveStreamOptions } from '../api/streams/options.ts';
 import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
+import { createGraphql } from '../graphql/create-graphql.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../shared/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../shared/logger.ts';
 import { openSqliteStores } from '../store/sqlite/open-sqlite-stores.ts';
 import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
+import { createTasks } from '../tasks/task-service.ts';
+import { createTelemetryService } from '../telemetry/telemetry-service.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
@@ -74,7 +80,7 @@ export interface Running {
   readonly port: number;
   readonly engine: Engine;
   /** What the admin-key bootstrap did (`generated` writes `<dataDir>/admin.key`). */
-  readonly bootstrap: ApiServer['bootstrap'];
+  readonly bootstrap: BootstrapResult;
   /** Writes queued audit entries now. */
   flushAudit(): Promise<void>;
   /** WebSocket hub counters (sockets, subscriptions, topics, slow consumers closed). */
@@ -85,6 +91,15 @@ export interface Running {
 }
 
 export const DEFAULT_MAX_BODY = 1_048_576;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
 
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
@@ -112,32 +127,48 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
   const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
-  const api = await createApiServer({
+  const version = packageVersion();
+  const startedAt = Date.now();
+  // Bad stream limits fail the start before a credential is touched.
+  const streams = resolveStreamOptions(config.streams);
+  const { gate, bootstrap } = await createAuth({
+    store: auth,
+    dataDir: config.dataDir,
+    adminKey: config.adminKey,
+    print,
+    logger,
+    settings: {
+      disabled: config.noAuth === true,
+      ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
+      jwt: config.jwt,
+      corsOrigins: config.corsOrigins ?? [],
+      ...(config.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: config.maxSocketsPerCredential }),
+    },
+  });
+  const services = {
     engine,
     scheduler,
     webhooks,
-    telemetry,
+    tasks: createTasks(engine),
+    telemetry: createTelemetryService(telemetry),
+    graphql: createGraphql({ engine, logger }),
+  };
+  const api = await createApiServer({
+    services,
+    gate,
+    version,
+    startedAt,
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY,
     logger,
-    streams: config.streams,
+    streams,
     metricsPublic: config.metricsPublic === true,
     reusePort: config.reusePort === true,
     walFile: walFileOf(dbPath),
-    auth: {
-      store: auth,
-      dataDir: config.dataDir,
-      adminKey: config.adminKey,
-      print,
-      settings: {
-        disabled: config.noAuth === true,
-        ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
-        jwt: config.jwt,
-        corsOrigins: config.corsOrigins ?? [],
-        ...(config.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: config.maxSocketsPerCredential }),
-      },
-    },
+  }).catch(async (err: unknown) => {
+    await gate.close();
+    throw err;
   });
   const url = `http://${config.host}:${api.port}`;
   let closing: Promise<void> | undefined;
@@ -145,13 +176,15 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     url,
     port: api.port,
     engine,
-    bootstrap: api.bootstrap,
-    flushAudit: () => api.flushAudit(),
+    bootstrap,
+    flushAudit: () => gate.audit.flush(),
     streamStats: () => api.streamStats(),
     schedulerIdle: () => schedulerStarted.then(() => scheduler.idle()),
     close: () =>
       (closing ??= (async () => {
         await api.close();
+        // Pending audit entries and last-used times are written before the store closes.
+        await gate.close();
         await schedulerStarted;
         await scheduler.close();
         await engine.close();

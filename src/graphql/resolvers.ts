@@ -1,5 +1,5 @@
 /** @module graphql/resolvers — field resolvers: each calls only the Engine interface, with the request's tenant. */
-import { agentDetail } from '../api/resources/agents/handlers.ts';
+import { agentDetail } from '../agents/agent-view.ts';
 import type { ExecutionFilter, PageRequest } from '../engine/types.ts';
 import { ActorflowError, ErrorCode, type Issue, NotFoundError, ValidationError } from '../shared/errors.ts';
 import { pointerToken } from '../shared/json.ts';

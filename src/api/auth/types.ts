@@ -58,11 +58,8 @@ export interface AuthSettings {
   readonly corsOrigins?: readonly string[];
   /** Open WebSockets per credential. @default 1000 */
   readonly maxSocketsPerCredential?: number;
-  /** A handler that has not answered by then gets 503 `request_timeout`. @default 30000 */
-  readonly requestTimeoutMs?: number;
 }
 
 export const DEFAULT_TENANT = 'default';
 export const DEFAULT_RATE_LIMIT: RateLimit = { rps: 2000, burst: 4000 };
 export const DEFAULT_MAX_SOCKETS_PER_CREDENTIAL = 1000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;

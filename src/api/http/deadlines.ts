@@ -4,6 +4,9 @@ import type { Exchange } from './exchange.ts';
 import { writeProblem } from './reply.ts';
 import { problemFor } from './problem.ts';
 
+/** How long a handler may take when the server sets no other limit. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class RequestDeadlines {
   private readonly pending = new Set<Exchange>();
   private readonly sweeper: NodeJS.Timeout;

@@ -1,7 +1,5 @@
 /** @module api/routing/route-spec — route specs (pure data, the source for validation and OpenAPI), handler types and the URL path of a route. */
-import type { Engine, PageRequest } from '../../engine/types.ts';
 import type { Issue } from '../../shared/errors.ts';
-import type { Logger } from '../../shared/logger.ts';
 import type { Principal, RouteAuth } from '../auth/types.ts';
 import type { Reply } from '../http/reply.ts';
 
@@ -91,16 +89,5 @@ export interface RouteHandler {
   readonly refine?: (body: unknown, input: Omit<RouteInput, 'body'>) => Issue[];
 }
 
-/** Dependencies of the handlers, built once per server. */
-export interface ApiDeps {
-  readonly engine: Engine;
-  readonly logger: Logger;
-  readonly version: string;
-  readonly startedAt: number;
-}
-
-/** `?limit=&cursor=` of a validated query (ajv filled in the default limit; `cursor=` means none). */
-export function pageOf(query: RouteInput['query']): PageRequest {
-  const cursor = query['cursor'] as string | undefined;
-  return { limit: query['limit'] as number, cursor: cursor === '' ? undefined : cursor };
-}
+/** Handlers of some routes of a table, by route id (`satisfies` it: an id that is no route of the table fails to compile). */
+export type HandlersOf<R extends readonly RouteSpec[]> = Partial<Record<R[number]['id'], RouteHandler>>;

@@ -40,12 +40,13 @@ export const shortString: JsonSchema = { type: 'string', minLength: 1, maxLength
 
 export const longString: JsonSchema = { type: 'string', maxLength: 10_000 };
 
+/** An id of `prefix_` + a ULID (Crockford base 32): anything else cannot exist, so its routes answer 404 unread. */
+export function ulidId(prefix: string, what: string): JsonSchema {
+  return { type: 'string', pattern: `^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`, description: `${what}: \`${prefix}_\` + ULID.` };
+}
+
 /** Same shape as `parseExecutionId` in src/shared/ids.ts: anything else cannot exist (404). */
-export const executionId: JsonSchema = {
-  type: 'string',
-  pattern: '^ex_[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'Execution id: `ex_` + ULID.',
-};
+export const executionId: JsonSchema = ulidId('ex', 'Execution id');
 
 export const definitionName: JsonSchema = { ...shortString, description: 'Definition name.' };
 

@@ -3,10 +3,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
-import type { RouteId } from '../routes.ts';
 import { MEDIA_HTML } from '../http/media.ts';
-import type { RouteHandler } from '../routing/route-spec.ts';
 import { type Reply, text } from '../http/reply.ts';
+import type { HandlersOf } from '../routing/route-spec.ts';
+import type { DASHBOARD_ROUTES } from './dashboard-routes.ts';
 
 /** Where `npm run build:ui` (vite build) writes the dashboard; three levels up is the package root from src/api/static and from the compiled dist/api/static alike. */
 export const DASHBOARD_DIST = fileURLToPath(new URL('../../../dist/dashboard/', import.meta.url));
@@ -78,5 +78,5 @@ export function dashboardHandlers(dir: string = DASHBOARD_DIST) {
         return hit;
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof DASHBOARD_ROUTES>;
 }

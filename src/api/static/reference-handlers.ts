@@ -3,13 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
-import { DOCS_ASSETS } from './reference-routes.ts';
-import type { OpenApiDocument } from '../routing/openapi.ts';
-import type { RouteId } from '../routes.ts';
-import { BASE_PATH } from '../routing/route-spec.ts';
 import { MEDIA_HTML, MEDIA_JSON } from '../http/media.ts';
-import type { RouteHandler } from '../routing/route-spec.ts';
 import { type Reply, text } from '../http/reply.ts';
+import type { OpenApiDocument } from '../routing/openapi.ts';
+import { BASE_PATH, type HandlersOf } from '../routing/route-spec.ts';
+import { DOCS_ASSETS, type REFERENCE_ROUTES } from './reference-routes.ts';
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
@@ -79,5 +77,5 @@ export function referenceHandlers(doc: OpenApiDocument) {
     openapi: { handle: () => text(200, docJson, MEDIA_JSON) },
     docs: { handle: () => text(200, page, MEDIA_HTML) },
     docsAsset: { handle: ({ params }) => asset(params['file'] ?? '') },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof REFERENCE_ROUTES>;
 }

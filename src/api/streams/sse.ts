@@ -4,12 +4,12 @@ import { ValidationError } from '../../shared/errors.ts';
 import { TERMINAL_STATUSES } from '../../shared/execution.ts';
 import { parseExecutionId } from '../../shared/ids.ts';
 import type { Logger } from '../../shared/logger.ts';
-import type { EncodedEvent, EventFeed } from './event-feed.ts';
 import { type Exchange, writeCorsHeaders } from '../http/exchange.ts';
-import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
-import type { RouteId } from '../routes.ts';
+import type { EXECUTION_ROUTES } from '../resources/executions/routes.ts';
+import type { HandlersOf } from '../routing/route-spec.ts';
+import type { EncodedEvent, EventFeed } from './event-feed.ts';
 import type { StreamOptions } from './options.ts';
-import type { RouteHandler } from '../routing/route-spec.ts';
+import { type Resume, type ResumeTarget, resumeExecution } from './resume.ts';
 import { TERMINAL_EVENT_TYPES, WsErrorCode } from './ws/protocol.ts';
 
 /** How long a finished stream waits for a stalled client to read its last frames. */
@@ -81,7 +81,7 @@ export function sseHandlers(d: SseDeps) {
         return { kind: 'stream', start: (ex) => stream.start(ex, finished) };
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof EXECUTION_ROUTES>;
 }
 
 interface Track {

@@ -3,9 +3,10 @@ import { ErrorCode, NotFoundError, ActorflowError } from '../../../shared/errors
 import type { AuditLog } from '../../auth/audit-log.ts';
 import { type KeyRing, toKeyView } from '../../auth/key-ring.ts';
 import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from '../../auth/types.ts';
-import type { RouteId } from '../../routes.ts';
-import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { empty, json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { pageById, pageOf } from '../paging.ts';
+import type { ADMIN_ROUTES } from './routes.ts';
 
 interface CreateKeyBody {
   readonly name: string;
@@ -44,15 +45,8 @@ export function adminHandlers({ keys, audit }: AdminDeps) {
     },
     listApiKeys: {
       handle: ({ ctx, query }) => {
-        const page = pageOf(query);
         const only = tenantFilter(ctx.principal);
-        const rows = keys
-          .list()
-          .filter((r) => (only === undefined || r.tenant === only) && (page.cursor === undefined || r.id > page.cursor))
-          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        const items = rows.slice(0, page.limit);
-        const nextCursor = rows.length > page.limit ? (items[items.length - 1]?.id ?? null) : null;
-        return json(200, { items: items.map(toKeyView), nextCursor });
+        return json(200, pageById(keys.list().filter((r) => only === undefined || r.tenant === only), pageOf(query), toKeyView));
       },
     },
     revokeApiKey: {
@@ -96,5 +90,5 @@ export function adminHandlers({ keys, audit }: AdminDeps) {
         });
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof ADMIN_ROUTES>;
 }

@@ -1,6 +1,6 @@
 /** @module api/resources/admin/routes — the route table of the admin API: API keys and the audit log (admin scope). */
 import { ErrorCode } from '../../../shared/errors.ts';
-import { PAGE, dateTime, object, shortString } from '../../routing/schemas.ts';
+import { PAGE, dateTime, object, shortString, ulidId } from '../../routing/schemas.ts';
 import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 /** Tenant names: what a key or token may carry. */
@@ -10,11 +10,7 @@ export const tenantName: JsonSchema = {
   description: 'Tenant: letters, digits, `.`, `_`, `-` (≤ 100 chars).',
 };
 
-export const apiKeyId: JsonSchema = {
-  type: 'string',
-  pattern: '^key_[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'API key id: `key_` + ULID.',
-};
+export const apiKeyId: JsonSchema = ulidId('key', 'API key id');
 
 const scopes: JsonSchema = {
   type: 'array',

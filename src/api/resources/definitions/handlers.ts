@@ -1,12 +1,18 @@
 /** @module api/resources/definitions/handlers — handlers of the /workflow-definitions routes. */
+import type { Engine } from '../../../engine/types.ts';
 import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
-import type { RouteId } from '../../routes.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { empty, json, text } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { pageOf } from '../paging.ts';
+import type { DEFINITION_ROUTES } from './routes.ts';
+
+export interface DefinitionsDeps {
+  readonly engine: Engine;
+}
 
 /** Handlers of the definition routes, keyed by route id. */
-export function definitionsHandlers({ engine }: ApiDeps) {
+export function definitionsHandlers({ engine }: DefinitionsDeps) {
   return {
     listDefinitions: {
       handle: async ({ ctx, query }) => json(200, await engine.listDefinitions(ctx.tenant, query['name'] as string | undefined, pageOf(query))),
@@ -43,5 +49,5 @@ export function definitionsHandlers({ engine }: ApiDeps) {
         return query['format'] === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof DEFINITION_ROUTES>;
 }

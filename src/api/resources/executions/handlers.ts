@@ -1,13 +1,18 @@
 /** @module api/resources/executions/handlers — handlers of the /executions routes (POST /executions is the hot path). */
-import { createHash } from 'node:crypto';
-import type { ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
+import type { Engine, ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
 import type { Issue } from '../../../shared/errors.ts';
 import type { ExecutionStatus, LogView } from '../../../shared/execution.ts';
 import { isRecord } from '../../../shared/json.ts';
-import type { RouteId } from '../../routes.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
-import { type ApiDeps, type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { json, text } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { keyHeaderIssues, keyMismatchIssues, startRequestHash, startedOrReplayed } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
+import type { EXECUTION_ROUTES } from './routes.ts';
+
+export interface ExecutionsDeps {
+  readonly engine: Engine;
+}
 
 interface StartBody {
   readonly workflow?: string;
@@ -30,42 +35,16 @@ interface PatchBody {
   readonly context?: Record<string, unknown>;
 }
 
-const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
-
-/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`;
-  if (isRecord(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** sha256 hex of the canonical start body without `idempotencyKey` (key from header or body alike). */
-export function startRequestHash(body: Readonly<Record<string, unknown>>): string {
-  const { idempotencyKey: _key, ...rest } = body;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
-}
-
 /** Cross-field rules of POST /executions. */
 function refineStart(body: unknown, headers: Readonly<Record<string, string>>): Issue[] {
-  const issues: Issue[] = [];
-  const header = headers['idempotency-key'];
-  if (header !== undefined && header.length > 255) {
-    issues.push({ path: '/headers/idempotency-key', message: 'must NOT have more than 255 characters' });
-  }
+  const issues = keyHeaderIssues(headers);
   if (!isRecord(body)) return issues;
   const hasWorkflow = body['workflow'] !== undefined;
   const hasDefinition = body['definition'] !== undefined;
   if (!hasWorkflow && !hasDefinition) issues.push({ path: '/workflow', message: 'is required (or a one-off `definition`)' });
   if (hasWorkflow && hasDefinition) issues.push({ path: '/definition', message: 'is not allowed together with `workflow`' });
   if (body['version'] !== undefined && !hasWorkflow) issues.push({ path: '/version', message: 'is only allowed with `workflow`' });
-  if (header !== undefined && body['idempotencyKey'] !== undefined && body['idempotencyKey'] !== header) {
-    issues.push({ path: '/idempotencyKey', message: 'differs from the idempotency-key header' });
-  }
+  issues.push(...keyMismatchIssues(body, headers));
   return issues;
 }
 
@@ -80,7 +59,7 @@ function refineSignal(body: unknown): Issue[] {
 const epochMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
 
 /** Handlers of the execution routes, keyed by route id. */
-export function executionsHandlers({ engine }: ApiDeps) {
+export function executionsHandlers({ engine }: ExecutionsDeps) {
   return {
     startExecution: {
       refine: (body, { headers }) => refineStart(body, headers),
@@ -105,7 +84,7 @@ export function executionsHandlers({ engine }: ApiDeps) {
         // The start is durable before any waiting; waiting never changes what runs.
         const wait = typeof query['wait'] === 'number' ? query['wait'] : 0;
         const execution = wait > 0 ? await engine.settled(ctx.tenant, result.execution.id, wait) : result.execution;
-        return result.replayed ? json(200, execution, REPLAY_HEADERS) : json(201, execution);
+        return startedOrReplayed(result.replayed, execution);
       },
     },
     listExecutions: {
@@ -190,5 +169,5 @@ export function executionsHandlers({ engine }: ApiDeps) {
     executionCosts: {
       handle: async ({ ctx, params }) => json(200, await engine.costs(ctx.tenant, params['id'] ?? '')),
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof EXECUTION_ROUTES>;
 }

@@ -1,12 +1,17 @@
 /** @module api/resources/graphql/handlers — POST and GET /graphql, GET /graphql/schema: the GraphQL executor behind the route table. */
-import { createGraphql } from '../../../graphql/create-graphql.ts';
+import type { GraphqlApi } from '../../../graphql/create-graphql.ts';
 import type { GraphqlRequest } from '../../../graphql/types.ts';
 import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
 import { isRecord } from '../../../shared/json.ts';
-import { graphqlReply } from './media.ts';
-import type { RouteId } from '../../routes.ts';
-import type { ApiDeps, RouteHandler } from '../../routing/route-spec.ts';
 import { json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { graphqlReply } from './media.ts';
+import type { GRAPHQL_ROUTES } from './routes.ts';
+
+export interface GraphqlDeps {
+  /** The executor (schema, document cache), one per server. */
+  readonly graphql: GraphqlApi;
+}
 
 /** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */
 function variablesOf(raw: unknown): Record<string, unknown> | undefined {
@@ -23,9 +28,8 @@ function variablesOf(raw: unknown): Record<string, unknown> | undefined {
   return value;
 }
 
-/** Handlers of the GraphQL routes; one executor (schema, document cache) per server. */
-export function graphqlHandlers({ engine, logger }: ApiDeps) {
-  const gql = createGraphql({ engine, logger });
+/** Handlers of the GraphQL routes. */
+export function graphqlHandlers({ graphql: gql }: GraphqlDeps) {
   const schema = { sdl: gql.sdl };
   return {
     graphql: {
@@ -44,5 +48,5 @@ export function graphqlHandlers({ engine, logger }: ApiDeps) {
     graphqlSchema: {
       handle: () => json(200, schema),
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof GRAPHQL_ROUTES>;
 }

@@ -1,12 +1,20 @@
 /** @module api/resources/ops/handlers — /health, /ready, /status and the Prometheus /metrics. */
-import type { EngineStatus } from '../../../engine/types.ts';
+import type { Engine, EngineStatus } from '../../../engine/types.ts';
 import { ActorflowError, ErrorCode } from '../../../shared/errors.ts';
 import { ExecutionStatus } from '../../../shared/execution.ts';
 import { DEFAULT_TENANT, Scope } from '../../auth/types.ts';
-import type { RouteId } from '../../routes.ts';
-import type { ApiDeps, RouteHandler } from '../../routing/route-spec.ts';
 import { type Reply, json, text } from '../../http/reply.ts';
 import type { ApiMetrics } from '../../observability/metrics.ts';
+import type { HandlersOf, RouteHandler } from '../../routing/route-spec.ts';
+import type { METRICS_ROUTES, OPS_ROUTES } from './routes.ts';
+
+export interface OpsDeps {
+  readonly engine: Engine;
+  /** The package version `/health` answers. */
+  readonly version: string;
+  /** Epoch ms the server started at (`uptimeS`). */
+  readonly startedAt: number;
+}
 
 /** The counts `/status` always answers (0 when none): the open statuses first, then every other one (docs/api/operations.md, "Status"). */
 export const STATUS_COUNT_KEYS: readonly string[] = [...new Set(['pending', 'queued', 'running', 'waiting', 'paused', ...Object.values(ExecutionStatus)])];
@@ -20,7 +28,7 @@ function allCounts(counts: Readonly<Record<string, number>> | undefined): Record
 }
 
 /** Handlers of the operations routes, keyed by route id. */
-export function opsHandlers({ engine, version, startedAt }: ApiDeps) {
+export function opsHandlers({ engine, version, startedAt }: OpsDeps) {
   const health = (): Reply => json(200, { status: 'ok', version, uptimeS: Math.floor((Date.now() - startedAt) / 1000) });
   const ready = (): Reply => {
     // 503 `not_ready` through the error table, like every other problem.
@@ -40,7 +48,7 @@ export function opsHandlers({ engine, version, startedAt }: ApiDeps) {
         return json(200, { ...tenantFigures(own), ...(all === undefined ? {} : { system: systemFigures(all) }) });
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof OPS_ROUTES>;
 }
 
 /** What a tenant may see: its counts, and the state of what every tenant shares (agents, bus, store). */
@@ -74,5 +82,5 @@ export function metricsHandlers(metrics: ApiMetrics) {
     if (ctx.tenant !== DEFAULT_TENANT) throw new ActorflowError(ErrorCode.forbidden, `Metrics cover every tenant: they need a credential of tenant "${DEFAULT_TENANT}".`);
     return text(200, await metrics.render(), metrics.contentType);
   };
-  return { metrics: { handle }, rootMetrics: { handle } } satisfies Partial<Record<RouteId, RouteHandler>>;
+  return { metrics: { handle }, rootMetrics: { handle } } satisfies HandlersOf<typeof METRICS_ROUTES>;
 }

@@ -1,14 +1,14 @@
 /** @module api/resources/schedules/handlers — GET/POST /schedules and GET/PATCH/DELETE /schedules/{id} (tenant-scoped). */
 import type { Engine } from '../../../engine/types.ts';
 import { ValidationError, type Issue } from '../../../shared/errors.ts';
-import { iso } from '../../../shared/clock.ts';
 import { isRecord } from '../../../shared/json.ts';
 import { cronIssues } from '../../../scheduler/next-run.ts';
 import type { SchedulePatch, Scheduler, ScheduleSpec } from '../../../scheduler/scheduler.ts';
-import type { ScheduleRow } from '../../../store/types.ts';
-import type { RouteId } from '../../routes.ts';
-import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { empty, json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { pageOf, viewPage } from '../paging.ts';
+import type { SCHEDULE_ROUTES } from './routes.ts';
+import { toScheduleView } from './views.ts';
 
 export interface SchedulesDeps {
   readonly engine: Engine;
@@ -18,27 +18,6 @@ export interface SchedulesDeps {
 type Body = Record<string, unknown>;
 
 const TRIGGERS = ['cron', 'everyMs', 'at'] as const;
-
-/** A schedule as the API shows it (times as RFC 3339, absent fields null). */
-export function toScheduleView(s: ScheduleRow) {
-  return {
-    id: s.id,
-    workflow: s.workflow,
-    input: s.input ?? null,
-    cron: s.cron,
-    timezone: s.timezone,
-    everyMs: s.everyMs,
-    at: iso(s.at),
-    enabled: s.enabled,
-    catchUp: s.catchUp,
-    overlap: s.overlap,
-    nextRunAt: iso(s.nextRunAt),
-    lastRunAt: iso(s.lastRunAt),
-    lastExecutionId: s.lastExecutionId,
-    createdAt: iso(s.createdAt),
-    updatedAt: iso(s.updatedAt),
-  };
-}
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -73,10 +52,7 @@ function specOf(b: Body): SchedulePatch {
 export function schedulesHandlers({ engine, scheduler }: SchedulesDeps) {
   return {
     listSchedules: {
-      handle: ({ ctx, query }) => {
-        const page = scheduler.list(ctx.tenant, pageOf(query));
-        return json(200, { items: page.items.map(toScheduleView), nextCursor: page.nextCursor });
-      },
+      handle: ({ ctx, query }) => json(200, viewPage(scheduler.list(ctx.tenant, pageOf(query)), toScheduleView)),
     },
     createSchedule: {
       refine: (body) => triggerIssues(body, true),
@@ -112,5 +88,5 @@ export function schedulesHandlers({ engine, scheduler }: SchedulesDeps) {
         return empty(204);
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof SCHEDULE_ROUTES>;
 }

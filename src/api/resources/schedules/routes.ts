@@ -1,13 +1,9 @@
 /** @module api/resources/schedules/routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
 import { ErrorCode } from '../../../shared/errors.ts';
-import { ANY, PAGE, dateTime, definitionName, object } from '../../routing/schemas.ts';
+import { ANY, PAGE, dateTime, definitionName, object, ulidId } from '../../routing/schemas.ts';
 import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
-export const scheduleId: JsonSchema = {
-  type: 'string',
-  pattern: '^sc_[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'Schedule id: `sc_` + ULID.',
-};
+export const scheduleId: JsonSchema = ulidId('sc', 'Schedule id');
 
 const cron: JsonSchema = {
   type: 'string',

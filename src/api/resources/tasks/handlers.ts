@@ -1,13 +1,12 @@
 /** @module api/resources/tasks/handlers — handlers of the /tasks routes (standalone tasks, tenant-scoped). */
 import type { RetryPolicy } from '../../../shared/flow.ts';
-import type { Issue } from '../../../shared/errors.ts';
-import { isRecord } from '../../../shared/json.ts';
 import type { TaskStatus } from '../../../tasks/task-view.ts';
 import type { Tasks } from '../../../tasks/task-service.ts';
-import { startRequestHash } from '../executions/handlers.ts';
-import type { RouteId } from '../../routes.ts';
-import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { keyHeaderIssues, keyMismatchIssues, startRequestHash, startedOrReplayed } from '../idempotency.ts';
+import { pageOf } from '../paging.ts';
+import type { TASK_ROUTES } from './routes.ts';
 
 interface CreateBody {
   readonly agent: string;
@@ -17,24 +16,12 @@ interface CreateBody {
   readonly idempotencyKey?: string;
 }
 
-const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
-
-/** The idempotency key of the header and of the body must agree (as on POST /executions). */
-function refineCreate(body: unknown, headers: Readonly<Record<string, string>>): Issue[] {
-  const issues: Issue[] = [];
-  const header = headers['idempotency-key'];
-  if (header !== undefined && header.length > 255) issues.push({ path: '/headers/idempotency-key', message: 'must NOT have more than 255 characters' });
-  if (isRecord(body) && header !== undefined && body['idempotencyKey'] !== undefined && body['idempotencyKey'] !== header) {
-    issues.push({ path: '/idempotencyKey', message: 'differs from the idempotency-key header' });
-  }
-  return issues;
-}
-
 /** Handlers of the task routes, keyed by route id. */
 export function tasksHandlers(tasks: Tasks) {
   return {
     createTask: {
-      refine: (body, { headers }) => refineCreate(body, headers),
+      // The idempotency key of the header and of the body must agree (as on POST /executions).
+      refine: (body, { headers }) => [...keyHeaderIssues(headers), ...keyMismatchIssues(body, headers)],
       handle: async ({ ctx, body, headers }) => {
         const b = body as CreateBody;
         const key = b.idempotencyKey ?? headers['idempotency-key'];
@@ -47,7 +34,7 @@ export function tasksHandlers(tasks: Tasks) {
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash(b as unknown as Record<string, unknown>),
         });
-        return replayed ? json(200, task, REPLAY_HEADERS) : json(201, task);
+        return startedOrReplayed(replayed, task);
       },
     },
     listTasks: {
@@ -63,5 +50,5 @@ export function tasksHandlers(tasks: Tasks) {
     cancelTask: {
       handle: async ({ ctx, params }) => json(202, await tasks.cancel(ctx.tenant, params['id'] ?? '')),
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof TASK_ROUTES>;
 }

@@ -3,15 +3,11 @@ import { RETRY_SCHEMA } from '../../../engine/flow-schema.ts';
 import { TASK_AGENT_PATTERN } from '../../../engine/tasks.ts';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { TASK_STATUSES } from '../../../tasks/task-view.ts';
-import { ANY, PAGE, idempotencyKey, object } from '../../routing/schemas.ts';
+import { ANY, PAGE, idempotencyKey, object, ulidId } from '../../routing/schemas.ts';
 import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
 /** Same shape as `parseTaskId` in src/engine/tasks.ts: anything else cannot exist (404). */
-export const taskId: JsonSchema = {
-  type: 'string',
-  pattern: '^tk_[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'Task id: `tk_` + ULID.',
-};
+export const taskId: JsonSchema = ulidId('tk', 'Task id');
 
 const agent: JsonSchema = {
   type: 'string',

@@ -3,9 +3,9 @@ import type { Engine } from '../../../engine/types.ts';
 import type { Clock } from '../../../shared/clock.ts';
 import type { TelemetryService } from '../../../telemetry/telemetry-service.ts';
 import { windowOf } from '../../../telemetry/window.ts';
-import type { RouteId } from '../../routes.ts';
-import type { RouteHandler } from '../../routing/route-spec.ts';
 import { json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import type { TELEMETRY_ROUTES } from './routes.ts';
 
 export interface TelemetryDeps {
   readonly engine: Engine;
@@ -29,5 +29,5 @@ export function telemetryHandlers({ engine, telemetry, clock }: TelemetryDeps) {
         return json(200, await telemetry.workflowStats(ctx.tenant, name, window));
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof TELEMETRY_ROUTES>;
 }

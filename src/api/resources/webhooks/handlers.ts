@@ -1,14 +1,13 @@
 /** @module api/resources/webhooks/handlers — /webhooks (tenant-scoped subscriptions and deliveries) and the inbound POST /hooks/{workflow}. */
 import { randomBytes } from 'node:crypto';
 import type { Engine } from '../../../engine/types.ts';
-import type { Issue } from '../../../shared/errors.ts';
-import { iso } from '../../../shared/clock.ts';
-import type { DeliveryRow, WebhookRow } from '../../../store/types.ts';
 import type { WebhookDispatcher } from '../../../webhooks/types.ts';
-import { startRequestHash } from '../executions/handlers.ts';
-import type { RouteId } from '../../routes.ts';
-import { type RouteHandler, pageOf } from '../../routing/route-spec.ts';
 import { empty, json } from '../../http/reply.ts';
+import type { HandlersOf } from '../../routing/route-spec.ts';
+import { keyHeaderIssues, startRequestHash, startedOrReplayed } from '../idempotency.ts';
+import { pageOf, viewPage } from '../paging.ts';
+import type { WEBHOOK_ROUTES } from './routes.ts';
+import { toDeliveryView, toWebhookView } from './views.ts';
 
 export interface WebhooksDeps {
   readonly engine: Engine;
@@ -18,42 +17,11 @@ export interface WebhooksDeps {
 /** Label of every execution started by POST /hooks/{workflow}. */
 export const HOOK_LABELS: Readonly<Record<string, string>> = { trigger: 'hook' };
 
-const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;
-
-/** A webhook as the API shows it: never its secret, only a hint to tell secrets apart. */
-export function toWebhookView(w: WebhookRow) {
-  return { id: w.id, url: w.url, events: w.events, secretHint: `…${w.secret.slice(-4)}`, createdAt: iso(w.createdAt) };
-}
-
-export function toDeliveryView(d: DeliveryRow) {
-  return {
-    id: d.id,
-    webhookId: d.webhookId,
-    eventId: d.eventId,
-    eventType: d.eventType,
-    status: d.status,
-    attempts: d.attempts,
-    lastStatusCode: d.lastStatusCode,
-    lastError: d.lastError,
-    nextAttemptAt: iso(d.nextAttemptAt),
-    createdAt: iso(d.createdAt),
-    deliveredAt: iso(d.deliveredAt),
-  };
-}
-
-function headerIssues(headers: Readonly<Record<string, string>>): Issue[] {
-  const key = headers['idempotency-key'];
-  return key !== undefined && key.length > 255 ? [{ path: '/headers/idempotency-key', message: 'must NOT have more than 255 characters' }] : [];
-}
-
 /** Handlers of the webhook routes, keyed by route id. */
 export function webhooksHandlers({ engine, webhooks }: WebhooksDeps) {
   return {
     listWebhooks: {
-      handle: ({ ctx, query }) => {
-        const page = webhooks.list(ctx.tenant, pageOf(query));
-        return json(200, { items: page.items.map(toWebhookView), nextCursor: page.nextCursor });
-      },
+      handle: ({ ctx, query }) => json(200, viewPage(webhooks.list(ctx.tenant, pageOf(query)), toWebhookView)),
     },
     createWebhook: {
       handle: async ({ ctx, body }) => {
@@ -73,13 +41,10 @@ export function webhooksHandlers({ engine, webhooks }: WebhooksDeps) {
       },
     },
     listWebhookDeliveries: {
-      handle: async ({ ctx, params, query }) => {
-        const page = await webhooks.deliveries(ctx.tenant, params['id'] ?? '', pageOf(query));
-        return json(200, { items: page.items.map(toDeliveryView), nextCursor: page.nextCursor });
-      },
+      handle: async ({ ctx, params, query }) => json(200, viewPage(await webhooks.deliveries(ctx.tenant, params['id'] ?? '', pageOf(query)), toDeliveryView)),
     },
     triggerHook: {
-      refine: (_body, { headers }) => headerIssues(headers),
+      refine: (_body, { headers }) => keyHeaderIssues(headers),
       handle: async ({ ctx, params, body, headers }) => {
         const workflow = params['workflow'] ?? '';
         const key = headers['idempotency-key'];
@@ -91,8 +56,8 @@ export function webhooksHandlers({ engine, webhooks }: WebhooksDeps) {
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash({ workflow, input: body, labels: HOOK_LABELS }),
         });
-        return result.replayed ? json(200, result.execution, REPLAY_HEADERS) : json(201, result.execution);
+        return startedOrReplayed(result.replayed, result.execution);
       },
     },
-  } satisfies Partial<Record<RouteId, RouteHandler>>;
+  } satisfies HandlersOf<typeof WEBHOOK_ROUTES>;
 }

@@ -1,14 +1,10 @@
 /** @module api/resources/webhooks/routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
 import { ErrorCode } from '../../../shared/errors.ts';
 import { WEBHOOK_EVENT_PATTERNS } from '../../../webhooks/event-patterns.ts';
-import { ANY, PAGE, definitionName, object } from '../../routing/schemas.ts';
+import { ANY, PAGE, definitionName, object, ulidId } from '../../routing/schemas.ts';
 import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
 
-export const webhookId: JsonSchema = {
-  type: 'string',
-  pattern: '^wh_[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'Webhook id: `wh_` + ULID.',
-};
+export const webhookId: JsonSchema = ulidId('wh', 'Webhook id');
 
 const url: JsonSchema = {
   type: 'string',

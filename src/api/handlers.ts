@@ -1,0 +1,52 @@
+/** @module api/handlers — the handler of every route of api/routes.ts, each resource's built from the injected services and the server's own parts. */
+import type { Gate } from './auth/gate.ts';
+import type { ApiMetrics } from './observability/metrics.ts';
+import { adminHandlers } from './resources/admin/handlers.ts';
+import { agentsHandlers } from './resources/agents/handlers.ts';
+import { definitionsHandlers } from './resources/definitions/handlers.ts';
+import { executionsHandlers } from './resources/executions/handlers.ts';
+import { graphqlHandlers } from './resources/graphql/handlers.ts';
+import { metricsHandlers, opsHandlers } from './resources/ops/handlers.ts';
+import { schedulesHandlers } from './resources/schedules/handlers.ts';
+import { tasksHandlers } from './resources/tasks/handlers.ts';
+import { telemetryHandlers } from './resources/telemetry/handlers.ts';
+import { webhooksHandlers } from './resources/webhooks/handlers.ts';
+import type { RouteId } from './routes.ts';
+import type { OpenApiDocument } from './routing/openapi.ts';
+import type { RouteHandler } from './routing/route-spec.ts';
+import type { ApiServices } from './services.ts';
+import { dashboardHandlers } from './static/dashboard-handlers.ts';
+import { referenceHandlers } from './static/reference-handlers.ts';
+import type { Streams } from './streams/create-streams.ts';
+
+export interface HandlerParts {
+  readonly services: ApiServices;
+  /** Its key ring and audit log serve the admin routes. */
+  readonly gate: Gate;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly openapi: OpenApiDocument;
+  readonly metrics: ApiMetrics;
+  readonly streams: Streams;
+}
+
+/** Every route's handler; `satisfies` proves none is missing. */
+export function routeHandlers(p: HandlerParts) {
+  const { engine, scheduler, webhooks, tasks, telemetry, graphql } = p.services;
+  return {
+    ...adminHandlers({ keys: p.gate.keys, audit: p.gate.audit }),
+    ...referenceHandlers(p.openapi),
+    ...dashboardHandlers(),
+    ...metricsHandlers(p.metrics),
+    ...definitionsHandlers({ engine }),
+    ...executionsHandlers({ engine }),
+    ...opsHandlers({ engine, version: p.version, startedAt: p.startedAt }),
+    ...agentsHandlers({ engine }),
+    ...graphqlHandlers({ graphql }),
+    ...schedulesHandlers({ engine, scheduler }),
+    ...tasksHandlers(tasks),
+    ...webhooksHandlers({ engine, webhooks }),
+    ...telemetryHandlers({ engine, telemetry, clock: { now: () => Date.now() } }),
+    ...p.streams.handlers,
+  } satisfies Record<RouteId, RouteHandler>;
+}

@@ -1,0 +1,21 @@
+/** @module api/services — what the API serves: built once by the composition root (src/cli/serve.ts) and handed to the server. */
+import type { Engine } from '../engine/types.ts';
+import type { GraphqlApi } from '../graphql/create-graphql.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { Tasks } from '../tasks/task-service.ts';
+import type { TelemetryService } from '../telemetry/telemetry-service.ts';
+import type { WebhookDispatcher } from '../webhooks/types.ts';
+
+export interface ApiServices {
+  readonly engine: Engine;
+  /** Schedules (`/schedules` routes). */
+  readonly scheduler: Scheduler;
+  /** Outbound webhooks (`/webhooks` routes) and inbound hooks. */
+  readonly webhooks: WebhookDispatcher;
+  /** Standalone tasks (`/tasks` routes). */
+  readonly tasks: Tasks;
+  /** Read-only aggregates of the journal (`/telemetry/*` routes). */
+  readonly telemetry: TelemetryService;
+  /** The read-only GraphQL executor (`/graphql` routes). */
+  readonly graphql: GraphqlApi;
+}
