@@ -6,7 +6,7 @@ export interface Issue {
   readonly message: string;
 }
 
-/** Stable error codes; the API maps each to an HTTP status in one table (src/api/problem.ts). */
+/** Stable error codes; the API maps each to an HTTP status in one table (src/api/http/problem.ts). */
 export const ErrorCode = {
   badRequest: 'bad_request',
   invalidJson: 'invalid_json',

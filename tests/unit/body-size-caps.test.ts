@@ -1,4 +1,4 @@
-/** Array and string length caps of parsed request bodies (src/api/validate.ts `valueTooLarge`). */
+/** Array and string length caps of parsed request bodies (src/api/http/body-limits.ts `valueTooLarge`). */
 import { describe, expect, it } from 'vitest';
 import { BODY_SIZE_WALK_THRESHOLD, MAX_BODY_ARRAY_LENGTH, MAX_BODY_STRING_LENGTH, valueTooLarge } from '../../src/api/http/body-limits.ts';
 

@@ -1,4 +1,4 @@
-/** I-JSON (RFC 7493) for request bodies and WebSocket text frames (src/api/i-json.ts), issue 11 item 8. */
+/** I-JSON (RFC 7493) for request bodies and WebSocket text frames (src/api/http/i-json.ts), issue 11 item 8. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IJSON_MESSAGES, IJsonError, decodeUtf8, iJsonIssue, invalidUtf8Issue, parseIJson, plainlyIJson } from '../../src/api/http/i-json.ts';

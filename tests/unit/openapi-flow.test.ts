@@ -1,5 +1,5 @@
 /**
- * The flow document's OpenAPI schemas (api/openapi-flow.ts) are derived from the engine's validator
+ * The flow document's OpenAPI schemas (api/routing/openapi-flow.ts) are derived from the engine's validator
  * schema: every definition becomes a component, steps a discriminated `oneOf`, and documents the
  * engine accepts or refuses for their structure are accepted or refused alike.
  */

@@ -66,7 +66,7 @@ export const executionStatuses: JsonSchema = {
   description: 'Statuses, any of them: repeat the parameter (`?status=running&status=waiting`) or give a comma-separated list (`?status=running,waiting`).',
 };
 
-/** RFC 3339 with a zone; the `date-time` format is registered in api/validate.ts. */
+/** RFC 3339 with a zone; the `date-time` format is registered in api/routing/validate.ts. */
 export const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 
 export const idempotencyKey: JsonSchema = {
@@ -87,7 +87,7 @@ export const logLevel: JsonSchema = { type: 'string', enum: ['debug', 'info', 'w
 
 /**
  * A flow document. The router only checks for an object: the engine validates the structure with
- * messages of its own. The OpenAPI document shows its full schema instead (api/openapi-flow.ts).
+ * messages of its own. The OpenAPI document shows its full schema instead (api/routing/openapi-flow.ts).
  */
 export const flowDocument: JsonSchema = {
   type: 'object',
