@@ -1,10 +1,12 @@
 /** @module api/http/uws-runtime — whether uWebSockets.js loaded its native binary or its pure-JS fallback, which cannot serve actorflow. */
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, sep } from 'node:path';
 import 'uWebSockets.js';
 
-const require = createRequire(import.meta.url);
+// Only the shared module cache is read through it (never a resolve relative to this file: under vitest's
+// module runner `import.meta.url` may be a root-relative path, from which nothing resolves).
+const moduleCache = createRequire(import.meta.url).cache;
 
 /** The uWS fork loads `dist/index.js` (its fallback) when `binaries/uws_<platform>_<arch>_<ABI>.node` is missing or UWS_USE_FALLBACK is set. */
 export class UwsFallbackError extends Error {
@@ -24,11 +26,14 @@ export interface UwsRuntime {
 }
 
 export function uwsRuntime(): UwsRuntime {
-  const root = dirname(require.resolve('uWebSockets.js/package.json'));
+  // The fork's entry (`<root>/src/uws.js`) is in the module cache since the import above; its root is found from there.
+  const loaded = Object.keys(moduleCache);
+  const entry = loaded.find((k) => k.endsWith(`${sep}src${sep}uws.js`));
+  const root = entry === undefined ? undefined : dirname(dirname(entry));
   const prefix = `uws_${process.platform}_${process.arch}_`;
   let abis: string[] = [];
   try {
-    abis = readdirSync(join(root, 'binaries'))
+    if (root !== undefined) abis = readdirSync(`${root}${sep}binaries`)
       .filter((f) => f.startsWith(prefix) && f.endsWith('.node'))
       .map((f) => f.slice(prefix.length, -'.node'.length))
       .sort((a, b) => Number(a) - Number(b));
@@ -36,7 +41,7 @@ export function uwsRuntime(): UwsRuntime {
     // no binaries/ folder: every platform falls back
   }
   // The module cache tells what uws.js really did (binary missing, failing to load, or the env flag).
-  const fallback = require.cache[join(root, 'dist', 'index.js')] !== undefined;
+  const fallback = root !== undefined && loaded.includes(`${root}${sep}dist${sep}index.js`);
   return { fallback, binary: `${prefix}${process.versions.modules}.node`, abis };
 }
 
