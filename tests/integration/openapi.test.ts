@@ -2,9 +2,8 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/routes.ts';
-import { fullPath } from '../../src/api/routing/route-spec.ts';
+import { fullPath, routeAuth } from '../../src/api/routing/route-spec.ts';
 import { WS_ROUTES } from '../../src/api/streams/ws/upgrade.ts';
-import { routeAuth } from '../../src/api/auth/scopes.ts';
 import { request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 

@@ -1,6 +1,5 @@
-/** @module api/auth/scopes — scope nesting and the scope each route needs. */
-import type { RouteSpec } from '../routing/route-spec.ts';
-import { type RouteAuth, Scope } from './types.ts';
+/** @module api/auth/scopes — scope nesting: `admin` ⊃ `write` ⊃ `read`. */
+import { Scope } from './types.ts';
 
 const LEVEL: Readonly<Record<Scope, number>> = { read: 1, write: 2, admin: 3 };
 
@@ -17,9 +16,4 @@ export function widestScope(names: readonly unknown[]): Scope | undefined {
     if (best === undefined || LEVEL[n] > LEVEL[best]) best = n;
   }
   return best;
-}
-
-/** A route's own `auth`, else `read` for GET and `write` for everything else. */
-export function routeAuth(spec: RouteSpec): RouteAuth {
-  return spec.auth ?? (spec.method === 'get' ? Scope.read : Scope.write);
 }

@@ -10,7 +10,6 @@ import type { Engine } from '../../engine/types.ts';
 import type { EventView } from '../../shared/execution.ts';
 import type { RouteTimer } from '../http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
-import type { StreamStats } from '../streams/create-streams.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;
@@ -34,10 +33,18 @@ const STEP_OUTCOME: Readonly<Record<string, string>> = {
   'workflow.step.retrying': 'retrying',
 };
 
+/** The stream counters the gauges read (the `StreamStats` of api/streams/create-streams.ts has them). */
+export interface StreamCounts {
+  readonly sockets: number;
+  readonly subscriptions: number;
+  readonly slowConsumers: number;
+  readonly sseStreams: number;
+}
+
 export interface MetricsDeps {
   readonly engine: Engine;
   /** Counters of the WebSocket hub and SSE (read at scrape time). */
-  readonly streamStats: () => StreamStats;
+  readonly streamStats: () => StreamCounts;
   /** The journal's write-ahead log (`<db>-wal`), whose size is read at scrape time; none = no gauge. */
   readonly walFile?: string | undefined;
 }
@@ -103,7 +110,7 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
   const cells = [started, finished, steps, stepDuration, flowDuration, http, commitDuration, commitBatch];
 
   // Gauges read at scrape time only.
-  const streamGauge = (name: string, help: string, pick: (s: StreamStats) => number): void => {
+  const streamGauge = (name: string, help: string, pick: (s: StreamCounts) => number): void => {
     new Gauge({
       name,
       help,

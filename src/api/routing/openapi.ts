@@ -1,12 +1,9 @@
 /** @module api/routing/openapi — builds the OpenAPI 3.1 document from the route tables (the same specs that validate requests). */
-import { routeAuth } from '../auth/scopes.ts';
-import { MEDIA_GRAPHQL_RESPONSE } from '../http/media.ts';
+import { fullPath, type JsonSchema, routeAuth, type RouteSpec } from './route-spec.ts';
+import { MEDIA_EVENT_STREAM, MEDIA_GRAPHQL_RESPONSE, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES } from '../http/media.ts';
 import { FLOW_DOCUMENT, flowComponentSchemas } from './openapi-flow.ts';
 import { COMPONENT_SCHEMAS, RESPONSE_SCHEMAS } from './response-schemas.ts';
-import { fullPath } from './route-spec.ts';
 import { flowDocument } from './schemas.ts';
-import { MEDIA_EVENT_STREAM, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES } from '../http/media.ts';
-import type { JsonSchema, RouteSpec } from './route-spec.ts';
 
 /** An OpenAPI document as plain JSON data. */
 export type OpenApiDocument = Readonly<Record<string, unknown>>;

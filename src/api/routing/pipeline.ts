@@ -9,7 +9,6 @@ import { ErrorCode, type Issue } from '../../shared/errors.ts';
 import { isRecord } from '../../shared/json.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { Gate } from '../auth/gate.ts';
-import { routeAuth } from '../auth/scopes.ts';
 import type { Credential, Principal, RouteAuth } from '../auth/types.ts';
 import type { RequestDeadlines } from '../http/deadlines.ts';
 import { type Exchange, type RouteTimer, openExchange } from '../http/exchange.ts';
@@ -18,7 +17,7 @@ import { writeInvalid, writeProblem, writeReply } from '../http/reply.ts';
 import { type BodySource, earlyBody, readRequestBody } from './body.ts';
 import { requestContext } from './context.ts';
 import { parseQuery } from './query.ts';
-import { type RouteHandler, type RouteInput, fullPath } from './route-spec.ts';
+import { fullPath, routeAuth, type RouteHandler, type RouteInput } from './route-spec.ts';
 import { type CompiledRoute, toIssues } from './validate.ts';
 
 export interface PipelineOptions {

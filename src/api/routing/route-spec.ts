@@ -1,6 +1,6 @@
 /** @module api/routing/route-spec — route specs (pure data, the source for validation and OpenAPI), handler types and the URL path of a route. */
 import type { Issue } from '../../shared/errors.ts';
-import type { Principal, RouteAuth } from '../auth/types.ts';
+import { type Principal, type RouteAuth, Scope } from '../auth/types.ts';
 import type { Reply } from '../http/reply.ts';
 
 /** The base path of every route that is not `root`. */
@@ -61,6 +61,11 @@ export interface RouteSpec {
 /** The full URL path template of a route (OpenAPI form, `{param}`). */
 export function fullPath(route: RouteSpec): string {
   return route.root === true ? route.path : BASE_PATH + route.path;
+}
+
+/** The scope a route needs: its own `auth`, else `read` for GET and `write` for everything else. */
+export function routeAuth(spec: RouteSpec): RouteAuth {
+  return spec.auth ?? (spec.method === 'get' ? Scope.read : Scope.write);
 }
 
 /** Who is asking, from the verified credential (api/routing/context.ts builds it). */
