@@ -6,9 +6,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/routes.ts';
-import { fullPath } from '../../src/api/routing/route-spec.ts';
+import { fullPath, type RouteSpec } from '../../src/api/routing/route-spec.ts';
 import { RESPONSE_SCHEMAS } from '../../src/api/routing/response-schemas.ts';
-import type { RouteSpec } from '../../src/api/routing/route-spec.ts';
 import { type Method, request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { nextEvent, waitForStatus, waitForEnd } from '../support/wait.ts';
