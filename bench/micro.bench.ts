@@ -23,6 +23,7 @@ import { Bench, type Task } from 'tinybench';
 import { createActor } from 'xstate';
 import { startActorflow, type Running } from '../src/cli/serve.ts';
 import { compileFlow } from '../src/engine/compile-flow.ts';
+import { flowActions, withEffects } from '../src/engine/compile/flow-machine.ts';
 import type { FlowEffects } from '../src/engine/flow-context.ts';
 import { validateFlow } from '../src/engine/validate-flow.ts';
 import { msgpackCodec } from '../src/shared/codec.ts';
@@ -44,7 +45,7 @@ const noEffects: FlowEffects = {
 
 /** The persisted snapshot of a FLOW10 execution with s1 and s2 done (now sleeping in s5). */
 function runningSnapshot(): unknown {
-  const { machine } = compileFlow(FLOW10 as unknown as FlowDocument, noEffects);
+  const machine = withEffects(compileFlow(FLOW10 as unknown as FlowDocument).machine, flowActions(noEffects));
   const now = Date.now();
   const actor = createActor(machine, { input: { executionId: 'ex_01JBENCH0000000000000000000', input: { orderId: 'A-1042', amount: 129.9 }, at: now } });
   actor.start();
@@ -80,7 +81,7 @@ export async function runMicro(quick: boolean): Promise<Figure[]> {
   const units = new Map<string, { n: number; unit: string }>();
 
   bench.add('validate 10-step flow', () => void validateFlow(FLOW10));
-  bench.add('compile 10-step flow', () => void compileFlow(FLOW10 as unknown as FlowDocument, noEffects));
+  bench.add('compile 10-step flow', () => void compileFlow(FLOW10 as unknown as FlowDocument));
   const snap = runningSnapshot();
   const buf = msgpackCodec.encode(snap);
   notes.set('snapshot encode (msgpackr)', `${buf.length} bytes`);

@@ -7,6 +7,7 @@ import { iso } from '../shared/clock.ts';
 import { LruCache } from '../shared/lru-cache.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
 import { compileFlow, type CompiledFlow } from './compile-flow.ts';
+import { flowActions, withEffects, type FlowMachine } from './compile/flow-machine.ts';
 import { deepEqual } from './expressions.ts';
 import type { FlowEffects } from './flow-context.ts';
 import { contentKey, inputSchemas } from './schema-cache.ts';
@@ -15,20 +16,23 @@ import { validateFlow } from './validate-flow.ts';
 
 export interface LoadedDefinition {
   readonly row: DefinitionRow;
-  readonly compiled: CompiledFlow;
+  /** What the document declares; its machine, with this engine's effects, is `machine`. */
+  readonly compiled: Omit<CompiledFlow, 'machine'>;
+  /** The compiled machine given this engine's effects (provide()): what its actors run. */
+  readonly machine: FlowMachine;
   readonly validateInput: ValidateFunction | null;
 }
 
 /** Compiled one-off documents kept: at most `entries`, and about `bytes` of heap (see compiledBytes). */
 export const DYNAMIC_DEFINITION_CACHE = { entries: 256, bytes: 32 * 1_048_576 } as const;
 
-/** Rough heap of a compiled flow from its document's JSON length (measured: ~40 KiB + ~140× the JSON). */
+/** Rough heap of a compiled flow from its document's JSON length (measured: ~40 KiB + ~140× the JSON; since the machines are built through setup() and provide() ~27 KiB + ~45×, so this over-counts). */
 export function compiledBytes(jsonLength: number): number {
   return 40_960 + 140 * jsonLength;
 }
 
 /** What a flow document compiles to, shared by every execution of equal documents. */
-type Compiled = Pick<LoadedDefinition, 'compiled' | 'validateInput'>;
+type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput'>;
 
 export function toDefinitionView(row: DefinitionRow): DefinitionView {
   return { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
@@ -46,12 +50,16 @@ export class DefinitionRegistry {
   private readonly compiled = new Map<string, LoadedDefinition>();
   /** One-off documents by content: inline starts (and their recovery) that repeat a document compile it once. */
   private readonly dynamic = new LruCache<Compiled>(DYNAMIC_DEFINITION_CACHE.entries, DYNAMIC_DEFINITION_CACHE.bytes);
+  /** The engine's effects as the named actions of every machine it runs (built once). */
+  private readonly actions: ReturnType<typeof flowActions>;
 
   constructor(
     private readonly store: Store,
-    private readonly effects: FlowEffects,
+    effects: FlowEffects,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.actions = flowActions(effects);
+  }
 
   /** Loads every stored definition (all tenants) into memory. */
   async load(rows: readonly DefinitionRow[]): Promise<void> {
@@ -147,7 +155,7 @@ export class DefinitionRegistry {
     const key = `${row.tenant}\u0000${row.name}\u0000${row.version}`;
     let c = this.compiled.get(key);
     if (!c) {
-      c = { row, ...compileDoc(row.document as FlowDocument, this.effects) };
+      c = { row, ...this.compileDoc(row.document as FlowDocument) };
       this.compiled.set(key, c);
     }
     return c;
@@ -159,18 +167,17 @@ export class DefinitionRegistry {
     const key = contentKey(json);
     let c = this.dynamic.get(key);
     if (c === undefined) {
-      c = compileDoc(doc, this.effects);
+      c = this.compileDoc(doc);
       this.dynamic.set(key, c, compiledBytes(json.length));
     }
     return { row: { tenant, name: doc.name, version: doc.version ?? 0, source: 'document', document: doc, createdAt, retired: false }, ...c };
   }
-}
 
-function compileDoc(doc: FlowDocument, effects: FlowEffects): Compiled {
-  return {
-    compiled: compileFlow(doc, effects),
-    validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null,
-  };
+  private compileDoc(doc: FlowDocument): Compiled {
+    // Only the machine with effects is kept: the effect-free one it was provided from would double the heap.
+    const { machine, ...compiled } = compileFlow(doc);
+    return { compiled, machine: withEffects(machine, this.actions), validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null };
+  }
 }
 
 /** ajv errors → JSON Pointer issues under `/input`. */

@@ -5,10 +5,13 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../shared/flow.ts';
 import type { Scope } from './expressions.ts';
 import type { FlowContext, FlowEffects, FlowEvent } from './flow-context.ts';
 
-/** Deferred side effects of one action, run by XState in order after the transition. */
+/** Deferred side effects of one action, run in order once every op of the action succeeded. */
 export type Fx = (() => void)[];
-/** Mutates a private copy of the context and queues effects. */
-export type Op = (d: FlowContext, e: FlowEvent, fx: Fx, at: number) => void;
+/**
+ * The body of a named flow action: mutates `d` (a private copy of the context) and queues effects
+ * through `k`. `p` are the action's params, fixed when the machine is compiled (step, ids, policy).
+ */
+export type Op<P = undefined> = (k: OpKit, d: FlowContext, e: FlowEvent, fx: Fx, at: number, p: P) => void;
 
 function copy(c: FlowContext): FlowContext {
   return {
@@ -24,22 +27,22 @@ function copy(c: FlowContext): FlowContext {
 }
 
 /**
- * One XState action: ops run in order against a copy of the context, then their effects. A plain
- * `assign` rather than `enqueueActions` (which builds ten helper closures and one action object per
- * effect on every call: the largest allocation of a step). The effects run inside the assigner, after
- * every op of the action succeeded, so an op that throws leaves none of them behind, as before; XState
- * executes custom actions at once while the actor is running anyway, so the order is unchanged.
+ * One named XState action performing `op` with the effects of `k`. A plain `assign` rather than
+ * `enqueueActions` (which builds ten helper closures and one action object per effect on every call:
+ * the largest allocation of a step). The effects run inside the assigner, after the op succeeded, so
+ * an op that throws leaves none of them behind; XState executes custom actions at once while the
+ * actor is running anyway, so the order is unchanged.
  */
-export function act(...ops: Op[]) {
-  return assign(({ context, event }) => {
-    const d = copy(context as FlowContext);
-    const e = event as FlowEvent;
+export function act<P>(k: OpKit, op: Op<P>) {
+  return assign<FlowContext, FlowEvent, P, FlowEvent, never>(({ context, event }, p) => {
+    const d = copy(context);
+    const e = event;
     const at = typeof (e as { at?: unknown }).at === 'number' ? e.at : d.lastAt;
     d.lastAt = at;
     const fx: Fx = [];
-    for (const op of ops) op(d, e, fx, at);
+    op(k, d, e, fx, at, p);
     for (const f of fx) f();
-    return d as unknown as Record<string, unknown>;
+    return d;
   });
 }
 
@@ -47,6 +50,7 @@ export function scopeOf(c: FlowContext): Scope {
   return { input: c.input, steps: c.steps, context: c.context };
 }
 
+/** One engine's effects, as flow actions queue them (given to the machines with provide(), flow-machine.ts). */
 export class OpKit {
   constructor(private readonly fx: FlowEffects) {}
 

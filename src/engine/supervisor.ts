@@ -287,7 +287,7 @@ export class Supervisor implements FlowEffects {
     const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
     this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId, ...trace }, now);
     const input: FlowInput = { executionId: id, input: p.input, at: now, ...trace };
-    this.attach(rec, p.def.compiled.machine, { input });
+    this.attach(rec, p.def.machine, { input });
     return rec;
   }
 
@@ -332,7 +332,7 @@ export class Supervisor implements FlowEffects {
     rec.lastSeq = seq;
     const persisted = persistFlow(rec.actor);
     rec.actor.stop();
-    rec.actor = this.startActor(rec, rec.def.compiled.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
+    rec.actor = this.startActor(rec, rec.def.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
     const abort: FlowEvent = isStepBudgetError(err)
       ? { type: 'ABORT', code: 'step_budget_exceeded', message: `one input advanced the execution more than ${LIMITS.maxStepsPerInput} steps`, at: event.at }
       : { type: 'ABORT', code: 'action_failed', message: `a step action failed: ${err instanceof Error ? err.message : String(err)}`, at: event.at };
@@ -559,7 +559,7 @@ export class Supervisor implements FlowEffects {
     rec.status = row.status;
     rec.stored = true;
     this.live.set(rec.id, rec);
-    this.attach(rec, def.compiled.machine, { snapshot, encoded: data }, false);
+    this.attach(rec, def.machine, { snapshot, encoded: data }, false);
     return rec;
   }
 

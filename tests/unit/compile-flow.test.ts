@@ -1,7 +1,8 @@
 /** The compiled machine alone: deterministic effects, and persist → encode → restore → continue. */
-import { createActor, type Snapshot } from 'xstate';
+import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { compileFlow, isStepBudgetError } from '../../src/engine/compile-flow.ts';
+import { flowActions, withEffects, type FlowMachine } from '../../src/engine/compile/flow-machine.ts';
 import type { FlowContext, FlowEffects, InflightTask } from '../../src/engine/flow-context.ts';
 import { msgpackCodec } from '../../src/shared/codec.ts';
 import type { FlowDocument } from '../../src/shared/flow.ts';
@@ -23,6 +24,9 @@ function recorder() {
   return { fx, events, dispatched, timers };
 }
 
+/** What an engine does once per definition: the compiled machine given its effects. */
+const machineOf = (d: FlowDocument, fx: FlowEffects): FlowMachine => withEffects(compileFlow(d).machine, flowActions(fx));
+
 const doc: FlowDocument = {
   name: 't',
   steps: [
@@ -36,7 +40,7 @@ const doc: FlowDocument = {
 describe('compileFlow', () => {
   it('dispatches with resolved input and attempt numbers, using only event time', () => {
     const r = recorder();
-    const { machine } = compileFlow(doc, r.fx);
+    const machine = machineOf(doc, r.fx);
     const actor = createActor(machine, { input: { executionId: 'ex_1', input: { x: 5 }, at: 1000 } }).start();
     actor.send({ type: 'START', at: 1000 });
     expect(r.dispatched).toEqual([{ stepId: 'a', attempt: 1, agent: 'echo', input: { x: 5 }, timeoutMs: null, held: false }]);
@@ -48,7 +52,7 @@ describe('compileFlow', () => {
 
   it('continues identically after persist → msgpack → restore', () => {
     const r1 = recorder();
-    const { machine } = compileFlow(doc, r1.fx);
+    const machine = machineOf(doc, r1.fx);
     const actor = createActor(machine, { input: { executionId: 'ex_2', input: { x: 1 }, at: 0 } }).start();
     actor.send({ type: 'START', at: 0 });
     actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A', agentId: null, durationMs: null, costs: [], at: 10 });
@@ -57,7 +61,7 @@ describe('compileFlow', () => {
     actor.stop();
 
     const r2 = recorder();
-    const again = compileFlow(doc, r2.fx).machine;
+    const again: AnyStateMachine = machineOf(doc, r2.fx);
     const restored = createActor(again, { snapshot: msgpackCodec.decode<Snapshot<unknown>>(bytes) }).start();
     expect(r2.events).toEqual([]); // restoring does not re-run entry actions
     const ctx = restored.getSnapshot().context as FlowContext;
@@ -72,7 +76,7 @@ describe('compileFlow', () => {
   it('ignores a stale result of an earlier attempt', () => {
     const r = recorder();
     const one: FlowDocument = { name: 'o', steps: [{ id: 'a', type: 'task', agent: 'fail', retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 10 } }] };
-    const actor = createActor(compileFlow(one, r.fx).machine, { input: { executionId: 'ex_3', input: null, at: 0 } }).start();
+    const actor = createActor(machineOf(one, r.fx), { input: { executionId: 'ex_3', input: null, at: 0 } }).start();
     actor.send({ type: 'START', at: 0 });
     actor.send({ type: 'STEP_FAILED', stepId: 'a', attempt: 1, error: { code: 'x', message: 'x' }, agentId: null, durationMs: null, costs: [], at: 5 });
     actor.send({ type: 'TIMER', key: 'bo:a:1', at: 15 });
@@ -88,7 +92,7 @@ describe('compileFlow: the step budget of one input', () => {
     const r = recorder();
     // Refused by validation since issue 11; a definition stored before that still compiles.
     const spin: FlowDocument = { name: 'spin', steps: [{ id: 'c', type: 'choice', when: [{ if: { path: '$.input.stop', exists: true }, next: 'e' }], default: 'c' }, { id: 'e', type: 'task', agent: 'echo' }] };
-    const actor = createActor(compileFlow(spin, r.fx).machine, { input: { executionId: 'ex_4', input: {}, at: 0 } });
+    const actor = createActor(machineOf(spin, r.fx), { input: { executionId: 'ex_4', input: {}, at: 0 } });
     let failure: unknown;
     actor.subscribe({ error: (err) => void (failure = err) });
     actor.start();
