@@ -104,3 +104,45 @@ describe('compileFlow: the step budget of one input', () => {
     expect(r.dispatched).toEqual([]);
   });
 });
+
+describe('compileFlow: one machine per definition, effects given per engine with provide()', () => {
+  it('serves two engines with different effects, each receiving only its own', () => {
+    const compiled = compileFlow(doc);
+    const r1 = recorder();
+    const r2 = recorder();
+    // What two engines (each its own DefinitionRegistry) do with the same compiled definition.
+    const m1 = withEffects(compiled.machine, flowActions(r1.fx));
+    const m2 = withEffects(compiled.machine, flowActions(r2.fx));
+    const a1 = createActor(m1, { input: { executionId: 'ex_e1', input: { x: 1 }, at: 0 } }).start();
+    const a2 = createActor(m2, { input: { executionId: 'ex_e2', input: { x: 2 }, at: 0 } }).start();
+    a1.send({ type: 'START', at: 0 });
+    a2.send({ type: 'START', at: 0 });
+    a2.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A2', agentId: null, durationMs: null, costs: [], at: 5 });
+    a1.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A1', agentId: null, durationMs: null, costs: [], at: 7 });
+    a2.send({ type: 'SIGNAL', name: 'go', payload: 'W', reject: false, reason: null, at: 9 });
+
+    expect(r1.dispatched).toEqual([{ stepId: 'a', attempt: 1, agent: 'echo', input: { x: 1 }, timeoutMs: null, held: false }]);
+    expect(r2.dispatched).toEqual([{ stepId: 'a', attempt: 1, agent: 'echo', input: { x: 2 }, timeoutMs: null, held: false }]);
+    expect(r1.events.map((e) => e.type)).toEqual(['workflow.step.started', 'workflow.step.completed', 'workflow.step.started', 'workflow.waiting']);
+    expect(r1.events.find((e) => e.type === 'workflow.step.completed')?.data.output).toBe('A1');
+    expect(r2.events.find((e) => e.type === 'workflow.step.completed')?.data.output).toBe('A2');
+    expect(r2.events.map((e) => e.type)).toContain('workflow.signal.received');
+    expect(r1.events.map((e) => e.type)).not.toContain('workflow.signal.received');
+    expect([...r1.timers.keys()]).toEqual([]);
+    expect([...r2.timers.entries()]).toEqual([['sl:s:1', 1009]]);
+    // The compiled machine itself is left as it was: provide() made new machines from it.
+    expect(m1).not.toBe(compiled.machine);
+    expect(m1.implementations.actions.enterTask).not.toBe(m2.implementations.actions.enterTask);
+    expect(m1.config).toBe(compiled.machine.config);
+  });
+
+  it('fails its first effect loudly when run without effects', () => {
+    const actor = createActor(compileFlow(doc).machine, { input: { executionId: 'ex_none', input: {}, at: 0 } });
+    let failure: unknown;
+    actor.subscribe({ error: (err) => void (failure = err) });
+    actor.start();
+    actor.send({ type: 'START', at: 0 });
+    expect(actor.getSnapshot().status).toBe('error');
+    expect(String(failure)).toMatch(/flow effect \w+ has no implementation/);
+  });
+});
