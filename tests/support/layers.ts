@@ -23,8 +23,8 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
   rule('bus-only-shared', 'the bus knows no engine, store or api', { path: '^src/bus/' }, { path: '^(src/(?!bus/|shared/)|machines/)' }),
   rule(
     'below-the-api-not-api',
-    'the engine, store, bus and the services the api serves never import the api',
-    { path: '^(src/(shared|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|tracing)/|machines/)' },
+    'the engine, store, bus and the services the api serves (graphql included) never import the api',
+    { path: '^(src/(shared|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|tracing|graphql)/|machines/)' },
     { path: '^src/api/' },
   ),
   rule(
@@ -51,6 +51,15 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
     "the engine's assembly (create-engine, supervisor) is the composition root's; others use src/engine/types.ts",
     { path: '^src/(?!engine/|cli/)' },
     { path: '^src/engine/(create-engine|supervisor)\\.ts$' },
+  ),
+  rule(
+    'api-services-injected',
+    'the api builds no service: it imports the service modules for their types, the composition root hands it the instances',
+    { path: '^src/api/' },
+    {
+      path: '^src/(webhooks/dispatcher|scheduler/scheduler|tasks/task-service|telemetry/telemetry-service|graphql/create-graphql|agents/builtin-agents|tracing/otlp-tracing)\\.ts$',
+      dependencyTypesNot: ['type-only'],
+    },
   ),
   rule('client-only-shared', 'the client is shipped alone: src/shared and itself, no server code', { path: '^src/client/' }, { path: '^(src/(?!client/|shared/)|machines/)' }),
   rule('dashboard-only-client', 'the dashboard talks to the server through src/client', { path: '^dashboard/' }, { path: '^(src/(?!client/|shared/)|machines/)' }),

@@ -33,13 +33,14 @@ const FIXTURE: Record<string, readonly string[]> = {
     '../cli/serve.ts',
   ],
   'src/engine/create-engine.ts': ['./supervisor.ts'],
-  'src/api/server.ts': ['type:../store/types.ts', 'type:../engine/types.ts', 'type:../store/sqlite/db.ts', 'uWebSockets.js'],
+  'src/api/server.ts': ['type:../store/types.ts', 'type:../engine/types.ts', 'type:../store/sqlite/db.ts', 'uWebSockets.js', 'type:../tasks/task-service.ts', '../webhooks/dispatcher.ts'],
+  'src/tasks/task-service.ts': ['../engine/types.ts', './no-such-file.ts'],
   'src/webhooks/dispatcher.ts': ['../engine/supervisor.ts', 'type:../store/types.ts', '../shared/ids.ts'],
+  'src/scheduler/scheduler.ts': ['../engine/types.ts', '../api/server.ts'],
   'src/client/client.ts': ['type:../shared/execution.ts', 'type:../engine/types.ts'],
   'dashboard/src/main.ts': ['../../src/client/client.ts', '../../src/api/server.ts'],
   'src/cli/serve.ts': ['../store/sqlite/db.ts', '../bus/nats/nats-bus.ts', '../engine/create-engine.ts', '../api/server.ts'],
   'src/index.ts': ['./cli/serve.ts'],
-  'src/tasks/task-service.ts': ['../engine/types.ts', './no-such-file.ts'],
 };
 
 /** What the rules must find in the fixture, and nothing else (every other import is allowed). */
@@ -58,6 +59,8 @@ const EXPECTED = [
   'src/api/server.ts -> src/store/sqlite/db.ts (store-implementations-only-from-the-root)',
   'src/engine/supervisor.ts -> src/bus/nats/nats-bus.ts (bus-implementations-only-from-the-root)',
   'src/webhooks/dispatcher.ts -> src/engine/supervisor.ts (engine-assembly-only-from-the-root)',
+  'src/scheduler/scheduler.ts -> src/api/server.ts (below-the-api-not-api)',
+  'src/api/server.ts -> src/webhooks/dispatcher.ts (api-services-injected)',
   'src/client/client.ts -> src/engine/types.ts (client-only-shared)',
   'dashboard/src/main.ts -> src/api/server.ts (dashboard-only-client)',
   'src/engine/supervisor.ts -> src/cli/serve.ts (nothing-imports-the-cli)',
