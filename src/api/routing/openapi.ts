@@ -1,9 +1,10 @@
 /** @module api/routing/openapi — builds the OpenAPI 3.1 document from the route tables (the same specs that validate requests). */
+import { Kind } from '@sinclair/typebox';
 import { fullPath, type JsonSchema, routeAuth, type RouteSpec } from './route-spec.ts';
 import { MEDIA_EVENT_STREAM, MEDIA_GRAPHQL_RESPONSE, MEDIA_JSON, MEDIA_PROBLEM, YAML_MEDIA_TYPES } from '../http/media.ts';
 import { FLOW_DOCUMENT, flowComponentSchemas } from './openapi-flow.ts';
 import { COMPONENT_SCHEMAS, RESPONSE_SCHEMAS } from './response-schemas.ts';
-import { flowDocument } from './schemas.ts';
+import { FLOW_DOCUMENT_KIND } from './schemas.ts';
 
 /** An OpenAPI document as plain JSON data. */
 export type OpenApiDocument = Readonly<Record<string, unknown>>;
@@ -45,18 +46,18 @@ const PROBLEM_SCHEMA: JsonSchema = {
 const problemContent = { [MEDIA_PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } };
 
 /**
- * Request schemas documented by a component instead of their runtime form, found by identity: the
- * router checks a flow document only for being an object (the engine validates it, with its own
- * messages), while clients get its full typed schema.
+ * Request schemas documented by a component instead of their runtime form, found by their TypeBox
+ * kind: the router checks a flow document only for being an object (the engine validates it, with
+ * its own messages), while clients get its full typed schema.
  */
-const DOCUMENTED_AS: ReadonlyMap<JsonSchema, string> = new Map([[flowDocument, FLOW_DOCUMENT]]);
+const DOCUMENTED_AS: ReadonlyMap<unknown, string> = new Map([[FLOW_DOCUMENT_KIND, FLOW_DOCUMENT]]);
 
 /** A request schema with the fragments of DOCUMENTED_AS replaced by references to their components. */
 function documented(schema: JsonSchema): JsonSchema {
   const walk = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value !== 'object' || value === null) return value;
-    const name = DOCUMENTED_AS.get(value as JsonSchema);
+    const name = DOCUMENTED_AS.get(Reflect.get(value, Kind));
     if (name !== undefined) return { $ref: `#/components/schemas/${name}` };
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
   };

@@ -1,4 +1,5 @@
 /** @module api/routing/route-spec — route specs (pure data, the source for validation and OpenAPI), handler types and the URL path of a route. */
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { Issue } from '../../shared/errors.ts';
 import { type Principal, type RouteAuth, Scope } from '../auth/types.ts';
 import type { Reply } from '../http/reply.ts';
@@ -85,14 +86,36 @@ export interface RouteInput {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export interface RouteHandler {
-  readonly handle: (input: RouteInput) => Promise<Reply> | Reply;
+/** The type a schema declared with TypeBox validates to; `Untyped` for a plain JSON Schema (a table not converted yet). */
+type Validated<S, Untyped> = S extends TSchema ? Static<S> : Untyped;
+
+/** The input of one route's handler: params, query and body typed by the route's own TypeBox schemas. */
+export interface RouteInputOf<R extends RouteSpec> {
+  readonly ctx: RequestContext;
+  readonly params: Readonly<Validated<R['params'], RouteInput['params']>>;
+  readonly query: Readonly<Validated<R['query'], RouteInput['query']>>;
+  readonly body: R['body'] extends BodySpec ? Validated<R['body']['schema'], unknown> : unknown;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The handler of one route, as a handler table declares it (`HandlersOf`). */
+export interface TypedRouteHandler<R extends RouteSpec> {
+  readonly handle: (input: RouteInputOf<R>) => Promise<Reply> | Reply;
   /**
    * Cross-field rules JSON Schema states badly (exactly one of two fields…). Runs on the raw
    * body even when the schema failed, so every issue is reported at once: must be defensive.
    */
-  readonly refine?: (body: unknown, input: Omit<RouteInput, 'body'>) => Issue[];
+  readonly refine?: (body: unknown, input: Omit<RouteInputOf<R>, 'body'>) => Issue[];
 }
 
-/** Handlers of some routes of a table, by route id (`satisfies` it: an id that is no route of the table fails to compile). */
-export type HandlersOf<R extends readonly RouteSpec[]> = Partial<Record<R[number]['id'], RouteHandler>>;
+/**
+ * A handler as the pipeline runs it. `handle` is a method so that a typed handler is one of these:
+ * the pipeline calls it only with input its route's schemas have validated (api/routing/pipeline.ts).
+ */
+export interface RouteHandler {
+  handle(input: RouteInput): Promise<Reply> | Reply;
+  refine?(body: unknown, input: Omit<RouteInput, 'body'>): Issue[];
+}
+
+/** Handlers of some routes of a table, by route id, each typed by its route (`satisfies` it: an id that is no route of the table fails to compile). */
+export type HandlersOf<R extends readonly RouteSpec[]> = { readonly [S in R[number] as S['id']]?: TypedRouteHandler<S> };

@@ -1,8 +1,39 @@
-/** @module api/routing/schemas — reusable JSON Schema fragments of the route table (pure data). */
+/**
+ * @module api/routing/schemas — reusable schema fragments of the route tables (pure data). They are
+ * TypeBox schemas: one declaration is both the JSON Schema (ajv, OpenAPI) and, by `Static<>`, the
+ * type a handler receives.
+ */
+import { Kind, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { ExecutionStatus } from '../../shared/execution.ts';
 import type { JsonSchema } from './route-spec.ts';
 
-/** An object schema that rejects unknown fields. */
+/** The keys TypeBox adds, in the order the schemas (and so the OpenAPI document) have always been written. */
+const FRONT: readonly string[] = ['type', 'properties', 'required', 'items'];
+
+/** TypeBox puts options before `type`; this puts `type`, `properties`, `required`, `items` first again (in place), so the document does not change. */
+export function inOrder<T extends TSchema>(schema: T): T {
+  const s: Record<string, unknown> = schema;
+  for (const key of [...FRONT, ...Object.keys(s).filter((k) => !FRONT.includes(k))]) {
+    if (!Object.hasOwn(s, key)) continue;
+    const value = s[key];
+    delete s[key];
+    s[key] = value;
+  }
+  return schema;
+}
+
+/** An object schema that rejects unknown fields; required: the properties not wrapped in `Type.Optional`. */
+export function shape<P extends TProperties>(properties: P, extra: JsonSchema = {}) {
+  for (const value of Object.values(properties)) inOrder(value);
+  return inOrder(Type.Object(properties, { additionalProperties: false, ...extra }));
+}
+
+/** A string enum as JSON Schema `enum` (not TypeBox's `anyOf` of constants: its errors read "must be one of"). */
+export function stringEnum<const T extends string>(values: readonly T[], extra: JsonSchema = {}) {
+  return Type.Unsafe<T>({ type: 'string', enum: values, ...extra });
+}
+
+/** An object schema that rejects unknown fields, for the route tables not yet declared with `shape` (their handlers read untyped input). */
 export function object(properties: Readonly<Record<string, JsonSchema>>, required: readonly string[] = [], extra: JsonSchema = {}): JsonSchema {
   return {
     type: 'object',
@@ -13,83 +44,70 @@ export function object(properties: Readonly<Record<string, JsonSchema>>, require
   };
 }
 
-export const EMPTY_OBJECT: JsonSchema = object({});
+export const EMPTY_OBJECT = shape({});
 
-export const ANY: JsonSchema = { description: 'Any JSON value.' };
+export const ANY = Type.Unknown({ description: 'Any JSON value.' });
 
-export const limit: JsonSchema = {
-  type: 'integer',
-  minimum: 1,
-  maximum: 1000,
-  default: 50,
-  description: 'Page size (1–1000).',
-};
+/** Any JSON object (its fields are the caller's). */
+export const anyObject = Type.Unsafe<Record<string, unknown>>({ type: 'object' });
 
-export const cursor: JsonSchema = {
-  type: 'string',
-  maxLength: 1024,
-  description: 'Opaque cursor: the `nextCursor` of the previous page.',
-};
+export const limit = inOrder(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1–1000).' }));
+
+export const cursor = inOrder(Type.String({ maxLength: 1024, description: 'Opaque cursor: the `nextCursor` of the previous page.' }));
 
 /** `?limit=&cursor=` of every list. */
-export const PAGE: Readonly<Record<string, JsonSchema>> = { limit, cursor };
+export const PAGE = { limit: Type.Optional(limit), cursor: Type.Optional(cursor) };
 
-export const positiveInt: JsonSchema = { type: 'integer', minimum: 1 };
+export const positiveInt = inOrder(Type.Integer({ minimum: 1 }));
 
-export const shortString: JsonSchema = { type: 'string', minLength: 1, maxLength: 200 };
+export const shortString = inOrder(Type.String({ minLength: 1, maxLength: 200 }));
 
-export const longString: JsonSchema = { type: 'string', maxLength: 10_000 };
+export const longString = inOrder(Type.String({ maxLength: 10_000 }));
 
 /** An id of `prefix_` + a ULID (Crockford base 32): anything else cannot exist, so its routes answer 404 unread. */
-export function ulidId(prefix: string, what: string): JsonSchema {
-  return { type: 'string', pattern: `^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`, description: `${what}: \`${prefix}_\` + ULID.` };
+export function ulidId(prefix: string, what: string) {
+  return inOrder(Type.String({ pattern: `^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`, description: `${what}: \`${prefix}_\` + ULID.` }));
 }
 
 /** Same shape as `parseExecutionId` in src/shared/ids.ts: anything else cannot exist (404). */
-export const executionId: JsonSchema = ulidId('ex', 'Execution id');
+export const executionId = ulidId('ex', 'Execution id');
 
-export const definitionName: JsonSchema = { ...shortString, description: 'Definition name.' };
+export const definitionName = inOrder(Type.String({ minLength: 1, maxLength: 200, description: 'Definition name.' }));
 
 /** Label maps: string values, bounded so one request cannot blow up the indexes. */
-export const labels: JsonSchema = {
+export const labels = Type.Unsafe<Record<string, string>>({
   type: 'object',
   propertyNames: { minLength: 1, maxLength: 128 },
   additionalProperties: { type: 'string', maxLength: 1024 },
   maxProperties: 64,
   description: 'String labels (at most 64; keys ≤ 128 chars, values ≤ 1024).',
-};
+});
 
-export const executionStatuses: JsonSchema = {
-  type: 'array',
-  items: { type: 'string', enum: Object.values(ExecutionStatus) },
-  minItems: 1,
-  description: 'Statuses, any of them: repeat the parameter (`?status=running&status=waiting`) or give a comma-separated list (`?status=running,waiting`).',
-};
+export const executionStatuses = inOrder(
+  Type.Array(stringEnum(Object.values(ExecutionStatus)), {
+    minItems: 1,
+    description: 'Statuses, any of them: repeat the parameter (`?status=running&status=waiting`) or give a comma-separated list (`?status=running,waiting`).',
+  }),
+);
 
 /** RFC 3339 with a zone; the `date-time` format is registered in api/routing/validate.ts. */
-export const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
+export const dateTime = inOrder(Type.String({ format: 'date-time' }));
 
-export const idempotencyKey: JsonSchema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 255,
-  description: 'Same key and body within 24 h replays the original answer.',
-};
+export const idempotencyKey = inOrder(Type.String({ minLength: 1, maxLength: 255, description: 'Same key and body within 24 h replays the original answer.' }));
 
-export const diagramFormat: JsonSchema = {
-  type: 'string',
-  enum: ['mermaid', 'json'],
-  default: 'mermaid',
-  description: '`mermaid` (text/vnd.mermaid) or `json` (`{ mermaid }`).',
-};
+export const diagramFormat = stringEnum(['mermaid', 'json'], { default: 'mermaid', description: '`mermaid` (text/vnd.mermaid) or `json` (`{ mermaid }`).' });
 
-export const logLevel: JsonSchema = { type: 'string', enum: ['debug', 'info', 'warn', 'error'] };
+export const logLevel = stringEnum(['debug', 'info', 'warn', 'error']);
+
+/** The TypeBox kind of `flowDocument`: api/routing/openapi.ts documents such a fragment by its component (copies made by `Type.Optional` keep it). */
+export const FLOW_DOCUMENT_KIND = 'FlowDocument';
 
 /**
  * A flow document. The router only checks for an object: the engine validates the structure with
  * messages of its own. The OpenAPI document shows its full schema instead (api/routing/openapi-flow.ts).
  */
-export const flowDocument: JsonSchema = {
+export const flowDocument = Type.Unsafe<Record<string, unknown>>({
+  [Kind]: FLOW_DOCUMENT_KIND,
   type: 'object',
   description: 'A flow document; validated by the engine.',
-};
+});

@@ -1,7 +1,7 @@
 /** @module api/resources/executions/handlers — handlers of the /executions routes (POST /executions is the hot path). */
 import type { Engine, ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
 import type { Issue } from '../../../shared/errors.ts';
-import type { ExecutionStatus, LogView } from '../../../shared/execution.ts';
+import type { LogView } from '../../../shared/execution.ts';
 import { isRecord } from '../../../shared/json.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
 import { json, text } from '../../http/reply.ts';
@@ -12,27 +12,6 @@ import type { EXECUTION_ROUTES } from './routes.ts';
 
 export interface ExecutionsDeps {
   readonly engine: Engine;
-}
-
-interface StartBody {
-  readonly workflow?: string;
-  readonly version?: number;
-  readonly definition?: Record<string, unknown>;
-  readonly input?: unknown;
-  readonly labels?: Record<string, string>;
-  readonly idempotencyKey?: string;
-  readonly durability?: 'journal' | 'none';
-}
-
-interface SignalBody {
-  readonly payload?: unknown;
-  readonly reject?: boolean;
-  readonly reason?: string;
-}
-
-interface PatchBody {
-  readonly labels?: Record<string, string>;
-  readonly context?: Record<string, unknown>;
 }
 
 /** Cross-field rules of POST /executions. */
@@ -56,7 +35,7 @@ function refineSignal(body: unknown): Issue[] {
   return issues;
 }
 
-const epochMs = (value: unknown): number | undefined => (typeof value === 'string' ? Date.parse(value) : undefined);
+const epochMs = (value: string | undefined): number | undefined => (value === undefined ? undefined : Date.parse(value));
 
 /** Handlers of the execution routes, keyed by route id. */
 export function executionsHandlers({ engine }: ExecutionsDeps) {
@@ -64,25 +43,24 @@ export function executionsHandlers({ engine }: ExecutionsDeps) {
     startExecution: {
       refine: (body, { headers }) => refineStart(body, headers),
       handle: async ({ ctx, body, headers, query }) => {
-        const b = body as StartBody;
-        const key = b.idempotencyKey ?? headers['idempotency-key'];
+        const key = body.idempotencyKey ?? headers['idempotency-key'];
         // A one-off `definition` is validated by the engine (paths under /definition), once.
         const result = await engine.start({
           tenant: ctx.tenant,
-          workflow: b.workflow,
-          version: b.version,
-          definition: b.definition,
-          input: b.input,
-          labels: b.labels,
-          durability: b.durability,
+          workflow: body.workflow,
+          version: body.version,
+          definition: body.definition,
+          input: body.input,
+          labels: body.labels,
+          durability: body.durability,
           idempotencyKey: key,
-          requestHash: key === undefined ? undefined : startRequestHash(b as Record<string, unknown>),
+          requestHash: key === undefined ? undefined : startRequestHash(body),
           // W3C trace context; the engine ignores an invalid one (never a 4xx).
           traceparent: headers['traceparent'],
           tracestate: headers['tracestate'],
         });
         // The start is durable before any waiting; waiting never changes what runs.
-        const wait = typeof query['wait'] === 'number' ? query['wait'] : 0;
+        const wait = query.wait ?? 0;
         const execution = wait > 0 ? await engine.settled(ctx.tenant, result.execution.id, wait) : result.execution;
         return startedOrReplayed(result.replayed, execution);
       },
@@ -90,84 +68,82 @@ export function executionsHandlers({ engine }: ExecutionsDeps) {
     listExecutions: {
       handle: async ({ ctx, query }) => {
         const filter: ExecutionFilter = {
-          status: query['status'] as ExecutionStatus[] | undefined,
-          workflow: query['workflow'] as string | undefined,
-          labels: query['labels'] as Record<string, string> | undefined,
-          parentId: query['parentId'] as string | undefined,
-          createdAfter: epochMs(query['createdAfter']),
-          createdBefore: epochMs(query['createdBefore']),
+          status: query.status,
+          workflow: query.workflow,
+          labels: query.labels,
+          parentId: query.parentId,
+          createdAfter: epochMs(query.createdAfter),
+          createdBefore: epochMs(query.createdBefore),
         };
         return json(200, await engine.list(ctx.tenant, filter, pageOf(query)));
       },
     },
     getExecution: {
       handle: async ({ ctx, params, query }) => {
-        const wait = typeof query['wait'] === 'number' ? query['wait'] : 0;
-        return json(200, wait > 0 ? await engine.settled(ctx.tenant, params['id'] ?? '', wait) : await engine.get(ctx.tenant, params['id'] ?? ''));
+        const wait = query.wait ?? 0;
+        return json(200, wait > 0 ? await engine.settled(ctx.tenant, params.id, wait) : await engine.get(ctx.tenant, params.id));
       },
     },
     updateExecution: {
       handle: async ({ ctx, params, body }) => {
-        const b = body as PatchBody;
         const patch: { labels?: Record<string, string>; context?: Record<string, unknown> } = {};
-        if (b.labels !== undefined) patch.labels = b.labels;
-        if (b.context !== undefined) patch.context = b.context;
-        return json(200, await engine.update(ctx.tenant, params['id'] ?? '', patch));
+        if (body.labels !== undefined) patch.labels = body.labels;
+        if (body.context !== undefined) patch.context = body.context;
+        return json(200, await engine.update(ctx.tenant, params.id, patch));
       },
     },
     cancelExecution: {
-      handle: async ({ ctx, params, body }) => json(202, await engine.cancel(ctx.tenant, params['id'] ?? '', (body as { reason?: string }).reason)),
+      handle: async ({ ctx, params, body }) => json(202, await engine.cancel(ctx.tenant, params.id, body.reason)),
     },
     pauseExecution: {
-      handle: async ({ ctx, params }) => json(202, await engine.pause(ctx.tenant, params['id'] ?? '')),
+      handle: async ({ ctx, params }) => json(202, await engine.pause(ctx.tenant, params.id)),
     },
     resumeExecution: {
-      handle: async ({ ctx, params }) => json(202, await engine.resume(ctx.tenant, params['id'] ?? '')),
+      handle: async ({ ctx, params }) => json(202, await engine.resume(ctx.tenant, params.id)),
     },
     retryExecution: {
-      handle: async ({ ctx, params, body }) => json(202, await engine.retry(ctx.tenant, params['id'] ?? '', (body as { note?: string }).note)),
+      handle: async ({ ctx, params, body }) => json(202, await engine.retry(ctx.tenant, params.id, body.note)),
     },
     retryStep: {
-      handle: async ({ ctx, params }) => json(202, await engine.retryStep(ctx.tenant, params['id'] ?? '', params['stepId'] ?? '')),
+      handle: async ({ ctx, params }) => json(202, await engine.retryStep(ctx.tenant, params.id, params.stepId)),
     },
     signalExecution: {
       refine: (body) => refineSignal(body),
       handle: async ({ ctx, params, body }) => {
-        const b = body as SignalBody;
-        const signal: SignalRequest = b.reject === true ? { reject: true, reason: b.reason } : { payload: b.payload };
-        return json(202, await engine.signal(ctx.tenant, params['id'] ?? '', params['name'] ?? '', signal));
+        const signal: SignalRequest = body.reject === true ? { reject: true, reason: body.reason } : { payload: body.payload };
+        return json(202, await engine.signal(ctx.tenant, params.id, params.name, signal));
       },
     },
     listSteps: {
-      handle: async ({ ctx, params, query }) => json(200, await engine.steps(ctx.tenant, params['id'] ?? '', pageOf(query))),
+      handle: async ({ ctx, params, query }) => json(200, await engine.steps(ctx.tenant, params.id, pageOf(query))),
     },
     listAttempts: {
       handle: async ({ ctx, params, query }) =>
-        json(200, await engine.attempts(ctx.tenant, params['id'] ?? '', params['stepId'] ?? '', pageOf(query))),
+        json(200, await engine.attempts(ctx.tenant, params.id, params.stepId, pageOf(query))),
     },
     listEvents: {
       handle: async ({ ctx, params, query }) =>
-        json(200, await engine.events(ctx.tenant, params['id'] ?? '', query['since'] as number, pageOf(query))),
+        json(200, await engine.events(ctx.tenant, params.id, query.since ?? 0, pageOf(query))),
     },
     listLogs: {
       handle: async ({ ctx, params, query }) => {
         const filter: { level?: LogView['level']; stepId?: string } = {};
-        if (query['level'] !== undefined) filter.level = query['level'] as LogView['level'];
-        if (query['stepId'] !== undefined) filter.stepId = query['stepId'] as string;
-        return json(200, await engine.logs(ctx.tenant, params['id'] ?? '', filter, pageOf(query)));
+        if (query.level !== undefined) filter.level = query.level;
+        if (query.stepId !== undefined) filter.stepId = query.stepId;
+        return json(200, await engine.logs(ctx.tenant, params.id, filter, pageOf(query)));
       },
     },
     listChildren: {
-      handle: async ({ ctx, params, query }) => json(200, await engine.children(ctx.tenant, params['id'] ?? '', pageOf(query))),
+      handle: async ({ ctx, params, query }) => json(200, await engine.children(ctx.tenant, params.id, pageOf(query))),
     },
     executionDiagram: {
       handle: async ({ ctx, params, query }) => {
-        const mermaid = await engine.executionDiagram(ctx.tenant, params['id'] ?? '');
-        return query['format'] === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
+        const mermaid = await engine.executionDiagram(ctx.tenant, params.id);
+        return query.format === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
       },
     },
     executionCosts: {
-      handle: async ({ ctx, params }) => json(200, await engine.costs(ctx.tenant, params['id'] ?? '')),
+      handle: async ({ ctx, params }) => json(200, await engine.costs(ctx.tenant, params.id)),
     },
   } satisfies HandlersOf<typeof EXECUTION_ROUTES>;
 }

@@ -1,10 +1,12 @@
 /** @module api/resources/executions/routes — the route table of executions: start, list, read, change, control, signal, and their steps, events, logs, children, diagram, costs and stream. */
+import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../shared/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import {
   ANY,
   EMPTY_OBJECT,
   PAGE,
+  anyObject,
   dateTime,
   diagramFormat,
   executionId,
@@ -14,18 +16,19 @@ import {
   labels,
   logLevel,
   longString,
-  object,
   positiveInt,
+  shape,
   shortString,
 } from '../../routing/schemas.ts';
 
-const idParams = object({ id: executionId }, ['id']);
-const stepParams = object({ id: executionId, stepId: shortString }, ['id', 'stepId']);
-const signalParams = object({ id: executionId, name: shortString }, ['id', 'name']);
+const { Optional } = Type;
+const idParams = shape({ id: executionId });
+const stepParams = shape({ id: executionId, stepId: shortString });
+const signalParams = shape({ id: executionId, name: shortString });
 const ID_404 = { id: ErrorCode.executionNotFound, stepId: ErrorCode.stepNotFound, name: ErrorCode.notFound } as const;
-const page = object(PAGE);
+const page = shape(PAGE);
 /** `?wait=`: how long a reply may wait for the execution to settle (finished, or waiting for a signal). */
-const waitMs = { type: 'integer', minimum: 0, maximum: 30_000, default: 0, description: 'Milliseconds to wait for the execution to finish or wait for a signal (0-30000).' } as const;
+const waitMs = Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 0, description: 'Milliseconds to wait for the execution to finish or wait for a signal (0-30000).' }));
 
 export const EXECUTION_ROUTES = [
   {
@@ -35,16 +38,21 @@ export const EXECUTION_ROUTES = [
     summary: 'Start an execution of a registered workflow, or of a one-off `definition`. Durable before the reply; with `?wait=<ms>` the reply waits until it is finished or waiting for a signal (or `wait` passed).',
     tag: 'executions',
     headers: ['idempotency-key', 'traceparent', 'tracestate'],
-    query: object({ wait: waitMs }),
+    query: shape({ wait: waitMs }),
     body: {
-      schema: object({
-        workflow: shortString,
-        version: positiveInt,
-        definition: flowDocument,
-        input: ANY,
-        labels,
-        idempotencyKey,
-        durability: { enum: ['journal', 'none'], description: '`none`: a direct execution: no file I/O while it runs, written once when it ends (lost on a crash before). Refused (422 `direct_not_allowed`) for flows with `wait` steps or sleeps over 60 s.' },
+      schema: shape({
+        workflow: Optional(shortString),
+        version: Optional(positiveInt),
+        definition: Optional(flowDocument),
+        input: Optional(ANY),
+        labels: Optional(labels),
+        idempotencyKey: Optional(idempotencyKey),
+        durability: Optional(
+          Type.Unsafe<'journal' | 'none'>({
+            enum: ['journal', 'none'],
+            description: '`none`: a direct execution: no file I/O while it runs, written once when it ends (lost on a crash before). Refused (422 `direct_not_allowed`) for flows with `wait` steps or sleeps over 60 s.',
+          }),
+        ),
       }),
     },
     status: 201,
@@ -57,13 +65,13 @@ export const EXECUTION_ROUTES = [
     path: '/executions',
     summary: 'Executions, newest first; filters `status`, `workflow`, `label.<k>=<v>`, `parentId`, `createdAfter`, `createdBefore`.',
     tag: 'executions',
-    query: object({
-      status: executionStatuses,
-      workflow: shortString,
-      labels,
-      parentId: executionId,
-      createdAfter: dateTime,
-      createdBefore: dateTime,
+    query: shape({
+      status: Optional(executionStatuses),
+      workflow: Optional(shortString),
+      labels: Optional(labels),
+      parentId: Optional(executionId),
+      createdAfter: Optional(dateTime),
+      createdBefore: Optional(dateTime),
       ...PAGE,
     }),
     status: 200,
@@ -75,7 +83,7 @@ export const EXECUTION_ROUTES = [
     summary: 'One execution; with `?wait=<ms>` a long poll: answers once it is finished or waiting for a signal, or `wait` passed.',
     tag: 'executions',
     params: idParams,
-    query: object({ wait: waitMs }),
+    query: shape({ wait: waitMs }),
     paramNotFound: ID_404,
     status: 200,
   },
@@ -87,7 +95,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    body: { schema: object({ labels, context: { type: 'object' } }, [], { minProperties: 1 }) },
+    body: { schema: shape({ labels: Optional(labels), context: Optional(anyObject) }, { minProperties: 1 }) },
     status: 200,
   },
   {
@@ -98,7 +106,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    body: { schema: object({ reason: longString }), optional: true },
+    body: { schema: shape({ reason: Optional(longString) }), optional: true },
     status: 202,
   },
   {
@@ -131,7 +139,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    body: { schema: object({ note: longString }), optional: true },
+    body: { schema: shape({ note: Optional(longString) }), optional: true },
     status: 202,
   },
   {
@@ -153,7 +161,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: signalParams,
     paramNotFound: ID_404,
-    body: { schema: object({ payload: ANY, reject: { type: 'boolean' }, reason: longString }), optional: true },
+    body: { schema: shape({ payload: Optional(ANY), reject: Optional(Type.Boolean()), reason: Optional(longString) }), optional: true },
     status: 202,
   },
   {
@@ -186,7 +194,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    query: object({ since: { type: 'integer', minimum: 0, default: 0 }, ...PAGE }),
+    query: shape({ since: Optional(Type.Integer({ minimum: 0, default: 0 })), ...PAGE }),
     status: 200,
   },
   {
@@ -197,7 +205,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    query: object({ level: logLevel, stepId: shortString, ...PAGE }),
+    query: shape({ level: Optional(logLevel), stepId: Optional(shortString), ...PAGE }),
     status: 200,
   },
   {
@@ -219,7 +227,7 @@ export const EXECUTION_ROUTES = [
     tag: 'executions',
     params: idParams,
     paramNotFound: ID_404,
-    query: object({ format: diagramFormat }),
+    query: shape({ format: Optional(diagramFormat) }),
     status: 200,
     produces: 'mermaid',
   },
@@ -244,7 +252,11 @@ export const EXECUTION_ROUTES = [
     params: idParams,
     paramNotFound: ID_404,
     headers: ['last-event-id'],
-    query: object({ since: { type: 'integer', minimum: 0 }, children: { type: 'boolean', default: false }, token: { type: 'string', maxLength: 4096 } }),
+    query: shape({
+      since: Optional(Type.Integer({ minimum: 0 })),
+      children: Optional(Type.Boolean({ default: false })),
+      token: Optional(Type.String({ maxLength: 4096 })),
+    }),
     status: 200,
     produces: 'event-stream',
   },
