@@ -15,7 +15,7 @@ export interface DefinitionsDeps {
 export function definitionsHandlers({ engine }: DefinitionsDeps) {
   return {
     listDefinitions: {
-      handle: async ({ ctx, query }) => json(200, await engine.listDefinitions(ctx.tenant, query['name'] as string | undefined, pageOf(query))),
+      handle: async ({ ctx, query }) => json(200, await engine.listDefinitions(ctx.tenant, query.name, pageOf(query))),
     },
     createDefinition: {
       handle: async ({ ctx, body }) => {
@@ -32,21 +32,21 @@ export function definitionsHandlers({ engine }: DefinitionsDeps) {
     },
     getDefinition: {
       handle: async ({ ctx, params, query }) =>
-        json(200, await engine.getDefinition(ctx.tenant, params['name'] ?? '', query['version'] as number | undefined)),
+        json(200, await engine.getDefinition(ctx.tenant, params.name, query.version)),
     },
     listDefinitionVersions: {
-      handle: async ({ ctx, params, query }) => json(200, await engine.listDefinitionVersions(ctx.tenant, params['name'] ?? '', pageOf(query))),
+      handle: async ({ ctx, params, query }) => json(200, await engine.listDefinitionVersions(ctx.tenant, params.name, pageOf(query))),
     },
     retireDefinition: {
       handle: async ({ ctx, params }) => {
-        await engine.retireDefinition(ctx.tenant, params['name'] ?? '');
+        await engine.retireDefinition(ctx.tenant, params.name);
         return empty(204);
       },
     },
     definitionDiagram: {
       handle: async ({ ctx, params, query }) => {
-        const mermaid = await engine.definitionDiagram(ctx.tenant, params['name'] ?? '', query['version'] as number | undefined);
-        return query['format'] === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
+        const mermaid = await engine.definitionDiagram(ctx.tenant, params.name, query.version);
+        return query.format === 'json' ? json(200, { mermaid }) : text(200, mermaid, MEDIA_MERMAID);
       },
     },
   } satisfies HandlersOf<typeof DEFINITION_ROUTES>;

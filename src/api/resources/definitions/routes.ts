@@ -1,9 +1,11 @@
 /** @module api/resources/definitions/routes — the route table of workflow definitions: register, validate, read, retire, diagram. */
+import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../shared/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
-import { PAGE, definitionName, diagramFormat, flowDocument, object, positiveInt } from '../../routing/schemas.ts';
+import { PAGE, definitionName, diagramFormat, flowDocument, positiveInt, shape } from '../../routing/schemas.ts';
 
-const nameParams = object({ name: definitionName }, ['name']);
+const { Optional } = Type;
+const nameParams = shape({ name: definitionName });
 const NAME_404 = { name: ErrorCode.definitionNotFound } as const;
 
 export const DEFINITION_ROUTES = [
@@ -13,7 +15,7 @@ export const DEFINITION_ROUTES = [
     path: '/workflow-definitions',
     summary: 'Latest version of each definition; `?name=` is a prefix filter.',
     tag: 'definitions',
-    query: object({ name: { type: 'string', maxLength: 200 }, ...PAGE }),
+    query: shape({ name: Optional(Type.String({ maxLength: 200 })), ...PAGE }),
     status: 200,
   },
   {
@@ -43,7 +45,7 @@ export const DEFINITION_ROUTES = [
     tag: 'definitions',
     params: nameParams,
     paramNotFound: NAME_404,
-    query: object({ version: positiveInt }),
+    query: shape({ version: Optional(positiveInt) }),
     status: 200,
   },
   {
@@ -54,7 +56,7 @@ export const DEFINITION_ROUTES = [
     tag: 'definitions',
     params: nameParams,
     paramNotFound: NAME_404,
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
@@ -76,7 +78,7 @@ export const DEFINITION_ROUTES = [
     tag: 'definitions',
     params: nameParams,
     paramNotFound: NAME_404,
-    query: object({ version: positiveInt, format: diagramFormat }),
+    query: shape({ version: Optional(positiveInt), format: Optional(diagramFormat) }),
     status: 200,
     produces: 'mermaid',
   },
