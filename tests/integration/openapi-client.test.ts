@@ -96,6 +96,68 @@ const WRONG: readonly [string, string][] = [
 
 const WRONG_SOURCE = `import type { FlowDocument, Status } from './client.ts';\n${WRONG.map(([, code]) => code).join('\n')}\n`;
 
+const CLIENT_TYPES = fileURLToPath(new URL('../../src/client/types.ts', import.meta.url));
+const SHARED_TYPES = fileURLToPath(new URL('../../src/shared/execution.ts', import.meta.url));
+
+/**
+ * The client's request and answer types (src/client/types.ts, src/shared/execution.ts) of the
+ * executions and definitions routes against the types generated from the document: each line
+ * compiles only while both agree, so drift on either side fails. `Same`: assignable both ways, same fields;
+ * `Reads`: the client's type holds every documented answer (it is wider: `document: unknown`,
+ * `valid: boolean`). Not compared: a one-off `definition` (the client's is any object), the
+ * client's `labels` and single `status` (it writes them as `label.<k>=` and a list), an
+ * event's `type` (the client's is the union of event types, the document's a string).
+ */
+const CONTRACT_SOURCE = `import type { components, operations } from './schema.ts';
+export type { ListExecutionsOptions, ListOptions, SignalRequest, StartExecutionRequest, UpdateExecutionRequest } from '${CLIENT_TYPES}';
+import type { ListExecutionsOptions, ListOptions, SignalRequest, StartExecutionRequest, UpdateExecutionRequest, ChildView, CostsView, ValidationResult } from '${CLIENT_TYPES}';
+import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '${SHARED_TYPES}';
+
+export type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+export type Body<O extends keyof operations> = Json<NonNullable<operations[O]['requestBody']>>;
+export type Query<O extends keyof operations> = NonNullable<operations[O]['parameters']['query']>;
+export type Answer<O extends keyof operations, S extends keyof operations[O]['responses']> = Json<operations[O]['responses'][S]>;
+export type Schema<N extends keyof components['schemas']> = components['schemas'][N];
+type Fits<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** true when each is assignable to the other and they have the same fields (an extra optional one would fit both ways). */
+export type Same<A, B> = Fits<A, B> extends true ? Fits<keyof A, keyof B> : false;
+/** true when the client's type holds every answer the document allows (the client's may be wider). */
+export type Reads<Client, Documented> = [Documented] extends [Client] ? true : false;
+
+export const startBody: Same<Omit<StartExecutionRequest, 'definition'>, Omit<Body<'startExecution'>, 'definition'>> = true;
+export const startDefinition: [Body<'startExecution'>['definition']] extends [StartExecutionRequest['definition']] ? true : false = true;
+export const updateBody: Same<UpdateExecutionRequest, Body<'updateExecution'>> = true;
+export const signalBody: Same<SignalRequest, Body<'signalExecution'>> = true;
+export const cancelBody: Same<{ reason?: string }, Body<'cancelExecution'>> = true;
+export const retryBody: Same<{ note?: string }, Body<'retryExecution'>> = true;
+export const listQuery: Same<Omit<ListExecutionsOptions, 'status' | 'labels'>, Omit<Query<'listExecutions'>, 'status' | 'label.<key>'>> = true;
+export const listStatus: Same<Extract<NonNullable<ListExecutionsOptions['status']>, string>, NonNullable<Query<'listExecutions'>['status']>[number]> = true;
+export const pageQuery: Same<ListOptions, Query<'listSteps'>> = true;
+export const execution: Same<ExecutionView, Schema<'Execution'>> = true;
+export const startAnswer: Same<ExecutionView, Answer<'startExecution', 201>> = true;
+export const listAnswer: Same<Page<ExecutionView>, Answer<'listExecutions', 200>> = true;
+export const steps: Same<Page<StepView>, Answer<'listSteps', 200>> = true;
+export const attempts: Same<Page<AttemptView>, Answer<'listAttempts', 200>> = true;
+export const events: Same<Page<Omit<EventView, 'type'>>, Page<Omit<Answer<'listEvents', 200>['items'][number], 'type'>>> = true;
+export const logs: Same<Page<LogView>, Answer<'listLogs', 200>> = true;
+export const children: Same<Page<ChildView>, Answer<'listChildren', 200>> = true;
+export const costs: Same<CostsView, Answer<'executionCosts', 200>> = true;
+export const definition: Same<Omit<DefinitionView, 'document'>, Omit<Answer<'getDefinition', 200>, 'document'>> = true;
+export const definitionRead: Reads<DefinitionView, Answer<'getDefinition', 200>> = true;
+export const definitions: Reads<Page<DefinitionView>, Answer<'listDefinitions', 200>> = true;
+export const validation: Reads<ValidationResult, Answer<'validateDefinition', 200>> = true;
+export const defQuery: Same<ListOptions & { name?: string }, Query<'listDefinitions'>> = true;
+`;
+
+/** Drift the contract check must catch, one per line. */
+const CONTRACT_WRONG: readonly [string, string][] = [
+  ['a request field the API does not take', `export const d0: Same<StartExecutionRequest & { priority?: number }, Body<'startExecution'>> = true;`],
+  ['a request field of another type', `export const d1: Same<Omit<SignalRequest, 'reject'> & { reject?: string }, Body<'signalExecution'>> = true;`],
+  ['a client missing a query parameter', `export const d2: Same<Omit<ListOptions, 'cursor'>, Query<'listSteps'>> = true;`],
+];
+
+const CONTRACT_WRONG_SOURCE = `import type { Body, ListOptions, Query, Same, SignalRequest, StartExecutionRequest } from './contract.ts';\n${CONTRACT_WRONG.map(([, code]) => code).join('\n')}\n`;
+
 /** What the test uses of client.ts, which it imports at run time from the temp dir. */
 interface UserCode {
   readonly flow: Readonly<Record<string, unknown>>;
@@ -141,6 +203,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'schema.ts'), astToString(await openapiTS(res.body)));
   await writeFile(join(dir, 'client.ts'), CLIENT_SOURCE);
   await writeFile(join(dir, 'wrong.ts'), WRONG_SOURCE);
+  await writeFile(join(dir, 'contract.ts'), CONTRACT_SOURCE);
+  await writeFile(join(dir, 'contract-wrong.ts'), CONTRACT_WRONG_SOURCE);
 }, 60_000);
 
 afterAll(async () => {
@@ -158,6 +222,14 @@ describe('a client generated from /openapi.json', () => {
     WRONG.forEach(([why], i) => expect(lines.has(i + 1), `${why}: ${bad.map(describeDiagnostic).join('\n')}`).toBe(true));
     expect(bad.every((d) => d.file?.fileName.endsWith('wrong.ts')), bad.map(describeDiagnostic).join('\n')).toBe(true);
     expect(bad.map(describeDiagnostic).join('\n')).toContain('"taks"');
+  }, 60_000);
+
+  it("agrees with the client's request and answer types of executions and definitions, and catches drift", () => {
+    expect(typeCheck(['contract.ts']).map(describeDiagnostic)).toEqual([]);
+    const bad = typeCheck(['contract-wrong.ts']);
+    const lines = new Set(bad.map((d) => (d.file !== undefined && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1)));
+    CONTRACT_WRONG.forEach(([why], i) => expect(lines.has(i + 1), `${why}: ${bad.map(describeDiagnostic).join('\n')}`).toBe(true));
+    expect(bad.every((d) => d.file?.fileName.endsWith('contract-wrong.ts')), bad.map(describeDiagnostic).join('\n')).toBe(true);
   }, 60_000);
 
   it('registers the typed flow document and filters executions by repeated and comma-separated statuses', async () => {

@@ -87,7 +87,8 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       type: str,
       timestamp: time,
       stepId: str,
-      data: { type: 'object' },
+      // additionalProperties: generated clients read a bare `{ type: 'object' }` as an empty object.
+      data: { type: 'object', additionalProperties: true },
     },
     ['stepId'],
     'A journaled event; `seq` counts 1, 2, 3… per execution.',

@@ -48,8 +48,8 @@ export const EMPTY_OBJECT = shape({});
 
 export const ANY = Type.Unknown({ description: 'Any JSON value.' });
 
-/** Any JSON object (its fields are the caller's). */
-export const anyObject = Type.Unsafe<Record<string, unknown>>({ type: 'object' });
+/** Any JSON object (its fields are the caller's); `additionalProperties` said, as generated clients read a bare `{ type: 'object' }` as an empty one. */
+export const anyObject = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true });
 
 export const limit = inOrder(Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'Page size (1–1000).' }));
 
