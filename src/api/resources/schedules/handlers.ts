@@ -7,15 +7,13 @@ import type { SchedulePatch, Scheduler, ScheduleSpec } from '../../../scheduler/
 import { empty, json } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';
 import { pageOf, viewPage } from '../paging.ts';
-import type { SCHEDULE_ROUTES } from './routes.ts';
+import type { SCHEDULE_ROUTES, ScheduleFields } from './routes.ts';
 import { toScheduleView } from './views.ts';
 
 export interface SchedulesDeps {
   readonly engine: Engine;
   readonly scheduler: Scheduler;
 }
-
-type Body = Record<string, unknown>;
 
 const TRIGGERS = ['cron', 'everyMs', 'at'] as const;
 
@@ -34,17 +32,17 @@ function triggerIssues(body: unknown, create: boolean): Issue[] {
 }
 
 /** The validated body as a spec (`at` as epoch ms). */
-function specOf(b: Body): SchedulePatch {
+function specOf(b: ScheduleFields): SchedulePatch {
   const spec: { -readonly [K in keyof ScheduleSpec]?: ScheduleSpec[K] } = {};
-  if (typeof b['workflow'] === 'string') spec.workflow = b['workflow'];
-  if ('input' in b) spec.input = b['input'];
-  if (typeof b['cron'] === 'string') spec.cron = b['cron'];
-  if (typeof b['timezone'] === 'string') spec.timezone = b['timezone'];
-  if (typeof b['everyMs'] === 'number') spec.everyMs = b['everyMs'];
-  if (typeof b['at'] === 'string') spec.at = Date.parse(b['at']);
-  if (typeof b['enabled'] === 'boolean') spec.enabled = b['enabled'];
-  if (b['catchUp'] === 'skip' || b['catchUp'] === 'run-once') spec.catchUp = b['catchUp'];
-  if (b['overlap'] === 'skip' || b['overlap'] === 'allow' || b['overlap'] === 'cancel-previous') spec.overlap = b['overlap'];
+  if (b.workflow !== undefined) spec.workflow = b.workflow;
+  if ('input' in b) spec.input = b.input;
+  if (b.cron !== undefined) spec.cron = b.cron;
+  if (b.timezone !== undefined) spec.timezone = b.timezone;
+  if (b.everyMs !== undefined) spec.everyMs = b.everyMs;
+  if (b.at !== undefined) spec.at = Date.parse(b.at);
+  if (b.enabled !== undefined) spec.enabled = b.enabled;
+  if (b.catchUp !== undefined) spec.catchUp = b.catchUp;
+  if (b.overlap !== undefined) spec.overlap = b.overlap;
   return spec;
 }
 
@@ -57,22 +55,21 @@ export function schedulesHandlers({ engine, scheduler }: SchedulesDeps) {
     createSchedule: {
       refine: (body) => triggerIssues(body, true),
       handle: async ({ ctx, body }) => {
-        const spec = specOf(body as Body);
-        const workflow = spec.workflow ?? '';
-        await engine.getDefinition(ctx.tenant, workflow);
-        const row = await scheduler.create(ctx.tenant, { ...spec, workflow });
+        const spec = specOf(body);
+        await engine.getDefinition(ctx.tenant, body.workflow);
+        const row = await scheduler.create(ctx.tenant, { ...spec, workflow: body.workflow });
         return json(201, toScheduleView(row));
       },
     },
     getSchedule: {
-      handle: ({ ctx, params }) => json(200, toScheduleView(scheduler.get(ctx.tenant, params['id'] as string))),
+      handle: ({ ctx, params }) => json(200, toScheduleView(scheduler.get(ctx.tenant, params.id))),
     },
     updateSchedule: {
       refine: (body) => triggerIssues(body, false),
       handle: async ({ ctx, params, body }) => {
-        const id = params['id'] as string;
+        const id = params.id;
         const current = scheduler.get(ctx.tenant, id);
-        const patch = specOf(body as Body);
+        const patch = specOf(body);
         const retrigger = TRIGGERS.some((k) => patch[k] !== undefined);
         const cron = retrigger ? (patch.cron ?? null) : current.cron;
         if (patch.timezone !== undefined && cron === null) throw new ValidationError('The request is invalid; see `errors`.', [{ path: '/timezone', message: 'is only allowed with cron' }]);
@@ -84,7 +81,7 @@ export function schedulesHandlers({ engine, scheduler }: SchedulesDeps) {
     },
     deleteSchedule: {
       handle: async ({ ctx, params }) => {
-        await scheduler.remove(ctx.tenant, params['id'] as string);
+        await scheduler.remove(ctx.tenant, params.id);
         return empty(204);
       },
     },

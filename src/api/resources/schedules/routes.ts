@@ -1,43 +1,40 @@
 /** @module api/resources/schedules/routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
+import { type Static, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../shared/errors.ts';
-import { ANY, PAGE, dateTime, definitionName, object, ulidId } from '../../routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
+import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
 
-export const scheduleId: JsonSchema = ulidId('sc', 'Schedule id');
+const { Optional } = Type;
 
-const cron: JsonSchema = {
-  type: 'string',
-  minLength: 1,
-  maxLength: 200,
-  description: 'Cron expression (5 fields, or 6 with seconds), evaluated by croner in `timezone`.',
-};
-const timezone: JsonSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'IANA time zone of `cron` (default UTC).' };
-const everyMs: JsonSchema = { type: 'integer', minimum: 1000, maximum: 31_536_000_000, description: 'Fixed interval in ms (≥ 1000).' };
-const at: JsonSchema = { ...dateTime, description: 'One-time run at this instant; the schedule disables itself after it.' };
-const catchUp: JsonSchema = {
-  type: 'string',
-  enum: ['skip', 'run-once'],
-  description: 'A run due while the server was down: `skip` it, or `run-once` at boot. @default skip',
-};
-const overlap: JsonSchema = {
-  type: 'string',
-  enum: ['skip', 'allow', 'cancel-previous'],
+export const scheduleId = ulidId('sc', 'Schedule id');
+
+const cron = Type.String({ minLength: 1, maxLength: 200, description: 'Cron expression (5 fields, or 6 with seconds), evaluated by croner in `timezone`.' });
+const timezone = Type.String({ minLength: 1, maxLength: 100, description: 'IANA time zone of `cron` (default UTC).' });
+const everyMs = Type.Integer({ minimum: 1000, maximum: 31_536_000_000, description: 'Fixed interval in ms (≥ 1000).' });
+const at = Type.String({ format: 'date-time', description: 'One-time run at this instant; the schedule disables itself after it.' });
+const catchUp = stringEnum(['skip', 'run-once'], { description: 'A run due while the server was down: `skip` it, or `run-once` at boot. @default skip' });
+const overlap = stringEnum(['skip', 'allow', 'cancel-previous'], {
   description: 'When the previous run is still open: `skip` this run, `allow` both, or `cancel-previous` then start. @default skip',
+});
+
+const FIELDS = {
+  workflow: Optional(definitionName),
+  input: Optional(ANY),
+  cron: Optional(cron),
+  timezone: Optional(timezone),
+  everyMs: Optional(everyMs),
+  at: Optional(at),
+  enabled: Optional(Type.Boolean()),
+  catchUp: Optional(catchUp),
+  overlap: Optional(overlap),
 };
 
-const FIELDS: Readonly<Record<string, JsonSchema>> = {
-  workflow: definitionName,
-  input: ANY,
-  cron,
-  timezone,
-  everyMs,
-  at,
-  enabled: { type: 'boolean' },
-  catchUp,
-  overlap,
-};
+/** A change of a schedule: any of its fields. */
+const scheduleChange = shape(FIELDS, { minProperties: 1 });
+/** The fields of a schedule as a handler reads them (a create has `workflow` too). */
+export type ScheduleFields = Static<typeof scheduleChange>;
 
-const idParams = object({ id: scheduleId }, ['id']);
+const idParams = shape({ id: scheduleId });
 const ID_404 = { id: ErrorCode.scheduleNotFound } as const;
 const DEF_422 = { [ErrorCode.definitionNotFound]: 422 } as const;
 
@@ -48,7 +45,7 @@ export const SCHEDULE_ROUTES = [
     path: '/schedules',
     summary: "The tenant's schedules, by id.",
     tag: 'schedules',
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
@@ -57,7 +54,7 @@ export const SCHEDULE_ROUTES = [
     path: '/schedules',
     summary: 'Schedule a workflow: exactly one of `cron` (+ `timezone`), `everyMs`, `at`. Runs are executions labelled `schedule=<id>`.',
     tag: 'schedules',
-    body: { schema: object(FIELDS, ['workflow']) },
+    body: { schema: shape({ ...FIELDS, workflow: definitionName }) },
     errorStatus: DEF_422,
     status: 201,
   },
@@ -79,7 +76,7 @@ export const SCHEDULE_ROUTES = [
     tag: 'schedules',
     params: idParams,
     paramNotFound: ID_404,
-    body: { schema: object(FIELDS, [], { minProperties: 1 }) },
+    body: { schema: scheduleChange },
     errorStatus: DEF_422,
     status: 200,
   },
