@@ -10,8 +10,12 @@ import type { JsonSchema } from './route-spec.ts';
 /** The keys TypeBox adds, in the order the schemas (and so the OpenAPI document) have always been written. */
 const FRONT: readonly string[] = ['type', 'properties', 'required', 'items'];
 
-/** TypeBox puts options before `type`; this puts `type`, `properties`, `required`, `items` first again (in place), so the document does not change. */
+/**
+ * TypeBox puts options before `type`; this puts `type`, `properties`, `required`, `items` first again (in place), so the document does not change.
+ * `Type.Unsafe` schemas are left as written.
+ */
 export function inOrder<T extends TSchema>(schema: T): T {
+  if (schema[Kind] === 'Unsafe') return schema;
   const s: Record<string, unknown> = schema;
   for (const key of [...FRONT, ...Object.keys(s).filter((k) => !FRONT.includes(k))]) {
     if (!Object.hasOwn(s, key)) continue;

@@ -25,28 +25,28 @@ export function webhooksHandlers({ engine, webhooks }: WebhooksDeps) {
     },
     createWebhook: {
       handle: async ({ ctx, body }) => {
-        const b = body as { url: string; events: string[]; secret?: string };
-        const generated = b.secret === undefined ? `whsec_${randomBytes(24).toString('base64url')}` : undefined;
-        const row = await webhooks.create(ctx.tenant, { url: b.url, events: b.events, secret: b.secret ?? (generated as string) });
-        return json(201, generated === undefined ? toWebhookView(row) : { ...toWebhookView(row), secret: generated });
+        const secret = body.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;
+        const row = await webhooks.create(ctx.tenant, { url: body.url, events: body.events, secret });
+        // A generated secret is shown once, in this answer.
+        return json(201, body.secret === undefined ? { ...toWebhookView(row), secret } : toWebhookView(row));
       },
     },
     getWebhook: {
-      handle: ({ ctx, params }) => json(200, toWebhookView(webhooks.get(ctx.tenant, params['id'] ?? ''))),
+      handle: ({ ctx, params }) => json(200, toWebhookView(webhooks.get(ctx.tenant, params.id))),
     },
     deleteWebhook: {
       handle: async ({ ctx, params }) => {
-        await webhooks.remove(ctx.tenant, params['id'] ?? '');
+        await webhooks.remove(ctx.tenant, params.id);
         return empty(204);
       },
     },
     listWebhookDeliveries: {
-      handle: async ({ ctx, params, query }) => json(200, viewPage(await webhooks.deliveries(ctx.tenant, params['id'] ?? '', pageOf(query)), toDeliveryView)),
+      handle: async ({ ctx, params, query }) => json(200, viewPage(await webhooks.deliveries(ctx.tenant, params.id, pageOf(query)), toDeliveryView)),
     },
     triggerHook: {
       refine: (_body, { headers }) => keyHeaderIssues(headers),
       handle: async ({ ctx, params, body, headers }) => {
-        const workflow = params['workflow'] ?? '';
+        const workflow = params.workflow;
         const key = headers['idempotency-key'];
         const result = await engine.start({
           tenant: ctx.tenant,

@@ -1,32 +1,33 @@
 /** @module api/resources/webhooks/routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
+import { type Static, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { WEBHOOK_EVENT_PATTERNS } from '../../../webhooks/event-patterns.ts';
-import { ANY, PAGE, definitionName, object, ulidId } from '../../routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
+import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
 
-export const webhookId: JsonSchema = ulidId('wh', 'Webhook id');
+export const webhookId = ulidId('wh', 'Webhook id');
 
-const url: JsonSchema = {
-  type: 'string',
+const url = Type.String({
   minLength: 1,
   maxLength: 2048,
   description: 'http(s) URL the events are POSTed to; refused (422 `webhook_url_forbidden`) when its host resolves to a non-public address.',
-};
-const events: JsonSchema = {
+});
+const eventPattern = stringEnum(WEBHOOK_EVENT_PATTERNS);
+// Unsafe keeps `items` after the bounds, where the document has always had it.
+const events = Type.Unsafe<Static<typeof eventPattern>[]>({
   type: 'array',
   minItems: 1,
   maxItems: 64,
-  items: { type: 'string', enum: WEBHOOK_EVENT_PATTERNS },
+  items: eventPattern,
   description: 'Event types to deliver; `<prefix>.*` (e.g. `workflow.*`, `workflow.step.*`) and `*` are wildcards.',
-};
-const secret: JsonSchema = {
-  type: 'string',
+});
+const secret = Type.String({
   minLength: 16,
   maxLength: 256,
   description: 'HMAC-SHA256 key of `x-actorflow-signature`; generated (and shown only in the 201 answer) when omitted. Never shown again.',
-};
+});
 
-const idParams = object({ id: webhookId }, ['id']);
+const idParams = shape({ id: webhookId });
 const ID_404 = { id: ErrorCode.webhookNotFound } as const;
 
 export const WEBHOOK_ROUTES = [
@@ -36,7 +37,7 @@ export const WEBHOOK_ROUTES = [
     path: '/webhooks',
     summary: "The tenant's webhooks, by id (secrets never shown; `secretHint` is the last 4 characters).",
     tag: 'webhooks',
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
@@ -47,7 +48,7 @@ export const WEBHOOK_ROUTES = [
       'Subscribe a URL to event types. Each matching committed event is POSTed as JSON with `x-actorflow-signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, ' +
       '`x-actorflow-event`, `x-actorflow-delivery`; non-2xx/timeouts (10 s) are retried with exponential backoff, `dead` after 8 tries.',
     tag: 'webhooks',
-    body: { schema: object({ url, events, secret }, ['url', 'events']) },
+    body: { schema: shape({ url, events, secret: Type.Optional(secret) }) },
     errorStatus: { [ErrorCode.webhookUrlForbidden]: 422 },
     status: 201,
   },
@@ -80,7 +81,7 @@ export const WEBHOOK_ROUTES = [
     tag: 'webhooks',
     params: idParams,
     paramNotFound: ID_404,
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
@@ -91,7 +92,7 @@ export const WEBHOOK_ROUTES = [
       'Inbound trigger: starts `workflow` with the JSON body as input (empty body: `{}`), labelled `trigger=hook`; 201 with the execution. ' +
       '`idempotency-key` as on POST /executions (replay: 200). Unknown workflow: 404 `definition_not_found`.',
     tag: 'webhooks',
-    params: object({ workflow: definitionName }, ['workflow']),
+    params: shape({ workflow: definitionName }),
     paramNotFound: { workflow: ErrorCode.definitionNotFound },
     headers: ['idempotency-key'],
     body: { schema: ANY, optional: true },
