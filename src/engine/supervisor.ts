@@ -323,6 +323,8 @@ export class Supervisor implements FlowEffects {
    * journaled are dropped, and the execution restarts from that state and fails with a reason.
    */
   send(rec: LiveExecution, event: FlowEvent): void {
+    // A late input (a step result after a cancel) for an actor in its final state changes nothing; XState would log a warning for it.
+    if (rec.actor.getSnapshot().status === 'done') return;
     const seq = rec.lastSeq;
     rec.actor.send(event);
     const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
