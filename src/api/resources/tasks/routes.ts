@@ -1,34 +1,37 @@
 /** @module api/resources/tasks/routes — the route table of standalone tasks: one step dispatched to an agent kind, without a flow. */
+import { Type } from '@sinclair/typebox';
 import { RETRY_SCHEMA } from '../../../engine/flow-schema.ts';
 import { TASK_AGENT_PATTERN } from '../../../engine/tasks.ts';
 import { ErrorCode } from '../../../shared/errors.ts';
 import { TASK_STATUSES } from '../../../tasks/task-view.ts';
-import { ANY, PAGE, idempotencyKey, object, ulidId } from '../../routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
+import type { RetryPolicy } from '../../../shared/flow.ts';
+import { ANY, PAGE, idempotencyKey, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
+
+const { Optional } = Type;
 
 /** Same shape as `parseTaskId` in src/engine/tasks.ts: anything else cannot exist (404). */
-export const taskId: JsonSchema = ulidId('tk', 'Task id');
+export const taskId = ulidId('tk', 'Task id');
 
-const agent: JsonSchema = {
-  type: 'string',
+const agent = Type.String({
   pattern: TASK_AGENT_PATTERN,
   description: 'Agent kind to run the task (built-in: echo, log, sleep, http, fail): 1-123 characters of A-Z a-z 0-9 _ . - (starting with a letter or digit).',
-};
+});
 
-const taskStatuses: JsonSchema = {
-  type: 'array',
-  items: { type: 'string', enum: TASK_STATUSES },
-  minItems: 1,
-  description: 'Comma-separated list of task statuses.',
-};
+const taskStatuses = Type.Array(stringEnum(TASK_STATUSES), { minItems: 1, description: 'Comma-separated list of task statuses.' });
 
 /** Above 2^31-1 ms a timer would fire at once. */
-const timeoutMs: JsonSchema = { type: 'integer', minimum: 1, maximum: 2_147_483_647, description: 'Timeout of each attempt in ms (`step_timeout`, retryable).' };
+const timeoutMs = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Timeout of each attempt in ms (`step_timeout`, retryable).' });
 
 // The flow validator's own messages (`x-messages`) are not keywords the API's strict ajv accepts.
 const { 'x-messages': _messages, ...retryPolicy } = RETRY_SCHEMA;
+/** The flow step's retry policy: its schema and type come from the flow document's (src/engine/flow-schema.ts, src/shared/flow.ts). */
+const retry = Type.Unsafe<RetryPolicy>({
+  ...retryPolicy,
+  description: 'Retry policy; defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`.',
+});
 
-const idParams = object({ id: taskId }, ['id']);
+const idParams = shape({ id: taskId });
 const ID_404 = { id: ErrorCode.taskNotFound } as const;
 
 export const TASK_ROUTES = [
@@ -38,7 +41,7 @@ export const TASK_ROUTES = [
     path: '/tasks',
     summary: 'Standalone tasks, newest first; filters `status` (comma list) and `agent`.',
     tag: 'tasks',
-    query: object({ status: taskStatuses, agent: { type: 'string', minLength: 1, maxLength: 200 }, ...PAGE }),
+    query: shape({ status: Optional(taskStatuses), agent: Optional(Type.String({ minLength: 1, maxLength: 200 })), ...PAGE }),
     status: 200,
   },
   {
@@ -50,16 +53,7 @@ export const TASK_ROUTES = [
     tag: 'tasks',
     headers: ['idempotency-key'],
     body: {
-      schema: object(
-        {
-          agent,
-          input: ANY,
-          retry: { ...retryPolicy, description: 'Retry policy; defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`.' },
-          timeoutMs,
-          idempotencyKey,
-        },
-        ['agent', 'input'],
-      ),
+      schema: shape({ agent, input: ANY, retry: Optional(retry), timeoutMs: Optional(timeoutMs), idempotencyKey: Optional(idempotencyKey) }),
     },
     status: 201,
     alsoStatus: [200],
@@ -82,7 +76,7 @@ export const TASK_ROUTES = [
     tag: 'tasks',
     params: idParams,
     paramNotFound: ID_404,
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
