@@ -65,9 +65,9 @@ export function sseHandlers(d: SseDeps) {
   return {
     streamExecution: {
       handle: async ({ ctx, params, query, headers }) => {
-        const id = params['id'] as string;
+        const id = params.id;
         const lastEventId = headers['last-event-id'];
-        let cursor: StreamCursor = { root: (query['since'] as number | undefined) ?? 0, children: new Map() };
+        let cursor: StreamCursor = { root: query.since ?? 0, children: new Map() };
         if (lastEventId !== undefined) {
           const parsed = parseCursor(lastEventId);
           if (parsed === undefined) {
@@ -77,7 +77,7 @@ export function sseHandlers(d: SseDeps) {
         }
         const view = await d.engine.get(ctx.tenant, id);
         const finished = TERMINAL_STATUSES.has(view.status) && cursor.root >= view.lastSeq;
-        const stream = new SseStream(d, ctx.tenant, id, cursor, query['children'] === true);
+        const stream = new SseStream(d, ctx.tenant, id, cursor, query.children === true);
         return { kind: 'stream', start: (ex) => stream.start(ex, finished) };
       },
     },
