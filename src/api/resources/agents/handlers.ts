@@ -19,7 +19,7 @@ export function agentsHandlers({ engine }: AgentsDeps) {
     },
     getAgent: {
       handle: ({ params }) => {
-        const id = params['id'] ?? '';
+        const id = params.id;
         const a = engine.agents().find((x) => x.id === id);
         if (!a) throw new NotFoundError(ErrorCode.agentNotFound, `No agent ${JSON.stringify(id)}.`);
         return json(200, agentDetail(a));

@@ -1,17 +1,13 @@
 /** @module api/resources/agents/routes — the route table of agents: the engine's view of the agents on the bus (read-only). */
 import { ErrorCode } from '../../../shared/errors.ts';
-import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
-import { PAGE, object } from '../../routing/schemas.ts';
+import { Type } from '@sinclair/typebox';
+import type { RouteSpec } from '../../routing/route-spec.ts';
+import { PAGE, shape } from '../../routing/schemas.ts';
 
 /** Agent ids are `ag_` + the agent's name and a suffix; anything else cannot exist (404). */
-export const agentId: JsonSchema = {
-  type: 'string',
-  pattern: '^ag_',
-  maxLength: 300,
-  description: 'Agent id: `ag_…`.',
-};
+export const agentId = Type.String({ pattern: '^ag_', maxLength: 300, description: 'Agent id: `ag_…`.' });
 
-const agentParams = object({ id: agentId }, ['id']);
+const agentParams = shape({ id: agentId });
 const AGENT_404 = { id: ErrorCode.agentNotFound } as const;
 
 export const AGENT_ROUTES = [
@@ -21,7 +17,7 @@ export const AGENT_ROUTES = [
     path: '/agents',
     summary: 'Agents seen on the bus (in-process ones included), by id: status `online|busy|offline`, capacity, in-flight, last heartbeat.',
     tag: 'agents',
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
