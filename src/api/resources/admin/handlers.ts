@@ -2,18 +2,11 @@
 import { ErrorCode, NotFoundError, ActorflowError } from '../../../shared/errors.ts';
 import type { AuditLog } from '../../auth/audit-log.ts';
 import { type KeyRing, toKeyView } from '../../auth/key-ring.ts';
-import { DEFAULT_TENANT, type Principal, type RateLimit, type Scope } from '../../auth/types.ts';
+import { DEFAULT_TENANT, type Principal } from '../../auth/types.ts';
 import { empty, json } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';
 import { pageById, pageOf } from '../paging.ts';
 import type { ADMIN_ROUTES } from './routes.ts';
-
-interface CreateKeyBody {
-  readonly name: string;
-  readonly tenant?: string;
-  readonly scopes: Scope[];
-  readonly rateLimit?: RateLimit;
-}
 
 export interface AdminDeps {
   readonly keys: KeyRing;
@@ -34,12 +27,11 @@ export function adminHandlers({ keys, audit }: AdminDeps) {
   return {
     createApiKey: {
       handle: async ({ ctx, body }) => {
-        const b = body as CreateKeyBody;
-        const tenant = b.tenant ?? ctx.tenant;
+        const tenant = body.tenant ?? ctx.tenant;
         if (tenant !== ctx.tenant && !isOperator(ctx.principal)) {
           throw new ActorflowError(ErrorCode.forbidden, `Only admins of tenant "${DEFAULT_TENANT}" may create keys for another tenant.`);
         }
-        const { row, key } = await keys.create({ name: b.name, tenant, scopes: b.scopes, rateLimit: b.rateLimit }, Date.now());
+        const { row, key } = await keys.create({ name: body.name, tenant, scopes: body.scopes, rateLimit: body.rateLimit }, Date.now());
         return json(201, { ...toKeyView(row), key });
       },
     },
@@ -51,7 +43,7 @@ export function adminHandlers({ keys, audit }: AdminDeps) {
     },
     revokeApiKey: {
       handle: async ({ ctx, params }) => {
-        const id = params['id'] as string;
+        const id = params.id;
         if (!(await keys.revoke(id, tenantFilter(ctx.principal), Date.now()))) throw new NotFoundError(ErrorCode.apiKeyNotFound, `no API key ${id}`);
         return empty(204);
       },
@@ -63,13 +55,13 @@ export function adminHandlers({ keys, audit }: AdminDeps) {
         if (before !== undefined && !Number.isSafeInteger(before)) {
           throw new ActorflowError(ErrorCode.validationFailed, 'The request is invalid; see `errors`.', { issues: [{ path: '/query/cursor', message: 'is not a cursor of this list' }] });
         }
-        const ms = (v: unknown): number | undefined => (typeof v === 'string' ? Date.parse(v) : undefined);
+        const ms = (v: string | undefined): number | undefined => (v === undefined ? undefined : Date.parse(v));
         const rows = await audit.list({
           tenant: tenantFilter(ctx.principal),
-          keyId: query['keyId'] as string | undefined,
-          route: query['route'] as string | undefined,
-          from: ms(query['from']),
-          to: ms(query['to']),
+          keyId: query.keyId,
+          route: query.route,
+          from: ms(query.from),
+          to: ms(query.to),
           beforeSeq: before,
           limit: page.limit + 1,
         });

@@ -1,33 +1,24 @@
 /** @module api/resources/admin/routes — the route table of the admin API: API keys and the audit log (admin scope). */
+import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../shared/errors.ts';
-import { PAGE, dateTime, object, shortString, ulidId } from '../../routing/schemas.ts';
-import type { JsonSchema, RouteSpec } from '../../routing/route-spec.ts';
+import { PAGE, dateTime, shape, shortString, stringEnum, ulidId } from '../../routing/schemas.ts';
+import type { RouteSpec } from '../../routing/route-spec.ts';
+
+const { Optional } = Type;
 
 /** Tenant names: what a key or token may carry. */
-export const tenantName: JsonSchema = {
-  type: 'string',
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
-  description: 'Tenant: letters, digits, `.`, `_`, `-` (≤ 100 chars).',
-};
+export const tenantName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'Tenant: letters, digits, `.`, `_`, `-` (≤ 100 chars).' });
 
-export const apiKeyId: JsonSchema = ulidId('key', 'API key id');
+export const apiKeyId = ulidId('key', 'API key id');
 
-const scopes: JsonSchema = {
-  type: 'array',
-  items: { type: 'string', enum: ['read', 'write', 'admin'] },
-  minItems: 1,
-  maxItems: 3,
-  uniqueItems: true,
-  description: 'Scopes nest: `admin` ⊃ `write` ⊃ `read`.',
-};
+const scopes = Type.Array(stringEnum(['read', 'write', 'admin']), { minItems: 1, maxItems: 3, uniqueItems: true, description: 'Scopes nest: `admin` ⊃ `write` ⊃ `read`.' });
 
-const rateLimit: JsonSchema = object(
-  {
-    rps: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
-    burst: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-  },
-  ['rps', 'burst'],
-);
+const rateLimit = shape({
+  rps: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+  burst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+});
+
+const auditText = Type.String({ minLength: 1, maxLength: 300 });
 
 export const ADMIN_ROUTES = [
   {
@@ -37,7 +28,7 @@ export const ADMIN_ROUTES = [
     summary: 'Create an API key; the secret `key` is in this answer only. `tenant` defaults to the caller\'s.',
     tag: 'admin',
     auth: 'admin',
-    body: { schema: object({ name: shortString, tenant: tenantName, scopes, rateLimit }, ['name', 'scopes']) },
+    body: { schema: shape({ name: shortString, tenant: Optional(tenantName), scopes, rateLimit: Optional(rateLimit) }) },
     status: 201,
   },
   {
@@ -47,7 +38,7 @@ export const ADMIN_ROUTES = [
     summary: 'Active API keys (never their secrets), by id.',
     tag: 'admin',
     auth: 'admin',
-    query: object(PAGE),
+    query: shape(PAGE),
     status: 200,
   },
   {
@@ -57,7 +48,7 @@ export const ADMIN_ROUTES = [
     summary: 'Revoke an API key: it stops working at once.',
     tag: 'admin',
     auth: 'admin',
-    params: object({ id: apiKeyId }, ['id']),
+    params: shape({ id: apiKeyId }),
     paramNotFound: { id: ErrorCode.apiKeyNotFound },
     status: 204,
     produces: 'none',
@@ -69,7 +60,7 @@ export const ADMIN_ROUTES = [
     summary: 'State-changing calls, newest first: `{ at, keyId, tenant, method, route, targetId, status, requestId }`; filters `keyId`, `route`, `from`, `to`.',
     tag: 'admin',
     auth: 'admin',
-    query: object({ keyId: { type: 'string', minLength: 1, maxLength: 300 }, route: { type: 'string', minLength: 1, maxLength: 300 }, from: dateTime, to: dateTime, ...PAGE }),
+    query: shape({ keyId: Optional(auditText), route: Optional(auditText), from: Optional(dateTime), to: Optional(dateTime), ...PAGE }),
     status: 200,
   },
 ] as const satisfies readonly RouteSpec[];
