@@ -23,7 +23,7 @@ export function telemetryHandlers({ engine, telemetry, clock }: TelemetryDeps) {
     telemetryWorkflowStats: {
       handle: async ({ ctx, params, query }) => {
         const window = windowOf(query, clock.now());
-        const name = params['name'] as string;
+        const name = params.name;
         // 404 definition_not_found for a name the tenant never registered (another tenant's included).
         await engine.getDefinition(ctx.tenant, name);
         return json(200, await telemetry.workflowStats(ctx.tenant, name, window));

@@ -1,11 +1,12 @@
 /** @module api/resources/telemetry/routes — the route table of telemetry: execution summary and per-step stats of a workflow. */
 import { ErrorCode } from '../../../shared/errors.ts';
-import { dateTime, definitionName, object } from '../../routing/schemas.ts';
+import { Type } from '@sinclair/typebox';
+import { dateTime, definitionName, shape } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 
-const windowQuery = object({
-  from: { ...dateTime, description: 'Start of the window (inclusive), on execution creation time. @default `to` − 24 h' },
-  to: { ...dateTime, description: 'End of the window (exclusive); must be after `from`. @default now' },
+const windowQuery = shape({
+  from: Type.Optional({ ...dateTime, description: 'Start of the window (inclusive), on execution creation time. @default `to` − 24 h' }),
+  to: Type.Optional({ ...dateTime, description: 'End of the window (exclusive); must be after `from`. @default now' }),
 });
 
 export const TELEMETRY_ROUTES = [
@@ -28,7 +29,7 @@ export const TELEMETRY_ROUTES = [
       "Per step of a workflow's executions created in `[from, to)`: `runs` (step runs with an outcome, not attempts), `successRate` (0..1), " +
       '`retries`, `recoveries` by `onError` strategy and run duration p50/p95/p99. Unknown workflow: 404 `definition_not_found`.',
     tag: 'ops',
-    params: object({ name: definitionName }, ['name']),
+    params: shape({ name: definitionName }),
     paramNotFound: { name: ErrorCode.definitionNotFound },
     query: windowQuery,
     status: 200,
