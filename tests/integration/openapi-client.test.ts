@@ -101,16 +101,22 @@ const SHARED_TYPES = fileURLToPath(new URL('../../src/shared/execution.ts', impo
 
 /**
  * The client's request and answer types (src/client/types.ts, src/shared/execution.ts) of the
- * executions and definitions routes against the types generated from the document: each line
- * compiles only while both agree, so drift on either side fails. `Same`: assignable both ways, same fields;
- * `Reads`: the client's type holds every documented answer (it is wider: `document: unknown`,
- * `valid: boolean`). Not compared: a one-off `definition` (the client's is any object), the
- * client's `labels` and single `status` (it writes them as `label.<k>=` and a list), an
- * event's `type` (the client's is the union of event types, the document's a string).
+ * executions, definitions, schedules, webhooks, tasks and admin routes against the types generated
+ * from the document: each line compiles only while both agree, so drift on either side fails.
+ * `Same`: assignable both ways, same fields; `Covers`: the client's type takes every documented
+ * value (it is wider: `document: unknown`, `valid: boolean`, webhook `events` as any strings, an API
+ * key view open to more fields). Not compared: a one-off `definition` (the client's is any object),
+ * the client's `labels` and single `status` (it writes them as `label.<k>=` and a list), an event's
+ * `type` (the client's is the union of event types, the document's a string), a task's body
+ * `idempotencyKey` (the client sends the header).
  */
 const CONTRACT_SOURCE = `import type { components, operations } from './schema.ts';
 export type { ListExecutionsOptions, ListOptions, SignalRequest, StartExecutionRequest, UpdateExecutionRequest } from '${CLIENT_TYPES}';
-import type { ListExecutionsOptions, ListOptions, SignalRequest, StartExecutionRequest, UpdateExecutionRequest, ChildView, CostsView, ValidationResult } from '${CLIENT_TYPES}';
+import type {
+  ApiKeyView, AuditEntry, ChildView, CostsView, CreateApiKeyRequest, CreatedWebhook, CreateScheduleRequest, CreateTaskRequest, CreateWebhookRequest, DeliveryView,
+  ListExecutionsOptions, ListOptions, ListTasksOptions, ScheduleView, SignalRequest, StartExecutionRequest, TaskView, UpdateExecutionRequest, UpdateScheduleRequest,
+  ValidationResult, WebhookView,
+} from '${CLIENT_TYPES}';
 import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '${SHARED_TYPES}';
 
 export type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
@@ -121,8 +127,10 @@ export type Schema<N extends keyof components['schemas']> = components['schemas'
 type Fits<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** true when each is assignable to the other and they have the same fields (an extra optional one would fit both ways). */
 export type Same<A, B> = Fits<A, B> extends true ? Fits<keyof A, keyof B> : false;
-/** true when the client's type holds every answer the document allows (the client's may be wider). */
-export type Reads<Client, Documented> = [Documented] extends [Client] ? true : false;
+/** true when the client's type takes every value the document allows (the client's is wider). */
+export type Covers<Client, Documented> = [Documented] extends [Client] ? true : false;
+/** The client's request types take read-only arrays; generated ones are mutable. */
+type Writable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer E)[] ? E[] : T[K] };
 
 export const startBody: Same<Omit<StartExecutionRequest, 'definition'>, Omit<Body<'startExecution'>, 'definition'>> = true;
 export const startDefinition: [Body<'startExecution'>['definition']] extends [StartExecutionRequest['definition']] ? true : false = true;
@@ -143,10 +151,25 @@ export const logs: Same<Page<LogView>, Answer<'listLogs', 200>> = true;
 export const children: Same<Page<ChildView>, Answer<'listChildren', 200>> = true;
 export const costs: Same<CostsView, Answer<'executionCosts', 200>> = true;
 export const definition: Same<Omit<DefinitionView, 'document'>, Omit<Answer<'getDefinition', 200>, 'document'>> = true;
-export const definitionRead: Reads<DefinitionView, Answer<'getDefinition', 200>> = true;
-export const definitions: Reads<Page<DefinitionView>, Answer<'listDefinitions', 200>> = true;
-export const validation: Reads<ValidationResult, Answer<'validateDefinition', 200>> = true;
+export const definitionRead: Covers<DefinitionView, Answer<'getDefinition', 200>> = true;
+export const definitions: Covers<Page<DefinitionView>, Answer<'listDefinitions', 200>> = true;
+export const validation: Covers<ValidationResult, Answer<'validateDefinition', 200>> = true;
 export const defQuery: Same<ListOptions & { name?: string }, Query<'listDefinitions'>> = true;
+export const createSchedule: Same<CreateScheduleRequest, Body<'createSchedule'>> = true;
+export const updateSchedule: Same<UpdateScheduleRequest, Body<'updateSchedule'>> = true;
+export const schedule: Same<ScheduleView, Answer<'getSchedule', 200>> = true;
+export const schedules: Same<Page<ScheduleView>, Answer<'listSchedules', 200>> = true;
+export const scheduleQuery: Same<ListOptions, Query<'listSchedules'>> = true;
+export const createWebhook: Covers<Writable<CreateWebhookRequest>, Body<'createWebhook'>> = true;
+export const webhook: Same<WebhookView, Answer<'getWebhook', 200>> = true;
+export const createdWebhook: Same<CreatedWebhook, Answer<'createWebhook', 201>> = true;
+export const deliveries: Same<Page<DeliveryView>, Answer<'listWebhookDeliveries', 200>> = true;
+export const createTask: Same<CreateTaskRequest, Omit<Body<'createTask'>, 'idempotencyKey'>> = true;
+export const taskQuery: Same<Omit<ListTasksOptions, 'status'>, Omit<Query<'listTasks'>, 'status'>> = true;
+export const task: Same<TaskView, Answer<'getTask', 200>> = true;
+export const createApiKey: Same<Writable<CreateApiKeyRequest>, Body<'createApiKey'>> = true;
+export const apiKey: Covers<ApiKeyView, Answer<'listApiKeys', 200>['items'][number]> = true;
+export const audit: Same<Page<AuditEntry>, Answer<'listAudit', 200>> = true;
 `;
 
 /** Drift the contract check must catch, one per line. */
@@ -224,7 +247,7 @@ describe('a client generated from /openapi.json', () => {
     expect(bad.map(describeDiagnostic).join('\n')).toContain('"taks"');
   }, 60_000);
 
-  it("agrees with the client's request and answer types of executions and definitions, and catches drift", () => {
+  it("agrees with the client's request and answer types of the converted resources, and catches drift", () => {
     expect(typeCheck(['contract.ts']).map(describeDiagnostic)).toEqual([]);
     const bad = typeCheck(['contract-wrong.ts']);
     const lines = new Set(bad.map((d) => (d.file !== undefined && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1)));
