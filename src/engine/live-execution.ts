@@ -6,6 +6,7 @@ import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { FlowContext } from './flow-context.ts';
+import type { ExecutionTrace } from '../tracing/trace-context.ts';
 import { encodeSnapshot, persistFlow } from './flow-snapshot.ts';
 
 const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
@@ -63,6 +64,8 @@ export class LiveExecution implements Committable {
   committedSeq = 0;
   /** Clock time of the last input (passivation picks the longest idle). */
   lastActiveAt = 0;
+  /** Its trace (from the caller's traceparent, kept in the context), derived once at its first dispatch. */
+  trace: ExecutionTrace | undefined = undefined;
   /** stepId → id of the child execution a `workflow` step started. */
   readonly children = new Map<string, string>();
 

@@ -31,7 +31,7 @@ import { decodeSnapshot, persistFlow, restoreFlow } from './flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
-import { stepTraceparent } from '../tracing/trace-context.ts';
+import { executionTrace, stepTraceparentIn } from '../tracing/trace-context.ts';
 import type { CommitObservation, Engine, RecoveryStats } from './types.ts';
 
 export const STALL_MS = 30_000;
@@ -223,7 +223,7 @@ export class Supervisor implements FlowEffects {
       workflow: rec.workflow,
       input: t.input,
       timeoutMs: t.timeoutMs,
-      traceparent: stepTraceparent(executionId, ctx.traceparent, t.stepId, t.attempt),
+      traceparent: stepTraceparentIn((rec.trace ??= executionTrace(executionId, ctx.traceparent)), executionId, t.stepId, t.attempt),
       ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
     };
   }
@@ -257,7 +257,7 @@ export class Supervisor implements FlowEffects {
         const def = this.registry.load1(row);
         // The child joins the parent's trace, under the span of the step that started it.
         const pctx = parent.context();
-        const trace = { traceparent: stepTraceparent(parent.id, pctx.traceparent, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
+        const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
         const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, ...trace });
         parent.children.set(stepId, child.id);
       } catch (err) {

@@ -94,6 +94,10 @@ export function executionTrace(executionId: string, traceparent: string | null |
 
 /** The `traceparent` a step attempt's task carries: the execution's trace, the attempt's span as parent. */
 export function stepTraceparent(executionId: string, traceparent: string | null | undefined, stepId: string, attempt: number): string {
-  const t = executionTrace(executionId, traceparent);
-  return formatTraceparent(t.traceId, stepSpanId(executionId, stepId, attempt), t.flags);
+  return stepTraceparentIn(executionTrace(executionId, traceparent), executionId, stepId, attempt);
+}
+
+/** The same for an execution whose trace is already known (computed once per execution: parsing and deriving it is most of the cost). */
+export function stepTraceparentIn(trace: ExecutionTrace, executionId: string, stepId: string, attempt: number): string {
+  return formatTraceparent(trace.traceId, stepSpanId(executionId, stepId, attempt), trace.flags);
 }
