@@ -1,4 +1,7 @@
-/** @module engine/validate-flow — whole-document validation of flow documents: structure (ajv), then references and control flow. */
+/**
+ * @module engine/validate-flow — whole-document validation of flow documents: structure (ajv), then references and control flow.
+ * A little past 400 lines on purpose: the passes share one walk of the document and its issue paths; split apart they would each re-walk it.
+ */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Issue } from '../shared/errors.ts';
 import { LIMITS, type Step } from '../shared/flow.ts';
