@@ -14,8 +14,8 @@ export interface GraphqlDeps {
 }
 
 /** `?variables=` of the GET form: a JSON object, else 400 `invalid_json`. */
-function variablesOf(raw: unknown): Record<string, unknown> | undefined {
-  if (typeof raw !== 'string' || raw === '') return undefined;
+function variablesOf(raw: string | undefined): Record<string, unknown> | undefined {
+  if (raw === undefined || raw === '') return undefined;
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -33,14 +33,14 @@ export function graphqlHandlers({ graphql: gql }: GraphqlDeps) {
   const schema = { sdl: gql.sdl };
   return {
     graphql: {
-      handle: async ({ ctx, body, headers }) => graphqlReply(await gql.execute(ctx.tenant, body as GraphqlRequest), headers['accept']),
+      handle: async ({ ctx, body, headers }) => graphqlReply(await gql.execute(ctx.tenant, body), headers['accept']),
     },
     graphqlGet: {
       handle: async ({ ctx, query, headers }) => {
         const request: GraphqlRequest = {
-          query: query['query'] as string,
-          variables: variablesOf(query['variables']),
-          operationName: query['operationName'] as string | undefined,
+          query: query.query,
+          variables: variablesOf(query.variables),
+          operationName: query.operationName,
         };
         return graphqlReply(await gql.execute(ctx.tenant, request), headers['accept']);
       },

@@ -2,7 +2,8 @@
 import { ErrorCode } from '../../../shared/errors.ts';
 import { DEFAULT_MAX_QUERY_LENGTH } from '../../../graphql/types.ts';
 import { MEDIA_GRAPHQL } from '../../http/media.ts';
-import { object } from '../../routing/schemas.ts';
+import { Type } from '@sinclair/typebox';
+import { inOrder, shape } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 
 /** Documents refused before execution by our limits: problem+json 422. Request errors are GraphQL answers. */
@@ -21,30 +22,28 @@ const ANSWERS =
   'a document over the limits, 422 `graphql_depth_limit` (deeper than 8 fields) or `graphql_complexity_limit` (estimated cost over 25000: each field 1, children times the `limit` of their list), ' +
   'and a missing credential (401).';
 
-const query = { type: 'string', minLength: 1, maxLength: DEFAULT_MAX_QUERY_LENGTH, description: `GraphQL query document (at most ${DEFAULT_MAX_QUERY_LENGTH} characters).` };
-const operationName = { type: 'string', minLength: 1, maxLength: 200, description: 'Which operation of the document to run.' };
+const { Optional } = Type;
 
-const body = object(
-  {
-    query,
-    variables: { anyOf: [{ type: 'object' }, { type: 'null' }], description: 'Variable values by name.' },
-    operationName: { anyOf: [operationName, { type: 'null' }] },
-    // GraphQL-over-HTTP lets clients send it; this server defines no extensions and ignores it.
-    extensions: { anyOf: [{ type: 'object' }, { type: 'null' }], description: 'Protocol extensions; none are defined here, so it is ignored.' },
-  },
-  ['query'],
-);
+const query = Type.String({ minLength: 1, maxLength: DEFAULT_MAX_QUERY_LENGTH, description: `GraphQL query document (at most ${DEFAULT_MAX_QUERY_LENGTH} characters).` });
+const operationName = inOrder(Type.String({ minLength: 1, maxLength: 200, description: 'Which operation of the document to run.' }));
+/** An object or null (Unsafe: TypeBox would write the description before `anyOf`, and the document has it after). */
+const objectOrNull = (description: string) => Type.Unsafe<Record<string, unknown> | null>({ anyOf: [{ type: 'object' }, { type: 'null' }], description });
+
+const body = shape({
+  query,
+  variables: Optional(objectOrNull('Variable values by name.')),
+  operationName: Optional(Type.Unsafe<string | null>({ anyOf: [operationName, { type: 'null' }] })),
+  // GraphQL-over-HTTP lets clients send it; this server defines no extensions and ignores it.
+  extensions: Optional(objectOrNull('Protocol extensions; none are defined here, so it is ignored.')),
+});
 
 /** GET form (GraphQL-over-HTTP): `variables` is JSON text. */
-const getQuery = object(
-  {
-    query,
-    variables: { type: 'string', maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Variable values as a JSON object.' },
-    operationName,
-    extensions: { type: 'string', maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Protocol extensions as JSON; ignored.' },
-  },
-  ['query'],
-);
+const getQuery = shape({
+  query,
+  variables: Optional(Type.String({ maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Variable values as a JSON object.' })),
+  operationName: Optional(operationName),
+  extensions: Optional(Type.String({ maxLength: DEFAULT_MAX_QUERY_LENGTH, description: 'Protocol extensions as JSON; ignored.' })),
+});
 
 export const GRAPHQL_ROUTES = [
   {
