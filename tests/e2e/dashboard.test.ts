@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { DASHBOARD_DIST, dashboardHandlers, loadDashboard } from '../../src/api/static/dashboard-handlers.ts';
-import type { RouteInput } from '../../src/api/routing/route-spec.ts';
+import type { RouteInputOf } from '../../src/api/routing/route-spec.ts';
+import type { DASHBOARD_ROUTES } from '../../src/api/static/dashboard-routes.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForStatus } from '../support/wait.ts';
@@ -234,7 +235,7 @@ describe('the dashboard', () => {
 });
 
 describe('the dashboard handlers', () => {
-  const input = (file: string): RouteInput => ({ ctx: { tenant: 'default', requestId: 'r', principal: undefined as never }, params: { file }, query: {}, body: undefined, headers: {} });
+  const input = (file: string): RouteInputOf<Extract<(typeof DASHBOARD_ROUTES)[number], { id: 'dashboardAsset' }>> => ({ ctx: { tenant: 'default', requestId: 'r', principal: undefined as never }, params: { file }, query: {}, body: undefined, headers: {} });
 
   it('answer 503 not_ready naming `npm run build:ui` when there is no build', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'actorflow-ui-'));

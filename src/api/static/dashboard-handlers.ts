@@ -73,8 +73,8 @@ export function dashboardHandlers(dir: string = DASHBOARD_DIST) {
       handle: ({ params }) => {
         if (build === undefined) return notBuilt();
         // The route's pattern already refused anything path-like; only files listed at boot exist.
-        const hit = build.assets.get(params['file'] ?? '');
-        if (hit === undefined) throw new ActorflowError(ErrorCode.notFound, `No dashboard asset ${JSON.stringify(params['file'] ?? '')}.`);
+        const hit = build.assets.get(params.file);
+        if (hit === undefined) throw new ActorflowError(ErrorCode.notFound, `No dashboard asset ${JSON.stringify(params.file)}.`);
         return hit;
       },
     },

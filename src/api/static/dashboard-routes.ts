@@ -1,5 +1,6 @@
 /** @module api/static/dashboard-routes — the route table of the web dashboard: its page and its Vite-built assets (public). */
-import { object } from '../routing/schemas.ts';
+import { Type } from '@sinclair/typebox';
+import { shape } from '../routing/schemas.ts';
 import type { RouteSpec } from '../routing/route-spec.ts';
 
 /**
@@ -30,7 +31,7 @@ export const DASHBOARD_ROUTES = [
     auth: 'none',
     summary: 'A static file of the dashboard (content-hashed name, cached for a year).',
     tag: 'dashboard',
-    params: object({ file: { type: 'string', maxLength: 200, pattern: DASHBOARD_ASSET_PATTERN } }, ['file']),
+    params: shape({ file: Type.String({ maxLength: 200, pattern: DASHBOARD_ASSET_PATTERN }) }),
     status: 200,
     produces: 'asset',
   },

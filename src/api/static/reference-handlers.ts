@@ -76,6 +76,6 @@ export function referenceHandlers(doc: OpenApiDocument) {
   return {
     openapi: { handle: () => text(200, docJson, MEDIA_JSON) },
     docs: { handle: () => text(200, page, MEDIA_HTML) },
-    docsAsset: { handle: ({ params }) => asset(params['file'] ?? '') },
+    docsAsset: { handle: ({ params }) => asset(params.file) },
   } satisfies HandlersOf<typeof REFERENCE_ROUTES>;
 }

@@ -1,5 +1,5 @@
 /** @module api/static/reference-routes — the route table of the API reference (OpenAPI, Swagger UI). */
-import { object } from '../routing/schemas.ts';
+import { shape, stringEnum } from '../routing/schemas.ts';
 import type { RouteSpec } from '../routing/route-spec.ts';
 
 /** Files of swagger-ui-dist the docs page loads (served from node_modules, never a CDN). */
@@ -32,7 +32,7 @@ export const REFERENCE_ROUTES = [
     auth: 'none',
     summary: 'A static file of the API reference page (swagger-ui-dist).',
     tag: 'reference',
-    params: object({ file: { type: 'string', enum: [...DOCS_ASSETS] } }, ['file']),
+    params: shape({ file: stringEnum([...DOCS_ASSETS]) }),
     status: 200,
     produces: 'asset',
   },
