@@ -1,4 +1,6 @@
 /** @module api/handlers — the handler of every route of api/routes.ts, each resource's built from the injected services and the server's own parts. */
+// Named for the declaration emit (dist/*.d.ts): the inferred route types carry TypeBox's symbol keys.
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import type { Gate } from './auth/gate.ts';
 import type { ApiMetrics } from './observability/metrics.ts';
 import { adminHandlers } from './resources/admin/handlers.ts';

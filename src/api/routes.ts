@@ -1,4 +1,6 @@
 /** @module api/routes — every REST route, in the order of the OpenAPI document: one data object per route (validation and OpenAPI share it). */
+// Named for the declaration emit (dist/*.d.ts): the inferred route types carry TypeBox's symbol keys.
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { DASHBOARD_ROUTES } from './static/dashboard-routes.ts';
 import { REFERENCE_ROUTES } from './static/reference-routes.ts';
 import { ADMIN_ROUTES } from './resources/admin/routes.ts';

@@ -1,4 +1,6 @@
 /** @module api/resources/telemetry/handlers — GET /telemetry/summary and /telemetry/workflows/{name}/stats (tenant-scoped, read-only). */
+// Named for the declaration emit (dist/*.d.ts): the inferred route types carry TypeBox's symbol keys.
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import type { Engine } from '../../../engine/types.ts';
 import type { Clock } from '../../../shared/clock.ts';
 import type { TelemetryService } from '../../../telemetry/telemetry-service.ts';
