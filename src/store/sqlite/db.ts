@@ -260,6 +260,9 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
     close: async () => {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       await call({ kind: 'close' });
+      // Its answer left the worker unref'd: with nothing else pending the process would end (exit 13,
+      // an unsettled await) before the thread's exit event, so it stays ref'd until then.
+      worker.ref();
       await exited;
     },
   };
