@@ -4,5 +4,5 @@ export type { Running, ServeConfig } from './cli/serve.ts';
 export { createAgent, NonRetryableError } from './agents/create-agent.ts';
 export type { Agent, AgentOptions, TaskContext, TaskHandler } from './agents/create-agent.ts';
 export type { Engine } from './engine/types.ts';
-export type { FlowDocument, Step } from './shared/flow.ts';
-export type { EventView, ExecutionView, ExecutionStatus } from './shared/execution.ts';
+export type { FlowDocument, Step } from './common/flow.ts';
+export type { EventView, ExecutionView, ExecutionStatus } from './common/execution.ts';

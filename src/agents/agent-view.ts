@@ -1,6 +1,6 @@
 /** @module agents/agent-view — an agent as the API shows it, in REST and GraphQL alike (docs/api/operations.md, "Agents"; times RFC 3339). */
 import type { AgentView } from '../bus/types.ts';
-import { iso } from '../shared/clock.ts';
+import { iso } from '../common/clock.ts';
 
 /** An agent as listed. */
 export interface AgentItem {

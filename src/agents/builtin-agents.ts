@@ -1,7 +1,7 @@
 /** @module agents/builtin-agents — echo, log, sleep, http, fail (docs/agents.md, "Built-in agents"). */
-import { systemClock, timeoutSignal } from '../shared/clock.ts';
-import { ActorflowError } from '../shared/errors.ts';
-import { isRecord } from '../shared/json.ts';
+import { systemClock, timeoutSignal } from '../common/clock.ts';
+import { ActorflowError } from '../common/errors.ts';
+import { isRecord } from '../common/json.ts';
 import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
 
 const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);

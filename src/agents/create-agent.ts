@@ -10,8 +10,8 @@ import { connect } from '@nats-io/transport-node';
 import { startNatsWorker, type TakenCounts } from '../bus/nats/nats-worker.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, subjects } from '../bus/nats/subjects.ts';
 import type { TaskHandler } from '../bus/types.ts';
-import { ActorflowError } from '../shared/errors.ts';
-import { createPinoLogger, isLogLevel, type Logger } from '../shared/logger.ts';
+import { ActorflowError } from '../common/errors.ts';
+import { createPinoLogger, isLogLevel, type Logger } from '../common/logger.ts';
 
 export type { TaskContext, TaskHandler } from '../bus/types.ts';
 export type { TakenCounts } from '../bus/nats/nats-worker.ts';

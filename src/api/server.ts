@@ -4,7 +4,7 @@
  * its own parts (streams, metrics, request deadlines, the OpenAPI document) are built here.
  */
 import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { Gate } from './auth/gate.ts';
 import { routeHandlers } from './handlers.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, RequestDeadlines } from './http/deadlines.ts';

@@ -1,5 +1,5 @@
 /** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
-import { toStepError } from '../shared/errors.ts';
+import { toStepError } from '../common/errors.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import type {
   AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,

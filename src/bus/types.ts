@@ -1,6 +1,6 @@
 /** @module bus/types — the Bus contract: task dispatch, results, step logs, events, agent heartbeats. */
-import type { StepError } from '../shared/errors.ts';
-import type { EventView } from '../shared/execution.ts';
+import type { StepError } from '../common/errors.ts';
+import type { EventView } from '../common/execution.ts';
 
 /** One step attempt sent to an agent kind. `taskId` = `<executionId>:<stepId>:<attempt>` is the idempotency key. */
 export interface TaskMessage {

@@ -1,7 +1,7 @@
 /** @module cli/config — server settings from flags, then env vars, then defaults (docs/configuration.md). */
 import { parseArgs } from 'node:util';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
-import { isLogLevel, LOG_LEVELS } from '../shared/logger.ts';
+import { isLogLevel, LOG_LEVELS } from '../common/logger.ts';
 import type { ServeConfig } from './serve.ts';
 
 export class ConfigError extends Error {

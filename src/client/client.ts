@@ -1,6 +1,6 @@
 /** @module client/client — `createClient`: a typed method for every REST route (docs/api.md). */
-import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../shared/execution.ts';
-import type { FlowDocument } from '../shared/flow.ts';
+import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../common/execution.ts';
+import type { FlowDocument } from '../common/flow.ts';
 import { type Duration, toMs } from './duration.ts';
 import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, timed } from './result.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';

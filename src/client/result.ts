@@ -2,7 +2,7 @@
  * @module client/result — waiting for an execution's result: long polls of `?wait=` (at most 30 s
  * each, the server's limit) until it finished, waits for a signal, or the caller's timeout passed.
  */
-import type { ExecutionError, ExecutionView, Page, StepView } from '../shared/execution.ts';
+import type { ExecutionError, ExecutionView, Page, StepView } from '../common/execution.ts';
 import { isTerminalStatus } from './sse.ts';
 
 /** The longest `?wait=` the server accepts in one request. */

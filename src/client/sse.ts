@@ -1,5 +1,5 @@
 /** @module client/sse — Server-Sent Events over fetch's ReadableStream, resuming with Last-Event-ID. */
-import { TERMINAL_STATUSES, type EventView, type ExecutionStatus, type ExecutionView } from '../shared/execution.ts';
+import { TERMINAL_STATUSES, type EventView, type ExecutionStatus, type ExecutionView } from '../common/execution.ts';
 import { ActorflowApiError } from './errors.ts';
 import { type Transport, buildUrl, seg } from './transport.ts';
 

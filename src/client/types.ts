@@ -1,5 +1,5 @@
 /** @module client/types — request and response shapes of the API beyond the shared views. */
-import type { ExecutionStatus } from '../shared/execution.ts';
+import type { ExecutionStatus } from '../common/execution.ts';
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 

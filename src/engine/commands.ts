@@ -1,9 +1,9 @@
 /** @module engine/commands — what changes executions and definitions: start (idempotent, direct or journaled), controls, signals, registration. */
 import type { Supervisor } from './supervisor.ts';
-import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../shared/errors.ts';
-import { TERMINAL_STATUSES } from '../shared/execution.ts';
-import type { FlowDocument } from '../shared/flow.ts';
-import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../shared/flow.ts';
+import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
+import { TERMINAL_STATUSES } from '../common/execution.ts';
+import type { FlowDocument } from '../common/flow.ts';
+import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
 import { flowToMermaid } from './diagram.ts';

@@ -1,6 +1,6 @@
 /** @module engine/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
-import type { EventRecord } from '../shared/execution.ts';
+import { ActorflowError, ErrorCode } from '../common/errors.ts';
+import type { EventRecord } from '../common/execution.ts';
 import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Journal } from './journal.ts';
 

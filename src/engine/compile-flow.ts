@@ -1,5 +1,5 @@
 /** @module engine/compile-flow — a validated flow document → an XState v5 machine (named actions and guards, no effects). */
-import { LIMITS, type ChoiceStep, type FlowDocument, type OnError, type ParallelStep, type SleepStep, type Step, type TaskStep, type WaitStep, type WorkflowStep } from '../shared/flow.ts';
+import { LIMITS, type ChoiceStep, type FlowDocument, type OnError, type ParallelStep, type SleepStep, type Step, type TaskStep, type WaitStep, type WorkflowStep } from '../common/flow.ts';
 import { createFlowMachine, does, when, type FlowMachine } from './compile/flow-machine.ts';
 import type { FlowPlan, Recovery, StepFailedParams } from './compile/step-ops.ts';
 import { initialContext, type FlowInput } from './flow-context.ts';

@@ -1,10 +1,10 @@
 /** @module engine/definitions — versioned definitions held in memory (loaded at boot) and their compiled machines. */
 import type { ValidateFunction } from 'ajv';
-import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../shared/errors.ts';
-import type { DefinitionView, Page } from '../shared/execution.ts';
-import type { FlowDocument } from '../shared/flow.ts';
-import { iso } from '../shared/clock.ts';
-import { LruCache } from '../shared/lru-cache.ts';
+import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
+import type { DefinitionView, Page } from '../common/execution.ts';
+import type { FlowDocument } from '../common/flow.ts';
+import { iso } from '../common/clock.ts';
+import { LruCache } from '../common/lru-cache.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
 import { compileFlow, type CompiledFlow } from './compile-flow.ts';
 import { flowActions, withEffects, type FlowMachine } from './compile/flow-machine.ts';

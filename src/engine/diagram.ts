@@ -1,5 +1,5 @@
 /** @module engine/diagram — Mermaid `stateDiagram-v2` text for a flow document, optionally coloured by an execution's progress. */
-import type { FlowDocument, Step } from '../shared/flow.ts';
+import type { FlowDocument, Step } from '../common/flow.ts';
 import { stepEdges, type EdgeKind } from './validate-flow.ts';
 
 export interface VisitedStates {

@@ -1,5 +1,5 @@
 /** @module engine/expressions — JSONPath-like data paths in flow documents (`$.input.x`), resolved against a scope; never evaluated code. */
-import type { Condition } from '../shared/flow.ts';
+import type { Condition } from '../common/flow.ts';
 
 /** What a path can see while a step starts. */
 export interface Scope {

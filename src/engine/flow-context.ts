@@ -1,7 +1,7 @@
 /** @module engine/flow-context — the serializable context of a compiled flow actor and its machine events. */
-import type { StepError } from '../shared/errors.ts';
-import type { ExecutionError } from '../shared/execution.ts';
-import type { StepType } from '../shared/flow.ts';
+import type { StepError } from '../common/errors.ts';
+import type { ExecutionError } from '../common/execution.ts';
+import type { StepType } from '../common/flow.ts';
 
 export interface StepState {
   status: 'running' | 'waiting' | 'completed' | 'failed' | 'skipped' | 'cancelled';

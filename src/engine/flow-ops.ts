@@ -1,7 +1,7 @@
 /** @module engine/flow-ops — context updates and effects shared by the generated state nodes. */
 import { assign } from 'xstate';
-import type { StepError } from '../shared/errors.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../shared/flow.ts';
+import type { StepError } from '../common/errors.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../common/flow.ts';
 import type { Scope } from './expressions.ts';
 import type { FlowContext, FlowEffects, FlowEvent } from './flow-context.ts';
 

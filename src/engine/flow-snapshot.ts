@@ -6,8 +6,8 @@
  * back changed. Flow actors hold no actor references, so their context never needs either walk.
  */
 import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
-import { msgpackCodec as codec } from '../shared/codec.ts';
-import { ActorflowError, ErrorCode } from '../shared/errors.ts';
+import { msgpackCodec as codec } from '../common/codec.ts';
+import { ActorflowError, ErrorCode } from '../common/errors.ts';
 
 /**
  * Version of the stored snapshot encoding, written into every snapshot. A snapshot of a newer format

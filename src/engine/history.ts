@@ -1,6 +1,6 @@
 /** @module engine/history — steps, attempts, logs and costs folded from an execution's journal. */
-import { iso } from '../shared/clock.ts';
-import type { AttemptView, EventRecord, LogView, StepView } from '../shared/execution.ts';
+import { iso } from '../common/clock.ts';
+import type { AttemptView, EventRecord, LogView, StepView } from '../common/execution.ts';
 import type { CostsView } from './types.ts';
 
 interface StepAcc {

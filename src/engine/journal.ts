@@ -3,7 +3,7 @@
  * its journal only through this interface: single-node mode puts it in SQLite (the Store), cluster
  * mode can put it on a replicated JetStream stream per partition without touching the engine.
  */
-import type { EventRecord } from '../shared/execution.ts';
+import type { EventRecord } from '../common/execution.ts';
 import type { CommitBatch, SnapshotRow, Store } from '../store/types.ts';
 
 export interface Journal {

@@ -1,7 +1,7 @@
 /** @module engine/live-execution — one supervised execution: its actor plus the index fields derived from it. */
 import type { Actor, AnyStateMachine } from 'xstate';
-import { iso } from '../shared/clock.ts';
-import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
+import { iso } from '../common/clock.ts';
+import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../common/execution.ts';
 import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';

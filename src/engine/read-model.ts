@@ -1,11 +1,11 @@
 /** @module engine/read-model — what reads see: live executions from memory, the rest from the store, histories folded from the journal. */
-import { toEventView } from '../shared/event-view.ts';
+import { toEventView } from '../common/event-view.ts';
 import { SETTLING_EVENTS, STALL_MS, type Supervisor } from './supervisor.ts';
-import { ErrorCode, NotFoundError } from '../shared/errors.ts';
-import type { EventView, ExecutionView, Page } from '../shared/execution.ts';
-import { TERMINAL_STATUSES } from '../shared/execution.ts';
-import type { FlowDocument } from '../shared/flow.ts';
-import { LIMITS } from '../shared/flow.ts';
+import { ErrorCode, NotFoundError } from '../common/errors.ts';
+import type { EventView, ExecutionView, Page } from '../common/execution.ts';
+import { TERMINAL_STATUSES } from '../common/execution.ts';
+import type { FlowDocument } from '../common/flow.ts';
+import { LIMITS } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { executionMermaid } from './diagram.ts';
 import { foldHistory, levelAtLeast } from './history.ts';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
-import { LruCache } from '../shared/lru-cache.ts';
+import { LruCache } from '../common/lru-cache.ts';
 
 /** Validators kept: at most `entries`, and about `bytes` of heap (see validatorBytes). */
 export const INPUT_SCHEMA_CACHE = { entries: 1000, bytes: 32 * 1_048_576 } as const;

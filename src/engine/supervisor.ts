@@ -8,16 +8,16 @@
  */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
 import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../bus/types.ts';
-import { systemClock, type Clock } from '../shared/clock.ts';
-import { msgpackCodec as codec } from '../shared/codec.ts';
-import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../shared/errors.ts';
-import type { EventRecord, EventView, ExecutionView } from '../shared/execution.ts';
-import { TERMINAL_STATUSES } from '../shared/execution.ts';
-import { toEventView } from '../shared/event-view.ts';
-import type { FlowDocument } from '../shared/flow.ts';
-import { LIMITS } from '../shared/flow.ts';
-import { newExecutionId, parseExecutionId } from '../shared/ids.ts';
-import { createConsoleLogger, type Logger } from '../shared/logger.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
+import { msgpackCodec as codec } from '../common/codec.ts';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../common/errors.ts';
+import type { EventRecord, EventView, ExecutionView } from '../common/execution.ts';
+import { TERMINAL_STATUSES } from '../common/execution.ts';
+import { toEventView } from '../common/event-view.ts';
+import type { FlowDocument } from '../common/flow.ts';
+import { LIMITS } from '../common/flow.ts';
+import { newExecutionId, parseExecutionId } from '../common/ids.ts';
+import { createConsoleLogger, type Logger } from '../common/logger.ts';
 import type { ExecutionRow, RestorableRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';

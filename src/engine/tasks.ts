@@ -4,8 +4,8 @@
  * timeout), with a `tk_` id instead of `ex_`. The id prefix is the kind marker: execution
  * lookups and lists never see a task, task lookups never see an execution.
  */
-import type { FlowDocument, RetryPolicy, TaskStep } from '../shared/flow.ts';
-import { ulid } from '../shared/ids.ts';
+import type { FlowDocument, RetryPolicy, TaskStep } from '../common/flow.ts';
+import { ulid } from '../common/ids.ts';
 
 /** What an execution row is: a flow execution (`ex_…`) or a standalone task (`tk_…`). */
 export type ExecutionKind = 'execution' | 'task';

@@ -3,7 +3,7 @@
  * in one min-heap with a single clock timer for the earliest. A passivated execution keeps only its
  * entries here (tens of bytes each), never a Node timer or an actor.
  */
-import type { Clock } from '../shared/clock.ts';
+import type { Clock } from '../common/clock.ts';
 
 interface Entry {
   readonly executionId: string;

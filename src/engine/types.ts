@@ -1,6 +1,6 @@
 /** @module engine/types — the Engine interface the API talks to (the API never reaches into actors). */
 import type { AgentEvent, AgentView } from '../bus/types.ts';
-import type { Issue } from '../shared/errors.ts';
+import type { Issue } from '../common/errors.ts';
 import type {
   AttemptView,
   DefinitionView,
@@ -10,9 +10,9 @@ import type {
   LogView,
   Page,
   StepView,
-} from '../shared/execution.ts';
+} from '../common/execution.ts';
 import type { ExecutionKind } from './tasks.ts';
-import type { Durability } from '../shared/flow.ts';
+import type { Durability } from '../common/flow.ts';
 import type { StepAttempts } from '../store/types.ts';
 
 export interface PageRequest {
@@ -106,7 +106,7 @@ export interface CostsView {
 /**
  * Every operation is tenant-scoped: another tenant's resource is `*_not_found`.
  * Mutations resolve only after their events are committed to the journal.
- * Errors are ActorflowError subclasses with stable codes (src/shared/errors.ts).
+ * Errors are ActorflowError subclasses with stable codes (src/common/errors.ts).
  */
 export interface Engine {
   /** True once recovery finished. */

@@ -3,9 +3,9 @@
  * A little past 400 lines on purpose: the passes share one walk of the document and its issue paths; split apart they would each re-walk it.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import type { Issue } from '../shared/errors.ts';
-import { LIMITS, type Step } from '../shared/flow.ts';
-import { isRecord as isObj, pointerToken } from '../shared/json.ts';
+import type { Issue } from '../common/errors.ts';
+import { LIMITS, type Step } from '../common/flow.ts';
+import { isRecord as isObj, pointerToken } from '../common/json.ts';
 import { NAME_PATTERN, RFC3339_RE, STEP_ID_PATTERN, flowSchema } from './flow-schema.ts';
 import { inputSchemas } from './schema-cache.ts';
 

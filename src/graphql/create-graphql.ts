@@ -16,9 +16,9 @@ import {
   validate,
 } from 'graphql';
 import type { Engine } from '../engine/types.ts';
-import { ActorflowError, ErrorCode, type Issue, ValidationError } from '../shared/errors.ts';
-import type { Logger } from '../shared/logger.ts';
-import { LruCache } from '../shared/lru-cache.ts';
+import { ActorflowError, ErrorCode, type Issue, ValidationError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { LruCache } from '../common/lru-cache.ts';
 import { memoizeEngineReads } from './engine-memo.ts';
 import { complexityLimitRule, depthLimitRule, readOnlyRule } from './limits.ts';
 import { RESOLVERS, type ResolverMap } from './resolvers.ts';

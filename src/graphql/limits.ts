@@ -28,7 +28,7 @@ import {
   Kind,
   typeFromAST,
 } from 'graphql';
-import { ErrorCode } from '../shared/errors.ts';
+import { ErrorCode } from '../common/errors.ts';
 import { MAX_PAGE_LIMIT } from './types.ts';
 
 const LIST_FACTOR = 10;

@@ -1,9 +1,9 @@
 /** @module graphql/resolvers — field resolvers: each calls only the Engine interface, with the request's tenant. */
 import { agentDetail } from '../agents/agent-view.ts';
 import type { ExecutionFilter, PageRequest } from '../engine/types.ts';
-import { ActorflowError, ErrorCode, type Issue, NotFoundError, ValidationError } from '../shared/errors.ts';
-import { pointerToken } from '../shared/json.ts';
-import { ExecutionStatus, type DefinitionView, type ExecutionView, type LogView, type StepView } from '../shared/execution.ts';
+import { ActorflowError, ErrorCode, type Issue, NotFoundError, ValidationError } from '../common/errors.ts';
+import { pointerToken } from '../common/json.ts';
+import { ExecutionStatus, type DefinitionView, type ExecutionView, type LogView, type StepView } from '../common/execution.ts';
 import { DEFAULT_PAGE_LIMIT, type GraphqlContext, MAX_CURSOR_LENGTH, MAX_PAGE_LIMIT } from './types.ts';
 
 type Args = Readonly<Record<string, unknown>>;

@@ -60,7 +60,7 @@ export interface GraphqlRequest {
   readonly operationName?: string | null | undefined;
 }
 
-/** One error of a GraphQL answer; `extensions.code` is a stable code (src/shared/errors.ts or an engine code). */
+/** One error of a GraphQL answer; `extensions.code` is a stable code (src/common/errors.ts or an engine code). */
 export interface GraphqlErrorJson {
   readonly message: string;
   readonly locations?: readonly { readonly line: number; readonly column: number }[];

@@ -1,6 +1,6 @@
 /** @module scheduler/next-run — when a schedule fires next (croner for cron), and validation of its trigger. */
 import { Cron } from 'croner';
-import type { Issue } from '../shared/errors.ts';
+import type { Issue } from '../common/errors.ts';
 
 /** The trigger of a schedule: exactly one of `cron`, `everyMs`, `at` is non-null. */
 export interface Trigger {

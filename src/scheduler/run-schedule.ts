@@ -1,6 +1,6 @@
 /** @module scheduler/run-schedule — one run of a schedule: its overlap policy, then a start labelled `schedule=<id>`. */
 import type { Engine } from '../engine/types.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ScheduleRow } from '../store/types.ts';
 
 /** Statuses of a run that is still open (overlap applies to these). */

@@ -1,10 +1,10 @@
 /** @module scheduler/scheduler — keeps schedules in memory, arms one timer for the earliest due run, fires runs, catches up at boot. */
 import type { Engine, PageRequest } from '../engine/types.ts';
-import type { Clock } from '../shared/clock.ts';
-import { ErrorCode, NotFoundError } from '../shared/errors.ts';
-import type { Page } from '../shared/execution.ts';
-import { ulid } from '../shared/ids.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Clock } from '../common/clock.ts';
+import { ErrorCode, NotFoundError } from '../common/errors.ts';
+import type { Page } from '../common/execution.ts';
+import { ulid } from '../common/ids.ts';
+import type { Logger } from '../common/logger.ts';
 import type { CatchUpPolicy, OverlapPolicy, ScheduleRow, ScheduleStore } from '../store/types.ts';
 import { nextRunAfter } from './next-run.ts';
 import { runSchedule } from './run-schedule.ts';

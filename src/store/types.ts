@@ -3,7 +3,7 @@
  * and the rows they carry. The implementations (SQLite) live in store/sqlite/; only the composition
  * root (cli/serve.ts) imports them.
  */
-import type { EventRecord, ExecutionError, ExecutionStatus } from '../shared/execution.ts';
+import type { EventRecord, ExecutionError, ExecutionStatus } from '../common/execution.ts';
 
 /** One row of the executions index (times as epoch ms). */
 export interface ExecutionRow {

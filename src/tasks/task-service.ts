@@ -5,9 +5,9 @@
  */
 import { TASK_NAME_PREFIX, TASK_STEP_ID, taskDocument } from '../engine/tasks.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
-import { ErrorCode, NotFoundError } from '../shared/errors.ts';
-import type { AttemptView, ExecutionStatus, ExecutionView, Page } from '../shared/execution.ts';
-import type { RetryPolicy } from '../shared/flow.ts';
+import { ErrorCode, NotFoundError } from '../common/errors.ts';
+import type { AttemptView, ExecutionStatus, ExecutionView, Page } from '../common/execution.ts';
+import type { RetryPolicy } from '../common/flow.ts';
 import { EXECUTION_STATUSES_OF, NO_ATTEMPTS, type TaskInput, type TaskStatus, type TaskView, summarizeAttempts, toTaskView } from './task-view.ts';
 
 export interface CreateTaskRequest {

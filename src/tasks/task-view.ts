@@ -1,7 +1,7 @@
 /** @module tasks/task-view — a standalone task as the API shows it (docs/api/tasks.md), derived from its execution and attempts. */
 import { TASK_NAME_PREFIX } from '../engine/tasks.ts';
-import type { AttemptView, ExecutionStatus, ExecutionView } from '../shared/execution.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../shared/flow.ts';
+import type { AttemptView, ExecutionStatus, ExecutionView } from '../common/execution.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../common/flow.ts';
 import type { StepAttempts } from '../store/types.ts';
 
 export const TaskStatus = {

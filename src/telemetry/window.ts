@@ -1,5 +1,5 @@
 /** @module telemetry/window — `?from&to` of the telemetry routes → a half-open window `[from, to)` in epoch ms. */
-import { ValidationError, type Issue } from '../shared/errors.ts';
+import { ValidationError, type Issue } from '../common/errors.ts';
 import type { TimeWindow } from '../store/types.ts';
 
 /** Window length when `from` is not given. @default 24 h */

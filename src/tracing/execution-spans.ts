@@ -3,7 +3,7 @@
  * (started → terminal event) and one per step attempt (started → completed/failed/retrying), with the
  * deterministic ids of trace-context.ts. Plain data, no OpenTelemetry types (the exporter converts).
  */
-import type { EventView } from '../shared/execution.ts';
+import type { EventView } from '../common/execution.ts';
 import { type ExecutionTrace, executionSpanId, executionTrace, stepSpanId } from './trace-context.ts';
 
 export type SpanAttributes = Record<string, string | number | boolean>;

@@ -15,8 +15,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Engine } from '../engine/types.ts';
-import type { EventView } from '../shared/execution.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { EventView } from '../common/execution.ts';
+import type { Logger } from '../common/logger.ts';
 import { ExecutionSpans, type FinishedSpan } from './execution-spans.ts';
 
 export interface OtlpTracingOptions {

@@ -1,9 +1,9 @@
 /** @module webhooks/dispatcher — createWebhookDispatcher: records deliveries in the journal's own commit (outbox), sends, retries. */
 import type { PageRequest } from '../engine/types.ts';
-import { ErrorCode, NotFoundError, ValidationError } from '../shared/errors.ts';
-import { toEventView } from '../shared/event-view.ts';
-import type { EventView } from '../shared/execution.ts';
-import { ulid } from '../shared/ids.ts';
+import { ErrorCode, NotFoundError, ValidationError } from '../common/errors.ts';
+import { toEventView } from '../common/event-view.ts';
+import type { EventView } from '../common/execution.ts';
+import { ulid } from '../common/ids.ts';
 import type { CommitBatch, CommitShare, DeliveryRow, ExecutionRow, WebhookRow } from '../store/types.ts';
 import { createAgentPool } from './agent-pool.ts';
 import { eventMatcher } from './event-patterns.ts';

@@ -1,5 +1,5 @@
 /** @module webhooks/event-patterns — the event types a webhook may subscribe to, wildcards, and the matcher built once per webhook. */
-import { EVENT_TYPES } from '../shared/execution.ts';
+import { EVENT_TYPES } from '../common/execution.ts';
 
 /** Every event type a webhook can receive (the engine's committed events). */
 export const WEBHOOK_EVENT_TYPES = EVENT_TYPES;

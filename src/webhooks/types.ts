@@ -1,7 +1,7 @@
 /** @module webhooks/types — the webhook dispatcher's interface, options and defaults. */
 import type { PageRequest } from '../engine/types.ts';
-import type { Page } from '../shared/execution.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Page } from '../common/execution.ts';
+import type { Logger } from '../common/logger.ts';
 import type { DeliveryRow, Store, WebhookRow, WebhookStore } from '../store/types.ts';
 
 /** First retry after this many ms (ACTORFLOW_WEBHOOK_RETRY_MS); each next one waits twice as long. */

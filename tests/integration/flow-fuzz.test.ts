@@ -24,7 +24,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIMITS } from '../../src/shared/flow.ts';
+import { LIMITS } from '../../src/common/flow.ts';
 import { type Api, api, withKey } from '../support/http.ts';
 import { startServerProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

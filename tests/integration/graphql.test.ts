@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { createGraphql } from '../../src/graphql/create-graphql.ts';
 import { memoizeEngineReads } from '../../src/graphql/engine-memo.ts';
-import type { Logger } from '../../src/shared/logger.ts';
+import type { Logger } from '../../src/common/logger.ts';
 import { type ApiResponse, api, request } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory-bus.ts';
 import { createEngine, type RunningEngine } from '../../src/engine/create-engine.ts';
-import { chainTimers, type Clock, MAX_TIMER_MS } from '../../src/shared/clock.ts';
-import { createConsoleLogger } from '../../src/shared/logger.ts';
+import { chainTimers, type Clock, MAX_TIMER_MS } from '../../src/common/clock.ts';
+import { createConsoleLogger } from '../../src/common/logger.ts';
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 

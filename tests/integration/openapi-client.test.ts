@@ -97,10 +97,10 @@ const WRONG: readonly [string, string][] = [
 const WRONG_SOURCE = `import type { FlowDocument, Status } from './client.ts';\n${WRONG.map(([, code]) => code).join('\n')}\n`;
 
 const CLIENT_TYPES = fileURLToPath(new URL('../../src/client/types.ts', import.meta.url));
-const SHARED_TYPES = fileURLToPath(new URL('../../src/shared/execution.ts', import.meta.url));
+const SHARED_TYPES = fileURLToPath(new URL('../../src/common/execution.ts', import.meta.url));
 
 /**
- * The client's request and answer types (src/client/types.ts, src/shared/execution.ts) of the
+ * The client's request and answer types (src/client/types.ts, src/common/execution.ts) of the
  * executions, definitions, schedules, webhooks, tasks and admin routes against the types generated
  * from the document: each line compiles only while both agree, so drift on either side fails.
  * `Same`: assignable both ways, same fields; `Covers`: the client's type takes every documented

@@ -1,6 +1,6 @@
 /** SSE at GET /executions/{id}/stream over real HTTP: frames, resume (Last-Event-ID, ?since=), keep-alives, terminal end, children, backpressure. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventView } from '../../src/shared/execution.ts';
+import type { EventView } from '../../src/common/execution.ts';
 import { api, type Api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { type SseClient, dataOf, openSse } from '../support/sse-client.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../../src/bus/memory-bus.ts';
 import { createEngine, type RunningEngine } from '../../src/engine/create-engine.ts';
-import { createConsoleLogger } from '../../src/shared/logger.ts';
+import { createConsoleLogger } from '../../src/common/logger.ts';
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent } from '../../src/agents/create-agent.ts';
-import type { EventView } from '../../src/shared/execution.ts';
+import type { EventView } from '../../src/common/execution.ts';
 import { api, type Api } from '../support/http.ts';
 import { startNatsServer } from '../support/nats.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';

@@ -17,14 +17,14 @@ const rule = (name: string, comment: string, from: IRegularForbiddenRuleType['fr
 });
 
 export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
-  rule('shared-is-the-ground', 'src/shared imports no other folder of the project', { path: '^src/shared/' }, { path: '^(src/(?!shared/)|machines/)' }),
-  rule('machines-only-shared', 'flow machines are deterministic: shared only', { path: '^machines/' }, { path: '^src/(?!shared/)' }),
-  rule('store-only-shared', 'the store knows no engine, bus or api', { path: '^src/store/' }, { path: '^(src/(?!store/|shared/)|machines/)' }),
-  rule('bus-only-shared', 'the bus knows no engine, store or api', { path: '^src/bus/' }, { path: '^(src/(?!bus/|shared/)|machines/)' }),
+  rule('common-is-the-ground', 'src/common imports no other folder of the project', { path: '^src/common/' }, { path: '^(src/(?!common/)|machines/)' }),
+  rule('machines-only-common', 'flow machines are deterministic: common only', { path: '^machines/' }, { path: '^src/(?!common/)' }),
+  rule('store-only-common', 'the store knows no engine, bus or api', { path: '^src/store/' }, { path: '^(src/(?!store/|common/)|machines/)' }),
+  rule('bus-only-common', 'the bus knows no engine, store or api', { path: '^src/bus/' }, { path: '^(src/(?!bus/|common/)|machines/)' }),
   rule(
     'below-the-api-not-api',
     'the engine, store, bus and the services the api serves (graphql included) never import the api',
-    { path: '^(src/(shared|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|tracing|graphql)/|machines/)' },
+    { path: '^(src/(common|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|tracing|graphql)/|machines/)' },
     { path: '^src/api/' },
   ),
   rule(
@@ -61,8 +61,8 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
       dependencyTypesNot: ['type-only'],
     },
   ),
-  rule('client-only-shared', 'the client is shipped alone: src/shared and itself, no server code', { path: '^src/client/' }, { path: '^(src/(?!client/|shared/)|machines/)' }),
-  rule('dashboard-only-client', 'the dashboard talks to the server through src/client', { path: '^dashboard/' }, { path: '^(src/(?!client/|shared/)|machines/)' }),
+  rule('client-only-common', 'the client is shipped alone: src/common and itself, no server code', { path: '^src/client/' }, { path: '^(src/(?!client/|common/)|machines/)' }),
+  rule('dashboard-only-client', 'the dashboard talks to the server through src/client', { path: '^dashboard/' }, { path: '^(src/(?!client/|common/)|machines/)' }),
   rule('nothing-imports-the-cli', 'src/cli is the top: only the package entry src/index.ts re-exports from it', { pathNot: '^src/(cli/|index\\.ts$)' }, { path: '^src/cli/' }),
   // Without it a rule could pass on an import the resolver missed (its target would be the raw specifier).
   rule('relative-imports-resolve', 'every relative import names a file that exists', {}, { couldNotResolve: true, path: '^\\.' }),

@@ -1,5 +1,5 @@
 /** @module tests/support/manual-clock — a Clock whose time moves only when a test advances it. */
-import type { Clock } from '../../src/shared/clock.ts';
+import type { Clock } from '../../src/common/clock.ts';
 
 interface Timer {
   readonly id: number;

@@ -6,7 +6,7 @@ import { type Running, startActorflow } from '../../src/cli/serve.ts';
 import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
 import type { StreamOptions } from '../../src/api/streams/options.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import type { Clock } from '../../src/shared/clock.ts';
+import type { Clock } from '../../src/common/clock.ts';
 
 export interface TestServerOptions {
   /** Reuse a data directory (restart/recovery tests); it is then never removed. */

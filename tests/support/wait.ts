@@ -1,6 +1,6 @@
 /** @module tests/support/wait — wait on an execution's committed events, never on a guessed sleep. */
 import type { Engine } from '../../src/engine/types.ts';
-import type { EventView, ExecutionView } from '../../src/shared/execution.ts';
+import type { EventView, ExecutionView } from '../../src/common/execution.ts';
 
 /** Resolves with the execution once `pred` holds; re-checked after each committed event of that execution. */
 export function waitForExecution(engine: Engine, id: string, pred: (x: ExecutionView) => boolean, timeoutMs = 10_000): Promise<ExecutionView> {

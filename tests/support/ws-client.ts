@@ -1,7 +1,7 @@
 /** @module tests/support/ws-client — a real `ws` client speaking the actorflow protocol, with waits on frames (never sleeps). */
 import WebSocket from 'ws';
-import { msgpackCodec } from '../../src/shared/codec.ts';
-import type { EventView } from '../../src/shared/execution.ts';
+import { msgpackCodec } from '../../src/common/codec.ts';
+import type { EventView } from '../../src/common/execution.ts';
 
 /** A decoded server frame (`ack`, `event`, `error`, `pong`). */
 export type Frame = { op: string; id?: string; sub?: string; code?: string; message?: string; event?: any };

@@ -1,7 +1,7 @@
 /** @module tests/unit/codec — msgpack round trips keep `__proto__` keys as own data, without prototype pollution. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Packr } from 'msgpackr';
-import { msgpackCodec as codec } from '../../src/shared/codec.ts';
+import { msgpackCodec as codec } from '../../src/common/codec.ts';
 
 const roundTrip = <T = any>(v: unknown): T => codec.decode<T>(codec.encode(v));
 const ownKeys = (v: object) => Object.keys(v);

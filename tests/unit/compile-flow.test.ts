@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { compileFlow, isStepBudgetError } from '../../src/engine/compile-flow.ts';
 import { flowActions, withEffects, type FlowMachine } from '../../src/engine/compile/flow-machine.ts';
 import type { FlowContext, FlowEffects, InflightTask } from '../../src/engine/flow-context.ts';
-import { msgpackCodec } from '../../src/shared/codec.ts';
-import type { FlowDocument } from '../../src/shared/flow.ts';
+import { msgpackCodec } from '../../src/common/codec.ts';
+import type { FlowDocument } from '../../src/common/flow.ts';
 
 /** Records the effects an actor asks for. */
 function recorder() {

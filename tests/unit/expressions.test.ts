@@ -1,7 +1,7 @@
 /** @module tests/unit/expressions — path resolution and choice conditions. */
 import { describe, it, expect } from 'vitest';
 import { deepEqual, evaluateCondition, getPath, isPath, resolveValue, type Scope } from '../../src/engine/expressions.ts';
-import type { Condition } from '../../src/shared/flow.ts';
+import type { Condition } from '../../src/common/flow.ts';
 
 const scope = (): Scope => ({
   input: { orderId: 'o-1', a: { b: [10, { c: 'deep' }] }, n: 5, tags: ['x', 'y'], nothing: null },

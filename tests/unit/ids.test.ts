@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newExecutionId, parseExecutionId, ulidTime } from '../../src/shared/ids.ts';
+import { newExecutionId, parseExecutionId, ulidTime } from '../../src/common/ids.ts';
 
 describe('newExecutionId', () => {
   it('makes ex_ + 26 Crockford characters that parse back', () => {

@@ -15,10 +15,10 @@ const line = (v: LayerViolation): string => `${v.from} -> ${v.to} (${v.rule})`;
 
 /** Fixture files: each imports what is listed (`import type` for a `type:` entry). */
 const FIXTURE: Record<string, readonly string[]> = {
-  'src/shared/ids.ts': ['../engine/types.ts'],
-  'src/shared/execution.ts': [],
-  'machines/flow.ts': ['../src/shared/ids.ts', '../src/engine/types.ts'],
-  'src/store/types.ts': ['../shared/execution.ts'],
+  'src/common/ids.ts': ['../engine/types.ts'],
+  'src/common/execution.ts': [],
+  'machines/flow.ts': ['../src/common/ids.ts', '../src/engine/types.ts'],
+  'src/store/types.ts': ['../common/execution.ts'],
   'src/store/sqlite/db.ts': ['better-sqlite3', '../types.ts', '../../engine/types.ts'],
   'src/bus/types.ts': [],
   'src/bus/nats/nats-bus.ts': ['@nats-io/jetstream', '../types.ts', '../../api/server.ts'],
@@ -35,9 +35,9 @@ const FIXTURE: Record<string, readonly string[]> = {
   'src/engine/create-engine.ts': ['./supervisor.ts'],
   'src/api/server.ts': ['type:../store/types.ts', 'type:../engine/types.ts', 'type:../store/sqlite/db.ts', 'uWebSockets.js', 'type:../tasks/task-service.ts', '../webhooks/dispatcher.ts'],
   'src/tasks/task-service.ts': ['../engine/types.ts', './no-such-file.ts'],
-  'src/webhooks/dispatcher.ts': ['../engine/supervisor.ts', 'type:../store/types.ts', '../shared/ids.ts'],
+  'src/webhooks/dispatcher.ts': ['../engine/supervisor.ts', 'type:../store/types.ts', '../common/ids.ts'],
   'src/scheduler/scheduler.ts': ['../engine/types.ts', '../api/server.ts'],
-  'src/client/client.ts': ['type:../shared/execution.ts', 'type:../engine/types.ts'],
+  'src/client/client.ts': ['type:../common/execution.ts', 'type:../engine/types.ts'],
   'dashboard/src/main.ts': ['../../src/client/client.ts', '../../src/api/server.ts'],
   'src/cli/serve.ts': ['../store/sqlite/db.ts', '../bus/nats/nats-bus.ts', '../engine/create-engine.ts', '../api/server.ts'],
   'src/index.ts': ['./cli/serve.ts'],
@@ -45,10 +45,10 @@ const FIXTURE: Record<string, readonly string[]> = {
 
 /** What the rules must find in the fixture, and nothing else (every other import is allowed). */
 const EXPECTED = [
-  'src/shared/ids.ts -> src/engine/types.ts (shared-is-the-ground)',
-  'machines/flow.ts -> src/engine/types.ts (machines-only-shared)',
-  'src/store/sqlite/db.ts -> src/engine/types.ts (store-only-shared)',
-  'src/bus/nats/nats-bus.ts -> src/api/server.ts (bus-only-shared)',
+  'src/common/ids.ts -> src/engine/types.ts (common-is-the-ground)',
+  'machines/flow.ts -> src/engine/types.ts (machines-only-common)',
+  'src/store/sqlite/db.ts -> src/engine/types.ts (store-only-common)',
+  'src/bus/nats/nats-bus.ts -> src/api/server.ts (bus-only-common)',
   'src/bus/nats/nats-bus.ts -> src/api/server.ts (below-the-api-not-api)',
   'src/engine/supervisor.ts -> src/api/server.ts (below-the-api-not-api)',
   'src/engine/supervisor.ts -> src/store/sqlite/db.ts (engine-only-bus-and-store-interfaces)',
@@ -61,7 +61,7 @@ const EXPECTED = [
   'src/webhooks/dispatcher.ts -> src/engine/supervisor.ts (engine-assembly-only-from-the-root)',
   'src/scheduler/scheduler.ts -> src/api/server.ts (below-the-api-not-api)',
   'src/api/server.ts -> src/webhooks/dispatcher.ts (api-services-injected)',
-  'src/client/client.ts -> src/engine/types.ts (client-only-shared)',
+  'src/client/client.ts -> src/engine/types.ts (client-only-common)',
   'dashboard/src/main.ts -> src/api/server.ts (dashboard-only-client)',
   'src/engine/supervisor.ts -> src/cli/serve.ts (nothing-imports-the-cli)',
   'src/tasks/task-service.ts -> ./no-such-file.ts (relative-imports-resolve)',

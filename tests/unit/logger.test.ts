@@ -1,10 +1,10 @@
-/** pino JSON logs: the Logger of src/shared/logger.ts, and what `actorflow serve` writes to stderr. */
+/** pino JSON logs: the Logger of src/common/logger.ts, and what `actorflow serve` writes to stderr. */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readServeConfig } from '../../src/cli/config.ts';
-import { createPinoLogger } from '../../src/shared/logger.ts';
+import { createPinoLogger } from '../../src/common/logger.ts';
 import { startServerProcess } from '../support/process.ts';
 
 /** A pino destination that keeps every line. */

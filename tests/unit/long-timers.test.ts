@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../src/agents/builtin-agents.ts';
 import type { TaskContext } from '../../src/bus/types.ts';
-import { chainTimers, MAX_TIMER_MS, systemClock, timeoutSignal, type Timers } from '../../src/shared/clock.ts';
+import { chainTimers, MAX_TIMER_MS, systemClock, timeoutSignal, type Timers } from '../../src/common/clock.ts';
 import { ManualClock } from '../support/manual-clock.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@ import { DefinitionRegistry, DYNAMIC_DEFINITION_CACHE, inputIssues } from '../..
 import type { FlowEffects } from '../../src/engine/flow-context.ts';
 import { INPUT_SCHEMA_CACHE, InputSchemaCache, inputSchemas, validatorBytes } from '../../src/engine/schema-cache.ts';
 import { validateFlow } from '../../src/engine/validate-flow.ts';
-import type { FlowDocument } from '../../src/shared/flow.ts';
+import type { FlowDocument } from '../../src/common/flow.ts';
 import type { Store } from '../../src/store/types.ts';
 
 setFlagsFromString('--expose-gc');

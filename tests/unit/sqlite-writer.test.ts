@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/shared/execution.ts';
+import type { EventRecord } from '../../src/common/execution.ts';
 import { openDb } from '../../src/store/sqlite/db.ts';
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import type { CommitBatch, DeliveryRow, ExecutionRow, Store } from '../../src/store/types.ts';

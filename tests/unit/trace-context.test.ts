@@ -71,7 +71,7 @@ describe('OpenTelemetry stays out of the hot path', () => {
         } else if (p.endsWith('.ts') && /^\s*import\s[^(]*from\s+['"]@opentelemetry\//m.test(readFileSync(p, 'utf8'))) offenders.push(p);
       }
     };
-    for (const d of ['engine', 'bus', 'api', 'cli', 'shared', 'agents']) walk(join(root, d));
+    for (const d of ['engine', 'bus', 'api', 'cli', 'common', 'agents']) walk(join(root, d));
     expect(offenders).toEqual([]);
     // The exporter is reached only through a dynamic import.
     expect(readFileSync(join(root, 'cli/serve.ts'), 'utf8')).toMatch(/await import\('\.\.\/tracing\/otlp-tracing\.ts'\)/);

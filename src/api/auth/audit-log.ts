@@ -1,5 +1,5 @@
 /** @module api/auth/audit-log — state-changing calls recorded in SQLite, batched off the ack path. */
-import type { Logger } from '../../shared/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { AuditQuery, AuditRow, AuthStore } from '../../store/types.ts';
 
 /** Pending entries are written at least this often… */

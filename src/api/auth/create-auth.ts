@@ -1,5 +1,5 @@
 /** @module api/auth/create-auth — the API's credentials, built by the composition root: key ring, audit log, gate, and the admin key of the first boot. */
-import type { Logger } from '../../shared/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { AuthStore } from '../../store/types.ts';
 import { createAuditLog } from './audit-log.ts';
 import { type BootstrapResult, bootstrapAdminKey } from './bootstrap.ts';

@@ -1,7 +1,7 @@
 /** @module api/auth/gate — authentication, scope check and rate limit of every request, before validation and handlers. */
 import type { HttpRequest } from 'uWebSockets.js';
-import { ErrorCode } from '../../shared/errors.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { ErrorCode } from '../../common/errors.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { Exchange } from '../http/exchange.ts';
 import { writeProblem } from '../http/reply.ts';
 import { problemFor } from '../http/problem.ts';

@@ -1,7 +1,7 @@
 /** @module api/auth/key-ring — API keys: generation, hashing, the in-memory hash → key map, batched last-used writes. */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ulid } from '../../shared/ids.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { ulid } from '../../common/ids.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { ApiKeyRow, AuthStore } from '../../store/types.ts';
 import { widestScope } from './scopes.ts';
 import type { Principal, RateLimit, Scope } from './types.ts';

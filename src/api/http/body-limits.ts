@@ -2,8 +2,8 @@
  * @module api/http/body-limits — the shape limits of a request body, checked around parsing: nesting
  * depth (on the text, before a recursive parser sees it) and array and property-name lengths.
  */
-import type { Issue } from '../../shared/errors.ts';
-import { pointerToken } from '../../shared/json.ts';
+import type { Issue } from '../../common/errors.ts';
+import { pointerToken } from '../../common/json.ts';
 
 /** Deepest nesting a request body may have: deeper values overflow recursive code downstream. */
 export const MAX_BODY_DEPTH = 128;

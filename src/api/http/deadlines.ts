@@ -1,5 +1,5 @@
 /** @module api/http/deadlines — 503 `request_timeout` for handlers that do not answer in time; one sweeper, no timer per request. */
-import { ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode } from '../../common/errors.ts';
 import type { Exchange } from './exchange.ts';
 import { writeProblem } from './reply.ts';
 import { problemFor } from './problem.ts';

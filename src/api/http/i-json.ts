@@ -7,8 +7,8 @@
  *    non-finite number, a lone surrogate, or fewer `:` than the text has (a duplicate name drops a member);
  *  - only when that check fails, a linear scan of the text for the JSON Pointer of the first offender.
  */
-import type { Issue } from '../../shared/errors.ts';
-import { pointerToken } from '../../shared/json.ts';
+import type { Issue } from '../../common/errors.ts';
+import { pointerToken } from '../../common/json.ts';
 
 /** An I-JSON rule a syntactically valid JSON text breaks, at the JSON Pointer of the offender. */
 export class IJsonError extends SyntaxError {

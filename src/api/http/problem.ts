@@ -1,5 +1,5 @@
 /** @module api/http/problem — the one table mapping error codes to HTTP status, and RFC 9457 problem bodies. */
-import { ActorflowError, ErrorCode, type Issue } from '../../shared/errors.ts';
+import { ActorflowError, ErrorCode, type Issue } from '../../common/errors.ts';
 
 /** API-only codes (request parsing) that the shared catalogue does not need. */
 export const ApiErrorCode = {

@@ -1,5 +1,5 @@
 /** @module api/http/reply — what a handler answers, and the corked writers of answers and problem+json refusals. */
-import { ErrorCode, type Issue } from '../../shared/errors.ts';
+import { ErrorCode, type Issue } from '../../common/errors.ts';
 import { type Exchange, writeCorsHeaders } from './exchange.ts';
 import { MEDIA_JSON, MEDIA_PROBLEM } from './media.ts';
 import { type Problem, problemFor, statusLine } from './problem.ts';

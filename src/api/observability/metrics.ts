@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Gauge, Registry } from 'prom-client';
 import type { Engine } from '../../engine/types.ts';
-import type { EventView } from '../../shared/execution.ts';
+import type { EventView } from '../../common/execution.ts';
 import type { RouteTimer } from '../http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
 

@@ -4,8 +4,8 @@
  * replay from a conflicting reuse, and the answer of a replay.
  */
 import { createHash } from 'node:crypto';
-import type { Issue } from '../../shared/errors.ts';
-import { isRecord } from '../../shared/json.ts';
+import type { Issue } from '../../common/errors.ts';
+import { isRecord } from '../../common/json.ts';
 import { type Reply, json } from '../http/reply.ts';
 
 const REPLAY_HEADERS = { 'idempotent-replay': 'true' } as const;

@@ -1,6 +1,6 @@
 /** @module api/resources/paging — cursor paging of the list routes: `?limit=&cursor=` in, `{ items, nextCursor }` out. */
 import type { PageRequest } from '../../engine/types.ts';
-import type { Page } from '../../shared/execution.ts';
+import type { Page } from '../../common/execution.ts';
 import type { RouteInput } from '../routing/route-spec.ts';
 
 /** `?limit=&cursor=` of a validated query (ajv filled in the default limit; `cursor=` means none). */

@@ -4,7 +4,7 @@
  * depth and size, and parsed; every refusal (400, 413, 415, 422) is written here.
  */
 import { parse as parseYaml } from 'yaml';
-import { ErrorCode, type Issue } from '../../shared/errors.ts';
+import { ErrorCode, type Issue } from '../../common/errors.ts';
 import { type BodyText, readBody } from '../http/body.ts';
 import { MAX_BODY_DEPTH, jsonTextTooDeep, valueTooDeep, valueTooLarge, yamlTextTooDeep } from '../http/body-limits.ts';
 import type { Exchange } from '../http/exchange.ts';

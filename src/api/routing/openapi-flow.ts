@@ -10,7 +10,7 @@
  * stays as it is: valid JSON Schema, which generators type a little looser.
  */
 import { STEP_TYPES, flowSchema } from '../../engine/flow-schema.ts';
-import { isRecord } from '../../shared/json.ts';
+import { isRecord } from '../../common/json.ts';
 import type { JsonSchema } from './route-spec.ts';
 
 /** Component name of the whole document. */

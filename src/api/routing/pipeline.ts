@@ -5,9 +5,9 @@
  * Every stage that refuses writes its answer and stops.
  */
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { ErrorCode, type Issue } from '../../shared/errors.ts';
-import { isRecord } from '../../shared/json.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { ErrorCode, type Issue } from '../../common/errors.ts';
+import { isRecord } from '../../common/json.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { Gate } from '../auth/gate.ts';
 import type { Credential, Principal, RouteAuth } from '../auth/types.ts';
 import type { RequestDeadlines } from '../http/deadlines.ts';

@@ -1,6 +1,6 @@
 /** @module api/routing/query — a raw query string as the object a route's query schema validates. */
-import type { Issue } from '../../shared/errors.ts';
-import { pointerToken } from '../../shared/json.ts';
+import type { Issue } from '../../common/errors.ts';
+import { pointerToken } from '../../common/json.ts';
 import type { CompiledRoute } from './validate.ts';
 
 /**

@@ -1,6 +1,6 @@
 /** @module api/routing/route-spec — route specs (pure data, the source for validation and OpenAPI), handler types and the URL path of a route. */
 import type { Static, TSchema } from '@sinclair/typebox';
-import type { Issue } from '../../shared/errors.ts';
+import type { Issue } from '../../common/errors.ts';
 import { type Principal, type RouteAuth, Scope } from '../auth/types.ts';
 import type { Reply } from '../http/reply.ts';
 

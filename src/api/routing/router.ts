@@ -1,6 +1,6 @@
 /** @module api/routing/router — mounts the route table on uWS native routes (each one a request pipeline), then 405 per known path and a catch-all 404. */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ErrorCode } from '../../shared/errors.ts';
+import { ErrorCode } from '../../common/errors.ts';
 import { type RouteTimer, openExchange } from '../http/exchange.ts';
 import { problemFor, statusLine } from '../http/problem.ts';
 import { writeProblem } from '../http/reply.ts';

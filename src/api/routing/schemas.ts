@@ -4,7 +4,7 @@
  * type a handler receives.
  */
 import { Kind, type TProperties, type TSchema, Type } from '@sinclair/typebox';
-import { ExecutionStatus } from '../../shared/execution.ts';
+import { ExecutionStatus } from '../../common/execution.ts';
 import type { JsonSchema } from './route-spec.ts';
 
 /** The keys TypeBox adds, in the order the schemas (and so the OpenAPI document) have always been written. */
@@ -73,7 +73,7 @@ export function ulidId(prefix: string, what: string) {
   return inOrder(Type.String({ pattern: `^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`, description: `${what}: \`${prefix}_\` + ULID.` }));
 }
 
-/** Same shape as `parseExecutionId` in src/shared/ids.ts: anything else cannot exist (404). */
+/** Same shape as `parseExecutionId` in src/common/ids.ts: anything else cannot exist (404). */
 export const executionId = ulidId('ex', 'Execution id');
 
 export const definitionName = inOrder(Type.String({ minLength: 1, maxLength: 200, description: 'Definition name.' }));

@@ -1,7 +1,7 @@
 /** @module api/routing/validate — compiles each route's schemas once (ajv) and turns failures into JSON-Pointer issues. */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { Issue } from '../../shared/errors.ts';
-import { pointerToken } from '../../shared/json.ts';
+import type { Issue } from '../../common/errors.ts';
+import { pointerToken } from '../../common/json.ts';
 import { EMPTY_OBJECT } from './schemas.ts';
 import type { JsonSchema, RouteSpec } from './route-spec.ts';
 

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
+import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 import { MEDIA_HTML } from '../http/media.ts';
 import { type Reply, text } from '../http/reply.ts';
 import type { HandlersOf } from '../routing/route-spec.ts';

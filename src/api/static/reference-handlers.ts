@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ActorflowError, ErrorCode } from '../../shared/errors.ts';
+import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 import { MEDIA_HTML, MEDIA_JSON } from '../http/media.ts';
 import { type Reply, text } from '../http/reply.ts';
 import type { OpenApiDocument } from '../routing/openapi.ts';

@@ -1,7 +1,7 @@
 /** @module api/streams/create-streams — real-time streams of the API: the event feed, the WebSocket hub and the SSE route, wired together. */
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Engine } from '../../engine/types.ts';
-import type { Logger } from '../../shared/logger.ts';
+import type { Logger } from '../../common/logger.ts';
 import { createEventFeed } from './event-feed.ts';
 import { type SseCounters, sseHandlers } from './sse.ts';
 import { type StreamOptions, resolveStreamOptions } from './options.ts';

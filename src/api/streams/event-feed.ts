@@ -1,7 +1,7 @@
 /** @module api/streams/event-feed — the one engine.onEvent listener of the API: encodes each event once and hands it to streams. */
 import type { Engine } from '../../engine/types.ts';
-import type { EventView } from '../../shared/execution.ts';
-import type { Logger } from '../../shared/logger.ts';
+import type { EventView } from '../../common/execution.ts';
+import type { Logger } from '../../common/logger.ts';
 import { EncodedValue } from './ws/protocol.ts';
 
 export type EncodedEvent = EncodedValue<EventView>;

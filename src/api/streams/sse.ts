@@ -1,9 +1,9 @@
 /** @module api/streams/sse — GET /executions/{id}/stream: server-sent events with gap-free resume, keep-alives and backpressure. */
 import type { Engine } from '../../engine/types.ts';
-import { ValidationError } from '../../shared/errors.ts';
-import { TERMINAL_STATUSES } from '../../shared/execution.ts';
-import { parseExecutionId } from '../../shared/ids.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { ValidationError } from '../../common/errors.ts';
+import { TERMINAL_STATUSES } from '../../common/execution.ts';
+import { parseExecutionId } from '../../common/ids.ts';
+import type { Logger } from '../../common/logger.ts';
 import { type Exchange, writeCorsHeaders } from '../http/exchange.ts';
 import type { EXECUTION_ROUTES } from '../resources/executions/routes.ts';
 import type { HandlersOf } from '../routing/route-spec.ts';

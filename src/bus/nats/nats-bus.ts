@@ -6,9 +6,9 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { AgentRegistry } from '../agent-registry.ts';
-import { msgpackCodec as codec } from '../../shared/codec.ts';
-import type { EventView } from '../../shared/execution.ts';
-import type { Logger } from '../../shared/logger.ts';
+import { msgpackCodec as codec } from '../../common/codec.ts';
+import type { EventView } from '../../common/execution.ts';
+import type { Logger } from '../../common/logger.ts';
 import type { AgentEvent, AgentHandle, AgentView, Bus, BusState, DirectReply, Heartbeat, StepLog, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import { startNatsWorker, type NatsWorker } from './nats-worker.ts';
 import { ensureTaskStream } from './stream.ts';

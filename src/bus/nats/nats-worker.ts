@@ -5,9 +5,9 @@
  */
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { systemClock } from '../../shared/clock.ts';
-import { msgpackCodec as codec } from '../../shared/codec.ts';
-import { ActorflowError, toStepError } from '../../shared/errors.ts';
+import { systemClock } from '../../common/clock.ts';
+import { msgpackCodec as codec } from '../../common/codec.ts';
+import { ActorflowError, toStepError } from '../../common/errors.ts';
 import type { AgentHandle, CostReport, DirectReply, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import type { AgentLoad } from '../agent-registry.ts';
 import { ensureTaskStream } from './stream.ts';

@@ -1,5 +1,5 @@
 /** @module engine/compile/guards — the named guards of compiled flows (pure: context, event and params only). */
-import type { Condition } from '../../shared/flow.ts';
+import type { Condition } from '../../common/flow.ts';
 import { evaluateCondition } from '../expressions.ts';
 import type { FlowContext, FlowEvent } from '../flow-context.ts';
 import { errorOf, retryPolicy, scopeOf } from '../flow-ops.ts';

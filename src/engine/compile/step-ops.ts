@@ -1,5 +1,5 @@
 /** @module engine/compile/step-ops — what the named actions of the step states do (params fixed at compile time). */
-import type { RetryPolicy, SleepStep, Step, TaskStep, WaitStep, WorkflowStep } from '../../shared/flow.ts';
+import type { RetryPolicy, SleepStep, Step, TaskStep, WaitStep, WorkflowStep } from '../../common/flow.ts';
 import { resolveValue } from '../expressions.ts';
 import type { FlowContext, FlowEvent } from '../flow-context.ts';
 import { backoffMs, errorOf, scopeOf, type Fx, type Op, type OpKit } from '../flow-ops.ts';

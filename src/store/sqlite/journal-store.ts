@@ -1,6 +1,6 @@
 /** @module store/sqlite/journal-store — the journal `Store` on SQLite (WAL): events, snapshots, the executions index and definitions. */
-import { msgpackCodec as codec } from '../../shared/codec.ts';
-import { type EventRecord, ExecutionStatus } from '../../shared/execution.ts';
+import { msgpackCodec as codec } from '../../common/codec.ts';
+import { type EventRecord, ExecutionStatus } from '../../common/execution.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { deliveriesStep } from './webhook-store.ts';

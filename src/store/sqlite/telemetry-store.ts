@@ -4,8 +4,8 @@
  * lock, and it walks rows in slices of `SLICE_MS` between event-loop turns (better-sqlite3 is
  * synchronous), so a summary over many executions never holds up the engine's group commits for long.
  */
-import { msgpackCodec as codec } from '../../shared/codec.ts';
-import { ulidTime } from '../../shared/ids.ts';
+import { msgpackCodec as codec } from '../../common/codec.ts';
+import { ulidTime } from '../../common/ids.ts';
 import type { Db } from './db.ts';
 import type { StepEventRow, TelemetryExecutionRow, TelemetryStore, TimeWindow } from '../types.ts';
 

@@ -1,5 +1,5 @@
 /** @module api/resources/admin/handlers — POST/GET/DELETE /api-keys and GET /audit (admin scope, tenant-scoped). */
-import { ErrorCode, NotFoundError, ActorflowError } from '../../../shared/errors.ts';
+import { ErrorCode, NotFoundError, ActorflowError } from '../../../common/errors.ts';
 import type { AuditLog } from '../../auth/audit-log.ts';
 import { type KeyRing, toKeyView } from '../../auth/key-ring.ts';
 import { DEFAULT_TENANT, type Principal } from '../../auth/types.ts';

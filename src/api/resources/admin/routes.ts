@@ -1,6 +1,6 @@
 /** @module api/resources/admin/routes — the route table of the admin API: API keys and the audit log (admin scope). */
 import { Type } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { PAGE, dateTime, shape, shortString, stringEnum, ulidId } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 

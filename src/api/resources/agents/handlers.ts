@@ -1,7 +1,7 @@
 /** @module api/resources/agents/handlers — GET /agents and /agents/{id}: the engine's view of the agents on the bus. */
 import { agentDetail, agentItem } from '../../../agents/agent-view.ts';
 import type { Engine } from '../../../engine/types.ts';
-import { ErrorCode, NotFoundError } from '../../../shared/errors.ts';
+import { ErrorCode, NotFoundError } from '../../../common/errors.ts';
 import { json } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';
 import { pageById, pageOf } from '../paging.ts';

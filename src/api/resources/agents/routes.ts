@@ -1,5 +1,5 @@
 /** @module api/resources/agents/routes — the route table of agents: the engine's view of the agents on the bus (read-only). */
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { Type } from '@sinclair/typebox';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import { PAGE, shape } from '../../routing/schemas.ts';

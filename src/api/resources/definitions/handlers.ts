@@ -1,6 +1,6 @@
 /** @module api/resources/definitions/handlers — handlers of the /workflow-definitions routes. */
 import type { Engine } from '../../../engine/types.ts';
-import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
+import { ErrorCode, ValidationError } from '../../../common/errors.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
 import { empty, json, text } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';

@@ -1,6 +1,6 @@
 /** @module api/resources/definitions/routes — the route table of workflow definitions: register, validate, read, retire, diagram. */
 import { Type } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import { PAGE, definitionName, diagramFormat, flowDocument, positiveInt, shape } from '../../routing/schemas.ts';
 

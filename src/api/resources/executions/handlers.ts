@@ -1,8 +1,8 @@
 /** @module api/resources/executions/handlers — handlers of the /executions routes (POST /executions is the hot path). */
 import type { Engine, ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
-import type { Issue } from '../../../shared/errors.ts';
-import type { LogView } from '../../../shared/execution.ts';
-import { isRecord } from '../../../shared/json.ts';
+import type { Issue } from '../../../common/errors.ts';
+import type { LogView } from '../../../common/execution.ts';
+import { isRecord } from '../../../common/json.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
 import { json, text } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';

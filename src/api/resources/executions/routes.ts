@@ -1,6 +1,6 @@
 /** @module api/resources/executions/routes — the route table of executions: start, list, read, change, control, signal, and their steps, events, logs, children, diagram, costs and stream. */
 import { Type } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import {
   ANY,

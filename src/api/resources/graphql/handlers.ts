@@ -1,8 +1,8 @@
 /** @module api/resources/graphql/handlers — POST and GET /graphql, GET /graphql/schema: the GraphQL executor behind the route table. */
 import type { GraphqlApi } from '../../../graphql/create-graphql.ts';
 import type { GraphqlRequest } from '../../../graphql/types.ts';
-import { ErrorCode, ValidationError } from '../../../shared/errors.ts';
-import { isRecord } from '../../../shared/json.ts';
+import { ErrorCode, ValidationError } from '../../../common/errors.ts';
+import { isRecord } from '../../../common/json.ts';
 import { json } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';
 import { graphqlReply } from './media.ts';

@@ -1,5 +1,5 @@
 /** @module api/resources/graphql/routes — the route table of the read-only GraphQL API (POST /graphql) and its schema text. */
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { DEFAULT_MAX_QUERY_LENGTH } from '../../../graphql/types.ts';
 import { MEDIA_GRAPHQL } from '../../http/media.ts';
 import { Type } from '@sinclair/typebox';

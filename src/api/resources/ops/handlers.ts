@@ -1,7 +1,7 @@
 /** @module api/resources/ops/handlers — /health, /ready, /status and the Prometheus /metrics. */
 import type { Engine, EngineStatus } from '../../../engine/types.ts';
-import { ActorflowError, ErrorCode } from '../../../shared/errors.ts';
-import { ExecutionStatus } from '../../../shared/execution.ts';
+import { ActorflowError, ErrorCode } from '../../../common/errors.ts';
+import { ExecutionStatus } from '../../../common/execution.ts';
 import { DEFAULT_TENANT, Scope } from '../../auth/types.ts';
 import { type Reply, json, text } from '../../http/reply.ts';
 import type { ApiMetrics } from '../../observability/metrics.ts';

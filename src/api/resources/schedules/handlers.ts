@@ -1,7 +1,7 @@
 /** @module api/resources/schedules/handlers — GET/POST /schedules and GET/PATCH/DELETE /schedules/{id} (tenant-scoped). */
 import type { Engine } from '../../../engine/types.ts';
-import { ValidationError, type Issue } from '../../../shared/errors.ts';
-import { isRecord } from '../../../shared/json.ts';
+import { ValidationError, type Issue } from '../../../common/errors.ts';
+import { isRecord } from '../../../common/json.ts';
 import { cronIssues } from '../../../scheduler/next-run.ts';
 import type { SchedulePatch, Scheduler, ScheduleSpec } from '../../../scheduler/scheduler.ts';
 import { empty, json } from '../../http/reply.ts';

@@ -1,6 +1,6 @@
 /** @module api/resources/schedules/routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
 import { type Static, Type } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 

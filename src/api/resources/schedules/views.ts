@@ -1,5 +1,5 @@
 /** @module api/resources/schedules/views — a schedule as the API shows it. */
-import { iso } from '../../../shared/clock.ts';
+import { iso } from '../../../common/clock.ts';
 import type { ScheduleRow } from '../../../store/types.ts';
 
 /** A schedule as the API shows it (times as RFC 3339, absent fields null). */

@@ -2,7 +2,7 @@
 // Named for the declaration emit (dist/*.d.ts): the inferred route types carry TypeBox's symbol keys.
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import type { Engine } from '../../../engine/types.ts';
-import type { Clock } from '../../../shared/clock.ts';
+import type { Clock } from '../../../common/clock.ts';
 import type { TelemetryService } from '../../../telemetry/telemetry-service.ts';
 import { windowOf } from '../../../telemetry/window.ts';
 import { json } from '../../http/reply.ts';

@@ -1,7 +1,7 @@
 /** @module api/resources/telemetry/routes — the route table of telemetry: execution summary and per-step stats of a workflow. */
 // Named for the declaration emit (dist/*.d.ts): the inferred route types carry TypeBox's symbol keys.
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { Type } from '@sinclair/typebox';
 import { dateTime, definitionName, shape } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';

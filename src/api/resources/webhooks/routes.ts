@@ -1,6 +1,6 @@
 /** @module api/resources/webhooks/routes — the route table of outbound webhooks (subscriptions, delivery history) and inbound hooks. */
 import { type Static, Type } from '@sinclair/typebox';
-import { ErrorCode } from '../../../shared/errors.ts';
+import { ErrorCode } from '../../../common/errors.ts';
 import { WEBHOOK_EVENT_PATTERNS } from '../../../webhooks/event-patterns.ts';
 import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';

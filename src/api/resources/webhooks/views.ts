@@ -1,5 +1,5 @@
 /** @module api/resources/webhooks/views — a webhook (never its secret) and a delivery as the API shows them. */
-import { iso } from '../../../shared/clock.ts';
+import { iso } from '../../../common/clock.ts';
 import type { DeliveryRow, WebhookRow } from '../../../store/types.ts';
 
 /** A webhook as the API shows it: never its secret, only a hint to tell secrets apart. */

@@ -2,9 +2,9 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Engine } from '../../../engine/types.ts';
 import type { Principal } from '../../auth/types.ts';
-import { ActorflowError } from '../../../shared/errors.ts';
-import type { ExecutionView } from '../../../shared/execution.ts';
-import type { Logger } from '../../../shared/logger.ts';
+import { ActorflowError } from '../../../common/errors.ts';
+import type { ExecutionView } from '../../../common/execution.ts';
+import type { Logger } from '../../../common/logger.ts';
 import type { EventFeed } from '../event-feed.ts';
 import { type Resume, type ResumeTarget, resumeExecution } from '../resume.ts';
 import type { StreamOptions } from '../options.ts';

@@ -1,7 +1,7 @@
 /** @module api/streams/ws/labels — firehose subscriptions filtered by labels: matched in JS against a bounded cache of execution labels. */
 import type { Engine } from '../../../engine/types.ts';
-import { isRecord } from '../../../shared/json.ts';
-import type { Logger } from '../../../shared/logger.ts';
+import { isRecord } from '../../../common/json.ts';
+import type { Logger } from '../../../common/logger.ts';
 import type { EncodedEvent } from '../event-feed.ts';
 import type { EventFilter } from './protocol.ts';
 

@@ -1,8 +1,8 @@
 /** @module api/streams/ws/protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
-import { msgpackCodec } from '../../../shared/codec.ts';
-import { EVENT_TYPES } from '../../../shared/execution.ts';
-import { parseExecutionId } from '../../../shared/ids.ts';
-import { isPlainRecord } from '../../../shared/json.ts';
+import { msgpackCodec } from '../../../common/codec.ts';
+import { EVENT_TYPES } from '../../../common/execution.ts';
+import { parseExecutionId } from '../../../common/ids.ts';
+import { isPlainRecord } from '../../../common/json.ts';
 import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from '../../http/i-json.ts';
 
 /** Wire format of a socket, chosen by subprotocol at the upgrade. */

@@ -1,9 +1,9 @@
 /** @module api/streams/ws/upgrade — mounts /ws, /ws/executions/{id} and /ws/events on uWS: upgrade checks, subprotocol, socket behavior. */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Engine } from '../../../engine/types.ts';
-import { ErrorCode, type Issue } from '../../../shared/errors.ts';
-import { parseExecutionId } from '../../../shared/ids.ts';
-import type { Logger } from '../../../shared/logger.ts';
+import { ErrorCode, type Issue } from '../../../common/errors.ts';
+import { parseExecutionId } from '../../../common/ids.ts';
+import type { Logger } from '../../../common/logger.ts';
 import { openExchange } from '../../http/exchange.ts';
 import { writeProblem } from '../../http/reply.ts';
 import { problemFor, toProblem } from '../../http/problem.ts';

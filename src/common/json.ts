@@ -1,4 +1,4 @@
-/** @module shared/json — small helpers over parsed JSON values: object tests and JSON Pointer tokens. */
+/** @module common/json — small helpers over parsed JSON values: object tests and JSON Pointer tokens. */
 
 /** A JSON object: not null, not an array (its prototype is not checked: see `isPlainRecord`). */
 export function isRecord(v: unknown): v is Record<string, unknown> {

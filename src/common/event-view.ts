@@ -1,4 +1,4 @@
-/** @module shared/event-view — a journal event as the API, the event listeners and webhook bodies show it. */
+/** @module common/event-view — a journal event as the API, the event listeners and webhook bodies show it. */
 import type { EventRecord, EventView } from './execution.ts';
 
 /** The view of `e`, an event of an execution of `workflow` in `tenant`; `id` is `<executionId>-<seq>`, stable across reads. */

@@ -1,4 +1,4 @@
-/** @module shared/lru-cache — a bounded least-recently-used map. */
+/** @module common/lru-cache — a bounded least-recently-used map. */
 
 /**
  * Least-recently-used map bounded by entry count and by the total cost of its entries (by default
