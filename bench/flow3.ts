@@ -10,7 +10,7 @@
  */
 import { createHistogram } from 'node:perf_hooks';
 import type { Engine } from '../src/engine/types.ts';
-import type { EventView } from '../src/shared/execution.ts';
+import type { EventView } from '../src/common/execution.ts';
 import {
   type BenchOpts,
   type Figure,

@@ -9,7 +9,7 @@
  * Tasks:
  *  - validate and compile a 10-step flow (FLOW10 in bench/common.ts) → XState machine;
  *  - msgpackr encode / decode of the persisted snapshot of a running execution (FLOW10 actor after
- *    2 steps completed, now in its `sleep` step; `actor.getPersistedSnapshot()`, src/shared/codec.ts);
+ *    2 steps completed, now in its `sleep` step; `actor.getPersistedSnapshot()`, src/common/codec.ts);
  *  - journal append: `store.commit` of 1 and of 100 event rows (~40-byte msgpack data each), sync
  *    full (fsync) and normal, on a fresh SQLite file per mode;
  *  - `engine.start` in-process (no HTTP) of the `park` flow, awaited (journal commit included), one at
@@ -26,9 +26,9 @@ import { compileFlow } from '../src/engine/compile-flow.ts';
 import { flowActions, withEffects } from '../src/engine/compile/flow-machine.ts';
 import type { FlowEffects } from '../src/engine/flow-context.ts';
 import { validateFlow } from '../src/engine/validate-flow.ts';
-import { msgpackCodec } from '../src/shared/codec.ts';
-import type { EventRecord } from '../src/shared/execution.ts';
-import type { FlowDocument } from '../src/shared/flow.ts';
+import { msgpackCodec } from '../src/common/codec.ts';
+import type { EventRecord } from '../src/common/execution.ts';
+import type { FlowDocument } from '../src/common/flow.ts';
 import { createSqliteStore } from '../src/store/sqlite/open-sqlite-stores.ts';
 import type { Store } from '../src/store/types.ts';
 import { FLOW10, PARK_FLOW, SYNC_MODES, type Figure, type SyncMode, int, machineInfo } from './common.ts';

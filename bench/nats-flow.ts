@@ -32,8 +32,8 @@ import { connect } from '@nats-io/transport-node';
 import { subjects } from '../src/bus/nats/subjects.ts';
 import type { AgentView } from '../src/bus/types.ts';
 import type { Engine } from '../src/engine/types.ts';
-import { msgpackCodec as codec } from '../src/shared/codec.ts';
-import type { EventView } from '../src/shared/execution.ts';
+import { msgpackCodec as codec } from '../src/common/codec.ts';
+import type { EventView } from '../src/common/execution.ts';
 import {
   type BenchOpts,
   type Figure,

@@ -25,7 +25,7 @@ import http from 'node:http';
 import { createHistogram } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { Engine } from '../src/engine/types.ts';
-import type { EventView } from '../src/shared/execution.ts';
+import type { EventView } from '../src/common/execution.ts';
 import { type BenchOpts, type Figure, type LatencySummary, type SyncMode, fmtLat, int, mib, ms, procMem, recordNs, sleep, summarize, waitQuiet, withServer } from './common.ts';
 
 export const PARKED_FLOW = 'parkecho';

@@ -12,7 +12,7 @@
  * event): this part shows the curve below the cap and that the rest is refused.
  */
 import http from 'node:http';
-import { LIMITS } from '../src/shared/flow.ts';
+import { LIMITS } from '../src/common/flow.ts';
 import { type BenchOpts, type Figure, type ServerChild, mib, ms, procCpuSeconds, procMem, waitQuiet, withServer } from './common.ts';
 
 const CAP = (LIMITS as { readonly maxParallelBranches?: number }).maxParallelBranches ?? 256;

@@ -1,5 +1,5 @@
 /** A code-first definition: a typed flow document built in TypeScript, registered at boot with `source: "code"`. */
-import type { FlowDocument } from '../src/shared/flow.ts';
+import type { FlowDocument } from '../src/common/flow.ts';
 
 const retry = { maxAttempts: 3, backoff: 'exponential', initialMs: 100, factor: 2, maxMs: 2000 } as const;
 
