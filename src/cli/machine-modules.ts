@@ -13,7 +13,7 @@ const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
  */
 export async function prepareMachineModules(dir: string): Promise<'none' | 'loader' | 'tsx'> {
   if (!existsSync(dir)) return 'none';
-  const ts = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  const ts = readdirSync(dir).filter((f) => /\.m?ts$/.test(f) && !/\.d\.m?ts$/.test(f));
   if (ts.length === 0) return 'none';
   if (RUNNING_FROM_SOURCE) return 'loader';
   const fix = 'or compile them to .js';

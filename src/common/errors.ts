@@ -14,6 +14,8 @@ export const ErrorCode = {
   invalidDefinition: 'invalid_definition',
   definitionNotFound: 'definition_not_found',
   definitionRetired: 'definition_retired',
+  /** A version of an XState machine whose source the machines directory no longer exports (409: it cannot run here). */
+  definitionCodeMissing: 'definition_code_missing',
   versionExists: 'version_exists',
   versionConflict: 'version_conflict',
   executionNotFound: 'execution_not_found',

@@ -6,6 +6,7 @@ import type { FlowDocument } from '../common/flow.ts';
 import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
+import { isMachineDocument } from './code-machines/machine-info.ts';
 import { flowToMermaid } from './diagram.ts';
 import type { FlowEvent } from './flow-context.ts';
 import { rowToView } from './live-execution.ts';
@@ -42,7 +43,8 @@ export class Commands {
   }
 
   async definitionDiagram(tenant: string, name: string, version?: number) {
-    return flowToMermaid(this.sup.registry.get(tenant, name, version).document as FlowDocument);
+    const doc = this.sup.registry.get(tenant, name, version).document;
+    return isMachineDocument(doc) ? doc.diagram : flowToMermaid(doc as FlowDocument);
   }
 
   async start(req: StartRequest) {

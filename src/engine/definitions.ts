@@ -1,11 +1,14 @@
 /** @module engine/definitions — versioned definitions held in memory (loaded at boot) and their compiled machines. */
 import type { ValidateFunction } from 'ajv';
-import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
+import type { AnyStateMachine } from 'xstate';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
 import type { DefinitionView, Page } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import { iso } from '../common/clock.ts';
 import { LruCache } from '../common/lru-cache.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
+import { hostLogic } from './code-machines/host-logic.ts';
+import { describeMachine, isMachineDocument, type MachineDocument } from './code-machines/machine-info.ts';
 import { compileFlow, type CompiledFlow } from './compile-flow.ts';
 import { flowActions, withEffects, type FlowMachine } from './compile/flow-machine.ts';
 import { deepEqual } from './expressions.ts';
@@ -44,6 +47,13 @@ function withoutVersion(doc: unknown): unknown {
   return rest;
 }
 
+/** The signals of a machine that accepts any event (`*`). */
+const ANY_NAME: ReadonlySet<string> = new (class extends Set<string> {
+  override has(): boolean {
+    return true;
+  }
+})();
+
 export class DefinitionRegistry {
   /** tenant → name → versions ascending. */
   private readonly byTenant = new Map<string, Map<string, DefinitionRow[]>>();
@@ -52,10 +62,12 @@ export class DefinitionRegistry {
   private readonly dynamic = new LruCache<Compiled>(DYNAMIC_DEFINITION_CACHE.entries, DYNAMIC_DEFINITION_CACHE.bytes);
   /** The engine's effects as the named actions of every machine it runs (built once). */
   private readonly actions: ReturnType<typeof flowActions>;
+  /** XState machines of the machines directory, by tenant, name and source hash (their rows hold only a description). */
+  private readonly code = new Map<string, AnyStateMachine>();
 
   constructor(
     private readonly store: Store,
-    effects: FlowEffects,
+    private readonly effects: FlowEffects,
     private readonly now: () => number,
   ) {
     this.actions = flowActions(effects);
@@ -114,6 +126,29 @@ export class DefinitionRegistry {
     return { row, created: true };
   }
 
+  /**
+   * Registers an XState machine (`machines` export of a machines-directory module) as workflow `name`:
+   * a new version when its source hash differs from the latest version's, else the latest.
+   */
+  async registerMachine(tenant: string, name: string, machine: AnyStateMachine): Promise<{ row: DefinitionRow; created: boolean }> {
+    const { doc, issues } = describeMachine(name, machine);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) issues.push({ path: '/name', message: 'a workflow name is 1-128 of A-Z a-z 0-9 . _ - (not starting with . _ -)' });
+    if (issues.length > 0) throw new ValidationError(`the machine ${name} cannot run as a workflow`, issues, ErrorCode.invalidDefinition);
+    this.code.set(`${tenant}\u0000${name}\u0000${doc.hash}`, machine);
+    const versions = this.versions(tenant, name, true);
+    const latest = versions[versions.length - 1];
+    if (latest && isMachineDocument(latest.document) && latest.document.hash === doc.hash) return { row: latest, created: false };
+    const version = (latest?.version ?? 0) + 1;
+    const row: DefinitionRow = { tenant, name, version, source: 'code', document: { ...doc, version }, createdAt: this.now(), retired: false };
+    await this.store.putDefinition(row);
+    if (latest?.retired) {
+      await this.store.setRetired(tenant, name, false);
+      for (const v of versions) v.retired = false;
+    }
+    versions.push(row);
+    return { row, created: true };
+  }
+
   get(tenant: string, name: string, version?: number): DefinitionRow {
     const versions = this.versions(tenant, name);
     const row = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
@@ -155,7 +190,7 @@ export class DefinitionRegistry {
     const key = `${row.tenant}\u0000${row.name}\u0000${row.version}`;
     let c = this.compiled.get(key);
     if (!c) {
-      c = { row, ...this.compileDoc(row.document as FlowDocument) };
+      c = { row, ...(isMachineDocument(row.document) ? this.hostMachine(row, row.document) : this.compileDoc(row.document as FlowDocument)) };
       this.compiled.set(key, c);
     }
     return c;
@@ -171,6 +206,21 @@ export class DefinitionRegistry {
       this.dynamic.set(key, c, compiledBytes(json.length));
     }
     return { row: { tenant, name: doc.name, version: doc.version ?? 0, source: 'document', document: doc, createdAt, retired: false }, ...c };
+  }
+
+  /** A registered XState machine, hosted so the supervisor runs it like a compiled flow (code-machines/host-logic.ts). */
+  private hostMachine(row: DefinitionRow, doc: MachineDocument): Compiled {
+    const machine = this.code.get(`${row.tenant}\u0000${row.name}\u0000${doc.hash}`);
+    if (!machine) {
+      throw new ActorflowError(ErrorCode.definitionCodeMissing, `version ${row.version} of ${row.name} is a machine (source ${doc.hash}) that the machines directory no longer exports`);
+    }
+    const signals: ReadonlySet<string> = doc.signals.includes('*') ? ANY_NAME : new Set(doc.signals);
+    return {
+      compiled: { doc: { name: row.name, steps: [] }, signals, stepTypes: new Map(Object.keys(doc.tasks).map((id) => [id, 'task' as const])) },
+      // The supervisor's actors take any actor logic that has a FlowContext and FlowEvent inputs; it is typed for compiled flows.
+      machine: hostLogic(machine, this.effects) as unknown as FlowMachine,
+      validateInput: null,
+    };
   }
 
   private compileDoc(doc: FlowDocument): Compiled {

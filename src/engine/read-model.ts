@@ -7,6 +7,7 @@ import { TERMINAL_STATUSES } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import { LIMITS } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
+import { isMachineDocument } from './code-machines/machine-info.ts';
 import { executionMermaid } from './diagram.ts';
 import { foldHistory, levelAtLeast } from './history.ts';
 import { rowToView } from './live-execution.ts';
@@ -134,7 +135,10 @@ export class ReadModel {
 
   async executionDiagram(tenant: string, id: string) {
     const { row, h } = await this.history(tenant, id);
-    const doc = (row.definition ?? this.sup.registry.get(tenant, row.workflow, row.version).document) as FlowDocument;
+    const stored = row.definition ?? this.sup.registry.get(tenant, row.workflow, row.version).document;
+    // A machine's states are not steps: its diagram is the machine's own.
+    if (isMachineDocument(stored)) return stored.diagram;
+    const doc = stored as FlowDocument;
     const done = h.steps.filter((s) => s.status === 'completed' || s.status === 'skipped').map((s) => s.stepId);
     const active = h.steps.filter((s) => s.status === 'running' || s.status === 'waiting').map((s) => s.stepId);
     const failed = h.steps.filter((s) => s.status === 'failed' || s.status === 'cancelled').map((s) => s.stepId);

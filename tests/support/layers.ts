@@ -18,7 +18,7 @@ const rule = (name: string, comment: string, from: IRegularForbiddenRuleType['fr
 
 export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
   rule('common-is-the-ground', 'src/common imports no other folder of the project', { path: '^src/common/' }, { path: '^(src/(?!common/)|machines/)' }),
-  rule('machines-only-common', 'flow machines are deterministic: common only', { path: '^machines/' }, { path: '^src/(?!common/)' }),
+  rule('machines-only-common', 'flow machines are deterministic: common (and actorflow/machine, itself common only) only', { path: '^(machines/|src/machine/)' }, { path: '^src/(?!common/|machine/)' }),
   rule('store-only-common', 'the store knows no engine, bus or api', { path: '^src/store/' }, { path: '^(src/(?!store/|common/)|machines/)' }),
   rule('bus-only-common', 'the bus knows no engine, store or api', { path: '^src/bus/' }, { path: '^(src/(?!bus/|common/)|machines/)' }),
   rule(

@@ -19,6 +19,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.agentNotFound]: 404,
   [ErrorCode.notFound]: 404,
   [ErrorCode.definitionRetired]: 409,
+  [ErrorCode.definitionCodeMissing]: 409,
   [ErrorCode.versionExists]: 409,
   [ErrorCode.versionConflict]: 409,
   [ErrorCode.executionFinished]: 409,
