@@ -93,14 +93,15 @@ describe('the npm package', () => {
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
-  it('imports actorflow/client and actorflow/agent with plain node', async () => {
+  it('imports actorflow/client, actorflow/agent and actorflow/machine with plain node', async () => {
     const script = [
       "const client = await import('actorflow/client');",
       "const agent = await import('actorflow/agent');",
-      'console.log(JSON.stringify({ createClient: typeof client.createClient, ActorflowApiError: typeof client.ActorflowApiError, createAgent: typeof agent.createAgent, NonRetryableError: typeof agent.NonRetryableError }));',
+      "const machine = await import('actorflow/machine');",
+      "console.log(JSON.stringify({ createClient: typeof client.createClient, ActorflowApiError: typeof client.ActorflowApiError, createAgent: typeof agent.createAgent, NonRetryableError: typeof agent.NonRetryableError, taskKind: machine.task('resize').config.kind, now: typeof machine.now() }));",
     ].join('\n');
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: ENV });
-    expect(JSON.parse(stdout)).toEqual({ createClient: 'function', ActorflowApiError: 'function', createAgent: 'function', NonRetryableError: 'function' });
+    expect(JSON.parse(stdout)).toEqual({ createClient: 'function', ActorflowApiError: 'function', createAgent: 'function', NonRetryableError: 'function', taskKind: 'resize', now: 'number' });
   });
 
   it('type-checks a NodeNext consumer of the client, the agent SDK and the flow types, and its declarations are real types', async () => {
@@ -110,7 +111,9 @@ describe('the npm package', () => {
         "import { ActorflowApiError, createClient } from 'actorflow/client';",
         "import { createAgent, NonRetryableError, type TaskHandler } from 'actorflow/agent';",
         "import type { ExecutionView, FlowDocument } from 'actorflow';",
+        "import { task } from 'actorflow/machine';",
         '',
+        "export const resize = task<{ url: string }, { width: number }>('resize', { timeoutMs: 5000, retry: { maxAttempts: 2 } });",
         "export const flow: FlowDocument = { name: 'greet', steps: [{ id: 'hello', type: 'task', agent: 'echo', input: { name: '$.input.name' } }] };",
         'const handler: TaskHandler = async (ctx) => ({ kind: ctx.kind });',
         'export async function main(): Promise<ExecutionView> {',
