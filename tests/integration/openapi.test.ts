@@ -81,7 +81,7 @@ describe('the OpenAPI document', () => {
     expect(create['application/yaml'].schema).toEqual(flowRef);
     expect(doc.paths['/api/v1/workflow-definitions/validate'].post.requestBody.content['application/json'].schema).toEqual(flowRef);
     expect(doc.paths['/api/v1/executions'].post.requestBody.content['application/json'].schema.properties.definition).toEqual(flowRef);
-    expect(doc.components.schemas.Definition.properties.document).toEqual(flowRef);
+    expect(doc.components.schemas.Definition.properties.document).toEqual({ oneOf: [flowRef, { $ref: '#/components/schemas/MachineDocument' }] });
     const flow = doc.components.schemas.FlowDocument;
     expect(flow).toMatchObject({ type: 'object', required: ['name', 'steps'], additionalProperties: false });
     expect(flow.properties.steps.items).toEqual({ $ref: '#/components/schemas/FlowStep' });

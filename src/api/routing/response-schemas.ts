@@ -72,8 +72,21 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     'An execution of a workflow.',
   ),
   ExecutionSummary: shape({ id: str, workflow: str, status: { type: 'string', enum: EXECUTION_STATUS }, createdAt: time }, [], 'A child execution.'),
+  MachineDocument: shape(
+    {
+      name: str,
+      version: int,
+      kind: { type: 'string', const: 'xstate' },
+      hash: { ...str, description: 'SHA-256 (16 hex digits) of the machine source: a new version when it changes.' },
+      tasks: { type: 'object', additionalProperties: str, description: 'Task step id (the invoke id) → agent kind.' },
+      signals: { type: 'array', items: str, description: 'Signal names the machine handles (`*`: any).' },
+      diagram: { ...str, description: 'Mermaid stateDiagram-v2 of its states.' },
+    },
+    [],
+    'An XState machine registered from the machines directory (docs/machines.md); the server keeps its code, the store this description.',
+  ),
   Definition: shape(
-    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: ref('FlowDocument') },
+    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: { oneOf: [ref('FlowDocument'), ref('MachineDocument')] } },
     [],
     'A version of a workflow definition.',
   ),
