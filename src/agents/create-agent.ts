@@ -15,6 +15,8 @@ import { createPinoLogger, isLogLevel, type Logger } from '../common/logger.ts';
 
 export type { TaskContext, TaskHandler } from '../bus/types.ts';
 export type { TakenCounts } from '../bus/nats/nats-worker.ts';
+// Types of the machines dir's `agents` export (the same handlers, run inside the server).
+export type { InProcessAgent, InProcessAgents, InProcessHandler } from './in-process-agents.ts';
 
 export interface AgentOptions {
   /** NATS server(s), comma-separated. */

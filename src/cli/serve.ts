@@ -7,7 +7,8 @@ import { type ApiServer, createApiServer } from '../api/server.ts';
 import { assertNativeUws } from '../api/http/uws-runtime.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import { type StreamOptions, resolveStreamOptions } from '../api/streams/options.ts';
-import { serveBuiltinAgents } from '../agents/builtin-agents.ts';
+import { BUILTIN_AGENTS, serveBuiltinAgents } from '../agents/builtin-agents.ts';
+import { type InProcessAgents, serveInProcessAgents } from '../agents/in-process-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
@@ -20,6 +21,7 @@ import { openSqliteStores } from '../store/sqlite/open-sqlite-stores.ts';
 import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
 import { createTasks } from '../tasks/task-service.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
+import { loadInProcessAgents } from './machine-agents.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
@@ -43,6 +45,8 @@ export interface ServeConfig {
   readonly natsPrefix?: string;
   /** Run the built-in agents in this process. @default true */
   readonly builtinAgents?: boolean;
+  /** Your own agents, run in this process like the machines dir's `agents` exports (docs/agents.md, "In-process agents"). */
+  readonly agents?: InProcessAgents;
   /** WebSocket/SSE limits; defaults in src/api/streams/options.ts. */
   readonly streams?: Partial<StreamOptions>;
   /** Development only: no credentials, every request is admin of tenant `default`. @default false */
@@ -106,12 +110,13 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Before any file is opened: a server that cannot answer must not start.
   assertNativeUws(logger);
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
+  const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
   const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
-  const agents = config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000);
+  const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
   // Before the engine: recovery commits events too, and their deliveries commit with them.
   const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
   await webhooks.start();
