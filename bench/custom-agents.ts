@@ -6,7 +6,8 @@
  * Each variant gets a fresh server (`startActorflow`, this process, no HTTP) whose `bench3` flow has three
  * `task` steps of one kind: `echo` (built-in, effect-free: a step may start before its dispatch is durable)
  * or `custom-echo`, served from `startActorflow({ agents })` with the same body (it returns its input; a
- * user's agent is not effect-free, so each step leaves only after its start is journaled). The loop is
+ * user's agent is not effect-free, so each step leaves only after its start is journaled), and `custom-pure`,
+ * the same handler declared `pure: true` (effect-free like echo). The loop is
  * bench/flow3.ts's `runFlow3InProcess`: start → committed `workflow.completed`, 1 client, then 64 clients.
  * The variants alternate over the rounds so machine drift hits both; figures are the rounds' medians.
  */
@@ -24,14 +25,14 @@ const SEQ_MS = quick ? 1500 : 5000;
 const CON_MS = quick ? 1500 : 5000;
 const WARMUP_MS = quick ? 500 : 1500;
 
-type Variant = 'echo' | 'custom-echo';
-const VARIANTS: readonly Variant[] = ['echo', 'custom-echo'];
+type Variant = 'echo' | 'custom-echo' | 'custom-pure';
+const VARIANTS: readonly Variant[] = ['echo', 'custom-echo', 'custom-pure'];
 
 async function measure(kind: Variant): Promise<{ seq: Flow3Result; con: Flow3Result }> {
   const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-custom-${sync}-`));
   const app = await startActorflow({
     host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, logLevel: 'error', noAuth: true, rateLimit: null,
-    agents: { 'custom-echo': async (ctx) => ctx.input },
+    agents: { 'custom-echo': async (ctx) => ctx.input, 'custom-pure': { pure: true, handler: async (ctx) => ctx.input } },
   });
   try {
     await app.engine.registerDefinition('default', { ...BENCH3_FLOW, steps: BENCH3_FLOW.steps.map((s) => ({ ...s, agent: kind })) });
@@ -69,11 +70,16 @@ const sum = (kind: Variant) => {
 };
 const echo = sum('echo');
 const custom = sum('custom-echo');
+const pure = sum('custom-pure');
 const figs: Figure[] = [
   { part, what: '3-step start→completed p50, 1 client, built-in echo', sync, value: ms(echo.p50), target: '—', pass: null, note: `p99 ${ms(echo.p99)}; ${echo.commits.toFixed(2)} group commits/flow` },
   {
     part, what: '3-step start→completed p50, 1 client, in-process custom agent', sync, value: ms(custom.p50), target: '—', pass: custom.failed === 0 ? null : false,
     note: `p99 ${ms(custom.p99)}; ${custom.commits.toFixed(2)} group commits/flow; ${(custom.p50 / echo.p50).toFixed(2)}× echo's p50${custom.failed ? `; ${custom.failed} flows failed` : ''}`,
+  },
+  {
+    part, what: '3-step start→completed p50, 1 client, in-process custom agent declared pure', sync, value: ms(pure.p50), target: `≈ echo's ${ms(echo.p50)}`, pass: pure.failed === 0 ? pure.p50 <= echo.p50 * 1.2 : false,
+    note: `p99 ${ms(pure.p99)}; ${pure.commits.toFixed(2)} group commits/flow; ${(pure.p50 / echo.p50).toFixed(2)}× echo's p50${pure.failed ? `; ${pure.failed} flows failed` : ''}`,
   },
   { part, what: '3-step flows/s, 64 clients, built-in echo', sync, value: `${int(echo.perSec)}/s`, target: '—', pass: null },
   { part, what: '3-step flows/s, 64 clients, in-process custom agent', sync, value: `${int(custom.perSec)}/s`, target: '—', pass: null, note: `${(custom.perSec / echo.perSec).toFixed(2)}× echo's` },

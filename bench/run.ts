@@ -2,14 +2,15 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | direct | nats | parked | restart | features | wide (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | direct | nats | custom | parked | restart | features | wide (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
  * Parts: micro (tinybench, own process: bench/micro.bench.ts); http (autocannon + an open-loop
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
  * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
- * processes, bench/nats-flow.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
+ * processes, bench/nats-flow.ts); custom (the 3-step flow on users' own in-process agents against the built-in echo,
+ * bench/custom-agents.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
  * parked (1,000,000 waiting executions in a server child, then signals to passivated ones, bench/parked.ts);
  * restart (SIGKILL with 100,000 waiting, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
  * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts);
@@ -31,7 +32,7 @@ import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
 import { widePart } from './wide-parallel.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'parked', 'restart', 'features', 'wide'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'parked', 'restart', 'features', 'wide'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -103,13 +104,16 @@ const figures: Figure[] = [
 const failures: string[] = [];
 const noisyParts: string[] = [];
 const microPart = (o: BenchOpts) => forkedPart('micro', './micro.bench.ts', o);
-/** The read and delivery paths (webhooks, telemetry, GraphQL, tasks), once per sync mode. */
-async function featuresPart(o: BenchOpts): Promise<Figure[]> {
+/** A part forked once per sync mode. */
+const perSync = (name: string, file: string) => async (o: BenchOpts): Promise<Figure[]> => {
   const figs: Figure[] = [];
-  for (const sync of o.syncs) figs.push(...(await forkedPart('features', './features.bench.ts', o, ['--sync', sync])));
+  for (const sync of o.syncs) figs.push(...(await forkedPart(name, file, o, ['--sync', sync])));
   return figs;
-}
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart };
+};
+/** The read and delivery paths (webhooks, telemetry, GraphQL, tasks). */
+const featuresPart = perSync('features', './features.bench.ts');
+const customPart = perSync('custom', './custom-agents.ts');
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;

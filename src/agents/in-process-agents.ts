@@ -19,6 +19,12 @@ export interface InProcessAgent {
   /** JSON Schema of the kind's output (shown with the kind's task definition). */
   readonly outputSchema?: Record<string, unknown>;
   readonly description?: string;
+  /**
+   * The handler has no effect outside this process (a pure computation, as the built-in `echo`): its
+   * tasks start without waiting for their start to be journaled, and their result joins the same commit.
+   * A crash may then run it again with no record of the first run. @default false
+   */
+  readonly pure?: boolean;
 }
 
 /** `{ <kind>: handler | { handler, … } }`: what a machines module exports as `agents`. */
@@ -34,12 +40,13 @@ export interface InProcessKind {
   readonly inputSchema?: Record<string, unknown>;
   readonly outputSchema?: Record<string, unknown>;
   readonly description?: string;
+  readonly pure: boolean;
 }
 
 export const DEFAULT_IN_PROCESS_CONCURRENCY = 16;
 /** The built-in agents' in-process limit: past it a slot count means nothing. */
 export const MAX_IN_PROCESS_CONCURRENCY = 10_000;
-const OPTION_KEYS: ReadonlySet<string> = new Set(['handler', 'concurrency', 'inputSchema', 'outputSchema', 'description']);
+const OPTION_KEYS: ReadonlySet<string> = new Set(['handler', 'concurrency', 'inputSchema', 'outputSchema', 'description', 'pure']);
 
 /** A malformed `agents` export; the message names the source and the kind. */
 export class InProcessAgentsError extends Error {}
@@ -57,7 +64,7 @@ export function readInProcessAgents(source: string, value: unknown): InProcessKi
     if (typeof spec === 'function') return kindOf(kind, source, spec as InProcessHandler, {});
     if (!isRecord(spec)) return at('must be a function or an object { handler, concurrency?, inputSchema?, outputSchema?, description? }');
     const unknown = Object.keys(spec).filter((k) => !OPTION_KEYS.has(k));
-    if (unknown.length > 0) at(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (handler, concurrency, inputSchema, outputSchema, description)`);
+    if (unknown.length > 0) at(`unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')} (handler, concurrency, inputSchema, outputSchema, description, pure)`);
     if (typeof spec.handler !== 'function') at('`handler` must be a function (ctx) => output');
     const c = spec.concurrency;
     if (c !== undefined && !(Number.isInteger(c) && (c as number) >= 1 && (c as number) <= MAX_IN_PROCESS_CONCURRENCY)) {
@@ -67,6 +74,7 @@ export function readInProcessAgents(source: string, value: unknown): InProcessKi
       if (spec[key] !== undefined && !isRecord(spec[key])) at(`\`${key}\` must be a JSON Schema object`);
     }
     if (spec.description !== undefined && typeof spec.description !== 'string') at('`description` must be a string');
+    if (spec.pure !== undefined && typeof spec.pure !== 'boolean') at('`pure` must be true or false');
     return kindOf(kind, source, spec.handler as InProcessHandler, spec as Partial<InProcessAgent>);
   });
 }
@@ -78,6 +86,7 @@ function kindOf(kind: string, source: string, handler: InProcessHandler, o: Part
     // An async wrapper: a handler that returns a plain value or throws synchronously settles like any other.
     handler: async (ctx) => handler(ctx),
     concurrency: o.concurrency ?? DEFAULT_IN_PROCESS_CONCURRENCY,
+    pure: o.pure === true,
     ...(o.inputSchema === undefined ? {} : { inputSchema: o.inputSchema }),
     ...(o.outputSchema === undefined ? {} : { outputSchema: o.outputSchema }),
     ...(o.description === undefined ? {} : { description: o.description }),
@@ -85,10 +94,10 @@ function kindOf(kind: string, source: string, handler: InProcessHandler, o: Part
 }
 
 /**
- * Serves each kind as its own agent (`in-process-<kind>`), so `concurrency` is per kind. Not
- * effect-free: user code may reach outside the process, so its tasks leave only after their dispatch
- * is journaled.
+ * Serves each kind as its own agent (`in-process-<kind>`), so `concurrency` is per kind. Effect-free
+ * only when declared `pure`: user code may reach outside the process, so by default its tasks leave only
+ * after their dispatch is journaled.
  */
 export function serveInProcessAgents(bus: Bus, kinds: readonly InProcessKind[]): AgentHandle[] {
-  return kinds.map((k) => bus.serve({ name: `in-process-${k.kind}`, kinds: [k.kind], concurrency: k.concurrency, version: '0.0.0' }, k.handler));
+  return kinds.map((k) => bus.serve({ name: `in-process-${k.kind}`, kinds: [k.kind], concurrency: k.concurrency, version: '0.0.0', effectFree: k.pure }, k.handler));
 }

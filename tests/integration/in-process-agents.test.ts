@@ -134,6 +134,7 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
   beforeAll(async () => {
     app = await library({
       inc: (ctx) => ({ n: (ctx.input as { n: number }).n + 1 }),
+      incPure: { pure: true, handler: (ctx) => ({ n: (ctx.input as { n: number }).n + 1 }) },
       flaky: async (ctx: TaskContext) => {
         if (ctx.attempt <= 2) throw new Error(`flaked on attempt ${ctx.attempt}`);
         return { attempt: ctx.attempt };
@@ -157,6 +158,7 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
     });
     http = api(app.url);
     await define(http, { name: 'inc3', steps: ['a', 'b', 'c'].map((id, i) => ({ id, type: 'task', agent: 'inc', input: i === 0 ? '$.input' : `$.steps.${['a', 'b'][i - 1]}.output` })), output: '$.steps.c.output' });
+    await define(http, { name: 'inc3pure', steps: ['a', 'b', 'c'].map((id, i) => ({ id, type: 'task', agent: 'incPure', input: i === 0 ? '$.input' : `$.steps.${['a', 'b'][i - 1]}.output` })), output: '$.steps.c.output' });
     await define(http, { name: 'flaky', steps: [{ id: 'f', type: 'task', agent: 'flaky', retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 1 } }] });
     await define(http, { name: 'stuck', steps: [{ id: 's', type: 'task', agent: 'stuck', timeoutMs: 150, retry: { maxAttempts: 1 } }] });
     await define(http, { name: 'gated', steps: [{ id: 'g', type: 'task', agent: 'gate' }] });
@@ -167,6 +169,22 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
   it('runs a three-step flow through one handler', async () => {
     const x = await run(http, 'inc3', { n: 1 });
     expect(x).toMatchObject({ status: 'completed', output: { n: 4 } });
+  });
+
+  it('starts the tasks of a kind declared pure without waiting for their commit, as the built-in echo', async () => {
+    const commitsOf = async (workflow: string): Promise<number> => {
+      let commits = 0;
+      const off = app.engine.onCommit?.(() => void commits++);
+      try {
+        expect(await run(http, workflow, { n: 1 })).toMatchObject({ status: 'completed', output: { n: 4 } });
+      } finally {
+        off?.();
+      }
+      return commits;
+    };
+    // Not pure: each step's start is durable before its task leaves (a commit per step, and one for the end).
+    expect(await commitsOf('inc3')).toBeGreaterThanOrEqual(4);
+    expect(await commitsOf('inc3pure')).toBeLessThanOrEqual(2);
   });
 
   it('retries a thrown error per the step policy: fails twice, succeeds on attempt 3', async () => {
