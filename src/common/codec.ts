@@ -8,7 +8,10 @@ export interface Codec {
 }
 
 // Records off: rows are decoded across processes and restarts with no shared structure table.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// 64-bit integers as numbers (as JSON.parse reads them): agents in other languages send an integer past
+// 32 bits as int64/uint64, which msgpackr would otherwise decode as a BigInt that no JSON reply can carry.
+const OPTIONS = { useRecords: false, moreTypes: false, int64AsType: 'number' } as const;
+const packr = new Packr(OPTIONS);
 
 /*
  * `__proto__` keys. Decoding to objects, msgpackr renames a `__proto__` key to `__proto_` (its guard
@@ -20,7 +23,7 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
  * search on top of the plain decode (measured: under 10 ns for a 35-byte event, ~60 ns from 192 bytes
  * to a few KB, ~1 µs for 100 KB; 1-5 % of the decode).
  */
-const mapPackr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: false });
+const mapPackr = new Packr({ ...OPTIONS, mapsAsObjects: false });
 const PROTO_KEY = '__proto__';
 const PROTO_BYTES = Buffer.from(PROTO_KEY, 'latin1');
 const LAST = PROTO_BYTES.length - 1;

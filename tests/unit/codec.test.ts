@@ -130,3 +130,21 @@ describe('msgpackCodec and __proto__ keys', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 });
+
+describe('msgpackCodec and other msgpack writers', () => {
+  // Bytes as Python's msgpack (and most other libraries) write integers past 32 bits: uint64 (0xcf), int64 (0xd3).
+  const hex = (h: string) => Buffer.from(h.replace(/ /g, ''), 'hex');
+
+  it('reads 64-bit integers as numbers, never BigInt (a JSON reply cannot carry one)', () => {
+    // { "at": 1700000000123, "neg": -1099511627776 }
+    const back = codec.decode<any>(hex('82 a2 6174 cf 0000018bcfe5687b a3 6e6567 d3 ffffff0000000000'));
+    expect(back).toEqual({ at: 1_700_000_000_123, neg: -(2 ** 40) });
+    expect(JSON.stringify(back)).toBe('{"at":1700000000123,"neg":-1099511627776}');
+    // The map-decoding path (a payload holding `__proto__`) reads them the same way.
+    expect(codec.decode<any>(hex('82 a9 5f5f70726f746f5f5f c0 a1 6e cf 0000010000000000')).n).toBe(2 ** 40);
+  });
+
+  it('reads beyond 2^53 as the nearest number, as JSON.parse does', () => {
+    expect(codec.decode(hex('cf ffffffffffffffff'))).toBe(JSON.parse('18446744073709551615'));
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * @module bus/nats/nats-bus — the Bus over NATS: a task goes straight to an agent with a free slot by core
  * request/reply, else to the JetStream work queue; results by request/reply, events on core subjects.
- * The protocol is described in src/bus/nats/subjects.ts.
+ * The protocol is described in docs/agent-protocol.md.
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';

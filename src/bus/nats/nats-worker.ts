@@ -1,7 +1,7 @@
 /**
  * @module bus/nats/nats-worker — the agent side over NATS: take tasks sent to it directly (core request/reply)
  * and pull the rest from JetStream, run the handler under one concurrency limit, report back.
- * The protocol is described in src/bus/nats/subjects.ts.
+ * The protocol is described in docs/agent-protocol.md.
  */
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -213,7 +213,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     start(task, m);
   };
 
-  /** The fast path: a task sent to this agent alone, answered at once (taken or refused, see subjects.ts). */
+  /** The fast path: a task sent to this agent alone, answered at once (taken or refused, see docs/agent-protocol.md). */
   const directSub =
     o.direct === false
       ? null

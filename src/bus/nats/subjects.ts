@@ -1,44 +1,11 @@
 /**
  * @module bus/nats/subjects — subject and stream names; every name derives from one configurable prefix.
  *
- * The wire protocol between the engine (src/bus/nats/nats-bus.ts) and agents (src/bus/nats/nats-worker.ts),
- * for agent SDKs in other languages. Every payload is msgpack; the types are in src/bus/types.ts. `<p>` is
- * the prefix (default `actorflow`); `token(x)` escapes a value for use as one subject token.
- *
- * | subject | kind | from → to | payload → reply |
- * |---|---|---|---|
- * | `<p>.agents.heartbeat` | publish, every `HEARTBEAT_MS` | agent → engines | `Heartbeat` |
- * | `<p>.direct.<token(agentId)>` | core request | engine → one agent | `TaskMessage` → `DirectReply` at once |
- * | `<p>.tasks.<token(tenant)>.<token(kind)>` | JetStream publish (stream `<P>_TASKS`, work queue, `Nats-Msg-Id` = taskId) | engine → agents of the kind | `TaskMessage` |
- * | `<p>.taken` | publish | agent → engines | `TaskTaken` (JetStream path only: on the direct path the reply says it) |
- * | `<p>.logs` | publish | agent → engines | `StepLog` |
- * | `<p>.results` | request, queue group `engine` | agent → one engine | `TaskResult` → `{ ok: true }` once the result is journaled |
- * | `<p>.cancel` | publish | engine → every agent | `{ taskId }`: abort it if running, skip it if it comes later |
- * | `<p>.events.<token(workflow)>.<executionId>` | publish | engine → anyone | `EventView` (committed events) |
- *
- * **Two ways a task reaches an agent.**
- * - *Direct (fast path).* An agent that sets `direct: true` in its heartbeats answers requests on
- *   `<p>.direct.<token(its id)>`. The engine sends a task there when, by its own count, the agent has a free
- *   slot for the kind: the agent's last `inFlight` minus its `inFlightDirect`, plus the tasks this engine sent
- *   it directly and has no result of yet (counted at send time, so a burst does not overfill one agent);
- *   among those it picks the least loaded (in-flight / capacity). The agent answers at once, before running
- *   anything: `{ taskId, taken: true, agentId }` (it counts as `taken`) or `{ taskId, taken: false, reason }`
- *   with reason `full` (no free slot, or a JetStream task is waiting for one), `stopping` (draining),
- *   `kind` (not served) or `cancelled` (a cancel came first). Nothing is stored in NATS: the engine's journal
- *   recorded the step's start before the dispatch.
- * - *JetStream (backlog).* When no agent has a free slot, when the direct request is refused or unanswered
- *   within `DIRECT_REPLY_MS` (also "no responders"), the task is published to the work queue as before. An
- *   agent pulls only as many as it has free slots, publishes `taken`, works (`+WPI`) while it runs, and acks
- *   after the engine answered its result (nak when it could not report).
- *
- * One concurrency limit covers both: an agent runs at most `capacity` handlers, whichever path brought them,
- * and refuses direct tasks while a task it pulled from JetStream waits for a slot.
- *
- * **Loss.** The engine keeps every task an agent took directly until that agent's result arrives. When the
- * agent leaves (a heartbeat with `leaving: true`, after it finished its tasks) or is lost (no heartbeat for
- * `MISSED_HEARTBEATS` intervals), its unfinished direct tasks are published to the JetStream work queue with
- * the same `taskId` and attempt: at least once; the engine applies one result per (execution, step, attempt).
- * Results take the same path on both: the engine answers the result request after its journal commit.
+ * The wire protocol between the engine (nats-bus.ts) and agents (nats-worker.ts) is described for agents in
+ * other languages in docs/agent-protocol.md, the one description: change it with these names and constants.
+ * In short, every payload msgpack (types in src/bus/types.ts): agents publish heartbeats, pull tasks from the
+ * JetStream work queue `<P>_TASKS` (one durable consumer per kind) or take them by direct request, publish
+ * `taken` and logs, send results by request (acked after the engine's answer) and obey `cancel`.
  */
 
 export const DEFAULT_PREFIX = 'actorflow';
