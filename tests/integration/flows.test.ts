@@ -75,7 +75,7 @@ beforeAll(async () => {
   await define({
     name: 'approval-flow',
     steps: [
-      { id: 'pre', type: 'sleep', ms: 30 },
+      { id: 'pre', type: 'sleep', ms: 200 },
       { id: 'approve', type: 'wait', signal: 'approval', questions: [{ id: 'ok', text: 'Ship it?' }] },
       { id: 'route', type: 'choice', when: [{ if: { path: '$.steps.approve.output.ok', equals: true }, next: 'ship' }], default: 'rejected' },
       { id: 'ship', type: 'task', agent: 'echo', input: 'shipped', end: true },
