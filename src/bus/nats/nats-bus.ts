@@ -12,6 +12,7 @@ import type { Logger } from '../../common/logger.ts';
 import type { AgentEvent, AgentHandle, AgentView, Bus, BusState, DirectReply, Heartbeat, StepLog, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import { startNatsWorker, type NatsWorker } from './nats-worker.ts';
 import { ensureTaskStream } from './stream.ts';
+import { readTaskResult } from './wire-result.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, DIRECT_REPLY_MS, HEARTBEAT_MS, MISSED_HEARTBEATS, subjects, type Subjects } from './subjects.ts';
 
 export interface NatsBusOptions {
@@ -113,7 +114,14 @@ class NatsBusImpl implements NatsBus {
     nc.subscribe(s.results, {
       queue: 'engine',
       callback: (_err, msg) => {
-        const r = codec.decode<TaskResult>(msg.data);
+        const read = readTaskResult(msg.data);
+        if ('invalid' in read) {
+          // Answered, so the agent stops resending it; its task comes back by redelivery or timeout.
+          this.o.logger?.warn('invalid result from an agent', { reason: read.invalid });
+          msg.respond(codec.encode({ ok: false, error: `invalid result: ${read.invalid}` }));
+          return;
+        }
+        const r = read.result;
         this.registry.recordResult(r.agentId, r.ok, r.durationMs);
         const d = this.direct.get(r.taskId);
         if (d && d.agentId === r.agentId) {
