@@ -54,7 +54,9 @@ export function writeReply(ex: Exchange, reply: Reply): void {
         res.end(payload);
         return;
       case 'empty':
-        res.endWithoutBody();
+        // 204 has no body by definition; any other status says `content-length: 0`, or the client reads until the connection closes.
+        if (reply.status === 204) res.endWithoutBody();
+        else res.end();
         return;
       default:
         reply satisfies never;
