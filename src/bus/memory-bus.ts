@@ -66,12 +66,21 @@ export function createMemoryBus(): Bus {
     const costs: CostReport[] = [];
     const started = performance.now();
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: agent.id };
+    /** Who waits for the result to be durable (made only when a handler asks: see TaskContext.onReported). */
+    let reported: ((durable: boolean) => void)[] | undefined;
     const finish = (r: TaskResult) => {
       agent.inFlight--;
       registry.recordResult(agent.id, r.ok, r.durationMs);
       running.delete(task.taskId);
       // A result whose commit failed is not lost: the engine puts its execution back and dispatches the step again.
-      if (!closed && !ac.aborted) for (const h of resultHandlers) void Promise.resolve(h(r)).catch(() => undefined);
+      const taken = !closed && !ac.aborted;
+      if (reported === undefined) {
+        if (taken) for (const h of resultHandlers) void Promise.resolve(h(r)).catch(() => undefined);
+      } else {
+        const tell = (durable: boolean) => reported?.forEach((l) => l(durable));
+        if (!taken) tell(false);
+        else Promise.all(resultHandlers.map((h) => h(r))).then(() => tell(true), () => tell(false));
+      }
       drain(agent);
     };
     // A microtask boundary keeps agent work out of the engine's current transition.
@@ -81,6 +90,7 @@ export function createMemoryBus(): Bus {
       try {
         p = agent.handler({
           kind: task.agent,
+          tenant: task.tenant,
           executionId: task.executionId,
           stepId: task.stepId,
           attempt: task.attempt,
@@ -94,6 +104,7 @@ export function createMemoryBus(): Bus {
             for (const h of logHandlers) h({ executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null });
           },
           reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
+          onReported: (l) => void (reported ??= []).push(l),
         });
       } catch (err) {
         p = Promise.reject(err);

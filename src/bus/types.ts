@@ -51,6 +51,8 @@ export interface StepLog {
 export interface TaskContext {
   /** The agent kind this task was sent to (an agent may serve several). */
   readonly kind: string;
+  /** The tenant of the execution (HTTP push agents route by it: src/http-agents). */
+  readonly tenant: string;
   readonly executionId: string;
   readonly stepId: string;
   readonly attempt: number;
@@ -62,6 +64,12 @@ export interface TaskContext {
   readonly tracestate?: string;
   log(level: LogLevel, message: string, data?: unknown): void;
   reportCost(cost: { model?: string; tokens?: number; usd?: number }): void;
+  /**
+   * Calls `listener` once the result of this task has been reported: `true` when the engine has it
+   * durably, `false` when it was not taken (cancelled, shutdown, the commit or the report failed).
+   * What an agent that acknowledges results to someone else waits for. Absent: the bus never tells.
+   */
+  onReported?(listener: (durable: boolean) => void): void;
 }
 
 export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;

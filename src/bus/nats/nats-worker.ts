@@ -134,10 +134,12 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     const costs: CostReport[] = [];
     const t0 = performance.now();
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id, costs };
+    const reportedTo: ((durable: boolean) => void)[] = [];
     let result: TaskResult;
     try {
       const output = await o.handler({
         kind: task.agent,
+        tenant: task.tenant,
         executionId: task.executionId,
         stepId: task.stepId,
         attempt: task.attempt,
@@ -150,6 +152,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
           nc.publish(s.logs, codec.encode(l));
         },
         reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
+        onReported: (l) => void reportedTo.push(l),
       });
       result = { ...base, ok: true, output: output === undefined ? null : output, durationMs: performance.now() - t0 };
     } catch (err) {
@@ -164,6 +167,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     if (direct) directRunning--;
     wake();
     const reported = report(result);
+    // The engine answers a result only once it is journaled.
+    if (reportedTo.length > 0) void reported.then((ok) => reportedTo.forEach((l) => l(ok)));
     if (m) {
       // JetStream keeps the task until the engine has the result (working() while the report is retried).
       const keep = setInterval(() => m.working(), Math.max(250, o.ackWaitMs / 3));
