@@ -46,6 +46,16 @@ export interface PinnedPost {
 /** A pooled socket the receiver closed while idle fails this way before any answer: worth one more try. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
+/** An answer read by `postPinnedRead`: its status, and its body up to the cap. */
+export interface PinnedAnswer {
+  readonly status: number;
+  readonly body: Buffer;
+  /** The body was longer than the cap (the connection was closed; `body` holds the first bytes). */
+  readonly cut: boolean;
+  /** The whole answer arrived (false: the connection broke or the request was aborted while the body came). */
+  readonly complete: boolean;
+}
+
 /**
  * POSTs over node:http(s) to a pinned address: Host header and TLS server name stay the URL's
  * hostname, no redirect is followed, and at most `maxResponseBytes` of the answer are read (the
@@ -55,23 +65,38 @@ const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
  * or abort before the status.
  */
 export async function postPinned(p: PinnedPost): Promise<number> {
+  return (await postPinnedAnswer(p, false)).status;
+}
+
+/** `postPinned`, resolving with the answer's body too (HTTP push agents read their answers). */
+export function postPinnedRead(p: PinnedPost): Promise<PinnedAnswer> {
+  return postPinnedAnswer(p, true);
+}
+
+async function postPinnedAnswer(p: PinnedPost, keep: boolean): Promise<PinnedAnswer> {
   try {
-    return await postOnce(p);
+    return await postOnce(p, keep);
   } catch (err) {
     const stale = (err as { reusedSocket?: unknown }).reusedSocket === true && STALE_SOCKET_CODES.has(String((err as { code?: unknown }).code));
     if (!stale || p.signal.aborted) throw err;
-    return postOnce(p);
+    return postOnce(p, keep);
   }
 }
 
-function postOnce(p: PinnedPost): Promise<number> {
+const NO_BODY = Buffer.alloc(0);
+
+function postOnce(p: PinnedPost, keep: boolean): Promise<PinnedAnswer> {
   const https = p.url.protocol === 'https:';
   const host = p.url.hostname.startsWith('[') ? p.url.hostname.slice(1, -1) : p.url.hostname;
   const cap = p.maxResponseBytes ?? MAX_WEBHOOK_RESPONSE_BYTES;
   return new Promise((resolve, reject) => {
     let status: number | undefined;
+    const chunks: Buffer[] = [];
+    let cut = false;
+    let complete = false;
+    const answer = (): PinnedAnswer => ({ status: status ?? 0, body: chunks.length === 0 ? NO_BODY : Buffer.concat(chunks), cut, complete });
     const done = (): void => {
-      if (status !== undefined) resolve(status);
+      if (status !== undefined) resolve(answer());
     };
     const options = {
       method: 'POST',
@@ -88,22 +113,29 @@ function postOnce(p: PinnedPost): Promise<number> {
     const onResponse = (res: IncomingMessage): void => {
       status = res.statusCode ?? 0;
       let read = 0;
-      // Read to the end (and dropped) so a keep-alive socket goes back to the pool.
+      // Read to the end (kept or dropped) so a keep-alive socket goes back to the pool.
       res.on('data', (chunk: Buffer) => {
         read += chunk.length;
-        if (read > cap) res.destroy();
+        if (read > cap) {
+          cut = true;
+          res.destroy();
+        } else if (keep) chunks.push(chunk);
       });
-      res.on('end', done);
+      res.on('end', () => {
+        complete = true;
+        done();
+      });
       res.on('close', done);
       res.on('error', done);
     };
     const req: ClientRequest = https ? httpsRequest(p.url, options, onResponse) : httpRequest(p.url, options, onResponse);
-    req.on('error', (err) => (status === undefined ? reject(Object.assign(err, { reusedSocket: req.reusedSocket })) : resolve(status)));
+    req.on('error', (err) => (status === undefined ? reject(Object.assign(err, { reusedSocket: req.reusedSocket })) : resolve(answer())));
     req.end(p.body);
   });
 }
 
-function describe(err: unknown): string {
+/** A network error in a few words: its code (`ECONNREFUSED`…), else its cause's, else its message. */
+export function describeError(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && code !== 'ABORT_ERR') return code;
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
@@ -144,6 +176,6 @@ export async function sendDelivery(req: AttemptRequest): Promise<AttemptResult> 
   } catch (err) {
     if (req.signal.aborted) return { kind: 'aborted' };
     if (deadline.aborted) return { kind: 'failed', statusCode: null, error: `timed out after ${req.timeoutMs} ms` };
-    return { kind: 'failed', statusCode: null, error: describe(err) };
+    return { kind: 'failed', statusCode: null, error: describeError(err) };
   }
 }
