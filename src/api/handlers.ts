@@ -4,6 +4,7 @@ import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import type { Gate } from './auth/gate.ts';
 import type { ApiMetrics } from './observability/metrics.ts';
 import { adminHandlers } from './resources/admin/handlers.ts';
+import { agentTasksHandlers } from './resources/agent-tasks/handlers.ts';
 import { agentsHandlers } from './resources/agents/handlers.ts';
 import { definitionsHandlers } from './resources/definitions/handlers.ts';
 import { executionsHandlers } from './resources/executions/handlers.ts';
@@ -34,7 +35,7 @@ export interface HandlerParts {
 
 /** Every route's handler; `satisfies` proves none is missing. */
 export function routeHandlers(p: HandlerParts) {
-  const { engine, scheduler, webhooks, tasks, telemetry, graphql } = p.services;
+  const { engine, scheduler, webhooks, httpAgents, tasks, telemetry, graphql } = p.services;
   return {
     ...adminHandlers({ keys: p.gate.keys, audit: p.gate.audit }),
     ...referenceHandlers(p.openapi),
@@ -43,7 +44,8 @@ export function routeHandlers(p: HandlerParts) {
     ...definitionsHandlers({ engine }),
     ...executionsHandlers({ engine }),
     ...opsHandlers({ engine, version: p.version, startedAt: p.startedAt }),
-    ...agentsHandlers({ engine }),
+    ...agentsHandlers({ engine, httpAgents }),
+    ...agentTasksHandlers(httpAgents),
     ...graphqlHandlers({ graphql }),
     ...schedulesHandlers({ engine, scheduler }),
     ...tasksHandlers(tasks),

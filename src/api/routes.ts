@@ -4,6 +4,7 @@ import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { DASHBOARD_ROUTES } from './static/dashboard-routes.ts';
 import { REFERENCE_ROUTES } from './static/reference-routes.ts';
 import { ADMIN_ROUTES } from './resources/admin/routes.ts';
+import { AGENT_TASK_ROUTES } from './resources/agent-tasks/routes.ts';
 import { AGENT_ROUTES } from './resources/agents/routes.ts';
 import { DEFINITION_ROUTES } from './resources/definitions/routes.ts';
 import { EXECUTION_ROUTES } from './resources/executions/routes.ts';
@@ -20,6 +21,7 @@ export const ROUTES = [
   ...DEFINITION_ROUTES,
   ...EXECUTION_ROUTES,
   ...AGENT_ROUTES,
+  ...AGENT_TASK_ROUTES,
   ...OPS_ROUTES,
   ...SCHEDULE_ROUTES,
   ...TASK_ROUTES,

@@ -1,6 +1,7 @@
 /** @module api/services — what the API serves: built once by the composition root (src/cli/serve.ts) and handed to the server. */
 import type { Engine } from '../engine/types.ts';
 import type { GraphqlApi } from '../graphql/create-graphql.ts';
+import type { HttpAgents } from '../http-agents/types.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { Tasks } from '../tasks/task-service.ts';
 import type { TelemetryService } from '../telemetry/telemetry-service.ts';
@@ -12,6 +13,8 @@ export interface ApiServices {
   readonly scheduler: Scheduler;
   /** Outbound webhooks (`/webhooks` routes) and inbound hooks. */
   readonly webhooks: WebhookDispatcher;
+  /** HTTP push agents (`/agents/http`, `/agent-tasks` routes). */
+  readonly httpAgents: HttpAgents;
   /** Standalone tasks (`/tasks` routes). */
   readonly tasks: Tasks;
   /** Read-only aggregates of the journal (`/telemetry/*` routes). */

@@ -14,6 +14,7 @@ import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createGraphql } from '../graphql/create-graphql.ts';
+import { createHttpAgents } from '../http-agents/http-agents.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../common/clock.ts';
 import { createConsoleLogger, type Logger, type LogLevelName } from '../common/logger.ts';
@@ -69,7 +70,7 @@ export interface ServeConfig {
   readonly print?: (text: string) => void;
   /** Time of the scheduler only (tests inject a manual clock); the engine keeps the system clock. @default systemClock */
   readonly schedulerClock?: Clock;
-  /** Webhook URLs may point at private/loopback addresses (`ACTORFLOW_WEBHOOK_ALLOW_PRIVATE=1`; local receivers). @default false */
+  /** Webhook and HTTP push agent URLs may point at private/loopback addresses (`ACTORFLOW_WEBHOOK_ALLOW_PRIVATE=1`; local receivers). @default false */
   readonly webhookAllowPrivate?: boolean;
   /** First webhook retry after this many ms, doubling up to 5 min (`ACTORFLOW_WEBHOOK_RETRY_MS`). @default 1000 */
   readonly webhookRetryMs?: number;
@@ -112,7 +113,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -120,6 +121,9 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Before the engine: recovery commits events too, and their deliveries commit with them.
   const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
   await webhooks.start();
+  // Before the engine: recovery dispatches the steps in flight, to these agents too (same task id and attempt).
+  const httpAgents = createHttpAgents({ bus, store: httpAgentStore, logger, allowPrivate: config.webhookAllowPrivate === true });
+  await httpAgents.start();
   const engine = await createEngine({
     store, bus, logger,
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
@@ -154,6 +158,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     engine,
     scheduler,
     webhooks,
+    httpAgents,
     tasks: createTasks(engine),
     telemetry: createTelemetryService(telemetry),
     graphql: createGraphql({ engine, logger }),
@@ -194,6 +199,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
         await scheduler.close();
         await engine.close();
         await webhooks.close();
+        await httpAgents.close();
         for (const a of agents) await a.close();
         await bus.close();
         await tracing?.close();

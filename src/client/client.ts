@@ -7,6 +7,7 @@ import { type WatchOptions, watchExecution } from './sse.ts';
 import { type CallOptions, type Method, Transport, type TransportOptions, seg } from './transport.ts';
 import type {
   Accepted,
+  AgentTaskResult,
   AgentView,
   ApiKeyView,
   AuditEntry,
@@ -21,6 +22,8 @@ import type {
   CreatedWebhook,
   DeliveryView,
   HealthView,
+  RegisterHttpAgentRequest,
+  RegisteredHttpAgent,
   ListExecutionsOptions,
   ListOptions,
   ListTasksOptions,
@@ -166,6 +169,18 @@ export function createClient(opts: ClientOptions) {
     agents: {
       list: (o: ListOptions = {}) => call<Page<AgentView>>('GET', '/agents', { query: lq(o) }),
       get: (id: string) => call<AgentView>('GET', `/agents/${seg(id)}`),
+      /** Registers an HTTP push agent of your tenant (docs/agents.md, "HTTP push agents"). */
+      registerHttp: (req: RegisterHttpAgentRequest) => call<RegisteredHttpAgent>('POST', '/agents/http', { body: req }),
+      deleteHttp: (id: string) => call<void>('DELETE', `/agents/http/${seg(id)}`),
+    },
+    /** What an HTTP push agent written in TypeScript calls back; the task token authorizes (no key needed). */
+    agentTasks: {
+      /** The result of a task answered 202; resolves once it is durable. */
+      result: (taskId: string, token: string, result: AgentTaskResult) =>
+        call<void>('POST', `/agent-tasks/${seg(taskId)}/result`, { body: result, headers: { 'x-actorflow-task-token': token } }),
+      /** Extends the task's deadline by the agent's `timeoutMs`. */
+      heartbeat: (taskId: string, token: string) =>
+        call<{ deadline: string }>('POST', `/agent-tasks/${seg(taskId)}/heartbeat`, { body: {}, headers: { 'x-actorflow-task-token': token } }),
     },
     tasks: {
       /** Durable before the reply; `idempotencyKey` replays the same task for the same request. */

@@ -70,7 +70,50 @@ export interface AgentView {
   lastHeartbeatAt: string | null;
   version: string | null;
   stats?: { completed: number; failed: number; failureRate: number; p50Ms: number | null };
+  /** HTTP push agents only (see HttpAgentView). */
+  url?: string;
+  concurrency?: number;
+  timeoutMs?: number;
+  secretHint?: string;
+  createdAt?: string;
 }
+
+/** An HTTP push agent of your tenant (`GET /agents` lists them with the bus's agents). */
+export interface HttpAgentView extends AgentView {
+  url: string;
+  concurrency: number;
+  timeoutMs: number;
+  /** The last characters of its secret. */
+  secretHint: string;
+  createdAt: string;
+}
+
+/** The answer of a registration: with the generated `secret` when none was given. */
+export interface RegisteredHttpAgent extends HttpAgentView {
+  secret?: string;
+}
+
+export interface RegisterHttpAgentRequest {
+  readonly name: string;
+  /** Agent kinds it runs; steps of these kinds, of your tenant, are POSTed to `url`. */
+  readonly kinds: readonly string[];
+  readonly url: string;
+  /** HMAC-SHA256 key of `x-actorflow-signature` (16-256 characters); generated when omitted. */
+  readonly secret?: string;
+  /** Tasks sent to it at once at most. @default 16 */
+  readonly concurrency?: number;
+  /** How long an answer, a posted result or the next heartbeat may take. @default 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** The result an HTTP push agent posts for a task it answered 202: exactly one of `output` and `error`. */
+export type AgentTaskResult = (
+  | { readonly output: unknown; readonly error?: never }
+  | { readonly error: { readonly code: string; readonly message: string; readonly retryable?: boolean }; readonly output?: never }
+) & {
+  readonly logs?: readonly { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string; readonly data?: unknown }[];
+  readonly costs?: readonly { readonly model?: string; readonly tokens?: number; readonly usd?: number }[];
+};
 
 export type Scope = 'read' | 'write' | 'admin';
 

@@ -42,6 +42,12 @@ export const ErrorCode = {
   taskFinished: 'task_finished',
   webhookNotFound: 'webhook_not_found',
   webhookUrlForbidden: 'webhook_url_forbidden',
+  /** An HTTP push agent's URL that is not public http(s) (422 on its registration). */
+  agentUrlForbidden: 'agent_url_forbidden',
+  /** Registering an HTTP push agent for a kind that other agents (built-in, in-process, SDK) serve (409 on its registration). */
+  agentKindTaken: 'agent_kind_taken',
+  /** A result or heartbeat with a task token that is unknown or stale (404: the attempt has its outcome, or the server restarted). */
+  agentTaskNotFound: 'agent_task_not_found',
   requestTimeout: 'request_timeout',
   /** A direct execution (`durability: none`) of a flow with a `wait` step or a long sleep (422). */
   directNotAllowed: 'direct_not_allowed',

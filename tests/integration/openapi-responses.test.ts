@@ -9,6 +9,7 @@ import { ROUTES } from '../../src/api/routes.ts';
 import { fullPath, type RouteSpec } from '../../src/api/routing/route-spec.ts';
 import { RESPONSE_SCHEMAS } from '../../src/api/routing/response-schemas.ts';
 import { type Method, request } from '../support/http.ts';
+import { startPushReceiver } from '../support/push-receiver.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { nextEvent, waitForStatus, waitForEnd } from '../support/wait.ts';
 
@@ -38,8 +39,8 @@ function routeOf(method: Method, path: string): RouteSpec {
 }
 
 /** Calls the server, checks the answer against the document's schema for its status, returns the body. */
-async function call(method: Method, path: string, body?: unknown, expected?: number): Promise<any> {
-  const res = await request(server.url, method, path, body, { headers: { authorization: `Bearer ${ADMIN}` } });
+async function call(method: Method, path: string, body?: unknown, expected?: number, headers: Readonly<Record<string, string>> = {}): Promise<any> {
+  const res = await request(server.url, method, path, body, { headers: { authorization: `Bearer ${ADMIN}`, ...headers } });
   const spec = routeOf(method, path);
   if (expected !== undefined) expect(res.status, `${method} ${path}: ${res.text}`).toBe(expected);
   expect(res.status, `${method} ${path}: ${res.text}`).toBeLessThan(300);
@@ -152,6 +153,27 @@ describe('answers match the documented response schemas', () => {
     const answer = await call('POST', `${v1}/graphql`, { query: q });
     expect(answer.data.execution).toMatchObject({ id: run.id, status: 'completed' });
     await call('GET', `${v1}/graphql?query=${encodeURIComponent(q)}`);
+  });
+
+  it('covers HTTP push agents (register, list, one, heartbeat)', async () => {
+    const v1 = '/api/v1';
+    const rx = await startPushReceiver();
+    try {
+      rx.behave('/later', () => ({ status: 202 }));
+      const ag = await call('POST', `${v1}/agents/http`, { name: 'resp', kinds: ['resp-later'], url: `${rx.url}/later` }, 201);
+      expect(ag.secret).toMatch(/^agsec_/);
+      expect((await call('GET', `${v1}/agents`)).items.map((a: any) => a.id)).toContain(ag.id);
+      await call('GET', `${v1}/agents/${ag.id}`);
+      await call('POST', `${v1}/workflow-definitions`, { name: 'resp-pushed', steps: [{ id: 'a', type: 'task', agent: 'resp-later', input: '$.input' }] }, 201);
+      const run = await call('POST', `${v1}/executions`, { workflow: 'resp-pushed' }, 201);
+      const [got] = await rx.waitFor('/later', 1);
+      await call('POST', `${v1}/agent-tasks/${encodeURIComponent(got!.task.taskId)}/heartbeat`, {}, 202, { 'x-actorflow-task-token': got!.task.taskToken });
+      const res = await request(server.url, 'POST', `${v1}/agent-tasks/${encodeURIComponent(got!.task.taskId)}/result`, { output: 1 }, { headers: { 'x-actorflow-task-token': got!.task.taskToken } });
+      expect(res.status).toBe(202);
+      expect((await waitForEnd(server.engine, run.id)).status).toBe('completed');
+    } finally {
+      await rx.close();
+    }
   });
 
   it('covers standalone tasks (create, replay, list, one, attempts, cancel)', async () => {

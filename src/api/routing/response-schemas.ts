@@ -17,6 +17,15 @@ const labels: JsonSchema = { type: 'object', additionalProperties: { type: 'stri
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 
+/** What an HTTP push agent shows besides the fields of every agent (its `lastHeartbeatAt` is when it last answered). */
+const HTTP_AGENT_FIELDS: Readonly<Record<string, JsonSchema>> = {
+  url: { type: 'string', format: 'uri' },
+  concurrency: int,
+  timeoutMs: int,
+  secretHint: { type: 'string', description: 'The last characters of the secret; the secret itself is never shown again.' },
+  createdAt: time,
+};
+
 /** An object schema whose listed properties are all required (answers always carry every field). */
 function shape(properties: Readonly<Record<string, JsonSchema>>, optional: readonly string[] = [], description?: string): JsonSchema {
   return {
@@ -148,16 +157,21 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     [],
     'A log line of a step.',
   ),
-  Agent: shape({
-    id: str,
-    name: str,
-    kinds: { type: 'array', items: str },
-    status: { type: 'string', enum: ['online', 'busy', 'offline'] },
-    capacity: int,
-    inFlight: int,
-    lastHeartbeatAt: nullableTime,
-    version: str,
-  }),
+  Agent: shape(
+    {
+      id: str,
+      name: str,
+      kinds: { type: 'array', items: str },
+      status: { type: 'string', enum: ['online', 'busy', 'offline'] },
+      capacity: int,
+      inFlight: int,
+      lastHeartbeatAt: nullableTime,
+      version: str,
+      ...HTTP_AGENT_FIELDS,
+    },
+    Object.keys(HTTP_AGENT_FIELDS),
+    'An agent: on the bus, or an HTTP push agent of your tenant (which has `url`, `concurrency`, `timeoutMs`, `secretHint`, `createdAt`).',
+  ),
   AgentDetail: {
     allOf: [
       ref('Agent'),
@@ -351,6 +365,14 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   executionCosts: ref('Costs'),
   listAgents: page('Agent'),
   getAgent: ref('AgentDetail'),
+  registerHttpAgent: {
+    allOf: [
+      ref('AgentDetail'),
+      shape(HTTP_AGENT_FIELDS),
+      { type: 'object', properties: { secret: { type: 'string', description: 'Only when the server generated it: shown once.' } } },
+    ],
+  },
+  heartbeatAgentTask: shape({ deadline: { ...time, description: 'The new deadline of the task: an answer, its result or the next heartbeat by then.' } }),
   listSchedules: page('Schedule'),
   createSchedule: ref('Schedule'),
   getSchedule: ref('Schedule'),

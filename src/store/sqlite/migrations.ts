@@ -169,6 +169,24 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'executions-next-due',
     sql: `ALTER TABLE executions ADD COLUMN next_due_at INTEGER;`,
   },
+  {
+    // HTTP push agents (issue 15): registrations survive a restart, with the secret their POSTs are signed with.
+    version: 7,
+    name: 'http-agents',
+    sql: `
+      CREATE TABLE http_agents (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kinds TEXT NOT NULL,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        concurrency INTEGER NOT NULL,
+        timeout_ms INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

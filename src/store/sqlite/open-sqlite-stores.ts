@@ -4,9 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuthStore, ScheduleStore, Store, TelemetryStore, WebhookStore } from '../types.ts';
+import type { AuthStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, WebhookStore } from '../types.ts';
 import { createSqliteAuthStore } from './auth-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
+import { createSqliteHttpAgentStore } from './http-agent-store.ts';
 import { createSqliteJournalStore } from './journal-store.ts';
 import { migrate } from './migrations.ts';
 import { createSqliteScheduleStore } from './schedule-store.ts';
@@ -36,10 +37,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
 
 /**
  * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit), the scheduler's
- * `ScheduleStore`, the `WebhookStore` and the `TelemetryStore`. They share the journal's connections;
+ * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore` and the `TelemetryStore`. They share the journal's connections;
  * `store.close()` closes them, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -69,5 +70,6 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     schedules: createSqliteScheduleStore(writer),
     telemetry: createSqliteTelemetryStore(telemetryDb),
     webhooks: createSqliteWebhookStore(writer),
+    httpAgents: createSqliteHttpAgentStore(writer),
   };
 }
