@@ -2,7 +2,7 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | direct | nats | custom | parked | restart | features | wide (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | direct | nats | custom | http-agents | parked | restart | features | wide (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
@@ -10,7 +10,8 @@
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
  * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
  * processes, bench/nats-flow.ts); custom (the 3-step flow on users' own in-process agents against the built-in echo,
- * bench/custom-agents.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
+ * bench/custom-agents.ts); http-agents (the same flow on an HTTP push agent on loopback, answering 200 or 202 then
+ * posting its result, bench/http-agents.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
  * parked (1,000,000 waiting executions in a server child, then signals to passivated ones, bench/parked.ts);
  * restart (SIGKILL with 100,000 waiting, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
  * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts);
@@ -32,7 +33,7 @@ import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
 import { widePart } from './wide-parallel.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'parked', 'restart', 'features', 'wide'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'http-agents', 'parked', 'restart', 'features', 'wide'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -113,7 +114,8 @@ const perSync = (name: string, file: string) => async (o: BenchOpts): Promise<Fi
 /** The read and delivery paths (webhooks, telemetry, GraphQL, tasks). */
 const featuresPart = perSync('features', './features.bench.ts');
 const customPart = perSync('custom', './custom-agents.ts');
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart };
+const httpAgentsPart = perSync('http agents', './http-agents.ts');
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, 'http-agents': httpAgentsPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;

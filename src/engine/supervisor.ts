@@ -122,6 +122,9 @@ export class Supervisor implements FlowEffects {
     await this.registry.load(await this.store.listAllDefinitions());
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
     this.bus.onResult((r) => {
+      // Closing: not journaled, so not acknowledged; the next boot dispatches the attempt again (at least once)
+      // rather than record the failure an agent reports because the server is stopping.
+      if (this.closed) return Promise.reject(new ActorflowError(ErrorCode.storeUnavailable, 'the engine is closing'));
       // A passivated execution is rebuilt first; the bus acks only once the result is durable.
       if (!this.live.has(r.executionId)) return this.activate(r.executionId).then(() => this.applyResult(r));
       return this.applyResult(r);

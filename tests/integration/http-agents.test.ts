@@ -434,4 +434,32 @@ describe('a SIGKILL between the POST and the answer', () => {
     expect(stale.status).toBe(404);
     expect(await proc.stop()).toBe(0);
   }, 60_000);
+
+  it('a graceful stop under a held POST records no failed attempt: the next boot sends attempt 1 again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'actorflow-http-agents-stop-'));
+    dirs.push(dir);
+    const machines = join(dir, 'machines');
+    await mkdir(machines);
+    await writeFile(join(machines, 'pushed.yaml'), 'name: pushed\nsteps:\n  - { id: s, type: task, agent: pushed, input: "$.input" }\n');
+    const args = { dataDir: join(dir, 'data'), machinesDir: machines, env: { ACTORFLOW_WEBHOOK_ALLOW_PRIVATE: '1' } };
+    const receiver = await startPushReceiver();
+    try {
+      receiver.behave('/p', (r, nth) => (nth === 1 ? 'hold' : { status: 200, body: { output: r.task.attempt } }));
+      proc = await startServerProcess(args);
+      await register(api(proc.url), { kinds: ['pushed'], url: `${receiver.url}/p` });
+      const id = await start(api(proc.url), 'pushed', { n: 2 });
+      const [held] = await receiver.waitFor('/p', 1);
+      expect(await proc.stop()).toBe(0);
+
+      proc = await startServerProcess(args);
+      const again = api(proc.url);
+      const [, resent] = await receiver.waitFor('/p', 2, 20_000);
+      expect(resent!.task).toMatchObject({ taskId: held!.task.taskId, attempt: 1 });
+      expect(await ended(again, id, 20_000)).toMatchObject({ status: 'completed', output: 1 });
+      const types = ((await again.get(`/executions/${id}/events`)).body.items as { type: string }[]).map((e) => e.type);
+      expect(types.filter((t) => t === 'workflow.step.failed' || t === 'workflow.step.retrying')).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });
