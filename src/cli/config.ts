@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import { isLogLevel, LOG_LEVELS } from '../common/logger.ts';
 import type { ServeConfig } from './serve.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-tuning.ts';
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -57,6 +58,7 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     ...(env.ACTORFLOW_WEBHOOK_RETRY_MS ? { webhookRetryMs: parseRetryMs(env.ACTORFLOW_WEBHOOK_RETRY_MS) } : {}),
     ...(env.ACTORFLOW_PASSIVATE_MS ? { passivateMs: parseIntIn('ACTORFLOW_PASSIVATE_MS', env.ACTORFLOW_PASSIVATE_MS, 1, 86_400_000) } : {}),
     ...(env.ACTORFLOW_MAX_LIVE ? { maxLive: parseIntIn('ACTORFLOW_MAX_LIVE', env.ACTORFLOW_MAX_LIVE, 1, 100_000_000) } : {}),
+    heapGrowingPercent: env.ACTORFLOW_HEAP_GROWING_PERCENT ? parseIntIn('ACTORFLOW_HEAP_GROWING_PERCENT', env.ACTORFLOW_HEAP_GROWING_PERCENT, 0, 1000) : DEFAULT_HEAP_GROWING_PERCENT,
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

@@ -23,6 +23,7 @@ import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
 import { createTasks } from '../tasks/task-service.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
 import { loadInProcessAgents } from './machine-agents.ts';
+import { applyHeapGrowingPercent } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
@@ -76,6 +77,11 @@ export interface ServeConfig {
   readonly webhookRetryMs?: number;
   /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
   readonly passivateMs?: number;
+  /**
+   * V8's `--heap-growing-percent` for this process (`ACTORFLOW_HEAP_GROWING_PERCENT`; the CLI's default is 20,
+   * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
+   */
+  readonly heapGrowingPercent?: number;
   /** Executions kept in memory at most; past it the least recently active waiting ones leave (`ACTORFLOW_MAX_LIVE`). @default 50000 */
   readonly maxLive?: number;
 }
@@ -110,6 +116,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
   // Before any file is opened: a server that cannot answer must not start.
   assertNativeUws(logger);
+  if (config.heapGrowingPercent !== undefined) applyHeapGrowingPercent(config.heapGrowingPercent);
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
