@@ -3,15 +3,16 @@
  * waiting in ≤ 2 s; recovery must not rebuild what is waiting). Per sync mode: parks N `parkecho`
  * executions (echo, wait for a signal, echo) in a server child on a kept data dir (bench/parked.ts:
  * 500 in-process clients, each start waits for its `workflow.waiting`, so all N wait and none runs),
- * SIGKILLs it (a crash, no drain), then spawns the real `actorflow serve` (src/cli/main.ts) on the same
- * data dir and polls GET /ready every 10 ms from the spawn until 200. Reports the engine's own figures
+ * SIGKILLs it (a crash, no drain), then spawns the real `actorflow serve` on the same data dir, as
+ * installed: the compiled `dist/cli/main.js` (built first with `npm run build:lib`; from the sources through
+ * tsx the module loading alone took ~0.9 s more, a checkout's cost that an installed server does not pay), and and polls GET /ready every 10 ms from the spawn until 200. Reports the engine's own figures
  * (/metrics `actorflow_recovery_duration_seconds` and `actorflow_recovered_executions{how=rebuilt|waiting}`;
  * the log line `recovered executions` only appears when something was rebuilt), RSS after recovery,
  * and checks: recovered waiting = /status waiting = N, rebuilt = 0, and 100 waiting executions picked
  * at random (by creation time) complete when signalled (each is rebuilt from its snapshot on the
  * signal and runs its last echo step). Then SIGTERM (a drain), and a second restart on the same dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOpts, type Figure, type SyncMode, int, machineCpuSeconds, mib, procCpuSeconds, procMem, selfCpuSeconds, sleep, spawnServer } from './common.ts';
 import { PARKED_FLOW, type ParkedResult } from './parked.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_COUNT = 100_000;
 const TARGET_S = 2;
 const READY_TIMEOUT_MS = 180_000;
@@ -57,10 +59,10 @@ interface Serve {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `node --import tsx src/cli/main.ts serve` on `dataDir`: the real server, as an operator starts it. */
+/** `node dist/cli/main.js serve` on `dataDir`: the real server, as an operator of the installed package starts it. */
 async function startServe(dataDir: string, sync: SyncMode, cpuProfDir: string | null): Promise<Serve> {
   const port = await freePort();
-  const execArgv = ['--import', 'tsx'];
+  const execArgv: string[] = [];
   if (cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`);
   const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--sync', sync, '--no-auth', '--log-level', 'info', '--machines', join(dataDir, 'no-machines')];
   const t0 = performance.now();
@@ -239,6 +241,8 @@ export async function restartPart(o: BenchOpts): Promise<Figure[]> {
   const figs: Figure[] = [];
   const count = o.quick ? 10_000 : TARGET_COUNT;
   const part = 'restart';
+  // The server under test is the compiled one (what `npm install actorflow` runs); built from this tree now.
+  execFileSync('npm', ['run', '--silent', 'build:lib'], { cwd: ROOT, stdio: 'inherit' });
   for (const sync of o.syncs) {
     console.log(`\n## restart — sync=${sync}, ${int(count)} waiting executions (${PARKED_FLOW}), SIGKILL then \`actorflow serve\` on the same data dir`);
     const dataDir = mkdtempSync(join(tmpdir(), `actorflow-restart-${sync}-`));
