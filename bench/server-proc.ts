@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../src/cli/heap-tuning.ts';
 import { startActorflow } from '../src/cli/serve.ts';
 import { BENCH3_FLOW, PARKECHO_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
 import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
@@ -38,7 +39,9 @@ const removeDataDir = () => (givenDir ? undefined : rmSync(dataDir, { recursive:
 const n = process.argv.indexOf('--nats');
 const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
 const builtinAgents = !process.argv.includes('--no-builtin-agents');
-const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
+// The heap policy of `actorflow serve` (cli/heap-tuning.ts), so the bench measures the server operators run.
+const heapGrowingPercent = process.env.ACTORFLOW_HEAP_GROWING_PERCENT ? Number(process.env.ACTORFLOW_HEAP_GROWING_PERCENT) : DEFAULT_HEAP_GROWING_PERCENT;
+const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, heapGrowingPercent, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
   removeDataDir();
   throw err;
 });
