@@ -405,11 +405,12 @@ export class Supervisor implements FlowEffects {
     let p = this.activating.get(id);
     if (p) return p;
     p = (async () => {
-      const row = await this.store.getExecution(id);
+      const row = await this.journal.loadRestorable(id);
       if (!row || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
       const again = this.live.get(id);
       if (again) return again;
-      const rec = await this.restore(row);
+      if (!row.snapshot) throw new Error('no snapshot');
+      const rec = this.restoreFrom(row, row.snapshot);
       this.armTimers(rec);
       return rec;
     })().finally(() => this.activating.delete(id));
@@ -540,12 +541,6 @@ export class Supervisor implements FlowEffects {
   definitionOf(row: RestorableRow): LoadedDefinition {
     if (row.definition) return this.registry.loadDynamic(row.tenant, row.definition as FlowDocument, row.createdAt);
     return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
-  }
-
-  async restore(row: ExecutionRow): Promise<LiveExecution> {
-    const snap = await this.journal.loadSnapshot(row.id);
-    if (!snap) throw new Error('no snapshot');
-    return this.restoreFrom(row, snap.data);
   }
 
   /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */

@@ -134,6 +134,8 @@ export interface Store {
   getSnapshot(executionId: string): Promise<SnapshotRow | undefined>;
   /** What recovery restores, in one read and by id: every pending, running or paused execution with its snapshot data, only the columns a restore needs (waiting ones: listWaiting). */
   listRecoverable(): Promise<RecoverableRow[]>;
+  /** One execution as a restore reads it, with its snapshot (any status). */
+  getRecoverable(id: string): Promise<RecoverableRow | undefined>;
   /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
   listWaiting(): Promise<WaitingRow[]>;
   putDefinition(row: DefinitionRow): Promise<void>;

@@ -66,6 +66,11 @@ describe('SqliteStore.commit', () => {
     expect(events[0]?.data).toEqual({ nul: 'a\u0000b', seq: 1 });
     expect((await store.getExecution('ex_1'))?.labels).toEqual({ k: "it's" });
     expect(Buffer.from((await store.getSnapshot('ex_1'))?.data ?? [])).toEqual(Buffer.from([1, 2, 3]));
+    // What a passivated execution is rebuilt from: row and snapshot in one read.
+    const restorable = await store.getRecoverable('ex_1');
+    expect(restorable).toMatchObject({ id: 'ex_1', lastSeq: 3, labels: { k: "it's" } });
+    expect(Buffer.from(restorable?.snapshot ?? [])).toEqual(Buffer.from([1, 2, 3]));
+    expect(await store.getRecoverable('ex_none')).toBeUndefined();
     // The participant's rows committed and rolled back with the batch's.
     expect(told).toEqual([true, false, true]);
     expect(await side.all('SELECT id, status FROM webhook_deliveries ORDER BY id')).toEqual([1, 2, 3].map((seq) => ({ id: `ex_1-${seq}`, status: 'pending' })));

@@ -247,35 +247,16 @@ class SqliteStore implements Store {
   async listRecoverable(): Promise<RecoverableRow[]> {
     // Only what a restore reads: the binding builds a JS object per row and column, and output, error and the
     // step list are re-derived from the snapshot anyway. One statement, so no second read and no Map by id.
-    const rows = await this.reader.all<RecoverableDbRow>(
-      `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
-        e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, s.data AS snapshot
-       FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id
-       WHERE e.status IN ('pending','running','paused') ORDER BY e.id`,
-    );
+    const rows = await this.reader.all<RecoverableDbRow>(`${RECOVERABLE_SELECT} WHERE e.status IN ('pending','running','paused') ORDER BY e.id`);
     const out: RecoverableRow[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as RecoverableDbRow;
-      out[i] = {
-        id: r.id,
-        tenant: r.tenant,
-        workflow: r.workflow,
-        version: r.version,
-        status: r.status as ExecutionStatus,
-        input: dec(r.input),
-        labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
-        parentId: r.parent_id,
-        parentStepId: r.parent_step_id,
-        createdAt: r.created_at,
-        updatedAt: r.updated_at,
-        lastSeq: r.last_seq,
-        idempotencyKey: r.idem_key,
-        requestHash: r.idem_hash,
-        definition: dec(r.definition),
-        snapshot: r.snapshot,
-      };
-    }
+    for (let i = 0; i < rows.length; i++) out[i] = toRecoverable(rows[i] as RecoverableDbRow);
     return out;
+  }
+
+  async getRecoverable(id: string): Promise<RecoverableRow | undefined> {
+    // Row and snapshot in one read: rebuilding a passivated execution waited two reader round trips before.
+    const r = await this.reader.get<RecoverableDbRow>(`${RECOVERABLE_SELECT} WHERE e.id = ?`, [id]);
+    return r && toRecoverable(r);
   }
 
   async listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
@@ -350,4 +331,30 @@ class SqliteStore implements Store {
     await this.reader.close();
     await this.writer.close();
   }
+}
+
+/** The columns a restore reads, with the snapshot: `Store.listRecoverable` and `getRecoverable`. */
+const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
+    e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, s.data AS snapshot
+   FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id`;
+
+function toRecoverable(r: RecoverableDbRow): RecoverableRow {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status as ExecutionStatus,
+    input: dec(r.input),
+    labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
+    parentId: r.parent_id,
+    parentStepId: r.parent_step_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastSeq: r.last_seq,
+    idempotencyKey: r.idem_key,
+    requestHash: r.idem_hash,
+    definition: dec(r.definition),
+    snapshot: r.snapshot,
+  };
 }
