@@ -13,6 +13,7 @@ import { DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK as PER_WEBHOOK, MAX_WEBHOOK_RET
 import { type Api, api, createKey, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd } from '../support/wait.ts';
+import { arrivals, closeReceiver } from '../support/arrivals.ts';
 
 const ADMIN = 'test-admin-key-webhooks-0123456789abcdef';
 const SECRET = 'whsec-test-secret-0123456789';
@@ -34,7 +35,7 @@ type Responder = (nth: number) => number | 'hang';
 async function startReceiver() {
   const received: Received[] = [];
   const responders = new Map<string, Responder>();
-  const waiters = new Set<() => void>();
+  const waits = arrivals();
   const held: ServerResponse[] = [];
   /** Held requests the client gave up on, per path. */
   const abandoned = new Map<string, number>();
@@ -51,7 +52,7 @@ async function startReceiver() {
         res.on('close', () => void abandoned.set(r.path, (abandoned.get(r.path) ?? 0) + 1));
       }
       else res.writeHead(answer, { 'content-type': 'text/plain' }).end('ok');
-      for (const w of [...waiters]) w();
+      waits.arrived();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -64,22 +65,8 @@ async function startReceiver() {
     abandoned: (path: string) => abandoned.get(path) ?? 0,
     /** Resolves once `path` got at least `n` requests. */
     waitFor: (path: string, n: number, timeoutMs = 15_000): Promise<Received[]> =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (on(path).length < n) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(on(path));
-        };
-        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`receiver: ${on(path).length}/${n} requests on ${path}`))), timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-    close: async () => {
-      for (const res of held) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+      waits.waitFor(() => on(path), n, `requests on ${path}`, timeoutMs),
+    close: () => closeReceiver(server, held),
   };
 }
 

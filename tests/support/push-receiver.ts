@@ -1,5 +1,6 @@
 /** @module tests/support/push-receiver — a real HTTP push agent on 127.0.0.1: records every task POSTed to it and answers as each test tells it. */
 import { type IncomingHttpHeaders, type Server, type ServerResponse, createServer } from 'node:http';
+import { arrivals, closeReceiver } from './arrivals.ts';
 
 /** The JSON body of a task POST (docs/agents.md, "HTTP push agents"). */
 export interface PushedTask {
@@ -32,7 +33,7 @@ export type Behaviour = (r: Received, nth: number) => Answer;
 export async function startPushReceiver() {
   const received: Received[] = [];
   const behaviours = new Map<string, Behaviour>();
-  const waiters = new Set<() => void>();
+  const waits = arrivals();
   const held = new Set<ServerResponse>();
   let connections = 0;
   let open = 0;
@@ -74,7 +75,7 @@ export async function startPushReceiver() {
       const a = (behaviours.get(r.path) ?? (() => ({ status: 200, body: { output: r.task.input } })))(r, nth);
       if (a === 'hold') held.add(res);
       else r.answer(a.status, a.body);
-      for (const w of [...waiters]) w();
+      waits.arrived();
     });
   });
   server.on('connection', () => connections++);
@@ -93,22 +94,8 @@ export async function startPushReceiver() {
     resetMaxOpen: () => void (maxOpen = open),
     /** Resolves once `path` got at least `n` tasks. */
     waitFor: (path: string, n: number, timeoutMs = 15_000): Promise<Received[]> =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (on(path).length < n) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(on(path));
-        };
-        const timer = setTimeout(() => (waiters.delete(check), reject(new Error(`receiver: ${on(path).length}/${n} tasks on ${path}`))), timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-    close: async () => {
-      for (const res of held) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+      waits.waitFor(() => on(path), n, `tasks on ${path}`, timeoutMs),
+    close: () => closeReceiver(server, held),
   };
 }
 
