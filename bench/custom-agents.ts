@@ -15,75 +15,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startActorflow } from '../src/cli/serve.ts';
-import { BENCH3_FLOW, type Figure, type SyncMode, fmtLat, int, ms } from './common.ts';
-import { type Flow3Result, runFlow3InProcess } from './flow3.ts';
+import { alternate, durations, reportFigures, runBench3, summarize, type VariantRun, variantFigures } from './agent-variants.ts';
+import type { SyncMode } from './common.ts';
 
-const quick = process.argv.includes('--quick');
 const sync: SyncMode = process.argv[process.argv.indexOf('--sync') + 1] === 'normal' ? 'normal' : 'full';
-const ROUNDS = quick ? 1 : 3;
-const SEQ_MS = quick ? 1500 : 5000;
-const CON_MS = quick ? 1500 : 5000;
-const WARMUP_MS = quick ? 500 : 1500;
+const d = durations(process.argv.includes('--quick'));
 
 type Variant = 'echo' | 'custom-echo' | 'custom-pure';
 const VARIANTS: readonly Variant[] = ['echo', 'custom-echo', 'custom-pure'];
 
-async function measure(kind: Variant): Promise<{ seq: Flow3Result; con: Flow3Result }> {
+async function measure(kind: Variant): Promise<VariantRun> {
   const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-custom-${sync}-`));
   const app = await startActorflow({
     host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, logLevel: 'error', noAuth: true, rateLimit: null,
     agents: { 'custom-echo': async (ctx) => ctx.input, 'custom-pure': { pure: true, handler: async (ctx) => ctx.input } },
   });
   try {
-    await app.engine.registerDefinition('default', { ...BENCH3_FLOW, steps: BENCH3_FLOW.steps.map((s) => ({ ...s, agent: kind })) });
-    const seq = await runFlow3InProcess(app.engine, { clients: 1, durationMs: SEQ_MS, warmupMs: WARMUP_MS });
-    const con = await runFlow3InProcess(app.engine, { clients: 64, durationMs: CON_MS, warmupMs: WARMUP_MS });
-    return { seq, con };
+    return await runBench3(app.engine, kind, d);
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
-
-const runs = new Map<Variant, { seq: Flow3Result; con: Flow3Result }[]>(VARIANTS.map((v) => [v, []]));
-console.log(`\n## custom agents: 3 in-process steps, built-in echo vs startActorflow({ agents }) — sync=${sync}, ${ROUNDS} round(s)`);
-for (let r = 0; r < ROUNDS; r++) {
-  for (const kind of r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
-    const m = await measure(kind);
-    (runs.get(kind) as { seq: Flow3Result; con: Flow3Result }[]).push(m);
-    console.log(`${kind.padEnd(11)} round ${r + 1}: 1 client ${fmtLat(m.seq.latency)}, ${m.seq.commitsPerFlow.toFixed(2)} commits/flow; 64 clients ${int(m.con.flowsPerSec)} flows/s, failed ${m.seq.failed + m.con.failed}`);
-  }
-}
-
+console.log(`\n## custom agents: 3 in-process steps, built-in echo vs startActorflow({ agents }) — sync=${sync}, ${d.rounds} round(s)`);
+const runs = await alternate(VARIANTS, d.rounds, measure);
 const part = 'custom agents';
-const sum = (kind: Variant) => {
-  const rs = runs.get(kind) as { seq: Flow3Result; con: Flow3Result }[];
-  return {
-    p50: median(rs.map((x) => x.seq.latency.p50)),
-    p99: median(rs.map((x) => x.seq.latency.p99)),
-    commits: median(rs.map((x) => x.seq.commitsPerFlow)),
-    perSec: median(rs.map((x) => x.con.flowsPerSec)),
-    failed: rs.reduce((n, x) => n + x.seq.failed + x.con.failed, 0),
-  };
-};
-const echo = sum('echo');
-const custom = sum('custom-echo');
-const pure = sum('custom-pure');
-const figs: Figure[] = [
-  { part, what: '3-step start→completed p50, 1 client, built-in echo', sync, value: ms(echo.p50), target: '—', pass: null, note: `p99 ${ms(echo.p99)}; ${echo.commits.toFixed(2)} group commits/flow` },
-  {
-    part, what: '3-step start→completed p50, 1 client, in-process custom agent', sync, value: ms(custom.p50), target: '—', pass: custom.failed === 0 ? null : false,
-    note: `p99 ${ms(custom.p99)}; ${custom.commits.toFixed(2)} group commits/flow; ${(custom.p50 / echo.p50).toFixed(2)}× echo's p50${custom.failed ? `; ${custom.failed} flows failed` : ''}`,
-  },
-  {
-    part, what: '3-step start→completed p50, 1 client, in-process custom agent declared pure', sync, value: ms(pure.p50), target: `≈ echo's ${ms(echo.p50)}`, pass: pure.failed === 0 ? pure.p50 <= echo.p50 * 1.2 : false,
-    note: `p99 ${ms(pure.p99)}; ${pure.commits.toFixed(2)} group commits/flow; ${(pure.p50 / echo.p50).toFixed(2)}× echo's p50${pure.failed ? `; ${pure.failed} flows failed` : ''}`,
-  },
-  { part, what: '3-step flows/s, 64 clients, built-in echo', sync, value: `${int(echo.perSec)}/s`, target: '—', pass: null },
-  { part, what: '3-step flows/s, 64 clients, in-process custom agent', sync, value: `${int(custom.perSec)}/s`, target: '—', pass: null, note: `${(custom.perSec / echo.perSec).toFixed(2)}× echo's` },
-];
-for (const f of figs) console.log(`${f.what}: ${f.value}${f.note ? ` (${f.note})` : ''}`);
-const u = process.cpuUsage();
-if (process.send) process.send({ type: 'figures', figures: figs, cpuSeconds: (u.user + u.system) / 1e6 }, () => process.exit(0));
+const [echo, custom, pure] = VARIANTS.map((v) => summarize(runs.get(v) ?? [])) as [ReturnType<typeof summarize>, ReturnType<typeof summarize>, ReturnType<typeof summarize>];
+reportFigures([
+  ...variantFigures(part, sync, 'built-in echo', echo),
+  ...variantFigures(part, sync, 'in-process custom agent', custom, echo),
+  ...variantFigures(part, sync, 'in-process custom agent declared pure', pure, echo, { text: `≈ echo's ${(echo.p50).toFixed(3)} ms`, met: pure.p50 <= echo.p50 * 1.2 }),
+]);

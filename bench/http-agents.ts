@@ -58,24 +58,20 @@ if (process.argv.includes('--receiver')) {
 }
 
 async function main(): Promise<void> {
+  // Loaded here, not at the top: the receiver child runs this file too and needs none of it.
   const { startActorflow } = await import('../src/cli/serve.ts');
-  const { BENCH3_FLOW, fmtLat, int, ms } = await import('./common.ts');
-  const { runFlow3InProcess } = await import('./flow3.ts');
-  type Figure = import('./common.ts').Figure;
-  type Flow3Result = import('./flow3.ts').Flow3Result;
+  const { alternate, durations, reportFigures, runBench3, summarize, variantFigures } = await import('./agent-variants.ts');
+  type VariantRun = import('./agent-variants.ts').VariantRun;
 
   const sync = process.argv[process.argv.indexOf('--sync') + 1] === 'normal' ? 'normal' : 'full';
-  const ROUNDS = quick ? 1 : 3;
-  const SEQ_MS = quick ? 1500 : 5000;
-  const CON_MS = quick ? 1500 : 5000;
-  const WARMUP_MS = quick ? 500 : 1500;
+  const d = durations(quick);
   type Variant = 'echo' | 'http-sync' | 'http-202';
   const VARIANTS: readonly Variant[] = ['echo', 'http-sync', 'http-202'];
 
   const agent: ChildProcess = fork(fileURLToPath(import.meta.url), ['--receiver'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [{ port }] = (await once(agent, 'message')) as [{ port: number }];
 
-  const measure = async (kind: Variant): Promise<{ seq: Flow3Result; con: Flow3Result }> => {
+  const measure = async (kind: Variant): Promise<VariantRun> => {
     const dataDir = mkdtempSync(join(tmpdir(), `actorflow-bench-http-agents-${sync}-`));
     const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, logLevel: 'error', noAuth: true, rateLimit: null, webhookAllowPrivate: true });
     try {
@@ -89,58 +85,25 @@ async function main(): Promise<void> {
         });
         if (res.status !== 201) throw new Error(`registering the agent: ${res.status} ${await res.text()}`);
       }
-      await app.engine.registerDefinition('default', { ...BENCH3_FLOW, steps: BENCH3_FLOW.steps.map((s) => ({ ...s, agent: kind })) });
-      const seq = await runFlow3InProcess(app.engine, { clients: 1, durationMs: SEQ_MS, warmupMs: WARMUP_MS });
-      const con = await runFlow3InProcess(app.engine, { clients: 64, durationMs: CON_MS, warmupMs: WARMUP_MS });
-      return { seq, con };
+      return await runBench3(app.engine, kind, d);
     } finally {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
 
-  const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
-  const runs = new Map<Variant, { seq: Flow3Result; con: Flow3Result }[]>(VARIANTS.map((v) => [v, []]));
-  console.log(`\n## HTTP push agents: 3 steps to an agent on loopback vs the built-in echo — sync=${sync}, ${ROUNDS} round(s)`);
+  console.log(`\n## HTTP push agents: 3 steps to an agent on loopback vs the built-in echo — sync=${sync}, ${d.rounds} round(s)`);
+  let runs: Map<Variant, VariantRun[]>;
   try {
-    for (let r = 0; r < ROUNDS; r++) {
-      for (const kind of r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
-        const m = await measure(kind);
-        (runs.get(kind) as { seq: Flow3Result; con: Flow3Result }[]).push(m);
-        console.log(`${kind.padEnd(9)} round ${r + 1}: 1 client ${fmtLat(m.seq.latency)}, ${m.seq.commitsPerFlow.toFixed(2)} commits/flow; 64 clients ${int(m.con.flowsPerSec)} flows/s, failed ${m.seq.failed + m.con.failed}`);
-      }
-    }
+    runs = await alternate(VARIANTS, d.rounds, measure);
   } finally {
     agent.disconnect();
   }
-
   const part = 'http agents';
-  const sum = (kind: Variant) => {
-    const rs = runs.get(kind) as { seq: Flow3Result; con: Flow3Result }[];
-    return {
-      p50: median(rs.map((x) => x.seq.latency.p50)),
-      p99: median(rs.map((x) => x.seq.latency.p99)),
-      commits: median(rs.map((x) => x.seq.commitsPerFlow)),
-      perSec: median(rs.map((x) => x.con.flowsPerSec)),
-      failed: rs.reduce((n, x) => n + x.seq.failed + x.con.failed, 0),
-    };
-  };
-  const echo = sum('echo');
-  const row = (kind: Variant, what: string): Figure[] => {
-    const s = sum(kind);
-    const failed = s.failed ? `; ${s.failed} flows failed` : '';
-    return [
-      { part, what: `3-step start→completed p50, 1 client, ${what}`, sync, value: ms(s.p50), target: '—', pass: s.failed === 0 ? null : false, note: `p99 ${ms(s.p99)}; ${s.commits.toFixed(2)} group commits/flow; ${(s.p50 / echo.p50).toFixed(2)}× echo's p50${failed}` },
-      { part, what: `3-step flows/s, 64 clients, ${what}`, sync, value: `${int(s.perSec)}/s`, target: '—', pass: null, note: `${(s.perSec / echo.perSec).toFixed(2)}× echo's` },
-    ];
-  };
-  const figs: Figure[] = [
-    { part, what: '3-step start→completed p50, 1 client, built-in echo', sync, value: ms(echo.p50), target: '—', pass: null, note: `p99 ${ms(echo.p99)}; ${echo.commits.toFixed(2)} group commits/flow` },
-    { part, what: '3-step flows/s, 64 clients, built-in echo', sync, value: `${int(echo.perSec)}/s`, target: '—', pass: null },
-    ...row('http-sync', 'HTTP push agent answering 200'),
-    ...row('http-202', 'HTTP push agent answering 202, then posting the result'),
-  ];
-  for (const f of figs) console.log(`${f.what}: ${f.value}${f.note ? ` (${f.note})` : ''}`);
-  const u = process.cpuUsage();
-  if (process.send) process.send({ type: 'figures', figures: figs, cpuSeconds: (u.user + u.system) / 1e6 }, () => process.exit(0));
+  const echo = summarize(runs.get('echo') ?? []);
+  reportFigures([
+    ...variantFigures(part, sync, 'built-in echo', echo),
+    ...variantFigures(part, sync, 'HTTP push agent answering 200', summarize(runs.get('http-sync') ?? []), echo),
+    ...variantFigures(part, sync, 'HTTP push agent answering 202, then posting the result', summarize(runs.get('http-202') ?? []), echo),
+  ]);
 }
