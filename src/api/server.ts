@@ -3,11 +3,12 @@
  * listening. The services it serves and the gate come from the composition root (src/cli/serve.ts);
  * its own parts (streams, metrics, request deadlines, the OpenAPI document) are built here.
  */
-import uWS, { type us_listen_socket, type us_socket } from 'uWebSockets.js';
 import type { Logger } from '../common/logger.ts';
 import type { Gate } from './auth/gate.ts';
 import { routeHandlers } from './handlers.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, RequestDeadlines } from './http/deadlines.ts';
+import { createApp, listen } from './http/listener.ts';
+import type { TlsMaterial } from './http/tls-files.ts';
 import { createApiMetrics } from './observability/metrics.ts';
 import { METRICS_ROUTE_IDS } from './resources/ops/routes.ts';
 import { ROUTES } from './routes.ts';
@@ -19,10 +20,6 @@ import type { ApiServices } from './services.ts';
 import { type StreamStats, createStreams } from './streams/create-streams.ts';
 import type { StreamOptions } from './streams/options.ts';
 import { WS_ROUTES } from './streams/ws/upgrade.ts';
-
-/** uSockets listen options (the typings of the uWS fork lack the host + options form of listen). */
-const LISTEN_DEFAULT = 0;
-const LISTEN_EXCLUSIVE_PORT = 1;
 
 export interface ApiServerOptions {
   readonly services: ApiServices;
@@ -49,11 +46,15 @@ export interface ApiServerOptions {
   readonly reusePort?: boolean | undefined;
   /** The journal's `<db>-wal` file, reported as `actorflow_wal_bytes`; unset = no such gauge. */
   readonly walFile?: string | undefined;
+  /** Serve HTTPS and WSS with these (checked) PEM files; with a CA, clients need a certificate it signed. Unset = plain HTTP. */
+  readonly tls?: TlsMaterial | undefined;
 }
 
 export interface ApiServer {
   /** The port actually listened on. */
   readonly port: number;
+  /** `https` when serving TLS. */
+  readonly scheme: 'http' | 'https';
   /** Stops listening and ends open connections (keep-alive included). Idempotent. */
   close(): Promise<void>;
   /** Sockets, subscriptions and topics of the WebSocket hub right now. */
@@ -76,37 +77,28 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const metrics = createApiMetrics({ engine: services.engine, streamStats: () => streams.stats(), walFile: opts.walFile });
   const handlers = routeHandlers({ services, gate, version: opts.version, startedAt: opts.startedAt, openapi, metrics, streams });
 
-  const app = uWS.App();
+  const app = createApp(opts.tls);
   streams.mount(app, gate);
   const deadlines = new RequestDeadlines(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   mountRoutes(app, compileRoutes(routes), handlers, { maxBodyBytes: opts.maxBodyBytes, logger: opts.logger, gate, timerFor: metrics.routeTimer, deadlines });
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    // uWS shares ports by default: a second server on a busy port would silently get half the
-    // connections (with other credentials, other data). Exclusive unless sharing was asked for.
-    const listen = app.listen as unknown as (host: string, port: number, options: number, cb: (s: us_listen_socket | false) => void) => void;
-    listen.call(app, opts.host, opts.port, opts.reusePort === true ? LISTEN_DEFAULT : LISTEN_EXCLUSIVE_PORT, (socket) => {
-      if (socket !== false) return resolve(socket);
-      const why = opts.reusePort === true ? '' : ' (already in use? stop the other process, choose another port, or set ACTORFLOW_REUSE_PORT=1 to share it on purpose)';
-      reject(new Error(`cannot listen on ${opts.host}:${opts.port}${why}`));
-    });
-  }).catch(async (err: unknown) => {
+  const listening = await listen(app, { host: opts.host, port: opts.port, reusePort: opts.reusePort === true, tls: opts.tls }).catch(async (err: unknown) => {
     metrics.close();
     deadlines.close();
     throw err;
   });
-  // A listen socket is a socket for uSockets; the typings keep the two apart.
-  const port = uWS.us_socket_local_port(listenSocket as us_socket);
-  opts.logger.info(`listening on http://${opts.host}:${port}`, { host: opts.host, port });
+  const { port, scheme } = listening;
+  opts.logger.info(`listening on ${scheme}://${opts.host}:${port}`, { host: opts.host, port, ...(opts.tls === undefined ? {} : { mtls: opts.tls.ca !== undefined }) });
 
   let closed = false;
   return {
     port,
+    scheme,
     streamStats: () => streams.stats(),
     close: async () => {
       if (closed) return;
       closed = true;
-      uWS.us_listen_socket_close(listenSocket);
+      listening.close();
       streams.close();
       metrics.close();
       // Not in the typings of this build, present at runtime: ends keep-alive connections too.

@@ -29,6 +29,9 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       'reuse-port': { type: 'boolean' },
       'rate-limit': { type: 'string' },
       'cors-origins': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
     },
     strict: true,
   });
@@ -63,7 +66,19 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...jwtFromEnv(env),
+    ...tlsOf(values['tls-cert'] ?? env.ACTORFLOW_TLS_CERT, values['tls-key'] ?? env.ACTORFLOW_TLS_KEY, values['tls-ca'] ?? env.ACTORFLOW_TLS_CA),
   };
+}
+
+/** Certificate and key go together; a CA (client certificates required) needs both. The files are read at startup (api/http/tls-files.ts). */
+function tlsOf(cert: string | undefined, key: string | undefined, ca: string | undefined): Pick<ServeConfig, 'tls'> {
+  const [c, k, a] = [cert, key, ca].map((v) => (v === '' ? undefined : v));
+  if (c === undefined && k === undefined) {
+    if (a !== undefined) throw new ConfigError('ACTORFLOW_TLS_CA (--tls-ca) needs ACTORFLOW_TLS_CERT and ACTORFLOW_TLS_KEY (--tls-cert, --tls-key): client certificates are checked over TLS only');
+    return {};
+  }
+  if (c === undefined || k === undefined) throw new ConfigError(`ACTORFLOW_TLS_CERT and ACTORFLOW_TLS_KEY (--tls-cert, --tls-key) go together: only the ${c === undefined ? 'key' : 'certificate'} is set`);
+  return { tls: { certFile: c, keyFile: k, ...(a === undefined ? {} : { caFile: a }) } };
 }
 
 /** An integer setting within [min, max]. */

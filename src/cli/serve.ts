@@ -5,6 +5,7 @@ import type { BootstrapResult } from '../api/auth/bootstrap.ts';
 import { createAuth } from '../api/auth/create-auth.ts';
 import { type ApiServer, createApiServer } from '../api/server.ts';
 import { assertNativeUws } from '../api/http/uws-runtime.ts';
+import { type TlsFiles, readTlsFiles } from '../api/http/tls-files.ts';
 import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import { type StreamOptions, resolveStreamOptions } from '../api/streams/options.ts';
 import { BUILTIN_AGENTS, serveBuiltinAgents } from '../agents/builtin-agents.ts';
@@ -84,6 +85,8 @@ export interface ServeConfig {
   readonly heapGrowingPercent?: number;
   /** Executions kept in memory at most; past it the least recently active waiting ones leave (`ACTORFLOW_MAX_LIVE`). @default 50000 */
   readonly maxLive?: number;
+  /** Serve HTTPS/WSS from these PEM files (`ACTORFLOW_TLS_CERT`, `ACTORFLOW_TLS_KEY`); with `caFile` (`ACTORFLOW_TLS_CA`) clients need a certificate it signed. Unset = plain HTTP. */
+  readonly tls?: TlsFiles;
 }
 
 export interface Running {
@@ -116,6 +119,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
   // Before any file is opened: a server that cannot answer must not start.
   assertNativeUws(logger);
+  const tls = config.tls === undefined ? undefined : readTlsFiles(config.tls);
   if (config.heapGrowingPercent !== undefined) applyHeapGrowingPercent(config.heapGrowingPercent);
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
@@ -183,11 +187,12 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     metricsPublic: config.metricsPublic === true,
     reusePort: config.reusePort === true,
     walFile: walFileOf(dbPath),
+    tls,
   }).catch(async (err: unknown) => {
     await gate.close();
     throw err;
   });
-  const url = `http://${config.host}:${api.port}`;
+  const url = `${api.scheme}://${config.host}:${api.port}`;
   let closing: Promise<void> | undefined;
   return {
     url,

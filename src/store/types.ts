@@ -144,6 +144,8 @@ export interface Store {
   listAllDefinitions(): Promise<DefinitionRow[]>;
   /** Counts by status of `tenant`'s rows (every tenant's when undefined), of the ids with `idPrefix` when given; statuses with none are absent. */
   countByStatus(tenant: string | undefined, idPrefix?: string): Promise<Record<string, number>>;
+  /** Non-terminal rows by tenant, of the ids with `idPrefix` (read once at boot: the engine counts in memory afterwards). */
+  countOpenByTenant(idPrefix: string): Promise<Map<string, number>>;
   /**
    * Attempts of task step `stepId` of many executions of `tenant`, in one statement (a list page
    * must not read each history); an id whose step has not started, or of another tenant, is absent.
@@ -310,6 +312,48 @@ export interface HttpAgentStore {
   listHttpAgents(): Promise<HttpAgentRow[]>;
   insertHttpAgent(row: HttpAgentRow): Promise<void>;
   deleteHttpAgent(id: string): Promise<void>;
+}
+
+/** A tenant (src/tenants): its display name and quotas; null = no limit. */
+export interface TenantRow {
+  slug: string;
+  name: string;
+  /** Non-terminal executions at most; a start past it is refused. */
+  maxRunning: number | null;
+  /** Requests per second over all its credentials. */
+  rps: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Tenants (the registry keeps them in memory). */
+export interface TenantStore {
+  /** Every tenant, by slug. */
+  listTenants(): Promise<TenantRow[]>;
+  insertTenant(row: TenantRow): Promise<void>;
+  updateTenant(row: TenantRow): Promise<void>;
+}
+
+/** One template version as stored: the document as posted (without `version`), its parent pinned at creation. */
+export interface TemplateRow {
+  tenant: string;
+  name: string;
+  version: number;
+  document: Record<string, unknown>;
+  /** The parent version its `extends` named when it was created; null without `extends`. */
+  parent: TemplateRef | null;
+  createdAt: number;
+  /** Set by a delete: hidden from the API, kept so that versions are never reused and children still resolve. */
+  deletedAt: number | null;
+}
+
+/** Workflow templates (the template service keeps them in memory). */
+export interface TemplateStore {
+  /** Every version of every tenant, deleted ones included. */
+  listAllTemplates(): Promise<TemplateRow[]>;
+  insertTemplate(row: TemplateRow): Promise<void>;
+  /** Marks versions deleted: one, or every live one when `version` is undefined. */
+  markTemplateDeleted(tenant: string, name: string, version: number | undefined, at: number): Promise<void>;
 }
 
 /** A half-open window of execution creation times, `[from, to)`, in epoch ms. */

@@ -24,6 +24,9 @@ export const serveCommand: Command = {
     'max-body': { type: 'string', arg: 'BYTES', help: 'request body limit (default 1048576)' },
     'cors-origins': { type: 'string', arg: 'O,O', help: 'allowed browser origins' },
     'reuse-port': { type: 'boolean', help: 'share the port with another process (refused by default)' },
+    'tls-cert': { type: 'string', arg: 'FILE', help: 'PEM certificate: serve HTTPS and WSS (with --tls-key)' },
+    'tls-key': { type: 'string', arg: 'FILE', help: 'PEM private key of --tls-cert' },
+    'tls-ca': { type: 'string', arg: 'FILE', help: 'PEM CA: require client certificates it signed (mTLS)' },
     'no-builtin-agents': { type: 'boolean', help: 'do not run the built-in agents in process' },
     'otlp-endpoint': { type: 'string', arg: 'URL', help: 'OTLP/HTTP endpoint for traces' },
     'log-level': { type: 'string', arg: 'L', help: 'debug|info|warn|error (default info)' },
@@ -74,7 +77,7 @@ export const agentCommand: Command = {
     'ack-wait-ms': { type: 'string', arg: 'MS', help: 'how long the server waits for an ack before redelivering' },
   },
   async run(c) {
-    const { BUILTIN_AGENTS } = await import('../../agents/builtin-agents.ts');
+    const { BUILTIN_AGENTS, BUILTIN_DEFINITIONS } = await import('../../agents/builtin-agents.ts');
     const { createAgent } = await import('../../agents/create-agent.ts');
     const natsUrl = c.str('nats') ?? process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
     const kinds = (c.str('kinds') ?? Object.keys(BUILTIN_AGENTS).join(',')).split(',').filter((k) => k in BUILTIN_AGENTS);
@@ -84,7 +87,8 @@ export const agentCommand: Command = {
     const name = c.str('name');
     const a = await createAgent({
       natsUrl,
-      kinds,
+      // With the descriptions the in-process built-ins declare.
+      kinds: Object.fromEntries(kinds.map((k) => [k, BUILTIN_DEFINITIONS[k] ?? {}])),
       concurrency: c.int('concurrency', 1) ?? 64,
       handler: (ctx) => {
         const h = BUILTIN_AGENTS[ctx.kind];

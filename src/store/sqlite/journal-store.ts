@@ -1,6 +1,6 @@
 /** @module store/sqlite/journal-store — the journal `Store` on SQLite (WAL): events, snapshots, the executions index and definitions. */
 import { msgpackCodec as codec } from '../../common/codec.ts';
-import { type EventRecord, ExecutionStatus } from '../../common/execution.ts';
+import { type EventRecord, ExecutionStatus, TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { deliveriesStep } from './webhook-store.ts';
@@ -74,6 +74,9 @@ interface DefinitionDbRow {
 
 /** The `status IN (…)` of the counts: every execution status, as SQL literals. */
 const COUNTED_STATUSES = `status IN (${Object.values(ExecutionStatus).map((x) => `'${x}'`).join(', ')})`;
+
+/** The `status IN (…)` of the non-terminal statuses (one index seek each). */
+const OPEN_STATUSES = `status IN (${Object.values(ExecutionStatus).filter((x) => !TERMINAL_STATUSES.has(x)).map((x) => `'${x}'`).join(', ')})`;
 
 /** The smallest string above every string that starts with `prefix` (a range an index can seek). */
 const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
@@ -297,6 +300,14 @@ class SqliteStore implements Store {
     if (idPrefix !== undefined) (where.push('id >= ? AND id < ?'), params.push(idPrefix, prefixEnd(idPrefix)));
     const rows = await this.background.all<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM executions WHERE ${where.join(' AND ')} GROUP BY status`, params);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async countOpenByTenant(idPrefix: string): Promise<Map<string, number>> {
+    const rows = await this.background.all<{ tenant: string; n: number }>(
+      `SELECT tenant, count(*) AS n FROM executions WHERE ${OPEN_STATUSES} AND id >= ? AND id < ? GROUP BY tenant`,
+      [idPrefix, prefixEnd(idPrefix)],
+    );
+    return new Map(rows.map((r) => [r.tenant, r.n]));
   }
 
   async stepAttempts(tenant: string, executionIds: readonly string[], stepId: string): Promise<Map<string, StepAttempts>> {

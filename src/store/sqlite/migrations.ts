@@ -187,6 +187,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Tenants with quotas (issue 16). Every tenant the data already names (keys, executions, definitions,
+    // schedules, webhooks, HTTP push agents) gets a row without limits, so what worked before keeps working;
+    // `default` always exists.
+    version: 10,
+    name: 'tenants',
+    sql: `
+      CREATE TABLE tenants (
+        slug TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        max_running INTEGER,
+        rps REAL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO tenants (slug, name, max_running, rps, created_at, updated_at)
+        SELECT tenant, tenant, NULL, NULL, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+          FROM (SELECT 'default' AS tenant
+                UNION SELECT tenant FROM api_keys
+                UNION SELECT tenant FROM executions
+                UNION SELECT tenant FROM definitions
+                UNION SELECT tenant FROM schedules
+                UNION SELECT tenant FROM webhooks
+                UNION SELECT tenant FROM http_agents);
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

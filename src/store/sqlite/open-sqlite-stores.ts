@@ -4,14 +4,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuthStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, WebhookStore } from '../types.ts';
+import type { AuthStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TenantStore, WebhookStore } from '../types.ts';
 import { createSqliteAuthStore } from './auth-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
+import { createSqliteDocumentStore } from './document-store.ts';
 import { createSqliteHttpAgentStore } from './http-agent-store.ts';
 import { createSqliteJournalStore } from './journal-store.ts';
 import { migrate } from './migrations.ts';
 import { createSqliteScheduleStore } from './schedule-store.ts';
 import { createSqliteTelemetryStore } from './telemetry-store.ts';
+import { createSqliteTenantStore } from './tenant-store.ts';
 import { type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { createSqliteWebhookStore } from './webhook-store.ts';
 
@@ -37,10 +39,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
 
 /**
  * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit), the scheduler's
- * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore` and the `TelemetryStore`. They share the journal's connections;
+ * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore`, the `TenantStore` and the `TelemetryStore`. They share the journal's connections;
  * `store.close()` closes them, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -71,5 +73,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     telemetry: createSqliteTelemetryStore(telemetryDb),
     webhooks: createSqliteWebhookStore(writer),
     httpAgents: createSqliteHttpAgentStore(writer),
+    tenants: createSqliteTenantStore(writer),
+    documents: createSqliteDocumentStore(reader),
   };
 }
