@@ -49,6 +49,12 @@ export const ErrorCode = {
   /** A result or heartbeat with a task token that is unknown or stale (404: the attempt has its outcome, or the server restarted). */
   agentTaskNotFound: 'agent_task_not_found',
   requestTimeout: 'request_timeout',
+  /** A tenant slug that is unknown (404 on its routes; 422 where a request names it, e.g. `POST /api-keys`). */
+  tenantNotFound: 'tenant_not_found',
+  /** Creating a tenant whose slug is taken (409). */
+  tenantExists: 'tenant_exists',
+  /** A start past the tenant's `maxRunning` non-terminal executions (429 with `retry-after`). */
+  tenantLimit: 'tenant_limit',
   /** A direct execution (`durability: none`) of a flow with a `wait` step or a long sleep (422). */
   directNotAllowed: 'direct_not_allowed',
   /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
@@ -72,6 +78,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface ActorflowErrorOptions {
   readonly issues?: readonly Issue[];
   readonly retryable?: boolean;
+  /** Seconds after which the same request may succeed (the API's `retry-after`). */
+  readonly retryAfterS?: number;
   readonly cause?: unknown;
 }
 
@@ -80,12 +88,14 @@ export class ActorflowError extends Error {
   readonly code: string;
   readonly issues: readonly Issue[];
   readonly retryable: boolean;
+  readonly retryAfterS: number | undefined;
   constructor(code: string, message: string, options: ActorflowErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ActorflowError';
     this.code = code;
     this.issues = options.issues ?? [];
     this.retryable = options.retryable ?? false;
+    this.retryAfterS = options.retryAfterS;
   }
 }
 

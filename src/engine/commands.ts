@@ -88,6 +88,8 @@ export class Commands {
       const issues = directIssues(def.compiled.doc, req.definition !== undefined ? '/definition' : '');
       if (issues.length > 0) throw new ValidationError('a direct execution (durability none) cannot wait: no wait steps, no sleep over 60 s', issues, ErrorCode.directNotAllowed);
     }
+    // After every check that may refuse the request and with no await before the spawn: concurrent starts cannot pass the quota together.
+    if (req.kind !== 'task') this.sup.admitStart(req.tenant);
     const rec = this.sup.spawn({
       tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
       idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null, ...callerTrace(req),

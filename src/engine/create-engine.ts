@@ -51,6 +51,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     executionDiagram: (tenant, id) => reads.executionDiagram(tenant, id),
     costs: (tenant, id) => reads.costs(tenant, id),
     status: (tenant) => reads.status(tenant),
+    usage: (tenant) => reads.usage(tenant),
     agents: () => sup.agents(),
     onAgentEvent: (listener) => sup.onAgentEvent(listener),
     onEvent: (listener) => sup.onEvent(listener),

@@ -156,6 +156,11 @@ export class DefinitionRegistry {
     return row;
   }
 
+  /** Definitions (names) of `tenant`. */
+  count(tenant: string): number {
+    return this.byTenant.get(tenant)?.size ?? 0;
+  }
+
   has(tenant: string, name: string): boolean {
     return this.versions(tenant, name).length > 0;
   }

@@ -161,6 +161,10 @@ export class ReadModel {
     const stalled = tenant === undefined ? stale.length : (await Promise.all(stale.map(tenantOf))).filter((t) => t === tenant).length;
     return { executions: counts, tasks, stalled, agents, bus: this.sup.bus.state(), store: 'ok', live: this.sup.live.size, passivated: this.sup.passivated, timers: this.sup.timers.size, journal: { ...this.sup.queue.stats } };
   }
+
+  async usage(tenant: string) {
+    return { open: this.sup.open.of(tenant), executions: await this.sup.store.countByStatus(tenant, ID_PREFIX.execution), definitions: this.sup.registry.count(tenant) };
+  }
 }
 
 function paginate<T>(all: readonly T[], page: PageRequest): Page<T> {

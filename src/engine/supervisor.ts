@@ -23,6 +23,7 @@ import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
 import { LiveExecution } from './live-execution.ts';
+import { OpenCounts } from './open-counts.ts';
 import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
 import { storeJournal, type Journal } from './journal.ts';
@@ -30,7 +31,7 @@ import { recover } from './recovery.ts';
 import { decodeSnapshot, persistFlow, restoreFlow } from './flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { TimerQueue } from './timer-queue.ts';
-import { kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
+import { ID_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { executionTrace, stepTraceparentIn } from '../tracing/trace-context.ts';
 import type { CommitObservation, Engine, RecoveryStats } from './types.ts';
 
@@ -52,7 +53,16 @@ export interface EngineOptions {
   readonly passivateMs?: number;
   /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
   readonly maxLive?: number;
+  /**
+   * The most non-terminal executions `tenant` may have (its quota); undefined = no limit. A start past
+   * it fails `tenant_limit`. Child executions count but are never refused (their parent would fail
+   * mid-flight); standalone tasks neither count nor are refused.
+   */
+  readonly maxOpen?: (tenant: string) => number | undefined;
 }
+
+/** Seconds a start refused by a tenant's quota is told to wait (no slot frees on a schedule). */
+export const TENANT_LIMIT_RETRY_S = 1;
 
 export const DEFAULT_PASSIVATE_MS = 1000;
 export const DEFAULT_MAX_LIVE = 50_000;
@@ -87,6 +97,8 @@ export class Supervisor implements FlowEffects {
   readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
   readonly passivateMs: number;
   readonly maxLive: number;
+  /** Non-terminal executions (not tasks) per tenant: seeded from the store at boot, moved by spawn and sync. */
+  open = new OpenCounts();
   sweeper: NodeJS.Timeout | undefined;
   passivated = 0;
   closed = false;
@@ -120,6 +132,8 @@ export class Supervisor implements FlowEffects {
 
   async boot(): Promise<void> {
     await this.registry.load(await this.store.listAllDefinitions());
+    // Before recovery and before any start: from here on the counts move with every status change.
+    this.open = new OpenCounts(await this.store.countOpenByTenant(ID_PREFIX.execution));
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
     this.bus.onResult((r) => {
       // Closing: not journaled, so not acknowledged; the next boot dispatches the attempt again (at least once)
@@ -286,6 +300,7 @@ export class Supervisor implements FlowEffects {
     const rec = new LiveExecution({ id, createdAt: now, ...init });
     rec.lastActiveAt = now;
     this.live.set(id, rec);
+    if (p.kind !== 'task') this.open.add(p.tenant, 1);
     // Only a caller's trace context is stored; without one the trace id derives from the execution id.
     const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
     this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId, ...trace }, now);
@@ -349,6 +364,7 @@ export class Supervisor implements FlowEffects {
   /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
   sync(rec: LiveExecution, writeUnchanged = true): void {
     const prev = rec.sync();
+    if (rec.status !== prev && kindOfId(rec.id) === 'execution') this.open.moved(rec.tenant, prev, rec.status);
     if (rec.direct) {
       if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) this.persistDirect(rec);
     } else if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
@@ -520,12 +536,31 @@ export class Supervisor implements FlowEffects {
       this.timers.deleteAll(rec.id);
       rec.actor.stop();
       if (this.live.get(rec.id) === rec) this.live.delete(rec.id);
+      // Uncounted as it is in memory; counted again as the store has it once rebuilt (or never, a start that did not commit).
+      const counted = kindOfId(rec.id) === 'execution';
+      if (counted && OpenCounts.counts(rec.status)) this.open.add(rec.tenant, -1);
       if (!rec.stored) continue;
       this.activate(rec.id).then(
-        (again) => again && this.rearm(again),
+        (again) => {
+          if (!again) return;
+          if (counted) this.open.add(again.tenant, 1);
+          this.rearm(again);
+        },
         (e: unknown) => this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) }),
       );
     }
+  }
+
+  /** Refuses a start of `tenant` at its quota of non-terminal executions (synchronous: checked and counted in one turn). */
+  admitStart(tenant: string): void {
+    const max = this.opts.maxOpen?.(tenant);
+    if (max === undefined) return;
+    const open = this.open.of(tenant);
+    if (open < max) return;
+    throw new ActorflowError(ErrorCode.tenantLimit, `tenant ${tenant} has ${open} unfinished executions, its limit (maxRunning ${max}); retry when one has finished`, {
+      retryable: true,
+      retryAfterS: TENANT_LIMIT_RETRY_S,
+    });
   }
 
   /** After a commit: a request whose execution went back to its durable state (a failed commit) did not happen. */

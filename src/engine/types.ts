@@ -83,6 +83,16 @@ export interface EngineStatus {
   readonly journal?: { readonly commits: number; readonly rows: number; readonly lastMs: number };
 }
 
+/** What a tenant holds (its quota figures). */
+export interface TenantUsage {
+  /** Non-terminal executions, as `maxOpen` counts them (in memory, exact). */
+  readonly open: number;
+  /** Its executions by status (statuses with none absent). */
+  readonly executions: Record<string, number>;
+  /** Workflow definitions (names) it registered. */
+  readonly definitions: number;
+}
+
 /** What the boot-time recovery did. */
 export interface RecoveryStats {
   readonly durationMs: number;
@@ -150,6 +160,8 @@ export interface Engine {
    * bus and store are shared by all tenants; `live` and `journal` are system-wide figures.
    */
   status(tenant?: string): Promise<EngineStatus>;
+  /** What `tenant` holds: its open executions (counted in memory), its executions by status, its definitions. */
+  usage(tenant: string): Promise<TenantUsage>;
   /** Agents seen on the bus (in-process ones included), with status and step stats. */
   agents(): AgentView[];
   /** Agent events (`agent.registered`, `agent.status.changed`, `agent.lost`); not in any execution's log. */

@@ -37,6 +37,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.apiKeyNotFound]: 404,
   [ErrorCode.scheduleNotFound]: 404,
   [ErrorCode.rateLimited]: 429,
+  [ErrorCode.tenantNotFound]: 404,
+  [ErrorCode.tenantExists]: 409,
+  [ErrorCode.tenantLimit]: 429,
   [ErrorCode.requestTimeout]: 503,
   [ErrorCode.storeUnavailable]: 503,
   [ErrorCode.directNotAllowed]: 422,
@@ -96,6 +99,8 @@ export interface Problem {
   readonly status: number;
   readonly body: ProblemBody;
   readonly internal: boolean;
+  /** Headers the answer carries besides the usual ones (`retry-after` of a retryable refusal). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export function statusForCode(code: string, overrides?: Readonly<Record<string, number>>): number | undefined {
@@ -134,7 +139,10 @@ export function problemFor(code: string, detail: string, errors: readonly Issue[
 export function toProblem(err: unknown, overrides?: Readonly<Record<string, number>>): Problem {
   if (err instanceof ActorflowError) {
     const status = statusForCode(err.code, overrides);
-    if (status !== undefined && err.code !== ErrorCode.internal) return problem(status, err.code, err.message, err.issues);
+    if (status !== undefined && err.code !== ErrorCode.internal) {
+      const p = problem(status, err.code, err.message, err.issues);
+      return err.retryAfterS === undefined ? p : { ...p, headers: { 'retry-after': String(err.retryAfterS) } };
+    }
   }
   return problem(500, ErrorCode.internal, 'An unexpected error occurred; it has been logged.');
 }

@@ -130,10 +130,11 @@ function capture(m: Mounted, ex: Exchange, req: HttpRequest): Captured {
 
 /** The id an audit entry names: the path's id or name, else the created resource's. */
 function targetIdOf(params: Readonly<Record<string, string>>, body: unknown): string | null {
-  const fromPath = params['id'] ?? params['name'];
+  const fromPath = params['id'] ?? params['name'] ?? params['slug'];
   if (fromPath !== undefined) return fromPath;
   if (isRecord(body)) {
     if (typeof body['id'] === 'string') return body['id'];
+    if (typeof body['slug'] === 'string') return body['slug'];
     if (typeof body['name'] === 'string') return body['name'];
   }
   return null;
@@ -262,5 +263,5 @@ function fail(ex: Exchange, m: Mounted, err: unknown): void {
       error: err instanceof Error ? (err.stack ?? err.message) : String(err),
     });
   }
-  writeProblem(ex, p);
+  writeProblem(ex, p, p.headers === undefined ? {} : { headers: p.headers });
 }
