@@ -20,6 +20,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { Packr } from 'msgpackr';
 
 export type Params = readonly unknown[];
 export type Statement = Database.Statement<unknown[]>;
@@ -166,10 +167,23 @@ export interface AsyncDb {
   close(): Promise<void>;
 }
 
+/*
+ * A commit's rows cross to the worker as one MessagePack buffer, transferred (not cloned). Structured
+ * cloning a Buffer copies its whole backing ArrayBuffer, and the codec's Buffers are views into
+ * msgpackr's reused pack buffer, which stays as large as the largest value ever encoded: after one
+ * 1 MB input, every later commit cloned 12 MB (2-3 ms of main thread per commit, measured); packed,
+ * a commit costs the same ~40-60 µs before and after.
+ */
+const PACK_OPTIONS = { useRecords: false, moreTypes: false, int64AsType: 'number' } as const;
+const writePackr = new Packr(PACK_OPTIONS);
+/** `steps` packed into a buffer of its own (exact size), so it can be transferred. */
+const packWrite = (steps: readonly WriteStep[]): Uint8Array => new Uint8Array(writePackr.pack(steps));
+
 /** The worker's side: one connection, one call at a time, in message order. CommonJS, evaluated as is. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.module);
+const unpackr = new (require(workerData.msgpackr).Unpackr)(workerData.packOptions);
 const statements = new Map();
 const prepared = (sql) => {
   let s = statements.get(sql);
@@ -199,7 +213,7 @@ parentPort.on('message', (m) => {
     let row;
     if (m.kind === 'close') db.close();
     else if (m.kind === 'exec') db.exec(m.sql);
-    else if (m.kind === 'write') write(m.steps);
+    else if (m.kind === 'write') write(unpackr.unpack(m.bytes));
     else {
       const s = prepared(m.sql);
       if (!s.reader) s.run(m.params);
@@ -222,7 +236,11 @@ interface Reply {
 const toError = (e: NonNullable<Reply['error']>): Error => Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code });
 
 export function openWorkerDb(path: string): Promise<AsyncDb> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, module: createRequire(import.meta.url).resolve('better-sqlite3') } });
+  const require = createRequire(import.meta.url);
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, module: require.resolve('better-sqlite3'), msgpackr: require.resolve('msgpackr'), packOptions: PACK_OPTIONS },
+  });
   // Keeps the process alive only while a call (or the opening) is pending: a commit in flight must
   // finish; an idle connection holds nothing up.
   const pending = new Map<number, { resolve: (row: unknown) => void; reject: (err: unknown) => void }>();
@@ -243,20 +261,20 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(new Error('the database worker has exited')));
-  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'write' | 'close'; sql?: string; params?: unknown[]; steps?: readonly WriteStep[] }): Promise<unknown> => {
+  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'write' | 'close'; sql?: string; params?: unknown[]; bytes?: Uint8Array }): Promise<unknown> => {
     if (gone) return Promise.reject(gone);
     const id = next++;
     if (pending.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      worker.postMessage({ ...msg, id });
+      worker.postMessage({ ...msg, id }, msg.bytes === undefined ? undefined : [msg.bytes.buffer as ArrayBuffer]);
     });
   };
   const db: AsyncDb = {
     exec: async (sql) => void (await call({ kind: 'exec', sql })),
     get: async <T>(sql: string, params: Params = []) => (await call({ kind: 'get', sql, params: bindable(params) })) as T | undefined,
     all: async <T>(sql: string, params: Params = []) => ((await call({ kind: 'all', sql, params: bindable(params) })) ?? []) as T[],
-    write: async (steps) => void (await call({ kind: 'write', steps })),
+    write: async (steps) => void (await call({ kind: 'write', bytes: packWrite(steps) })),
     close: async () => {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       await call({ kind: 'close' });
