@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ActorflowApiError, ActorflowDurationError, ActorflowExecutionError, createClient, toMs, type ActorflowClient } from '../../client/index.ts';
-import { type KeyLookup, keyHint, resolveKey, resolveUrl } from './credentials.ts';
+import { tlsFetch } from '../../client/tls-fetch.ts';
+import { type KeyLookup, keyHint, resolveKey, resolveTls, resolveUrl } from './credentials.ts';
 import type { Command, Flags } from './spec.ts';
 import { didYouMean } from './suggest.ts';
 
@@ -20,6 +21,9 @@ export const GLOBAL_FLAGS: Flags = {
   url: { type: 'string', arg: 'URL', help: 'server origin (default $ACTORFLOW_URL, else http://127.0.0.1:8080)' },
   key: { type: 'string', arg: 'KEY', help: 'API key or JWT (default $ACTORFLOW_KEY, else <data dir>/admin.key: $ACTORFLOW_DATA_DIR or ./data)' },
   json: { type: 'boolean', help: 'print JSON' },
+  ca: { type: 'string', arg: 'FILE', help: 'PEM CA to trust for an https:// URL (default $ACTORFLOW_CA)' },
+  'client-cert': { type: 'string', arg: 'FILE', help: 'PEM client certificate for a server requiring one (default $ACTORFLOW_CLIENT_CERT)' },
+  'client-key': { type: 'string', arg: 'FILE', help: 'PEM key of --client-cert (default $ACTORFLOW_CLIENT_KEY)' },
 };
 export const HELP_FLAG: Flags = { help: { type: 'boolean', short: 'h', help: 'this help' } };
 
@@ -111,8 +115,10 @@ export function context(cmd: Command, argv: readonly string[], env: NodeJS.Proce
       return (key ??= resolveKey(str('key'), env));
     },
     get client() {
+      if (client !== undefined) return client;
       const k = ctx.key.key;
-      return (client ??= createClient({ url, ...(k === undefined ? {} : { key: k }) }));
+      const tls = resolveTls({ ca: str('ca'), clientCert: str('client-cert'), clientKey: str('client-key') }, env);
+      return (client = createClient({ url, ...(k === undefined ? {} : { key: k }), ...(tls === undefined ? {} : { fetch: tlsFetch(tls) }) }));
     },
     json: values['json'] === true,
     arg(i, name) {

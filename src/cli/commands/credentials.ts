@@ -1,6 +1,7 @@
 /** @module cli/commands/credentials — which server and which API key a command uses, and where the key came from. */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ClientTls } from '../../client/tls-fetch.ts';
 
 /** The server origin: `--url`, else ACTORFLOW_URL, else http://127.0.0.1:8080. */
 export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
@@ -34,4 +35,37 @@ export function keyHint(k: KeyLookup): string {
     'Pass a key with --key KEY or ACTORFLOW_KEY=KEY. A server writes its admin key to <data dir>/admin.key on first boot;',
     'run the CLI where the server runs, or point ACTORFLOW_DATA_DIR at its data dir.',
   ].join('\n  ');
+}
+
+/** Files of an HTTPS server's CA and of a client certificate (mTLS), from flags or variables. */
+export interface TlsFlags {
+  readonly ca: string | undefined;
+  readonly clientCert: string | undefined;
+  readonly clientKey: string | undefined;
+}
+
+/** `--ca` (ACTORFLOW_CA), `--client-cert` and `--client-key` (ACTORFLOW_CLIENT_CERT, ACTORFLOW_CLIENT_KEY) as PEM texts; undefined when none is set. */
+export function resolveTls(flags: TlsFlags, env: NodeJS.ProcessEnv): ClientTls | undefined {
+  const pick = (flag: string | undefined, name: string): string | undefined => flag ?? (env[name] || undefined);
+  const ca = pick(flags.ca, 'ACTORFLOW_CA');
+  const cert = pick(flags.clientCert, 'ACTORFLOW_CLIENT_CERT');
+  const key = pick(flags.clientKey, 'ACTORFLOW_CLIENT_KEY');
+  if ((cert === undefined) !== (key === undefined)) throw new TlsFlagsError('--client-cert and --client-key (ACTORFLOW_CLIENT_CERT, ACTORFLOW_CLIENT_KEY) go together');
+  if (ca === undefined && cert === undefined) return undefined;
+  const read = (what: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new TlsFlagsError(`cannot read the ${what} file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return {
+    ...(ca === undefined ? {} : { ca: read('CA', ca) }),
+    ...(cert === undefined || key === undefined ? {} : { cert: read('client certificate', cert), key: read('client key', key) }),
+  };
+}
+
+/** A TLS flag that cannot be used (missing half, unreadable file). */
+export class TlsFlagsError extends Error {
+  override readonly name = 'TlsFlagsError';
 }

@@ -43,7 +43,8 @@ ${body}
 
 \`actorflow help <command>\` or \`actorflow <command> --help\` shows a command's options.
 Client commands take --url URL (default $ACTORFLOW_URL, else http://127.0.0.1:8080), --key KEY
-(default $ACTORFLOW_KEY, else <data dir>/admin.key: $ACTORFLOW_DATA_DIR or ./data) and --json.
+(default $ACTORFLOW_KEY, else <data dir>/admin.key: $ACTORFLOW_DATA_DIR or ./data) and --json;
+an https:// server of a private CA also takes --ca FILE, and under mTLS --client-cert FILE --client-key FILE.
 ${EXIT_CODES}
 `;
 }
