@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Running, startActorflow } from '../../src/cli/serve.ts';
 import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
+import type { TlsFiles } from '../../src/api/http/tls-files.ts';
 import type { StreamOptions } from '../../src/api/streams/options.ts';
 import type { Engine } from '../../src/engine/types.ts';
 import type { Clock } from '../../src/common/clock.ts';
@@ -45,10 +46,12 @@ export interface TestServerOptions {
   /** Passivate waiting executions after this many idle ms. @default 1000 */
   readonly passivateMs?: number;
   readonly maxLive?: number;
+  /** Serve HTTPS/WSS from these PEM files (mTLS with `caFile`); `url` is then `https://…`. */
+  readonly tls?: TlsFiles;
 }
 
 export interface TestServer {
-  /** Origin, e.g. `http://127.0.0.1:41234` (routes live under `/api/v1`). */
+  /** Origin, e.g. `http://127.0.0.1:41234` (`https://` with `tls`; routes live under `/api/v1`). */
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
@@ -99,10 +102,15 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.webhookRetryMs === undefined ? {} : { webhookRetryMs: opts.webhookRetryMs }),
     ...(opts.passivateMs === undefined ? {} : { passivateMs: opts.passivateMs }),
     ...(opts.maxLive === undefined ? {} : { maxLive: opts.maxLive }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+  }).catch(async (err: unknown) => {
+    // A server that did not start leaves no temp dir behind (bad-config tests).
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
   });
   let closed = false;
   return {
-    url: `http://127.0.0.1:${app.port}`,
+    url: app.url,
     port: app.port,
     dataDir,
     engine: app.engine,
