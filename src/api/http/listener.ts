@@ -41,7 +41,8 @@ export async function listen(app: TemplatedApp, opts: ListenOptions): Promise<Li
     if (opts.reusePort) throw new Error('ACTORFLOW_REUSE_PORT cannot be combined with ACTORFLOW_TLS_CA: the mTLS listener cannot share its port');
     const front = await listenMtls(app, opts.host, opts.port, { ...opts.tls, ca }).catch((err: unknown) => {
       const code = (err as { code?: unknown }).code;
-      throw new Error(`cannot listen on ${opts.host}:${opts.port}${code === 'EADDRINUSE' ? busy : `: ${err instanceof Error ? err.message : String(err)}`}`, { cause: err });
+      const why = code === 'EADDRINUSE' ? ' (already in use? stop the other process or choose another port)' : `: ${err instanceof Error ? err.message : String(err)}`;
+      throw new Error(`cannot listen on ${opts.host}:${opts.port}${why}`, { cause: err });
     });
     return { port: front.port, scheme: 'https', close: () => front.close() };
   }
