@@ -13,6 +13,7 @@ import { metricsHandlers, opsHandlers } from './resources/ops/handlers.ts';
 import { schedulesHandlers } from './resources/schedules/handlers.ts';
 import { tasksHandlers } from './resources/tasks/handlers.ts';
 import { telemetryHandlers } from './resources/telemetry/handlers.ts';
+import { tenantsHandlers } from './resources/tenants/handlers.ts';
 import { webhooksHandlers } from './resources/webhooks/handlers.ts';
 import type { RouteId } from './routes.ts';
 import type { OpenApiDocument } from './routing/openapi.ts';
@@ -35,9 +36,10 @@ export interface HandlerParts {
 
 /** Every route's handler; `satisfies` proves none is missing. */
 export function routeHandlers(p: HandlerParts) {
-  const { engine, scheduler, webhooks, httpAgents, tasks, telemetry, graphql } = p.services;
+  const { engine, scheduler, webhooks, httpAgents, tasks, telemetry, graphql, tenants } = p.services;
   return {
-    ...adminHandlers({ keys: p.gate.keys, audit: p.gate.audit }),
+    ...adminHandlers({ keys: p.gate.keys, audit: p.gate.audit, tenants }),
+    ...tenantsHandlers({ tenants, engine }),
     ...referenceHandlers(p.openapi),
     ...dashboardHandlers(),
     ...metricsHandlers(p.metrics),

@@ -13,6 +13,7 @@ import { METRICS_ROUTES, OPS_ROUTES } from './resources/ops/routes.ts';
 import { SCHEDULE_ROUTES } from './resources/schedules/routes.ts';
 import { TASK_ROUTES } from './resources/tasks/routes.ts';
 import { TELEMETRY_ROUTES } from './resources/telemetry/routes.ts';
+import { TENANT_ROUTES } from './resources/tenants/routes.ts';
 import { WEBHOOK_ROUTES } from './resources/webhooks/routes.ts';
 import type { RouteSpec } from './routing/route-spec.ts';
 
@@ -27,6 +28,7 @@ export const ROUTES = [
   ...TASK_ROUTES,
   ...WEBHOOK_ROUTES,
   ...ADMIN_ROUTES,
+  ...TENANT_ROUTES,
   ...REFERENCE_ROUTES,
   ...METRICS_ROUTES,
   ...DASHBOARD_ROUTES,

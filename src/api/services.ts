@@ -5,6 +5,7 @@ import type { HttpAgents } from '../http-agents/types.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { Tasks } from '../tasks/task-service.ts';
 import type { TelemetryService } from '../telemetry/telemetry-service.ts';
+import type { TenantRegistry } from '../tenants/tenant-registry.ts';
 import type { WebhookDispatcher } from '../webhooks/types.ts';
 
 export interface ApiServices {
@@ -21,4 +22,6 @@ export interface ApiServices {
   readonly telemetry: TelemetryService;
   /** The read-only GraphQL executor (`/graphql` routes). */
   readonly graphql: GraphqlApi;
+  /** Tenants and their quotas (`/tenants` routes; keys may only name one of them). */
+  readonly tenants: TenantRegistry;
 }

@@ -23,6 +23,7 @@ import { openSqliteStores } from '../store/sqlite/open-sqlite-stores.ts';
 import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
 import { createTasks } from '../tasks/task-service.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
+import { createTenantRegistry } from '../tenants/tenant-registry.ts';
 import { loadInProcessAgents } from './machine-agents.ts';
 import { applyHeapGrowingPercent } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
@@ -124,7 +125,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -135,8 +136,11 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Before the engine: recovery dispatches the steps in flight, to these agents too (same task id and attempt).
   const httpAgents = createHttpAgents({ bus, store: httpAgentStore, logger, allowPrivate: config.webhookAllowPrivate === true });
   await httpAgents.start();
+  // Before the engine and the gate: every start checks its tenant's quota, every request its tenant's rate.
+  const tenants = await createTenantRegistry(tenantStore, Date.now());
   const engine = await createEngine({
     store, bus, logger,
+    maxOpen: (tenant) => tenants.maxRunning(tenant),
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
     ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
@@ -157,6 +161,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     adminKey: config.adminKey,
     print,
     logger,
+    tenantRate: (tenant) => tenants.rate(tenant),
     settings: {
       disabled: config.noAuth === true,
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
@@ -173,6 +178,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     tasks: createTasks(engine),
     telemetry: createTelemetryService(telemetry),
     graphql: createGraphql({ engine, logger }),
+    tenants,
   };
   const api = await createApiServer({
     services,

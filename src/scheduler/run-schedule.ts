@@ -1,4 +1,5 @@
 /** @module scheduler/run-schedule — one run of a schedule: its overlap policy, then a start labelled `schedule=<id>`. */
+import { ActorflowError } from '../common/errors.ts';
 import type { Engine } from '../engine/types.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ScheduleRow } from '../store/types.ts';
@@ -22,7 +23,8 @@ async function openRuns(engine: Engine, s: ScheduleRow): Promise<string[]> {
 
 /**
  * Applies the overlap policy and starts a run. Returns the new execution's id, or null when the
- * run was skipped (overlap `skip`) or could not start (logged; e.g. the workflow was retired).
+ * run was skipped (overlap `skip`) or could not start (logged with its code; e.g. the workflow was retired,
+ * or `tenant_limit`: the tenant is at its `maxRunning`).
  */
 export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger): Promise<string | null> {
   try {
@@ -46,7 +48,13 @@ export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger
     });
     return execution.id;
   } catch (err) {
-    logger.warn('schedule run failed to start', { schedule: s.id, workflow: s.workflow, error: err instanceof Error ? err.message : String(err) });
+    logger.warn('schedule run failed to start', {
+      schedule: s.id,
+      tenant: s.tenant,
+      workflow: s.workflow,
+      ...(err instanceof ActorflowError ? { code: err.code } : {}),
+      error: err instanceof Error ? err.message : String(err),
+    });
     return null;
   }
 }

@@ -61,6 +61,8 @@ const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) 
   { name: 'retry', method: 'POST', path: (f) => `${E(f)}/retry` },
   { name: 'retry step', method: 'POST', path: (f) => `${E(f)}/steps/w/retry` },
   { name: 'signal', method: 'POST', path: (f) => `${E(f)}/signals/go` },
+  { name: 'create tenant', method: 'POST', path: () => '/tenants' },
+  { name: 'patch tenant', method: 'PATCH', path: () => '/tenants/default' },
 ];
 
 /** List routes: each gets `?limit=abc`, `?limit=0`, an unknown parameter. */
@@ -73,6 +75,7 @@ const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = 
   { name: 'events', path: (f) => `${E(f)}/events` },
   { name: 'logs', path: (f) => `${E(f)}/logs` },
   { name: 'children', path: (f) => `${E(f)}/children` },
+  { name: 'tenants', path: () => '/tenants' },
 ];
 
 /** Execution sub-resources: each answers 404 for an unknown and for a malformed id. */
@@ -195,6 +198,15 @@ const CASES: Case[] = [
   { name: 'signal: payload with reject', method: 'POST', path: (f) => `${E(f)}/signals/go`, body: { reject: true, payload: 1 }, status: 422, code: 'validation_failed', paths: ['/payload'] },
   { name: 'signal: reject not boolean', method: 'POST', path: (f) => `${E(f)}/signals/go`, body: { reject: 'yes' }, status: 422, code: 'validation_failed', paths: ['/reject'] },
 
+  // ── tenants ──
+  { name: 'tenant: bad slug', method: 'POST', path: () => '/tenants', body: { slug: 'Not_A_Slug', name: 'n' }, status: 422, code: 'validation_failed', paths: ['/slug'] },
+  { name: 'tenant: bad limits', method: 'POST', path: () => '/tenants', body: { slug: 'bad-limits', name: 'n', limits: { maxRunning: -1, rps: 'fast' } }, status: 422, code: 'validation_failed', paths: ['/limits/maxRunning', '/limits/rps'] },
+  { name: 'tenant: exists', method: 'POST', path: () => '/tenants', body: { slug: 'default', name: 'again' }, status: 409, code: 'tenant_exists' },
+  { name: 'tenant: unknown', method: 'GET', path: () => '/tenants/nobody-here', status: 404, code: 'tenant_not_found' },
+  { name: 'tenant: patch unknown', method: 'PATCH', path: () => '/tenants/nobody-here', body: { name: 'x' }, status: 404, code: 'tenant_not_found' },
+  { name: 'tenant: patch nothing', method: 'PATCH', path: () => '/tenants/default', body: {}, status: 422, code: 'validation_failed' },
+  { name: 'api key: unknown tenant', method: 'POST', path: () => '/api-keys', body: { name: 'k', scopes: ['read'], tenant: 'nobody-here' }, status: 422, code: 'tenant_not_found', paths: ['/tenant'] },
+
   // ── invalid state transitions ──
   { name: 'resume: not paused', method: 'POST', path: (f) => `${E(f)}/resume`, status: 409 },
   { name: 'retry: not failed', method: 'POST', path: (f) => `${E(f)}/retry`, status: 409, code: 'not_retryable' },
@@ -233,7 +245,9 @@ async function snapshotState(): Promise<unknown> {
   const executions = await client.get('/executions', { query: { limit: 1000 } });
   const definitions = await client.get('/workflow-definitions', { query: { limit: 1000 } });
   const versions = await client.get(`/workflow-definitions/${WAITING_FLOW}/versions`);
+  const tenants = await client.get('/tenants', { query: { limit: 1000 } });
   return {
+    tenants: tenants.body.items,
     executions: executions.body.items.map((e: { id: string; status: string; lastSeq: number; labels: unknown }) => [e.id, e.status, e.lastSeq, e.labels]),
     definitions: definitions.body.items.map((d: { name: string; version: number; retired: boolean }) => [d.name, d.version, d.retired]),
     versions: versions.body.items.map((d: { version: number }) => d.version),

@@ -11,7 +11,7 @@ import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { createGraphql } from '../../src/graphql/create-graphql.ts';
 import { memoizeEngineReads } from '../../src/graphql/engine-memo.ts';
 import type { Logger } from '../../src/common/logger.ts';
-import { type ApiResponse, api, request } from '../support/http.ts';
+import { type ApiResponse, api, ensureTenant, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';
 
@@ -42,6 +42,7 @@ async function data(key: string, query: string, variables?: Record<string, unkno
 }
 
 async function newKey(scopes: string[], tenant?: string): Promise<string> {
+  if (tenant) await ensureTenant(withKey(server.url, ADMIN), tenant);
   const res = await api(server.url).post('/api-keys', { name: `gql-${scopes.join('-')}-${tenant ?? 'default'}`, scopes, ...(tenant ? { tenant } : {}) }, auth(ADMIN));
   expect(res.status, res.text).toBe(201);
   return res.body.key as string;

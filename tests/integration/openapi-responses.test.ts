@@ -192,6 +192,14 @@ describe('answers match the documented response schemas', () => {
     expect((await call('DELETE', `${v1}/tasks/${long.id}`, undefined, 202)).status).toBe('cancelled');
   });
 
+  it('covers tenants (create, list, one with usage, update)', async () => {
+    const v1 = '/api/v1';
+    await call('POST', `${v1}/tenants`, { slug: 'resp-tenant', name: 'Resp', limits: { maxRunning: 3 } }, 201);
+    await call('GET', `${v1}/tenants`);
+    expect((await call('GET', `${v1}/tenants/resp-tenant`)).usage).toEqual({ running: 0, waiting: 0, executions: 0, definitions: 0 });
+    expect((await call('PATCH', `${v1}/tenants/resp-tenant`, { limits: { maxRunning: null, rps: 50 } })).limits).toEqual({ maxRunning: null, rps: 50 });
+  });
+
   it('checked every route that documents a response schema', () => {
     const documented = Object.keys(RESPONSE_SCHEMAS).filter((id) => (ROUTES as readonly RouteSpec[]).some((r) => r.id === id));
     expect(documented.filter((id) => !covered.has(id))).toEqual([]);

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/api/routes.ts';
 import { fullPath, routeAuth, type RouteSpec } from '../../src/api/routing/route-spec.ts';
-import { type Api, api, request, withKey } from '../support/http.ts';
+import { type Api, api, ensureTenant, request, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { openSse } from '../support/sse-client.ts';
 import { pollUntil, waitForStatus } from '../support/wait.ts';
@@ -24,6 +24,7 @@ const as = (key: string): Api => withKey(server.url, key);
 
 
 async function newKey(scopes: string[], tenant?: string, rateLimit?: { rps: number; burst: number }): Promise<{ id: string; key: string }> {
+  if (tenant) await ensureTenant(as(ADMIN), tenant);
   const res = await as(ADMIN).post('/api-keys', { name: `k-${scopes.join('-')}-${tenant ?? 'default'}`, scopes, ...(tenant ? { tenant } : {}), ...(rateLimit ? { rateLimit } : {}) });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   expect(res.body.id).toMatch(/^key_/);

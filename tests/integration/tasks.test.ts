@@ -12,7 +12,7 @@ import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { TASK_AGENT_PATTERN, kindOfId, newTaskId, parseTaskId, taskDocument } from '../../src/engine/tasks.ts';
 import { validateFlow } from '../../src/engine/validate-flow.ts';
 import { startAgentProcess, type AgentProcess } from '../support/agent-process.ts';
-import { api, type Api, type RequestOptions } from '../support/http.ts';
+import { api, type Api, ensureTenant, type RequestOptions } from '../support/http.ts';
 import { startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -343,6 +343,7 @@ describe('standalone tasks (in-process agents)', () => {
 
   it("answers 404 for another tenant's task on every route, and lists none of them", async () => {
     const t = await create({ agent: 'echo', input: {} });
+    await ensureTenant(http, 'acme');
     const key = await http.post('/api-keys', { name: 'acme-writer', tenant: 'acme', scopes: ['write'] });
     expect(key.status).toBe(201);
     const acme = { headers: { authorization: `Bearer ${key.body.key}` } };

@@ -10,7 +10,7 @@ import { createClient } from '../../src/client/index.ts';
 import { openDb } from '../../src/store/sqlite/db.ts';
 import { TELEMETRY_SQL } from '../../src/store/sqlite/telemetry-store.ts';
 import type { Engine } from '../../src/engine/types.ts';
-import { type Api, api, withKey } from '../support/http.ts';
+import { type Api, api, ensureTenant, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'test-admin-key-telemetry-0123456789abcdef';
@@ -120,6 +120,7 @@ describe('telemetry API', () => {
     admin = withKey(server.url, ADMIN);
     for (const doc of [COST_FLOW, STATS_FLOW, COMP_FLOW]) expect((await admin.post('/workflow-definitions', doc)).status).toBe(201);
     mk = async (scopes: string[], tenant?: string) => {
+      if (tenant !== undefined) await ensureTenant(admin, tenant);
       const res = await admin.post('/api-keys', { name: `tm-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
       expect(res.status).toBe(201);
       return res.body.key as string;

@@ -325,7 +325,7 @@ describe('inbound hooks: POST /hooks/{workflow}', () => {
     server = await startTestServer({ adminKey: ADMIN });
     admin = withKey(server.url, ADMIN);
     expect((await admin.post('/workflow-definitions', ECHO_FLOW)).status).toBe(201);
-    const mk = async (scopes: string[], tenant?: string) => (await admin.post('/api-keys', { name: 'k', scopes, ...(tenant === undefined ? {} : { tenant }) })).body.key as string;
+    const mk = (scopes: string[], tenant?: string) => createKey(admin, scopes, tenant);
     acme = withKey(server.url, await mk(['write'], 'acme'));
     reader = withKey(server.url, await mk(['read']));
   });

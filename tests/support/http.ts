@@ -62,8 +62,15 @@ export const withKey = (origin: string, key: string) => api(origin, '/api/v1', {
 
 export type Api = ReturnType<typeof api>;
 
-/** Creates an API key through `admin` (an admin-scoped client) and returns its secret. */
+/** Creates tenant `slug` through `admin` (an admin of tenant `default`) unless it exists. */
+export async function ensureTenant(admin: Api, slug: string): Promise<void> {
+  const res = await admin.post('/tenants', { slug, name: slug });
+  if (res.status !== 201 && res.status !== 409) throw new Error(`POST /tenants: ${res.status} ${res.text}`);
+}
+
+/** Creates an API key through `admin` (an admin-scoped client), its tenant first when named, and returns its secret. */
 export async function createKey(admin: Api, scopes: readonly string[], tenant?: string): Promise<string> {
+  if (tenant !== undefined) await ensureTenant(admin, tenant);
   const res = await admin.post('/api-keys', { name: `k-${scopes.join('-')}`, scopes, ...(tenant === undefined ? {} : { tenant }) });
   if (res.status !== 201) throw new Error(`POST /api-keys: ${res.status} ${res.text}`);
   return res.body.key as string;

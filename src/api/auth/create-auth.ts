@@ -5,7 +5,7 @@ import { createAuditLog } from './audit-log.ts';
 import { type BootstrapResult, bootstrapAdminKey } from './bootstrap.ts';
 import { type Gate, createGate } from './gate.ts';
 import { createKeyRing } from './key-ring.ts';
-import type { AuthSettings } from './types.ts';
+import type { AuthSettings, RateLimit } from './types.ts';
 
 export interface AuthOptions {
   /** Keys and audit entries. */
@@ -18,6 +18,8 @@ export interface AuthOptions {
   /** Shows a generated admin key once (console, not the structured log). */
   readonly print: (text: string) => void;
   readonly logger: Logger;
+  /** A tenant's request rate over all its credentials (tenants' `limits.rps`). */
+  readonly tenantRate?: ((tenant: string) => RateLimit | undefined) | undefined;
 }
 
 export interface Auth {
@@ -31,7 +33,7 @@ export interface Auth {
 export async function createAuth(o: AuthOptions): Promise<Auth> {
   const keys = await createKeyRing(o.store, o.logger);
   const audit = createAuditLog(o.store, o.logger);
-  const gate = createGate({ settings: o.settings, keys, audit, logger: o.logger });
+  const gate = createGate({ settings: o.settings, keys, audit, logger: o.logger, tenantRate: o.tenantRate });
   if (gate.disabled) {
     o.logger.warn('authentication is OFF (--no-auth / ACTORFLOW_NO_AUTH): every request is admin of tenant "default"; development only');
     return { gate, bootstrap: { kind: 'existing' } };

@@ -9,7 +9,7 @@ import type { AuditLog } from './audit-log.ts';
 import { type Cors, createCors } from './cors.ts';
 import { JwtRejected, type JwtVerifier, createJwtVerifier, looksLikeJwt } from './jwt-verifier.ts';
 import type { KeyRing } from './key-ring.ts';
-import { type RateLimiter, createRateLimiter } from './rate-limiter.ts';
+import { type RateLimiter, type Refusal, createRateLimiter } from './rate-limiter.ts';
 import { scopeAllows } from './scopes.ts';
 import {
   type AuthSettings,
@@ -61,10 +61,27 @@ export interface GateDeps {
   readonly keys: KeyRing;
   readonly audit: AuditLog;
   readonly logger: Logger;
+  /** A tenant's request rate over all its credentials (its `limits.rps`); undefined = none. Read on every request: keep it a map lookup. */
+  readonly tenantRate?: ((tenant: string) => RateLimit | undefined) | undefined;
 }
+
+/** Bucket ids of tenants in the rate limiter (credential ids are `key_…`, `jwt:…` or `anonymous`). */
+const TENANT_BUCKET = 'tenant:';
 
 function unauthorized(ex: Exchange, detail: string): undefined {
   writeProblem(ex, problemFor(ErrorCode.unauthorized, detail), { headers: UNAUTHORIZED_HEADERS });
+  return undefined;
+}
+
+function tooMany(ex: Exchange, refused: Refusal, detail: string): undefined {
+  writeProblem(ex, problemFor(ErrorCode.rateLimited, detail), {
+    headers: {
+      'retry-after': String(refused.resetS),
+      'ratelimit-limit': String(refused.limit),
+      'ratelimit-remaining': '0',
+      'ratelimit-reset': String(refused.resetS),
+    },
+  });
   return undefined;
 }
 
@@ -88,19 +105,18 @@ export function createGate(d: GateDeps): Gate {
       return undefined;
     }
     if (disabled) return p;
+    const now = Date.now();
+    // The tenant's bucket first: it holds over all the tenant's keys and tokens together.
+    const shared = d.tenantRate?.(p.tenant);
+    if (shared !== undefined) {
+      const refused = limiter.take(TENANT_BUCKET + p.tenant, shared, now);
+      if (refused !== undefined) return tooMany(ex, refused, `Tenant "${p.tenant}" is limited to ${shared.rps} requests/s over all its credentials; retry later.`);
+    }
     const limit = p.rateLimit ?? defaultLimit;
     if (limit === undefined) return p;
-    const refused = limiter.take(p.limiterId, limit, Date.now());
+    const refused = limiter.take(p.limiterId, limit, now);
     if (refused === undefined) return p;
-    writeProblem(ex, problemFor(ErrorCode.rateLimited, `Rate limit of ${limit.rps} requests/s (burst ${limit.burst}) exceeded; retry later.`), {
-      headers: {
-        'retry-after': String(refused.resetS),
-        'ratelimit-limit': String(refused.limit),
-        'ratelimit-remaining': '0',
-        'ratelimit-reset': String(refused.resetS),
-      },
-    });
-    return undefined;
+    return tooMany(ex, refused, `Rate limit of ${limit.rps} requests/s (burst ${limit.burst}) exceeded; retry later.`);
   };
 
   return {

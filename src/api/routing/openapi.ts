@@ -22,6 +22,7 @@ const TAGS: Readonly<Record<string, string>> = {
   streams: 'Real-time streams: WebSocket (JSON or msgpack subprotocol) and server-sent events.',
   ops: 'Health, readiness, status and metrics.',
   admin: 'API keys and the audit log (admin scope).',
+  tenants: 'Tenants and their quotas (admins of tenant `default`).',
   reference: 'This API reference.',
 };
 
@@ -81,7 +82,7 @@ const ERROR_RESPONSES: Readonly<Record<string, { name: string; description: stri
   '413': { name: 'PayloadTooLarge', description: 'Request body over the limit.' },
   '415': { name: 'UnsupportedMediaType', description: 'Request body of an unsupported media type.' },
   '422': { name: 'Unprocessable', description: 'Parseable but invalid: `errors` lists every failing path.' },
-  '429': { name: 'RateLimited', description: 'Rate limited.', headers: RATE_HEADERS },
+  '429': { name: 'RateLimited', description: 'Rate limited (`rate_limited`: a credential\'s or its tenant\'s request rate), or a start past the tenant\'s `maxRunning` (`tenant_limit`, with `retry-after` only).', headers: RATE_HEADERS },
   '503': { name: 'Unavailable', description: 'Not ready, or the request timed out.' },
   default: { name: 'Error', description: 'Unexpected error (problem details, never a stack trace).' },
 };

@@ -219,6 +219,22 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     [],
     'An outbound webhook subscription.',
   ),
+  Tenant: shape(
+    {
+      slug: str,
+      name: str,
+      limits: shape(
+        {
+          maxRunning: { type: ['integer', 'null'], description: 'Non-terminal executions at most; null: no limit.' },
+          rps: { type: ['number', 'null'], description: "Requests per second over all the tenant's credentials; null: no limit." },
+        },
+      ),
+      createdAt: time,
+      updatedAt: time,
+    },
+    [],
+    'A tenant and its quotas.',
+  ),
   WebhookDelivery: shape(
     {
       id: str,
@@ -382,6 +398,22 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   listApiKeys: page('ApiKey'),
   listAudit: page('AuditEntry'),
+  listTenants: page('Tenant'),
+  createTenant: ref('Tenant'),
+  getTenant: {
+    allOf: [
+      ref('Tenant'),
+      shape({
+        usage: shape({
+          running: { ...int, description: 'Non-terminal executions: what `limits.maxRunning` caps.' },
+          waiting: { ...int, description: 'Of them, those waiting for a signal or a timer.' },
+          executions: { ...int, description: 'Executions of every status.' },
+          definitions: { ...int, description: 'Workflow definitions (by name).' },
+        }),
+      }),
+    ],
+  },
+  updateTenant: ref('Tenant'),
   listTasks: page('Task'),
   createTask: ref('Task'),
   getTask: ref('Task'),

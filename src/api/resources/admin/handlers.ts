@@ -1,5 +1,6 @@
 /** @module api/resources/admin/handlers — POST/GET/DELETE /api-keys and GET /audit (admin scope, tenant-scoped). */
-import { ErrorCode, NotFoundError, ActorflowError } from '../../../common/errors.ts';
+import { ErrorCode, NotFoundError, ActorflowError, ValidationError } from '../../../common/errors.ts';
+import type { TenantRegistry } from '../../../tenants/tenant-registry.ts';
 import type { AuditLog } from '../../auth/audit-log.ts';
 import { type KeyRing, toKeyView } from '../../auth/key-ring.ts';
 import { DEFAULT_TENANT, type Principal } from '../../auth/types.ts';
@@ -11,6 +12,8 @@ import type { ADMIN_ROUTES } from './routes.ts';
 export interface AdminDeps {
   readonly keys: KeyRing;
   readonly audit: AuditLog;
+  /** Keys may only name a tenant that exists. */
+  readonly tenants: TenantRegistry;
 }
 
 /**
@@ -23,13 +26,17 @@ const isOperator = (p: Principal): boolean => p.tenant === DEFAULT_TENANT;
 const tenantFilter = (p: Principal): string | undefined => (isOperator(p) ? undefined : p.tenant);
 
 /** Handlers of the admin routes, keyed by route id. */
-export function adminHandlers({ keys, audit }: AdminDeps) {
+export function adminHandlers({ keys, audit, tenants }: AdminDeps) {
   return {
     createApiKey: {
       handle: async ({ ctx, body }) => {
         const tenant = body.tenant ?? ctx.tenant;
         if (tenant !== ctx.tenant && !isOperator(ctx.principal)) {
           throw new ActorflowError(ErrorCode.forbidden, `Only admins of tenant "${DEFAULT_TENANT}" may create keys for another tenant.`);
+        }
+        // The caller's own tenant is in use whatever the registry says (a JWT may name a tenant never created).
+        if (tenant !== ctx.tenant && !tenants.has(tenant)) {
+          throw new ValidationError(`No tenant "${tenant}": create it first (POST /tenants).`, [{ path: '/tenant', message: 'unknown tenant' }], ErrorCode.tenantNotFound);
         }
         const { row, key } = await keys.create({ name: body.name, tenant, scopes: body.scopes, rateLimit: body.rateLimit }, Date.now());
         return json(201, { ...toKeyView(row), key });

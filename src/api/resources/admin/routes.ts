@@ -25,10 +25,12 @@ export const ADMIN_ROUTES = [
     id: 'createApiKey',
     method: 'post',
     path: '/api-keys',
-    summary: 'Create an API key; the secret `key` is in this answer only. `tenant` defaults to the caller\'s.',
+    summary: 'Create an API key; the secret `key` is in this answer only. `tenant` defaults to the caller\'s; another tenant must exist (`422 tenant_not_found`).',
     tag: 'admin',
     auth: 'admin',
     body: { schema: shape({ name: shortString, tenant: Optional(tenantName), scopes, rateLimit: Optional(rateLimit) }) },
+    // A tenant named in the body that does not exist is a bad reference, not a missing resource.
+    errorStatus: { [ErrorCode.tenantNotFound]: 422 },
     status: 201,
   },
   {
