@@ -2,7 +2,7 @@
 import { systemClock, timeoutSignal } from '../common/clock.ts';
 import { ActorflowError } from '../common/errors.ts';
 import { isRecord } from '../common/json.ts';
-import type { AgentHandle, Bus, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
+import type { AgentHandle, Bus, KindDefinitions, LogLevel, TaskContext, TaskHandler } from '../bus/types.ts';
 
 const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
 
@@ -111,9 +111,22 @@ const fail: TaskHandler = async (ctx) => {
 
 export const BUILTIN_AGENTS: Readonly<Record<string, TaskHandler>> = { echo, log, sleep, http, fail };
 
+/**
+ * What `GET /task-definitions` says of the built-in kinds. Descriptions only: an `inputSchema` would be
+ * checked on every dispatch, and these handlers read their input leniently (docs/agents.md).
+ */
+export const BUILTIN_DEFINITIONS: KindDefinitions = {
+  echo: { description: 'Outputs its input; reports the input\'s `cost` as the attempt\'s cost.' },
+  log: { description: 'Writes a step log line `{ level?, message, data? }` (level debug, info (default), warn or error); outputs its input.' },
+  sleep: { description: 'Waits `{ ms }`, then outputs its input (not durable: a `sleep` step is).' },
+  http: { description: 'Sends `{ url, method = GET, headers?, body?, timeoutMs = 10000 }`; outputs `{ status, headers, body }`. 5xx and 429 fail retryable, other answers from 300 up fail not retryable.' },
+  fail: { description: 'Fails attempts 1 … `times` (every attempt without it) with `{ code = failed, message?, retryable = true }`, then outputs its input.' },
+};
+
 /** Serves every built-in kind on the bus, in this process. */
 export function serveBuiltinAgents(bus: Bus, concurrency = 10_000): AgentHandle[] {
-  return Object.entries(BUILTIN_AGENTS).map(([kind, handler]) =>
-    bus.serve({ name: `builtin-${kind}`, kinds: [kind], concurrency, version: '0.1.0', effectFree: kind !== 'http' }, handler),
-  );
+  return Object.entries(BUILTIN_AGENTS).map(([kind, handler]) => {
+    const def = BUILTIN_DEFINITIONS[kind];
+    return bus.serve({ name: `builtin-${kind}`, kinds: [kind], concurrency, version: '0.1.0', effectFree: kind !== 'http', ...(def === undefined ? {} : { definitions: { [kind]: def } }) }, handler);
+  });
 }

@@ -7,13 +7,15 @@
 import { hostname } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { splitKinds, type KindsOption } from '../bus/kind-definitions.ts';
 import { startNatsWorker, type TakenCounts } from '../bus/nats/nats-worker.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, subjects } from '../bus/nats/subjects.ts';
 import type { TaskHandler } from '../bus/types.ts';
 import { ActorflowError } from '../common/errors.ts';
 import { createPinoLogger, isLogLevel, type Logger } from '../common/logger.ts';
 
-export type { TaskContext, TaskHandler } from '../bus/types.ts';
+export type { KindDefinition, TaskContext, TaskHandler } from '../bus/types.ts';
+export type { KindsOption } from '../bus/kind-definitions.ts';
 export type { TakenCounts } from '../bus/nats/nats-worker.ts';
 // Types of the machines dir's `agents` export (the same handlers, run inside the server).
 export type { InProcessAgent, InProcessAgents, InProcessHandler } from './in-process-agents.ts';
@@ -21,8 +23,13 @@ export type { InProcessAgent, InProcessAgents, InProcessHandler } from './in-pro
 export interface AgentOptions {
   /** NATS server(s), comma-separated. */
   readonly natsUrl: string;
-  /** Agent kinds served: a flow's `task` step names one in `agent`. */
-  readonly kinds: readonly string[];
+  /**
+   * Agent kinds served (a flow's `task` step names one in `agent`): a list, or each kind with what it
+   * declares, `{ <kind>: { inputSchema?, outputSchema?, description? } }` (JSON Schemas, draft-07). The
+   * declarations go with every heartbeat: `GET /task-definitions` shows them, and a step whose input
+   * fails `inputSchema` fails with `input_invalid` before it is sent.
+   */
+  readonly kinds: KindsOption;
   /** Tasks run at once, whichever way they came (direct or from the queue). @default 16 */
   readonly concurrency?: number;
   /** Take tasks engines send directly (the fast path); false: only pull from the JetStream queue. @default true */
@@ -65,8 +72,12 @@ export class NonRetryableError extends ActorflowError {
  * (W3C) puts the handler's own outgoing calls in the execution's trace, under the step attempt.
  * @example
  * const agent = await createAgent({ natsUrl: 'nats://127.0.0.1:4222', kinds: ['resize'], handler: async ({ input }) => resize(input) });
+ * @example
+ * await createAgent({ natsUrl, kinds: { resize: { inputSchema: { type: 'object', required: ['url'] }, description: 'Resizes an image' } }, handler });
  */
 export async function createAgent(o: AgentOptions): Promise<Agent> {
+  // A malformed declaration throws before anything connects.
+  const { kinds, definitions } = splitKinds(o.kinds);
   const nc = await connect({ servers: o.natsUrl.split(',').map((x) => x.trim()), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, noAsyncTraces: true, name: 'actorflow-agent' });
   const name = o.name ?? `${hostname()}-${process.pid}`;
   const level = process.env.ACTORFLOW_LOG_LEVEL;
@@ -78,7 +89,8 @@ export async function createAgent(o: AgentOptions): Promise<Agent> {
     subjects: subjects(o.prefix ?? DEFAULT_PREFIX),
     id: `ag_${name}_${Date.now().toString(36)}`,
     name,
-    kinds: o.kinds,
+    kinds,
+    definitions,
     concurrency: o.concurrency ?? 16,
     version: o.version ?? '0.0.0',
     ackWaitMs: o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
@@ -86,7 +98,7 @@ export async function createAgent(o: AgentOptions): Promise<Agent> {
     ...(o.direct === undefined ? {} : { direct: o.direct }),
     onError: (err) => logger.error('agent error', { err: String(err) }),
   });
-  logger.info('agent started', { agentId: worker.id, kinds: o.kinds });
+  logger.info('agent started', { agentId: worker.id, kinds });
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {

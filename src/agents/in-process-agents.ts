@@ -4,7 +4,7 @@
  * They are served on the server's bus like the built-in ones, so they work on the in-process bus and on NATS.
  */
 import { isRecord } from '../common/json.ts';
-import type { AgentHandle, Bus, TaskContext, TaskHandler } from '../bus/types.ts';
+import type { AgentHandle, Bus, KindDefinition, TaskContext, TaskHandler } from '../bus/types.ts';
 
 /** One kind's handler: what it returns (or resolves to) is the step's output; what it throws fails the attempt. */
 export type InProcessHandler = (ctx: TaskContext) => Promise<unknown> | unknown;
@@ -14,7 +14,7 @@ export interface InProcessAgent {
   readonly handler: InProcessHandler;
   /** Handlers of this kind running at once; further tasks wait for a free slot. @default 16 (as `createAgent`) */
   readonly concurrency?: number;
-  /** JSON Schema of the kind's input (shown with the kind's task definition). */
+  /** JSON Schema of the kind's input (shown with the kind's task definition; a step whose input fails it fails with `input_invalid`). */
   readonly inputSchema?: Record<string, unknown>;
   /** JSON Schema of the kind's output (shown with the kind's task definition). */
   readonly outputSchema?: Record<string, unknown>;
@@ -99,5 +99,21 @@ function kindOf(kind: string, source: string, handler: InProcessHandler, o: Part
  * after their dispatch is journaled.
  */
 export function serveInProcessAgents(bus: Bus, kinds: readonly InProcessKind[]): AgentHandle[] {
-  return kinds.map((k) => bus.serve({ name: `in-process-${k.kind}`, kinds: [k.kind], concurrency: k.concurrency, version: '0.0.0', effectFree: k.pure }, k.handler));
+  return kinds.map((k) => {
+    const def = definitionOf(k);
+    return bus.serve(
+      { name: `in-process-${k.kind}`, kinds: [k.kind], concurrency: k.concurrency, version: '0.0.0', effectFree: k.pure, ...(def === undefined ? {} : { definitions: { [k.kind]: def } }) },
+      k.handler,
+    );
+  });
+}
+
+/** What a kind declares (its schemas and description), as the bus announces it; undefined when nothing. */
+function definitionOf(k: InProcessKind): KindDefinition | undefined {
+  if (k.inputSchema === undefined && k.outputSchema === undefined && k.description === undefined) return undefined;
+  return {
+    ...(k.inputSchema === undefined ? {} : { inputSchema: k.inputSchema }),
+    ...(k.outputSchema === undefined ? {} : { outputSchema: k.outputSchema }),
+    ...(k.description === undefined ? {} : { description: k.description }),
+  };
 }

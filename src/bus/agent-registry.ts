@@ -1,10 +1,10 @@
 /**
  * @module bus/agent-registry — agents seen on the bus: heartbeats, status, step counts and failure rate;
- * and, for the direct dispatch path, which agent has a free slot for a kind right now.
+ * for the direct dispatch path, which agent has a free slot for a kind right now; and what the agents
+ * of a kind declare about it (its schemas).
  */
-import type { AgentInfo, Heartbeat } from './types.ts';
-
-import type { AgentEvent, AgentStatus, AgentView } from './types.ts';
+import { readKindDefinitions } from './kind-definitions.ts';
+import type { AgentEvent, AgentStatus, AgentView, Heartbeat, KindDefinition } from './types.ts';
 
 interface Entry {
   hb: Heartbeat;
@@ -20,6 +20,9 @@ interface Entry {
   suspended: boolean;
   /** Queue-path tasks it took (`taken`) minus those reported, since its last heartbeat. */
   queueDelta: number;
+  /** The heartbeat `definitions` as received (an in-process agent sends the same object every time), and their JSON once read. */
+  rawDefinitions: unknown;
+  definitionsJson: string;
 }
 
 /** What an agent runs right now, by the path that brought it. */
@@ -33,6 +36,9 @@ export class AgentRegistry {
   private readonly listeners = new Set<(e: AgentEvent) => void>();
   /** Agents in this process: their load read live instead of from the last heartbeat. */
   private readonly live = new Map<string, () => AgentLoad>();
+  /** Kind → its declaration (see definition()); rebuilt on first use after a change. */
+  private byKind = new Map<string, KindDefinition>();
+  private byKindStale = false;
 
   constructor(
     private readonly now: () => number,
@@ -48,13 +54,18 @@ export class AgentRegistry {
     for (const l of this.listeners) l(e);
   }
 
-  heartbeat(hb: Heartbeat): void {
+  heartbeat(received: Heartbeat): void {
     const at = this.now();
-    const e = this.agents.get(hb.id);
+    const e = this.agents.get(received.id);
+    const hb = this.withDefinitions(received, e);
     const status: AgentStatus = hb.leaving ? 'offline' : hb.inFlight >= hb.capacity ? 'busy' : 'online';
     if (!e) {
-      const entry: Entry = { hb, lastAt: at, status, completed: 0, failed: 0, durations: [], held: 0, suspended: false, queueDelta: 0 };
+      const entry: Entry = {
+        hb, lastAt: at, status, completed: 0, failed: 0, durations: [], held: 0, suspended: false, queueDelta: 0,
+        rawDefinitions: received.definitions, definitionsJson: JSON.stringify(hb.definitions ?? null),
+      };
       this.agents.set(hb.id, entry);
+      this.byKindStale = true;
       this.fire({ type: 'agent.registered', agent: this.view(entry) });
       return;
     }
@@ -65,9 +76,62 @@ export class AgentRegistry {
     this.setStatus(e, status);
   }
 
+  /**
+   * The heartbeat with its `definitions` read defensively, and the same object as before while they are
+   * unchanged: the engine's compiled validators are keyed by it (engine/kind-inputs.ts).
+   */
+  private withDefinitions(hb: Heartbeat, e: Entry | undefined): Heartbeat {
+    const { definitions: raw, ...rest } = hb;
+    if (e !== undefined && raw === e.rawDefinitions) return e.hb.definitions === undefined ? rest : { ...rest, definitions: e.hb.definitions };
+    const read = readKindDefinitions(raw, hb.kinds);
+    if (e !== undefined) {
+      const json = JSON.stringify(read ?? null);
+      e.rawDefinitions = raw;
+      if (json === e.definitionsJson) return e.hb.definitions === undefined ? rest : { ...rest, definitions: e.hb.definitions };
+      e.definitionsJson = json;
+      this.byKindStale = true;
+    }
+    return read === undefined ? rest : { ...rest, definitions: read };
+  }
+
+  /**
+   * What is declared about `kind`: by the most recently started agent of the kind that declares it,
+   * among the agents not offline; when none serves the kind now, as its agents last declared it (a
+   * queued task is checked against that). Undefined when nothing is declared.
+   */
+  definition(kind: string): KindDefinition | undefined {
+    if (this.byKindStale) this.rebuildDefinitions();
+    return this.byKind.get(kind);
+  }
+
+  private rebuildDefinitions(): void {
+    const best = new Map<string, { e: Entry; def: KindDefinition }>();
+    const rank = (e: Entry) => (e.status === 'offline' ? 0 : 1);
+    // Map order is first-seen order: among equals the later agent wins.
+    for (const e of this.agents.values()) {
+      const defs = e.hb.definitions;
+      if (defs === undefined) continue;
+      for (const [kind, def] of Object.entries(defs)) {
+        const cur = best.get(kind);
+        if (cur === undefined || rank(e) > rank(cur.e) || (rank(e) === rank(cur.e) && e.hb.startedAt >= cur.e.hb.startedAt)) best.set(kind, { e, def });
+      }
+    }
+    // A kind that agents not offline serve without declaring anything has no declaration.
+    for (const e of this.agents.values()) {
+      if (e.status === 'offline') continue;
+      for (const kind of e.hb.kinds) {
+        const cur = best.get(kind);
+        if (cur !== undefined && cur.e.status === 'offline') best.delete(kind);
+      }
+    }
+    this.byKind = new Map([...best].map(([kind, { def }]) => [kind, def]));
+    this.byKindStale = false;
+  }
+
   private setStatus(e: Entry, status: AgentStatus): void {
     if (e.status === status) return;
     const from = e.status;
+    if ((from === 'offline') !== (status === 'offline')) this.byKindStale = true;
     e.status = status;
     this.fire({ type: 'agent.status.changed', agent: this.view(e), from });
   }

@@ -48,7 +48,10 @@ export function createMemoryBus(): Bus {
   // In-process agents never miss a heartbeat: the registry only tracks their load and results.
   const registry = new AgentRegistry(() => Date.now(), Number.POSITIVE_INFINITY);
   const beat = (a: Agent, leaving = false) =>
-    registry.heartbeat({ id: a.id, name: a.opts.name, kinds: a.opts.kinds, capacity: a.opts.concurrency, inFlight: a.inFlight, version: a.opts.version ?? '0', startedAt: 0, leaving });
+    registry.heartbeat({
+      id: a.id, name: a.opts.name, kinds: a.opts.kinds, capacity: a.opts.concurrency, inFlight: a.inFlight, version: a.opts.version ?? '0', startedAt: 0, leaving,
+      ...(a.opts.definitions === undefined ? {} : { definitions: a.opts.definitions }),
+    });
 
   const pick = (kind: string): Agent | undefined => {
     let best: Agent | undefined;
@@ -133,6 +136,7 @@ export function createMemoryBus(): Bus {
       }
       return served;
     },
+    taskDefinition: (kind) => registry.definition(kind),
     dispatch(task) {
       if (closed) return;
       const agent = pick(task.agent);

@@ -74,6 +74,18 @@ export interface TaskContext {
 
 export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
 
+/** What an agent declares about one kind it serves: shown by `GET /task-definitions`; `inputSchema` is checked before dispatch. */
+export interface KindDefinition {
+  /** JSON Schema (draft-07) of the task input. */
+  readonly inputSchema?: Record<string, unknown>;
+  /** JSON Schema of the output (documentation; a step's own `outputSchema` is what is checked). */
+  readonly outputSchema?: Record<string, unknown>;
+  readonly description?: string;
+}
+
+/** Kind → what is declared about it (only kinds with something declared). */
+export type KindDefinitions = Readonly<Record<string, KindDefinition>>;
+
 export interface AgentInfo {
   readonly id: string;
   readonly name: string;
@@ -82,6 +94,8 @@ export interface AgentInfo {
   readonly inFlight: number;
   readonly version: string;
   readonly lastHeartbeatAt: number;
+  /** Declared schemas and descriptions of its kinds; absent for an agent that declares none (older agents). */
+  readonly definitions?: KindDefinitions;
 }
 
 export type AgentStatus = 'online' | 'busy' | 'offline';
@@ -118,6 +132,8 @@ export interface AgentServeOptions {
   readonly kinds: readonly string[];
   readonly concurrency: number;
   readonly version?: string;
+  /** Schemas and descriptions of `kinds`, announced with the agent's heartbeats. */
+  readonly definitions?: KindDefinitions;
   /**
    * The handler has no effect outside this process (echo, log, fail, sleep): on the in-process bus
    * its tasks may start before their dispatch is durable. @default false
@@ -140,6 +156,11 @@ export interface Bus {
   dispatch(task: TaskMessage): void;
   /** True when every agent serving `kind` runs in this process without outside effects (see AgentServeOptions.effectFree). */
   effectFree?(kind: string): boolean;
+  /**
+   * What the agents of `kind` declare about it (AgentRegistry.definition), undefined when none does.
+   * Called on every dispatch: a map lookup, the same object while the declaration is unchanged.
+   */
+  taskDefinition?(kind: string): KindDefinition | undefined;
   /** Abort an in-flight task (cancel or timeout); a queued one is dropped. */
   cancel(taskId: string): void;
   /** The handler's promise settles once the result is durable; only then may the bus ack the task. */

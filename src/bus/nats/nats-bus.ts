@@ -9,7 +9,9 @@ import { AgentRegistry } from '../agent-registry.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import type { EventView } from '../../common/execution.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { AgentEvent, AgentHandle, AgentView, Bus, BusState, DirectReply, Heartbeat, StepLog, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
+import type {
+  AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, DirectReply, Heartbeat, KindDefinition, StepLog, TaskMessage, TaskResult, TaskTaken,
+} from '../types.ts';
 import { startNatsWorker, type NatsWorker } from './nats-worker.ts';
 import { ensureTaskStream } from './stream.ts';
 import { readTaskResult } from './wire-result.ts';
@@ -316,10 +318,10 @@ class NatsBusImpl implements NatsBus {
   }
 
   /** Runs an agent in this process over the same connection (the server's built-in agents). */
-  serve(opts: { name: string; kinds: readonly string[]; concurrency: number; version?: string }, handler: Parameters<Bus['serve']>[1]): AgentHandle {
+  serve(opts: AgentServeOptions, handler: Parameters<Bus['serve']>[1]): AgentHandle {
     const id = `ag_${opts.name}_${process.pid}_${++this.workerSeq}`;
     const started = startNatsWorker({
-      nc: this.nc, js: this.js, jsm: this.jsm, subjects: this.s, id, name: opts.name, kinds: opts.kinds, concurrency: opts.concurrency,
+      nc: this.nc, js: this.js, jsm: this.jsm, subjects: this.s, id, name: opts.name, kinds: opts.kinds, definitions: opts.definitions, concurrency: opts.concurrency,
       version: opts.version ?? '0', ackWaitMs: this.o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, handler,
       // Its load is read live for the direct path (no heartbeat lag within one process).
       attach: (load) => this.registry.attachLive(id, load),
@@ -341,6 +343,10 @@ class NatsBusImpl implements NatsBus {
 
   agents(): AgentView[] {
     return this.registry.list();
+  }
+
+  taskDefinition(kind: string): KindDefinition | undefined {
+    return this.registry.definition(kind);
   }
 
   onAgentEvent(h: (e: AgentEvent) => void): void {

@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock } from '../../common/clock.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { ActorflowError, toStepError } from '../../common/errors.ts';
-import type { AgentHandle, CostReport, DirectReply, Heartbeat, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
+import type { AgentHandle, CostReport, DirectReply, Heartbeat, KindDefinitions, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import type { AgentLoad } from '../agent-registry.ts';
 import { ensureTaskStream } from './stream.ts';
 import { HEARTBEAT_MS, type Subjects } from './subjects.ts';
@@ -24,6 +24,8 @@ export interface NatsWorkerOptions {
   readonly id: string;
   readonly name: string;
   readonly kinds: readonly string[];
+  /** Schemas and descriptions of `kinds`, sent with every heartbeat (an engine that starts later learns them from the next one). */
+  readonly definitions?: KindDefinitions | undefined;
   readonly concurrency: number;
   readonly version: string;
   readonly ackWaitMs: number;
@@ -81,6 +83,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     const hb: Heartbeat = {
       id: o.id, name: o.name, kinds: o.kinds, capacity: o.concurrency, inFlight: running.size, version: o.version, startedAt, leaving,
       direct: directSub !== null, inFlightDirect: directRunning,
+      ...(o.definitions === undefined ? {} : { definitions: o.definitions }),
     };
     if (!nc.isClosed()) nc.publish(s.heartbeat, codec.encode(hb));
   };
