@@ -48,6 +48,12 @@ export const ErrorCode = {
   agentKindTaken: 'agent_kind_taken',
   /** A result or heartbeat with a task token that is unknown or stale (404: the attempt has its outcome, or the server restarted). */
   agentTaskNotFound: 'agent_task_not_found',
+  /** A kind that no agent serves now (404 on `GET /task-definitions/{kind}`). */
+  taskDefinitionNotFound: 'task_definition_not_found',
+  /** A step failure, never an API answer: the task's input fails its kind's declared `inputSchema`; the task is not sent, nor retried. */
+  inputInvalid: 'input_invalid',
+  /** A step failure, never an API answer: an agent's output fails the step's `outputSchema`; not retried. */
+  outputInvalid: 'output_invalid',
   requestTimeout: 'request_timeout',
   /** A tenant slug that is unknown (404 on its routes; 422 where a request names it, e.g. `POST /api-keys`). */
   tenantNotFound: 'tenant_not_found',

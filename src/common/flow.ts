@@ -38,6 +38,8 @@ export interface TaskStep extends StepBase {
   readonly type: 'task';
   readonly agent: string;
   readonly input?: unknown;
+  /** JSON Schema (draft-07) the agent's output must match; else the step fails with `output_invalid`, not retried. */
+  readonly outputSchema?: Record<string, unknown>;
   readonly retry?: RetryPolicy;
   readonly timeoutMs?: number;
   readonly onError?: OnError;

@@ -13,7 +13,8 @@ import { compileFlow, type CompiledFlow } from './compile-flow.ts';
 import { flowActions, withEffects, type FlowMachine } from './compile/flow-machine.ts';
 import { deepEqual } from './expressions.ts';
 import type { FlowEffects } from './flow-context.ts';
-import { contentKey, inputSchemas } from './schema-cache.ts';
+import { contentKey, inputSchemas, schemaIssues } from './schema-cache.ts';
+import { outputChecksOf, type OutputChecks } from './task-checks.ts';
 import type { PageRequest } from './types.ts';
 import { validateFlow } from './validate-flow.ts';
 
@@ -24,6 +25,8 @@ export interface LoadedDefinition {
   /** The compiled machine given this engine's effects (provide()): what its actors run. */
   readonly machine: FlowMachine;
   readonly validateInput: ValidateFunction | null;
+  /** Validators of its task steps' `outputSchema`s (null: no step declares one). */
+  readonly outputChecks: OutputChecks;
 }
 
 /** Compiled one-off documents kept: at most `entries`, and about `bytes` of heap (see compiledBytes). */
@@ -35,7 +38,7 @@ export function compiledBytes(jsonLength: number): number {
 }
 
 /** What a flow document compiles to, shared by every execution of equal documents. */
-type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput'>;
+type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput' | 'outputChecks'>;
 
 export function toDefinitionView(row: DefinitionRow): DefinitionView {
   return { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
@@ -225,20 +228,18 @@ export class DefinitionRegistry {
       // The supervisor's actors take any actor logic that has a FlowContext and FlowEvent inputs; it is typed for compiled flows.
       machine: hostLogic(machine, this.effects) as unknown as FlowMachine,
       validateInput: null,
+      outputChecks: null,
     };
   }
 
   private compileDoc(doc: FlowDocument): Compiled {
     // Only the machine with effects is kept: the effect-free one it was provided from would double the heap.
     const { machine, ...compiled } = compileFlow(doc);
-    return { compiled, machine: withEffects(machine, this.actions), validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null };
+    return { compiled, machine: withEffects(machine, this.actions), validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null, outputChecks: outputChecksOf(doc) };
   }
 }
 
 /** ajv errors → JSON Pointer issues under `/input`. */
 export function inputIssues(v: ValidateFunction): Issue[] {
-  return (v.errors ?? []).map((e) => {
-    const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
-    return { path: `/input${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
-  });
+  return schemaIssues(v, '/input');
 }

@@ -137,6 +137,7 @@ export const flowSchema: SchemaNode = {
     task: stepDef('task', ['agent'], {
       agent: { type: 'string', minLength: 1 },
       input: {},
+      outputSchema: { type: 'object', description: 'JSON Schema (draft-07) the output must match, else the step fails with `output_invalid` (not retried).' },
       retry,
       ...failure,
     }),

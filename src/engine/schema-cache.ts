@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type AnySchema, type ValidateFunction } from 'ajv';
+import type { Issue } from '../common/errors.ts';
 import { LruCache } from '../common/lru-cache.ts';
 
 /** Validators kept: at most `entries`, and about `bytes` of heap (see validatorBytes). */
@@ -65,3 +66,11 @@ export class InputSchemaCache {
 
 /** The process-wide cache (definitions, dynamic documents). */
 export const inputSchemas = new InputSchemaCache();
+
+/** The errors of `v`'s last call as JSON Pointer issues under `root` (`/input`, `/output`); a missing property names itself. */
+export function schemaIssues(v: ValidateFunction, root: string): Issue[] {
+  return (v.errors ?? []).map((e) => {
+    const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
+    return { path: `${root}${e.instancePath}${missing}`, message: e.message ?? 'invalid' };
+  });
+}

@@ -30,6 +30,7 @@ import { storeJournal, type Journal } from './journal.ts';
 import { recover } from './recovery.ts';
 import { decodeSnapshot, persistFlow, restoreFlow } from './flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
+import { KindInputs, checkOutput } from './task-checks.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { ID_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
 import { executionTrace, stepTraceparentIn } from '../tracing/trace-context.ts';
@@ -91,6 +92,8 @@ export class Supervisor implements FlowEffects {
   recovery: Promise<void> = Promise.resolve();
   /** Agent results and timer fires are applied a few ms per event-loop turn. */
   readonly slicer: InputSlicer;
+  /** Task inputs checked against the `inputSchema` their kind's agents declare, before dispatch. */
+  readonly kindInputs: KindInputs;
   /** Every durable timer, live or passivated executions alike. */
   readonly timers: TimerQueue;
   /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
@@ -126,6 +129,8 @@ export class Supervisor implements FlowEffects {
     );
     this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
     this.slicer = new InputSlicer((err) => this.log.error('an input could not be applied', { err: String(err) }));
+    const bus = this.bus;
+    this.kindInputs = new KindInputs(bus.taskDefinition && ((kind) => bus.taskDefinition?.(kind)), (message, data) => this.log.warn(message, data));
     this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
     this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
   }
@@ -219,11 +224,24 @@ export class Supervisor implements FlowEffects {
    */
   dispatch(executionId: string, t: InflightTask): void {
     const rec = this.live.get(executionId);
-    if (!rec) return;
+    if (!rec || this.refused(rec, t)) return;
     const task = this.taskOf(rec, t);
     this.untaken.set(task.taskId, this.clock.now());
     if (this.bus.effectFree?.(t.agent) === true) this.bus.dispatch(task);
     else this.queue.afterCommit(() => this.bus.dispatch(task));
+  }
+
+  /**
+   * An input that fails its kind's declared `inputSchema` is never sent: the attempt fails with
+   * `input_invalid`, not retried, delivered as an agent's failure would be (after this transition).
+   */
+  refused(rec: LiveExecution, t: InflightTask): boolean {
+    const error = this.kindInputs.check(t.agent, t.input);
+    if (error === null) return false;
+    this.slicer.run(() =>
+      this.withLive(rec.id, (r) => this.deliver(r, { type: 'STEP_FAILED', stepId: t.stepId, attempt: t.attempt, error, agentId: null, durationMs: null, costs: [], at: this.clock.now() })),
+    );
+    return true;
   }
 
   taskOf(rec: LiveExecution, t: InflightTask): TaskMessage {
@@ -478,6 +496,8 @@ export class Supervisor implements FlowEffects {
       const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
       return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
     }
+    const invalid = r.ok && rec.def.outputChecks !== null ? checkOutput(rec.def.outputChecks, r.stepId, r.output) : null;
+    if (invalid !== null) return this.deliver(rec, { type: 'STEP_FAILED', error: invalid, ...common });
     this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
   }
 
@@ -515,7 +535,7 @@ export class Supervisor implements FlowEffects {
     const ctx = rec.context();
     if (ctx.paused) return;
     for (const t of Object.values(ctx.inflight)) {
-      if (t.held) continue;
+      if (t.held || this.refused(rec, t)) continue;
       const task = this.taskOf(rec, t);
       this.untaken.set(task.taskId, this.clock.now());
       this.bus.dispatch(task);

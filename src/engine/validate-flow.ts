@@ -145,11 +145,12 @@ class Checker {
         if (!isObj(step)) return;
         if (list.compensations) this.checkCompensation(step, `${list.path}/${i}`);
         else this.checkStep(step, list, `${list.path}/${i}`);
+        if (step.type === 'task' && isObj(step.outputSchema)) this.checkSchema(step.outputSchema, `${list.path}/${i}/outputSchema`);
       });
       // Graph checks are linear but recursive; skip them on oversized documents (already rejected).
       if (!list.compensations && !tooMany && !this.broken.has(list)) this.checkGraph(list);
     }
-    if (isObj(this.doc.inputSchema)) this.checkInputSchema(this.doc.inputSchema);
+    if (isObj(this.doc.inputSchema)) this.checkSchema(this.doc.inputSchema, '/inputSchema');
   }
 
   /** Every step list: the top level and each parallel branch, recursively. */
@@ -304,14 +305,15 @@ class Checker {
   }
 
   /**
-   * Compiles through the bounded cache the engine then validates inputs with (a start compiles its
-   * schema once). Not a shared Ajv: one keeps every compiled schema even after `removeSchema()`.
+   * An `inputSchema` or a step's `outputSchema`, compiled through the bounded cache the engine then
+   * validates with (a start compiles its schema once). Not a shared Ajv: one keeps every compiled
+   * schema even after `removeSchema()`.
    */
-  private checkInputSchema(schema: Obj): void {
+  private checkSchema(schema: Obj, path: string): void {
     try {
       inputSchemas.compile(schema);
     } catch (err) {
-      this.add('/inputSchema', `is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
+      this.add(path, `is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 }
