@@ -3,8 +3,9 @@ import { msgpackCodec as codec } from '../../common/codec.ts';
 import { type EventRecord, ExecutionStatus, TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
+import { documentSteps } from './document-store.ts';
 import { deliveriesStep } from './webhook-store.ts';
-import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, DefinitionRow, ExecutionQuery, ExecutionRow, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
 export interface JournalConnections {
@@ -49,9 +50,11 @@ interface ExecutionDbRow {
   idem_hash: string | null;
   definition: Buffer | null;
   next_due_at: number | null;
+  scope_type: string | null;
+  scope_id: string | null;
 }
 
-type RecoverableDbRow = Pick<ExecutionDbRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq' | 'idem_key' | 'idem_hash' | 'definition'> & { snapshot: Buffer | null };
+type RecoverableDbRow = Pick<ExecutionDbRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq' | 'idem_key' | 'idem_hash' | 'definition' | 'scope_type' | 'scope_id'> & { snapshot: Buffer | null };
 
 interface EventDbRow {
   execution_id: string;
@@ -107,8 +110,12 @@ function toExecution(r: ExecutionDbRow): ExecutionRow {
     requestHash: r.idem_hash,
     definition: dec(r.definition),
     nextDueAt: r.next_due_at ?? null,
+    scope: scopeOf(r),
   };
 }
+
+const scopeOf = (r: Pick<ExecutionDbRow, 'scope_type' | 'scope_id'>): ExecutionScope | null =>
+  r.scope_type === null || r.scope_id === null ? null : { type: r.scope_type, id: r.scope_id };
 
 function toEvent(r: EventDbRow): EventRecord {
   return {
@@ -135,8 +142,11 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
 
 /** The statements of a group commit (prepared once by the committer; no SQL text per commit). */
 const INSERT_EVENT = 'INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)';
+// Columns by name: migrations add columns, and their order in the table is the order they were applied in.
 const UPSERT_EXECUTION =
-  'INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+  'INSERT INTO executions (id, tenant, workflow, version, status, input, output, error, current_steps, parent_id, parent_step_id, labels,' +
+  ' created_at, started_at, updated_at, finished_at, retry_attempt, last_seq, idem_key, idem_hash, definition, next_due_at, scope_type, scope_id)' +
+  ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
   ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
   ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
   ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at';
@@ -173,11 +183,12 @@ class SqliteStore implements Store {
           x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
           JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
           x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-          x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null,
+          x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null, x.scope?.type ?? null, x.scope?.id ?? null,
         ]),
       });
     }
     if (batch.snapshots.length > 0) steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
+    if (batch.documents !== undefined && batch.documents.length > 0) steps.push(...documentSteps(batch.documents));
     // Outbox rows (webhook deliveries…) ride in the same transaction as the events that cause them.
     let shares: CommitShare[] | undefined;
     for (const p of this.participants) {
@@ -346,7 +357,7 @@ class SqliteStore implements Store {
 
 /** The columns a restore reads, with the snapshot: `Store.listRecoverable` and `getRecoverable`. */
 const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
-    e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, s.data AS snapshot
+    e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, e.scope_type, e.scope_id, s.data AS snapshot
    FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id`;
 
 function toRecoverable(r: RecoverableDbRow): RecoverableRow {
@@ -366,6 +377,7 @@ function toRecoverable(r: RecoverableDbRow): RecoverableRow {
     idempotencyKey: r.idem_key,
     requestHash: r.idem_hash,
     definition: dec(r.definition),
+    scope: scopeOf(r),
     snapshot: r.snapshot,
   };
 }

@@ -213,6 +213,44 @@ export const MIGRATIONS: readonly Migration[] = [
                 UNION SELECT tenant FROM http_agents);
     `,
   },
+  {
+    // Versioned documents (issue 16): the head of each document and every version with its content; an
+    // execution's default document scope. Written in journal commits, with the `document.saved` events.
+    version: 9,
+    name: 'documents',
+    sql: `
+      CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        scope_type TEXT NOT NULL,
+        scope_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        execution_id TEXT,
+        step_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX documents_tenant ON documents (tenant, id);
+      CREATE INDEX documents_scope ON documents (tenant, scope_type, scope_id, id);
+      CREATE TABLE document_versions (
+        document_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        content BLOB NOT NULL,
+        execution_id TEXT,
+        step_id TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (document_id, version)
+      ) WITHOUT ROWID;
+      CREATE INDEX document_versions_execution ON document_versions (execution_id, document_id) WHERE execution_id IS NOT NULL;
+      ALTER TABLE executions ADD COLUMN scope_type TEXT;
+      ALTER TABLE executions ADD COLUMN scope_id TEXT;
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

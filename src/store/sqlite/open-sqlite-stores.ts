@@ -4,9 +4,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuthStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TenantStore, WebhookStore } from '../types.ts';
+import type { AuthStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TenantStore, WebhookStore } from '../types.ts';
 import { createSqliteAuthStore } from './auth-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
+import { createSqliteDocumentStore } from './document-store.ts';
 import { createSqliteHttpAgentStore } from './http-agent-store.ts';
 import { createSqliteJournalStore } from './journal-store.ts';
 import { migrate } from './migrations.ts';
@@ -41,7 +42,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
  * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore`, the `TenantStore` and the `TelemetryStore`. They share the journal's connections;
  * `store.close()` closes them, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -73,5 +74,6 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     webhooks: createSqliteWebhookStore(writer),
     httpAgents: createSqliteHttpAgentStore(writer),
     tenants: createSqliteTenantStore(writer),
+    documents: createSqliteDocumentStore(reader),
   };
 }
