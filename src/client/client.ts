@@ -20,6 +20,7 @@ import type {
   CreateScheduleRequest,
   CreateWebhookRequest,
   CreatedWebhook,
+  CreateTenantRequest,
   DeliveryView,
   HealthView,
   RegisterHttpAgentRequest,
@@ -35,8 +36,11 @@ import type {
   TaskView,
   TelemetrySummaryView,
   TelemetryWindow,
+  TenantDetail,
+  TenantView,
   UpdateExecutionRequest,
   UpdateScheduleRequest,
+  UpdateTenantRequest,
   ValidationResult,
   WebhookView,
   WorkflowStatsView,
@@ -219,6 +223,16 @@ export function createClient(opts: ClientOptions) {
       create: (req: CreateApiKeyRequest) => call<CreatedApiKey>('POST', '/api-keys', { body: req }),
       list: (o: ListOptions = {}) => call<Page<ApiKeyView>>('GET', '/api-keys', { query: lq(o) }),
       revoke: (id: string) => call<void>('DELETE', `/api-keys/${seg(id)}`),
+    },
+    /** Tenants and their quotas: admins of tenant `default` only. */
+    tenants: {
+      list: (o: ListOptions = {}) => call<Page<TenantView>>('GET', '/tenants', { query: lq(o) }),
+      /** With `usage`: its open, waiting and total executions and its definitions. */
+      get: (slug: string) => call<TenantDetail>('GET', `/tenants/${seg(slug)}`),
+      /** 409 `tenant_exists` when the slug is taken. */
+      create: (req: CreateTenantRequest) => call<TenantView>('POST', '/tenants', { body: req }),
+      /** A limit set to null is removed; an absent one is kept. */
+      update: (slug: string, req: UpdateTenantRequest) => call<TenantView>('PATCH', `/tenants/${seg(slug)}`, { body: req }),
     },
     audit: (o: ListOptions & { keyId?: string; route?: string; from?: string; to?: string } = {}) =>
       call<Page<AuditEntry>>('GET', '/audit', { query: { ...lq(o), keyId: o.keyId, route: o.route, from: o.from, to: o.to } }),

@@ -137,6 +137,49 @@ export interface CreatedApiKey extends ApiKeyView {
   key: string;
 }
 
+/** A tenant's quotas; null: no limit. */
+export interface TenantLimits {
+  /** Non-terminal executions at most; a start past it is 429 `tenant_limit`. */
+  readonly maxRunning: number | null;
+  /** Requests per second over all the tenant's credentials; past it 429 `rate_limited`. */
+  readonly rps: number | null;
+}
+
+export interface TenantView {
+  slug: string;
+  name: string;
+  limits: TenantLimits;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `GET /tenants/{slug}`: the tenant and what it holds. */
+export interface TenantDetail extends TenantView {
+  usage: {
+    /** Non-terminal executions: what `limits.maxRunning` caps. */
+    running: number;
+    /** Of them, those waiting for a signal or a timer. */
+    waiting: number;
+    /** Executions of every status. */
+    executions: number;
+    /** Workflow definitions (by name). */
+    definitions: number;
+  };
+}
+
+export interface CreateTenantRequest {
+  /** `^[a-z0-9][a-z0-9-]{1,62}$`. */
+  readonly slug: string;
+  readonly name: string;
+  readonly limits?: Partial<TenantLimits>;
+}
+
+/** A limit set to null is removed; an absent one is kept. */
+export interface UpdateTenantRequest {
+  readonly name?: string;
+  readonly limits?: Partial<TenantLimits>;
+}
+
 export interface AuditEntry {
   at: string;
   keyId: string | null;

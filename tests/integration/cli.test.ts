@@ -177,6 +177,29 @@ describe('actorflow CLI', { timeout: 60_000 }, () => {
     expect(agents.stdout).toMatch(/builtin-echo\s+echo\s+online/);
   });
 
+  it('tenants create|list|get|update', async () => {
+    const created = await cli(['tenants', 'create', 'cli-corp', '--name', 'CLI Corp', '--max-running', '5']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/slug:\s+cli-corp/);
+    expect(created.stdout).toMatch(/maxRunning:\s+5/);
+    const [list, get, again, bad] = await Promise.all([
+      cli(['tenants', 'list']),
+      cli(['tenants', 'get', 'cli-corp', '--json']),
+      cli(['tenants', 'create', 'cli-corp']),
+      cli(['tenants', 'create', 'x2', '--rps', '0']),
+    ]);
+    expect(list.stdout).toMatch(/cli-corp\s+CLI Corp\s+5\s+-/);
+    expect(list.stdout).toMatch(/default\s+default/);
+    expect(json(get)).toMatchObject({ slug: 'cli-corp', limits: { maxRunning: 5, rps: null }, usage: { running: 0, executions: 0 } });
+    expect([again.code, again.stderr]).toEqual([4, expect.stringMatching(/tenant_exists|exists/)]);
+    expect(bad.code).toBe(2);
+    const updated = await cli(['tenants', 'update', 'cli-corp', '--max-running', 'none', '--rps', '12.5', '--json']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(json(updated).limits).toEqual({ maxRunning: null, rps: 12.5 });
+    expect((await cli(['tenants', 'get', 'nobody'])).code).toBe(3);
+    expect((await cli(['keys', 'create', '--name', 'x', '--tenant', 'ghost-co'])).code).toBe(1);
+  });
+
   it('bench drives the server for 2 s and prints p50/p99 of start and completion latency', async () => {
     const r = await cli(['bench', '--workflow', 'cli-quick', '--rate', '50', '--duration', '2', '--connections', '4', '--sample', '5']);
     expect(r.code, r.stderr).toBe(0);

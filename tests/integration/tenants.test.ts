@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { type Api, api, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
@@ -282,6 +283,22 @@ describe('limits.rps', () => {
     // The operators lift it: the same keys pass again.
     expect((await admin.patch('/tenants/chatty', { limits: { rps: null } })).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await second.get('/executions')).status).toBe(200);
+  });
+});
+
+describe('typed client', () => {
+  it('has a method for each route, and problems as ActorflowApiError', async () => {
+    const client = createClient({ url: server.url, key: ADMIN });
+    const created = await client.tenants.create({ slug: 'typed', name: 'Typed', limits: { maxRunning: 3 } });
+    expect(created).toMatchObject({ slug: 'typed', limits: { maxRunning: 3, rps: null } });
+    expect((await client.tenants.update('typed', { limits: { rps: 20 } })).limits).toEqual({ maxRunning: 3, rps: 20 });
+    const one = await client.tenants.get('typed');
+    expect(one.usage).toEqual({ running: 0, waiting: 0, executions: 0, definitions: 0 });
+    const page = await client.tenants.list({ limit: 1000 });
+    expect(page.items.map((t) => t.slug)).toContain('typed');
+    const err = await client.tenants.create({ slug: 'typed', name: 'again' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActorflowApiError);
+    expect([(err as ActorflowApiError).status, (err as ActorflowApiError).code]).toEqual([409, 'tenant_exists']);
   });
 });
 

@@ -14,6 +14,7 @@ import { type Command, type Entry, type Group, isGroup, subName } from './spec.t
 import { didYouMean } from './suggest.ts';
 import { TASKS } from './tasks.ts';
 import { TELEMETRY } from './telemetry.ts';
+import { TENANTS } from './tenants.ts';
 import { watchCommand } from './watch.ts';
 import { WEBHOOKS } from './webhooks.ts';
 
@@ -22,7 +23,7 @@ export const SECTIONS: readonly Section[] = [
   { title: 'server', entries: [serveCommand, agentCommand] },
   { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
   { title: 'resources', entries: [DEFINITIONS, SCHEDULES, WEBHOOKS, TASKS, AGENTS] },
-  { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, benchCommand] },
+  { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, TENANTS, benchCommand] },
 ];
 
 const ENTRIES: ReadonlyMap<string, Entry> = new Map(SECTIONS.flatMap((s) => s.entries.flatMap((e) => [e.name, ...((isGroup(e) && e.aliases) || [])].map((n) => [n, e] as const))));
