@@ -11,6 +11,7 @@ import { executionsHandlers } from './resources/executions/handlers.ts';
 import { graphqlHandlers } from './resources/graphql/handlers.ts';
 import { metricsHandlers, opsHandlers } from './resources/ops/handlers.ts';
 import { schedulesHandlers } from './resources/schedules/handlers.ts';
+import { taskDefinitionsHandlers } from './resources/task-definitions/handlers.ts';
 import { tasksHandlers } from './resources/tasks/handlers.ts';
 import { telemetryHandlers } from './resources/telemetry/handlers.ts';
 import { tenantsHandlers } from './resources/tenants/handlers.ts';
@@ -48,6 +49,7 @@ export function routeHandlers(p: HandlerParts) {
     ...opsHandlers({ engine, version: p.version, startedAt: p.startedAt }),
     ...agentsHandlers({ engine, httpAgents }),
     ...agentTasksHandlers(httpAgents),
+    ...taskDefinitionsHandlers({ engine }),
     ...graphqlHandlers({ graphql }),
     ...schedulesHandlers({ engine, scheduler }),
     ...tasksHandlers(tasks),

@@ -11,6 +11,7 @@ import { EXECUTION_ROUTES } from './resources/executions/routes.ts';
 import { GRAPHQL_ROUTES } from './resources/graphql/routes.ts';
 import { METRICS_ROUTES, OPS_ROUTES } from './resources/ops/routes.ts';
 import { SCHEDULE_ROUTES } from './resources/schedules/routes.ts';
+import { TASK_DEFINITION_ROUTES } from './resources/task-definitions/routes.ts';
 import { TASK_ROUTES } from './resources/tasks/routes.ts';
 import { TELEMETRY_ROUTES } from './resources/telemetry/routes.ts';
 import { TENANT_ROUTES } from './resources/tenants/routes.ts';
@@ -23,6 +24,7 @@ export const ROUTES = [
   ...EXECUTION_ROUTES,
   ...AGENT_ROUTES,
   ...AGENT_TASK_ROUTES,
+  ...TASK_DEFINITION_ROUTES,
   ...OPS_ROUTES,
   ...SCHEDULE_ROUTES,
   ...TASK_ROUTES,

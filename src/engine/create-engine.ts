@@ -2,8 +2,11 @@
  * @module engine/create-engine — composes the engine: the supervisor (live actors, journal,
  * passivation), commands, the read model and recovery, behind the one `Engine` interface the API uses.
  */
+import { NotFoundError } from '../common/errors.ts';
+import { isRecord } from '../common/json.ts';
 import { Commands } from './commands.ts';
 import { ReadModel } from './read-model.ts';
+import { stepSchemasOf } from './step-schemas.ts';
 import { Supervisor, type EngineOptions } from './supervisor.ts';
 import type { Engine } from './types.ts';
 
@@ -53,6 +56,21 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     status: (tenant) => reads.status(tenant),
     usage: (tenant) => reads.usage(tenant),
     agents: () => sup.agents(),
+    taskDefinition: (kind) => sup.bus.taskDefinition?.(kind),
+    stepSchemas: async (tenant, name, stepId, version) =>
+      stepSchemasOf(sup.registry.get(tenant, name, version).document, stepId, {
+        kind: (kind) => sup.bus.taskDefinition?.(kind),
+        workflowInput: (child, v) => {
+          try {
+            const doc = sup.registry.get(tenant, child, v).document as { inputSchema?: unknown };
+            return isRecord(doc.inputSchema) ? doc.inputSchema : undefined;
+          } catch (err) {
+            // An unknown child workflow (or version) has no schema here: a start of it fails at run time.
+            if (err instanceof NotFoundError) return undefined;
+            throw err;
+          }
+        },
+      }),
     onAgentEvent: (listener) => sup.onAgentEvent(listener),
     onEvent: (listener) => sup.onEvent(listener),
     recoveryStats: () => sup.recoveryStats(),

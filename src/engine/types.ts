@@ -1,5 +1,5 @@
 /** @module engine/types — the Engine interface the API talks to (the API never reaches into actors). */
-import type { AgentEvent, AgentView } from '../bus/types.ts';
+import type { AgentEvent, AgentView, KindDefinition } from '../bus/types.ts';
 import type { Issue } from '../common/errors.ts';
 import type {
   AttemptView,
@@ -11,6 +11,7 @@ import type {
   Page,
   StepView,
 } from '../common/execution.ts';
+import type { StepSchemas } from './step-schemas.ts';
 import type { ExecutionKind } from './tasks.ts';
 import type { Durability } from '../common/flow.ts';
 import type { StepAttempts } from '../store/types.ts';
@@ -164,6 +165,10 @@ export interface Engine {
   usage(tenant: string): Promise<TenantUsage>;
   /** Agents seen on the bus (in-process ones included), with status and step stats. */
   agents(): AgentView[];
+  /** What the agents of `kind` declare about it (schemas, description); undefined when nothing. */
+  taskDefinition(kind: string): KindDefinition | undefined;
+  /** The input and output schemas of one step of a definition. @throws NotFoundError `definition_not_found`, `step_not_found` */
+  stepSchemas(tenant: string, name: string, stepId: string, version?: number): Promise<StepSchemas>;
   /** Agent events (`agent.registered`, `agent.status.changed`, `agent.lost`); not in any execution's log. */
   onAgentEvent(listener: (e: AgentEvent) => void): () => void;
   /** Committed events, in seq order per execution. Returns an unsubscribe function. */

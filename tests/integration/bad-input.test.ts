@@ -68,6 +68,7 @@ const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) 
 /** List routes: each gets `?limit=abc`, `?limit=0`, an unknown parameter. */
 const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = [
   { name: 'definitions', path: () => '/workflow-definitions' },
+  { name: 'task definitions', path: () => '/task-definitions' },
   { name: 'versions', path: () => `/workflow-definitions/${WAITING_FLOW}/versions` },
   { name: 'executions', path: () => '/executions' },
   { name: 'steps', path: (f) => `${E(f)}/steps` },
@@ -142,6 +143,14 @@ const CASES: Case[] = [
   { name: 'diagram: unknown', method: 'GET', path: () => `/workflow-definitions/ghost-${run}/diagram`, status: 404, code: 'definition_not_found' },
   { name: 'diagram: bad format', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}/diagram?format=svg`, status: 422, code: 'validation_failed', paths: ['/query/format'] },
   { name: 'definitions: PUT', method: 'PUT', path: () => '/workflow-definitions', body: {}, status: 405, code: 'method_not_allowed' },
+  { name: 'create: outputSchema not a schema', method: 'POST', path: () => '/workflow-definitions', body: { name: `bad-out-${run}`, steps: [{ id: 'a', type: 'task', agent: 'echo', outputSchema: { type: 'text' } }] }, status: 422, code: 'invalid_definition', paths: ['/steps/0/outputSchema'] },
+  { name: 'create: outputSchema not an object', method: 'POST', path: () => '/workflow-definitions', body: { name: `bad-out-${run}`, steps: [{ id: 'a', type: 'task', agent: 'echo', outputSchema: true }] }, status: 422, code: 'invalid_definition', paths: ['/steps/0/outputSchema'] },
+  { name: 'step schema: unknown definition', method: 'GET', path: () => `/workflow-definitions/ghost-${run}/steps/a/schema`, status: 404, code: 'definition_not_found' },
+  { name: 'step schema: unknown step', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}/steps/ghost/schema`, status: 404, code: 'step_not_found' },
+  { name: 'step schema: ?version=abc', method: 'GET', path: () => `/workflow-definitions/${WAITING_FLOW}/steps/w/schema?version=abc`, status: 422, code: 'validation_failed', paths: ['/query/version'] },
+  { name: 'task definition: unknown kind', method: 'GET', path: () => `/task-definitions/ghost-${run}`, status: 404, code: 'task_definition_not_found' },
+  { name: 'task definition: kind too long', method: 'GET', path: () => `/task-definitions/${'k'.repeat(201)}`, status: 404, code: 'task_definition_not_found' },
+  { name: 'task definitions: POST', method: 'POST', path: () => '/task-definitions', body: {}, status: 405, code: 'method_not_allowed' },
 
   // ── start ──
   { name: 'start: empty body', method: 'POST', path: () => '/executions', rawBody: '', headers: JSON_CT, status: 422, code: 'validation_failed' },

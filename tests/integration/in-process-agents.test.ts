@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InProcessAgents } from '../../src/agents/in-process-agents.ts';
 import type { TaskContext } from '../../src/bus/types.ts';
 import { type Running, startActorflow } from '../../src/cli/serve.ts';
+import { define, run } from '../support/flows.ts';
 import { api, type Api } from '../support/http.ts';
 import { startNatsServer } from '../support/nats.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -40,18 +41,6 @@ async function library(agents: InProcessAgents, extra: { natsUrl?: string; natsP
     agents,
     ...(extra.natsUrl === undefined ? {} : { natsUrl: extra.natsUrl, natsPrefix: extra.natsPrefix ?? 'inproc' }),
   });
-}
-
-async function define(http: Api, doc: Record<string, unknown>): Promise<void> {
-  const res = await http.post('/workflow-definitions', doc);
-  expect(res.status, res.text).toBe(201);
-}
-
-/** Starts an execution and waits (server side) until it settles. */
-async function run(http: Api, workflow: string, input: unknown = {}): Promise<any> {
-  const res = await http.post('/executions', { workflow, input }, { query: { wait: 15_000 } });
-  expect(res.status, res.text).toBeLessThan(300);
-  return res.body;
 }
 
 const attempts = async (http: Api, id: string, step: string) => (await http.get(`/executions/${id}/steps/${step}/attempts`)).body.items as any[];

@@ -176,6 +176,15 @@ describe('answers match the documented response schemas', () => {
     }
   });
 
+  it('covers task definitions and step schemas', async () => {
+    const v1 = '/api/v1';
+    expect((await call('GET', `${v1}/task-definitions`)).items.map((d: any) => d.kind)).toContain('echo');
+    await call('GET', `${v1}/task-definitions/echo`);
+    const doc = { name: 'resp-schemas', steps: [{ id: 'a', type: 'task', agent: 'echo', outputSchema: { type: 'object' } }] };
+    await call('POST', `${v1}/workflow-definitions`, doc, 201);
+    expect(await call('GET', `${v1}/workflow-definitions/resp-schemas/steps/a/schema`)).toEqual({ input: null, output: { type: 'object' } });
+  });
+
   it('covers standalone tasks (create, replay, list, one, attempts, cancel)', async () => {
     const v1 = '/api/v1';
     // Subscribed before the create: the in-process agent may finish before the answer is read.

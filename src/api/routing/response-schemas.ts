@@ -178,6 +178,17 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       shape({ stats: shape({ completed: int, failed: int, failureRate: { type: 'number', minimum: 0, maximum: 1 }, p50Ms: { type: ['number', 'null'] } }) }),
     ],
   },
+  TaskDefinition: shape(
+    {
+      kind: str,
+      agents: shape({ online: int, busy: int }, [], 'Agents of the kind that are online and busy (offline ones are not counted).'),
+      inputSchema: { type: ['object', 'null'], description: 'JSON Schema its agents declare for the input; a step whose input fails it fails with `input_invalid` before it is sent.' },
+      outputSchema: { type: ['object', 'null'], description: 'JSON Schema its agents declare for the output.' },
+      description: nullableStr,
+    },
+    [],
+    'An agent kind served now, and what its agents declare about it (null when nothing).',
+  ),
   Costs: shape({
     total: shape({ tokens: num, usd: num }),
     steps: { type: 'array', items: shape({ stepId: str, attempt: int, model: nullableStr, tokens: num, usd: num }) },
@@ -363,6 +374,10 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   validateDefinition: shape({ valid: { type: 'boolean', const: true } }),
   getDefinition: ref('Definition'),
   listDefinitionVersions: page('Definition'),
+  stepSchema: shape({
+    input: { type: ['object', 'null'], description: 'JSON Schema of the step\'s input; null when none is declared.' },
+    output: { type: ['object', 'null'], description: 'JSON Schema of the step\'s output; null when none is declared.' },
+  }),
   startExecution: ref('Execution'),
   listExecutions: executionPage,
   getExecution: ref('Execution'),
@@ -388,6 +403,8 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       { type: 'object', properties: { secret: { type: 'string', description: 'Only when the server generated it: shown once.' } } },
     ],
   },
+  listTaskDefinitions: page('TaskDefinition'),
+  getTaskDefinition: ref('TaskDefinition'),
   heartbeatAgentTask: shape({ deadline: { ...time, description: 'The new deadline of the task: an answer, its result or the next heartbeat by then.' } }),
   listSchedules: page('Schedule'),
   createSchedule: ref('Schedule'),

@@ -1,4 +1,4 @@
-/** @module cli/commands/definitions — `actorflow definitions push|list|get|validate|diagram|retire`: flow documents. */
+/** @module cli/commands/definitions — `actorflow definitions push|list|get|validate|diagram|step-schema|retire`: flow documents. */
 import { readFileSync } from 'node:fs';
 import { deleteCommand, listCommand } from './builders.ts';
 import { type Ctx, UsageError } from './common.ts';
@@ -88,6 +88,18 @@ const diagram: Command = {
   },
 };
 
+const stepSchema: Command = {
+  name: 'definitions step-schema',
+  args: '<name> <stepId>',
+  summary: "a step's input and output JSON Schemas (from its agent kind and its own outputSchema)",
+  flags: versionFlag,
+  async run(c) {
+    const s = await c.client.definitions.stepSchema(c.arg(0, 'name'), c.arg(1, 'stepId'), version(c));
+    c.out(JSON.stringify(s, null, 2));
+    return 0;
+  },
+};
+
 const retire = deleteCommand({
   name: 'definitions retire',
   args: '<name>',
@@ -100,6 +112,6 @@ export const DEFINITIONS: Group = {
   name: 'definitions',
   aliases: ['defs'],
   summary: 'flow documents (YAML or JSON)',
-  commands: [push, list, get, validate, diagram, retire],
+  commands: [push, list, get, validate, diagram, stepSchema, retire],
   default: 'list',
 };

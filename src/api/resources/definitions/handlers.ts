@@ -43,6 +43,9 @@ export function definitionsHandlers({ engine }: DefinitionsDeps) {
         return empty(204);
       },
     },
+    stepSchema: {
+      handle: async ({ ctx, params, query }) => json(200, await engine.stepSchemas(ctx.tenant, params.name, params.stepId, query.version)),
+    },
     definitionDiagram: {
       handle: async ({ ctx, params, query }) => {
         const mermaid = await engine.definitionDiagram(ctx.tenant, params.name, query.version);

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
-import { PAGE, definitionName, diagramFormat, flowDocument, positiveInt, shape } from '../../routing/schemas.ts';
+import { PAGE, definitionName, diagramFormat, flowDocument, positiveInt, shape, shortString } from '../../routing/schemas.ts';
 
 const { Optional } = Type;
 const nameParams = shape({ name: definitionName });
@@ -69,6 +69,19 @@ export const DEFINITION_ROUTES = [
     paramNotFound: NAME_404,
     status: 204,
     produces: 'none',
+  },
+  {
+    id: 'stepSchema',
+    method: 'get',
+    path: '/workflow-definitions/{name}/steps/{stepId}/schema',
+    summary:
+      '`{ input, output }` JSON Schemas of one step (null where nothing is declared): a task\'s input as its kind\'s agents declare it, its output as the step\'s ' +
+      '`outputSchema` (else the kind\'s); a `workflow` step\'s input as that workflow\'s `inputSchema`. `?version=N` for another version.',
+    tag: 'definitions',
+    params: shape({ name: definitionName, stepId: shortString }),
+    paramNotFound: { ...NAME_404, stepId: ErrorCode.stepNotFound },
+    query: shape({ version: Optional(positiveInt) }),
+    status: 200,
   },
   {
     id: 'definitionDiagram',
