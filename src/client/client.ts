@@ -33,6 +33,8 @@ import type {
   SignalRequest,
   StartExecutionRequest,
   StatusView,
+  StepSchemasView,
+  TaskDefinitionView,
   TaskView,
   TelemetrySummaryView,
   TelemetryWindow,
@@ -123,6 +125,8 @@ export function createClient(opts: ClientOptions) {
       retire: (name: string) => call<void>('DELETE', def(name)),
       /** Mermaid `stateDiagram-v2` text. */
       diagram: (name: string, version?: number) => call<string>('GET', `${def(name)}/diagram`, { query: { version }, text: true }),
+      /** `{ input, output }` JSON Schemas of one step (null where none is declared). */
+      stepSchema: (name: string, stepId: string, version?: number) => call<StepSchemasView>('GET', `${def(name)}/steps/${seg(stepId)}/schema`, { query: { version } }),
     },
     executions: {
       /** Starts an execution (durable before the reply); with `wait`, answers once it settled or `wait` passed. */
@@ -176,6 +180,11 @@ export function createClient(opts: ClientOptions) {
       /** Registers an HTTP push agent of your tenant (docs/agents.md, "HTTP push agents"). */
       registerHttp: (req: RegisterHttpAgentRequest) => call<RegisteredHttpAgent>('POST', '/agents/http', { body: req }),
       deleteHttp: (id: string) => call<void>('DELETE', `/agents/http/${seg(id)}`),
+    },
+    /** The kinds agents serve now, with what they declare (schemas, description). */
+    taskDefinitions: {
+      list: (o: ListOptions = {}) => call<Page<TaskDefinitionView>>('GET', '/task-definitions', { query: lq(o) }),
+      get: (kind: string) => call<TaskDefinitionView>('GET', `/task-definitions/${seg(kind)}`),
     },
     /** What an HTTP push agent written in TypeScript calls back; the task token authorizes (no key needed). */
     agentTasks: {

@@ -78,6 +78,23 @@ export interface AgentView {
   createdAt?: string;
 }
 
+/** An agent kind served now and what its agents declare about it (`GET /task-definitions`). */
+export interface TaskDefinitionView {
+  kind: string;
+  /** Its agents that are online and busy (offline ones are not counted). */
+  agents: { online: number; busy: number };
+  /** JSON Schema of the input; a step whose input fails it fails with `input_invalid` before it is sent. */
+  inputSchema: Record<string, unknown> | null;
+  outputSchema: Record<string, unknown> | null;
+  description: string | null;
+}
+
+/** The JSON Schemas of one step of a definition (`GET /workflow-definitions/{name}/steps/{stepId}/schema`); null where none is declared. */
+export interface StepSchemasView {
+  input: Record<string, unknown> | null;
+  output: Record<string, unknown> | null;
+}
+
 /** An HTTP push agent of your tenant (`GET /agents` lists them with the bus's agents). */
 export interface HttpAgentView extends AgentView {
   url: string;

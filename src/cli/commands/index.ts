@@ -12,6 +12,7 @@ import { SCHEDULES } from './schedules.ts';
 import { agentCommand, serveCommand } from './server.ts';
 import { type Command, type Entry, type Group, isGroup, subName } from './spec.ts';
 import { didYouMean } from './suggest.ts';
+import { TASK_DEFINITIONS } from './task-definitions.ts';
 import { TASKS } from './tasks.ts';
 import { TELEMETRY } from './telemetry.ts';
 import { TENANTS } from './tenants.ts';
@@ -22,7 +23,7 @@ import { WEBHOOKS } from './webhooks.ts';
 export const SECTIONS: readonly Section[] = [
   { title: 'server', entries: [serveCommand, agentCommand] },
   { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
-  { title: 'resources', entries: [DEFINITIONS, SCHEDULES, WEBHOOKS, TASKS, AGENTS] },
+  { title: 'resources', entries: [DEFINITIONS, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS] },
   { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, TENANTS, benchCommand] },
 ];
 
