@@ -98,6 +98,8 @@ export class Supervisor implements FlowEffects {
   readonly timers: TimerQueue;
   /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
   readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
+  /** Executions with agents' results waiting for their slice (how many each): they are not passivated meanwhile. */
+  readonly awaitingInput = new Map<string, number>();
   readonly passivateMs: number;
   readonly maxLive: number;
   /** Non-terminal executions (not tasks) per tenant: seeded from the store at boot, moved by spawn and sync. */
@@ -144,8 +146,7 @@ export class Supervisor implements FlowEffects {
       // Closing: not journaled, so not acknowledged; the next boot dispatches the attempt again (at least once)
       // rather than record the failure an agent reports because the server is stopping.
       if (this.closed) return Promise.reject(new ActorflowError(ErrorCode.storeUnavailable, 'the engine is closing'));
-      // A passivated execution is rebuilt first; the bus acks only once the result is durable.
-      if (!this.live.has(r.executionId)) return this.activate(r.executionId).then(() => this.applyResult(r));
+      // The bus acks only once the result is durable.
       return this.applyResult(r);
     });
     this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
@@ -408,10 +409,25 @@ export class Supervisor implements FlowEffects {
     });
   }
 
-  /** Applies an agent's result in its slice; resolves once it is durable. */
+  /**
+   * Applies an agent's result in its slice; resolves once it is durable. Whether the execution is live
+   * is asked in the slice, not before it: a result that waited for its slice may find its execution
+   * passivated meanwhile (a step in flight is passivable), and is then applied to the rebuilt one.
+   */
   applyResult(r: TaskResult): Promise<void> {
+    const id = r.executionId;
+    // Held in memory until its slice: evicted meanwhile, a rebuilt execution could be evicted again while
+    // the result waits anew (under a backlog longer than passivateMs, for ever).
+    this.awaitingInput.set(id, (this.awaitingInput.get(id) ?? 0) + 1);
     return new Promise<void>((resolve, reject) =>
       this.slicer.run(() => {
+        const left = (this.awaitingInput.get(id) ?? 1) - 1;
+        if (left === 0) this.awaitingInput.delete(id);
+        else this.awaitingInput.set(id, left);
+        if (!this.live.has(id)) {
+          this.activate(id).then((rec) => (rec === undefined ? undefined : this.applyResult(r))).then(resolve, reject);
+          return;
+        }
         this.onResult(r);
         this.queue.flushed().then(resolve, reject);
       }),
@@ -472,7 +488,7 @@ export class Supervisor implements FlowEffects {
   }
 
   passivable(rec: LiveExecution): boolean {
-    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id)) return false;
+    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id) || this.awaitingInput.has(rec.id)) return false;
     for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
     return true;
   }

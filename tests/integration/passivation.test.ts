@@ -77,6 +77,21 @@ describe('passivation', () => {
     expect(types.filter((t) => t === 'workflow.step.started')).toHaveLength(2); // dispatched once, not again on activation
   });
 
+  it('applies every result of a burst, also when its execution was passivated while the result waited for its slice', async () => {
+    // 2,000 starts at once: their echo results queue behind each other for longer than passivateMs, and the
+    // sweep evicts executions whose result waits. Such a result was dropped (its execution stuck `running`).
+    const n = 2000;
+    const ids = await Promise.all(Array.from({ length: n }, async (_, i) => (await server.engine.start({ tenant: 'default', workflow: 'approve', input: { i } })).execution.id));
+    const deadline = performance.now() + 30_000;
+    let statuses: string[] = [];
+    while (performance.now() < deadline) {
+      statuses = (await Promise.all(ids.map((id) => server.engine.get('default', id)))).map((x) => x.status);
+      if (statuses.every((st) => st === 'waiting')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(statuses.filter((st) => st !== 'waiting')).toEqual([]);
+  });
+
   it('cancels, pauses and resumes passivated executions', async () => {
     const before = await liveOf(server);
     const a = (await api(server.url).post('/executions', { workflow: 'approve', input: {} })).body.id as string;
