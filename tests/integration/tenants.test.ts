@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { type Api, api, withKey } from '../support/http.ts';
+import { ManualClock } from '../support/manual-clock.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'tenants-admin-key-0123456789abcdef';
@@ -192,10 +193,13 @@ describe('limits.maxRunning', () => {
 
   it("refuses the start past the tenant's limit with 429 tenant_limit and retry-after, while another tenant starts freely", async () => {
     for (let i = 0; i < 2; i++) {
-      const res = await capped.post('/executions', { workflow: 'parked' });
+      const res = await capped.post('/executions', { workflow: 'parked' }, { headers: { 'idempotency-key': `capped-${i}` } });
       expect(res.status, res.text).toBe(201);
       open.push(res.body.id);
     }
+    // An idempotent replay answers the execution it started, at the limit too.
+    const replay = await capped.post('/executions', { workflow: 'parked' }, { headers: { 'idempotency-key': 'capped-0' } });
+    expect([replay.status, replay.body.id, replay.headers.get('idempotent-replay')]).toEqual([200, open[0], 'true']);
     const refused = await capped.post('/executions', { workflow: 'parked' });
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('tenant_limit');
@@ -262,6 +266,32 @@ describe('limits.maxRunning', () => {
     expect(res.status).toBe(404);
     expect((await free.post(`/executions/${open[1]}/cancel`, {})).status).toBe(404);
     expect((await capped.get(`/executions/${open[1]}`)).status).toBe(200);
+  });
+});
+
+describe('limits.maxRunning and schedules', () => {
+  it('skips the runs of a schedule while its tenant is at the limit, and runs again once a slot is free', async () => {
+    const clock = new ManualClock('2026-03-02T10:00:00.000Z');
+    const local = await startTestServer({ clock });
+    try {
+      const http = api(local.url);
+      const tick = () => clock.advance(60_000, () => local.schedulerIdle());
+      expect((await http.post('/workflow-definitions', PARKED)).status).toBe(201);
+      expect((await http.patch('/tenants/default', { limits: { maxRunning: 1 } })).status).toBe(200);
+      const s = (await http.post('/schedules', { workflow: 'parked', everyMs: 60_000, overlap: 'allow' })).body as { id: string };
+      const runs = async () => (await http.get('/executions', { query: { 'label.schedule': s.id } })).body.items as { id: string }[];
+      await tick();
+      const [first] = await runs();
+      expect(first).toBeDefined();
+      await tick();
+      expect(await runs()).toHaveLength(1);
+      expect((await http.get(`/schedules/${s.id}`)).body.lastExecutionId).toBe(first?.id);
+      expect((await http.post(`/executions/${first?.id}/cancel`, {})).status).toBe(202);
+      await tick();
+      expect(await runs()).toHaveLength(2);
+    } finally {
+      await local.close();
+    }
   });
 });
 
