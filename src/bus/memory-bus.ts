@@ -1,5 +1,6 @@
 /** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
 import { toStepError } from '../common/errors.ts';
+import { type DocumentSave, saveDocumentInto } from '../documents/document-save.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import type {
   AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,
@@ -67,6 +68,7 @@ export function createMemoryBus(): Bus {
     const ac = new LazyAbort();
     running.set(task.taskId, ac);
     const costs: CostReport[] = [];
+    const saved: DocumentSave[] = [];
     const started = performance.now();
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: agent.id };
     /** Who waits for the result to be durable (made only when a handler asks: see TaskContext.onReported). */
@@ -107,13 +109,14 @@ export function createMemoryBus(): Bus {
             for (const h of logHandlers) h({ executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null });
           },
           reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
+          saveDocument: (d) => saveDocumentInto(saved, d),
           onReported: (l) => void (reported ??= []).push(l),
         });
       } catch (err) {
         p = Promise.reject(err);
       }
       p.then(
-        (output) => finish({ ...base, ok: true, output: output === undefined ? null : output, costs, durationMs: performance.now() - started }),
+        (output) => finish({ ...base, ok: true, output: output === undefined ? null : output, costs, durationMs: performance.now() - started, ...(saved.length > 0 ? { documents: saved } : {}) }),
         (err: unknown) => finish({ ...base, ok: false, error: toStepError(err), costs, durationMs: performance.now() - started }),
       );
     });

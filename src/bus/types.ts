@@ -1,6 +1,7 @@
 /** @module bus/types — the Bus contract: task dispatch, results, step logs, events, agent heartbeats. */
 import type { StepError } from '../common/errors.ts';
 import type { EventView } from '../common/execution.ts';
+import type { DocumentSave } from '../documents/document-save.ts';
 
 /** One step attempt sent to an agent kind. `taskId` = `<executionId>:<stepId>:<attempt>` is the idempotency key. */
 export interface TaskMessage {
@@ -25,7 +26,7 @@ export interface CostReport {
 }
 
 export type TaskResult =
-  | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: true; readonly output: unknown; readonly costs: readonly CostReport[]; readonly durationMs: number }
+  | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: true; readonly output: unknown; readonly costs: readonly CostReport[]; readonly durationMs: number; readonly documents?: readonly DocumentSave[] }
   | { readonly taskId: string; readonly executionId: string; readonly stepId: string; readonly attempt: number; readonly agentId: string; readonly ok: false; readonly error: StepError; readonly costs: readonly CostReport[]; readonly durationMs: number };
 
 export interface TaskTaken {
@@ -64,6 +65,12 @@ export interface TaskContext {
   readonly tracestate?: string;
   log(level: LogLevel, message: string, data?: unknown): void;
   reportCost(cost: { model?: string; tokens?: number; usd?: number }): void;
+  /**
+   * Saves a document with this attempt's result (docs/agents.md, "Documents"): written, with a
+   * `document.saved` event, in the same commit as the step's completion, and only if the attempt
+   * completes. Without `id` a new document; with `id` a new version of it. Throws `document_invalid`.
+   */
+  saveDocument(doc: DocumentSave): void;
   /**
    * Calls `listener` once the result of this task has been reported: `true` when the engine has it
    * durably, `false` when it was not taken (cancelled, shutdown, the commit or the report failed).

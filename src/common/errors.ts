@@ -77,6 +77,12 @@ export const ErrorCode = {
   graphqlDepthLimit: 'graphql_depth_limit',
   /** GraphQL: the estimated cost passes the complexity limit (422). */
   graphqlComplexityLimit: 'graphql_complexity_limit',
+  /** A document the tenant does not have (404 on its routes; a step that saves a version of it fails with it, not retried). */
+  documentNotFound: 'document_not_found',
+  /** `PUT /documents/{id}` whose `if-match` is not the latest version (412). */
+  versionMismatch: 'version_mismatch',
+  /** `PUT /documents/{id}` without `if-match` (428). */
+  ifMatchRequired: 'if_match_required',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

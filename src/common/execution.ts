@@ -40,6 +40,8 @@ export interface ExecutionView {
   finishedAt: string | null;
   retryAttempt: number;
   lastSeq: number;
+  /** Only when started with one: where its steps' documents are saved by default. */
+  scope?: { readonly type: string; readonly id: string };
 }
 
 /** Every type of an execution's journaled events (docs/api/executions.md, "Events"). */
@@ -61,6 +63,7 @@ export const EVENT_TYPES = [
   'workflow.timed_out',
   'agent.selected',
   'step.log',
+  'document.saved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

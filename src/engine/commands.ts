@@ -95,6 +95,7 @@ export class Commands {
       idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null, ...callerTrace(req),
       ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
       direct,
+      scope: req.scope ?? null,
     });
     const view = rec.toView();
     if (direct) return { execution: view, replayed: false };

@@ -1,7 +1,7 @@
 /** @module engine/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
 import { ActorflowError, ErrorCode } from '../common/errors.ts';
 import type { EventRecord } from '../common/execution.ts';
-import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
+import type { DocumentWrite, ExecutionRow, SnapshotRow } from '../store/types.ts';
 import type { Journal } from './journal.ts';
 
 /** A live execution as the commit queue sees it. */
@@ -30,6 +30,8 @@ function waiter(): Waiter {
 
 export class CommitQueue<T extends Committable> {
   private events: EventRecord[] = [];
+  /** Document versions, each with the seq of the `document.saved` event it commits with (dropped with that event). */
+  private documents: { executionId: string; seq: number; write: DocumentWrite }[] = [];
   /** Effects (dispatches to agents, cancels) released only once the events appended before them are durable. */
   private effects: (() => void)[] = [];
   private dirty = new Set<T>();
@@ -41,6 +43,8 @@ export class CommitQueue<T extends Committable> {
   readonly stats = { commits: 0, rows: 0, lastMs: 0 };
   /** Told of every successful commit (metrics); one call per batch, never per event. */
   observer: ((ms: number, events: number) => void) | undefined = undefined;
+  /** Told of every document version once its commit settled (either way) or it was dropped: its reserved version is free. */
+  releaseDocument: (w: DocumentWrite) => void = () => undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -79,9 +83,22 @@ export class CommitQueue<T extends Committable> {
     }, lingerMs);
   }
 
-  /** Forgets the events of one execution after `seq` that are not committed yet (a transition that failed). */
+  /** A document version that commits with event `seq` of `executionId` (appended just before). */
+  appendDocument(executionId: string, seq: number, write: DocumentWrite): void {
+    this.documents.push({ executionId, seq, write });
+    this.schedule();
+  }
+
+  /** Forgets the events of one execution after `seq` that are not committed yet (a transition that failed), and their documents. */
   dropEvents(executionId: string, seq: number): void {
     this.events = this.events.filter((e) => e.executionId !== executionId || e.seq <= seq);
+    if (this.documents.length === 0) return;
+    const kept: typeof this.documents = [];
+    for (const d of this.documents) {
+      if (d.executionId !== executionId || d.seq <= seq) kept.push(d);
+      else this.releaseDocument(d.write);
+    }
+    this.documents = kept;
   }
 
   /** Forgets an execution's pending events and row (it went back to its last durable state). */
@@ -125,10 +142,12 @@ export class CommitQueue<T extends Committable> {
     }
     this.running = true;
     const events = this.events;
+    const documents = this.documents.map((d) => d.write);
     const execs = [...this.dirty];
     const effects = this.effects;
     const batchWaiter = this.next;
     this.events = [];
+    this.documents = [];
     this.dirty = new Set();
     this.effects = [];
     this.next = null;
@@ -143,7 +162,7 @@ export class CommitQueue<T extends Committable> {
         const snap = e.toSnapshot();
         if (snap !== null) snapshots.push(snap);
       }
-      await this.journal.append({ events, executions: rows, snapshots });
+      await this.journal.append(documents.length === 0 ? { events, executions: rows, snapshots } : { events, executions: rows, snapshots, documents });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;
@@ -152,6 +171,7 @@ export class CommitQueue<T extends Committable> {
       failure = new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { cause: err, retryable: true });
     }
     this.running = false;
+    for (const w of documents) this.releaseDocument(w);
     if (failure === null) {
       for (const e of execs) e.stored = true;
       // Effects first: an agent gets its task as soon as its dispatch is durable.

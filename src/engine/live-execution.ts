@@ -2,7 +2,7 @@
 import type { Actor, AnyStateMachine } from 'xstate';
 import { iso } from '../common/clock.ts';
 import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../common/execution.ts';
-import type { ExecutionRow, SnapshotRow } from '../store/types.ts';
+import type { DocumentWrite, ExecutionRow, ExecutionScope, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { FlowContext } from './flow-context.ts';
@@ -30,6 +30,8 @@ export interface LiveInit {
   dynamicDoc: unknown;
   /** A direct execution: its events stay in `buffer` until it ends. */
   direct?: boolean;
+  /** Where its steps' documents are saved by default (start body `scope`). */
+  scope?: ExecutionScope | null;
 }
 
 export class LiveExecution implements Committable {
@@ -47,6 +49,9 @@ export class LiveExecution implements Committable {
   /** Direct (`durability: none`): no file I/O while it runs; `buffer` holds its events until it ends. */
   readonly direct: boolean;
   readonly buffer: EventRecord[] = [];
+  /** A direct execution's saved document versions, written with its events when it ends. */
+  readonly documents: DocumentWrite[] = [];
+  readonly scope: ExecutionScope | null;
   actor!: Actor<AnyStateMachine>;
   status: ExecutionStatus = 'running';
   currentSteps: string[] = [];
@@ -83,6 +88,7 @@ export class LiveExecution implements Committable {
     this.requestHash = i.requestHash;
     this.dynamicDoc = i.dynamicDoc;
     this.direct = i.direct === true;
+    this.scope = i.scope ?? null;
   }
 
   get workflow(): string {
@@ -147,6 +153,7 @@ export class LiveExecution implements Committable {
       requestHash: this.requestHash,
       definition: this.dynamicDoc,
       nextDueAt: this.nextDue(),
+      scope: this.scope,
     };
   }
 
@@ -198,5 +205,6 @@ export function rowToView(r: ExecutionRow): ExecutionView {
     finishedAt: iso(r.finishedAt),
     retryAttempt: r.retryAttempt,
     lastSeq: r.lastSeq,
+    ...(r.scope ? { scope: r.scope } : {}),
   };
 }

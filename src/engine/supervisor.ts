@@ -18,9 +18,10 @@ import type { FlowDocument } from '../common/flow.ts';
 import { LIMITS } from '../common/flow.ts';
 import { newExecutionId, parseExecutionId } from '../common/ids.ts';
 import { createConsoleLogger, type Logger } from '../common/logger.ts';
-import type { ExecutionRow, RestorableRow, Store } from '../store/types.ts';
+import type { DocumentStore, ExecutionRow, ExecutionScope, RestorableRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
+import { saveStepDocuments } from './document-saves.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
 import { LiveExecution } from './live-execution.ts';
 import { OpenCounts } from './open-counts.ts';
@@ -54,6 +55,8 @@ export interface EngineOptions {
   readonly passivateMs?: number;
   /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
   readonly maxLive?: number;
+  /** Where the documents steps save are numbered and read; without it a result that saves one fails `documents_unavailable`. */
+  readonly documents?: DocumentStore;
   /**
    * The most non-terminal executions `tenant` may have (its quota); undefined = no limit. A start past
    * it fails `tenant_limit`. Child executions count but are never refused (their parent would fail
@@ -129,6 +132,10 @@ export class Supervisor implements FlowEffects {
       (err, execs) => this.commitFailed(err, execs),
       (err) => this.log.error('an effect failed after its commit', { err: String(err) }),
     );
+    if (opts.documents) {
+      const documents = opts.documents;
+      this.queue.releaseDocument = (w) => documents.release(w);
+    }
     this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
     this.slicer = new InputSlicer((err) => this.log.error('an input could not be applied', { err: String(err) }));
     const bus = this.bus;
@@ -208,6 +215,7 @@ export class Supervisor implements FlowEffects {
   /** A direct execution ended: its row and events go to the journal once, in a later batch nobody waits for. */
   persistDirect(rec: LiveExecution): void {
     for (const e of rec.buffer) this.queue.append(e);
+    for (const w of rec.documents.splice(0)) this.queue.appendDocument(rec.id, rec.lastSeq, w);
     this.queue.touch(rec);
   }
 
@@ -294,7 +302,7 @@ export class Supervisor implements FlowEffects {
         // The child joins the parent's trace, under the span of the step that started it.
         const pctx = parent.context();
         const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
-        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, ...trace });
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, scope: parent.scope, ...trace });
         parent.children.set(stepId, child.id);
       } catch (err) {
         const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
@@ -312,7 +320,7 @@ export class Supervisor implements FlowEffects {
     });
   }
 
-  spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean }): LiveExecution {
+  spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean; scope?: ExecutionScope | null }): LiveExecution {
     const now = this.clock.now();
     const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
     const { traceparent, tracestate, ...init } = p;
@@ -514,6 +522,11 @@ export class Supervisor implements FlowEffects {
     }
     const invalid = r.ok && rec.def.outputChecks !== null ? checkOutput(rec.def.outputChecks, r.stepId, r.output) : null;
     if (invalid !== null) return this.deliver(rec, { type: 'STEP_FAILED', error: invalid, ...common });
+    // Documents only with a result the step takes (a stale attempt's are dropped with it), their events before its completion.
+    if (r.ok && r.documents !== undefined && r.documents.length > 0 && rec.context().inflight[r.stepId]?.attempt === r.attempt) {
+      const error = saveStepDocuments(this, this.opts.documents, rec, r.stepId, r.documents, at);
+      if (error !== undefined) return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    }
     this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
   }
 
@@ -621,7 +634,7 @@ export class Supervisor implements FlowEffects {
     snapshot.context.input = row.input;
     const rec = new LiveExecution({
       id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
-      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition,
+      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
     });
     rec.lastSeq = row.lastSeq;
     rec.committedSeq = row.lastSeq;

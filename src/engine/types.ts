@@ -14,7 +14,7 @@ import type {
 import type { StepSchemas } from './step-schemas.ts';
 import type { ExecutionKind } from './tasks.ts';
 import type { Durability } from '../common/flow.ts';
-import type { StepAttempts } from '../store/types.ts';
+import type { ExecutionScope, StepAttempts } from '../store/types.ts';
 
 export interface PageRequest {
   readonly limit: number;
@@ -39,6 +39,8 @@ export interface StartRequest {
   readonly kind?: ExecutionKind | undefined;
   /** `none`: a direct execution (no file I/O while it runs). @default the definition's `durability`, else 'journal' */
   readonly durability?: Durability | undefined;
+  /** Where its steps' documents are saved unless they name a scope (`{ type, id }`, e.g. project p-1). */
+  readonly scope?: ExecutionScope | undefined;
 }
 
 export interface StartResult {

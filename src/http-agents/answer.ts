@@ -2,6 +2,7 @@
 import type { LogLevel, TaskContext } from '../bus/types.ts';
 import type { StepError } from '../common/errors.ts';
 import { isRecord } from '../common/json.ts';
+import { toDocumentSaves } from '../documents/document-save.ts';
 import type { PinnedAnswer } from '../webhooks/send-delivery.ts';
 import { HttpAgentErrorCode, MAX_ANSWER_BYTES, type PushOutcome, type PushedCost, type PushedLog, type PushedResult } from './types.ts';
 
@@ -50,7 +51,7 @@ function parse(body: Buffer): { ok: true; value: unknown } | { ok: false } {
 
 /**
  * The outcome of an answer to the task's POST, or `accepted` for a 202 (the result comes later).
- * 2xx: `{ output, logs?, costs? }` (an empty body is output null). 3xx: not followed, not retryable.
+ * 2xx: `{ output, logs?, costs?, documents? }` (an empty body is output null). 3xx: not followed, not retryable.
  * 4xx: not retryable, except 408 and 429 (the agent asks to try later). 5xx: retryable. A body
  * `{ error: { code, message } }` names the failure; the status decides whether it is retried.
  */
@@ -64,7 +65,7 @@ export function outcomeOfAnswer(a: PinnedAnswer): PushOutcome | 'accepted' {
     if (!parsed.ok) return failure(HttpAgentErrorCode.badAnswer, `HTTP ${status} with a body that is not JSON`, false);
     const body = parsed.value;
     if (body !== undefined && !isRecord(body)) return failure(HttpAgentErrorCode.badAnswer, `HTTP ${status} with a body that is not an object { output, logs?, costs? }`, false);
-    return { ok: true, output: body?.output ?? null, logs: logsOf(body?.logs), costs: costsOf(body?.costs) };
+    return { ok: true, output: body?.output ?? null, logs: logsOf(body?.logs), costs: costsOf(body?.costs), documents: body?.documents };
   }
   const parsed = a.cut ? { ok: false as const } : parse(a.body);
   const own = parsed.ok ? ownError(parsed.value) : undefined;
@@ -78,11 +79,12 @@ export function outcomeOfAnswer(a: PinnedAnswer): PushOutcome | 'accepted' {
 /** The outcome of a result posted to `/agent-tasks/{taskId}/result` (its route validated the shape). */
 export function outcomeOfResult(r: PushedResult): PushOutcome {
   if (r.error !== undefined) return { ok: false, error: { code: r.error.code, message: r.error.message, retryable: r.error.retryable !== false }, logs: r.logs, costs: r.costs };
-  return { ok: true, output: r.output ?? null, logs: r.logs, costs: r.costs };
+  return { ok: true, output: r.output ?? null, logs: r.logs, costs: r.costs, documents: r.documents };
 }
 
-/** Hands an outcome's log lines and costs to the attempt. */
+/** Hands an outcome's log lines, costs and (with an output) documents to the attempt; throws `document_invalid` for documents that cannot be saved. */
 export function applyExtras(ctx: TaskContext, o: PushOutcome): void {
   for (const l of o.logs ?? []) ctx.log(l.level, l.message, l.data);
   for (const c of o.costs ?? []) ctx.reportCost(c);
+  if (o.ok) for (const d of toDocumentSaves(o.documents)) ctx.saveDocument(d);
 }

@@ -72,11 +72,13 @@ export interface PushedResult {
   readonly error?: { readonly code: string; readonly message: string; readonly retryable?: boolean };
   readonly logs?: readonly PushedLog[];
   readonly costs?: readonly PushedCost[];
+  /** Documents saved with an `output` (as `ctx.saveDocument` of the SDK). */
+  readonly documents?: readonly unknown[];
 }
 
 /** How one attempt ended, from an answer or a posted result. */
 export type PushOutcome = (
-  | { readonly ok: true; readonly output: unknown }
+  | { readonly ok: true; readonly output: unknown; readonly documents?: unknown }
   | { readonly ok: false; readonly error: StepError }
 ) & { readonly logs?: readonly PushedLog[] | undefined; readonly costs?: readonly PushedCost[] | undefined };
 

@@ -146,7 +146,7 @@ describe('timeoutSignal', () => {
 describe('built-in sleep agent', () => {
   it('sleeps past Node’s timer range instead of 1 ms, and still aborts', async () => {
     const ac = new AbortController();
-    const ctx = { kind: 'sleep', tenant: 'default', executionId: 'ex', stepId: 's', attempt: 1, input: { ms: MAX_TIMER_MS + 1000 }, signal: ac.signal, log: () => undefined, reportCost: () => undefined } satisfies TaskContext;
+    const ctx = { kind: 'sleep', tenant: 'default', executionId: 'ex', stepId: 's', attempt: 1, input: { ms: MAX_TIMER_MS + 1000 }, signal: ac.signal, log: () => undefined, reportCost: () => undefined, saveDocument: () => undefined } satisfies TaskContext;
     let settled = false;
     const run = BUILTIN_AGENTS.sleep!(ctx).finally(() => (settled = true));
     await sleep(30);

@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock } from '../../common/clock.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { ActorflowError, toStepError } from '../../common/errors.ts';
+import { type DocumentSave, saveDocumentInto } from '../../documents/document-save.ts';
 import type { AgentHandle, CostReport, DirectReply, Heartbeat, KindDefinitions, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import type { AgentLoad } from '../agent-registry.ts';
 import { ensureTaskStream } from './stream.ts';
@@ -135,6 +136,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     // The step's `timeoutMs` may exceed Node's timer range: the system clock chains its timers.
     const timeout = task.timeoutMs ? systemClock.setTimeout(() => ac.abort(new ActorflowError('step_timeout', 'step timed out', { retryable: true })), task.timeoutMs) : null;
     const costs: CostReport[] = [];
+    const saved: DocumentSave[] = [];
     const t0 = performance.now();
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id, costs };
     const reportedTo: ((durable: boolean) => void)[] = [];
@@ -155,9 +157,10 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
           nc.publish(s.logs, codec.encode(l));
         },
         reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
+        saveDocument: (d) => saveDocumentInto(saved, d),
         onReported: (l) => void reportedTo.push(l),
       });
-      result = { ...base, ok: true, output: output === undefined ? null : output, durationMs: performance.now() - t0 };
+      result = { ...base, ok: true, output: output === undefined ? null : output, durationMs: performance.now() - t0, ...(saved.length > 0 ? { documents: saved } : {}) };
     } catch (err) {
       const reason: unknown = ac.signal.aborted ? ac.signal.reason : err;
       result = { ...base, ok: false, error: toStepError(reason), durationMs: performance.now() - t0 };
