@@ -1,4 +1,5 @@
 /** @module execution — execution, event, step views as the API shows them (docs/api/executions.md). */
+import type { TemplateInstance, TemplateRef } from './template.ts';
 
 export const ExecutionStatus = {
   pending: 'pending',
@@ -40,6 +41,8 @@ export interface ExecutionView {
   finishedAt: string | null;
   retryAttempt: number;
   lastSeq: number;
+  /** Only for an execution started from a template (`POST /executions` with `template`). */
+  template?: TemplateRef;
   /** Only when started with one: where its steps' documents are saved by default. */
   scope?: { readonly type: string; readonly id: string };
 }
@@ -132,8 +135,11 @@ export interface Page<T> {
 export interface DefinitionView {
   name: string;
   version: number;
-  source: 'document' | 'code';
+  /** `template`: registered by `POST /workflow-templates/{name}/instantiate` (see `template`). */
+  source: 'document' | 'code' | 'template';
   retired: boolean;
   createdAt: string;
   document: unknown;
+  /** Only with `source: template`: the template version and the parameters it was made with. */
+  template?: TemplateInstance;
 }

@@ -4,6 +4,7 @@
  * root (cli/serve.ts) imports them.
  */
 import type { EventRecord, ExecutionError, ExecutionStatus } from '../common/execution.ts';
+import type { TemplateInstance, TemplateRef } from '../common/template.ts';
 
 /** One row of the executions index (times as epoch ms). */
 export interface ExecutionRow {
@@ -60,10 +61,12 @@ export interface DefinitionRow {
   tenant: string;
   name: string;
   version: number;
-  source: 'document' | 'code';
+  source: 'document' | 'code' | 'template';
   document: unknown;
   createdAt: number;
   retired: boolean;
+  /** The template version and parameters a `template` definition was made from. */
+  template?: TemplateInstance | null;
 }
 
 /** Everything one group commit writes, in one transaction. */
@@ -342,6 +345,28 @@ export interface TenantStore {
   listTenants(): Promise<TenantRow[]>;
   insertTenant(row: TenantRow): Promise<void>;
   updateTenant(row: TenantRow): Promise<void>;
+}
+
+/** One template version as stored: the document as posted (without `version`), its parent pinned at creation. */
+export interface TemplateRow {
+  tenant: string;
+  name: string;
+  version: number;
+  document: Record<string, unknown>;
+  /** The parent version its `extends` named when it was created; null without `extends`. */
+  parent: TemplateRef | null;
+  createdAt: number;
+  /** Set by a delete: hidden from the API, kept so that versions are never reused and children still resolve. */
+  deletedAt: number | null;
+}
+
+/** Workflow templates (the template service keeps them in memory). */
+export interface TemplateStore {
+  /** Every version of every tenant, deleted ones included. */
+  listAllTemplates(): Promise<TemplateRow[]>;
+  insertTemplate(row: TemplateRow): Promise<void>;
+  /** Marks versions deleted: one, or every live one when `version` is undefined. */
+  markTemplateDeleted(tenant: string, name: string, version: number | undefined, at: number): Promise<void>;
 }
 
 /** A half-open window of execution creation times, `[from, to)`, in epoch ms. */

@@ -1,6 +1,7 @@
 /** @module store/sqlite/journal-store — the journal `Store` on SQLite (WAL): events, snapshots, the executions index and definitions. */
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { type EventRecord, ExecutionStatus, TERMINAL_STATUSES } from '../../common/execution.ts';
+import type { TemplateInstance } from '../../common/template.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
@@ -73,6 +74,8 @@ interface DefinitionDbRow {
   document: string;
   created_at: number;
   retired: number;
+  /** JSON of the template instance of a `template` definition (migration 8). */
+  template: string | null;
 }
 
 /** The `status IN (…)` of the counts: every execution status, as SQL literals. */
@@ -137,6 +140,7 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
     document: JSON.parse(r.document) as unknown,
     createdAt: r.created_at,
     retired: r.retired === 1,
+    template: r.template === null ? null : (JSON.parse(r.template) as TemplateInstance),
   };
 }
 
@@ -290,8 +294,8 @@ class SqliteStore implements Store {
   }
 
   async putDefinition(d: DefinitionRow): Promise<void> {
-    await this.writer.run('INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?)', [
-      d.tenant, d.name, d.version, d.source, JSON.stringify(d.document), d.createdAt, d.retired ? 1 : 0,
+    await this.writer.run('INSERT INTO definitions (tenant, name, version, source, document, created_at, retired, template) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+      d.tenant, d.name, d.version, d.source, JSON.stringify(d.document), d.createdAt, d.retired ? 1 : 0, d.template ? JSON.stringify(d.template) : null,
     ]);
   }
 

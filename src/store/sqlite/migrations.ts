@@ -251,6 +251,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE executions ADD COLUMN scope_id TEXT;
     `,
   },
+  {
+    // Workflow templates (issue 16): every version as posted, its parent pinned; deleted versions are kept
+    // (hidden) so a version number is never reused. A definition made from a template records which one.
+    version: 8,
+    name: 'workflow-templates',
+    sql: `
+      CREATE TABLE workflow_templates (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        document TEXT NOT NULL,
+        parent_name TEXT,
+        parent_version INTEGER,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER,
+        PRIMARY KEY (tenant, name, version)
+      ) WITHOUT ROWID;
+      ALTER TABLE definitions ADD COLUMN template TEXT;
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuthStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TenantStore, WebhookStore } from '../types.ts';
+import type { AuthStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TemplateStore, TenantStore, WebhookStore } from '../types.ts';
 import { createSqliteAuthStore } from './auth-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
 import { createSqliteDocumentStore } from './document-store.ts';
@@ -13,6 +13,7 @@ import { createSqliteJournalStore } from './journal-store.ts';
 import { migrate } from './migrations.ts';
 import { createSqliteScheduleStore } from './schedule-store.ts';
 import { createSqliteTelemetryStore } from './telemetry-store.ts';
+import { createSqliteTemplateStore } from './template-store.ts';
 import { createSqliteTenantStore } from './tenant-store.ts';
 import { type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
 import { createSqliteWebhookStore } from './webhook-store.ts';
@@ -42,7 +43,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
  * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore`, the `TenantStore` and the `TelemetryStore`. They share the journal's connections;
  * `store.close()` closes them, so flush `auth` first.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore; templates: TemplateStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -74,6 +75,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     webhooks: createSqliteWebhookStore(writer),
     httpAgents: createSqliteHttpAgentStore(writer),
     tenants: createSqliteTenantStore(writer),
+    templates: createSqliteTemplateStore(writer),
     documents: createSqliteDocumentStore(reader),
   };
 }
