@@ -3,6 +3,7 @@ import type { Supervisor } from './supervisor.ts';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
 import { TERMINAL_STATUSES } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
+import type { TemplateInstance } from '../common/template.ts';
 import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
@@ -21,8 +22,8 @@ export class Commands {
     return this.sup.registry.validate(tenant, doc);
   }
 
-  async registerDefinition(tenant: string, doc: unknown) {
-    const { row, created } = await this.sup.registry.register(tenant, doc);
+  async registerDefinition(tenant: string, doc: unknown, template?: TemplateInstance) {
+    const { row, created } = await this.sup.registry.register(tenant, doc, 'document', template);
     return { definition: toDefinitionView(row), created };
   }
 
@@ -92,7 +93,7 @@ export class Commands {
     if (req.kind !== 'task') this.sup.admitStart(req.tenant);
     const rec = this.sup.spawn({
       tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
-      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: req.definition ?? null, ...callerTrace(req),
+      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: storedDocument(req), ...callerTrace(req),
       ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
       direct,
       scope: req.scope ?? null,
@@ -183,6 +184,12 @@ export class Commands {
       this.sup.deliver(rec, ev);
     });
   }
+}
+
+/** The one-off document stored with the execution; an instantiated template's records which template version it came from (`rowToView` shows it). */
+function storedDocument(req: StartRequest): unknown {
+  if (req.definition === undefined) return null;
+  return req.template ? { ...(req.definition as FlowDocument), template: { name: req.template.name, version: req.template.version } } : req.definition;
 }
 
 /** The caller's trace context, normalized; an invalid `traceparent` is dropped (and its `tracestate` with it). */

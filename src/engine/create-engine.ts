@@ -28,7 +28,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     },
     whenReady: () => sup.whenReady(),
     validateDefinition: (tenant, doc) => commands.validateDefinition(tenant, doc),
-    registerDefinition: (tenant, doc) => commands.registerDefinition(tenant, doc),
+    registerDefinition: (tenant, doc, template) => commands.registerDefinition(tenant, doc, template),
     getDefinition: (tenant, name, version) => commands.getDefinition(tenant, name, version),
     listDefinitions: (tenant, prefix, page) => commands.listDefinitions(tenant, prefix, page),
     listDefinitionVersions: (tenant, name, page) => commands.listDefinitionVersions(tenant, name, page),

@@ -4,6 +4,7 @@ import type { AnyStateMachine } from 'xstate';
 import { ActorflowError, ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
 import type { DefinitionView, Page } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
+import type { TemplateInstance } from '../common/template.ts';
 import { iso } from '../common/clock.ts';
 import { LruCache } from '../common/lru-cache.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
@@ -41,7 +42,9 @@ export function compiledBytes(jsonLength: number): number {
 type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput' | 'outputChecks'>;
 
 export function toDefinitionView(row: DefinitionRow): DefinitionView {
-  return { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
+  const view: DefinitionView = { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
+  if (row.template) view.template = row.template;
+  return view;
 }
 
 function withoutVersion(doc: unknown): unknown {
@@ -100,8 +103,11 @@ export class DefinitionRegistry {
     return validateFlow(doc, { knownWorkflows: (name) => this.versions(tenant, name).length > 0 || (doc as { name?: unknown })?.name === name });
   }
 
-  /** Applies the version rules of docs/api/definitions.md; returns the stored row and whether it was created. */
-  async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document'): Promise<{ row: DefinitionRow; created: boolean }> {
+  /**
+   * Applies the version rules of docs/api/definitions.md; returns the stored row and whether it was created.
+   * With `template` (an instantiated template) the row's source is `template`.
+   */
+  async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document', template?: TemplateInstance): Promise<{ row: DefinitionRow; created: boolean }> {
     const issues = this.validate(tenant, doc);
     if (issues.length > 0) throw new ValidationError('the flow document is invalid', issues, ErrorCode.invalidDefinition);
     const flow = doc as FlowDocument;
@@ -118,7 +124,8 @@ export class DefinitionRegistry {
     } else {
       version = (latest?.version ?? 0) + 1;
     }
-    const row: DefinitionRow = { tenant, name: flow.name, version, source, document: { ...flow, version }, createdAt: this.now(), retired: latest?.retired ?? false };
+    const row: DefinitionRow = { tenant, name: flow.name, version, source: template ? 'template' : source, document: { ...flow, version }, createdAt: this.now(), retired: latest?.retired ?? false };
+    if (template) row.template = template;
     if (row.retired) row.retired = false;
     await this.store.putDefinition(row);
     if (latest?.retired) {

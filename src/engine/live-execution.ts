@@ -2,6 +2,7 @@
 import type { Actor, AnyStateMachine } from 'xstate';
 import { iso } from '../common/clock.ts';
 import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../common/execution.ts';
+import type { TemplateRef } from '../common/template.ts';
 import type { DocumentWrite, ExecutionRow, ExecutionScope, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
 import type { LoadedDefinition } from './definitions.ts';
@@ -187,7 +188,7 @@ export class LiveExecution implements Committable {
 }
 
 export function rowToView(r: ExecutionRow): ExecutionView {
-  return {
+  const view: ExecutionView = {
     id: r.id,
     workflow: r.workflow,
     version: r.version,
@@ -207,4 +208,8 @@ export function rowToView(r: ExecutionRow): ExecutionView {
     lastSeq: r.lastSeq,
     ...(r.scope ? { scope: r.scope } : {}),
   };
+  // An execution started from a template: commands.ts stores the template version in its one-off document.
+  const template = r.definition === null || typeof r.definition !== 'object' ? undefined : (r.definition as { template?: TemplateRef }).template;
+  if (template !== undefined) view.template = template;
+  return view;
 }

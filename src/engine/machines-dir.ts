@@ -12,13 +12,16 @@ const TENANT = 'default';
 
 const MODULE_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.js', '.mjs']);
 
+/** Workflow templates of the directory (`*.template.yaml|yml|json`): loaded by the template service, not as definitions. */
+export const TEMPLATE_FILE = /\.template\.(?:ya?ml|json)$/u;
+
 /** An XState machine as `createMachine`/`setup().createMachine` return it (the user's copy of xstate may not be ours). */
 function isStateMachine(v: unknown): v is AnyStateMachine {
   return typeof v === 'object' && v !== null && typeof (v as { getInitialSnapshot?: unknown }).getInitialSnapshot === 'function' && typeof (v as { root?: unknown }).root === 'object' && typeof (v as { config?: unknown }).config === 'object';
 }
 
 /**
- * Loads `*.yaml|*.yml|*.json` documents, and modules (`.ts`, `.mts`, `.js`, `.mjs`) exporting `definitions`
+ * Loads `*.yaml|*.yml|*.json` documents (not `*.template.*`: templates/templates-dir.ts), and modules (`.ts`, `.mts`, `.js`, `.mjs`) exporting `definitions`
  * (code-first documents) and `machines` (XState machines by workflow name). A document equal to the latest
  * version is not registered again; a machine whose source hash is the latest version's neither.
  */
@@ -29,6 +32,7 @@ export async function loadMachinesDir(dir: string, registry: DefinitionRegistry,
   for (const file of readdirSync(dir).sort()) {
     const path = join(dir, file);
     const ext = extname(file);
+    if (TEMPLATE_FILE.test(file)) continue;
     if (ext === '.yaml' || ext === '.yml') docs.push({ doc: parseYaml(readFileSync(path, 'utf8')), source: 'document', file });
     else if (ext === '.json') docs.push({ doc: JSON.parse(readFileSync(path, 'utf8')), source: 'document', file });
     else if (MODULE_EXTENSIONS.has(ext) && !/\.d\.m?ts$/.test(file)) {

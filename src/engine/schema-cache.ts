@@ -31,12 +31,23 @@ export function contentKey(json: string): string {
   return createHash('sha256').update(json).digest('base64');
 }
 
-/** Compiles `schema` in an Ajv of its own, as `new Ajv(OPTIONS).compile(schema)` would. @throws Error when invalid */
-function compileAlone(schema: AnySchema, json: string): ValidateFunction {
+/** Validator options besides OPTIONS. */
+export interface CompileOptions {
+  /** Fill the `default` of an absent property into the data validated (a template's parameters). */
+  readonly useDefaults?: boolean;
+}
+
+/** Compiles `schema` in an Ajv of its own, as `new Ajv({ ...OPTIONS, ...extra }).compile(schema)` would. @throws Error when invalid */
+function compileAlone(schema: AnySchema, json: string, extra: CompileOptions = {}): ValidateFunction {
   // A schema naming a meta-schema (`$schema`, a `$ref` to it): an instance that has them, and checks against its own `$schema`.
-  if (json.includes('json-schema.org')) return new Ajv(OPTIONS).compile(schema);
+  if (json.includes('json-schema.org')) return new Ajv({ ...OPTIONS, ...extra }).compile(schema);
   if (!meta.validateSchema(schema)) throw new Error(`schema is invalid: ${meta.errorsText(meta.errors)}`);
-  return new Ajv({ ...OPTIONS, meta: false, validateSchema: false }).compile(schema);
+  return new Ajv({ ...OPTIONS, ...extra, meta: false, validateSchema: false }).compile(schema);
+}
+
+/** A validator of `schema` in a cheap Ajv of its own, not cached: its holder keeps it, and frees it with itself. @throws Error when the schema is invalid */
+export function compileUncached(schema: AnySchema, extra: CompileOptions = {}): ValidateFunction {
+  return compileAlone(schema, JSON.stringify(schema), extra);
 }
 
 /** A bounded LRU of compiled validators keyed by the SHA-256 of the schema's JSON. */

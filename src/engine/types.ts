@@ -14,6 +14,7 @@ import type {
 import type { StepSchemas } from './step-schemas.ts';
 import type { ExecutionKind } from './tasks.ts';
 import type { Durability } from '../common/flow.ts';
+import type { TemplateInstance, TemplateRef } from '../common/template.ts';
 import type { ExecutionScope, StepAttempts } from '../store/types.ts';
 
 export interface PageRequest {
@@ -27,6 +28,8 @@ export interface StartRequest {
   readonly version?: number | undefined;
   /** A one-off flow document, validated like a definition and stored with the execution. */
   readonly definition?: unknown;
+  /** The template `definition` was instantiated from: stored with it, shown as the execution's `template`. */
+  readonly template?: TemplateRef | undefined;
   readonly input?: unknown;
   readonly labels?: Record<string, string> | undefined;
   readonly idempotencyKey?: string | undefined;
@@ -127,7 +130,8 @@ export interface Engine {
 
   /** Issues of a flow document as `tenant` would register it (its `workflow` steps name that tenant's definitions). */
   validateDefinition(tenant: string, doc: unknown): Issue[];
-  registerDefinition(tenant: string, doc: unknown): Promise<RegisterResult>;
+  /** With `template`: a definition made from that template (`source: template`), always a new version. */
+  registerDefinition(tenant: string, doc: unknown, template?: TemplateInstance): Promise<RegisterResult>;
   getDefinition(tenant: string, name: string, version?: number): Promise<DefinitionView>;
   listDefinitions(tenant: string, prefix: string | undefined, page: PageRequest): Promise<Page<DefinitionView>>;
   listDefinitionVersions(tenant: string, name: string, page: PageRequest): Promise<Page<DefinitionView>>;
