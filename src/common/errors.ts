@@ -77,6 +77,10 @@ export const ErrorCode = {
   graphqlDepthLimit: 'graphql_depth_limit',
   /** GraphQL: the estimated cost passes the complexity limit (422). */
   graphqlComplexityLimit: 'graphql_complexity_limit',
+  /** A workflow template the tenant does not have (404 on its routes; 422 on a start naming it). */
+  templateNotFound: 'template_not_found',
+  /** A template that cannot resolve to a valid flow: an unknown parent, a cycle, a chain over 8 levels, bad parameters or placeholders (422). */
+  templateInvalid: 'template_invalid',
   /** A document the tenant does not have (404 on its routes; a step that saves a version of it fails with it, not retried). */
   documentNotFound: 'document_not_found',
   /** `PUT /documents/{id}` whose `if-match` is not the latest version (412). */

@@ -43,6 +43,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.requestTimeout]: 503,
   [ErrorCode.storeUnavailable]: 503,
   [ErrorCode.directNotAllowed]: 422,
+  [ErrorCode.templateNotFound]: 404,
+  [ErrorCode.templateInvalid]: 422,
   [ErrorCode.internal]: 500,
 };
 
