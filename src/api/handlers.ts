@@ -14,6 +14,7 @@ import { schedulesHandlers } from './resources/schedules/handlers.ts';
 import { taskDefinitionsHandlers } from './resources/task-definitions/handlers.ts';
 import { tasksHandlers } from './resources/tasks/handlers.ts';
 import { telemetryHandlers } from './resources/telemetry/handlers.ts';
+import { templatesHandlers } from './resources/templates/handlers.ts';
 import { tenantsHandlers } from './resources/tenants/handlers.ts';
 import { webhooksHandlers } from './resources/webhooks/handlers.ts';
 import type { RouteId } from './routes.ts';
@@ -37,7 +38,7 @@ export interface HandlerParts {
 
 /** Every route's handler; `satisfies` proves none is missing. */
 export function routeHandlers(p: HandlerParts) {
-  const { engine, scheduler, webhooks, httpAgents, tasks, telemetry, graphql, tenants } = p.services;
+  const { engine, scheduler, webhooks, httpAgents, tasks, telemetry, graphql, tenants, templates } = p.services;
   return {
     ...adminHandlers({ keys: p.gate.keys, audit: p.gate.audit, tenants }),
     ...tenantsHandlers({ tenants, engine }),
@@ -45,7 +46,8 @@ export function routeHandlers(p: HandlerParts) {
     ...dashboardHandlers(),
     ...metricsHandlers(p.metrics),
     ...definitionsHandlers({ engine }),
-    ...executionsHandlers({ engine }),
+    ...templatesHandlers({ templates }),
+    ...executionsHandlers({ engine, templates }),
     ...opsHandlers({ engine, version: p.version, startedAt: p.startedAt }),
     ...agentsHandlers({ engine, httpAgents }),
     ...agentTasksHandlers(httpAgents),

@@ -13,6 +13,7 @@ import { METRICS_ROUTES, OPS_ROUTES } from './resources/ops/routes.ts';
 import { SCHEDULE_ROUTES } from './resources/schedules/routes.ts';
 import { TASK_DEFINITION_ROUTES } from './resources/task-definitions/routes.ts';
 import { TASK_ROUTES } from './resources/tasks/routes.ts';
+import { TEMPLATE_ROUTES } from './resources/templates/routes.ts';
 import { TELEMETRY_ROUTES } from './resources/telemetry/routes.ts';
 import { TENANT_ROUTES } from './resources/tenants/routes.ts';
 import { WEBHOOK_ROUTES } from './resources/webhooks/routes.ts';
@@ -21,6 +22,7 @@ import type { RouteSpec } from './routing/route-spec.ts';
 /** Every REST route (WebSocket routes are in api/streams/ws/upgrade.ts). */
 export const ROUTES = [
   ...DEFINITION_ROUTES,
+  ...TEMPLATE_ROUTES,
   ...EXECUTION_ROUTES,
   ...AGENT_ROUTES,
   ...AGENT_TASK_ROUTES,

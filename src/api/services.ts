@@ -5,6 +5,7 @@ import type { HttpAgents } from '../http-agents/types.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { Tasks } from '../tasks/task-service.ts';
 import type { TelemetryService } from '../telemetry/telemetry-service.ts';
+import type { Templates } from '../templates/template-service.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
 import type { WebhookDispatcher } from '../webhooks/types.ts';
 
@@ -24,4 +25,6 @@ export interface ApiServices {
   readonly graphql: GraphqlApi;
   /** Tenants and their quotas (`/tenants` routes; keys may only name one of them). */
   readonly tenants: TenantRegistry;
+  /** Workflow templates (`/workflow-templates` routes; starts with `{ template, params }`). */
+  readonly templates: Templates;
 }

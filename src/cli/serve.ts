@@ -24,6 +24,8 @@ import { walFileOf } from '../store/sqlite/wal-checkpointer.ts';
 import { createTasks } from '../tasks/task-service.ts';
 import { createTelemetryService } from '../telemetry/telemetry-service.ts';
 import { createTenantRegistry } from '../tenants/tenant-registry.ts';
+import { createTemplates } from '../templates/template-service.ts';
+import { loadTemplatesDir } from '../templates/templates-dir.ts';
 import { loadInProcessAgents } from './machine-agents.ts';
 import { applyHeapGrowingPercent } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
@@ -125,7 +127,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -145,6 +147,10 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
     ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
   });
+  // After the engine: a template's `workflow` steps name definitions, the machines directory's too.
+  const templates = createTemplates({ engine, store: templateStore });
+  await templates.load();
+  if (config.machinesDir) await loadTemplatesDir(config.machinesDir, templates, logger);
   // Loaded only with an endpoint: no OpenTelemetry code otherwise.
   const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
@@ -179,6 +185,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     telemetry: createTelemetryService(telemetry),
     graphql: createGraphql({ engine, logger }),
     tenants,
+    templates,
   };
   const api = await createApiServer({
     services,

@@ -16,6 +16,7 @@ export interface OpenApiOptions {
 
 const TAGS: Readonly<Record<string, string>> = {
   definitions: 'Workflow definitions: flow documents (JSON or YAML) and code-first machines.',
+  templates: 'Workflow templates: flow documents with parameters and inheritance, instantiated into definitions or started directly.',
   executions: 'Executions of workflows: start, inspect, control, signal.',
   agents: 'Agents seen on the bus.',
   schedules: 'Schedules: cron (with time zone), fixed-interval and one-time starts of a workflow.',

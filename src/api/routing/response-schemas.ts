@@ -26,6 +26,16 @@ const HTTP_AGENT_FIELDS: Readonly<Record<string, JsonSchema>> = {
   createdAt: time,
 };
 
+/** What a template shows in lists and alone. */
+const TEMPLATE_FIELDS: Readonly<Record<string, JsonSchema>> = {
+  name: str,
+  version: int,
+  description: nullableStr,
+  extends: { ...nullableStr, description: 'The parent this version inherits from, pinned when it was created: `<name>@<version>`.' },
+  parameters: { type: 'object', additionalProperties: true, description: 'JSON Schema of the parameters, merged along the `extends` chain.' },
+  createdAt: time,
+};
+
 /** An object schema whose listed properties are all required (answers always carry every field). */
 function shape(properties: Readonly<Record<string, JsonSchema>>, optional: readonly string[] = [], description?: string): JsonSchema {
   return {
@@ -76,8 +86,9 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       finishedAt: nullableTime,
       retryAttempt: int,
       lastSeq: { type: 'integer', minimum: 0, description: 'Seq of the last journaled event.' },
+      template: shape({ name: str, version: int }, [], 'Only for an execution started from a template: that template version.'),
     },
-    [],
+    ['template'],
     'An execution of a workflow.',
   ),
   ExecutionSummary: shape({ id: str, workflow: str, status: { type: 'string', enum: EXECUTION_STATUS }, createdAt: time }, [], 'A child execution.'),
@@ -95,9 +106,27 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     'An XState machine registered from the machines directory (docs/machines.md); the server keeps its code, the store this description.',
   ),
   Definition: shape(
-    { name: str, version: int, source: { type: 'string', enum: ['document', 'code'] }, retired: { type: 'boolean' }, createdAt: time, document: { oneOf: [ref('FlowDocument'), ref('MachineDocument')] } },
-    [],
+    {
+      name: str,
+      version: int,
+      source: { type: 'string', enum: ['document', 'code', 'template'] },
+      retired: { type: 'boolean' },
+      createdAt: time,
+      document: { oneOf: [ref('FlowDocument'), ref('MachineDocument')] },
+      template: shape(
+        { name: str, version: int, params: { type: 'object', additionalProperties: true, description: 'The params it was made with, defaults filled in.' } },
+        [],
+        'Only with `source: template`: the template version it was made from.',
+      ),
+    },
+    ['template'],
     'A version of a workflow definition.',
+  ),
+  TemplateSummary: shape(TEMPLATE_FIELDS, [], 'The latest version of a workflow template.'),
+  Template: shape(
+    { ...TEMPLATE_FIELDS, document: { type: 'object', additionalProperties: true, description: 'The resolved flow document: inheritance applied, `${params.<name>}` placeholders kept.' } },
+    [],
+    'A version of a workflow template.',
   ),
   Event: shape(
     {
@@ -374,6 +403,10 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   validateDefinition: shape({ valid: { type: 'boolean', const: true } }),
   getDefinition: ref('Definition'),
   listDefinitionVersions: page('Definition'),
+  listTemplates: page('TemplateSummary'),
+  createTemplate: ref('Template'),
+  getTemplate: ref('Template'),
+  instantiateTemplate: ref('Definition'),
   stepSchema: shape({
     input: { type: ['object', 'null'], description: 'JSON Schema of the step\'s input; null when none is declared.' },
     output: { type: ['object', 'null'], description: 'JSON Schema of the step\'s output; null when none is declared.' },

@@ -1,5 +1,6 @@
 /** @module api/resources/executions/handlers — handlers of the /executions routes (POST /executions is the hot path). */
 import type { Engine, ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
+import type { Templates } from '../../../templates/template-service.ts';
 import type { Issue } from '../../../common/errors.ts';
 import type { LogView } from '../../../common/execution.ts';
 import { isRecord } from '../../../common/json.ts';
@@ -12,6 +13,8 @@ import type { EXECUTION_ROUTES } from './routes.ts';
 
 export interface ExecutionsDeps {
   readonly engine: Engine;
+  /** Resolves the `template` of a start into its one-off document. */
+  readonly templates: Templates;
 }
 
 /** Cross-field rules of POST /executions. */
@@ -20,9 +23,12 @@ function refineStart(body: unknown, headers: Readonly<Record<string, string>>): 
   if (!isRecord(body)) return issues;
   const hasWorkflow = body['workflow'] !== undefined;
   const hasDefinition = body['definition'] !== undefined;
-  if (!hasWorkflow && !hasDefinition) issues.push({ path: '/workflow', message: 'is required (or a one-off `definition`)' });
+  const hasTemplate = body['template'] !== undefined;
+  if (!hasWorkflow && !hasDefinition && !hasTemplate) issues.push({ path: '/workflow', message: 'is required (or a one-off `definition`, or a `template`)' });
   if (hasWorkflow && hasDefinition) issues.push({ path: '/definition', message: 'is not allowed together with `workflow`' });
+  if (hasTemplate && (hasWorkflow || hasDefinition)) issues.push({ path: '/template', message: `is not allowed together with \`${hasWorkflow ? 'workflow' : 'definition'}\`` });
   if (body['version'] !== undefined && !hasWorkflow) issues.push({ path: '/version', message: 'is only allowed with `workflow`' });
+  for (const field of ['templateVersion', 'params']) if (body[field] !== undefined && !hasTemplate) issues.push({ path: `/${field}`, message: 'is only allowed with `template`' });
   issues.push(...keyMismatchIssues(body, headers));
   return issues;
 }
@@ -38,18 +44,20 @@ function refineSignal(body: unknown): Issue[] {
 const epochMs = (value: string | undefined): number | undefined => (value === undefined ? undefined : Date.parse(value));
 
 /** Handlers of the execution routes, keyed by route id. */
-export function executionsHandlers({ engine }: ExecutionsDeps) {
+export function executionsHandlers({ engine, templates }: ExecutionsDeps) {
   return {
     startExecution: {
       refine: (body, { headers }) => refineStart(body, headers),
       handle: async ({ ctx, body, headers, query }) => {
         const key = body.idempotencyKey ?? headers['idempotency-key'];
-        // A one-off `definition` is validated by the engine (paths under /definition), once.
+        // A one-off `definition` is validated by the engine (paths under /definition), once; a template's by the template service (paths under /params).
+        const fromTemplate = body.template === undefined ? undefined : templates.forStart(ctx.tenant, { template: body.template, templateVersion: body.templateVersion, params: body.params });
         const result = await engine.start({
           tenant: ctx.tenant,
           workflow: body.workflow,
           version: body.version,
-          definition: body.definition,
+          definition: fromTemplate?.definition ?? body.definition,
+          template: fromTemplate?.template,
           input: body.input,
           labels: body.labels,
           durability: body.durability,
