@@ -1,6 +1,7 @@
 /** @module client/client — `createClient`: a typed method for every REST route (docs/api.md). */
 import type { AttemptView, DefinitionView, EventView, ExecutionView, LogView, Page, StepView } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
+import type { TemplateSummary, TemplateView } from '../common/template.ts';
 import { type Duration, toMs } from './duration.ts';
 import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, timed } from './result.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';
@@ -23,6 +24,7 @@ import type {
   CreateTenantRequest,
   DeliveryView,
   HealthView,
+  InstantiateTemplateRequest,
   RegisterHttpAgentRequest,
   RegisteredHttpAgent,
   ListExecutionsOptions,
@@ -94,6 +96,7 @@ export function createClient(opts: ClientOptions) {
   const call = <T>(method: Method, path: string, o?: CallOptions) => t.call<T>(method, path, o);
   const ex = (id: string) => `/executions/${seg(id)}`;
   const def = (name: string) => `/workflow-definitions/${seg(name)}`;
+  const tpl = (name: string) => `/workflow-templates/${seg(name)}`;
   const action = (id: string, what: string, body: unknown = {}) => call<Accepted>('POST', `${ex(id)}/${what}`, { body });
   const idem = (key: string | undefined) => (key ? { headers: { 'idempotency-key': key } } : {});
   const sig = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal });
@@ -127,6 +130,21 @@ export function createClient(opts: ClientOptions) {
       diagram: (name: string, version?: number) => call<string>('GET', `${def(name)}/diagram`, { query: { version }, text: true }),
       /** `{ input, output }` JSON Schemas of one step (null where none is declared). */
       stepSchema: (name: string, stepId: string, version?: number) => call<StepSchemasView>('GET', `${def(name)}/steps/${seg(stepId)}/schema`, { query: { version } }),
+    },
+    /** Workflow templates: flow documents with parameters and inheritance (docs/api/templates.md). */
+    templates: {
+      list: (o: ListOptions & { name?: string } = {}) => call<Page<TemplateSummary>>('GET', '/workflow-templates', { query: { ...lq(o), name: o.name } }),
+      /** With its merged parameters and resolved document (placeholders kept). */
+      get: (name: string, version?: number) => call<TemplateView>('GET', tpl(name), { query: { version } }),
+      /** Latest + 1 without `version`; the identical existing version with one (else 409). 422 `template_invalid` lists every problem. */
+      create: (doc: DefinitionDocument) => call<TemplateView>('POST', '/workflow-templates', docBody(doc)),
+      /** Every version, or one. Definitions made from it and executions started from it stay. */
+      delete: (name: string, version?: number) => call<void>('DELETE', tpl(name), { query: { version } }),
+      /** Registers the template with `params` as a new version of definition `name` (default: the template's name). */
+      instantiate: (template: string, req: InstantiateTemplateRequest = {}, o: { version?: number | undefined } = {}) =>
+        call<DefinitionView>('POST', `${tpl(template)}/instantiate`, { body: req, query: { version: o.version } }),
+      /** Mermaid `stateDiagram-v2` text of the resolved document with the defaults. */
+      diagram: (name: string, version?: number) => call<string>('GET', `${tpl(name)}/diagram`, { query: { version }, text: true }),
     },
     executions: {
       /** Starts an execution (durable before the reply); with `wait`, answers once it settled or `wait` passed. */

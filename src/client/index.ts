@@ -8,3 +8,4 @@ export { buildUrl, type FetchLike } from './transport.ts';
 export type * from './types.ts';
 export type { AttemptView, DefinitionView, EventView, ExecutionError, ExecutionStatus, ExecutionView, LogView, Page, StepView } from '../common/execution.ts';
 export type { FlowDocument, Step } from '../common/flow.ts';
+export type { TemplateInstance, TemplateRef, TemplateSummary, TemplateView } from '../common/template.ts';

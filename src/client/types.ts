@@ -16,6 +16,12 @@ export interface StartExecutionRequest {
   readonly idempotencyKey?: string;
   /** A one-off flow document instead of `workflow`. */
   readonly definition?: Readonly<Record<string, unknown>>;
+  /** A workflow template instead of `workflow`: run like a one-off definition made with `params` (defaults filled in). */
+  readonly template?: string;
+  /** With `template`: that version (default the latest). */
+  readonly templateVersion?: number;
+  /** With `template`: its parameters. */
+  readonly params?: Readonly<Record<string, unknown>>;
   /** `none`: a direct execution (no file I/O while it runs, lost on a crash before it ends). */
   readonly durability?: 'journal' | 'none';
 }
@@ -58,6 +64,13 @@ export interface CostsView {
 
 export interface ValidationResult {
   valid: boolean;
+}
+
+/** Body of `POST /workflow-templates/{name}/instantiate`. */
+export interface InstantiateTemplateRequest {
+  /** The definition to register (a new version of it); default: the template's name. */
+  readonly name?: string;
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 export interface AgentView {

@@ -5,7 +5,8 @@ import { type Ctx, UsageError } from './common.ts';
 import { printPage, show } from './output.ts';
 import type { Command, Group } from './spec.ts';
 
-function readDoc(path: string): string {
+/** A document file (`-`: stdin) as text; a usage error when it cannot be read. */
+export function readDoc(path: string): string {
   try {
     return readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (err) {

@@ -15,6 +15,7 @@ import { didYouMean } from './suggest.ts';
 import { TASK_DEFINITIONS } from './task-definitions.ts';
 import { TASKS } from './tasks.ts';
 import { TELEMETRY } from './telemetry.ts';
+import { TEMPLATES } from './templates.ts';
 import { TENANTS } from './tenants.ts';
 import { watchCommand } from './watch.ts';
 import { WEBHOOKS } from './webhooks.ts';
@@ -23,7 +24,7 @@ import { WEBHOOKS } from './webhooks.ts';
 export const SECTIONS: readonly Section[] = [
   { title: 'server', entries: [serveCommand, agentCommand] },
   { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
-  { title: 'resources', entries: [DEFINITIONS, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS] },
+  { title: 'resources', entries: [DEFINITIONS, TEMPLATES, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS] },
   { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, TENANTS, benchCommand] },
 ];
 
