@@ -18,7 +18,7 @@ import type { FlowDocument } from '../common/flow.ts';
 import { LIMITS } from '../common/flow.ts';
 import { newExecutionId, parseExecutionId } from '../common/ids.ts';
 import { createConsoleLogger, type Logger } from '../common/logger.ts';
-import type { DocumentStore, ExecutionRow, ExecutionScope, RestorableRow, Store } from '../store/types.ts';
+import type { DocumentStore, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
 import { saveStepDocuments } from './document-saves.ts';
@@ -457,13 +457,13 @@ export class Supervisor implements FlowEffects {
    * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
    * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
    */
-  activate(id: string, finished = false): Promise<LiveExecution | undefined> {
+  activate(id: string, finished = false, read?: RecoverableRow): Promise<LiveExecution | undefined> {
     const live = this.live.get(id);
     if (live) return Promise.resolve(live);
     let p = this.activating.get(id);
     if (p) return p;
     p = (async () => {
-      const row = await this.journal.loadRestorable(id);
+      const row = read ?? (await this.journal.loadRestorable(id));
       if (!row || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
       const again = this.live.get(id);
       if (again) return again;
@@ -650,8 +650,8 @@ export class Supervisor implements FlowEffects {
   async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {
     const rec = this.live.get(id);
     if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec.toRow();
-    const row = (kind === 'task' ? parseTaskId(id) : parseExecutionId(id)) ? await this.store.getExecution(id) : undefined;
-    if (!row || row.tenant !== tenant) throw kind === 'task' ? new NotFoundError(ErrorCode.taskNotFound, `no task ${id}`) : new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
+    const row = isIdOf(id, kind) ? await this.store.getExecution(id) : undefined;
+    if (!row || row.tenant !== tenant) throw notFound(id, kind);
     return row;
   }
 
@@ -660,13 +660,15 @@ export class Supervisor implements FlowEffects {
     await this.recovery;
     const rec = this.live.get(id);
     if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
-    const row = await this.row(tenant, id, kind);
+    // One read serves the checks and the rebuild of a passivated execution (its row and snapshot).
+    const row = isIdOf(id, kind) ? await this.journal.loadRestorable(id) : undefined;
+    if (!row || row.tenant !== tenant) throw notFound(id, kind);
     const terminal = TERMINAL_STATUSES.has(row.status);
     // Only a retry brings a finished execution back into memory (failed and timed_out ones).
     if (terminal && (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable)) {
       throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
     }
-    const restored = await this.activate(id, terminal);
+    const restored = await this.activate(id, terminal, row);
     if (!restored) throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
     return restored;
   }
@@ -729,3 +731,7 @@ function outputBytes(v: unknown): number {
     return Infinity;
   }
 }
+
+const isIdOf = (id: string, kind: ExecutionKind): boolean => (kind === 'task' ? parseTaskId(id) : parseExecutionId(id)) !== undefined;
+const notFound = (id: string, kind: ExecutionKind): NotFoundError =>
+  kind === 'task' ? new NotFoundError(ErrorCode.taskNotFound, `no task ${id}`) : new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
