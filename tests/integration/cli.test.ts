@@ -200,6 +200,33 @@ describe('actorflow CLI', { timeout: 60_000 }, () => {
     expect((await cli(['keys', 'create', '--name', 'x', '--tenant', 'ghost-co'])).code).toBe(1);
   });
 
+  it('templates create|list|get|instantiate|diagram|delete', async () => {
+    await writeFile(join(dir, 'base.template.yaml'), 'name: cli-tpl\nparameters:\n  properties:\n    who: { type: string, default: ada }\nsteps:\n  - { id: a, type: task, agent: echo, input: { who: "${params.who}" } }\n');
+    await writeFile(join(dir, 'child.template.yaml'), 'name: cli-tpl-child\nextends: cli-tpl\nsteps:\n  - { id: b, type: task, agent: echo, input: {} }\n');
+    const base = await cli(['templates', 'create', 'base.template.yaml']);
+    expect([base.code, base.stdout.trim()]).toEqual([0, 'cli-tpl v1 created']);
+    const child = await cli(['templates', 'create', 'child.template.yaml']);
+    expect([child.code, child.stdout.trim()]).toEqual([0, 'cli-tpl-child v1 created (extends cli-tpl@1)']);
+    const [list, get, diagram, missing] = await Promise.all([
+      cli(['templates', 'list', '--name', 'cli-tpl']),
+      cli(['templates', 'get', 'cli-tpl-child', '--json']),
+      cli(['templates', 'diagram', 'cli-tpl-child']),
+      cli(['templates', 'get', 'cli-nope']),
+    ]);
+    expect(list.stdout.split('\n')[0]).toMatch(/^NAME\s+VERSION\s+EXTENDS/);
+    expect(list.stdout).toMatch(/cli-tpl-child\s+1\s+cli-tpl@1/);
+    expect(json(get).document.steps.map((s: { id: string }) => s.id)).toEqual(['a', 'b']);
+    expect(diagram.stdout).toMatch(/^stateDiagram-v2/);
+    expect(missing.code).toBe(3);
+    const made = await cli(['templates', 'instantiate', 'cli-tpl-child', '--name', 'cli-made', '--params', '{"who":"bob"}', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(json(made)).toMatchObject({ name: 'cli-made', source: 'template', template: { name: 'cli-tpl-child', version: 1, params: { who: 'bob' } } });
+    expect((await cli(['templates', 'instantiate', 'cli-tpl', '--params', '{"who":1}'])).code).toBe(1);
+    const deleted = await cli(['templates', 'delete', 'cli-tpl-child']);
+    expect([deleted.code, deleted.stdout.trim()]).toEqual([0, 'cli-tpl-child: deleted']);
+    expect((await cli(['templates', 'delete', 'cli-tpl-child'])).code).toBe(3);
+  });
+
   it('bench drives the server for 2 s and prints p50/p99 of start and completion latency', async () => {
     const r = await cli(['bench', '--workflow', 'cli-quick', '--rate', '50', '--duration', '2', '--connections', '4', '--sample', '5']);
     expect(r.code, r.stderr).toBe(0);

@@ -209,6 +209,21 @@ describe('answers match the documented response schemas', () => {
     expect((await call('PATCH', `${v1}/tenants/resp-tenant`, { limits: { maxRunning: null, rps: 50 } })).limits).toEqual({ maxRunning: null, rps: 50 });
   });
 
+  it('covers templates: create, list, read, instantiate, and a start from one', async () => {
+    const v1 = '/api/v1';
+    const base = { name: 'resp-tpl', parameters: { properties: { who: { type: 'string', default: 'ada' } } }, steps: [{ id: 'a', type: 'task', agent: 'echo', input: { who: '${params.who}' } }] };
+    await call('POST', `${v1}/workflow-templates`, base, 201);
+    await call('POST', `${v1}/workflow-templates`, { ...base, version: 1 }, 200);
+    await call('POST', `${v1}/workflow-templates`, { name: 'resp-tpl-child', extends: 'resp-tpl', steps: [{ id: 'b', type: 'task', agent: 'echo' }] }, 201);
+    await call('GET', `${v1}/workflow-templates`);
+    await call('GET', `${v1}/workflow-templates/resp-tpl-child`);
+    const made = await call('POST', `${v1}/workflow-templates/resp-tpl-child/instantiate`, { name: 'resp-from-tpl', params: { who: 'bob' } }, 201);
+    expect(made.source).toBe('template');
+    await call('GET', `${v1}/workflow-definitions/resp-from-tpl`);
+    const started = await call('POST', `${v1}/executions?wait=10000`, { template: 'resp-tpl-child' }, 201);
+    expect(started.template).toEqual({ name: 'resp-tpl-child', version: 1 });
+  });
+
   it('checked every route that documents a response schema', () => {
     const documented = Object.keys(RESPONSE_SCHEMAS).filter((id) => (ROUTES as readonly RouteSpec[]).some((r) => r.id === id));
     expect(documented.filter((id) => !covered.has(id))).toEqual([]);
