@@ -7,6 +7,7 @@ import type { FlowDocument } from '../common/flow.ts';
 import type { TemplateInstance } from '../common/template.ts';
 import { iso } from '../common/clock.ts';
 import { LruCache } from '../common/lru-cache.ts';
+import { VersionsByName } from '../common/versions-by-name.ts';
 import type { DefinitionRow, Store } from '../store/types.ts';
 import { hostLogic } from './code-machines/host-logic.ts';
 import { describeMachine, isMachineDocument, type MachineDocument } from './code-machines/machine-info.ts';
@@ -61,8 +62,7 @@ const ANY_NAME: ReadonlySet<string> = new (class extends Set<string> {
 })();
 
 export class DefinitionRegistry {
-  /** tenant → name → versions ascending. */
-  private readonly byTenant = new Map<string, Map<string, DefinitionRow[]>>();
+  private readonly rows = new VersionsByName<DefinitionRow>();
   private readonly compiled = new Map<string, LoadedDefinition>();
   /** One-off documents by content: inline starts (and their recovery) that repeat a document compile it once. */
   private readonly dynamic = new LruCache<Compiled>(DYNAMIC_DEFINITION_CACHE.entries, DYNAMIC_DEFINITION_CACHE.bytes);
@@ -81,22 +81,12 @@ export class DefinitionRegistry {
 
   /** Loads every stored definition (all tenants) into memory. */
   async load(rows: readonly DefinitionRow[]): Promise<void> {
-    for (const r of rows) this.versions(r.tenant, r.name, true).push(r);
-    for (const m of this.byTenant.values()) for (const v of m.values()) v.sort((a, b) => a.version - b.version);
+    this.rows.load(rows);
   }
 
+  /** The versions of a name, ascending (`create`: the list kept, to push a new version to). */
   private versions(tenant: string, name: string, create = false): DefinitionRow[] {
-    let t = this.byTenant.get(tenant);
-    if (!t) {
-      if (!create) return [];
-      this.byTenant.set(tenant, (t = new Map()));
-    }
-    let v = t.get(name);
-    if (!v) {
-      if (!create) return [];
-      t.set(name, (v = []));
-    }
-    return v;
+    return this.rows.of(tenant, name, create);
   }
 
   validate(tenant: string, doc: unknown): Issue[] {
@@ -168,7 +158,7 @@ export class DefinitionRegistry {
 
   /** Definitions (names) of `tenant`. */
   count(tenant: string): number {
-    return this.byTenant.get(tenant)?.size ?? 0;
+    return this.rows.count(tenant);
   }
 
   has(tenant: string, name: string): boolean {
@@ -176,12 +166,8 @@ export class DefinitionRegistry {
   }
 
   list(tenant: string, prefix: string | undefined, page: PageRequest): Page<DefinitionView> {
-    const names = [...(this.byTenant.get(tenant)?.keys() ?? [])].filter((n) => !prefix || n.startsWith(prefix)).sort();
-    const start = page.cursor ? names.findIndex((n) => n > (page.cursor as string)) : 0;
-    const slice = start < 0 ? [] : names.slice(start, start + page.limit);
-    const items = slice.map((n) => toDefinitionView(this.get(tenant, n)));
-    const more = start >= 0 && start + page.limit < names.length;
-    return { items, nextCursor: more ? (slice[slice.length - 1] ?? null) : null };
+    const { names, nextCursor } = this.rows.page(tenant, (n, versions) => versions.length > 0 && (!prefix || n.startsWith(prefix)), page);
+    return { items: names.map((n) => toDefinitionView(this.get(tenant, n))), nextCursor };
   }
 
   listVersions(tenant: string, name: string, page: PageRequest): Page<DefinitionView> {
