@@ -7,6 +7,7 @@ import { adminHandlers } from './resources/admin/handlers.ts';
 import { agentTasksHandlers } from './resources/agent-tasks/handlers.ts';
 import { agentsHandlers } from './resources/agents/handlers.ts';
 import { definitionsHandlers } from './resources/definitions/handlers.ts';
+import { documentsHandlers } from './resources/documents/handlers.ts';
 import { executionsHandlers } from './resources/executions/handlers.ts';
 import { graphqlHandlers } from './resources/graphql/handlers.ts';
 import { metricsHandlers, opsHandlers } from './resources/ops/handlers.ts';
@@ -56,6 +57,7 @@ export function routeHandlers(p: HandlerParts) {
     ...schedulesHandlers({ engine, scheduler }),
     ...tasksHandlers(tasks),
     ...webhooksHandlers({ engine, webhooks }),
+    ...documentsHandlers(p.services.documents),
     ...telemetryHandlers({ engine, telemetry, clock: { now: () => Date.now() } }),
     ...p.streams.handlers,
   } satisfies Record<RouteId, RouteHandler>;

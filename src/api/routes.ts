@@ -7,6 +7,7 @@ import { ADMIN_ROUTES } from './resources/admin/routes.ts';
 import { AGENT_TASK_ROUTES } from './resources/agent-tasks/routes.ts';
 import { AGENT_ROUTES } from './resources/agents/routes.ts';
 import { DEFINITION_ROUTES } from './resources/definitions/routes.ts';
+import { DOCUMENT_ROUTES } from './resources/documents/routes.ts';
 import { EXECUTION_ROUTES } from './resources/executions/routes.ts';
 import { GRAPHQL_ROUTES } from './resources/graphql/routes.ts';
 import { METRICS_ROUTES, OPS_ROUTES } from './resources/ops/routes.ts';
@@ -31,6 +32,7 @@ export const ROUTES = [
   ...SCHEDULE_ROUTES,
   ...TASK_ROUTES,
   ...WEBHOOK_ROUTES,
+  ...DOCUMENT_ROUTES,
   ...ADMIN_ROUTES,
   ...TENANT_ROUTES,
   ...REFERENCE_ROUTES,

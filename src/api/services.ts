@@ -1,4 +1,5 @@
 /** @module api/services — what the API serves: built once by the composition root (src/cli/serve.ts) and handed to the server. */
+import type { Documents } from '../documents/document-service.ts';
 import type { Engine } from '../engine/types.ts';
 import type { GraphqlApi } from '../graphql/create-graphql.ts';
 import type { HttpAgents } from '../http-agents/types.ts';
@@ -13,6 +14,8 @@ export interface ApiServices {
   readonly engine: Engine;
   /** Schedules (`/schedules` routes). */
   readonly scheduler: Scheduler;
+  /** Versioned documents (`/documents` routes); flows save theirs through the engine. */
+  readonly documents: Documents;
   /** Outbound webhooks (`/webhooks` routes) and inbound hooks. */
   readonly webhooks: WebhookDispatcher;
   /** HTTP push agents (`/agents/http`, `/agent-tasks` routes). */
@@ -23,8 +26,8 @@ export interface ApiServices {
   readonly telemetry: TelemetryService;
   /** The read-only GraphQL executor (`/graphql` routes). */
   readonly graphql: GraphqlApi;
-  /** Tenants and their quotas (`/tenants` routes; keys may only name one of them). */
-  readonly tenants: TenantRegistry;
   /** Workflow templates (`/workflow-templates` routes; starts with `{ template, params }`). */
   readonly templates: Templates;
+  /** Tenants and their quotas (`/tenants` routes; keys may only name one of them). */
+  readonly tenants: TenantRegistry;
 }

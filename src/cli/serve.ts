@@ -11,6 +11,7 @@ import { type StreamOptions, resolveStreamOptions } from '../api/streams/options
 import { BUILTIN_AGENTS, serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { type InProcessAgents, serveInProcessAgents } from '../agents/in-process-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
+import { createDocuments } from '../documents/document-service.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
@@ -127,7 +128,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -142,6 +143,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const tenants = await createTenantRegistry(tenantStore, Date.now());
   const engine = await createEngine({
     store, bus, logger,
+    documents: documentStore,
     maxOpen: (tenant) => tenants.maxRunning(tenant),
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
@@ -183,6 +185,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     httpAgents,
     tasks: createTasks(engine),
     telemetry: createTelemetryService(telemetry),
+    documents: createDocuments({ documents: documentStore, store, clock: systemClock }),
     graphql: createGraphql({ engine, logger }),
     tenants,
     templates,

@@ -15,6 +15,8 @@ interface Fixtures {
   readonly waiting: string;
   /** Cancelled: finished. */
   readonly finished: string;
+  /** A document at version 1. */
+  readonly document: string;
 }
 
 interface Case {
@@ -63,6 +65,8 @@ const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) 
   { name: 'signal', method: 'POST', path: (f) => `${E(f)}/signals/go` },
   { name: 'create tenant', method: 'POST', path: () => '/tenants' },
   { name: 'patch tenant', method: 'PATCH', path: () => '/tenants/default' },
+  { name: 'create document', method: 'POST', path: () => '/documents' },
+  { name: 'update document', method: 'PUT', path: (f) => `/documents/${f.document}` },
 ];
 
 /** List routes: each gets `?limit=abc`, `?limit=0`, an unknown parameter. */
@@ -77,6 +81,8 @@ const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = 
   { name: 'logs', path: (f) => `${E(f)}/logs` },
   { name: 'children', path: (f) => `${E(f)}/children` },
   { name: 'tenants', path: () => '/tenants' },
+  { name: 'documents', path: () => '/documents' },
+  { name: 'document versions', path: (f) => `/documents/${f.document}/versions` },
 ];
 
 /** Execution sub-resources: each answers 404 for an unknown and for a malformed id. */
@@ -228,6 +234,16 @@ const CASES: Case[] = [
   { name: 'retry: cancelled', method: 'POST', path: (f) => `${F(f)}/retry`, status: 409, code: 'not_retryable' },
   { name: 'signal: finished', method: 'POST', path: (f) => `${F(f)}/signals/go`, body: { payload: 1 }, status: 409 },
 
+  // ── documents ──
+  { name: 'document: missing fields, bad status', method: 'POST', path: () => '/documents', body: { type: 't', status: 'gone' }, status: 422, code: 'validation_failed', paths: ['/scopeType', '/scopeId', '/title', '/content', '/status'] },
+  { name: 'document update: no if-match', method: 'PUT', path: (f) => `/documents/${f.document}`, body: { title: 'x' }, status: 428, code: 'if_match_required' },
+  { name: 'document update: stale if-match', method: 'PUT', path: (f) => `/documents/${f.document}`, body: { title: 'x' }, headers: { 'if-match': '2' }, status: 412, code: 'version_mismatch' },
+  { name: 'document update: empty change', method: 'PUT', path: (f) => `/documents/${f.document}`, body: {}, headers: { 'if-match': '1' }, status: 422, code: 'validation_failed' },
+  { name: 'document: unknown id', method: 'GET', path: () => '/documents/doc_01ARZ3NDEKTSV4RRFFQ69G5FAV', status: 404, code: 'document_not_found' },
+  { name: 'document: malformed id', method: 'PUT', path: () => '/documents/not-a-doc', body: { title: 'x' }, headers: { 'if-match': '1' }, status: 404, code: 'document_not_found' },
+  { name: 'document version: not a number', method: 'GET', path: (f) => `/documents/${f.document}/versions/first`, status: 404, code: 'document_not_found' },
+  { name: 'documents: bad filter', method: 'GET', path: () => '/documents?status=gone&executionId=x', status: 422, code: 'validation_failed', paths: ['/query/status', '/query/executionId'] },
+
   // ── routing ──
   { name: 'unknown route', method: 'GET', path: () => '/nothing/here', status: 404, code: 'not_found' },
   { name: 'unknown route outside the base', method: 'GET', path: () => '/favicon.ico', root: true, status: 404, code: 'not_found' },
@@ -255,8 +271,10 @@ async function snapshotState(): Promise<unknown> {
   const definitions = await client.get('/workflow-definitions', { query: { limit: 1000 } });
   const versions = await client.get(`/workflow-definitions/${WAITING_FLOW}/versions`);
   const tenants = await client.get('/tenants', { query: { limit: 1000 } });
+  const documents = await client.get('/documents', { query: { limit: 1000 } });
   return {
     tenants: tenants.body.items,
+    documents: documents.body.items.map((d: { id: string; version: number }) => [d.id, d.version]),
     executions: executions.body.items.map((e: { id: string; status: string; lastSeq: number; labels: unknown }) => [e.id, e.status, e.lastSeq, e.labels]),
     definitions: definitions.body.items.map((d: { name: string; version: number; retired: boolean }) => [d.name, d.version, d.retired]),
     versions: versions.body.items.map((d: { version: number }) => d.version),
@@ -279,7 +297,9 @@ beforeAll(async () => {
   expect((await waitForStatus(waiting.body.id, ['waiting'])).body.status).toBe('waiting');
   expect((await client.post(`/executions/${finished.body.id}/cancel`, { reason: 'fixture' })).status).toBe(202);
   expect((await waitForStatus(finished.body.id, ['cancelled'])).body.status).toBe('cancelled');
-  fixtures = { waiting: waiting.body.id, finished: finished.body.id };
+  const document = await client.post('/documents', { scopeType: 'suite', scopeId: run, type: 'fixture', title: 'fixture', content: null });
+  expect(document.status, document.text).toBe(201);
+  fixtures = { waiting: waiting.body.id, finished: finished.body.id, document: document.body.id };
   before = await snapshotState();
 }, 20_000);
 

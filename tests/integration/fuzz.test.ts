@@ -111,6 +111,7 @@ async function snapshot(): Promise<string> {
     a.get('/workflow-definitions', { ...auth, query: { limit: 1000 } }),
     a.get('/api-keys', { ...auth, query: { limit: 1000 } }),
     a.get('/tenants', { ...auth, query: { limit: 1000 } }),
+    a.get('/documents', { ...auth, query: { limit: 1000 } }),
   ]);
   // `lastUsedAt` of the admin key moves with every request: not a state change of interest.
   return JSON.stringify(parts.map((p) => p.body), (k, v: unknown) => (k === 'lastUsedAt' ? undefined : v));

@@ -201,6 +201,17 @@ describe('answers match the documented response schemas', () => {
     expect((await call('DELETE', `${v1}/tasks/${long.id}`, undefined, 202)).status).toBe('cancelled');
   });
 
+  it('covers documents (create, list, one, update under if-match, versions, one version) and an execution with a scope', async () => {
+    const v1 = '/api/v1';
+    const doc = await call('POST', `${v1}/documents`, { scopeType: 'project', scopeId: 'resp', type: 'spec', title: 'Spec', content: { a: 1 } }, 201);
+    await call('GET', `${v1}/documents?scopeType=project&scopeId=resp`);
+    await call('GET', `${v1}/documents/${doc.id}`);
+    expect((await call('PUT', `${v1}/documents/${doc.id}`, { status: 'final' }, 200, { 'if-match': '1' })).version).toBe(2);
+    await call('GET', `${v1}/documents/${doc.id}/versions`);
+    await call('GET', `${v1}/documents/${doc.id}/versions/1`);
+    expect((await call('POST', `${v1}/executions`, { definition: { name: 'resp-scoped', steps: [{ id: 'a', type: 'task', agent: 'echo' }] }, scope: { type: 'project', id: 'resp' } }, 201)).scope).toEqual({ type: 'project', id: 'resp' });
+  });
+
   it('covers tenants (create, list, one with usage, update)', async () => {
     const v1 = '/api/v1';
     await call('POST', `${v1}/tenants`, { slug: 'resp-tenant', name: 'Resp', limits: { maxRunning: 3 } }, 201);

@@ -2,8 +2,8 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { requestIdOf } from '../http/exchange.ts';
 
-const ALLOW_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
-const ALLOW_HEADERS = 'authorization, x-api-key, content-type, idempotency-key, x-request-id, last-event-id, traceparent, tracestate';
+const ALLOW_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
+const ALLOW_HEADERS = 'authorization, x-api-key, content-type, idempotency-key, if-match, x-request-id, last-event-id, traceparent, tracestate';
 /** Browsers may cache a preflight answer this long (seconds). */
 const MAX_AGE_S = '600';
 

@@ -36,6 +36,26 @@ const TEMPLATE_FIELDS: Readonly<Record<string, JsonSchema>> = {
   createdAt: time,
 };
 
+const DOCUMENT_STATUS: JsonSchema = { type: 'string', enum: ['draft', 'final', 'archived'] };
+/** Who wrote a version: the execution and step that saved it, null when written through the API. */
+const WRITER: Readonly<Record<string, JsonSchema>> = { executionId: nullableStr, stepId: nullableStr };
+
+/** What a document shows in lists and alone (its latest version's title, status and writer). */
+const DOCUMENT_FIELDS: Readonly<Record<string, JsonSchema>> = {
+  id: { type: 'string', pattern: '^doc_' },
+  scopeType: str,
+  scopeId: str,
+  type: str,
+  title: str,
+  status: DOCUMENT_STATUS,
+  version: { type: 'integer', minimum: 1, description: 'The latest version; `if-match` of an update names it.' },
+  ...WRITER,
+  createdAt: time,
+  updatedAt: time,
+};
+
+const DOCUMENT_VERSION_FIELDS: Readonly<Record<string, JsonSchema>> = { version: { type: 'integer', minimum: 1 }, title: str, status: DOCUMENT_STATUS, createdAt: time, ...WRITER };
+
 /** An object schema whose listed properties are all required (answers always carry every field). */
 function shape(properties: Readonly<Record<string, JsonSchema>>, optional: readonly string[] = [], description?: string): JsonSchema {
   return {
@@ -87,8 +107,9 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       retryAttempt: int,
       lastSeq: { type: 'integer', minimum: 0, description: 'Seq of the last journaled event.' },
       template: shape({ name: str, version: int }, [], 'Only for an execution started from a template: that template version.'),
+      scope: shape({ type: str, id: str }, [], 'Only when started with one: where its steps save documents by default.'),
     },
-    ['template'],
+    ['template', 'scope'],
     'An execution of a workflow.',
   ),
   ExecutionSummary: shape({ id: str, workflow: str, status: { type: 'string', enum: EXECUTION_STATUS }, createdAt: time }, [], 'A child execution.'),
@@ -248,6 +269,10 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     createdAt: time,
     lastUsedAt: nullableTime,
   }),
+  DocumentSummary: shape(DOCUMENT_FIELDS, [], 'A document: its latest version, without content (lists).'),
+  Document: shape({ ...DOCUMENT_FIELDS, content: { ...anyValue, description: 'Any JSON value (text as a string).' } }, [], 'A document: its latest version, with content.'),
+  DocumentVersionSummary: shape(DOCUMENT_VERSION_FIELDS, [], 'One version of a document, without content (lists).'),
+  DocumentVersion: shape({ ...DOCUMENT_VERSION_FIELDS, content: anyValue }, [], 'One version of a document, with content.'),
   Webhook: shape(
     {
       id: { type: 'string', pattern: '^wh_' },
@@ -475,6 +500,12 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   },
   getWebhook: ref('Webhook'),
   listWebhookDeliveries: page('WebhookDelivery'),
+  createDocument: ref('Document'),
+  listDocuments: page('DocumentSummary'),
+  getDocument: ref('Document'),
+  updateDocument: ref('Document'),
+  listDocumentVersions: page('DocumentVersionSummary'),
+  getDocumentVersion: ref('DocumentVersion'),
   triggerHook: ref('Execution'),
   ...TELEMETRY_RESPONSE_SCHEMAS,
   graphql: { $ref: '#/components/schemas/GraphqlAnswer' },

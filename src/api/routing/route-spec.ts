@@ -10,7 +10,7 @@ export const BASE_PATH = '/api/v1';
 /** A JSON Schema (draft-07 subset that OpenAPI 3.1 also reads). */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
-export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** How a route reads its request body. */
 export interface BodySpec {

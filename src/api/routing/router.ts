@@ -29,6 +29,9 @@ function register(app: TemplatedApp, method: HttpMethod, pattern: string, h: Uws
     case 'post':
       app.post(pattern, h);
       return;
+    case 'put':
+      app.put(pattern, h);
+      return;
     case 'patch':
       app.patch(pattern, h);
       return;

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
+import { documentSaves } from '../documents/routes.ts';
 import { ANY, EMPTY_OBJECT, logLevel, shape } from '../../routing/schemas.ts';
 
 const { Optional } = Type;
@@ -39,6 +40,7 @@ export const resultBody = shape({
   ),
   logs: Optional(logs),
   costs: Optional(costs),
+  documents: Optional(documentSaves),
 });
 
 export const AGENT_TASK_ROUTES = [

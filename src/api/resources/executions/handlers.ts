@@ -61,6 +61,7 @@ export function executionsHandlers({ engine, templates }: ExecutionsDeps) {
           input: body.input,
           labels: body.labels,
           durability: body.durability,
+          scope: body.scope,
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash(body),
           // W3C trace context; the engine ignores an invalid one (never a 4xx).

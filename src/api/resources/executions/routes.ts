@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
+import { scopeId, scopeType } from '../documents/routes.ts';
 import {
   ANY,
   EMPTY_OBJECT,
@@ -22,6 +23,8 @@ import {
 } from '../../routing/schemas.ts';
 
 const { Optional } = Type;
+/** Where the execution's steps save documents unless they name a scope (documents of `scopeType`/`scopeId`). */
+const executionScope = shape({ type: scopeType, id: scopeId }, { description: 'Default scope of the documents its steps save, e.g. `{ "type": "project", "id": "p-1" }`.' });
 const idParams = shape({ id: executionId });
 const stepParams = shape({ id: executionId, stepId: shortString });
 const signalParams = shape({ id: executionId, name: shortString });
@@ -56,6 +59,7 @@ export const EXECUTION_ROUTES = [
             description: '`none`: a direct execution: no file I/O while it runs, written once when it ends (lost on a crash before). Refused (422 `direct_not_allowed`) for flows with `wait` steps or sleeps over 60 s.',
           }),
         ),
+        scope: Optional(executionScope),
       }),
     },
     status: 201,
