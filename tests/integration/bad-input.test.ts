@@ -55,6 +55,8 @@ const G = () => `/executions/${GHOST_ID}`;
 const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) => string }[] = [
   { name: 'create definition', method: 'POST', path: () => '/workflow-definitions' },
   { name: 'validate definition', method: 'POST', path: () => '/workflow-definitions/validate' },
+  { name: 'create template', method: 'POST', path: () => '/workflow-templates' },
+  { name: 'instantiate template', method: 'POST', path: () => `/workflow-templates/ghost-${run}/instantiate` },
   { name: 'start', method: 'POST', path: () => '/executions' },
   { name: 'patch', method: 'PATCH', path: E },
   { name: 'cancel', method: 'POST', path: (f) => `${E(f)}/cancel` },
@@ -74,6 +76,7 @@ const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = 
   { name: 'definitions', path: () => '/workflow-definitions' },
   { name: 'task definitions', path: () => '/task-definitions' },
   { name: 'versions', path: () => `/workflow-definitions/${WAITING_FLOW}/versions` },
+  { name: 'templates', path: () => '/workflow-templates' },
   { name: 'executions', path: () => '/executions' },
   { name: 'steps', path: (f) => `${E(f)}/steps` },
   { name: 'attempts', path: (f) => `${E(f)}/steps/w/attempts` },
@@ -157,6 +160,21 @@ const CASES: Case[] = [
   { name: 'task definition: unknown kind', method: 'GET', path: () => `/task-definitions/ghost-${run}`, status: 404, code: 'task_definition_not_found' },
   { name: 'task definition: kind too long', method: 'GET', path: () => `/task-definitions/${'k'.repeat(201)}`, status: 404, code: 'task_definition_not_found' },
   { name: 'task definitions: POST', method: 'POST', path: () => '/task-definitions', body: {}, status: 405, code: 'method_not_allowed' },
+
+  // ── templates ──
+  { name: 'template: not an object', method: 'POST', path: () => '/workflow-templates', body: [1], status: 422, code: 'validation_failed', paths: [''] },
+  { name: 'template: no name, extends not a string', method: 'POST', path: () => '/workflow-templates', body: { extends: 1, parameters: 'x' }, status: 422, code: 'validation_failed', paths: ['/name', '/extends', '/parameters'] },
+  { name: 'template: unknown parent, bad step', method: 'POST', path: () => '/workflow-templates', body: { name: `t-${run}`, extends: `ghost-${run}`, steps: 'x' }, status: 422, code: 'template_invalid', paths: ['/extends', '/steps'] },
+  { name: 'template: invalid resolved flow', method: 'POST', path: () => '/workflow-templates', body: { name: `t-${run}`, steps: [{ id: 'a', type: 'nope' }] }, status: 422, code: 'template_invalid', paths: ['/steps/0/type'] },
+  { name: 'template: invalid YAML', method: 'POST', path: () => '/workflow-templates', rawBody: 'name: [x', headers: { 'content-type': 'application/yaml' }, status: 400, code: 'invalid_yaml' },
+  { name: 'template: unknown', method: 'GET', path: () => `/workflow-templates/ghost-${run}`, status: 404, code: 'template_not_found' },
+  { name: 'template: ?version=0', method: 'GET', path: () => `/workflow-templates/ghost-${run}?version=0`, status: 422, code: 'validation_failed', paths: ['/query/version'] },
+  { name: 'template delete: unknown', method: 'DELETE', path: () => `/workflow-templates/ghost-${run}`, status: 404, code: 'template_not_found' },
+  { name: 'template diagram: bad format', method: 'GET', path: () => `/workflow-templates/ghost-${run}/diagram?format=svg`, status: 422, code: 'validation_failed', paths: ['/query/format'] },
+  { name: 'instantiate: unknown template', method: 'POST', path: () => `/workflow-templates/ghost-${run}/instantiate`, body: {}, status: 404, code: 'template_not_found' },
+  { name: 'instantiate: bad name, params not an object', method: 'POST', path: () => `/workflow-templates/ghost-${run}/instantiate`, body: { name: 'a b', params: [] }, status: 422, code: 'validation_failed', paths: ['/name', '/params'] },
+  { name: 'start: unknown template', method: 'POST', path: () => '/executions', body: { template: `ghost-${run}` }, status: 422, code: 'template_not_found', paths: ['/template'] },
+  { name: 'start: template together with a definition', method: 'POST', path: () => '/executions', body: { template: 'x', definition: waitingFlow }, status: 422, code: 'validation_failed', paths: ['/template'] },
 
   // ── start ──
   { name: 'start: empty body', method: 'POST', path: () => '/executions', rawBody: '', headers: JSON_CT, status: 422, code: 'validation_failed' },
@@ -271,9 +289,11 @@ async function snapshotState(): Promise<unknown> {
   const definitions = await client.get('/workflow-definitions', { query: { limit: 1000 } });
   const versions = await client.get(`/workflow-definitions/${WAITING_FLOW}/versions`);
   const tenants = await client.get('/tenants', { query: { limit: 1000 } });
+  const templates = await client.get('/workflow-templates', { query: { limit: 1000 } });
   const documents = await client.get('/documents', { query: { limit: 1000 } });
   return {
     tenants: tenants.body.items,
+    templates: templates.body.items.map((t: { name: string; version: number }) => [t.name, t.version]),
     documents: documents.body.items.map((d: { id: string; version: number }) => [d.id, d.version]),
     executions: executions.body.items.map((e: { id: string; status: string; lastSeq: number; labels: unknown }) => [e.id, e.status, e.lastSeq, e.labels]),
     definitions: definitions.body.items.map((d: { name: string; version: number; retired: boolean }) => [d.name, d.version, d.retired]),
