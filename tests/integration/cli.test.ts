@@ -5,37 +5,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/client/index.ts';
+import { BIN, type CliRun, runCli } from '../support/cli.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { pollUntil, waitForStatus } from '../support/wait.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/actorflow.js');
 const ADMIN = 'af_test_admin_key_cli_0123456789abcdef';
 
 let server: TestServer;
 let dir: string;
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `actorflow …` in a temp dir with ACTORFLOW_URL/ACTORFLOW_KEY set (unless overridden). */
-function cli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<Run> {
+function cli(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Promise<CliRun> {
   const e: NodeJS.ProcessEnv = { ...process.env, ACTORFLOW_URL: server.url, ACTORFLOW_KEY: ADMIN, NO_COLOR: '1', ...env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete e[k];
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', rej);
-    child.once('close', (code) => res({ code, stdout, stderr }));
-  });
+  return runCli(args, e, dir);
 }
 
-const json = (r: Run): any => JSON.parse(r.stdout);
+const json = (r: CliRun): any => JSON.parse(r.stdout);
 
 beforeAll(async () => {
   // Webhook receivers on loopback are allowed: the webhooks commands subscribe one.
@@ -308,7 +294,7 @@ describe('actorflow CLI', { timeout: 60_000 }, () => {
     expect(waiting.stderr).toMatch(/^ex_\w+ is waiting for signal go; send it with: actorflow signal ex_\w+ go/);
     expect(slow.code).toBe(6);
     expect(slow.stderr).toMatch(/^ex_\w+ has not finished after 200ms \(status waiting\); follow it with: actorflow watch ex_/);
-    const piped = await new Promise<Run>((res, rej) => {
+    const piped = await new Promise<CliRun>((res, rej) => {
       const child = spawn(process.execPath, [BIN, 'run', 'cli-echo', '--input', '@-'], { cwd: dir, env: { ...process.env, ACTORFLOW_URL: server.url, ACTORFLOW_KEY: ADMIN } });
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

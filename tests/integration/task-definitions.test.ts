@@ -5,10 +5,9 @@
  * agent; a step's own `outputSchema` fails a wrong output `output_invalid`, once; the per-step schema
  * route; agents that declare nothing (a plain list of kinds) keep working; the typed client and the CLI.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../../src/agents/create-agent.ts';
 import type { TaskContext } from '../../src/bus/types.ts';
@@ -16,6 +15,7 @@ import { type Running, startActorflow } from '../../src/cli/serve.ts';
 import { createClient } from '../../src/client/index.ts';
 import type { Logger } from '../../src/common/logger.ts';
 import { define, run } from '../support/flows.ts';
+import { type CliRun, runCli } from '../support/cli.ts';
 import { api, type Api } from '../support/http.ts';
 import { startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -38,20 +38,8 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-const BIN = resolve(import.meta.dirname, '../../bin/actorflow.js');
-
 /** Runs `actorflow …` against `url` (the server runs without auth). */
-function cli(url: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ACTORFLOW_URL: url, ACTORFLOW_KEY: 'unused', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', rej);
-    child.once('close', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = (url: string, args: readonly string[]): Promise<CliRun> => runCli(args, { ...process.env, ACTORFLOW_URL: url, ACTORFLOW_KEY: 'unused', NO_COLOR: '1' });
 
 const attempts = async (http: Api, id: string, step: string) => (await http.get(`/executions/${id}/steps/${step}/attempts`)).body.items as any[];
 const eventTypes = async (http: Api, id: string) => ((await http.get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as any[]).map((e) => e.type as string);
