@@ -7,6 +7,15 @@ import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, t
 import { type WatchOptions, watchExecution } from './sse.ts';
 import { type CallOptions, type Method, Transport, type TransportOptions, seg } from './transport.ts';
 import type {
+  CreateDocumentRequest,
+  DocumentSummaryView,
+  DocumentVersionSummaryView,
+  DocumentVersionView,
+  DocumentView,
+  ListDocumentsOptions,
+  UpdateDocumentRequest,
+} from './document-types.ts';
+import type {
   Accepted,
   AgentTaskResult,
   AgentView,
@@ -97,6 +106,7 @@ export function createClient(opts: ClientOptions) {
   const ex = (id: string) => `/executions/${seg(id)}`;
   const def = (name: string) => `/workflow-definitions/${seg(name)}`;
   const tpl = (name: string) => `/workflow-templates/${seg(name)}`;
+  const doc = (id: string) => `/documents/${seg(id)}`;
   const action = (id: string, what: string, body: unknown = {}) => call<Accepted>('POST', `${ex(id)}/${what}`, { body });
   const idem = (key: string | undefined) => (key ? { headers: { 'idempotency-key': key } } : {});
   const sig = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { signal });
@@ -245,6 +255,24 @@ export function createClient(opts: ClientOptions) {
       /** The inbound hook: starts `workflow` with `body` as input, labelled `trigger=hook`. */
       trigger: (workflow: string, body?: unknown, o: { idempotencyKey?: string } = {}) =>
         call<ExecutionView>('POST', `/hooks/${seg(workflow)}`, { body: body ?? {}, ...idem(o.idempotencyKey) }),
+    },
+    /** Versioned documents (of flows and people), grouped by scope, updated under optimistic locking. */
+    documents: {
+      /** Newest first, without content. */
+      list: (o: ListDocumentsOptions = {}) =>
+        call<Page<DocumentSummaryView>>('GET', '/documents', { query: { ...lq(o), scopeType: o.scopeType, scopeId: o.scopeId, type: o.type, status: o.status, executionId: o.executionId } }),
+      /** The latest version with its content. */
+      get: (id: string) => call<DocumentView>('GET', doc(id)),
+      /** Version 1 of a new document. */
+      create: (req: CreateDocumentRequest) => call<DocumentView>('POST', '/documents', { body: req }),
+      /**
+       * The next version, if `ifMatch` is still the latest one: else ActorflowApiError 412 `version_mismatch`
+       * (read the document again and retry).
+       */
+      update: (id: string, ifMatch: number, req: UpdateDocumentRequest) => call<DocumentView>('PUT', doc(id), { body: req, headers: { 'if-match': String(ifMatch) } }),
+      /** Every version, oldest first, without content. */
+      versions: (id: string, o: ListOptions = {}) => call<Page<DocumentVersionSummaryView>>('GET', `${doc(id)}/versions`, { query: lq(o) }),
+      version: (id: string, version: number) => call<DocumentVersionView>('GET', `${doc(id)}/versions/${version}`),
     },
     apiKeys: {
       create: (req: CreateApiKeyRequest) => call<CreatedApiKey>('POST', '/api-keys', { body: req }),

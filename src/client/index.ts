@@ -6,6 +6,7 @@ export { ActorflowApiError, isConflict, isNotFound, type Problem, type ProblemFi
 export { isTerminalEvent, isTerminalStatus, parseSse, type SseFrame, type WatchOptions } from './sse.ts';
 export { buildUrl, type FetchLike } from './transport.ts';
 export type * from './types.ts';
+export type * from './document-types.ts';
 export type { AttemptView, DefinitionView, EventView, ExecutionError, ExecutionStatus, ExecutionView, LogView, Page, StepView } from '../common/execution.ts';
 export type { FlowDocument, Step } from '../common/flow.ts';
 export type { TemplateInstance, TemplateRef, TemplateSummary, TemplateView } from '../common/template.ts';

@@ -23,7 +23,7 @@ export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export const BASE_PATH = '/api/v1';
 

@@ -24,6 +24,8 @@ export interface StartExecutionRequest {
   readonly params?: Readonly<Record<string, unknown>>;
   /** `none`: a direct execution (no file I/O while it runs, lost on a crash before it ends). */
   readonly durability?: 'journal' | 'none';
+  /** Where its steps' documents are saved unless they name a scope, e.g. `{ type: 'project', id: 'p-1' }`. */
+  readonly scope?: { readonly type: string; readonly id: string };
 }
 
 export interface ListExecutionsOptions extends ListOptions {

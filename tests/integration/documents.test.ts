@@ -7,7 +7,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Api, api, createKey, withKey } from '../support/http.ts';
+import { ActorflowApiError, createClient } from '../../src/client/index.ts';
+import { runCli } from '../support/cli.ts';
+import { type Api, createKey, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ADMIN = 'test-admin-key-documents-0123456789abcdef';
@@ -284,5 +286,45 @@ describe('documents saved by a flow', () => {
     const res = await http.post('/executions', { workflow: 'report', scope: { type: 'project' } });
     expectProblem(res, 422, 'validation_failed');
     expect((res.body.errors as { path: string }[]).map((e) => e.path)).toContain('/scope/id');
+  });
+});
+
+describe('typed client and CLI', () => {
+  it('creates, reads, updates under ifMatch (412 stale), lists and reads versions through the client', async () => {
+    const af = createClient({ url: server.url, key: ADMIN });
+    const doc = await af.documents.create({ scopeType: 'client', scopeId: 'c-1', type: 'memo', title: 'memo', content: 'one' });
+    expect(doc.version).toBe(1);
+    expect((await af.documents.update(doc.id, 1, { content: 'two' })).version).toBe(2);
+    const stale = await af.documents.update(doc.id, 1, { content: 'three' }).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(ActorflowApiError);
+    expect((stale as ActorflowApiError).status).toBe(412);
+    expect((stale as ActorflowApiError).code).toBe('version_mismatch');
+    expect((await af.documents.get(doc.id)).content).toBe('two');
+    expect((await af.documents.list({ scopeType: 'client', scopeId: 'c-1' })).items.map((d) => d.id)).toEqual([doc.id]);
+    expect((await af.documents.versions(doc.id)).items.map((v) => v.version)).toEqual([1, 2]);
+    expect((await af.documents.version(doc.id, 1)).content).toBe('one');
+  });
+
+  it('runs documents create|put|get|versions|list, a stale --if-match exiting 4', async () => {
+    const env = { ...process.env, ACTORFLOW_URL: server.url, ACTORFLOW_KEY: ADMIN, NO_COLOR: '1' };
+    const cli = (...args: string[]) => runCli(args, env, dir);
+    const created = await cli('documents', 'create', '--scope-type', 'cli', '--scope-id', 'x-1', '--type', 'note', '--title', 'from the cli', '--content', '{"a":1}', '--json');
+    expect(created.code, created.stderr).toBe(0);
+    const id = JSON.parse(created.stdout).id as string;
+    const put = await cli('documents', 'put', id, '--if-match', '1', '--status', 'final', '--json');
+    expect(put.code, put.stderr).toBe(0);
+    expect(JSON.parse(put.stdout)).toMatchObject({ version: 2, status: 'final', content: { a: 1 } });
+    const stale = await cli('documents', 'put', id, '--if-match', '1', '--title', 'late');
+    expect(stale.code).toBe(4);
+    expect(stale.stderr).toContain('412 version_mismatch');
+    expect((await cli('documents', 'put', id, '--title', 'x')).code).toBe(2);
+    const got = await cli('documents', 'get', id, '--version', '1');
+    expect(got.code).toBe(0);
+    expect(got.stdout).toContain('status:');
+    expect(got.stdout).toContain('"a": 1');
+    const versions = await cli('documents', 'versions', id);
+    expect(versions.stdout).toMatch(/VERSION[\s\S]*\b2\b/);
+    const listed = await cli('documents', 'list', '--scope-type', 'cli', '--scope-id', 'x-1', '--json');
+    expect(JSON.parse(listed.stdout).items.map((d: any) => d.id)).toEqual([id]);
   });
 });

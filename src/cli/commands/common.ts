@@ -190,7 +190,8 @@ export function failure(err: unknown, cmd?: Command, key?: () => KeyLookup): Exi
     e(`${err.status === 0 ? '' : `${err.status} ${err.code}: `}${err.message}${where}`);
     if (err.status === 401 && key !== undefined) process.stderr.write(`  ${keyHint(key())}\n`);
     if (err.status === 404) return ExitCode.notFound;
-    if (err.status === 409) return ExitCode.conflict;
+    // 412: a stale `if-match` (documents put) is a conflict with a newer version.
+    if (err.status === 409 || err.status === 412) return ExitCode.conflict;
     return ExitCode.error;
   }
   e(err instanceof Error ? err.message : String(err));

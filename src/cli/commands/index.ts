@@ -4,6 +4,7 @@ import { auditCommand } from './audit.ts';
 import { benchCommand } from './bench.ts';
 import { type Ctx, ExitCode, context, failure } from './common.ts';
 import { DEFINITIONS } from './definitions.ts';
+import { DOCUMENTS } from './documents.ts';
 import { EXECUTION_COMMANDS } from './executions.ts';
 import { type Section, commandHelp, groupHelp, overview } from './help.ts';
 import { KEYS } from './keys.ts';
@@ -24,7 +25,7 @@ import { WEBHOOKS } from './webhooks.ts';
 export const SECTIONS: readonly Section[] = [
   { title: 'server', entries: [serveCommand, agentCommand] },
   { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
-  { title: 'resources', entries: [DEFINITIONS, TEMPLATES, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS] },
+  { title: 'resources', entries: [DEFINITIONS, TEMPLATES, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS, DOCUMENTS] },
   { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, TENANTS, benchCommand] },
 ];
 
