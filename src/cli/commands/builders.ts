@@ -39,6 +39,21 @@ export function getCommand(spec: { readonly name: string; readonly summary: stri
   };
 }
 
+/** `<name> <name>` printing the Mermaid `stateDiagram-v2` of a versioned resource (`--version N`; JSON `{ mermaid }`). */
+export function diagramCommand(spec: { readonly name: string; readonly summary: string; readonly diagram: (c: Ctx, name: string, version: number | undefined) => Promise<string> }): Command {
+  return {
+    name: spec.name,
+    args: '<name>',
+    summary: spec.summary,
+    flags: { version: { type: 'string', arg: 'N', help: 'this version (default: latest)' } },
+    async run(c) {
+      const text = await spec.diagram(c, c.arg(0, 'name'), c.int('version', 1));
+      c.out(c.json ? JSON.stringify({ mermaid: text }) : text);
+      return 0;
+    },
+  };
+}
+
 /** `<name> <arg>` that removes something: prints `<arg>: <verb>` (JSON `{ <verb>: <arg> }`). */
 export function deleteCommand(spec: { readonly name: string; readonly args?: string; readonly summary: string; readonly verb?: string; readonly remove: (c: Ctx, id: string) => Promise<unknown> }): Command {
   const verb = spec.verb ?? 'deleted';

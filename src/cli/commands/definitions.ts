@@ -1,6 +1,6 @@
 /** @module cli/commands/definitions — `actorflow definitions push|list|get|validate|diagram|step-schema|retire`: flow documents. */
 import { readFileSync } from 'node:fs';
-import { deleteCommand, listCommand } from './builders.ts';
+import { deleteCommand, diagramCommand, listCommand } from './builders.ts';
 import { type Ctx, UsageError } from './common.ts';
 import { printPage, show } from './output.ts';
 import type { Command, Group } from './spec.ts';
@@ -77,17 +77,11 @@ const validate: Command = {
   },
 };
 
-const diagram: Command = {
+const diagram = diagramCommand({
   name: 'definitions diagram',
-  args: '<name>',
   summary: 'Mermaid stateDiagram-v2 of a definition',
-  flags: versionFlag,
-  async run(c) {
-    const text = await c.client.definitions.diagram(c.arg(0, 'name'), version(c));
-    c.out(c.json ? JSON.stringify({ mermaid: text }) : text);
-    return 0;
-  },
-};
+  diagram: (c, name, v) => c.client.definitions.diagram(name, v),
+});
 
 const stepSchema: Command = {
   name: 'definitions step-schema',

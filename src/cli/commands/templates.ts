@@ -1,7 +1,7 @@
 /** @module cli/commands/templates — `actorflow templates create|list|get|instantiate|diagram|delete`: workflow templates. */
 import type { Ctx } from './common.ts';
 import { readDoc } from './definitions.ts';
-import { listCommand } from './builders.ts';
+import { diagramCommand, listCommand } from './builders.ts';
 import { done, show } from './output.ts';
 import type { Command, Group } from './spec.ts';
 
@@ -69,17 +69,11 @@ const instantiate: Command = {
   },
 };
 
-const diagram: Command = {
+const diagram = diagramCommand({
   name: 'templates diagram',
-  args: '<name>',
   summary: 'Mermaid stateDiagram-v2 of a template (defaults filled in)',
-  flags: versionFlag,
-  async run(c) {
-    const text = await c.client.templates.diagram(c.arg(0, 'name'), version(c));
-    c.out(c.json ? JSON.stringify({ mermaid: text }) : text);
-    return 0;
-  },
-};
+  diagram: (c, name, v) => c.client.templates.diagram(name, v),
+});
 
 const remove: Command = {
   name: 'templates delete',
