@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, type ApiResponse, createKey, withKey } from '../support/http.ts';
 import { type TestServer, startTestServer } from '../support/server.ts';
-import { waitForEnd } from '../support/wait.ts';
+import { waitForEnd, waitForStatus } from '../support/wait.ts';
 
 const ADMIN = 'test-admin-key-templates-0123456789abcdef';
 let server: TestServer;
@@ -419,7 +419,7 @@ describe('tenants', () => {
 });
 
 describe('a restart', () => {
-  it('keeps templates, deletions and version numbers', async () => {
+  it('keeps templates, deletions and version numbers, and an execution started from a template resumes', async () => {
     const first = await startTestServer({ keepDataDir: true });
     const dataDir = first.dataDir;
     const client = withKey(first.url, 'unused');
@@ -428,6 +428,9 @@ describe('a restart', () => {
     await client.post('/workflow-templates', { name: 'kept-child', extends: 'kept', steps: [echo('b')] });
     await client.post('/workflow-templates', { name: 'kept', steps: [echo('a2')] });
     expect((await client.del('/workflow-templates/kept', { query: { version: 2 } })).status).toBe(204);
+    await client.post('/workflow-templates', { name: 'gate', parameters: { properties: { n: { type: 'integer', default: 3 } } }, steps: [{ id: 'w', type: 'wait', signal: 'go' }, echo('after', { n: '${params.n}' })] });
+    const waiting = await client.post('/executions', { template: 'gate', params: { n: 4 } });
+    await waitForStatus(first.engine, waiting.body.id, 'waiting');
     await first.close();
     const second = await startTestServer({ dataDir });
     try {
@@ -435,6 +438,11 @@ describe('a restart', () => {
       expect((await again.get('/workflow-templates/kept')).body.version).toBe(1);
       expect((await again.get('/workflow-templates/kept-child')).body).toMatchObject({ extends: 'kept@1', document: { steps: [echo('a'), echo('b')] } });
       expect((await again.post('/workflow-templates', { name: 'kept', steps: [echo('a3')] })).body.version).toBe(3);
+      expect((await again.get(`/executions/${waiting.body.id}`)).body).toMatchObject({ status: 'waiting', template: { name: 'gate', version: 1 } });
+      expect((await again.post(`/executions/${waiting.body.id}/signals/go`, { payload: {} })).status).toBe(202);
+      const done = await waitForEnd(second.engine, waiting.body.id);
+      expect(done).toMatchObject({ status: 'completed', template: { name: 'gate', version: 1 } });
+      expect((await again.get(`/executions/${waiting.body.id}/steps`)).body.items.find((x: { stepId: string }) => x.stepId === 'after').output).toEqual({ n: 4 });
     } finally {
       await second.close();
       await rm(dataDir, { recursive: true, force: true });
