@@ -1,7 +1,7 @@
 /**
  * E2E: the web dashboard in headless Debian Chromium (playwright-core) against a real server with auth on:
  * key entry, live executions table (WebSocket), execution page with the Mermaid diagram, a signal answered
- * through the form, and a screenshot in test-artifacts/dashboard.png.
+ * through the form, the documents an execution saved, and a screenshot in test-artifacts/dashboard.png.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -56,6 +56,14 @@ async function ensureBuilt(): Promise<void> {
 }
 
 const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+const WRITER_AGENT = `export const agents = {
+  'e2e-writer': async (ctx: { saveDocument(d: unknown): void }) => {
+    ctx.saveDocument({ type: 'report', title: 'E2E report', content: { total: 42 } });
+    return { ok: true };
+  },
+};
+`;
+let machinesDir = '';
 const rest = () => api(server.url);
 const row = (id: string, status?: string) => `#executions tr[data-id="${id}"]${status === undefined ? '' : `[data-status="${status}"]`}`;
 
@@ -64,7 +72,10 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: the dashboard end-to-end test needs Debian's Chromium (apt-get install chromium; CI installs it).`);
   }
   await ensureBuilt();
-  server = await startTestServer({ adminKey: ADMIN });
+  // An in-process agent that saves a document, for the execution page's documents panel.
+  machinesDir = await mkdtemp(join(tmpdir(), 'actorflow-e2e-machines-'));
+  await writeFile(join(machinesDir, 'writer.ts'), WRITER_AGENT);
+  server = await startTestServer({ adminKey: ADMIN, machinesDir });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -94,6 +105,7 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
   await server?.close();
+  if (machinesDir) await rm(machinesDir, { recursive: true, force: true });
 });
 
 describe('the dashboard', () => {
@@ -216,6 +228,20 @@ describe('the dashboard', () => {
     await page.waitForSelector('#execution-status [data-status="cancelled"]');
     expect((await waitForStatus(server.engine, id, 'cancelled')).status).toBe('cancelled');
     await page.waitForSelector('#controls button[data-action="cancel"][disabled]');
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows the documents an execution saved, and opens one', async () => {
+    const flow = { name: 'e2e-documents', steps: [{ id: 'write', type: 'task', agent: 'e2e-writer' }] };
+    expect((await rest().post('/workflow-definitions', flow, auth)).status).toBe(201);
+    const started = await rest().post('/executions', { workflow: 'e2e-documents', scope: { type: 'project', id: 'e2e' } }, { ...auth, query: { wait: 10_000 } });
+    expect(started.body.status).toBe('completed');
+    const [doc] = (await rest().get('/documents', { ...auth, query: { executionId: started.body.id } })).body.items;
+    await page.goto(`${server.url}/#/executions/${started.body.id}`);
+    await page.waitForSelector(`#documents tr[data-document-id="${doc.id}"]`);
+    expect(await page.textContent(`#documents tr[data-document-id="${doc.id}"]`)).toContain('project/e2e');
+    await page.click(`#documents button[data-document="${doc.id}"]`);
+    await page.waitForSelector(`#documents tr[data-document-id="${doc.id}"] .document-content pre >> text=/"total": 42/`);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

@@ -1,11 +1,13 @@
 /**
  * @module dashboard/pages/execution — one execution: status and controls, Mermaid diagram (current step
- * highlighted by the server's classes), signal forms of waiting steps, steps and attempts, event timeline, logs.
+ * highlighted by the server's classes), signal forms of waiting steps, steps and attempts, the documents its steps saved,
+ * event timeline, logs.
  */
 import type { EventView, ExecutionView, LogView, StepView } from '../../../src/client/index.ts';
 import type { App, Page } from '../app.ts';
 import { drawDiagram } from '../diagram.ts';
 import { badge, duration, errorBox, fill, h, jsonBlock, parseJsonField, time } from '../dom.ts';
+import { documentsPanel } from './execution-documents.ts';
 
 interface Question {
   readonly id: string;
@@ -28,6 +30,7 @@ export const executionPage: Page = (root, app, [id = '']) => {
   const stepsBody = h('tbody');
   const timeline = h('ol', { class: 'timeline', id: 'timeline' });
   const logsBody = h('tbody');
+  const documents = documentsPanel(app);
 
   const act = (label: string, run: () => Promise<unknown>, enabled: boolean, cls = ''): HTMLButtonElement =>
     h(
@@ -156,16 +159,18 @@ export const executionPage: Page = (root, app, [id = '']) => {
     }
     refreshing = (async () => {
       try {
-        const [x, steps, logs, mermaid] = await Promise.all([
+        const [x, steps, logs, mermaid, docs] = await Promise.all([
           app.api.executions.get(id),
           app.api.executions.steps(id, { limit: 1000 }),
           app.api.executions.logs(id, { limit: 200 }),
           app.api.executions.diagram(id),
+          app.api.documents.list({ executionId: id, limit: 100 }),
         ]);
         if (disposed) return;
         drawHeader(x);
         drawSteps(steps.items);
         drawLogs(logs.items);
+        documents.draw(docs.items);
         if (mermaid !== lastDiagram) {
           lastDiagram = mermaid;
           await drawDiagram(diagram, mermaid);
@@ -212,6 +217,7 @@ export const executionPage: Page = (root, app, [id = '']) => {
       h('h2', {}, 'Steps'),
       h('table', { id: 'steps' }, h('thead', {}, h('tr', {}, ...['Step', 'Type', 'Status', 'Attempts', 'Agent', 'Started', 'Output / error'].map((t) => h('th', {}, t)))), stepsBody),
     ),
+    h('div', { class: 'panel' }, h('h2', {}, 'Documents'), documents.element),
     h(
       'div',
       { class: 'grid2' },
