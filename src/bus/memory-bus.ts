@@ -1,6 +1,6 @@
 /** @module bus/memory-bus — the embedded in-process Bus: same contract as NATS, no network. */
 import { toStepError } from '../common/errors.ts';
-import { type DocumentSave, saveDocumentInto } from '../documents/document-save.ts';
+import { type DocumentSave, saveDocumentInto } from '../common/document-save.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import type {
   AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, CostReport, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken,

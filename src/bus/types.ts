@@ -1,7 +1,7 @@
 /** @module bus/types — the Bus contract: task dispatch, results, step logs, events, agent heartbeats. */
 import type { StepError } from '../common/errors.ts';
 import type { EventView } from '../common/execution.ts';
-import type { DocumentSave } from '../documents/document-save.ts';
+import type { DocumentSave } from '../common/document-save.ts';
 
 /** One step attempt sent to an agent kind. `taskId` = `<executionId>:<stepId>:<attempt>` is the idempotency key. */
 export interface TaskMessage {

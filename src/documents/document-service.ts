@@ -9,7 +9,7 @@ import { ActorflowError, ErrorCode, NotFoundError } from '../common/errors.ts';
 import type { Page } from '../common/execution.ts';
 import type { PageRequest } from '../engine/types.ts';
 import type { DocumentRow, DocumentStatus, DocumentStore, DocumentVersionRow, DocumentWrite, Store } from '../store/types.ts';
-import { isDocumentId, newDocumentId } from './document-save.ts';
+import { isDocumentId, newDocumentId } from '../common/document-save.ts';
 import { firstVersion, nextVersion } from './document-writes.ts';
 
 export interface NewDocument {

@@ -4,7 +4,7 @@
  * written in the same journal commit as those events: a crash keeps both or neither.
  */
 import { ActorflowError, ErrorCode, type StepError, toStepError } from '../common/errors.ts';
-import { type DocumentSave, newDocumentId } from '../documents/document-save.ts';
+import { type DocumentSave, newDocumentId } from '../common/document-save.ts';
 import { firstVersion, nextVersion } from '../documents/document-writes.ts';
 import type { DocumentStore, DocumentWrite } from '../store/types.ts';
 import type { LiveExecution } from './live-execution.ts';

@@ -2,7 +2,7 @@
 import type { LogLevel, TaskContext } from '../bus/types.ts';
 import type { StepError } from '../common/errors.ts';
 import { isRecord } from '../common/json.ts';
-import { toDocumentSaves } from '../documents/document-save.ts';
+import { toDocumentSaves } from '../common/document-save.ts';
 import type { PinnedAnswer } from '../webhooks/send-delivery.ts';
 import { HttpAgentErrorCode, MAX_ANSWER_BYTES, type PushOutcome, type PushedCost, type PushedLog, type PushedResult } from './types.ts';
 

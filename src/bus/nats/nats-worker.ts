@@ -8,7 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock } from '../../common/clock.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { ActorflowError, toStepError } from '../../common/errors.ts';
-import { type DocumentSave, saveDocumentInto } from '../../documents/document-save.ts';
+import { type DocumentSave, saveDocumentInto } from '../../common/document-save.ts';
 import type { AgentHandle, CostReport, DirectReply, Heartbeat, KindDefinitions, StepLog, TaskHandler, TaskMessage, TaskResult, TaskTaken } from '../types.ts';
 import type { AgentLoad } from '../agent-registry.ts';
 import { ensureTaskStream } from './stream.ts';

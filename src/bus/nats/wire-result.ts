@@ -5,7 +5,7 @@
  */
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { toStepError } from '../../common/errors.ts';
-import { toDocumentSaves } from '../../documents/document-save.ts';
+import { toDocumentSaves } from '../../common/document-save.ts';
 import { isRecord } from '../../common/json.ts';
 import type { CostReport, TaskResult } from '../types.ts';
 

@@ -1,7 +1,7 @@
 /** @module api/resources/documents/routes — the route table of versioned documents: create, list, read, update under `if-match`, versions. */
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
-import { DOCUMENT_STATUSES, MAX_DOCUMENT_NAME, MAX_DOCUMENT_TITLE, MAX_DOCUMENTS_PER_RESULT } from '../../../documents/document-save.ts';
+import { DOCUMENT_STATUSES, MAX_DOCUMENT_NAME, MAX_DOCUMENT_TITLE, MAX_DOCUMENTS_PER_RESULT } from '../../../common/document-save.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import { PAGE, executionId, inOrder, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
 

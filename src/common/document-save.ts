@@ -1,13 +1,15 @@
 /**
- * @module documents/document-save — what an agent saves with a step result (`ctx.saveDocument(...)`, or
+ * @module common/document-save — what an agent saves with a step result (`ctx.saveDocument(...)`, or
  * `documents: [...]` in a result on the wire), checked the same way wherever it comes from.
  */
-import { msgpackCodec as codec } from '../common/codec.ts';
-import { ActorflowError } from '../common/errors.ts';
-import { LIMITS } from '../common/flow.ts';
-import { ulid } from '../common/ids.ts';
-import { isRecord } from '../common/json.ts';
-import type { DocumentStatus } from '../store/types.ts';
+import { msgpackCodec as codec } from './codec.ts';
+import { ActorflowError } from './errors.ts';
+import { LIMITS } from './flow.ts';
+import { ulid } from './ids.ts';
+import { isRecord } from './json.ts';
+
+/** A document's lifecycle: `draft` (the default), `final`, `archived`. */
+export type DocumentStatus = 'draft' | 'final' | 'archived';
 
 export const DOCUMENT_STATUSES: readonly DocumentStatus[] = ['draft', 'final', 'archived'];
 
