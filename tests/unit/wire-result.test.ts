@@ -15,6 +15,16 @@ describe('readTaskResult', () => {
     expect(read).toEqual({ result: { ...ids, ok: false, error: { code: 'agent_error', message: 'the agent reported a failure without an error', retryable: true }, costs: [{ model: 'm', tokens: 3, usd: 0.5 }, { model: null, tokens: 0, usd: 0 }], durationMs: 12 } });
   });
 
+  it('carries the documents of a success, and turns malformed ones into a failure document_invalid (not retried)', () => {
+    const doc = { type: 'report', title: 'Q1', content: { n: 1 }, scopeType: 'project', scopeId: 'p-1' };
+    expect(readTaskResult(codec.encode({ ...ids, ok: true, output: 1, documents: [doc] }))).toEqual({ result: { ...ids, ok: true, output: 1, costs: [], durationMs: 0, documents: [doc] } });
+    expect(readTaskResult(codec.encode({ ...ids, ok: true, documents: [] }))).toEqual({ result: { ...ids, ok: true, output: null, costs: [], durationMs: 0 } });
+    for (const documents of [{ type: 'x' }, [{ title: 't', content: 1 }], [{ ...doc, scopeId: undefined }], [{ ...doc, id: 'doc_nope' }], [{ ...doc, status: 'done' }], [{ ...doc, extra: 1 }]]) {
+      const read = readTaskResult(codec.encode({ ...ids, ok: true, documents }));
+      expect(read).toMatchObject({ result: { ok: false, error: { code: 'document_invalid', retryable: false } } });
+    }
+  });
+
   it('refuses what names no attempt, and bytes that are not msgpack', () => {
     expect(readTaskResult(codec.encode({ ...ids, attempt: 0, ok: true }))).toEqual({ invalid: 'attempt must be an integer ≥ 1' });
     expect(readTaskResult(codec.encode({ ...ids, taskId: 7, ok: true }))).toEqual({ invalid: 'taskId must be a string' });
