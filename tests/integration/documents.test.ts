@@ -11,6 +11,7 @@ import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import { runCli } from '../support/cli.ts';
 import { type Api, createKey, withKey } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+import { pollUntil } from '../support/wait.ts';
 
 const ADMIN = 'test-admin-key-documents-0123456789abcdef';
 /** An in-process agent that saves what its input asks for: `{ save: [...] }` (a new document, or with `id` a version). */
@@ -280,6 +281,28 @@ describe('documents saved by a flow', () => {
     const invalid = await run({ save: [{ type: 'report', content: 1 }] });
     expect(invalid.status).toBe('failed');
     expect(invalid.error).toMatchObject({ code: 'document_invalid' });
+  });
+
+  it("saves a child execution's documents in the parent's scope, and a direct execution's when it ends", async () => {
+    const parent = { name: 'report-parent', steps: [{ id: 'child', type: 'workflow', workflow: 'report', input: '$.input' }] };
+    expect((await http.post('/workflow-definitions', parent)).status).toBe(201);
+    const ex = await run({ save: [{ type: 'child-report', title: 'from the child', content: 1 }] }, { workflow: 'report-parent', scope: { type: 'project', id: 'p-parent' } });
+    expect(ex.status).toBe('completed');
+    const [child] = (await http.get(`/executions/${ex.id}/children`)).body.items;
+    const docs = (await http.get('/documents', { query: { executionId: child.id } })).body.items;
+    expect(docs).toEqual([expect.objectContaining({ scopeType: 'project', scopeId: 'p-parent', type: 'child-report', stepId: 'write' })]);
+
+    const direct = await run({ save: [{ type: 'direct-report', title: 'direct', content: 'd' }] }, { durability: 'none' });
+    expect(direct.status).toBe('completed');
+    const saved = (await eventsOf(direct.id)).filter((e) => e.type === 'document.saved');
+    expect(saved).toHaveLength(1);
+    // Written with the direct execution's summary, in a later batch: read it once it is there.
+    const id = saved[0].data.documentId as string;
+    const got = await pollUntil(async () => {
+      const res = await http.get(`/documents/${id}`);
+      return res.status === 200 ? res : undefined;
+    }, 'the direct execution\'s document written', 5000);
+    expect(got.body).toMatchObject({ id, type: 'direct-report', content: 'd', executionId: direct.id, scopeType: 'execution', scopeId: direct.id });
   });
 
   it('refuses a bad start scope with 422', async () => {
