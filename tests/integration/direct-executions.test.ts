@@ -11,7 +11,8 @@ describe('direct executions', () => {
   beforeAll(async () => {
     server = await startTestServer();
     await api(server.url).post('/workflow-definitions', { name: 'three', steps: [1, 2, 3].map((i) => ({ id: `s${i}`, type: 'task', agent: 'echo', input: { i } })) });
-    await api(server.url).post('/workflow-definitions', { name: 'slow', durability: 'none', steps: [{ id: 'nap', type: 'sleep', ms: 300 }, { id: 'b', type: 'task', agent: 'echo', input: 'done' }] });
+    // The sleep outlasts the checks made while it runs, also on a loaded machine.
+    await api(server.url).post('/workflow-definitions', { name: 'slow', durability: 'none', steps: [{ id: 'nap', type: 'sleep', ms: 2000 }, { id: 'b', type: 'task', agent: 'echo', input: 'done' }] });
     await api(server.url).post('/workflow-definitions', { name: 'approval', steps: [{ id: 'w', type: 'wait', signal: 'go' }] });
   });
   afterAll(async () => server.close());

@@ -8,13 +8,14 @@ describe('a step due while paused', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
-    await api(server.url).post('/workflow-definitions', { name: 'nap-then-work', steps: [{ id: 'nap', type: 'sleep', ms: 100 }, { id: 'work', type: 'task', agent: 'echo', input: 'done', timeoutMs: 60_000 }] });
+    await api(server.url).post('/workflow-definitions', { name: 'nap-then-work', steps: [{ id: 'nap', type: 'sleep', ms: 1000 }, { id: 'work', type: 'task', agent: 'echo', input: 'done', timeoutMs: 60_000 }] });
   });
   afterAll(async () => server.close());
 
   it('is not started, dispatched or listed until the resume, then runs', async () => {
     const http = api(server.url);
     const { body } = await http.post('/executions', { workflow: 'nap-then-work', input: {} });
+    // The pause must land before the 1 s nap ends (a shorter nap lost that race on a loaded machine).
     expect((await http.post(`/executions/${body.id}/pause`)).status).toBe(202);
     const types = async () => ((await http.get(`/executions/${body.id}/events`)).body.items as { type: string; stepId?: string }[]).map((e) => `${e.type}${e.stepId ? `:${e.stepId}` : ''}`);
     // The sleep ends while paused: `work` is due now.
