@@ -87,6 +87,12 @@ export const ErrorCode = {
   versionMismatch: 'version_mismatch',
   /** `PUT /documents/{id}` without `if-match` (428). */
   ifMatchRequired: 'if_match_required',
+  /** `POST /bulk-operations` whose filter names no criterion: it would act on every execution of the tenant (422). */
+  filterRequired: 'filter_required',
+  /** A bulk operation the tenant does not have (404). */
+  bulkOperationNotFound: 'bulk_operation_not_found',
+  /** Cancelling a bulk operation that already completed or was cancelled (409). */
+  bulkOperationFinished: 'bulk_operation_finished',
   internal: 'internal_error',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -48,6 +48,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.documentNotFound]: 404,
   [ErrorCode.versionMismatch]: 412,
   [ErrorCode.ifMatchRequired]: 428,
+  [ErrorCode.filterRequired]: 422,
+  [ErrorCode.bulkOperationNotFound]: 404,
+  [ErrorCode.bulkOperationFinished]: 409,
   [ErrorCode.internal]: 500,
 };
 

@@ -271,6 +271,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE definitions ADD COLUMN template TEXT;
     `,
   },
+  {
+    // Bulk operations (issue 17): the matched set is fixed at creation (one row per execution, numbered), each
+    // row's outcome recorded as the operation goes, so a restart resumes where it stopped. `started` rows carry
+    // the execution's last seq when they were marked: on resume its events say whether the call was made.
+    version: 11,
+    name: 'bulk-operations',
+    sql: `
+      CREATE TABLE bulk_operations (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        action TEXT NOT NULL,
+        filter TEXT NOT NULL,
+        signal TEXT,
+        reason TEXT,
+        status TEXT NOT NULL,
+        matched INTEGER NOT NULL,
+        succeeded INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        skipped INTEGER NOT NULL,
+        errors TEXT NOT NULL,
+        next_seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        idem_key TEXT,
+        idem_hash TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX bulk_operations_tenant ON bulk_operations (tenant, id);
+      CREATE INDEX bulk_operations_open ON bulk_operations (status) WHERE status IN ('creating', 'running');
+      CREATE INDEX bulk_operations_idem ON bulk_operations (tenant, idem_key) WHERE idem_key IS NOT NULL;
+      CREATE TABLE bulk_operation_items (
+        operation_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        outcome TEXT,
+        mark_seq INTEGER,
+        code TEXT,
+        PRIMARY KEY (operation_id, seq)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

@@ -4,8 +4,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuthStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TemplateStore, TenantStore, WebhookStore } from '../types.ts';
+import type { AuthStore, BulkStore, DocumentStore, HttpAgentStore, ScheduleStore, Store, TelemetryStore, TemplateStore, TenantStore, WebhookStore } from '../types.ts';
 import { createSqliteAuthStore } from './auth-store.ts';
+import { createSqliteBulkStore } from './bulk-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
 import { createSqliteDocumentStore } from './document-store.ts';
 import { createSqliteHttpAgentStore } from './http-agent-store.ts';
@@ -41,9 +42,9 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
 /**
  * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit), the scheduler's
  * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore`, the `TenantStore` and the `TelemetryStore`. They share the journal's connections;
- * `store.close()` closes them, so flush `auth` first.
+ * `store.close()` closes them, so flush `auth` first. The `BulkStore` has a connection of its own: close it before `store`.
  */
-export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore; templates: TemplateStore }> {
+export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore; templates: TemplateStore; bulk: BulkStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
   const writer = await openDb(opts.path);
   const sync = (opts.sync ?? 'full') === 'full' ? 'FULL' : 'NORMAL';
@@ -67,6 +68,12 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
   const background = await openWorkerDb(opts.path);
   await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
+  // Bulk operations write their matched sets and outcomes (fsynced) in a worker thread of their own, opened on first use.
+  const openBulkDb = async () => {
+    const db = await openWorkerDb(opts.path);
+    await db.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+    return db;
+  };
   return {
     store: createSqliteJournalStore({ writer, committer, reader, background, checkpointer, others: [telemetryDb] }),
     auth: createSqliteAuthStore(writer),
@@ -77,5 +84,6 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     tenants: createSqliteTenantStore(writer),
     templates: createSqliteTemplateStore(writer),
     documents: createSqliteDocumentStore(reader),
+    bulk: createSqliteBulkStore(openBulkDb),
   };
 }
