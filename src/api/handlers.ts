@@ -6,6 +6,7 @@ import type { ApiMetrics } from './observability/metrics.ts';
 import { adminHandlers } from './resources/admin/handlers.ts';
 import { agentTasksHandlers } from './resources/agent-tasks/handlers.ts';
 import { agentsHandlers } from './resources/agents/handlers.ts';
+import { bulkOperationsHandlers } from './resources/bulk-operations/handlers.ts';
 import { definitionsHandlers } from './resources/definitions/handlers.ts';
 import { documentsHandlers } from './resources/documents/handlers.ts';
 import { executionsHandlers } from './resources/executions/handlers.ts';
@@ -58,6 +59,7 @@ export function routeHandlers(p: HandlerParts) {
     ...tasksHandlers(tasks),
     ...webhooksHandlers({ engine, webhooks }),
     ...documentsHandlers(p.services.documents),
+    ...bulkOperationsHandlers(p.services.bulk),
     ...telemetryHandlers({ engine, telemetry, clock: { now: () => Date.now() } }),
     ...p.streams.handlers,
   } satisfies Record<RouteId, RouteHandler>;

@@ -6,6 +6,7 @@ import { REFERENCE_ROUTES } from './static/reference-routes.ts';
 import { ADMIN_ROUTES } from './resources/admin/routes.ts';
 import { AGENT_TASK_ROUTES } from './resources/agent-tasks/routes.ts';
 import { AGENT_ROUTES } from './resources/agents/routes.ts';
+import { BULK_OPERATION_ROUTES } from './resources/bulk-operations/routes.ts';
 import { DEFINITION_ROUTES } from './resources/definitions/routes.ts';
 import { DOCUMENT_ROUTES } from './resources/documents/routes.ts';
 import { EXECUTION_ROUTES } from './resources/executions/routes.ts';
@@ -33,6 +34,7 @@ export const ROUTES = [
   ...TASK_ROUTES,
   ...WEBHOOK_ROUTES,
   ...DOCUMENT_ROUTES,
+  ...BULK_OPERATION_ROUTES,
   ...ADMIN_ROUTES,
   ...TENANT_ROUTES,
   ...REFERENCE_ROUTES,

@@ -70,7 +70,7 @@ export interface ApiServer {
  */
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const { services, gate } = opts;
-  const streams = createStreams({ engine: services.engine, logger: opts.logger, options: opts.streams });
+  const streams = createStreams({ engine: services.engine, bulkEvents: services.bulk.onEvent, logger: opts.logger, options: opts.streams });
   // The routes as served: the same specs mount the router and generate the OpenAPI document.
   const routes: readonly RouteSpec[] = ROUTES.map((spec): RouteSpec => (opts.metricsPublic === true && METRICS_ROUTE_IDS.has(spec.id) ? { ...spec, auth: 'none' } : spec));
   const openapi = buildOpenApi([...routes, ...WS_ROUTES], { version: opts.version });

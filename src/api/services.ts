@@ -1,4 +1,5 @@
 /** @module api/services — what the API serves: built once by the composition root (src/cli/serve.ts) and handed to the server. */
+import type { BulkOperations } from '../bulk/bulk-service.ts';
 import type { Documents } from '../documents/document-service.ts';
 import type { Engine } from '../engine/types.ts';
 import type { GraphqlApi } from '../graphql/create-graphql.ts';
@@ -16,6 +17,8 @@ export interface ApiServices {
   readonly scheduler: Scheduler;
   /** Versioned documents (`/documents` routes); flows save theirs through the engine. */
   readonly documents: Documents;
+  /** Bulk operations (`/bulk-operations` routes); their progress goes out on the WebSocket firehose. */
+  readonly bulk: BulkOperations;
   /** Outbound webhooks (`/webhooks` routes) and inbound hooks. */
   readonly webhooks: WebhookDispatcher;
   /** HTTP push agents (`/agents/http`, `/agent-tasks` routes). */

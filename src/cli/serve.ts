@@ -11,6 +11,7 @@ import { type StreamOptions, resolveStreamOptions } from '../api/streams/options
 import { BUILTIN_AGENTS, serveBuiltinAgents } from '../agents/builtin-agents.ts';
 import { type InProcessAgents, serveInProcessAgents } from '../agents/in-process-agents.ts';
 import { createMemoryBus } from '../bus/memory-bus.ts';
+import { createBulkOperations } from '../bulk/bulk-service.ts';
 import { createDocuments } from '../documents/document-service.ts';
 import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
@@ -128,7 +129,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
@@ -158,6 +159,9 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
   const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
+  const bulk = createBulkOperations({ engine, store: bulkStore, clock: systemClock, logger });
+  // Operations a stop or crash interrupted resume once recovery has brought their executions back.
+  const bulkStarted = engine.whenReady().then(() => bulk.start()).catch((err: unknown) => logger.error('bulk operations failed to resume', { error: String(err) }));
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
   const version = packageVersion();
   const startedAt = Date.now();
@@ -186,6 +190,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     tasks: createTasks(engine),
     telemetry: createTelemetryService(telemetry),
     documents: createDocuments({ documents: documentStore, store, clock: systemClock }),
+    bulk,
     graphql: createGraphql({ engine, logger }),
     tenants,
     templates,
@@ -225,6 +230,9 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
         await gate.close();
         await schedulerStarted;
         await scheduler.close();
+        // Before the engine: the batch in flight finishes its calls and records them; the rest resumes at the next start.
+        await bulkStarted;
+        await bulk.close();
         await engine.close();
         await webhooks.close();
         await httpAgents.close();

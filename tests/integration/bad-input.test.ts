@@ -69,6 +69,8 @@ const BODY_ROUTES: readonly { name: string; method: Method; path: (f: Fixtures) 
   { name: 'patch tenant', method: 'PATCH', path: () => '/tenants/default' },
   { name: 'create document', method: 'POST', path: () => '/documents' },
   { name: 'update document', method: 'PUT', path: (f) => `/documents/${f.document}` },
+  { name: 'create bulk operation', method: 'POST', path: () => '/bulk-operations' },
+  { name: 'cancel bulk operation', method: 'POST', path: () => '/bulk-operations/bk_01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel' },
 ];
 
 /** List routes: each gets `?limit=abc`, `?limit=0`, an unknown parameter. */
@@ -86,6 +88,7 @@ const LIST_ROUTES: readonly { name: string; path: (f: Fixtures) => string }[] = 
   { name: 'tenants', path: () => '/tenants' },
   { name: 'documents', path: () => '/documents' },
   { name: 'document versions', path: (f) => `/documents/${f.document}/versions` },
+  { name: 'bulk operations', path: () => '/bulk-operations' },
 ];
 
 /** Execution sub-resources: each answers 404 for an unknown and for a malformed id. */
@@ -262,6 +265,22 @@ const CASES: Case[] = [
   { name: 'document version: not a number', method: 'GET', path: (f) => `/documents/${f.document}/versions/first`, status: 404, code: 'document_not_found' },
   { name: 'documents: bad filter', method: 'GET', path: () => '/documents?status=gone&executionId=x', status: 422, code: 'validation_failed', paths: ['/query/status', '/query/executionId'] },
 
+  // ── bulk operations ──
+  { name: 'bulk: no filter', method: 'POST', path: () => '/bulk-operations', body: { action: 'cancel' }, status: 422, code: 'filter_required', paths: ['/filter'] },
+  { name: 'bulk: empty filter, dry run', method: 'POST', path: () => '/bulk-operations', body: { action: 'cancel', filter: {}, dryRun: true }, status: 422, code: 'filter_required', paths: ['/filter'] },
+  {
+    name: 'bulk: bad action, filter fields and signal',
+    method: 'POST',
+    path: () => '/bulk-operations',
+    body: { action: 'delete', filter: { status: ['gone'], createdBefore: 'soon', ids: [] }, signal: { payload: 1 } },
+    status: 422,
+    code: 'validation_failed',
+    paths: ['/action', '/filter/status/0', '/filter/createdBefore', '/filter/ids', '/signal/name'],
+  },
+  { name: 'bulk: signal without its signal', method: 'POST', path: () => '/bulk-operations', body: { action: 'signal', filter: { workflow: WAITING_FLOW } }, status: 422, code: 'validation_failed', paths: ['/signal'] },
+  { name: 'bulk: unknown id', method: 'GET', path: () => '/bulk-operations/bk_01ARZ3NDEKTSV4RRFFQ69G5FAV', status: 404, code: 'bulk_operation_not_found' },
+  { name: 'bulk: malformed id', method: 'POST', path: () => '/bulk-operations/not-an-op/cancel', status: 404, code: 'bulk_operation_not_found' },
+
   // ── routing ──
   { name: 'unknown route', method: 'GET', path: () => '/nothing/here', status: 404, code: 'not_found' },
   { name: 'unknown route outside the base', method: 'GET', path: () => '/favicon.ico', root: true, status: 404, code: 'not_found' },
@@ -291,7 +310,9 @@ async function snapshotState(): Promise<unknown> {
   const tenants = await client.get('/tenants', { query: { limit: 1000 } });
   const templates = await client.get('/workflow-templates', { query: { limit: 1000 } });
   const documents = await client.get('/documents', { query: { limit: 1000 } });
+  const bulk = await client.get('/bulk-operations', { query: { limit: 1000 } });
   return {
+    bulk: bulk.body.items,
     tenants: tenants.body.items,
     templates: templates.body.items.map((t: { name: string; version: number }) => [t.name, t.version]),
     documents: documents.body.items.map((d: { id: string; version: number }) => [d.id, d.version]),

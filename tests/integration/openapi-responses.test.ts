@@ -235,6 +235,20 @@ describe('answers match the documented response schemas', () => {
     expect(started.template).toEqual({ name: 'resp-tpl-child', version: 1 });
   });
 
+  it('covers bulk operations (dry run, create, replay, list, one, cancel)', async () => {
+    const v1 = '/api/v1';
+    expect((await server.engine.registerDefinition('default', { name: 'resp-bulk', steps: [{ id: 'w', type: 'wait', signal: 'go' }] })).created).toBe(true);
+    // Enough that the cancel below finds it still running.
+    for (let i = 0; i < 500; i += 100) await Promise.all(Array.from({ length: 100 }, () => server.engine.start({ tenant: 'default', workflow: 'resp-bulk' })));
+    const body = { action: 'signal', filter: { workflow: 'resp-bulk', status: ['waiting'] }, signal: { name: 'go', payload: 1 } };
+    expect((await call('POST', `${v1}/bulk-operations`, { ...body, dryRun: true }, 200)).matched).toBe(500);
+    const op = await call('POST', `${v1}/bulk-operations`, body, 202, { 'idempotency-key': 'resp-bulk' });
+    expect((await call('POST', `${v1}/bulk-operations`, body, 200, { 'idempotency-key': 'resp-bulk' })).id).toBe(op.id);
+    expect((await call('POST', `${v1}/bulk-operations/${op.id}/cancel`, undefined, 202)).status).toBe('cancelled');
+    await call('GET', `${v1}/bulk-operations`);
+    expect((await call('GET', `${v1}/bulk-operations/${op.id}`)).matched).toBe(500);
+  });
+
   it('checked every route that documents a response schema', () => {
     const documented = Object.keys(RESPONSE_SCHEMAS).filter((id) => (ROUTES as readonly RouteSpec[]).some((r) => r.id === id));
     expect(documented.filter((id) => !covered.has(id))).toEqual([]);

@@ -41,7 +41,7 @@ export function keyMismatchIssues(body: unknown, headers: Readonly<Record<string
   return [{ path: '/idempotencyKey', message: 'differs from the idempotency-key header' }];
 }
 
-/** 201 with what was started, or 200 marked `idempotent-replay` when the key replayed an earlier start. */
-export function startedOrReplayed(replayed: boolean, body: unknown): Reply {
-  return replayed ? json(200, body, REPLAY_HEADERS) : json(201, body);
+/** `status` (201) with what was started, or 200 marked `idempotent-replay` when the key replayed an earlier start. */
+export function startedOrReplayed(replayed: boolean, body: unknown, status = 201): Reply {
+  return replayed ? json(200, body, REPLAY_HEADERS) : json(status, body);
 }

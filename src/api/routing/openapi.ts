@@ -20,6 +20,7 @@ const TAGS: Readonly<Record<string, string>> = {
   executions: 'Executions of workflows: start, inspect, control, signal.',
   agents: 'Agents seen on the bus.',
   schedules: 'Schedules: cron (with time zone), fixed-interval and one-time starts of a workflow.',
+  bulk: 'Bulk operations: one control call on every execution a filter matches, durable and paced.',
   documents: 'Versioned documents of flows and people, grouped by scope, updated under optimistic locking (`if-match`).',
   streams: 'Real-time streams: WebSocket (JSON or msgpack subprotocol) and server-sent events.',
   ops: 'Health, readiness, status and metrics.',

@@ -3,6 +3,7 @@
  * The OpenAPI generator puts them under `components.schemas` and references them; a test
  * validates real answers against them, so the document cannot drift from what the server sends.
  */
+import { BULK_ACTIONS } from '../../bulk/types.ts';
 import { TASK_STATUSES } from '../../tasks/task-view.ts';
 import type { JsonSchema } from './route-spec.ts';
 
@@ -37,6 +38,8 @@ const TEMPLATE_FIELDS: Readonly<Record<string, JsonSchema>> = {
 };
 
 const DOCUMENT_STATUS: JsonSchema = { type: 'string', enum: ['draft', 'final', 'archived'] };
+const BULK_ID: JsonSchema = { type: 'string', pattern: '^bk_' };
+const BULK_STATUS: JsonSchema = { type: 'string', enum: ['running', 'completed', 'cancelled'] };
 /** Who wrote a version: the execution and step that saved it, null when written through the API. */
 const WRITER: Readonly<Record<string, JsonSchema>> = { executionId: nullableStr, stepId: nullableStr };
 
@@ -273,6 +276,30 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   Document: shape({ ...DOCUMENT_FIELDS, content: { ...anyValue, description: 'Any JSON value (text as a string).' } }, [], 'A document: its latest version, with content.'),
   DocumentVersionSummary: shape(DOCUMENT_VERSION_FIELDS, [], 'One version of a document, without content (lists).'),
   DocumentVersion: shape({ ...DOCUMENT_VERSION_FIELDS, content: anyValue }, [], 'One version of a document, with content.'),
+  BulkOperation: shape(
+    {
+      id: BULK_ID,
+      action: { type: 'string', enum: BULK_ACTIONS },
+      filter: {
+        type: 'object',
+        description: 'The filter as the request gave it.',
+        properties: { status: { type: 'array', items: str }, workflow: str, labels, createdAfter: time, createdBefore: time, ids: { type: 'array', items: str } },
+        additionalProperties: false,
+      },
+      status: BULK_STATUS,
+      matched: { ...int, description: 'Executions the filter matched at creation: the set acted on.' },
+      succeeded: int,
+      failed: int,
+      skipped: { ...int, description: 'Executions whose state did not allow the action (e.g. already finished).' },
+      errors: { type: 'array', maxItems: 100, items: shape({ executionId: str, code: str }), description: 'The first 100 failures.' },
+      createdAt: time,
+      finishedAt: nullableTime,
+    },
+    [],
+    'A bulk operation and its counts so far.',
+  ),
+  BulkOperationAccepted: shape({ id: BULK_ID, status: BULK_STATUS, matched: int }, [], 'A bulk operation created (202), or replayed by its idempotency key (200).'),
+  BulkPreview: shape({ matched: int, sample: { type: 'array', maxItems: 20, items: str, description: 'The first 20 matched ids, newest first.' } }, [], 'What a dry run would act on.'),
   Webhook: shape(
     {
       id: { type: 'string', pattern: '^wh_' },
@@ -506,6 +533,10 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   updateDocument: ref('Document'),
   listDocumentVersions: page('DocumentVersionSummary'),
   getDocumentVersion: ref('DocumentVersion'),
+  createBulkOperation: { oneOf: [ref('BulkOperationAccepted'), ref('BulkPreview')] },
+  listBulkOperations: page('BulkOperation'),
+  getBulkOperation: ref('BulkOperation'),
+  cancelBulkOperation: ref('BulkOperation'),
   triggerHook: ref('Execution'),
   ...TELEMETRY_RESPONSE_SCHEMAS,
   graphql: { $ref: '#/components/schemas/GraphqlAnswer' },

@@ -6,11 +6,13 @@ import { createEventFeed } from './event-feed.ts';
 import { type SseCounters, sseHandlers } from './sse.ts';
 import { type StreamOptions, resolveStreamOptions } from './options.ts';
 import type { Gate } from '../auth/gate.ts';
-import { type HubStats, WsHub } from './ws/hub.ts';
+import { type HubDeps, type HubStats, WsHub } from './ws/hub.ts';
 import { mountWebSockets } from './ws/upgrade.ts';
 
 export interface StreamsOptions {
   readonly engine: Engine;
+  /** Bulk operations' events, published to firehose subscriptions that name their types. */
+  readonly bulkEvents?: HubDeps['bulkEvents'];
   readonly logger: Logger;
   /** Limits; unset fields take the defaults of streams/options.ts. */
   readonly options?: Partial<StreamOptions> | undefined;
@@ -49,7 +51,7 @@ export function createStreams(o: StreamsOptions): Streams {
   return {
     handlers: sseHandlers({ engine: o.engine, feed, logger: o.logger, options, counters }),
     mount: (app, gate) => {
-      hub = new WsHub({ app, engine: o.engine, feed, logger: o.logger, options });
+      hub = new WsHub({ app, engine: o.engine, bulkEvents: o.bulkEvents, feed, logger: o.logger, options });
       mountWebSockets({ app, hub, engine: o.engine, logger: o.logger, options, gate });
     },
     stats: () => ({

@@ -1,6 +1,7 @@
 /** @module api/streams/ws/fanout — native uWS pub/sub: which topic variants have subscribers, and one publish per variant and event. */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { AgentEvent } from '../../../bus/types.ts';
+import type { BulkEvent } from '../../../bulk/types.ts';
 import type { EncodedEvent } from '../event-feed.ts';
 import { EncodedValue, type WireFormat, topics } from './protocol.ts';
 
@@ -83,6 +84,17 @@ export class Fanout {
     this.publish(topics.firehose(e.tenant, e.workflow, null), event);
     this.publish(topics.firehose(e.tenant, null, e.type), event);
     this.publish(topics.firehose(e.tenant, e.workflow, e.type), event);
+  }
+
+  /**
+   * Publishes a bulk operation's event to the firehose slices of its type (`types` naming it), of any workflow
+   * and of the workflow its filter names: never to slices without a type, whose subscribers expect execution events.
+   */
+  publishBulkEvent(e: BulkEvent): void {
+    if (this.firehoseVariants === 0) return;
+    const value = new EncodedValue(e);
+    this.publish(topics.firehose(e.tenant, null, e.type), value);
+    if (e.workflow !== null) this.publish(topics.firehose(e.tenant, e.workflow, e.type), value);
   }
 
   /**

@@ -1,5 +1,6 @@
 /** @module api/streams/ws/hub — the WebSocket hub: sockets, subscriptions, native uWS fan-out, replay, backpressure. */
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { BulkEvent } from '../../../bulk/types.ts';
 import type { Engine } from '../../../engine/types.ts';
 import type { Principal } from '../../auth/types.ts';
 import { ActorflowError } from '../../../common/errors.ts';
@@ -66,6 +67,8 @@ export interface HubStats {
 export interface HubDeps {
   readonly app: TemplatedApp;
   readonly engine: Engine;
+  /** Bulk operations' events (`bulk.progress`, `bulk.completed`), for firehose subscriptions naming them. */
+  readonly bulkEvents?: ((listener: (e: BulkEvent) => void) => () => void) | undefined;
   readonly feed: EventFeed;
   readonly logger: Logger;
   readonly options: StreamOptions;
@@ -120,6 +123,17 @@ export class WsHub {
         }
       }),
     );
+    if (d.bulkEvents !== undefined) {
+      this.offs.push(
+        d.bulkEvents((e) => {
+          try {
+            this.fanout.publishBulkEvent(e);
+          } catch (err) {
+            d.logger.error('bulk event fan-out failed', { error: String(err) });
+          }
+        }),
+      );
+    }
     this.interval = setInterval(() => {
       if (this.dirty) this.sweep();
     }, SWEEP_INTERVAL_MS);

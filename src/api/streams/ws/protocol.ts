@@ -1,4 +1,5 @@
 /** @module api/streams/ws/protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
+import { BULK_EVENT_TYPES } from '../../../bulk/types.ts';
 import { msgpackCodec } from '../../../common/codec.ts';
 import { EVENT_TYPES } from '../../../common/execution.ts';
 import { parseExecutionId } from '../../../common/ids.ts';
@@ -36,7 +37,12 @@ export const CLOSE_GOING_AWAY = 1001;
 
 /** Execution event types a firehose filter may name (docs/api/executions.md, "Events"). */
 export const EXECUTION_EVENT_TYPES = EVENT_TYPES;
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EXECUTION_EVENT_TYPES);
+/**
+ * Every type a firehose filter may name: execution events, and bulk operations' progress, which only
+ * subscriptions naming those types receive (a filter without `types` keeps getting execution events only).
+ */
+export const FIREHOSE_EVENT_TYPES = [...EXECUTION_EVENT_TYPES, ...BULK_EVENT_TYPES] as const;
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(FIREHOSE_EVENT_TYPES);
 
 /** Events after which an execution's SSE stream ends (a failed/timed-out one may still be retried later). */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);

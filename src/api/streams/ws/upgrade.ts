@@ -15,7 +15,7 @@ import { type Principal, Scope } from '../../auth/types.ts';
 import { type CompiledRoute, compileRoutes, toIssues } from '../../routing/validate.ts';
 import { parseQuery } from '../../routing/query.ts';
 import { type ConnData, type WsHub, newConn } from './hub.ts';
-import { type ClientMessage, EXECUTION_EVENT_TYPES, type EventFilter, negotiate } from './protocol.ts';
+import { type ClientMessage, type EventFilter, FIREHOSE_EVENT_TYPES, negotiate } from './protocol.ts';
 
 /** `?token=` is accepted on every stream route (docs/api.md, "Authentication"); auth reads it in `requestContext`. */
 const token = { type: 'string', maxLength: 4096 } as const;
@@ -51,7 +51,7 @@ export const WS_ROUTES = [
     path: '/ws/events',
     summary: 'WebSocket firehose (live), subscription id `events`; filters `?workflow=`, `?types=a,b`, `?label.<k>=<v>`.',
     tag: 'streams',
-    query: object({ workflow: shortString, types: { type: 'array', items: { type: 'string', enum: [...EXECUTION_EVENT_TYPES] }, minItems: 1 }, labels, token }),
+    query: object({ workflow: shortString, types: { type: 'array', items: { type: 'string', enum: [...FIREHOSE_EVENT_TYPES] }, minItems: 1 }, labels, token }),
     status: 101,
   },
 ] as const satisfies readonly RouteSpec[];
