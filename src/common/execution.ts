@@ -3,6 +3,8 @@ import type { TemplateInstance, TemplateRef } from './template.ts';
 
 export const ExecutionStatus = {
   pending: 'pending',
+  /** Held by its workflow's concurrency limit: accepted and durable, not started yet (docs/flows.md, "Concurrency limits"). */
+  queued: 'queued',
   running: 'running',
   waiting: 'waiting',
   paused: 'paused',
@@ -41,6 +43,8 @@ export interface ExecutionView {
   finishedAt: string | null;
   retryAttempt: number;
   lastSeq: number;
+  /** −10..10 (default 0): the order of queued executions of a concurrency limit, higher first. */
+  priority: number;
   /** Only for an execution started from a template (`POST /executions` with `template`). */
   template?: TemplateRef;
   /** Only when started with one: where its steps' documents are saved by default. */
@@ -64,6 +68,7 @@ export const EVENT_TYPES = [
   'workflow.failed',
   'workflow.cancelled',
   'workflow.timed_out',
+  'workflow.queued',
   'agent.selected',
   'step.log',
   'document.saved',

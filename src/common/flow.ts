@@ -93,6 +93,19 @@ export type Durability = 'journal' | 'none';
 /** A direct execution refuses `wait` steps and sleeps longer than this (it is short by construction). */
 export const DIRECT_MAX_SLEEP_MS = 60_000;
 
+/**
+ * At most `limit` executions of the workflow (per distinct value of `key`, a path into the start's
+ * input) run at once; starts past it are `queued` and start in priority, then creation, order.
+ */
+export interface ConcurrencyLimit {
+  readonly limit: number;
+  /** A path into the input, e.g. `$.input.customerId`: one limit per distinct value (compared as JSON text). */
+  readonly key?: string;
+}
+
+/** Start priorities: −10..10, higher first in a concurrency queue. */
+export const PRIORITY = { min: -10, max: 10, default: 0 } as const;
+
 export interface FlowDocument {
   readonly name: string;
   readonly version?: number;
@@ -102,6 +115,8 @@ export interface FlowDocument {
   readonly output?: unknown;
   /** Default of the starts' `durability`: `none` runs direct executions (no file I/O while they run). @default 'journal' */
   readonly durability?: Durability;
+  /** How many of its executions may run at once (docs/flows.md, "Concurrency limits"). */
+  readonly concurrency?: ConcurrencyLimit;
   readonly steps: readonly Step[];
   readonly compensations?: readonly TaskStep[];
 }

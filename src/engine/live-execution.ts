@@ -5,6 +5,7 @@ import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from
 import type { TemplateRef } from '../common/template.ts';
 import type { DocumentWrite, ExecutionRow, ExecutionScope, SnapshotRow } from '../store/types.ts';
 import type { Committable } from './commit-queue.ts';
+import type { SlotGroup } from './concurrency-queues.ts';
 import type { LoadedDefinition } from './definitions.ts';
 import type { FlowContext } from './flow-context.ts';
 import type { ExecutionTrace } from '../tracing/trace-context.ts';
@@ -33,6 +34,18 @@ export interface LiveInit {
   direct?: boolean;
   /** Where its steps' documents are saved by default (start body `scope`). */
   scope?: ExecutionScope | null;
+  /** −10..10. @default 0 */
+  priority?: number;
+  /** Its concurrency group and limit when its definition declares one (the row's `concurrency_key`, `concurrency_limit`). */
+  concurrency?: ConcurrencyMembership | null;
+  /** When it really started (later than `createdAt` after a wait in a concurrency queue). @default createdAt */
+  startedAt?: number;
+}
+
+/** The concurrency group an execution belongs to: '' without a `key`, else the key's value as JSON text. */
+export interface ConcurrencyMembership {
+  readonly key: string;
+  readonly limit: number;
 }
 
 export class LiveExecution implements Committable {
@@ -53,6 +66,13 @@ export class LiveExecution implements Committable {
   /** A direct execution's saved document versions, written with its events when it ends. */
   readonly documents: DocumentWrite[] = [];
   readonly scope: ExecutionScope | null;
+  readonly priority: number;
+  readonly concurrency: ConcurrencyMembership | null;
+  readonly startedAt: number;
+  /** The group whose `running` count includes it (it holds a slot); null when it holds none. */
+  slot: SlotGroup | null = null;
+  /** The seq of its durable `queued` state when it was started from a concurrency queue (0: never queued): a failed commit returns it there. */
+  queuedSeq = 0;
   actor!: Actor<AnyStateMachine>;
   status: ExecutionStatus = 'running';
   currentSteps: string[] = [];
@@ -90,6 +110,9 @@ export class LiveExecution implements Committable {
     this.dynamicDoc = i.dynamicDoc;
     this.direct = i.direct === true;
     this.scope = i.scope ?? null;
+    this.priority = i.priority ?? 0;
+    this.concurrency = i.concurrency ?? null;
+    this.startedAt = i.startedAt ?? i.createdAt;
   }
 
   get workflow(): string {
@@ -145,7 +168,7 @@ export class LiveExecution implements Committable {
       parentStepId: this.parentStepId,
       labels: this.labels,
       createdAt: this.createdAt,
-      startedAt: this.createdAt,
+      startedAt: this.startedAt,
       updatedAt: this.updatedAt,
       finishedAt: this.finishedAt,
       retryAttempt: this.retryAttempt,
@@ -155,6 +178,9 @@ export class LiveExecution implements Committable {
       definition: this.dynamicDoc,
       nextDueAt: this.nextDue(),
       scope: this.scope,
+      priority: this.priority,
+      concurrencyKey: this.concurrency?.key ?? null,
+      concurrencyLimit: this.concurrency?.limit ?? null,
     };
   }
 
@@ -206,6 +232,7 @@ export function rowToView(r: ExecutionRow): ExecutionView {
     finishedAt: iso(r.finishedAt),
     retryAttempt: r.retryAttempt,
     lastSeq: r.lastSeq,
+    priority: r.priority ?? 0,
     ...(r.scope ? { scope: r.scope } : {}),
   };
   // An execution started from a template: commands.ts stores the template version in its one-off document.

@@ -44,6 +44,8 @@ export interface StartRequest {
   readonly durability?: Durability | undefined;
   /** Where its steps' documents are saved unless they name a scope (`{ type, id }`, e.g. project p-1). */
   readonly scope?: ExecutionScope | undefined;
+  /** −10..10 (validated by the caller): the order of a concurrency queue, higher first. @default 0 */
+  readonly priority?: number | undefined;
 }
 
 export interface StartResult {
@@ -87,6 +89,8 @@ export interface EngineStatus {
   readonly live?: number;
   /** System-wide only: journal group commits so far, events written, duration of the last one. */
   readonly journal?: { readonly commits: number; readonly rows: number; readonly lastMs: number };
+  /** Queued executions per workflow (held by concurrency limits); workflows with none are absent. */
+  readonly queuedByWorkflow?: Record<string, number>;
 }
 
 /** What a tenant holds (its quota figures). */
@@ -169,6 +173,8 @@ export interface Engine {
   status(tenant?: string): Promise<EngineStatus>;
   /** What `tenant` holds: its open executions (counted in memory), its executions by status, its definitions. */
   usage(tenant: string): Promise<TenantUsage>;
+  /** Queued executions (held by concurrency limits) per workflow of `tenant`, of every tenant without one; from memory, workflows with none absent. */
+  queuedByWorkflow?(tenant?: string): Record<string, number>;
   /** Agents seen on the bus (in-process ones included), with status and step stats. */
   agents(): AgentView[];
   /** What the agents of `kind` declare about it (schemas, description); undefined when nothing. */

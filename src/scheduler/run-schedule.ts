@@ -5,7 +5,7 @@ import type { Logger } from '../common/logger.ts';
 import type { ScheduleRow } from '../store/types.ts';
 
 /** Statuses of a run that is still open (overlap applies to these). */
-export const OPEN_STATUSES = ['pending', 'running', 'waiting', 'paused'] as const;
+export const OPEN_STATUSES = ['pending', 'queued', 'running', 'waiting', 'paused'] as const;
 
 /** The label every run of a schedule carries. */
 export const SCHEDULE_LABEL = 'schedule';
@@ -45,6 +45,7 @@ export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger
       workflow: s.workflow,
       input: s.input,
       labels: { [SCHEDULE_LABEL]: s.id },
+      priority: s.priority,
     });
     return execution.id;
   } catch (err) {

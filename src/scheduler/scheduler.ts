@@ -3,6 +3,7 @@ import type { Engine, PageRequest } from '../engine/types.ts';
 import type { Clock } from '../common/clock.ts';
 import { ErrorCode, NotFoundError } from '../common/errors.ts';
 import type { Page } from '../common/execution.ts';
+import { PRIORITY } from '../common/flow.ts';
 import { ulid } from '../common/ids.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CatchUpPolicy, OverlapPolicy, ScheduleRow, ScheduleStore } from '../store/types.ts';
@@ -22,6 +23,8 @@ export interface ScheduleSpec {
   readonly enabled?: boolean | undefined;
   readonly catchUp?: CatchUpPolicy | undefined;
   readonly overlap?: OverlapPolicy | undefined;
+  /** The `priority` of its runs (−10..10). @default 0 */
+  readonly priority?: number | undefined;
 }
 
 /** A change: fields given replace the old ones; giving one of `cron`/`everyMs`/`at` replaces the trigger. */
@@ -170,6 +173,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           enabled: spec.enabled ?? true,
           catchUp: spec.catchUp ?? 'skip',
           overlap: spec.overlap ?? 'skip',
+          priority: spec.priority ?? PRIORITY.default,
           nextRunAt: null,
           lastRunAt: null,
           lastExecutionId: null,
@@ -199,6 +203,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           enabled: patch.enabled ?? s.enabled,
           catchUp: patch.catchUp ?? s.catchUp,
           overlap: patch.overlap ?? s.overlap,
+          priority: patch.priority ?? s.priority,
           updatedAt: clock.now(),
         });
       }),

@@ -35,6 +35,26 @@ export interface ExecutionRow {
   nextDueAt: number | null;
   /** The scope its steps' documents are saved under by default (start body `scope`); absent or null: none. */
   scope?: ExecutionScope | null;
+  /** −10..10; the order of a concurrency queue (higher first). Absent: 0. */
+  priority?: number;
+  /**
+   * Its concurrency group within its workflow when its definition declares a limit: '' without a
+   * `key`, else the key's value as JSON text; null or absent: no limit.
+   */
+  concurrencyKey?: string | null;
+  /** The limit its definition version declared (with `concurrencyKey`). */
+  concurrencyLimit?: number | null;
+}
+
+/** A non-terminal execution of a workflow with a concurrency limit, as the queues are rebuilt at boot from it. */
+export interface ConcurrencyRow {
+  readonly id: string;
+  readonly tenant: string;
+  readonly workflow: string;
+  readonly status: ExecutionStatus;
+  readonly priority: number;
+  readonly concurrencyKey: string;
+  readonly concurrencyLimit: number;
 }
 
 /** A document scope, e.g. `{ type: 'project', id: 'p-1' }`. */
@@ -129,7 +149,10 @@ export interface StepAttempts {
 }
 
 /** The fields of an executions row that a restore reads (the rest is re-derived from the snapshot). */
-export type RestorableRow = Pick<ExecutionRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parentId' | 'parentStepId' | 'createdAt' | 'updatedAt' | 'lastSeq' | 'idempotencyKey' | 'requestHash' | 'definition' | 'scope'>;
+export type RestorableRow = Pick<
+  ExecutionRow,
+  'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parentId' | 'parentStepId' | 'createdAt' | 'updatedAt' | 'lastSeq' | 'idempotencyKey' | 'requestHash' | 'definition' | 'scope' | 'startedAt' | 'priority' | 'concurrencyKey' | 'concurrencyLimit'
+>;
 
 /** A row of `Store.listRecoverable`: `snapshot` is the encoded snapshot data, null when the execution has none. */
 export interface RecoverableRow extends RestorableRow {
@@ -152,6 +175,8 @@ export interface Store {
   getRecoverable(id: string): Promise<RecoverableRow | undefined>;
   /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
   listWaiting(): Promise<WaitingRow[]>;
+  /** Every non-terminal execution with a concurrency limit (queued or holding a slot), in one indexed read (boot). */
+  listConcurrencyRows(): Promise<ConcurrencyRow[]>;
   putDefinition(row: DefinitionRow): Promise<void>;
   setRetired(tenant: string, name: string, retired: boolean): Promise<void>;
   /** Every stored definition, all tenants (loaded into memory at boot). */
@@ -239,6 +264,8 @@ export interface ScheduleRow {
   enabled: boolean;
   catchUp: CatchUpPolicy;
   overlap: OverlapPolicy;
+  /** The `priority` of its runs (−10..10). */
+  priority: number;
   /** Null when disabled or when a one-time schedule has run. */
   nextRunAt: number | null;
   lastRunAt: number | null;

@@ -63,6 +63,8 @@ function statusOf(x: ExecutionView, attempts: StepAttempts): TaskStatus {
     case 'timed_out':
       return 'failed';
     case 'pending':
+    // Tasks have no concurrency limit: never queued, listed here for the exhaustive switch.
+    case 'queued':
     case 'running':
     case 'waiting':
     case 'paused':

@@ -6,7 +6,7 @@ import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
 import { deliveriesStep } from './webhook-store.ts';
-import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
 export interface JournalConnections {
@@ -53,9 +53,16 @@ interface ExecutionDbRow {
   next_due_at: number | null;
   scope_type: string | null;
   scope_id: string | null;
+  priority: number;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
 }
 
-type RecoverableDbRow = Pick<ExecutionDbRow, 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq' | 'idem_key' | 'idem_hash' | 'definition' | 'scope_type' | 'scope_id'> & { snapshot: Buffer | null };
+type RecoverableDbRow = Pick<
+  ExecutionDbRow,
+  | 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq'
+  | 'idem_key' | 'idem_hash' | 'definition' | 'scope_type' | 'scope_id' | 'started_at' | 'priority' | 'concurrency_key' | 'concurrency_limit'
+> & { snapshot: Buffer | null };
 
 interface EventDbRow {
   execution_id: string;
@@ -114,6 +121,9 @@ function toExecution(r: ExecutionDbRow): ExecutionRow {
     definition: dec(r.definition),
     nextDueAt: r.next_due_at ?? null,
     scope: scopeOf(r),
+    priority: r.priority,
+    concurrencyKey: r.concurrency_key,
+    concurrencyLimit: r.concurrency_limit,
   };
 }
 
@@ -147,11 +157,13 @@ function toDefinition(r: DefinitionDbRow): DefinitionRow {
 /** The statements of a group commit (prepared once by the committer; no SQL text per commit). */
 const INSERT_EVENT = 'INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)';
 // Columns by name: migrations add columns, and their order in the table is the order they were applied in.
+// `started_at` is null while an execution is queued, then set once, when it starts (a restored one may not know it).
 const UPSERT_EXECUTION =
   'INSERT INTO executions (id, tenant, workflow, version, status, input, output, error, current_steps, parent_id, parent_step_id, labels,' +
-  ' created_at, started_at, updated_at, finished_at, retry_attempt, last_seq, idem_key, idem_hash, definition, next_due_at, scope_type, scope_id)' +
-  ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
-  ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error,' +
+  ' created_at, started_at, updated_at, finished_at, retry_attempt, last_seq, idem_key, idem_hash, definition, next_due_at, scope_type, scope_id,' +
+  ' priority, concurrency_key, concurrency_limit)' +
+  ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
+  ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error, started_at=coalesce(executions.started_at, excluded.started_at),' +
   ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
   ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at';
 const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
@@ -188,6 +200,7 @@ class SqliteStore implements Store {
           JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
           x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
           x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null, x.scope?.type ?? null, x.scope?.id ?? null,
+          x.priority ?? 0, x.concurrencyKey ?? null, x.concurrencyLimit ?? null,
         ]),
       });
     }
@@ -260,6 +273,20 @@ class SqliteStore implements Store {
       "SELECT id, next_due_at, parent_id, parent_step_id FROM executions WHERE status = 'waiting'",
     );
     return rows.map((r) => ({ id: r.id, nextDueAt: r.next_due_at, parentId: r.parent_id, parentStepId: r.parent_step_id }));
+  }
+
+  async listConcurrencyRows(): Promise<ConcurrencyRow[]> {
+    // The partial index executions_concurrency covers this read (one seek per open status, no table rows).
+    const rows = await this.reader.all<{ id: string; tenant: string; workflow: string; status: string; priority: number; concurrency_key: string; concurrency_limit: number }>(
+      `SELECT id, tenant, workflow, status, priority, concurrency_key, concurrency_limit FROM executions INDEXED BY executions_concurrency
+        WHERE ${OPEN_STATUSES} AND concurrency_key IS NOT NULL`,
+    );
+    const out: ConcurrencyRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as (typeof rows)[number];
+      out[i] = { id: r.id, tenant: r.tenant, workflow: r.workflow, status: r.status as ExecutionStatus, priority: r.priority, concurrencyKey: r.concurrency_key, concurrencyLimit: r.concurrency_limit };
+    }
+    return out;
   }
 
   async listRecoverable(): Promise<RecoverableRow[]> {
@@ -361,7 +388,8 @@ class SqliteStore implements Store {
 
 /** The columns a restore reads, with the snapshot: `Store.listRecoverable` and `getRecoverable`. */
 const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
-    e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, e.scope_type, e.scope_id, s.data AS snapshot
+    e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, e.scope_type, e.scope_id, e.started_at, e.priority, e.concurrency_key,
+    e.concurrency_limit, s.data AS snapshot
    FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id`;
 
 function toRecoverable(r: RecoverableDbRow): RecoverableRow {
@@ -382,6 +410,10 @@ function toRecoverable(r: RecoverableDbRow): RecoverableRow {
     requestHash: r.idem_hash,
     definition: dec(r.definition),
     scope: scopeOf(r),
+    startedAt: r.started_at,
+    priority: r.priority,
+    concurrencyKey: r.concurrency_key,
+    concurrencyLimit: r.concurrency_limit,
     snapshot: r.snapshot,
   };
 }

@@ -311,6 +311,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Concurrency limits with priority queues (issue 17): an execution's priority and, when its definition
+    // declares a limit, its group and limit. The partial index is the one read that rebuilds the queues and
+    // the running counts at boot (every non-terminal execution of a limited workflow, covered, by status).
+    version: 12,
+    name: 'concurrency-limits',
+    sql: `
+      ALTER TABLE executions ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE executions ADD COLUMN concurrency_key TEXT;
+      ALTER TABLE executions ADD COLUMN concurrency_limit INTEGER;
+      CREATE INDEX executions_concurrency ON executions (status, tenant, workflow, concurrency_key, priority, id, concurrency_limit)
+        WHERE concurrency_key IS NOT NULL;
+      ALTER TABLE schedules ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

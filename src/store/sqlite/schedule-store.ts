@@ -14,6 +14,8 @@ interface ScheduleDbRow {
   enabled: number;
   catch_up: string;
   overlap: string;
+  /** Migration 12; 0 for schedules made before it. */
+  priority: number;
   next_run_at: number | null;
   last_run_at: number | null;
   last_execution_id: string | null;
@@ -34,6 +36,7 @@ function toRow(r: ScheduleDbRow): ScheduleRow {
     enabled: r.enabled !== 0,
     catchUp: r.catch_up as CatchUpPolicy,
     overlap: r.overlap as OverlapPolicy,
+    priority: r.priority,
     nextRunAt: r.next_run_at,
     lastRunAt: r.last_run_at,
     lastExecutionId: r.last_execution_id,
@@ -47,10 +50,15 @@ export function createSqliteScheduleStore(db: Db): ScheduleStore {
   return {
     listAll: async () => (await db.all<ScheduleDbRow>('SELECT * FROM schedules ORDER BY id')).map(toRow),
     put: (s) =>
-      db.run('INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-        s.id, s.tenant, s.workflow, s.input === undefined ? null : JSON.stringify(s.input), s.cron, s.timezone, s.everyMs, s.at,
-        s.enabled ? 1 : 0, s.catchUp, s.overlap, s.nextRunAt, s.lastRunAt, s.lastExecutionId, s.createdAt, s.updatedAt,
-      ]),
+      // Columns by name: migrations add columns (priority, migration 12) after the others.
+      db.run(
+        'INSERT OR REPLACE INTO schedules (id, tenant, workflow, input, cron, timezone, every_ms, at, enabled, catch_up, overlap, next_run_at, last_run_at,' +
+          ' last_execution_id, created_at, updated_at, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [
+          s.id, s.tenant, s.workflow, s.input === undefined ? null : JSON.stringify(s.input), s.cron, s.timezone, s.everyMs, s.at,
+          s.enabled ? 1 : 0, s.catchUp, s.overlap, s.nextRunAt, s.lastRunAt, s.lastExecutionId, s.createdAt, s.updatedAt, s.priority,
+        ],
+      ),
     delete: (id) => db.run('DELETE FROM schedules WHERE id = ?', [id]),
   };
 }
