@@ -24,6 +24,8 @@ export const ErrorCode = {
   executionFinished: 'execution_finished',
   invalidState: 'invalid_state',
   notRetryable: 'not_retryable',
+  /** A retry of an execution whose workflow (and key) is at its concurrency limit: no slot is free (409). */
+  concurrencyLimit: 'concurrency_limit',
   unknownSignal: 'unknown_signal',
   signalBufferFull: 'signal_buffer_full',
   idempotencyKeyConflict: 'idempotency_key_conflict',

@@ -4,7 +4,7 @@ import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } 
 import { TERMINAL_STATUSES } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import type { TemplateInstance } from '../common/template.ts';
-import { DIRECT_MAX_SLEEP_MS, LIMITS, type Step } from '../common/flow.ts';
+import { DIRECT_MAX_SLEEP_MS, LIMITS, PRIORITY, type Step } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
 import { isMachineDocument } from './code-machines/machine-info.ts';
@@ -85,18 +85,30 @@ export class Commands {
     const def = this.resolveDefinition(req);
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
     const direct = (req.durability ?? def.compiled.doc.durability ?? 'journal') === 'none';
+    const input = req.input ?? null;
+    const concurrency = req.kind === 'task' ? null : this.sup.gate.membership(def, input);
     if (direct) {
       const issues = directIssues(def.compiled.doc, req.definition !== undefined ? '/definition' : '');
-      if (issues.length > 0) throw new ValidationError('a direct execution (durability none) cannot wait: no wait steps, no sleep over 60 s', issues, ErrorCode.directNotAllowed);
+      // A queued execution lives in the journal, which a direct one never touches while it runs.
+      if (concurrency !== null) issues.push({ path: '/durability', message: `${def.row.name} has a concurrency limit: its executions are journaled (queued ones must survive a restart)` });
+      if (issues.length > 0) throw new ValidationError('a direct execution (durability none) cannot wait: no wait steps, no sleep over 60 s, no concurrency limit', issues, ErrorCode.directNotAllowed);
     }
     // After every check that may refuse the request and with no await before the spawn: concurrent starts cannot pass the quota together.
     if (req.kind !== 'task') this.sup.admitStart(req.tenant);
+    const priority = req.priority ?? PRIORITY.default;
+    const start = {
+      tenant: req.tenant, def, input, labels: req.labels ?? {}, idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null,
+      dynamicDoc: storedDocument(req), scope: req.scope ?? null, priority, ...callerTrace(req),
+    };
+    // Past its workflow's concurrency limit (or behind executions queued before it): queued, durable, started later in priority order.
+    const slot = concurrency === null ? null : this.sup.gate.admit(req.tenant, def.row.name, concurrency);
+    if (concurrency !== null && slot === null) return { execution: await this.sup.gate.enqueue({ ...start, membership: concurrency }), replayed: false };
     const rec = this.sup.spawn({
-      tenant: req.tenant, def, input: req.input ?? null, labels: req.labels ?? {}, parentId: null, parentStepId: null,
-      idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null, dynamicDoc: storedDocument(req), ...callerTrace(req),
+      ...start, parentId: null, parentStepId: null,
       ...(req.kind === 'task' ? { kind: 'task' as const } : {}),
       direct,
-      scope: req.scope ?? null,
+      concurrency,
+      slot,
     });
     const view = rec.toView();
     if (direct) return { execution: view, replayed: false };
@@ -131,8 +143,11 @@ export class Commands {
     });
   }
 
-  cancel(tenant: string, id: string, reason?: string, kind: ExecutionKind = 'execution') {
+  async cancel(tenant: string, id: string, reason?: string, kind: ExecutionKind = 'execution') {
     const finished = kind === 'task' ? ErrorCode.taskFinished : ErrorCode.executionFinished;
+    // A queued execution has no actor: its cancel is written by the concurrency gate (no slot was ever taken).
+    const queued = kind === 'execution' ? await this.sup.gate.cancelQueued(tenant, id, reason) : undefined;
+    if (queued !== undefined) return queued;
     return this.sup.act(tenant, id, (rec) => {
       if (TERMINAL_STATUSES.has(rec.status)) throw new ConflictError(finished, `${kind} ${rec.id} is ${rec.status}`);
       this.sup.deliver(rec, { type: 'CANCEL', reason: reason ?? null, at: this.sup.clock.now() });
@@ -158,7 +173,7 @@ export class Commands {
     return this.sup.act(tenant, id, (rec) => {
       const stepId = rec.context().failedStep;
       if ((rec.status !== 'failed' && rec.status !== 'timed_out') || !stepId) throw new ConflictError(ErrorCode.notRetryable, `execution ${id} is ${rec.status}`);
-      this.sup.deliver(rec, { type: 'RETRY', stepId, note: note ?? null, at: this.sup.clock.now() });
+      this.sup.gate.reopen(rec, () => this.sup.deliver(rec, { type: 'RETRY', stepId, note: note ?? null, at: this.sup.clock.now() }));
     }, ErrorCode.notRetryable);
   }
 
@@ -169,7 +184,7 @@ export class Commands {
       if ((rec.status !== 'failed' && rec.status !== 'timed_out') || !s || (s.status !== 'failed' && s.status !== 'cancelled')) {
         throw new ConflictError(ErrorCode.notRetryable, `step ${stepId} has not failed`);
       }
-      this.sup.deliver(rec, { type: 'RETRY', stepId, note: null, at: this.sup.clock.now() });
+      this.sup.gate.reopen(rec, () => this.sup.deliver(rec, { type: 'RETRY', stepId, note: null, at: this.sup.clock.now() }));
     }, ErrorCode.notRetryable);
   }
 

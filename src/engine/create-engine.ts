@@ -55,6 +55,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     costs: (tenant, id) => reads.costs(tenant, id),
     status: (tenant) => reads.status(tenant),
     usage: (tenant) => reads.usage(tenant),
+    queuedByWorkflow: (tenant) => sup.gate.queues.queuedByWorkflow(tenant),
     agents: () => sup.agents(),
     taskDefinition: (kind) => sup.bus.taskDefinition?.(kind),
     stepSchemas: async (tenant, name, stepId, version) =>

@@ -15,6 +15,9 @@ export interface Scope {
  */
 export const PATH_PATTERN = String.raw`^\$\.(?:input|steps|context)(?:\.[\p{L}\p{N}_$@-]+|\[\d+\])*$`;
 
+/** A path into the input only (`$.input`, `$.input.customerId`): what exists when an execution starts. */
+export const INPUT_PATH_PATTERN = String.raw`^\$\.input(?:\.[\p{L}\p{N}_$@-]+|\[\d+\])*$`;
+
 const PATH_RE = new RegExp(PATH_PATTERN, 'u');
 const SEGMENT_RE = /\.([\p{L}\p{N}_$@-]+)|\[(\d+)\]/gu;
 

@@ -1,5 +1,5 @@
 /** @module engine/flow-schema — the JSON Schema of a flow document's structure (docs/flows.md). */
-import { PATH_PATTERN } from './expressions.ts';
+import { INPUT_PATH_PATTERN, PATH_PATTERN } from './expressions.ts';
 
 /**
  * Schema nodes may carry `x-messages` (keyword → message) to replace ajv's wording; ajv ignores the
@@ -33,6 +33,22 @@ const path: SchemaNode = {
   'x-messages': { pattern: 'must be a path such as $.input.x, $.steps.<id>.output.y or $.context.k' },
 };
 const ref = (name: string): SchemaNode => ({ $ref: `#/$defs/${name}` });
+
+/** `concurrency`: the key is resolved when the execution starts, when only its input exists. */
+const concurrency: SchemaNode = {
+  type: 'object',
+  required: ['limit'],
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, 'x-messages': { type: 'must be an integer of at least 1', minimum: 'must be at least 1' } },
+    key: {
+      type: 'string',
+      pattern: INPUT_PATH_PATTERN,
+      'x-messages': { pattern: 'must be a path into the input, such as $.input.customerId' },
+    },
+  },
+  'x-messages': { additionalProperties: 'is not a concurrency field (limit, key)', type: 'must be an object: { limit, key? }' },
+};
 
 const retry: SchemaNode = {
   type: 'object',
@@ -106,6 +122,7 @@ export const flowSchema: SchemaNode = {
     timeoutMs: posInt,
     output: {},
     durability: { enum: ['journal', 'none'] },
+    concurrency,
     steps: {
       type: 'array',
       minItems: 1,
@@ -116,7 +133,7 @@ export const flowSchema: SchemaNode = {
   },
   'x-messages': {
     additionalProperties:
-      'is not a field of a flow document (name, version, description, inputSchema, timeoutMs, output, durability, steps, compensations)',
+      'is not a field of a flow document (name, version, description, inputSchema, timeoutMs, output, durability, concurrency, steps, compensations)',
   },
   $defs: {
     // Dispatch on `type`: an unknown type fails the enum only, never every step schema at once.

@@ -20,10 +20,13 @@ import { newExecutionId, parseExecutionId } from '../common/ids.ts';
 import { createConsoleLogger, type Logger } from '../common/logger.ts';
 import type { DocumentStore, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, Store } from '../store/types.ts';
 import { CommitQueue } from './commit-queue.ts';
+import { ConcurrencyGate } from './concurrency-gate.ts';
+import type { SlotGroup } from './concurrency-queues.ts';
 import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
 import { saveStepDocuments } from './document-saves.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
-import { LiveExecution } from './live-execution.ts';
+import { type ConcurrencyMembership, LiveExecution } from './live-execution.ts';
+import { QueuedExecution } from './queued-execution.ts';
 import { OpenCounts } from './open-counts.ts';
 import { isStepBudgetError } from './compile-flow.ts';
 import { loadMachinesDir } from './machines-dir.ts';
@@ -84,7 +87,9 @@ export class Supervisor implements FlowEffects {
   readonly log: Logger;
   readonly live = new Map<string, LiveExecution>();
   readonly registry: DefinitionRegistry;
-  readonly queue: CommitQueue<LiveExecution>;
+  readonly queue: CommitQueue<LiveExecution | QueuedExecution>;
+  /** Concurrency limits: slots held, queued executions, their starts. */
+  readonly gate: ConcurrencyGate;
   readonly listeners = new Set<(e: EventView) => void>();
   readonly commitListeners = new Set<(c: CommitObservation) => void>();
   readonly agentListeners = new Set<(e: AgentEvent) => void>();
@@ -136,6 +141,7 @@ export class Supervisor implements FlowEffects {
       const documents = opts.documents;
       this.queue.releaseDocument = (w) => documents.release(w);
     }
+    this.gate = new ConcurrencyGate(this);
     this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
     this.slicer = new InputSlicer((err) => this.log.error('an input could not be applied', { err: String(err) }));
     const bus = this.bus;
@@ -148,6 +154,7 @@ export class Supervisor implements FlowEffects {
     await this.registry.load(await this.store.listAllDefinitions());
     // Before recovery and before any start: from here on the counts move with every status change.
     this.open = new OpenCounts(await this.store.countOpenByTenant(ID_PREFIX.execution));
+    await this.gate.load();
     if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
     this.bus.onResult((r) => {
       // Closing: not journaled, so not acknowledged; the next boot dispatches the attempt again (at least once)
@@ -175,6 +182,7 @@ export class Supervisor implements FlowEffects {
       (stats) => {
         this.lastRecovery = stats;
         this.recovered = true;
+        this.gate.startAll();
       },
       (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
     );
@@ -302,7 +310,10 @@ export class Supervisor implements FlowEffects {
         // The child joins the parent's trace, under the span of the step that started it.
         const pctx = parent.context();
         const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
-        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, scope: parent.scope, ...trace });
+        // A child counts against its workflow's concurrency limit but never queues: its parent waits on it mid-flight.
+        const concurrency = this.gate.membership(def, input);
+        const slot = concurrency === null ? null : this.gate.takeAlways(parent.tenant, def.row.name, concurrency);
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, scope: parent.scope, ...trace, concurrency, slot });
         parent.children.set(stepId, child.id);
       } catch (err) {
         const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
@@ -320,20 +331,54 @@ export class Supervisor implements FlowEffects {
     });
   }
 
-  spawn(p: { tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null; requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean; scope?: ExecutionScope | null }): LiveExecution {
+  /** `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
+  spawn(p: {
+    tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null;
+    requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean; scope?: ExecutionScope | null;
+    priority?: number; concurrency?: ConcurrencyMembership | null; slot?: SlotGroup | null;
+  }): LiveExecution {
     const now = this.clock.now();
     const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
-    const { traceparent, tracestate, ...init } = p;
+    const { traceparent, tracestate, slot, ...init } = p;
     const rec = new LiveExecution({ id, createdAt: now, ...init });
-    rec.lastActiveAt = now;
-    this.live.set(id, rec);
+    rec.slot = slot ?? null;
     if (p.kind !== 'task') this.open.add(p.tenant, 1);
+    this.begin(rec, traceparent, tracestate, now);
+    return rec;
+  }
+
+  /**
+   * Starts a queued execution whose slot was taken (concurrency-gate.ts): its actor from the stored row,
+   * `workflow.started` after its `workflow.queued` (whose data kept the caller's trace context).
+   */
+  startQueued(row: RestorableRow, def: LoadedDefinition, queued: Record<string, unknown>, slot: SlotGroup): LiveExecution {
+    const now = this.clock.now();
+    const concurrency = row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit };
+    const rec = new LiveExecution({
+      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId, createdAt: row.createdAt,
+      idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null, priority: row.priority ?? 0, concurrency, startedAt: now,
+    });
+    rec.lastSeq = row.lastSeq;
+    rec.committedSeq = row.lastSeq;
+    rec.queuedSeq = row.lastSeq;
+    rec.stored = true;
+    rec.status = 'queued';
+    rec.slot = slot;
+    const traceparent = typeof queued['traceparent'] === 'string' ? queued['traceparent'] : null;
+    const tracestate = typeof queued['tracestate'] === 'string' ? queued['tracestate'] : null;
+    this.begin(rec, traceparent, tracestate, now);
+    return rec;
+  }
+
+  /** A new actor for `rec` (live from now on), entered by its `workflow.started`. */
+  private begin(rec: LiveExecution, traceparent: string | null, tracestate: string | null, now: number): void {
+    rec.lastActiveAt = now;
+    this.live.set(rec.id, rec);
     // Only a caller's trace context is stored; without one the trace id derives from the execution id.
     const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
-    this.emit(id, 'workflow.started', null, { input: p.input, version: p.def.row.version, labels: p.labels, parentId: p.parentId, ...trace }, now);
-    const input: FlowInput = { executionId: id, input: p.input, at: now, ...trace };
-    this.attach(rec, p.def.machine, { input });
-    return rec;
+    this.emit(rec.id, 'workflow.started', null, { input: rec.input, version: rec.version, labels: rec.labels, parentId: rec.parentId, ...trace }, now);
+    const input: FlowInput = { executionId: rec.id, input: rec.input, at: now, ...trace };
+    this.attach(rec, rec.def.machine, { input });
   }
 
   attach(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom, writeUnchanged = true): void {
@@ -464,7 +509,8 @@ export class Supervisor implements FlowEffects {
     if (p) return p;
     p = (async () => {
       const row = read ?? (await this.journal.loadRestorable(id));
-      if (!row || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
+      // A queued execution has no actor to rebuild: it starts from its concurrency queue.
+      if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
       const again = this.live.get(id);
       if (again) return again;
       if (!row.snapshot) throw new Error('no snapshot');
@@ -530,11 +576,12 @@ export class Supervisor implements FlowEffects {
     this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
   }
 
-  committed(events: EventRecord[], execs: LiveExecution[], rows: ExecutionRow[]): void {
+  committed(events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
     if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
       // Every event's execution is in the batch (emit touches it), with the row as committed.
       const byId = new Map(rows.map((r) => [r.id, r]));
-      const direct = new Set(execs.filter((x) => x.direct).map((x) => x.id));
+      const direct = new Set<string>();
+      for (const x of execs) if (x instanceof LiveExecution && x.direct) direct.add(x.id);
       for (const e of events) {
         const row = byId.get(e.executionId);
         if (!row || direct.has(e.executionId)) continue;
@@ -545,8 +592,11 @@ export class Supervisor implements FlowEffects {
     }
     // A finished execution leaves memory once its final state is durable (reads then go to the store).
     execs.forEach((rec, i) => {
+      if (rec instanceof QueuedExecution) return this.gate.committed(rec);
       const row = rows[i] as ExecutionRow;
       rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
+      // Its slot frees once the end is durable, and only while it is still ended (a retry may have reopened it since).
+      if (rec.slot !== null && TERMINAL_STATUSES.has(row.status) && TERMINAL_STATUSES.has(rec.status)) this.gate.free(rec);
       if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
       this.timers.deleteAll(rec.id);
       rec.actor.stop();
@@ -576,9 +626,13 @@ export class Supervisor implements FlowEffects {
    * state (rebuilt from the store when it had one; a start that never committed is gone), its later
    * pending events are dropped, and its in-flight steps are dispatched again (at least once).
    */
-  commitFailed(err: unknown, execs: LiveExecution[]): void {
+  commitFailed(err: unknown, execs: (LiveExecution | QueuedExecution)[]): void {
     this.log.error('journal commit failed', { err: String((err as { cause?: unknown }).cause ?? err), executions: execs.length });
     for (const rec of execs) {
+      if (rec instanceof QueuedExecution) {
+        this.gate.failed(rec);
+        continue;
+      }
       if (rec.discarded) continue;
       rec.discarded = true;
       this.queue.forget(rec, rec.id, rec.committedSeq);
@@ -588,14 +642,27 @@ export class Supervisor implements FlowEffects {
       // Uncounted as it is in memory; counted again as the store has it once rebuilt (or never, a start that did not commit).
       const counted = kindOfId(rec.id) === 'execution';
       if (counted && OpenCounts.counts(rec.status)) this.open.add(rec.tenant, -1);
-      if (!rec.stored) continue;
+      // Started from a concurrency queue and still queued in the journal: back into the queue (open again, no slot).
+      if (rec.queuedSeq > 0 && rec.committedSeq === rec.queuedSeq) {
+        this.gate.backToQueue(rec);
+        if (counted) this.open.add(rec.tenant, 1);
+        continue;
+      }
+      // A start that never committed gives its slot back; a rebuilt execution holds the one it had (gate.adopt), unless it is finished.
+      if (!rec.stored) {
+        this.gate.free(rec);
+        continue;
+      }
       this.activate(rec.id).then(
         (again) => {
-          if (!again) return;
+          if (!again) return this.gate.free(rec);
           if (counted) this.open.add(again.tenant, 1);
           this.rearm(again);
         },
-        (e: unknown) => this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) }),
+        (e: unknown) => {
+          this.gate.free(rec);
+          this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) });
+        },
       );
     }
   }
@@ -635,6 +702,8 @@ export class Supervisor implements FlowEffects {
     const rec = new LiveExecution({
       id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
       createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
+      priority: row.priority ?? 0, startedAt: row.startedAt ?? row.createdAt,
+      concurrency: row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit },
     });
     rec.lastSeq = row.lastSeq;
     rec.committedSeq = row.lastSeq;
@@ -642,6 +711,7 @@ export class Supervisor implements FlowEffects {
     rec.updatedAt = row.updatedAt;
     rec.status = row.status;
     rec.stored = true;
+    this.gate.adopt(rec, row);
     this.live.set(rec.id, rec);
     this.attach(rec, def.machine, { snapshot, encoded: data }, false);
     return rec;
@@ -663,6 +733,10 @@ export class Supervisor implements FlowEffects {
     // One read serves the checks and the rebuild of a passivated execution (its row and snapshot).
     const row = isIdOf(id, kind) ? await this.journal.loadRestorable(id) : undefined;
     if (!row || row.tenant !== tenant) throw notFound(id, kind);
+    if (row.status === 'queued') {
+      const code = finishedCode === ErrorCode.notRetryable ? ErrorCode.notRetryable : ErrorCode.invalidState;
+      throw new ConflictError(code, `execution ${id} is queued: its workflow's concurrency limit holds it, it has not started`);
+    }
     const terminal = TERMINAL_STATUSES.has(row.status);
     // Only a retry brings a finished execution back into memory (failed and timed_out ones).
     if (terminal && (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable)) {

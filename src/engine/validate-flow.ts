@@ -151,6 +151,10 @@ class Checker {
       if (!list.compensations && !tooMany && !this.broken.has(list)) this.checkGraph(list);
     }
     if (isObj(this.doc.inputSchema)) this.checkSchema(this.doc.inputSchema, '/inputSchema');
+    // A queued execution must survive a restart: direct executions never touch the journal while they run.
+    if (isObj(this.doc.concurrency) && this.doc.durability === 'none') {
+      this.add('/concurrency', 'needs durability journal: queued executions are kept in the journal, direct ones (durability none) are not');
+    }
   }
 
   /** Every step list: the top level and each parallel branch, recursively. */

@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.executionFinished]: 409,
   [ErrorCode.invalidState]: 409,
   [ErrorCode.notRetryable]: 409,
+  [ErrorCode.concurrencyLimit]: 409,
   [ErrorCode.unknownSignal]: 409,
   [ErrorCode.signalBufferFull]: 409,
   [ErrorCode.idempotencyKeyConflict]: 409,
