@@ -6,6 +6,8 @@ import { type Duration, toMs } from './duration.ts';
 import { type ExecutionResult, MAX_WAIT_MS, type ResultReads, outcome, settle, timed } from './result.ts';
 import { type WatchOptions, watchExecution } from './sse.ts';
 import { type CallOptions, type Method, Transport, type TransportOptions, seg } from './transport.ts';
+import type { BulkOperationAccepted, BulkOperationView, BulkPreview, CreateBulkOperationRequest } from './bulk-types.ts';
+import { type BulkWaitOptions, waitForBulk } from './bulk-wait.ts';
 import type {
   CreateDocumentRequest,
   DocumentSummaryView,
@@ -273,6 +275,20 @@ export function createClient(opts: ClientOptions) {
       /** Every version, oldest first, without content. */
       versions: (id: string, o: ListOptions = {}) => call<Page<DocumentVersionSummaryView>>('GET', `${doc(id)}/versions`, { query: lq(o) }),
       version: (id: string, version: number) => call<DocumentVersionView>('GET', `${doc(id)}/versions/${version}`),
+    },
+    /** Bulk operations: one control call on every execution a filter matches (docs/api/bulk-operations.md). */
+    bulkOperations: {
+      /** Stores the matched set and starts the operation (it runs on in the background); `idempotencyKey` replays it. */
+      create: (req: CreateBulkOperationRequest, o: { idempotencyKey?: string } = {}) =>
+        call<BulkOperationAccepted>('POST', '/bulk-operations', { body: req, ...idem(o.idempotencyKey) }),
+      /** What `create` would match (count and 20 ids), changing nothing. */
+      preview: (req: CreateBulkOperationRequest) => call<BulkPreview>('POST', '/bulk-operations', { body: { ...req, dryRun: true } }),
+      list: (o: ListOptions = {}) => call<Page<BulkOperationView>>('GET', '/bulk-operations', { query: lq(o) }),
+      get: (id: string) => call<BulkOperationView>('GET', `/bulk-operations/${seg(id)}`),
+      /** Stops it; what was done stays done (409 `bulk_operation_finished` once it ended). */
+      cancel: (id: string) => call<BulkOperationView>('POST', `/bulk-operations/${seg(id)}/cancel`, { body: {} }),
+      /** Polls it until it is `completed` or `cancelled` (`onProgress` sees every read). */
+      wait: (id: string, o: BulkWaitOptions = {}) => waitForBulk((x) => call<BulkOperationView>('GET', `/bulk-operations/${seg(x)}`), id, o),
     },
     apiKeys: {
       create: (req: CreateApiKeyRequest) => call<CreatedApiKey>('POST', '/api-keys', { body: req }),

@@ -7,6 +7,8 @@ export { isTerminalEvent, isTerminalStatus, parseSse, type SseFrame, type WatchO
 export { buildUrl, type FetchLike } from './transport.ts';
 export type * from './types.ts';
 export type * from './document-types.ts';
+export type * from './bulk-types.ts';
+export type { BulkWaitOptions } from './bulk-wait.ts';
 export type { AttemptView, DefinitionView, EventView, ExecutionError, ExecutionStatus, ExecutionView, LogView, Page, StepView } from '../common/execution.ts';
 export type { FlowDocument, Step } from '../common/flow.ts';
 export type { TemplateInstance, TemplateRef, TemplateSummary, TemplateView } from '../common/template.ts';

@@ -9,7 +9,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/cli/commands/common.ts';
+import { ActorflowApiError, createClient } from '../../src/client/index.ts';
 import type { Engine } from '../../src/engine/types.ts';
+import { runCli } from '../support/cli.ts';
 import { type Api, api, createKey, withKey } from '../support/http.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -272,6 +275,57 @@ describe('bulk operations: acting', () => {
     const next = await http.get('/bulk-operations', { query: { limit: 2, cursor: first.body.nextCursor } });
     expect(next.body.items[0].id < first.body.items[1].id).toBe(true);
     expect(first.body.items[0].id > first.body.items[1].id).toBe(true);
+  });
+});
+
+describe('bulk operations: typed client and CLI', () => {
+  it('creates, previews, follows, lists, reads and cancels through the client', async () => {
+    const client = createClient({ url: server.url, key: ADMIN });
+    const ids = await startMany(server.engine, 'default', 'park', 3, { client: 'c' });
+    const req = { action: 'signal', filter: { labels: { client: 'c' } }, signal: { name: 'go', payload: { via: 'client' } } } as const;
+    expect(await client.bulkOperations.preview(req)).toEqual({ matched: 3, sample: [...ids].reverse() });
+    const accepted = await client.bulkOperations.create(req);
+    const seen: number[] = [];
+    const done = await client.bulkOperations.wait(accepted.id, { intervalMs: 20, onProgress: (op) => seen.push(op.succeeded) });
+    expect(done).toMatchObject({ id: accepted.id, status: 'completed', matched: 3, succeeded: 3 });
+    expect(seen.at(-1)).toBe(3);
+    expect((await client.bulkOperations.get(accepted.id)).action).toBe('signal');
+    expect((await client.bulkOperations.list({ limit: 1 })).items[0]?.id).toBe(accepted.id);
+    const err = await client.bulkOperations.cancel(accepted.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActorflowApiError);
+    expect((err as ActorflowApiError).code).toBe('bulk_operation_finished');
+  });
+
+  it('runs bulk <action> with --dry-run, follows progress as plain lines off a terminal, and bulk list|get|stop', async () => {
+    const env = { ...process.env, ACTORFLOW_URL: server.url, ACTORFLOW_KEY: ADMIN, NO_COLOR: '1' };
+    const cli = (...args: string[]) => runCli(args, env);
+    await startMany(server.engine, 'default', 'park', 4, { cli: 'c' });
+    const dry = await cli('bulk', 'cancel', '--label', 'cli=c', '--status', 'waiting', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.split('\n')[0]).toBe('4 executions would get cancel');
+    expect((await listAll(http, { 'label.cli': 'c', status: 'waiting' })).length).toBe(4);
+    expect((await cli('bulk', 'cancel')).code).toBe(2);
+
+    const run = await cli('bulk', 'cancel', '--label', 'cli=c', '--workflow', 'park', '--reason', 'cli');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^bk_\w+: cancel of 4 executions$/m);
+    expect(run.stderr).toMatch(/^4\/4 \(100%\) succeeded 4 {2}skipped 0 {2}failed 0 {2}completed$/m);
+    expect(run.stderr).not.toContain('\r');
+    expect(run.stdout).toMatch(/^status: +completed$/m);
+    const id = /^(bk_\w+):/m.exec(run.stderr)?.[1] as string;
+
+    const again = await cli('bulk', 'cancel', '--label', 'cli=c', '--json');
+    expect(again.code).toBe(ExitCode.ok);
+    expect(JSON.parse(again.stdout)).toMatchObject({ matched: 4, skipped: 4, status: 'completed' });
+    const listed = await cli('bulk', 'list', '--limit', '2', '--json');
+    expect(JSON.parse(listed.stdout).items.map((o: { id: string }) => o.id)).toContain(id);
+    const got = await cli('bulk', 'get', id, '--json');
+    expect(JSON.parse(got.stdout)).toMatchObject({ id, succeeded: 4, filter: { labels: { cli: 'c' }, workflow: 'park' } });
+    expect((await cli('bulk', 'stop', id)).code).toBe(ExitCode.conflict);
+    expect((await cli('bulk', 'get', 'bk_01M959M5C3WJSFW78Q5PFZXH7P')).code).toBe(ExitCode.notFound);
+    const queued = await cli('bulk', 'signal', 'go', '--id', 'ex_01M959M5C3WJSFW78Q5PFZXH7P', '--payload', '{"a":1}', '--no-wait', '--json');
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({ status: 'running', matched: 0 });
   });
 });
 

@@ -2,6 +2,7 @@
 import { AGENTS } from './agents.ts';
 import { auditCommand } from './audit.ts';
 import { benchCommand } from './bench.ts';
+import { BULK } from './bulk.ts';
 import { type Ctx, ExitCode, context, failure } from './common.ts';
 import { DEFINITIONS } from './definitions.ts';
 import { DOCUMENTS } from './documents.ts';
@@ -24,7 +25,7 @@ import { WEBHOOKS } from './webhooks.ts';
 /** The commands by heading, in the order `actorflow help` shows them. */
 export const SECTIONS: readonly Section[] = [
   { title: 'server', entries: [serveCommand, agentCommand] },
-  { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand] },
+  { title: 'executions', entries: [runCommand, ...EXECUTION_COMMANDS, watchCommand, BULK] },
   { title: 'resources', entries: [DEFINITIONS, TEMPLATES, SCHEDULES, WEBHOOKS, TASKS, AGENTS, TASK_DEFINITIONS, DOCUMENTS] },
   { title: 'operations', entries: [TELEMETRY, auditCommand, KEYS, TENANTS, benchCommand] },
 ];
