@@ -254,9 +254,13 @@ export function createClient(opts: ClientOptions) {
       /** Drops the delivery history and deliveries not yet made. */
       delete: (id: string) => call<void>('DELETE', `/webhooks/${seg(id)}`),
       deliveries: (id: string, o: ListOptions = {}) => call<Page<DeliveryView>>('GET', `/webhooks/${seg(id)}/deliveries`, { query: lq(o) }),
-      /** The inbound hook: starts `workflow` with `body` as input, labelled `trigger=hook`. */
-      trigger: (workflow: string, body?: unknown, o: { idempotencyKey?: string } = {}) =>
-        call<ExecutionView>('POST', `/hooks/${seg(workflow)}`, { body: body ?? {}, ...idem(o.idempotencyKey) }),
+      /** The inbound hook: starts `workflow` with `body` as input, labelled `trigger=hook` (`priority`: as on a start). */
+      trigger: (workflow: string, body?: unknown, o: { idempotencyKey?: string; priority?: number } = {}) =>
+        call<ExecutionView>('POST', `/hooks/${seg(workflow)}`, {
+          body: body ?? {},
+          ...idem(o.idempotencyKey),
+          ...(o.priority === undefined ? {} : { query: { priority: String(o.priority) } }),
+        }),
     },
     /** Versioned documents (of flows and people), grouped by scope, updated under optimistic locking. */
     documents: {

@@ -26,6 +26,8 @@ export interface StartExecutionRequest {
   readonly durability?: 'journal' | 'none';
   /** Where its steps' documents are saved unless they name a scope, e.g. `{ type: 'project', id: 'p-1' }`. */
   readonly scope?: { readonly type: string; readonly id: string };
+  /** −10..10 (default 0): its order when its workflow's concurrency limit queues it, higher first. */
+  readonly priority?: number;
 }
 
 export interface ListExecutionsOptions extends ListOptions {
@@ -232,6 +234,8 @@ export interface HealthView {
 export interface StatusView {
   executions: Record<string, number>;
   stalled: number;
+  /** Queued executions (held by concurrency limits) per workflow; workflows with none absent. */
+  queuedByWorkflow: Record<string, number>;
   agents: Record<string, number>;
   bus: unknown;
   store: unknown;
@@ -346,6 +350,8 @@ export interface ScheduleView {
   enabled: boolean;
   catchUp: 'skip' | 'run-once';
   overlap: ScheduleOverlap;
+  /** The `priority` of its runs (−10..10). */
+  priority: number;
   nextRunAt: string | null;
   lastRunAt: string | null;
   lastExecutionId: string | null;
@@ -365,6 +371,8 @@ export interface UpdateScheduleRequest {
   readonly enabled?: boolean;
   readonly catchUp?: 'skip' | 'run-once';
   readonly overlap?: ScheduleOverlap;
+  /** The `priority` of its runs (−10..10, default 0). */
+  readonly priority?: number;
 }
 
 export interface CreateScheduleRequest extends UpdateScheduleRequest {

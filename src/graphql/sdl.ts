@@ -42,7 +42,7 @@ type Execution {
   id: ID!
   workflow: String!
   version: Int!
-  """pending | running | waiting | paused | completed | failed | cancelled | timed_out"""
+  """pending | queued | running | waiting | paused | completed | failed | cancelled | timed_out"""
   status: String!
   input: JSON
   output: JSON
@@ -57,6 +57,8 @@ type Execution {
   finishedAt: String
   retryAttempt: Int!
   lastSeq: Int!
+  """−10..10: its order in its workflow's concurrency queue while queued (higher first)."""
+  priority: Int!
   """The parent execution (child executions of \`workflow\` steps)."""
   parent: Execution
   """The definition version this execution runs on (null for a one-off flow)."""

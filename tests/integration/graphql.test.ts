@@ -21,7 +21,7 @@ let server: TestServer;
 const keys = { read: '', write: '', acmeRead: '', acmeWrite: '' };
 const ids = { parent: '', child: '', failed: '', waiting: [] as string[], acme: '' };
 
-const EXECUTION_FIELDS = 'id workflow version status input output error { code message stepId compensated } currentSteps parentId tenant labels createdAt startedAt updatedAt finishedAt retryAttempt lastSeq';
+const EXECUTION_FIELDS = 'id workflow version status input output error { code message stepId compensated } currentSteps parentId tenant labels createdAt startedAt updatedAt finishedAt retryAttempt lastSeq priority';
 
 const auth = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 const rest = (key: string, path: string, query?: Record<string, string | number>) => api(server.url).get(path, { ...auth(key), ...(query ? { query } : {}) });

@@ -59,7 +59,7 @@ export const executionPage: Page = (root, app, [id = '']) => {
 
   const drawHeader = (x: ExecutionView): void => {
     fill(document.getElementById('execution-status') ?? title, badge(x.status));
-    const open = x.status === 'pending' || x.status === 'running' || x.status === 'waiting' || x.status === 'paused';
+    const open = x.status === 'pending' || x.status === 'queued' || x.status === 'running' || x.status === 'waiting' || x.status === 'paused';
     fill(
       actions,
       act('Pause', () => app.api.executions.pause(id), x.status === 'running' || x.status === 'waiting'),

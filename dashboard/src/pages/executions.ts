@@ -3,7 +3,7 @@ import type { ExecutionStatus, ExecutionView } from '../../../src/client/index.t
 import type { Page } from '../app.ts';
 import { badge, errorBox, fill, h, parseJsonField, time } from '../dom.ts';
 
-const STATUSES: readonly ExecutionStatus[] = ['pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
+const STATUSES: readonly ExecutionStatus[] = ['pending', 'queued', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
 
 export const executionsPage: Page = (root, app) => {
   /** Rows by id; a row is replaced only by a view at least as recent (events may overtake a list reply). */

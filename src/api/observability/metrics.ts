@@ -146,6 +146,20 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
     },
   });
 
+  // Queued executions per workflow, read from the engine's queues at scrape time (a workflow seen once stays, at 0).
+  const queuedSeen = new Set<string>();
+  new Gauge({
+    name: 'actorflow_executions_queued',
+    help: 'Executions held in a concurrency queue (status queued), by workflow.',
+    labelNames: ['workflow'],
+    registers: [registry],
+    collect() {
+      const now = d.engine.queuedByWorkflow?.() ?? {};
+      for (const w of Object.keys(now)) queuedSeen.add(w);
+      for (const w of queuedSeen) this.set({ workflow: w }, now[w] ?? 0);
+    },
+  });
+
   const walFile = d.walFile;
   if (walFile !== undefined) {
     new Gauge({

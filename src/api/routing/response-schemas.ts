@@ -73,7 +73,9 @@ function shape(properties: Readonly<Record<string, JsonSchema>>, optional: reado
 const page = (item: string): JsonSchema =>
   shape({ items: { type: 'array', items: ref(item) }, nextCursor: { ...nullableStr, description: 'Opaque; null on the last page.' } });
 
-const EXECUTION_STATUS = ['pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
+const EXECUTION_STATUS = ['pending', 'queued', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
+/** A start's priority (−10..10): the order of a concurrency queue. */
+const priority: JsonSchema = { type: 'integer', minimum: -10, maximum: 10 };
 
 /** Counts by execution status of `/status`: the open statuses always present. */
 const statusCounts = (description: string): JsonSchema => ({
@@ -109,6 +111,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       finishedAt: nullableTime,
       retryAttempt: int,
       lastSeq: { type: 'integer', minimum: 0, description: 'Seq of the last journaled event.' },
+      priority: { ...priority, description: 'Its order in its workflow\'s concurrency queue while `queued`: higher first, then oldest first.' },
       template: shape({ name: str, version: int }, [], 'Only for an execution started from a template: that template version.'),
       scope: shape({ type: str, id: str }, [], 'Only when started with one: where its steps save documents by default.'),
     },
@@ -257,6 +260,7 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
     enabled: { type: 'boolean' },
     catchUp: { type: 'string', enum: ['skip', 'run-once'] },
     overlap: { type: 'string', enum: ['skip', 'allow', 'cancel-previous'] },
+    priority: { ...priority, description: 'The `priority` of its runs.' },
     nextRunAt: nullableTime,
     lastRunAt: nullableTime,
     lastExecutionId: nullableStr,
@@ -550,6 +554,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
       executions: statusCounts('Executions of the caller\'s tenant by status; every status present, 0 when none.'),
       tasks: statusCounts('Standalone tasks of the caller\'s tenant by status; every status present, 0 when none.'),
       stalled: { type: 'integer', description: 'Steps of the caller\'s tenant dispatched but taken by no agent for a while.' },
+      queuedByWorkflow: { type: 'object', additionalProperties: int, description: 'Queued executions of the caller\'s tenant per workflow (held by concurrency limits); workflows with none are absent.' },
       agents: shape({ online: int, busy: int, offline: int }, [], 'Agents on the bus (shared by every tenant).'),
       bus: str,
       store: str,
@@ -558,6 +563,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
           executions: statusCounts('Executions of every tenant by status.'),
           tasks: statusCounts('Standalone tasks of every tenant by status.'),
           stalled: { type: 'integer', description: 'Stalled steps of every tenant.' },
+          queuedByWorkflow: { type: 'object', additionalProperties: int, description: 'Queued executions of every tenant per workflow.' },
           live: { type: 'integer', description: 'Executions held in memory.' },
           journal: shape({ commits: int, rows: int, lastMs: num }, [], 'Journal group commits since start, events written, duration of the last one.'),
         },

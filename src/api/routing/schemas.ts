@@ -5,6 +5,7 @@
  */
 import { Kind, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { ExecutionStatus } from '../../common/execution.ts';
+import { PRIORITY } from '../../common/flow.ts';
 import type { JsonSchema } from './route-spec.ts';
 
 /** The keys TypeBox adds, in the order the schemas (and so the OpenAPI document) have always been written. */
@@ -63,6 +64,11 @@ export const cursor = inOrder(Type.String({ maxLength: 1024, description: 'Opaqu
 export const PAGE = { limit: Type.Optional(limit), cursor: Type.Optional(cursor) };
 
 export const positiveInt = inOrder(Type.Integer({ minimum: 1 }));
+
+/** `priority` of a start (body field, schedule field, `?priority=` of hooks): −10..10, higher first in a concurrency queue. */
+export const priority = inOrder(
+  Type.Integer({ minimum: PRIORITY.min, maximum: PRIORITY.max, description: 'Order in its workflow\'s concurrency queue when a limit holds it: higher first, then oldest first (−10..10, default 0).' }),
+);
 
 export const shortString = inOrder(Type.String({ minLength: 1, maxLength: 200 }));
 

@@ -5,7 +5,7 @@ import { type Ctx, UsageError } from './common.ts';
 import { type Columns, done, show } from './output.ts';
 import type { Command, Flags } from './spec.ts';
 
-const EXECUTION_KEYS = ['id', 'workflow', 'version', 'status', 'currentSteps', 'labels', 'input', 'output', 'error', 'parentId', 'createdAt', 'startedAt', 'finishedAt', 'retryAttempt', 'lastSeq'];
+const EXECUTION_KEYS = ['id', 'workflow', 'version', 'status', 'priority', 'currentSteps', 'labels', 'input', 'output', 'error', 'parentId', 'createdAt', 'startedAt', 'finishedAt', 'retryAttempt', 'lastSeq'];
 
 export const showExecution = (c: Ctx, e: ExecutionView): void => show(c, e, EXECUTION_KEYS);
 
@@ -29,6 +29,7 @@ export const START_FLAGS: Flags = {
   label: { type: 'string', multiple: true, arg: 'K=V', help: 'label of the execution' },
   'idempotency-key': { type: 'string', arg: 'KEY', help: 'the same key and request within 24 h returns the first execution' },
   direct: { type: 'boolean', help: 'durability none: no file I/O while it runs, lost if the server stops before it ends' },
+  priority: { type: 'string', arg: 'N', help: 'priority -10..10 (default 0): its order when a concurrency limit queues it, higher first' },
 };
 
 /** The start request from START_FLAGS and `<workflow>`. */
@@ -36,12 +37,16 @@ export function startRequest(c: Ctx): StartExecutionRequest {
   const input = c.jsonValue('input');
   const version = c.int('version', 1);
   const labels = labelsOf(c.strs('label'));
+  // Negative values are allowed (the server checks the range), so not c.int.
+  const priority = c.str('priority');
+  if (priority !== undefined && !/^-?\d+$/.test(priority)) throw new UsageError(`--priority must be an integer, not ${priority}`);
   return {
     workflow: c.arg(0, 'workflow'),
     ...(input === undefined ? {} : { input }),
     ...(version === undefined ? {} : { version }),
     ...(labels ? { labels } : {}),
     ...(c.bool('direct') ? { durability: 'none' as const } : {}),
+    ...(priority === undefined ? {} : { priority: Number(priority) }),
   };
 }
 

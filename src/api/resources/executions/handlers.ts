@@ -62,6 +62,7 @@ export function executionsHandlers({ engine, templates }: ExecutionsDeps) {
           labels: body.labels,
           durability: body.durability,
           scope: body.scope,
+          priority: body.priority,
           idempotencyKey: key,
           requestHash: key === undefined ? undefined : startRequestHash(body),
           // W3C trace context; the engine ignores an invalid one (never a 4xx).

@@ -19,6 +19,7 @@ import {
   longString,
   positiveInt,
   shape,
+  priority,
   shortString,
 } from '../../routing/schemas.ts';
 
@@ -60,6 +61,7 @@ export const EXECUTION_ROUTES = [
           }),
         ),
         scope: Optional(executionScope),
+        priority: Optional(priority),
       }),
     },
     status: 201,

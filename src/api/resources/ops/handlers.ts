@@ -56,6 +56,7 @@ const tenantFigures = (s: EngineStatus) => ({
   executions: allCounts(s.executions),
   tasks: allCounts(s.tasks),
   stalled: s.stalled,
+  queuedByWorkflow: s.queuedByWorkflow ?? {},
   agents: { online: s.agents.online, busy: s.agents.busy, offline: s.agents.offline },
   bus: s.bus,
   store: s.store,
@@ -69,6 +70,7 @@ function systemFigures(s: EngineStatus) {
     executions: allCounts(s.executions),
     tasks: allCounts(s.tasks),
     live: s.live ?? 0,
+    queuedByWorkflow: s.queuedByWorkflow ?? {},
     journal: s.journal ?? { commits: 0, rows: 0, lastMs: 0 },
   };
 }

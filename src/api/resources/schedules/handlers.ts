@@ -43,6 +43,7 @@ function specOf(b: ScheduleFields): SchedulePatch {
   if (b.enabled !== undefined) spec.enabled = b.enabled;
   if (b.catchUp !== undefined) spec.catchUp = b.catchUp;
   if (b.overlap !== undefined) spec.overlap = b.overlap;
+  if (b.priority !== undefined) spec.priority = b.priority;
   return spec;
 }
 

@@ -1,7 +1,7 @@
 /** @module api/resources/schedules/routes — the route table of schedules: cron, fixed interval and one-time starts of a workflow. */
 import { type Static, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
-import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
+import { ANY, PAGE, definitionName, priority, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 
 const { Optional } = Type;
@@ -27,6 +27,7 @@ const FIELDS = {
   enabled: Optional(Type.Boolean()),
   catchUp: Optional(catchUp),
   overlap: Optional(overlap),
+  priority: Optional(priority),
 };
 
 /** A change of a schedule: any of its fields. */

@@ -15,6 +15,7 @@ export function toScheduleView(s: ScheduleRow) {
     enabled: s.enabled,
     catchUp: s.catchUp,
     overlap: s.overlap,
+    priority: s.priority,
     nextRunAt: iso(s.nextRunAt),
     lastRunAt: iso(s.lastRunAt),
     lastExecutionId: s.lastExecutionId,

@@ -45,16 +45,19 @@ export function webhooksHandlers({ engine, webhooks }: WebhooksDeps) {
     },
     triggerHook: {
       refine: (_body, { headers }) => keyHeaderIssues(headers),
-      handle: async ({ ctx, params, body, headers }) => {
+      handle: async ({ ctx, params, body, headers, query }) => {
         const workflow = params.workflow;
         const key = headers['idempotency-key'];
+        const priority = query.priority;
         const result = await engine.start({
           tenant: ctx.tenant,
           workflow,
           input: body,
           labels: { ...HOOK_LABELS },
+          priority,
           idempotencyKey: key,
-          requestHash: key === undefined ? undefined : startRequestHash({ workflow, input: body, labels: HOOK_LABELS }),
+          // A replay with another priority is another request (an absent priority hashes as before).
+          requestHash: key === undefined ? undefined : startRequestHash({ workflow, input: body, labels: HOOK_LABELS, priority }),
         });
         return startedOrReplayed(result.replayed, result.execution);
       },

@@ -2,7 +2,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
 import { WEBHOOK_EVENT_PATTERNS } from '../../../webhooks/event-patterns.ts';
-import { ANY, PAGE, definitionName, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
+import { ANY, PAGE, definitionName, priority, shape, stringEnum, ulidId } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 
 export const webhookId = ulidId('wh', 'Webhook id');
@@ -90,9 +90,10 @@ export const WEBHOOK_ROUTES = [
     path: '/hooks/{workflow}',
     summary:
       'Inbound trigger: starts `workflow` with the JSON body as input (empty body: `{}`), labelled `trigger=hook`; 201 with the execution. ' +
-      '`idempotency-key` as on POST /executions (replay: 200). Unknown workflow: 404 `definition_not_found`.',
+      '`idempotency-key` as on POST /executions (replay: 200); `?priority=` as the `priority` of POST /executions. Unknown workflow: 404 `definition_not_found`.',
     tag: 'webhooks',
     params: shape({ workflow: definitionName }),
+    query: shape({ priority: Type.Optional(priority) }),
     paramNotFound: { workflow: ErrorCode.definitionNotFound },
     headers: ['idempotency-key'],
     body: { schema: ANY, optional: true },
