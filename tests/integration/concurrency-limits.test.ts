@@ -2,10 +2,13 @@
  * @module tests/integration/concurrency-limits — `concurrency: { limit, key? }` and `priority` over real HTTP
  * (docs/flows.md, "Concurrency limits"): starts past the limit are queued and released one by one in
  * priority then creation order; keyed limits; the cancel of a queued execution; paused and waiting
- * executions hold their slot; retries need one; the figures of /status and /metrics; every validation error.
+ * executions hold their slot; retries need one; the figures of /status and /metrics; every validation error;
+ * failed commits (real SQLite failures) give slots back and keep queues in order.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView, ExecutionView } from '../../src/common/execution.ts';
+import { type Db, openDb } from '../../src/store/sqlite/db.ts';
 import { type ApiResponse, api } from '../support/http.ts';
 import { type TestServer, startTestServer } from '../support/server.ts';
 import { nextEvent, waitForEnd, waitForStatus } from '../support/wait.ts';
@@ -286,6 +289,72 @@ describe('validation', () => {
     // A direct execution cannot be queued: refused for a limited workflow.
     expectProblem(await http.post('/executions', { workflow: wf, durability: 'none' }), 422, 'direct_not_allowed', '/durability');
     expect((await http.get('/executions', { query: { workflow: wf } })).body.items).toEqual([]);
+  });
+});
+
+describe('a failed commit', () => {
+  let db: Db;
+  beforeAll(async () => {
+    // A trigger installed from another connection aborts the journal's transaction, as a full disk would (as commit-failures.test.ts).
+    db = await openDb(join(server.dataDir, 'actorflow.db'));
+    await db.run('CREATE TABLE fail_events (execution_id TEXT, type TEXT)');
+    await db.run(`CREATE TRIGGER fail_events BEFORE INSERT ON events
+      WHEN EXISTS (SELECT 1 FROM fail_events f WHERE (f.execution_id = NEW.execution_id OR f.execution_id IS NULL) AND f.type = NEW.type)
+      BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+  });
+  afterAll(async () => db.close());
+  const failing = (type: string, id: string | null = null) => db.run('INSERT INTO fail_events VALUES (?, ?)', [id, type]);
+  const healed = () => db.run('DELETE FROM fail_events');
+
+  it('gives back the slot of a start that did not commit, and drops a queued start that did not commit', async () => {
+    const wf = unique('commit');
+    await define(gated(wf, { limit: 1 }));
+    await failing('workflow.started');
+    expectProblem(await http.post('/executions', { workflow: wf }), 503, 'store_unavailable');
+    await healed();
+    const holder = await start({ workflow: wf });
+    expect(holder.status).not.toBe('queued');
+
+    await failing('workflow.queued');
+    expectProblem(await http.post('/executions', { workflow: wf, priority: 10 }), 503, 'store_unavailable');
+    await healed();
+    expect((await http.get('/status')).body.queuedByWorkflow[wf]).toBeUndefined();
+    const next = await start({ workflow: wf });
+    expect(next.status).toBe('queued');
+    const started = startedEvent(next.id);
+    await signal(holder.id);
+    await started;
+    await http.post(`/executions/${next.id}/cancel`);
+    await waitForEnd(server.engine, next.id);
+  });
+
+  it('puts a queued execution whose start did not commit back in its place, and keeps one whose cancel did not commit', async () => {
+    const wf = unique('commit-release');
+    await define(gated(wf, { limit: 1 }));
+    const holder = await start({ workflow: wf });
+    const first = await start({ workflow: wf, priority: 1 });
+    const second = await start({ workflow: wf });
+
+    await failing('workflow.cancelled', second.id);
+    expectProblem(await http.post(`/executions/${second.id}/cancel`), 503, 'store_unavailable');
+    expect((await get(second.id)).status).toBe('queued');
+    expect((await http.get('/status')).body.queuedByWorkflow[wf]).toBe(2);
+
+    // The holder ends; the start of `first` fails and is tried again (after a second) once the journal works.
+    await failing('workflow.started', first.id);
+    const failed = nextEvent(server.engine, (e) => e.executionId === holder.id && e.type === 'workflow.completed');
+    await signal(holder.id);
+    await failed;
+    await http.get('/executions', { query: { workflow: wf } });
+    expect((await get(first.id)).status).toBe('queued');
+    const started = startedEvent(first.id);
+    await healed();
+    await started;
+    expect((await get(second.id)).status).toBe('queued');
+    expect((await events(first.id)).map((e) => e.type).slice(0, 2)).toEqual(['workflow.queued', 'workflow.started']);
+    for (const x of [second, first]) await http.post(`/executions/${x.id}/cancel`);
+    expect((await waitForEnd(server.engine, first.id)).status).toBe('cancelled');
+    expect((await get(second.id)).status).toBe('cancelled');
   });
 });
 
