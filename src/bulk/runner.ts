@@ -2,7 +2,8 @@
  * @module bulk/runner — runs one bulk operation over its stored matched set, batch by batch, from where its
  * durable state says it stopped:
  *
- * 1. the batch's new items are marked `started` (durably, each with its execution's last seq) before any call;
+ * 1. the batch's new items are marked `started` (durably, each with its execution's last seq) before any call
+ *    (the next batch is read and marked while the calls of the current one run);
  * 2. each item gets its call through the shared pacer (one started per event-loop turn, a bounded number in
  *    flight); an item found `started` (a crash came between 1 and 3) first has its execution's events read
  *    after that seq: if the call's event is there it succeeded and is not made again, so no execution is
@@ -71,28 +72,46 @@ export class OperationRun {
   private async loop(): Promise<void> {
     // Cancelled while it waited to be resumed (the row read at boot may be older than the cancel).
     if ((await this.d.store.getOperation(this.op.id))?.status !== 'running') this.status = 'cancelled';
+    /** The next batch, read and marked while the calls of the current one run (its marks' fsync overlaps them). */
+    let ahead: Promise<readonly BulkItemRow[]> | undefined;
     while (!this.stopping && this.status === 'running') {
       try {
-        const items = await this.d.store.items(this.op.id, this.progress.nextSeq, BATCH_SIZE);
-        if (items.length === 0) {
+        const items = await (ahead ?? this.load(this.progress.nextSeq));
+        ahead = undefined;
+        const last = items[items.length - 1];
+        if (last === undefined) {
           // Synchronously with the check: a cancel arriving from here on finds it completed.
+          if (this.status !== 'running') break;
           this.status = 'completed';
           await this.d.store.finishOperation(this.op.id, 'completed', this.d.clock.now());
           break;
         }
+        if (this.status !== 'running' || this.stopping) break;
+        ahead = this.load(last.seq + 1);
+        // Awaited next turn (or dropped on a failure: the loop starts again from the durable state).
+        ahead.catch(() => undefined);
         await this.batch(items);
       } catch (err) {
+        ahead = undefined;
         this.d.logger.error('bulk operation: a batch failed; it is tried again from its durable state', { operationId: this.op.id, error: String(err) });
         await sleep(RETRY_AFTER_MS);
       }
       await nextTurn();
     }
+    // Marks of a batch read ahead and never run stay `started`: a resume checks them like any other.
+    await ahead?.catch(() => undefined);
     if (this.status !== 'running') this.d.announce(this, 'bulk.completed');
   }
 
-  private async batch(items: readonly BulkItemRow[]): Promise<void> {
+  /** Items from `fromSeq`, the new ones marked `started` (durably) before any call is made on them. */
+  private async load(fromSeq: number): Promise<readonly BulkItemRow[]> {
+    const items = await this.d.store.items(this.op.id, fromSeq, BATCH_SIZE);
     const fresh = items.filter((i) => i.outcome === null).map((i) => i.seq);
     if (fresh.length > 0) await this.d.store.markStarted(this.op.id, fresh);
+    return items;
+  }
+
+  private async batch(items: readonly BulkItemRow[]): Promise<void> {
     const outcomes = await Promise.all(items.map((item) => this.d.pacer.run(() => this.item(item))));
     const results: BulkItemResult[] = [];
     let { succeeded, failed, skipped } = this.progress;

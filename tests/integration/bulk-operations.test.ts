@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/commands/common.ts';
 import { ActorflowApiError, createClient } from '../../src/client/index.ts';
@@ -335,6 +336,54 @@ steps:
   - { id: w, type: wait, signal: go }
   - { id: after, type: task, agent: echo, input: "$.steps.w.output" }
 `;
+
+describe('bulk operations: resume', () => {
+  it('finds the calls of `started` executions in their journal and makes only the missing ones, each exactly once', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'actorflow-bulk-resume-'));
+    try {
+      // The state a crash leaves: 1–150 marked and signalled, 151–200 marked but not signalled yet, 201–300 not marked.
+      let s = await startTestServer({ dataDir });
+      let h = api(s.url);
+      expect((await h.post('/workflow-definitions', PARK)).status).toBe(201);
+      const ids = await startMany(s.engine, 'default', 'park', 300, { resume: 'r' });
+      const payload = { n: 7 };
+      const marks: number[] = [];
+      for (const [i, id] of ids.entries()) {
+        marks.push((await h.get(`/executions/${id}`)).body.lastSeq as number);
+        if (i < 150) expect((await h.post(`/executions/${id}/signals/go`, { payload })).status).toBe(202);
+      }
+      await s.close();
+      const opId = 'bk_01M959M5C3WJSFW78Q5PFZXH7P';
+      const db = new Database(join(dataDir, 'actorflow.db'));
+      db.prepare('INSERT INTO bulk_operations VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 0, 0, 0, ?, 1, ?, NULL, NULL, NULL)').run(
+        opId, 'default', 'signal', JSON.stringify({ labels: { resume: 'r' } }), JSON.stringify({ name: 'go', payload }), 'running', 300, '[]', Date.now(),
+      );
+      const item = db.prepare('INSERT INTO bulk_operation_items (operation_id, seq, execution_id, outcome, mark_seq) VALUES (?, ?, ?, ?, ?)');
+      ids.forEach((id, i) => item.run(opId, i + 1, id, i < 200 ? 'started' : null, i < 200 ? marks[i] : null));
+      db.close();
+
+      s = await startTestServer({ dataDir });
+      h = api(s.url);
+      try {
+        const done = await pollUntil(async () => {
+          const res = await h.get(`/bulk-operations/${opId}`);
+          return res.body.status === 'completed' ? res.body : undefined;
+        }, 'the resumed operation completed');
+        expect(done).toMatchObject({ matched: 300, succeeded: 300, failed: 0, skipped: 0 });
+        for (const id of ids) {
+          const events = (await h.get(`/executions/${id}/events`)).body.items as { type: string; data: { payload?: unknown } }[];
+          const signals = events.filter((e) => e.type === 'workflow.signal.received');
+          expect(signals, id).toHaveLength(1);
+          expect(signals[0]?.data.payload).toEqual(payload);
+        }
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('bulk operations: kill -9', () => {
   let root = '';
