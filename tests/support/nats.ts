@@ -18,6 +18,8 @@ export interface NatsServerOptions {
   readonly port?: number;
   /** @default 10000 */
   readonly startTimeoutMs?: number;
+  /** More command-line arguments (e.g. `-n`, `--cluster_name`, `-cluster`, `-routes` for a clustered server). */
+  readonly args?: readonly string[];
 }
 
 export interface NatsServer {
@@ -103,7 +105,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   let log = '';
 
   const launch = async (): Promise<void> => {
-    const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, ...(opts.args ?? [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     const runLog = { text: '' };
     const onData = (chunk: Buffer) => {
