@@ -2,7 +2,7 @@
  * @module dashboard/live — one WebSocket to `/api/v1/ws` (key as `?token=`: browsers cannot set headers
  * on a WebSocket), multiplexing the pages' subscriptions; reconnects with backoff and re-subscribes.
  */
-import type { EventView } from '../../src/client/index.ts';
+import type { BulkEventView, EventView } from '../../src/client/index.ts';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
 
@@ -51,6 +51,11 @@ export class LiveSocket {
       },
       onAck,
     });
+  }
+
+  /** Progress and ends of the tenant's bulk operations (`bulk.progress`, `bulk.completed`). */
+  bulk(onEvent: (e: BulkEventView) => void, onAck?: () => void): () => void {
+    return this.add({ what: () => ({ filter: { types: ['bulk.progress', 'bulk.completed'] } }), onEvent: (e) => onEvent(e as BulkEventView), onAck });
   }
 
   /** Agent registrations and status changes. */

@@ -1,7 +1,8 @@
 /**
  * E2E: the web dashboard in headless Debian Chromium (playwright-core) against a real server with auth on:
  * key entry, live executions table (WebSocket), execution page with the Mermaid diagram, a signal answered
- * through the form, the documents an execution saved, and a screenshot in test-artifacts/dashboard.png.
+ * through the form, the documents an execution saved, a bulk action on the list's filter, and a screenshot in
+ * test-artifacts/dashboard.png.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -242,6 +243,24 @@ describe('the dashboard', () => {
     expect(await page.textContent(`#documents tr[data-document-id="${doc.id}"]`)).toContain('project/e2e');
     await page.click(`#documents button[data-document="${doc.id}"]`);
     await page.waitForSelector(`#documents tr[data-document-id="${doc.id}"] .document-content pre >> text=/"total": 42/`);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('pauses the executions of the list\'s filter with a bulk action, after confirming the count, its progress line fed live', async () => {
+    const flow = { name: 'e2e-bulk', steps: [{ id: 'w', type: 'wait', signal: 'go' }] };
+    expect((await rest().post('/workflow-definitions', flow, auth)).status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await rest().post('/executions', { workflow: 'e2e-bulk' }, auth)).body.id);
+    await page.click('#nav a[data-nav="executions"]');
+    await page.fill('#filter-workflow', 'e2e-bulk');
+    await page.press('#filter-workflow', 'Enter');
+    await page.selectOption('#bulk-action', 'pause');
+    const asked = new Promise<string>((resolve) => page.once('dialog', (d) => (resolve(d.message()), void d.accept())));
+    await page.click('#bulk-apply');
+    expect(await asked).toBe('pause 3 executions?');
+    await page.waitForSelector('#bulk-progress[data-status="completed"]');
+    expect(await page.textContent('#bulk-progress')).toMatch(/^bk_\w+ pause: 3\/3 — succeeded 3, skipped 0, failed 0 \(completed\)$/);
+    for (const id of ids) expect((await rest().get(`/executions/${id}`, auth)).body.status).toBe('paused');
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

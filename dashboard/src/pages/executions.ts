@@ -2,6 +2,7 @@
 import type { ExecutionStatus, ExecutionView } from '../../../src/client/index.ts';
 import type { Page } from '../app.ts';
 import { badge, errorBox, fill, h, parseJsonField, time } from '../dom.ts';
+import { bulkPanel } from './executions-bulk.ts';
 
 const STATUSES: readonly ExecutionStatus[] = ['pending', 'queued', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
 
@@ -95,6 +96,13 @@ export const executionsPage: Page = (root, app) => {
     if (disposed) return;
     draw(merge(views.filter((v): v is ExecutionView => v !== undefined)));
   };
+  // The list's own filter is the bulk action's: what you see is what it acts on.
+  const bulk = bulkPanel(app, () => {
+    const status = statusFilter.value;
+    const workflow = workflowFilter.value.trim();
+    if (status === '' && workflow === '') return undefined;
+    return { ...(status === '' ? {} : { status: [status as ExecutionStatus] }), ...(workflow === '' ? {} : { workflow }) };
+  });
   const unsubscribe = app.live.firehose(
     (e) => {
       pending.add(e.executionId);
@@ -118,6 +126,7 @@ export const executionsPage: Page = (root, app) => {
       table,
       h('div', { class: 'actions', style: 'margin-top:10px' }, more),
     ),
+    bulk.element,
     startForm(app, (x) => draw(merge([x]))),
   );
   draw();
@@ -126,6 +135,7 @@ export const executionsPage: Page = (root, app) => {
     disposed = true;
     clearTimeout(flushTimer);
     unsubscribe();
+    bulk.dispose();
   };
 };
 
