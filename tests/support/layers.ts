@@ -24,7 +24,7 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
   rule(
     'below-the-api-not-api',
     'the engine, store, bus and the services the api serves (graphql included) never import the api',
-    { path: '^(src/(common|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|http-agents|tracing|graphql|tenants|templates|documents)/|machines/)' },
+    { path: '^(src/(common|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|http-agents|tracing|graphql|tenants|templates|documents|cluster)/|machines/)' },
     { path: '^src/api/' },
   ),
   rule(

@@ -1,0 +1,242 @@
+/**
+ * The foundation of cluster mode (src/cluster): the partition count agreed at creation, partition
+ * leases balanced across nodes with fencing and takeover, and a partition's journal on a replicated
+ * JetStream stream with expected-sequence fencing. One real 3-server NATS cluster (JetStream, R3)
+ * on loopback for the whole file; each node is its own NATS connection, as separate processes would be.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterError, ClusterErrorCode } from '../../src/cluster/errors.ts';
+import { startLeases, type PartitionLeases } from '../../src/cluster/leases.ts';
+import { JOURNAL_STREAM, openPartitionJournal } from '../../src/cluster/partition-journal.ts';
+import { ensureClusterConfig, partitionOf } from '../../src/cluster/partitions.ts';
+import type { CommitBatch } from '../../src/store/types.ts';
+import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
+import { pollUntil } from '../support/wait.ts';
+
+const P = 32;
+const TTL = 1500;
+const REPLICAS = 3;
+
+let cluster: NatsCluster;
+const connections: NatsConnection[] = [];
+const nodes: PartitionLeases[] = [];
+
+async function node(id: string): Promise<{ nc: NatsConnection; leases: PartitionLeases }> {
+  const nc = await connect({ servers: cluster.urls.split(','), name: id, noAsyncTraces: true });
+  connections.push(nc);
+  const leases = await startLeases(nc, { nodeId: id, partitions: P, ttlMs: TTL, replicas: REPLICAS });
+  nodes.push(leases);
+  return { nc, leases };
+}
+
+/** Resolves once `pred` holds, re-checked after every gained/lost event of these nodes. */
+function settle(of: readonly PartitionLeases[], pred: () => boolean, what: string, timeoutMs = 6000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const offs: (() => void)[] = [];
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      for (const off of offs) off();
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      if (pred()) done();
+    };
+    for (const n of of) {
+      n.on('gained', check).on('lost', check);
+      offs.push(() => n.off('gained', check).off('lost', check));
+    }
+    const timer = setTimeout(() => done(new Error(`timed out: ${what}; owned: ${of.map((n) => `${n.nodeId}=${n.owned().length}`).join(' ')}`)), timeoutMs);
+    check();
+  });
+}
+
+/** Every partition owned by exactly one of the nodes, each within one of an even share. */
+function balanced(of: readonly PartitionLeases[]): boolean {
+  const all = of.flatMap((n) => n.owned());
+  const share = P / of.length;
+  return all.length === P && new Set(all).size === P && of.every((n) => Math.abs(n.owned().length - share) < 1);
+}
+
+function batch(executionId: string, seq: number): CommitBatch {
+  return { events: [{ executionId, seq, type: 'workflow.started', ts: 1_700_000_000_000 + seq, stepId: null, data: { n: seq } }], executions: [], snapshots: [] };
+}
+
+beforeAll(async () => {
+  cluster = await startNatsCluster(3);
+}, 20_000);
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+  await Promise.all(connections.splice(0).map((nc) => nc.close().catch(() => undefined)));
+});
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+describe('partitions', () => {
+  it('nodes racing to create the cluster agree on one partition count, which later nodes keep', async () => {
+    const ncs = await Promise.all([0, 1, 2].map((i) => connect({ servers: cluster.urls.split(','), name: `config-${i}` })));
+    connections.push(...ncs);
+    const configs = await Promise.all(ncs.map((nc, i) => ensureClusterConfig(nc, { partitions: [16, 32, 64][i]!, replicas: REPLICAS })));
+    const counts = new Set(configs.map((c) => c.partitions));
+    expect(counts.size).toBe(1);
+    expect([16, 32, 64]).toContain(configs[0]!.partitions);
+    const later = await ensureClusterConfig(ncs[0]!, { partitions: 8, replicas: REPLICAS });
+    expect(later).toEqual(configs[0]);
+    await expect(ensureClusterConfig(ncs[0]!, { partitions: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it('partitionOf is a stable hash of the execution id that spreads ids over every partition', () => {
+    // Fixed values: a change of hash would move running executions to other partitions.
+    expect(partitionOf('ex_01JD8X3Q4K7M2N5P6R8S9T0V1W', 32)).toBe(partitionOf('ex_01JD8X3Q4K7M2N5P6R8S9T0V1W', 32));
+    expect(partitionOf('', 32)).toBe(0x811c9dc5 % 32);
+    expect(partitionOf('ex_01JD8X3Q4K7M2N5P6R8S9T0V1W', 32)).toMatchInlineSnapshot(`10`);
+    const counts = new Array<number>(P).fill(0);
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    for (let i = 0; i < 3200; i++) {
+      let ulid = '01JD8X3Q4K';
+      for (let j = 0; j < 16; j++) ulid += alphabet[(i * 7919 + j * 104729 + ((i * j) % 31)) % 32];
+      counts[partitionOf(`ex_${ulid}`, P)]!++;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(50);
+    expect(Math.max(...counts)).toBeLessThan(160);
+  });
+});
+
+describe('leases', () => {
+  it('balance across 3 nodes (~P/N each); a closed node releases and the others claim its partitions', async () => {
+    const [a, b, c] = await Promise.all(['lb-a', 'lb-b', 'lb-c'].map((id) => node(id)));
+    const all = [a!.leases, b!.leases, c!.leases];
+    await settle(all, () => balanced(all), 'three nodes balanced');
+    // Each node's view of the nodes and owners comes from watches of the buckets: it follows shortly.
+    const view = (n: PartitionLeases) => [...n.owners()].map(([p, o]) => `${p}:${o}`).join(',');
+    const truth = () => all.flatMap((n) => n.owned().map((p) => [p, n.nodeId] as const)).sort((x, y) => x[0] - y[0]).map(([p, o]) => `${p}:${o}`).join(',');
+    const agreed = () => all.every((n) => view(n) === truth() && n.liveNodes().join() === 'lb-a,lb-b,lb-c');
+    await pollUntil(async () => (agreed() ? true : undefined), 'every node sees the same nodes and owners', 3000);
+
+    const released: number[] = [];
+    c!.leases.on('lost', (p, reason) => released.push(p) && expect(reason).toBe('released'));
+    const hadC = c!.leases.owned();
+    const started = Date.now();
+    await c!.leases.close();
+    expect(released.sort((x, y) => x - y)).toEqual(hadC);
+    await settle([a!.leases, b!.leases], () => balanced([a!.leases, b!.leases]), 'two nodes balanced after a close');
+    // Released leases are deleted, so the others need not wait for them to expire.
+    expect(Date.now() - started).toBeLessThan(TTL);
+  });
+
+  it('a node that stops without releasing loses its leases before the others take them over, within TTL + margin', async () => {
+    const [a, b, c] = await Promise.all(['lk-a', 'lk-b', 'lk-c'].map((id) => node(id)));
+    const all = [a!.leases, b!.leases, c!.leases];
+    await settle(all, () => balanced(all), 'three nodes balanced');
+    const victim = c!.leases.owned();
+    const lostAt = new Map<number, number>();
+    const gainedAt = new Map<number, number>();
+    c!.leases.on('lost', (p, reason) => {
+      expect(reason).toBe('expired');
+      lostAt.set(p, Date.now());
+    });
+    for (const n of [a!.leases, b!.leases]) n.on('gained', (p) => gainedAt.set(p, Date.now()));
+
+    // Like a SIGKILL seen from NATS: the connection goes, nothing is released.
+    const killedAt = Date.now();
+    await c!.nc.close();
+    await settle([a!.leases, b!.leases, c!.leases], () => balanced([a!.leases, b!.leases]) && c!.leases.owned().length === 0, 'takeover of a dead node', 2 * TTL + 2000);
+    const elapsed = Date.now() - killedAt;
+    expect(elapsed).toBeLessThan(2 * TTL + 1000);
+    expect(elapsed).toBeGreaterThanOrEqual(TTL - 300);
+    // Fencing: the dead node gave each partition up (its renewals failed) before anyone else got it.
+    for (const p of victim) {
+      expect(lostAt.get(p), `partition ${p} lost by the dead node`).toBeDefined();
+      expect(gainedAt.get(p), `partition ${p} taken over`).toBeDefined();
+      expect(lostAt.get(p)!).toBeLessThanOrEqual(gainedAt.get(p)!);
+    }
+    expect(a!.leases.liveNodes()).toEqual(['lk-a', 'lk-b']);
+  });
+});
+
+describe('partition journal', () => {
+  it("fences a deposed owner: after another owner appended, the old owner's append fails partition_fenced", async () => {
+    const [ncA, ncB] = await Promise.all(['j-a', 'j-b'].map((name) => connect({ servers: cluster.urls.split(','), name })));
+    connections.push(ncA!, ncB!);
+    const old = await openPartitionJournal(ncA!, { partition: 5, replicas: REPLICAS });
+    expect(old.lastSeq()).toBe(0);
+    const s1 = await old.commit(batch('ex_a', 1));
+    const s2 = await old.commit(batch('ex_a', 2));
+    expect(s2).toBeGreaterThan(s1);
+
+    const next = await openPartitionJournal(ncB!, { partition: 5, replicas: REPLICAS });
+    expect(next.lastSeq()).toBe(s2);
+    const s3 = await next.commit(batch('ex_a', 3));
+
+    const refused = await old.append(batch('ex_a', 99)).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(ClusterError);
+    expect((refused as ClusterError).code).toBe(ClusterErrorCode.partitionFenced);
+    expect((refused as ClusterError).partition).toBe(5);
+    // Once fenced, always fenced: the writer must be reopened by a new owner, never reused.
+    await expect(old.append(batch('ex_a', 100))).rejects.toMatchObject({ code: 'partition_fenced' });
+
+    const replayed = [];
+    for await (const e of next.replay(1)) replayed.push(e);
+    expect(replayed.map((e) => e.seq)).toEqual([s1, s2, s3]);
+    expect(replayed.map((e) => e.batch.events[0]!.seq)).toEqual([1, 2, 3]);
+    expect(replayed[2]!.batch).toEqual(batch('ex_a', 3));
+
+    // Other partitions share the stream, not the sequence check.
+    const other = await openPartitionJournal(ncA!, { partition: 6, replicas: REPLICAS });
+    await expect(other.commit(batch('ex_b', 1))).resolves.toBeGreaterThan(s3);
+    const onlySix = [];
+    for await (const e of other.replay(1)) onlySix.push(e.batch.events[0]!.executionId);
+    expect(onlySix).toEqual(['ex_b']);
+  });
+
+  it('snapshots carry the sequence they cover; a new owner loads the latest and replays the rest', async () => {
+    const nc = await connect({ servers: cluster.urls.split(','), name: 'snap' });
+    connections.push(nc);
+    const owner = await openPartitionJournal(nc, { partition: 9, replicas: REPLICAS });
+    expect(await owner.loadSnapshot()).toBeUndefined();
+    const seqs = [];
+    for (let i = 1; i <= 4; i++) seqs.push(await owner.commit(batch('ex_s', i)));
+    expect(await owner.saveSnapshot(seqs[2]!, { executions: ['ex_s'], upTo: 3 })).toBe(true);
+    // An older snapshot (e.g. from a deposed owner) never replaces a newer one.
+    expect(await owner.saveSnapshot(seqs[1]!, { upTo: 2 })).toBe(false);
+
+    const successor = await openPartitionJournal(nc, { partition: 9, replicas: REPLICAS });
+    const snap = await successor.loadSnapshot<{ upTo: number }>();
+    expect(snap?.coversSeq).toBe(seqs[2]);
+    expect(snap?.state.upTo).toBe(3);
+    const rest = [];
+    for await (const e of successor.replay(snap!.coversSeq + 1)) rest.push(e.batch.events[0]!.seq);
+    expect(rest).toEqual([4]);
+    const none = [];
+    for await (const e of successor.replay(seqs[3]! + 1)) none.push(e);
+    expect(none).toEqual([]);
+  });
+
+  it('on an R3 stream, appends keep working with one nats-server killed', async () => {
+    const nc = await connect({ servers: cluster.urls.split(','), name: 'r3', reconnectTimeWait: 100 });
+    connections.push(nc);
+    const j = await openPartitionJournal(nc, { partition: 11, replicas: REPLICAS });
+    const first = await j.commit(batch('ex_r', 1));
+    const info = await (await jetstreamManager(nc)).streams.info(JOURNAL_STREAM);
+    expect(info.config.num_replicas).toBe(3);
+    // A server that leads neither the stream nor JetStream's meta group: losing a leader costs a Raft
+    // election of several seconds, beyond this file's budget.
+    const meta = await cluster.metaLeader();
+    const victim = ['n0', 'n1', 'n2'].find((n) => n !== info.cluster?.leader && n !== meta);
+    expect(victim).toBeDefined();
+    expect(info.cluster?.replicas?.map((r) => r.name)).toContain(victim);
+    await cluster.byName(victim!).kill();
+
+    const after = [];
+    for (let i = 2; i <= 4; i++) after.push(await j.commit(batch('ex_r', i)));
+    expect(after[0]).toBeGreaterThan(first);
+    const seen = [];
+    for await (const e of j.replay(first)) seen.push(e.batch.events[0]!.seq);
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+});
