@@ -8,9 +8,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterError, ClusterErrorCode } from '../../src/cluster/errors.ts';
-import { startLeases, type PartitionLeases } from '../../src/cluster/leases.ts';
+import { openBucket } from '../../src/cluster/buckets.ts';
+import { LEASES_BUCKET, startLeases, type LostReason, type PartitionLeases } from '../../src/cluster/leases.ts';
 import { JOURNAL_STREAM, openPartitionJournal } from '../../src/cluster/partition-journal.ts';
-import { ensureClusterConfig, partitionOf } from '../../src/cluster/partitions.ts';
+import { ensureClusterConfig, partitionKey, partitionOf } from '../../src/cluster/partitions.ts';
 import type { CommitBatch } from '../../src/store/types.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
 import { pollUntil } from '../support/wait.ts';
@@ -157,6 +158,23 @@ describe('leases', () => {
     }
     expect(a!.leases.liveNodes()).toEqual(['lk-a', 'lk-b']);
   });
+  it('a lease written over behind its owner is lost as taken at the next renewal, the others kept', async () => {
+    const { nc, leases } = await node('lt-a');
+    await settle([leases], () => leases.owned().length === P, 'a lone node owns every partition');
+    const lost = new Promise<[number, LostReason]>((resolve) => leases.once('lost', (p, reason) => resolve([p, reason])));
+    const kv = await openBucket(nc, LEASES_BUCKET, { replicas: REPLICAS, ttlMs: TTL });
+    await kv.put(partitionKey(3), 'intruder');
+    expect(await lost).toEqual([3, 'taken']);
+    expect(leases.owned()).toHaveLength(P - 1);
+    await pollUntil(async () => (leases.owners().get(3) === 'intruder' ? true : undefined), 'the owners view shows the new holder', 2000);
+  });
+
+  it('refuses node ids that are not one KV token and timings that leave no room to renew', async () => {
+    const nc = await connect({ servers: cluster.urls.split(','), name: 'bad-options' });
+    connections.push(nc);
+    await expect(startLeases(nc, { nodeId: 'a.b', partitions: P })).rejects.toThrow(RangeError);
+    await expect(startLeases(nc, { nodeId: 'ok', partitions: P, ttlMs: 1000, renewMs: 600 })).rejects.toThrow(/renewMs/);
+  });
 });
 
 describe('partition journal', () => {
@@ -215,6 +233,15 @@ describe('partition journal', () => {
     const none = [];
     for await (const e of successor.replay(seqs[3]! + 1)) none.push(e);
     expect(none).toEqual([]);
+  });
+
+  it('an append without a connection fails journal_unavailable (retryable), not fenced', async () => {
+    const nc = await connect({ servers: cluster.urls.split(','), name: 'gone' });
+    const j = await openPartitionJournal(nc, { partition: 10, replicas: REPLICAS, appendTimeoutMs: 500 });
+    await nc.close();
+    const err = await j.append(batch('ex_g', 1)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(err).toMatchObject({ code: ClusterErrorCode.journalUnavailable, retryable: true, partition: 10 });
   });
 
   it('on an R3 stream, appends keep working with one nats-server killed', async () => {
