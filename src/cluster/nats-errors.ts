@@ -1,8 +1,20 @@
 /** @module cluster/nats-errors — which NATS failures mean what, for the cluster's compare-and-set writes. */
 import { JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
+import { ClosedConnectionError } from '@nats-io/transport-node';
 
 /** A publish refused by its expected-last-(subject-)sequence header: someone else wrote first (a lost race, not a fault). */
 export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError
     && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+}
+
+/**
+ * A failure that may pass by itself: a timeout, no responder (the connection is between servers), or
+ * a 503 answer (no JetStream quorum while a server is down or a leader is being elected). A closed
+ * connection, and any other answer of the JetStream API, will not.
+ */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ClosedConnectionError) return false;
+  if (err instanceof JetStreamApiError) return err.status === 503;
+  return true;
 }

@@ -16,13 +16,13 @@
  */
 import { JetStreamApiError, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type MsgRequest, type NextMsgRequest, type PubAck } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { ClosedConnectionError, nuid, type NatsConnection } from '@nats-io/transport-node';
+import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../common/codec.ts';
 import type { Journal } from '../engine/journal.ts';
 import type { CommitBatch } from '../store/types.ts';
 import { CREATE_ATTEMPT_MS, openBucket, retryCreate } from './buckets.ts';
 import { ClusterError, ClusterErrorCode } from './errors.ts';
-import { isWrongLastSequence } from './nats-errors.ts';
+import { isTransient, isWrongLastSequence } from './nats-errors.ts';
 import { partitionKey } from './partitions.ts';
 
 export const JOURNAL_STREAM = 'actorflow-journal';
@@ -172,8 +172,7 @@ class PartitionJournalImpl implements PartitionJournal {
         }
         // A timeout or a stream without a leader (a server died, an election runs) may pass: retry the
         // same message (same msg id, so a first attempt that did land is not written twice).
-        const transient = !(err instanceof ClosedConnectionError) && !(err instanceof JetStreamApiError);
-        if (!transient || Date.now() >= deadline) {
+        if (!isTransient(err) || Date.now() >= deadline) {
           throw new ClusterError(ClusterErrorCode.journalUnavailable, `partition ${this.partition}: the journal did not acknowledge the commit: ${(err as Error).message}`, { partition: this.partition, retryable: true, cause: err });
         }
         await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
