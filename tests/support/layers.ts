@@ -24,7 +24,7 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
   rule(
     'below-the-api-not-api',
     'the engine, store, bus and the services the api serves (graphql included) never import the api',
-    { path: '^(src/(common|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|http-agents|tracing|graphql|tenants|templates|documents|cluster)/|machines/)' },
+    { path: '^(src/(common|store|bus|engine|agents|scheduler|tasks|telemetry|webhooks|http-agents|tracing|graphql|tenants|templates|documents|cluster|bulk)/|machines/)' },
     { path: '^src/api/' },
   ),
   rule(
@@ -57,7 +57,7 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
     'the api builds no service: it imports the service modules for their types, the composition root hands it the instances',
     { path: '^src/api/' },
     {
-      path: '^src/(webhooks/dispatcher|http-agents/http-agents|scheduler/scheduler|tasks/task-service|telemetry/telemetry-service|graphql/create-graphql|agents/builtin-agents|tracing/otlp-tracing|tenants/tenant-registry|templates/template-service|documents/document-service)\\.ts$',
+      path: '^src/(webhooks/dispatcher|http-agents/http-agents|scheduler/scheduler|tasks/task-service|telemetry/telemetry-service|graphql/create-graphql|agents/builtin-agents|tracing/otlp-tracing|tenants/tenant-registry|templates/template-service|documents/document-service|bulk/bulk-service)\\.ts$',
       dependencyTypesNot: ['type-only'],
     },
   ),
