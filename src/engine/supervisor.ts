@@ -22,7 +22,7 @@ import type { DocumentStore, ExecutionRow, ExecutionScope, RecoverableRow, Resto
 import { CommitQueue } from './commit-queue.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import type { SlotGroup } from './concurrency-queues.ts';
-import { DefinitionRegistry, type LoadedDefinition } from './definitions.ts';
+import { DefinitionRegistry, inputIssues, type LoadedDefinition } from './definitions.ts';
 import { saveStepDocuments } from './document-saves.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from './flow-context.ts';
 import { type ConcurrencyMembership, LiveExecution } from './live-execution.ts';
@@ -307,6 +307,11 @@ export class Supervisor implements FlowEffects {
         if (depth >= LIMITS.maxWorkflowDepth) throw new ActorflowError('workflow_depth_exceeded', `child workflows nest more than ${LIMITS.maxWorkflowDepth} levels deep`);
         const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
         const def = this.registry.load1(row);
+        // As a start over the API is checked: a child whose input fails its inputSchema never starts (the step fails, not retried).
+        if (def.validateInput && !def.validateInput(input ?? null)) {
+          const first = inputIssues(def.validateInput)[0];
+          throw new ActorflowError(ErrorCode.inputInvalid, `the input does not match ${workflow}'s inputSchema${first ? ` (${first.path || '/'}: ${first.message})` : ''}`);
+        }
         // The child joins the parent's trace, under the span of the step that started it.
         const pctx = parent.context();
         const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };

@@ -93,6 +93,8 @@ beforeAll(async () => {
   });
   await define({ name: 'child', steps: [{ id: 'double', type: 'task', agent: 'echo', input: { got: '$.input.v' } }] });
   await define({ name: 'parent', steps: [{ id: 'call', type: 'workflow', workflow: 'child', input: { v: '$.input.v' } }, { id: 'use', type: 'task', agent: 'echo', input: '$.steps.call.output' }] });
+  await define({ name: 'strict-child', inputSchema: { type: 'object', properties: { v: { type: 'number' } }, required: ['v'] }, steps: [{ id: 'double', type: 'task', agent: 'echo', input: { got: '$.input.v' } }] });
+  await define({ name: 'strict-parent', steps: [{ id: 'call', type: 'workflow', workflow: 'strict-child', input: { v: '$.input.v' } }] });
   await define({ name: 'two-step-slow', steps: [{ id: 'one', type: 'task', agent: 'sleep', input: { ms: 150 } }, { id: 'two', type: 'task', agent: 'echo', input: 'second' }] });
   await define({ name: 'deadline', timeoutMs: 50, steps: [{ id: 'w', type: 'wait', signal: 'never' }] });
 });
@@ -255,6 +257,16 @@ describe('parallel and child workflows', () => {
     expect(children.body.items[0]).toMatchObject({ workflow: 'child', status: 'completed' });
     const child = await http.get(`/executions/${children.body.items[0].id}`);
     expect(child.body.parentId).toBe(x.id);
+  });
+
+  it("checks a child's input against its inputSchema: a bad one fails the step (input_invalid) and starts no child", async () => {
+    const ok = await run('strict-parent', { v: 2 });
+    expect(ok).toMatchObject({ status: 'completed', output: { got: 2 } });
+    const bad = await run('strict-parent', { v: 'two' });
+    expect(bad.status).toBe('failed');
+    expect(bad.error).toMatchObject({ code: 'input_invalid' });
+    expect(bad.error.message).toContain('/v');
+    expect((await http.get(`/executions/${bad.id}/children`)).body.items).toEqual([]);
   });
 
   it('runs a one-off dynamic definition', async () => {
