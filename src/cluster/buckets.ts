@@ -23,9 +23,11 @@ export async function openBucket(nc: NatsConnection, name: string, o: BucketOpti
   const ttl = o.ttlMs ?? 0;
   // No direct gets: they may be answered by a replica that lags the leader, and leases and
   // compare-and-set reads must see the latest write.
-  const kvm = new Kvm(jetstream(nc, { timeout: CREATE_ATTEMPT_MS }));
-  const kv = await retryCreate(() => kvm.create(name, { replicas, ttl, history: 1, timeout: o.timeoutMs ?? 5000, allow_direct: false }));
-  const status = await kv.status();
+  const kvm = new Kvm(jetstream(nc, { timeout: SETUP_ATTEMPT_MS }));
+  const [kv, status] = await retrySetup(async () => {
+    const bucket = await kvm.create(name, { replicas, ttl, history: 1, timeout: o.timeoutMs ?? 5000, allow_direct: false });
+    return [bucket, await bucket.status()] as const;
+  });
   if (status.ttl !== ttl || status.replicas !== replicas) {
     throw new ClusterError(
       ClusterErrorCode.clusterConfigMismatch,
@@ -35,19 +37,20 @@ export async function openBucket(nc: NatsConnection, name: string, o: BucketOpti
   return kv;
 }
 
-/** One attempt at creating a stream; `retryCreate` tries again after it. */
-export const CREATE_ATTEMPT_MS = 2000;
+/** One attempt at a setup request; `retrySetup` tries again after it. */
+export const SETUP_ATTEMPT_MS = 2000;
 
 /**
- * Runs an idempotent create of a replicated stream (or bucket) until it answers. Nodes starting
- * together all create the same stream; NATS 2.9 may leave the requests that lost that race
- * unanswered, and the retry then finds the stream made.
+ * Runs an idempotent setup request (creating a stream or bucket, reading its status, creating a
+ * watch's consumer) until it is answered. Nodes starting together create the same replicated stream;
+ * NATS 2.9 may leave the requests that lost that race unanswered, and a stream's first requests may
+ * time out while its replicas elect a leader. The retry then finds the stream made and led.
  */
-export async function retryCreate<T>(create: () => Promise<T>, deadlineMs = 15_000): Promise<T> {
+export async function retrySetup<T>(setup: () => Promise<T>, deadlineMs = 15_000): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     try {
-      return await create();
+      return await setup();
     } catch (err) {
       if (!(err instanceof TimeoutError) || Date.now() >= deadline) throw err;
     }

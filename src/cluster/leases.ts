@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openBucket } from './buckets.ts';
+import { openBucket, retrySetup } from './buckets.ts';
 import { isWrongLastSequence } from './nats-errors.ts';
 import { partitionKey } from './partitions.ts';
 import { assertNodeId, startNodeRegistry, type NodeRegistry } from './nodes.ts';
@@ -111,7 +111,7 @@ class LeasesImpl extends EventEmitter<LeaseEvents> implements PartitionLeases {
   }
 
   async start(): Promise<void> {
-    const w = await this.kv.watch();
+    const w = await retrySetup(() => this.kv.watch());
     this.stopWatch = () => w.stop();
     void (async () => {
       for await (const e of w) {

@@ -6,7 +6,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openBucket } from './buckets.ts';
+import { openBucket, retrySetup } from './buckets.ts';
 
 export const NODES_BUCKET = 'actorflow-nodes';
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -64,10 +64,14 @@ class NodeRegistryImpl implements NodeRegistry {
     await this.beat();
     // The keys present now, then every change: a node joining right after start is not missed, since
     // its heartbeat repeats anyway.
-    const keys = await this.kv.keys();
+    const keys = await retrySetup(async () => {
+      const out: string[] = [];
+      for await (const k of await this.kv.keys()) out.push(k);
+      return out;
+    });
     const now = Date.now();
-    for await (const k of keys) this.seen.set(k, now);
-    const w = await this.kv.watch({ include: 'updates' });
+    for (const k of keys) this.seen.set(k, now);
+    const w = await retrySetup(() => this.kv.watch({ include: 'updates' }));
     this.stopWatch = () => w.stop();
     void (async () => {
       for await (const e of w) {

@@ -20,7 +20,7 @@ import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../common/codec.ts';
 import type { Journal } from '../engine/journal.ts';
 import type { CommitBatch } from '../store/types.ts';
-import { CREATE_ATTEMPT_MS, openBucket, retryCreate } from './buckets.ts';
+import { SETUP_ATTEMPT_MS, openBucket, retrySetup } from './buckets.ts';
 import { ClusterError, ClusterErrorCode } from './errors.ts';
 import { isTransient, isWrongLastSequence } from './nats-errors.ts';
 import { partitionKey } from './partitions.ts';
@@ -111,8 +111,8 @@ export interface PartitionJournal extends Pick<Journal, 'append'> {
  */
 export async function openPartitionJournal(nc: NatsConnection, o: PartitionJournalOptions): Promise<PartitionJournal> {
   if (!Number.isInteger(o.partition) || o.partition < 0) throw new RangeError(`partition must be a non-negative integer, got ${o.partition}`);
-  const jsm = await jetstreamManager(nc, { timeout: CREATE_ATTEMPT_MS });
-  await retryCreate(() => ensureJournalStream(jsm, { replicas: o.replicas ?? 1 }));
+  const jsm = await jetstreamManager(nc, { timeout: SETUP_ATTEMPT_MS });
+  await retrySetup(() => ensureJournalStream(jsm, { replicas: o.replicas ?? 1 }));
   const snapshots = await openBucket(nc, SNAPSHOTS_BUCKET, { replicas: o.replicas ?? 1 });
   const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: journalSubject(o.partition) });
   return new PartitionJournalImpl(jetstream(nc), jsm, snapshots, o.partition, last?.seq ?? 0, o.appendTimeoutMs ?? 10_000);

@@ -6,7 +6,7 @@
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../common/codec.ts';
-import { openBucket, retryCreate } from './buckets.ts';
+import { openBucket, retrySetup } from './buckets.ts';
 import { ClusterError, ClusterErrorCode } from './errors.ts';
 import { isWrongLastSequence } from './nats-errors.ts';
 
@@ -43,7 +43,7 @@ export async function ensureClusterConfig(nc: NatsConnection, o: ClusterConfigOp
   const kv = await openBucket(nc, CLUSTER_BUCKET, { replicas: o.replicas ?? 1 });
   const mine: ClusterConfig = { partitions, createdAt: Date.now() };
   // Retried on a timeout: a fresh replicated bucket may not answer at once while its group settles.
-  return retryCreate(async () => {
+  return retrySetup(async () => {
     try {
       await kv.create(CONFIG_KEY, codec.encode(mine));
       return mine;
