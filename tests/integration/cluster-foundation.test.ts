@@ -13,6 +13,7 @@ import { LEASES_BUCKET, startLeases, type LostReason, type PartitionLeases } fro
 import { JOURNAL_STREAM, openPartitionJournal } from '../../src/cluster/partition-journal.ts';
 import { ensureClusterConfig, partitionKey, partitionOf } from '../../src/cluster/partitions.ts';
 import type { CommitBatch } from '../../src/store/types.ts';
+import { startClusterNodeProcess, type ClusterNodeProcess } from '../support/cluster-node-process.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
 import { pollUntil } from '../support/wait.ts';
 
@@ -23,9 +24,10 @@ const REPLICAS = 3;
 let cluster: NatsCluster;
 const connections: NatsConnection[] = [];
 const nodes: PartitionLeases[] = [];
+const children: ClusterNodeProcess[] = [];
 
 async function node(id: string): Promise<{ nc: NatsConnection; leases: PartitionLeases }> {
-  const nc = await connect({ servers: cluster.urls.split(','), name: id, noAsyncTraces: true });
+  const nc = await connect({ servers: cluster.urls.split(','), name: id });
   connections.push(nc);
   const leases = await startLeases(nc, { nodeId: id, partitions: P, ttlMs: TTL, replicas: REPLICAS });
   nodes.push(leases);
@@ -70,6 +72,7 @@ beforeAll(async () => {
 }, 20_000);
 
 afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => c.kill()));
   await Promise.all(nodes.splice(0).map((n) => n.close()));
   await Promise.all(connections.splice(0).map((nc) => nc.close().catch(() => undefined)));
 });
@@ -158,6 +161,37 @@ describe('leases', () => {
     }
     expect(a!.leases.liveNodes()).toEqual(['lk-a', 'lk-b']);
   });
+  it('a node paused past its leases (SIGSTOP) reports them lost on resume, and its pending append is refused partition_fenced', async () => {
+    const paused = await startClusterNodeProcess({ urls: cluster.urls, nodeId: 'ps-a', partitions: P, ttlMs: TTL, replicas: REPLICAS });
+    children.push(paused);
+    await paused.waitFor(() => paused.owned().size === P, 'the lone process node owns every partition');
+    paused.send({ cmd: 'append', partition: 0, n: 1 });
+    const first = await paused.waitFor((e) => e.type === 'append' && e.n === 1, 'its first append');
+    expect(first.ok).toBe(true);
+
+    paused.pause();
+    const { nc, leases } = await node('ps-b');
+    await settle([leases], () => leases.owned().length === P, 'takeover of the paused node', 3 * TTL + 2000);
+    const successor = await openPartitionJournal(nc, { partition: 0, replicas: REPLICAS });
+    expect(successor.lastSeq()).toBe(first.seq);
+    const second = await successor.commit(batch('ex_ps-b', 2));
+
+    // Work queued while it was stopped, handled as soon as it runs again.
+    paused.send({ cmd: 'append', partition: 0, n: 3 });
+    const resumedAt = Date.now();
+    paused.resume();
+    const refused = await paused.waitFor((e) => e.type === 'append' && e.n === 3, 'the append after the pause');
+    expect(refused).toMatchObject({ ok: false, code: 'partition_fenced' });
+    // It reports every lease it held lost (and may then rejoin as a fresh node, claiming a new share).
+    const lostAfterResume = () => new Set(paused.events.filter((e) => e.type === 'lost' && e.at >= resumedAt).map((e) => e.partition));
+    await paused.waitFor(() => lostAfterResume().size === P, 'the resumed node reports every lease lost');
+    for (const e of paused.events.filter((x) => x.type === 'lost')) expect(['expired', 'taken']).toContain(e.reason);
+    const log = [];
+    for await (const e of successor.replay(1)) log.push(e.batch.events[0]!.executionId);
+    expect(log).toEqual(['ex_ps-a', 'ex_ps-b']);
+    expect(second).toBeGreaterThan(first.seq!);
+  });
+
   it('a lease written over behind its owner is lost as taken at the next renewal, the others kept', async () => {
     const { nc, leases } = await node('lt-a');
     await settle([leases], () => leases.owned().length === P, 'a lone node owns every partition');
