@@ -5,7 +5,9 @@
  * - `append` publishes one group commit (msgpack) with the expected last subject sequence: if anyone
  *   else appended since this writer's last commit (a new owner), the server refuses it and the append
  *   fails with `partition_fenced`: history never forks. It resolves after the publish ack (the commit
- *   is on a quorum of the stream's replicas).
+ *   is on a quorum of the stream's replicas). `journal_unavailable` after a timeout is an unknown
+ *   outcome (the commit may have landed): the writer then refuses every later append, and the
+ *   owner reopens the journal and rebuilds the partition from it before serving it again.
  * - `replay` reads the subject from a stream sequence, for a new owner.
  * - snapshots (`actorflow-snapshots` KV, key `partition.<n>`) carry the journal sequence they cover:
  *   a new owner loads the latest and replays from the sequence after it.
@@ -100,7 +102,7 @@ export interface PartitionJournal extends Pick<Journal, 'append'> {
   append(batch: CommitBatch): Promise<void>;
   /** The commits with `seq >= fromSeq` up to the tail as of the call, in order. */
   replay(fromSeq: number): AsyncIterable<JournalEntry>;
-  /** Keeps a snapshot unless one covering as much or more is stored; true when written. */
+  /** Keeps a snapshot unless one covering as much or more is stored; true when written. Refused, as appends are, once the writer is. */
   saveSnapshot(coversSeq: number, state: unknown): Promise<boolean>;
   loadSnapshot<S>(): Promise<PartitionSnapshot<S> | undefined>;
 }
@@ -125,7 +127,8 @@ class PartitionJournalImpl implements PartitionJournal {
   /** Numbers this writer's commits: one msg id per commit, the same across its retries. */
   private commits = 0;
   private tail: Promise<unknown> = Promise.resolve();
-  private fenced: ClusterError | undefined;
+  /** Set once this writer must not append again: fenced, or an earlier commit's outcome is unknown. */
+  private refusal: ClusterError | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -153,7 +156,7 @@ class PartitionJournalImpl implements PartitionJournal {
   }
 
   private async publish(batch: CommitBatch): Promise<number> {
-    if (this.fenced) throw this.fenced;
+    if (this.refusal) throw this.refusal;
     const data = codec.encode(batch);
     const msgID = `${this.writerId}.${++this.commits}`;
     const deadline = Date.now() + this.appendTimeoutMs;
@@ -167,13 +170,18 @@ class PartitionJournalImpl implements PartitionJournal {
         });
       } catch (err) {
         if (isWrongLastSequence(err)) {
-          this.fenced = new ClusterError(ClusterErrorCode.partitionFenced, `partition ${this.partition}: another writer appended after seq ${this.last}; this one must stop serving it`, { partition: this.partition, cause: err });
-          throw this.fenced;
+          this.refusal = new ClusterError(ClusterErrorCode.partitionFenced, `partition ${this.partition}: another writer appended after seq ${this.last}; this one must stop serving it`, { partition: this.partition, cause: err });
+          throw this.refusal;
         }
         // A timeout or a stream without a leader (a server died, an election runs) may pass: retry the
         // same message (same msg id, so a first attempt that did land is not written twice).
+        if (!isTransient(err) && attempt === 0) {
+          // Refused or never sent, and no earlier attempt: nothing was kept, the writer stays usable.
+          throw new ClusterError(ClusterErrorCode.journalUnavailable, `partition ${this.partition}: the journal refused the commit: ${(err as Error).message}`, { partition: this.partition, retryable: true, cause: err });
+        }
         if (!isTransient(err) || Date.now() >= deadline) {
-          throw new ClusterError(ClusterErrorCode.journalUnavailable, `partition ${this.partition}: the journal did not acknowledge the commit: ${(err as Error).message}`, { partition: this.partition, retryable: true, cause: err });
+          this.refusal = new ClusterError(ClusterErrorCode.journalUnavailable, `partition ${this.partition}: a commit was not acknowledged in time and may have been kept; reopen the journal before appending again`, { partition: this.partition, retryable: true, cause: err });
+          throw this.refusal;
         }
         await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
         continue;
@@ -199,6 +207,8 @@ class PartitionJournalImpl implements PartitionJournal {
   }
 
   async saveSnapshot(coversSeq: number, state: unknown): Promise<boolean> {
+    if (this.refusal) throw this.refusal;
+    if (coversSeq > this.last) throw new RangeError(`partition ${this.partition}: a snapshot covering seq ${coversSeq} is past the journal's last commit ${this.last}`);
     const key = partitionKey(this.partition);
     const value = codec.encode({ coversSeq, state, savedAt: Date.now() } satisfies PartitionSnapshot<unknown>);
     for (;;) {

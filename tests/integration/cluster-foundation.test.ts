@@ -278,6 +278,32 @@ describe('partition journal', () => {
     expect(err).toMatchObject({ code: ClusterErrorCode.journalUnavailable, retryable: true, partition: 10 });
   });
 
+  it('a commit whose ack never came leaves its outcome unknown: the writer refuses more until the journal is reopened', async () => {
+    const nc = await connect({ servers: cluster.urls.split(','), name: 'indeterminate' });
+    connections.push(nc);
+    const j = await openPartitionJournal(nc, { partition: 12, replicas: REPLICAS, appendTimeoutMs: 400 });
+    const first = await j.commit(batch('ex_u', 1));
+    // Every server stopped: the publish may sit in a socket buffer and land once they run again.
+    let lost: unknown;
+    for (const s of cluster.servers) s.process()!.kill('SIGSTOP');
+    try {
+      lost = await j.append(batch('ex_u', 2)).then(() => undefined, (e: unknown) => e);
+    } finally {
+      for (const s of cluster.servers) s.process()!.kill('SIGCONT');
+    }
+    expect(lost).toMatchObject({ code: ClusterErrorCode.journalUnavailable, retryable: true });
+    await expect(j.append(batch('ex_u', 3))).rejects.toBe(lost);
+    await expect(j.saveSnapshot(first, {})).rejects.toBe(lost);
+
+    const reopened = await openPartitionJournal(nc, { partition: 12, replicas: REPLICAS });
+    expect(reopened.lastSeq()).toBeGreaterThanOrEqual(first);
+    await reopened.commit(batch('ex_u', 4));
+    const log = [];
+    for await (const e of reopened.replay(first)) log.push(e.batch.events[0]!.seq);
+    // Commit 2 is there or not (unknown to its writer), never twice; commit 3 was never sent.
+    expect([[1, 4], [1, 2, 4]]).toContainEqual(log);
+  });
+
   it('on an R3 stream, appends keep working with one nats-server killed', async () => {
     const nc = await connect({ servers: cluster.urls.split(','), name: 'r3', reconnectTimeWait: 100 });
     connections.push(nc);
