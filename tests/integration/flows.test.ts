@@ -265,7 +265,7 @@ describe('parallel and child workflows', () => {
     const bad = await run('strict-parent', { v: 'two' });
     expect(bad.status).toBe('failed');
     expect(bad.error).toMatchObject({ code: 'input_invalid' });
-    expect(bad.error.message).toContain('/v');
+    expect(bad.error?.message).toContain('/v');
     expect((await http.get(`/executions/${bad.id}/children`)).body.items).toEqual([]);
   });
 
