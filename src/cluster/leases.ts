@@ -44,6 +44,10 @@ export interface LeaseEvents {
   lost: [partition: number, reason: LostReason];
 }
 
+/**
+ * A node's leases. `gained` and `lost` are emitted synchronously, in order per partition; a `lost`
+ * listener must stop serving the partition before it returns, and no listener may throw.
+ */
 export interface PartitionLeases extends EventEmitter<LeaseEvents> {
   readonly nodeId: string;
   /** Partitions this node owns now, ascending. */
