@@ -10,7 +10,7 @@ import type { Page } from '../common/execution.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
 import type { BulkOperationRow, BulkStore } from '../store/types.ts';
-import { forEachMatch, hasCriterion } from './match.ts';
+import { hasCriterion, previewMatches, storeMatches } from './match.ts';
 import { DEFAULT_MAX_IN_FLIGHT, createPacer } from './pacer.ts';
 import { OperationRun } from './runner.ts';
 import { type BulkEvent, type BulkEventType, type BulkOperation, type BulkPreview, type BulkRequest, isBulkOperationId, newBulkOperationId } from './types.ts';
@@ -131,11 +131,7 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
       requestHash: idem?.requestHash ?? null,
     };
     await store.insertOperation(row);
-    let seq = 1;
-    const matched = await forEachMatch(engine, tenant, req.filter, async (ids) => {
-      await store.appendItems(row.id, seq, ids);
-      seq += ids.length;
-    });
+    const matched = await storeMatches(engine, store, row.id, tenant, req.filter);
     // A crash before this line leaves a `creating` operation, dropped at the next start: the client got no 202.
     await store.openOperation(row.id, matched);
     const opened: BulkOperationRow = { ...row, status: 'running', matched };
@@ -174,11 +170,7 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
 
     async preview(tenant, req) {
       requireCriterion(req);
-      const sample: string[] = [];
-      const matched = await forEachMatch(engine, tenant, req.filter, (ids) => {
-        for (const id of ids) if (sample.length < SAMPLE_SIZE) sample.push(id);
-      });
-      return { matched, sample };
+      return previewMatches(engine, store, tenant, req.filter, SAMPLE_SIZE);
     },
 
     async list(tenant, page) {

@@ -6,8 +6,11 @@
  * one call's work.
  */
 
-/** Calls in flight at most, over every bulk operation of the process. @default */
-export const DEFAULT_MAX_IN_FLIGHT = 16;
+/**
+ * Calls in flight at most, over every bulk operation of the process: enough to fill the journal's group commits
+ * while one starts per turn, few enough that their events do not crowd the commits other clients wait on.
+ */
+export const DEFAULT_MAX_IN_FLIGHT = 8;
 
 export interface Pacer {
   /** Runs `fn` once its turn comes; settles as it does. */

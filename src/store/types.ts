@@ -603,6 +603,13 @@ export interface BulkStore {
   insertOperation(row: BulkOperationRow): Promise<void>;
   /** Matched executions with seq `fromSeq`, `fromSeq + 1`, …, in one transaction. */
   appendItems(operationId: string, fromSeq: number, executionIds: readonly string[]): Promise<void>;
+  /**
+   * Appends the executions `q` lists (newest first, at most `q.limit`) as items from seq `fromSeq`, in one
+   * transaction, without reading them out of the database; the last one appended is where the next page starts.
+   */
+  appendMatches(operationId: string, q: ExecutionQuery, fromSeq: number): Promise<{ readonly count: number; readonly lastId: string | undefined }>;
+  /** How many executions `q` lists (its `limit` aside), and the first `q.limit` ids, newest first. */
+  previewMatches(q: ExecutionQuery): Promise<{ readonly count: number; readonly sample: readonly string[] }>;
   /** `creating` → `running` with its count: from here on it is shown and resumed. */
   openOperation(id: string, matched: number): Promise<void>;
   getOperation(id: string): Promise<BulkOperationRow | undefined>;

@@ -4,6 +4,7 @@
  * holds the event loop (the main-thread writer would, for the length of each fsync).
  */
 import type { AsyncDb, WriteStep } from './db.ts';
+import { executionWhere } from './execution-filter.ts';
 import type { BulkAction, BulkFilter, BulkItemOutcome, BulkItemRow, BulkOperationRow, BulkStatus, BulkStore } from '../types.ts';
 
 interface OperationDbRow {
@@ -80,6 +81,27 @@ export function createSqliteBulkStore(open: () => Promise<AsyncDb>): BulkStore {
         },
       ]),
     appendItems: (operationId, fromSeq, executionIds) => write([{ sql: INSERT_ITEM, rows: executionIds.map((id, i) => [operationId, fromSeq + i, id]) }]),
+    appendMatches: async (operationId, q, fromSeq) => {
+      const where = executionWhere(q);
+      await write([
+        {
+          sql: `INSERT INTO bulk_operation_items (operation_id, seq, execution_id)
+                SELECT ?, ? + row_number() OVER (ORDER BY id DESC) - 1, id FROM (SELECT id FROM executions WHERE ${where.sql} ORDER BY id DESC LIMIT ?)`,
+          rows: [[operationId, fromSeq, ...where.params, q.limit]],
+        },
+      ]);
+      const last = await db.get<{ seq: number; execution_id: string }>(
+        'SELECT seq, execution_id FROM bulk_operation_items WHERE operation_id = ? AND seq >= ? ORDER BY seq DESC LIMIT 1',
+        [operationId, fromSeq],
+      );
+      return last === undefined ? { count: 0, lastId: undefined } : { count: last.seq - fromSeq + 1, lastId: last.execution_id };
+    },
+    previewMatches: async (q) => {
+      const where = executionWhere(q);
+      const count = await db.get<{ n: number }>(`SELECT count(*) AS n FROM executions WHERE ${where.sql}`, where.params);
+      const sample = await db.all<{ id: string }>(`SELECT id FROM executions WHERE ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, q.limit]);
+      return { count: count?.n ?? 0, sample: sample.map((r) => r.id) };
+    },
     openOperation: (id, matched) => write([{ sql: "UPDATE bulk_operations SET status = 'running', matched = ? WHERE id = ? AND status = 'creating'", rows: [[matched, id]] }]),
     getOperation: async (id) => {
       const r = await db.get<OperationDbRow>("SELECT * FROM bulk_operations WHERE id = ? AND status != 'creating'", [id]);

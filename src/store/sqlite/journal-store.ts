@@ -5,6 +5,7 @@ import type { TemplateInstance } from '../../common/template.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
+import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
 import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
@@ -91,8 +92,6 @@ const COUNTED_STATUSES = `status IN (${Object.values(ExecutionStatus).map((x) =>
 /** The `status IN (…)` of the non-terminal statuses (one index seek each). */
 const OPEN_STATUSES = `status IN (${Object.values(ExecutionStatus).filter((x) => !TERMINAL_STATUSES.has(x)).map((x) => `'${x}'`).join(', ')})`;
 
-/** The smallest string above every string that starts with `prefix` (a range an index can seek). */
-const prefixEnd = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 const enc = (v: unknown): Buffer | null => (v === undefined || v === null ? null : codec.encode(v));
 const dec = (b: Buffer | null): unknown => (b === null ? null : codec.decode(b));
 
@@ -240,29 +239,14 @@ class SqliteStore implements Store {
   }
 
   async listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]> {
-    const where = ['tenant = ?'];
-    const params: unknown[] = [q.tenant];
-    if (q.status && q.status.length > 0) {
-      where.push(`status IN (${q.status.map(() => '?').join(',')})`);
-      params.push(...q.status);
-    }
-    if (q.workflow !== undefined) (where.push('workflow = ?'), params.push(q.workflow));
-    if (q.parentId !== undefined) (where.push('parent_id = ?'), params.push(q.parentId));
-    if (q.createdAfter !== undefined) (where.push('created_at >= ?'), params.push(q.createdAfter));
-    if (q.createdBefore !== undefined) (where.push('created_at < ?'), params.push(q.createdBefore));
-    if (q.beforeId !== undefined) (where.push('id < ?'), params.push(q.beforeId));
-    if (q.idPrefix !== undefined) (where.push('id >= ? AND id < ?'), params.push(q.idPrefix, prefixEnd(q.idPrefix)));
-    for (const [k, v] of Object.entries(q.labels ?? {})) {
-      where.push('json_extract(labels, ?) = ?');
-      params.push(`$."${k.replace(/"/g, '""')}"`, v);
-    }
-    params.push(q.limit);
+    const where = executionWhere(q);
+    const params = [...where.params, q.limit];
     // Tenant, id range and at most one status: an index range read in order, `limit` rows at most, on this
     // thread. Any other filter may walk the tenant's ids until the page is full: in the worker.
     const ranged = q.workflow === undefined && q.parentId === undefined && q.createdAfter === undefined && q.createdBefore === undefined &&
       (q.status === undefined || q.status.length <= 1) && Object.keys(q.labels ?? {}).length === 0;
     const rows = await (ranged ? this.reader : this.background).all<ExecutionDbRow>(
-      `SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      `SELECT * FROM executions WHERE ${where.sql} ORDER BY id DESC LIMIT ?`,
       params,
     );
     return rows.map(toExecution);
