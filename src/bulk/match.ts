@@ -7,7 +7,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ActorflowError } from '../common/errors.ts';
 import type { ExecutionStatus, ExecutionView } from '../common/execution.ts';
-import { ID_PREFIX } from '../engine/tasks.ts';
+import { ID_PREFIX } from '../engine/runtime/tasks.ts';
 import type { Engine } from '../engine/types.ts';
 import type { BulkStore, ExecutionQuery } from '../store/types.ts';
 import type { BulkFilter, BulkPreview } from './types.ts';

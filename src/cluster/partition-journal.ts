@@ -20,7 +20,7 @@ import { JetStreamApiError, jetstream, jetstreamManager, RetentionPolicy, Storag
 import type { KV } from '@nats-io/kv';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../common/codec.ts';
-import type { Journal } from '../engine/journal.ts';
+import type { Journal } from '../engine/journal/journal.ts';
 import type { CommitBatch } from '../store/types.ts';
 import { SETUP_ATTEMPT_MS, openBucket, retrySetup } from './buckets.ts';
 import { ClusterError, ClusterErrorCode } from './errors.ts';

@@ -1,17 +1,17 @@
 /** @module engine/commands — what changes executions and definitions: start (idempotent, direct or journaled), controls, signals, registration. */
-import type { Supervisor } from './supervisor.ts';
+import type { Supervisor } from './runtime/supervisor.ts';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
 import { TERMINAL_STATUSES } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import type { TemplateInstance } from '../common/template.ts';
 import { DIRECT_MAX_SLEEP_MS, LIMITS, PRIORITY, type Step } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
-import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions.ts';
+import { inputIssues, toDefinitionView, type LoadedDefinition } from './definitions/definitions.ts';
 import { isMachineDocument } from './code-machines/machine-info.ts';
-import { flowToMermaid } from './diagram.ts';
-import type { FlowEvent } from './flow-context.ts';
-import { rowToView } from './live-execution.ts';
-import { TASK_KEY_PREFIX, type ExecutionKind } from './tasks.ts';
+import { flowToMermaid } from './definitions/diagram.ts';
+import type { FlowEvent } from './flow/flow-context.ts';
+import { rowToView } from './runtime/live-execution.ts';
+import { TASK_KEY_PREFIX, type ExecutionKind } from './runtime/tasks.ts';
 import { formatTraceparent, parseTraceparent, parseTracestate } from '../tracing/trace-context.ts';
 import type { StartResult, PageRequest, SignalRequest, StartRequest } from './types.ts';
 

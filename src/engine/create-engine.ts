@@ -6,11 +6,11 @@ import { NotFoundError } from '../common/errors.ts';
 import { isRecord } from '../common/json.ts';
 import { Commands } from './commands.ts';
 import { ReadModel } from './read-model.ts';
-import { stepSchemasOf } from './step-schemas.ts';
-import { Supervisor, type EngineOptions } from './supervisor.ts';
+import { stepSchemasOf } from './definitions/step-schemas.ts';
+import { Supervisor, type EngineOptions } from './runtime/supervisor.ts';
 import type { Engine } from './types.ts';
 
-export { DEFAULT_MAX_LIVE, DEFAULT_PASSIVATE_MS, type EngineOptions } from './supervisor.ts';
+export { DEFAULT_MAX_LIVE, DEFAULT_PASSIVATE_MS, type EngineOptions } from './runtime/supervisor.ts';
 
 export interface RunningEngine extends Engine {
   whenReady(): Promise<void>;

@@ -1,6 +1,6 @@
 /** @module engine/read-model — what reads see: live executions from memory, the rest from the store, histories folded from the journal. */
 import { toEventView } from '../common/event-view.ts';
-import { SETTLING_EVENTS, STALL_MS, type Supervisor } from './supervisor.ts';
+import { SETTLING_EVENTS, STALL_MS, type Supervisor } from './runtime/supervisor.ts';
 import { ErrorCode, NotFoundError } from '../common/errors.ts';
 import type { EventView, ExecutionView, Page } from '../common/execution.ts';
 import { TERMINAL_STATUSES } from '../common/execution.ts';
@@ -8,10 +8,10 @@ import type { FlowDocument } from '../common/flow.ts';
 import { LIMITS } from '../common/flow.ts';
 import type { ExecutionRow } from '../store/types.ts';
 import { isMachineDocument } from './code-machines/machine-info.ts';
-import { executionMermaid } from './diagram.ts';
-import { foldHistory, levelAtLeast } from './history.ts';
-import { rowToView } from './live-execution.ts';
-import { ID_PREFIX, type ExecutionKind } from './tasks.ts';
+import { executionMermaid } from './definitions/diagram.ts';
+import { foldHistory, levelAtLeast } from './runtime/history.ts';
+import { rowToView } from './runtime/live-execution.ts';
+import { ID_PREFIX, type ExecutionKind } from './runtime/tasks.ts';
 import type { ExecutionFilter, PageRequest } from './types.ts';
 
 export class ReadModel {

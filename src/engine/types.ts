@@ -11,8 +11,8 @@ import type {
   Page,
   StepView,
 } from '../common/execution.ts';
-import type { StepSchemas } from './step-schemas.ts';
-import type { ExecutionKind } from './tasks.ts';
+import type { StepSchemas } from './definitions/step-schemas.ts';
+import type { ExecutionKind } from './runtime/tasks.ts';
 import type { Durability } from '../common/flow.ts';
 import type { TemplateInstance, TemplateRef } from '../common/template.ts';
 import type { ExecutionScope, StepAttempts } from '../store/types.ts';
@@ -38,7 +38,7 @@ export interface StartRequest {
   /** W3C trace context of the caller; an invalid value is ignored (the execution then starts a new trace). */
   readonly traceparent?: string | undefined;
   readonly tracestate?: string | undefined;
-  /** `task`: a standalone task (`tk_` id, see engine/tasks.ts). @default 'execution' */
+  /** `task`: a standalone task (`tk_` id, see engine/runtime/tasks.ts). @default 'execution' */
   readonly kind?: ExecutionKind | undefined;
   /** `none`: a direct execution (no file I/O while it runs). @default the definition's `durability`, else 'journal' */
   readonly durability?: Durability | undefined;

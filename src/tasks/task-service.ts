@@ -1,9 +1,9 @@
 /**
  * @module tasks/task-service — standalone tasks over the engine: each task is an execution of a
- * generated one-step flow (engine/tasks.ts), so retries, attempts, timeouts, cancellation,
+ * generated one-step flow (engine/runtime/tasks.ts), so retries, attempts, timeouts, cancellation,
  * recovery after a crash and dispatch over NATS are the executions' own.
  */
-import { TASK_NAME_PREFIX, TASK_STEP_ID, taskDocument } from '../engine/tasks.ts';
+import { TASK_NAME_PREFIX, TASK_STEP_ID, taskDocument } from '../engine/runtime/tasks.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
 import { ErrorCode, NotFoundError } from '../common/errors.ts';
 import type { AttemptView, ExecutionStatus, ExecutionView, Page } from '../common/execution.ts';

@@ -1,5 +1,5 @@
 /** @module tasks/task-view — a standalone task as the API shows it (docs/api/tasks.md), derived from its execution and attempts. */
-import { TASK_NAME_PREFIX } from '../engine/tasks.ts';
+import { TASK_NAME_PREFIX } from '../engine/runtime/tasks.ts';
 import type { AttemptView, ExecutionStatus, ExecutionView } from '../common/execution.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from '../common/flow.ts';
 import type { StepAttempts } from '../store/types.ts';
@@ -37,7 +37,7 @@ export interface TaskView {
   completedAt: string | null;
 }
 
-/** The execution input of a task: the task as it was asked (engine/tasks.ts). */
+/** The execution input of a task: the task as it was asked (engine/runtime/tasks.ts). */
 export interface TaskInput {
   readonly input: unknown;
   readonly retry: RetryPolicy | null;

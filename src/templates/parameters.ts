@@ -6,7 +6,7 @@
 import type { ValidateFunction } from 'ajv';
 import type { Issue } from '../common/errors.ts';
 import { isRecord, pointerToken } from '../common/json.ts';
-import { compileUncached, schemaIssues } from '../engine/schema-cache.ts';
+import { compileUncached, schemaIssues } from '../engine/definitions/schema-cache.ts';
 import { PARAM_NAME } from './placeholders.ts';
 
 export type ParameterSchema = Record<string, unknown>;

@@ -8,7 +8,7 @@ import type { DefinitionView, Page } from '../common/execution.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import type { TemplateRef, TemplateSummary, TemplateView } from '../common/template.ts';
 import { iso } from '../common/clock.ts';
-import { flowToMermaid } from '../engine/diagram.ts';
+import { flowToMermaid } from '../engine/definitions/diagram.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
 import type { TemplateRow, TemplateStore } from '../store/types.ts';
 import { substitute } from './placeholders.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isRecord } from '../common/json.ts';
 import type { Logger } from '../common/logger.ts';
-import { TEMPLATE_FILE } from '../engine/machines-dir.ts';
+import { TEMPLATE_FILE } from '../engine/definitions/machines-dir.ts';
 import type { Templates } from './template-service.ts';
 
 const TENANT = 'default';

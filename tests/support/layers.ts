@@ -50,7 +50,7 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
     'engine-assembly-only-from-the-root',
     "the engine's assembly (create-engine, supervisor) is the composition root's; others use src/engine/types.ts",
     { path: '^src/(?!engine/|cli/)' },
-    { path: '^src/engine/(create-engine|supervisor)\\.ts$' },
+    { path: '^src/engine/(create-engine|runtime/supervisor)\\.ts$' },
   ),
   rule(
     'api-services-injected',

@@ -1,9 +1,9 @@
 /** The compiled machine alone: deterministic effects, and persist → encode → restore → continue. */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { compileFlow, isStepBudgetError } from '../../src/engine/compile-flow.ts';
-import { flowActions, withEffects, type FlowMachine } from '../../src/engine/compile/flow-machine.ts';
-import type { FlowContext, FlowEffects, InflightTask } from '../../src/engine/flow-context.ts';
+import { compileFlow, isStepBudgetError } from '../../src/engine/flow/compile-flow.ts';
+import { flowActions, withEffects, type FlowMachine } from '../../src/engine/flow/compile/flow-machine.ts';
+import type { FlowContext, FlowEffects, InflightTask } from '../../src/engine/flow/flow-context.ts';
 import { msgpackCodec } from '../../src/common/codec.ts';
 import type { FlowDocument } from '../../src/common/flow.ts';
 

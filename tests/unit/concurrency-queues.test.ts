@@ -1,6 +1,6 @@
 /** @module tests/unit/concurrency-queues — the in-memory index of concurrency limits: slots, heap order, cancels, groups. */
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyQueues } from '../../src/engine/concurrency-queues.ts';
+import { ConcurrencyQueues } from '../../src/engine/concurrency/concurrency-queues.ts';
 
 const id = (n: number) => `ex_${String(n).padStart(26, '0')}`;
 

@@ -1,6 +1,6 @@
 /** @module tests/unit/diagram — Mermaid rendering of flow documents and execution progress. */
 import { describe, it, expect } from 'vitest';
-import { executionMermaid, flowToMermaid } from '../../src/engine/diagram.ts';
+import { executionMermaid, flowToMermaid } from '../../src/engine/definitions/diagram.ts';
 import type { FlowDocument } from '../../src/common/flow.ts';
 
 const doc: FlowDocument = {

@@ -1,6 +1,6 @@
 /** @module tests/unit/expressions — path resolution and choice conditions. */
 import { describe, it, expect } from 'vitest';
-import { deepEqual, evaluateCondition, getPath, isPath, resolveValue, type Scope } from '../../src/engine/expressions.ts';
+import { deepEqual, evaluateCondition, getPath, isPath, resolveValue, type Scope } from '../../src/engine/flow/expressions.ts';
 import type { Condition } from '../../src/common/flow.ts';
 
 const scope = (): Scope => ({

@@ -2,7 +2,7 @@ import { createActor, createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { msgpackCodec as codec } from '../../src/common/codec.ts';
 import { ActorflowError } from '../../src/common/errors.ts';
-import { decodeSnapshot, encodeSnapshot, persistFlow, restoreFlow, SNAPSHOT_FORMAT } from '../../src/engine/flow-snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, persistFlow, restoreFlow, SNAPSHOT_FORMAT } from '../../src/engine/flow/flow-snapshot.ts';
 
 const machine = createMachine({
   id: 'm',

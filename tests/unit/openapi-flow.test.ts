@@ -6,8 +6,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { FLOW_DOCUMENT, flowComponentSchemas } from '../../src/api/routing/openapi-flow.ts';
-import { STEP_TYPES, flowSchema } from '../../src/engine/flow-schema.ts';
-import { validateFlow } from '../../src/engine/validate-flow.ts';
+import { STEP_TYPES, flowSchema } from '../../src/engine/flow/flow-schema.ts';
+import { validateFlow } from '../../src/engine/flow/validate-flow.ts';
 
 const components = flowComponentSchemas();
 // ajv's `discriminator` takes no `mapping` (which OpenAPI tools need here): the oneOf alone decides.

@@ -3,10 +3,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { DefinitionRegistry, DYNAMIC_DEFINITION_CACHE, inputIssues } from '../../src/engine/definitions.ts';
-import type { FlowEffects } from '../../src/engine/flow-context.ts';
-import { INPUT_SCHEMA_CACHE, InputSchemaCache, inputSchemas, validatorBytes } from '../../src/engine/schema-cache.ts';
-import { validateFlow } from '../../src/engine/validate-flow.ts';
+import { DefinitionRegistry, DYNAMIC_DEFINITION_CACHE, inputIssues } from '../../src/engine/definitions/definitions.ts';
+import type { FlowEffects } from '../../src/engine/flow/flow-context.ts';
+import { INPUT_SCHEMA_CACHE, InputSchemaCache, inputSchemas, validatorBytes } from '../../src/engine/definitions/schema-cache.ts';
+import { validateFlow } from '../../src/engine/flow/validate-flow.ts';
 import type { FlowDocument } from '../../src/common/flow.ts';
 import type { Store } from '../../src/store/types.ts';
 

@@ -1,6 +1,6 @@
 /** @module tests/unit/validate-flow — structure, reference and control-flow checks of flow documents. */
 import { describe, it, expect } from 'vitest';
-import { stepEdges, validateFlow } from '../../src/engine/validate-flow.ts';
+import { stepEdges, validateFlow } from '../../src/engine/flow/validate-flow.ts';
 import type { FlowDocument } from '../../src/common/flow.ts';
 
 type Doc = Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
  * @module api/routing/openapi-flow — the flow document as OpenAPI component schemas, derived from the JSON
- * Schema the engine validates with (engine/flow-schema.ts), so the format is written down once.
+ * Schema the engine validates with (engine/flow/flow-schema.ts), so the format is written down once.
  *
  * The engine's schema is shaped for error messages (a step dispatches on `type` through
  * `if`/`then`, messages ride in `x-messages`); generators type unions, so the derivation turns
@@ -9,7 +9,7 @@
  * An `if`/`then`/`else` that only adds constraints to one object (a sleep has `ms` or `until`)
  * stays as it is: valid JSON Schema, which generators type a little looser.
  */
-import { STEP_TYPES, flowSchema } from '../../engine/flow-schema.ts';
+import { STEP_TYPES, flowSchema } from '../../engine/flow/flow-schema.ts';
 import { isRecord } from '../../common/json.ts';
 import type { JsonSchema } from './route-spec.ts';
 

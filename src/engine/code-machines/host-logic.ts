@@ -16,10 +16,10 @@
 import { createActor, type Actor, type ActorLogic, type AnyActorRef, type AnyStateMachine, type EventObject, type Snapshot } from 'xstate';
 import { TASK_DONE, TASK_FAILED, taskConfigOf, withInput, type TaskConfig } from '../../common/code-machine.ts';
 import type { StepError } from '../../common/errors.ts';
-import { cancelled, failed, pause, resume, update } from '../compile/run-ops.ts';
-import { complete, failStep, release, scheduleRetry } from '../compile/step-ops.ts';
-import { initialContext, type FlowContext, type FlowEffects, type FlowEvent, type FlowInput } from '../flow-context.ts';
-import { errorOf, OpKit, retryPolicy, type Fx } from '../flow-ops.ts';
+import { cancelled, failed, pause, resume, update } from '../flow/compile/run-ops.ts';
+import { complete, failStep, release, scheduleRetry } from '../flow/compile/step-ops.ts';
+import { initialContext, type FlowContext, type FlowEffects, type FlowEvent, type FlowInput } from '../flow/flow-context.ts';
+import { errorOf, OpKit, retryPolicy, type Fx } from '../flow/flow-ops.ts';
 
 export interface HostContext extends FlowContext {
   /** The user's actor as persisted after the last input; null before the start and once finished. */

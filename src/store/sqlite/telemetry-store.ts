@@ -28,7 +28,7 @@ interface CostEntry {
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** Flow execution ids (engine/tasks.ts ID_PREFIX); tasks are `tk_…`. */
+/** Flow execution ids (engine/runtime/tasks.ts ID_PREFIX); tasks are `tk_…`. */
 const EX = 'ex_';
 
 /**

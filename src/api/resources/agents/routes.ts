@@ -1,7 +1,7 @@
 /** @module api/resources/agents/routes — the route table of agents: the engine's view of the agents on the bus, and the registration of HTTP push agents. */
 import { ErrorCode } from '../../../common/errors.ts';
 import { Type } from '@sinclair/typebox';
-import { TASK_AGENT_PATTERN } from '../../../engine/tasks.ts';
+import { TASK_AGENT_PATTERN } from '../../../engine/runtime/tasks.ts';
 import { DEFAULT_HTTP_AGENT_CONCURRENCY, DEFAULT_HTTP_AGENT_TIMEOUT_MS } from '../../../http-agents/types.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import { PAGE, shape, ulidId } from '../../routing/schemas.ts';

@@ -1,7 +1,7 @@
 /** @module api/resources/tasks/routes — the route table of standalone tasks: one step dispatched to an agent kind, without a flow. */
 import { Type } from '@sinclair/typebox';
-import { RETRY_SCHEMA } from '../../../engine/flow-schema.ts';
-import { TASK_AGENT_PATTERN } from '../../../engine/tasks.ts';
+import { RETRY_SCHEMA } from '../../../engine/flow/flow-schema.ts';
+import { TASK_AGENT_PATTERN } from '../../../engine/runtime/tasks.ts';
 import { ErrorCode } from '../../../common/errors.ts';
 import { TASK_STATUSES } from '../../../tasks/task-view.ts';
 import type { RetryPolicy } from '../../../common/flow.ts';
@@ -10,7 +10,7 @@ import type { RouteSpec } from '../../routing/route-spec.ts';
 
 const { Optional } = Type;
 
-/** Same shape as `parseTaskId` in src/engine/tasks.ts: anything else cannot exist (404). */
+/** Same shape as `parseTaskId` in src/engine/runtime/tasks.ts: anything else cannot exist (404). */
 export const taskId = ulidId('tk', 'Task id');
 
 const agent = Type.String({
@@ -25,7 +25,7 @@ const timeoutMs = Type.Integer({ minimum: 1, maximum: 2_147_483_647, description
 
 // The flow validator's own messages (`x-messages`) are not keywords the API's strict ajv accepts.
 const { 'x-messages': _messages, ...retryPolicy } = RETRY_SCHEMA;
-/** The flow step's retry policy: its schema and type come from the flow document's (src/engine/flow-schema.ts, src/common/flow.ts). */
+/** The flow step's retry policy: its schema and type come from the flow document's (src/engine/flow/flow-schema.ts, src/common/flow.ts). */
 const retry = Type.Unsafe<RetryPolicy>({
   ...retryPolicy,
   description: 'Retry policy; defaults `{ maxAttempts: 3, backoff: exponential, initialMs: 200, factor: 2, maxMs: 30000, jitter: false }`.',

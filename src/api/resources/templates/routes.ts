@@ -1,7 +1,7 @@
 /** @module api/resources/templates/routes — the route table of workflow templates: create, list, read, delete, diagram, instantiate. */
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
-import { NAME_PATTERN } from '../../../engine/flow-schema.ts';
+import { NAME_PATTERN } from '../../../engine/flow/flow-schema.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 import { PAGE, anyObject, diagramFormat, inOrder, positiveInt, shape } from '../../routing/schemas.ts';
 

@@ -1,0 +1,146 @@
+/** @module engine/flow/flow-ops — context updates and effects shared by the generated state nodes. */
+import { assign } from 'xstate';
+import type { StepError } from '../../common/errors.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from '../../common/flow.ts';
+import type { Scope } from './expressions.ts';
+import type { FlowContext, FlowEffects, FlowEvent } from './flow-context.ts';
+
+/** Deferred side effects of one action, run in order once every op of the action succeeded. */
+export type Fx = (() => void)[];
+/**
+ * The body of a named flow action: mutates `d` (a private copy of the context) and queues effects
+ * through `k`. `p` are the action's params, fixed when the machine is compiled (step, ids, policy).
+ */
+export type Op<P = undefined> = (k: OpKit, d: FlowContext, e: FlowEvent, fx: Fx, at: number, p: P) => void;
+
+function copy(c: FlowContext): FlowContext {
+  return {
+    ...c,
+    steps: { ...c.steps },
+    timers: { ...c.timers },
+    inflight: { ...c.inflight },
+    active: { ...c.active },
+    completedOrder: c.completedOrder.slice(),
+    compQueue: c.compQueue.slice(),
+    signals: c.signals.slice(),
+  };
+}
+
+/**
+ * One named XState action performing `op` with the effects of `k`. A plain `assign` rather than
+ * `enqueueActions` (which builds ten helper closures and one action object per effect on every call:
+ * the largest allocation of a step). The effects run inside the assigner, after the op succeeded, so
+ * an op that throws leaves none of them behind; XState executes custom actions at once while the
+ * actor is running anyway, so the order is unchanged.
+ */
+export function act<P>(k: OpKit, op: Op<P>) {
+  return assign<FlowContext, FlowEvent, P, FlowEvent, never>(({ context, event }, p) => {
+    const d = copy(context);
+    const e = event;
+    const at = typeof (e as { at?: unknown }).at === 'number' ? e.at : d.lastAt;
+    d.lastAt = at;
+    const fx: Fx = [];
+    op(k, d, e, fx, at, p);
+    for (const f of fx) f();
+    return d;
+  });
+}
+
+export function scopeOf(c: FlowContext): Scope {
+  return { input: c.input, steps: c.steps, context: c.context };
+}
+
+/** One engine's effects, as flow actions queue them (given to the machines with provide(), flow-machine.ts). */
+export class OpKit {
+  constructor(private readonly fx: FlowEffects) {}
+
+  emit(fx: Fx, d: FlowContext, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
+    const id = d.executionId;
+    fx.push(() => this.fx.emit(id, type, stepId, data, at));
+  }
+
+  armTimer(fx: Fx, d: FlowContext, key: string, dueAt: number): void {
+    d.timers[key] = dueAt;
+    const id = d.executionId;
+    fx.push(() => this.fx.armTimer(id, key, dueAt));
+  }
+
+  clearTimer(fx: Fx, d: FlowContext, key: string): void {
+    if (!(key in d.timers)) return;
+    delete d.timers[key];
+    const id = d.executionId;
+    fx.push(() => this.fx.clearTimer(id, key));
+  }
+
+  /** Timer keys are `<kind>:<stepId>:<visit>`; clears every timer of one step. */
+  clearStepTimers(fx: Fx, d: FlowContext, stepId: string): void {
+    for (const key of Object.keys(d.timers)) if (key.split(':')[1] === stepId) this.clearTimer(fx, d, key);
+  }
+
+  dispatch(fx: Fx, d: FlowContext, stepId: string): void {
+    const task = d.inflight[stepId];
+    if (!task || task.held) return;
+    const id = d.executionId;
+    fx.push(() => this.fx.dispatch(id, task));
+  }
+
+  abortStep(fx: Fx, d: FlowContext, stepId: string): void {
+    const task = d.inflight[stepId];
+    if (!task) return;
+    delete d.inflight[stepId];
+    const id = d.executionId;
+    fx.push(() => this.fx.abort(id, stepId, task.attempt));
+  }
+
+  startChild(fx: Fx, d: FlowContext, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
+    const id = d.executionId;
+    fx.push(() => this.fx.startChild(id, stepId, workflow, version, input, at));
+  }
+
+  cancelChild(fx: Fx, d: FlowContext, stepId: string): void {
+    const id = d.executionId;
+    fx.push(() => this.fx.cancelChild(id, stepId));
+  }
+
+  /** Ends every active step: aborts tasks, cancels children, clears all timers. */
+  stopAll(fx: Fx, d: FlowContext): void {
+    for (const [stepId, type] of Object.entries(d.active)) {
+      const s = d.steps[stepId];
+      if (s && (s.status === 'running' || s.status === 'waiting')) d.steps[stepId] = { ...s, status: 'cancelled' };
+      if (type === 'workflow') this.cancelChild(fx, d, stepId);
+    }
+    for (const stepId of Object.keys(d.inflight)) this.abortStep(fx, d, stepId);
+    for (const key of Object.keys(d.timers)) this.clearTimer(fx, d, key);
+    d.active = {};
+  }
+}
+
+/** The failure carried by an event that ends an attempt. */
+export function errorOf(e: FlowEvent, timeoutCode: string): StepError {
+  switch (e.type) {
+    case 'STEP_FAILED':
+    case 'CHILD_FAILED':
+      return e.error;
+    case 'SIGNAL':
+      return { code: 'signal_rejected', message: e.reason ?? 'signal rejected', retryable: false };
+    case 'TIMER':
+      return { code: timeoutCode, message: timeoutCode === 'wait_timeout' ? 'no signal before the timeout' : 'step timed out', retryable: true };
+    default:
+      return { code: 'failed', message: 'step failed', retryable: false };
+  }
+}
+
+export function retryPolicy(p: RetryPolicy | undefined): Required<RetryPolicy> {
+  return { ...DEFAULT_RETRY, ...p };
+}
+
+/** Delay before attempt n+1, after n failed attempts since the last execution retry. */
+export function backoffMs(p: Required<RetryPolicy>, failures: number, executionId: string): number {
+  const base = p.backoff === 'fixed' ? p.initialMs : p.initialMs * p.factor ** Math.max(0, failures - 1);
+  const capped = Math.min(base, p.maxMs);
+  if (!p.jitter) return Math.round(capped);
+  // Deterministic jitter (a hash of id and attempt) keeps replays identical.
+  let h = failures;
+  for (let i = 0; i < executionId.length; i++) h = (h * 31 + executionId.charCodeAt(i)) >>> 0;
+  return Math.round(capped * (0.5 + (h % 1000) / 2000));
+}

@@ -1,0 +1,197 @@
+/** @module engine/journal/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
+import { ActorflowError, ErrorCode } from '../../common/errors.ts';
+import type { EventRecord } from '../../common/execution.ts';
+import type { DocumentWrite, ExecutionRow, SnapshotRow } from '../../store/types.ts';
+import type { Journal } from './journal.ts';
+
+/** A live execution as the commit queue sees it. */
+export interface Committable {
+  stored: boolean;
+  toCommitRow(): ExecutionRow;
+  /** Null when no restore will ever read it (a completed or cancelled execution). */
+  toSnapshot(): SnapshotRow | null;
+}
+
+/** One promise shared by everyone waiting on the same batch (not one per caller: this is the hot path). */
+interface Waiter {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+function waiter(): Waiter {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  // Marked handled: callers that ignore the result must not turn a failed commit into an unhandled rejection.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+export class CommitQueue<T extends Committable> {
+  private events: EventRecord[] = [];
+  /** Document versions, each with the seq of the `document.saved` event it commits with (dropped with that event). */
+  private documents: { executionId: string; seq: number; write: DocumentWrite }[] = [];
+  /** Effects (dispatches to agents, cancels) released only once the events appended before them are durable. */
+  private effects: (() => void)[] = [];
+  private dirty = new Set<T>();
+  private next: Waiter | null = null;
+  private scheduled = false;
+  private linger: NodeJS.Timeout | undefined = undefined;
+  private running = false;
+  /** Commit latency and batch size of the last commits, for the bench and /status. */
+  readonly stats = { commits: 0, rows: 0, lastMs: 0 };
+  /** Told of every successful commit (metrics); one call per batch, never per event. */
+  observer: ((ms: number, events: number) => void) | undefined = undefined;
+  /** Told of every document version once its commit settled (either way) or it was dropped: its reserved version is free. */
+  releaseDocument: (w: DocumentWrite) => void = () => undefined;
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly onCommitted: (events: EventRecord[], execs: T[], rows: ExecutionRow[]) => void,
+    /** A commit failed: `execs` were in the batch (their memory is now ahead of the journal). */
+    private readonly onFailed: (err: unknown, execs: T[]) => void,
+    private readonly onEffectError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  /**
+   * Runs `effect` after the commit of everything appended so far, never before; a failed commit
+   * drops it. Effects run in the order they were added.
+   */
+  afterCommit(effect: () => void): void {
+    this.effects.push(effect);
+    this.schedule();
+  }
+
+  append(event: EventRecord): void {
+    this.events.push(event);
+    this.schedule();
+  }
+
+  /**
+   * Adds an event that needs no commit of its own (nobody waits on it): it rides with the next
+   * batch, or is committed after `lingerMs` if nothing else comes. Over NATS an agent's `taken`
+   * arrives just before its result; committing it alone cost a whole extra commit per step.
+   */
+  appendSoon(event: EventRecord, exec: T, lingerMs: number): void {
+    this.events.push(event);
+    this.dirty.add(exec);
+    if (this.scheduled || this.running || this.linger !== undefined) return;
+    this.linger = setTimeout(() => {
+      this.linger = undefined;
+      this.schedule();
+    }, lingerMs);
+  }
+
+  /** A document version that commits with event `seq` of `executionId` (appended just before). */
+  appendDocument(executionId: string, seq: number, write: DocumentWrite): void {
+    this.documents.push({ executionId, seq, write });
+    this.schedule();
+  }
+
+  /** Forgets the events of one execution after `seq` that are not committed yet (a transition that failed), and their documents. */
+  dropEvents(executionId: string, seq: number): void {
+    this.events = this.events.filter((e) => e.executionId !== executionId || e.seq <= seq);
+    if (this.documents.length === 0) return;
+    const kept: typeof this.documents = [];
+    for (const d of this.documents) {
+      if (d.executionId !== executionId || d.seq <= seq) kept.push(d);
+      else this.releaseDocument(d.write);
+    }
+    this.documents = kept;
+  }
+
+  /** Forgets an execution's pending events and row (it went back to its last durable state). */
+  forget(exec: T, executionId: string, committedSeq: number): void {
+    this.dropEvents(executionId, committedSeq);
+    this.dirty.delete(exec);
+  }
+
+  touch(exec: T): void {
+    this.dirty.add(exec);
+    this.schedule();
+  }
+
+  /** Resolves once everything appended so far is committed. */
+  flushed(): Promise<void> {
+    if (this.events.length === 0 && this.dirty.size === 0 && this.effects.length === 0 && !this.running) return Promise.resolve();
+    this.next ??= waiter();
+    this.schedule();
+    return this.next.promise;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // setImmediate: runs after this turn's I/O callbacks, so a burst of requests shares one commit.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    if (this.events.length === 0 && this.dirty.size === 0) {
+      // Nothing to write: effects added after the last commit are durable already.
+      this.release(this.effects);
+      this.effects = [];
+      this.next?.resolve();
+      this.next = null;
+      return;
+    }
+    this.running = true;
+    const events = this.events;
+    const documents = this.documents.map((d) => d.write);
+    const execs = [...this.dirty];
+    const effects = this.effects;
+    const batchWaiter = this.next;
+    this.events = [];
+    this.documents = [];
+    this.dirty = new Set();
+    this.effects = [];
+    this.next = null;
+    const t0 = performance.now();
+    let failure: unknown = null;
+    let rows: ExecutionRow[] = [];
+    try {
+      // Inside the try: a row that cannot be encoded fails this batch, never wedges the queue.
+      rows = execs.map((e) => e.toCommitRow());
+      const snapshots: SnapshotRow[] = [];
+      for (const e of execs) {
+        const snap = e.toSnapshot();
+        if (snap !== null) snapshots.push(snap);
+      }
+      await this.journal.append(documents.length === 0 ? { events, executions: rows, snapshots } : { events, executions: rows, snapshots, documents });
+      this.stats.commits++;
+      this.stats.rows += events.length;
+      this.stats.lastMs = performance.now() - t0;
+      this.observer?.(this.stats.lastMs, events.length);
+    } catch (err) {
+      failure = new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { cause: err, retryable: true });
+    }
+    this.running = false;
+    for (const w of documents) this.releaseDocument(w);
+    if (failure === null) {
+      for (const e of execs) e.stored = true;
+      // Effects first: an agent gets its task as soon as its dispatch is durable.
+      this.release(effects);
+      batchWaiter?.resolve();
+      this.onCommitted(events, execs, rows);
+    } else {
+      this.onFailed(failure, execs);
+      batchWaiter?.reject(failure);
+    }
+    if (this.events.length > 0 || this.dirty.size > 0 || this.effects.length > 0 || this.next) this.schedule();
+  }
+
+  private release(effects: readonly (() => void)[]): void {
+    for (const f of effects) {
+      try {
+        f();
+      } catch (err) {
+        this.onEffectError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/** @module engine/runtime/live-execution — one supervised execution: its actor plus the index fields derived from it. */
+import type { Actor, AnyStateMachine } from 'xstate';
+import { iso } from '../../common/clock.ts';
+import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../../common/execution.ts';
+import type { TemplateRef } from '../../common/template.ts';
+import type { DocumentWrite, ExecutionRow, ExecutionScope, SnapshotRow } from '../../store/types.ts';
+import type { Committable } from '../journal/commit-queue.ts';
+import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
+import type { LoadedDefinition } from '../definitions/definitions.ts';
+import type { FlowContext } from '../flow/flow-context.ts';
+import type { ExecutionTrace } from '../../tracing/trace-context.ts';
+import { encodeSnapshot, persistFlow } from '../flow/flow-snapshot.ts';
+
+const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
+  completed: 'completed',
+  failed: 'failed',
+  timed_out: 'timed_out',
+  cancelled: 'cancelled',
+};
+
+export interface LiveInit {
+  id: string;
+  tenant: string;
+  def: LoadedDefinition;
+  input: unknown;
+  labels: Record<string, string>;
+  parentId: string | null;
+  parentStepId: string | null;
+  createdAt: number;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  dynamicDoc: unknown;
+  /** A direct execution: its events stay in `buffer` until it ends. */
+  direct?: boolean;
+  /** Where its steps' documents are saved by default (start body `scope`). */
+  scope?: ExecutionScope | null;
+  /** −10..10. @default 0 */
+  priority?: number;
+  /** Its concurrency group and limit when its definition declares one (the row's `concurrency_key`, `concurrency_limit`). */
+  concurrency?: ConcurrencyMembership | null;
+  /** When it really started (later than `createdAt` after a wait in a concurrency queue). @default createdAt */
+  startedAt?: number;
+}
+
+/** The concurrency group an execution belongs to: '' without a `key`, else the key's value as JSON text. */
+export interface ConcurrencyMembership {
+  readonly key: string;
+  readonly limit: number;
+}
+
+export class LiveExecution implements Committable {
+  readonly id: string;
+  readonly tenant: string;
+  readonly def: LoadedDefinition;
+  readonly input: unknown;
+  labels: Record<string, string>;
+  readonly parentId: string | null;
+  readonly parentStepId: string | null;
+  readonly createdAt: number;
+  readonly idempotencyKey: string | null;
+  readonly requestHash: string | null;
+  readonly dynamicDoc: unknown;
+  /** Direct (`durability: none`): no file I/O while it runs; `buffer` holds its events until it ends. */
+  readonly direct: boolean;
+  readonly buffer: EventRecord[] = [];
+  /** A direct execution's saved document versions, written with its events when it ends. */
+  readonly documents: DocumentWrite[] = [];
+  readonly scope: ExecutionScope | null;
+  readonly priority: number;
+  readonly concurrency: ConcurrencyMembership | null;
+  readonly startedAt: number;
+  /** The group whose `running` count includes it (it holds a slot); null when it holds none. */
+  slot: SlotGroup | null = null;
+  /** The seq of its durable `queued` state when it was started from a concurrency queue (0: never queued): a failed commit returns it there. */
+  queuedSeq = 0;
+  actor!: Actor<AnyStateMachine>;
+  status: ExecutionStatus = 'running';
+  currentSteps: string[] = [];
+  output: unknown = null;
+  error: ExecutionError | null = null;
+  retryAttempt = 0;
+  updatedAt: number;
+  finishedAt: number | null = null;
+  lastSeq = 0;
+  /** Its executions row exists in the store (later commits update it without rewriting the input). */
+  stored = false;
+  /** Went back to its last durable state after a failed commit: this object is dead, requests on it failed. */
+  discarded = false;
+  /** The last seq known durable (committed or restored). */
+  committedSeq = 0;
+  /** Clock time of the last input (passivation picks the longest idle). */
+  lastActiveAt = 0;
+  /** Its trace (from the caller's traceparent, kept in the context), derived once at its first dispatch. */
+  trace: ExecutionTrace | undefined = undefined;
+  /** stepId → id of the child execution a `workflow` step started. */
+  readonly children = new Map<string, string>();
+
+  constructor(i: LiveInit) {
+    this.id = i.id;
+    this.tenant = i.tenant;
+    this.def = i.def;
+    this.input = i.input;
+    this.labels = i.labels;
+    this.parentId = i.parentId;
+    this.parentStepId = i.parentStepId;
+    this.createdAt = i.createdAt;
+    this.updatedAt = i.createdAt;
+    this.idempotencyKey = i.idempotencyKey;
+    this.requestHash = i.requestHash;
+    this.dynamicDoc = i.dynamicDoc;
+    this.direct = i.direct === true;
+    this.scope = i.scope ?? null;
+    this.priority = i.priority ?? 0;
+    this.concurrency = i.concurrency ?? null;
+    this.startedAt = i.startedAt ?? i.createdAt;
+  }
+
+  get workflow(): string {
+    return this.def.row.name;
+  }
+
+  get version(): number {
+    return this.def.row.version;
+  }
+
+  context(): FlowContext {
+    return this.actor.getSnapshot().context as FlowContext;
+  }
+
+  /** Re-derives the index fields from the actor's snapshot; returns the previous status. */
+  sync(): ExecutionStatus {
+    const prev = this.status;
+    const snap = this.actor.getSnapshot();
+    const ctx = snap.context as FlowContext;
+    const value = snap.value as string | Record<string, unknown>;
+    const top = typeof value === 'string' ? value : (Object.keys(value)[0] ?? 'run');
+    let status = TOP_STATUS[top];
+    const leaves: string[] = [];
+    let allWaiting = true;
+    for (const [id, type] of Object.entries(ctx.active)) {
+      if (type === 'parallel') continue;
+      leaves.push(id);
+      if (type !== 'wait' && type !== 'sleep') allWaiting = false;
+    }
+    if (!status) status = ctx.paused ? 'paused' : leaves.length > 0 && allWaiting ? 'waiting' : 'running';
+    this.status = status;
+    this.currentSteps = leaves;
+    this.output = ctx.output;
+    this.error = ctx.error;
+    this.retryAttempt = ctx.retryAttempt;
+    if (TOP_STATUS[top] && this.finishedAt === null) this.finishedAt = ctx.lastAt;
+    if (!TOP_STATUS[top]) this.finishedAt = null;
+    return prev;
+  }
+
+  toRow(): ExecutionRow {
+    return {
+      id: this.id,
+      tenant: this.tenant,
+      workflow: this.workflow,
+      version: this.version,
+      status: this.status,
+      input: this.input,
+      output: this.output,
+      error: this.error,
+      currentSteps: this.currentSteps,
+      parentId: this.parentId,
+      parentStepId: this.parentStepId,
+      labels: this.labels,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      updatedAt: this.updatedAt,
+      finishedAt: this.finishedAt,
+      retryAttempt: this.retryAttempt,
+      lastSeq: this.lastSeq,
+      idempotencyKey: this.idempotencyKey,
+      requestHash: this.requestHash,
+      definition: this.dynamicDoc,
+      nextDueAt: this.nextDue(),
+      scope: this.scope,
+      priority: this.priority,
+      concurrencyKey: this.concurrency?.key ?? null,
+      concurrencyLimit: this.concurrency?.limit ?? null,
+    };
+  }
+
+  /** Earliest due time of the actor's durable timers, or null. */
+  private nextDue(): number | null {
+    let min: number | null = null;
+    for (const due of Object.values(this.context().timers)) if (min === null || due < min) min = due;
+    return min;
+  }
+
+  /** The row for a commit: input and definition are written once, with the first commit. */
+  toCommitRow(): ExecutionRow {
+    const row = this.toRow();
+    if (this.stored) {
+      row.input = null;
+      row.definition = null;
+    }
+    return row;
+  }
+
+  /** The persisted actor snapshot without the input (it lives in the executions row; restore puts it back). */
+  toSnapshot(): SnapshotRow | null {
+    // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
+    if (this.status === 'completed' || this.status === 'cancelled') return null;
+    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor)) };
+  }
+
+  toView(): ExecutionView {
+    return rowToView(this.toRow());
+  }
+}
+
+export function rowToView(r: ExecutionRow): ExecutionView {
+  const view: ExecutionView = {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version,
+    status: r.status,
+    input: r.input ?? null,
+    output: r.output ?? null,
+    error: r.error,
+    currentSteps: r.currentSteps,
+    parentId: r.parentId,
+    tenant: r.tenant,
+    labels: r.labels,
+    createdAt: iso(r.createdAt) as string,
+    startedAt: iso(r.startedAt),
+    updatedAt: iso(r.updatedAt) as string,
+    finishedAt: iso(r.finishedAt),
+    retryAttempt: r.retryAttempt,
+    lastSeq: r.lastSeq,
+    priority: r.priority ?? 0,
+    ...(r.scope ? { scope: r.scope } : {}),
+  };
+  // An execution started from a template: commands.ts stores the template version in its one-off document.
+  const template = r.definition === null || typeof r.definition !== 'object' ? undefined : (r.definition as { template?: TemplateRef }).template;
+  if (template !== undefined) view.template = template;
+  return view;
+}

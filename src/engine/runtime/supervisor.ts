@@ -1,0 +1,816 @@
+/**
+ * @module engine/runtime/supervisor — the engine's core (engine-internal): one XState actor per live
+ * execution; its inputs (results, timers, signals), its journal (group commit, effects released
+ * after their commit), passivation, and the way back to the last durable state after a failed commit.
+ * Commands (commands.ts), reads (read-model.ts) and recovery (recovery.ts) work through it.
+ * Past 400 lines on purpose: actors, their journal and passivation share one state (the live map,
+ * the commit queue, the timer queue) that must change together within one event-loop turn.
+ */
+import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
+import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../../bus/types.ts';
+import { systemClock, type Clock } from '../../common/clock.ts';
+import { msgpackCodec as codec } from '../../common/codec.ts';
+import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../../common/errors.ts';
+import type { EventRecord, EventView, ExecutionView } from '../../common/execution.ts';
+import { TERMINAL_STATUSES } from '../../common/execution.ts';
+import { toEventView } from '../../common/event-view.ts';
+import type { FlowDocument } from '../../common/flow.ts';
+import { LIMITS } from '../../common/flow.ts';
+import { newExecutionId, parseExecutionId } from '../../common/ids.ts';
+import { createConsoleLogger, type Logger } from '../../common/logger.ts';
+import type { DocumentStore, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, Store } from '../../store/types.ts';
+import { CommitQueue } from '../journal/commit-queue.ts';
+import { ConcurrencyGate } from '../concurrency/concurrency-gate.ts';
+import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
+import { DefinitionRegistry, inputIssues, type LoadedDefinition } from '../definitions/definitions.ts';
+import { saveStepDocuments } from './document-saves.ts';
+import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from '../flow/flow-context.ts';
+import { type ConcurrencyMembership, LiveExecution } from './live-execution.ts';
+import { QueuedExecution } from '../concurrency/queued-execution.ts';
+import { OpenCounts } from './open-counts.ts';
+import { isStepBudgetError } from '../flow/compile-flow.ts';
+import { loadMachinesDir } from '../definitions/machines-dir.ts';
+import { storeJournal, type Journal } from '../journal/journal.ts';
+import { recover } from '../journal/recovery.ts';
+import { decodeSnapshot, persistFlow, restoreFlow } from '../flow/flow-snapshot.ts';
+import { InputSlicer } from './input-slicer.ts';
+import { KindInputs, checkOutput } from './task-checks.ts';
+import { TimerQueue } from './timer-queue.ts';
+import { ID_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
+import { executionTrace, stepTraceparentIn } from '../../tracing/trace-context.ts';
+import type { CommitObservation, Engine, RecoveryStats } from '../types.ts';
+
+export const STALL_MS = 30_000;
+/** Events after which `settled()` looks again (the execution may have finished or started waiting for a signal). */
+export const SETTLING_EVENTS: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out', 'workflow.waiting']);
+/** Timer key of a waiting execution recovered without its actor: when due, the actor is rebuilt and re-arms its own timers. */
+export const RECOVERED_TIMER = '*';
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Flow documents and code-first definitions registered at boot (tenant `default`). */
+  readonly machinesDir?: string;
+  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  readonly passivateMs?: number;
+  /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
+  readonly maxLive?: number;
+  /** Where the documents steps save are numbered and read; without it a result that saves one fails `documents_unavailable`. */
+  readonly documents?: DocumentStore;
+  /**
+   * The most non-terminal executions `tenant` may have (its quota); undefined = no limit. A start past
+   * it fails `tenant_limit`. Child executions count but are never refused (their parent would fail
+   * mid-flight); standalone tasks neither count nor are refused.
+   */
+  readonly maxOpen?: (tenant: string) => number | undefined;
+}
+
+/** Seconds a start refused by a tenant's quota is told to wait (no slot frees on a schedule). */
+export const TENANT_LIMIT_RETRY_S = 1;
+
+export const DEFAULT_PASSIVATE_MS = 1000;
+export const DEFAULT_MAX_LIVE = 50_000;
+
+/** A new actor from its input, or a restored one from its persisted snapshot (and the bytes it was decoded from). */
+type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: Uint8Array };
+
+/** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
+export class Supervisor implements FlowEffects {
+  readonly store: Store;
+  readonly bus: Bus;
+  /** Histories become durable here (commits, event reads, snapshots); the store serves the indexes. */
+  readonly journal: Journal;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly live = new Map<string, LiveExecution>();
+  readonly registry: DefinitionRegistry;
+  readonly queue: CommitQueue<LiveExecution | QueuedExecution>;
+  /** Concurrency limits: slots held, queued executions, their starts. */
+  readonly gate: ConcurrencyGate;
+  readonly listeners = new Set<(e: EventView) => void>();
+  readonly commitListeners = new Set<(c: CommitObservation) => void>();
+  readonly agentListeners = new Set<(e: AgentEvent) => void>();
+  /** Idempotency keys of starts in progress: `tenant\0key` → the row it created (undefined when it failed). */
+  readonly pendingKeys = new Map<string, Promise<ExecutionRow | undefined>>();
+  /** Dispatched tasks no agent has taken yet: task id → dispatch time (the watchdog's input for `stalled`). */
+  readonly untaken = new Map<string, number>();
+  recovery: Promise<void> = Promise.resolve();
+  /** Agent results and timer fires are applied a few ms per event-loop turn. */
+  readonly slicer: InputSlicer;
+  /** Task inputs checked against the `inputSchema` their kind's agents declare, before dispatch. */
+  readonly kindInputs: KindInputs;
+  /** Every durable timer, live or passivated executions alike. */
+  readonly timers: TimerQueue;
+  /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
+  readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
+  /** Executions with agents' results waiting for their slice (how many each): they are not passivated meanwhile. */
+  readonly awaitingInput = new Map<string, number>();
+  readonly passivateMs: number;
+  readonly maxLive: number;
+  /** Non-terminal executions (not tasks) per tenant: seeded from the store at boot, moved by spawn and sync. */
+  open = new OpenCounts();
+  sweeper: NodeJS.Timeout | undefined;
+  passivated = 0;
+  closed = false;
+  recovered = false;
+  lastRecovery: RecoveryStats | null = null;
+
+  /** Recovery done and the bus connected (or embedded). */
+  get ready(): boolean {
+    const bus = this.bus.state();
+    return this.recovered && (bus === 'embedded' || bus === 'connected');
+  }
+
+  constructor(private readonly opts: EngineOptions) {
+    this.store = opts.store;
+    this.bus = opts.bus;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? createConsoleLogger(true);
+    this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
+    this.journal = storeJournal(this.store);
+    this.queue = new CommitQueue(
+      this.journal,
+      (events, execs, rows) => this.committed(events, execs, rows),
+      (err, execs) => this.commitFailed(err, execs),
+      (err) => this.log.error('an effect failed after its commit', { err: String(err) }),
+    );
+    if (opts.documents) {
+      const documents = opts.documents;
+      this.queue.releaseDocument = (w) => documents.release(w);
+    }
+    this.gate = new ConcurrencyGate(this);
+    this.timers = new TimerQueue(this.clock, (id, key) => this.fire(id, key));
+    this.slicer = new InputSlicer((err) => this.log.error('an input could not be applied', { err: String(err) }));
+    const bus = this.bus;
+    this.kindInputs = new KindInputs(bus.taskDefinition && ((kind) => bus.taskDefinition?.(kind)), (message, data) => this.log.warn(message, data));
+    this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
+    this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
+  }
+
+  async boot(): Promise<void> {
+    await this.registry.load(await this.store.listAllDefinitions());
+    // Before recovery and before any start: from here on the counts move with every status change.
+    this.open = new OpenCounts(await this.store.countOpenByTenant(ID_PREFIX.execution));
+    await this.gate.load();
+    if (this.opts.machinesDir) await loadMachinesDir(this.opts.machinesDir, this.registry, this.log);
+    this.bus.onResult((r) => {
+      // Closing: not journaled, so not acknowledged; the next boot dispatches the attempt again (at least once)
+      // rather than record the failure an agent reports because the server is stopping.
+      if (this.closed) return Promise.reject(new ActorflowError(ErrorCode.storeUnavailable, 'the engine is closing'));
+      // The bus acks only once the result is durable.
+      return this.applyResult(r);
+    });
+    this.bus.onAgentEvent((e) => this.agentListeners.forEach((l) => l(e)));
+    this.bus.onTaken((t) => {
+      this.untaken.delete(t.taskId);
+      // A redelivery to another agent can come long after the execution was passivated: it is rebuilt to record who took it.
+      this.withLive(t.executionId, (rec) => {
+        if (rec.context().inflight[t.stepId]?.attempt === t.attempt) {
+          this.record(rec, 'agent.selected', t.stepId, { attempt: t.attempt, agentId: t.agentId }, this.clock.now(), 5);
+        }
+      });
+    });
+    this.bus.onLog((l) =>
+      this.withLive(l.executionId, (rec) => this.record(rec, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now())),
+    );
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateMs)));
+    this.sweeper.unref();
+    this.recovery = recover(this).then(
+      (stats) => {
+        this.lastRecovery = stats;
+        this.recovered = true;
+        this.gate.startAll();
+      },
+      (err: unknown) => this.log.error('recovery failed', { err: String(err) }),
+    );
+  }
+
+  whenReady(): Promise<void> {
+    return this.recovery;
+  }
+
+  emit(executionId: string, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
+    const rec = this.live.get(executionId);
+    if (rec) this.record(rec, type as EventRecord['type'], stepId, data, at);
+  }
+
+  /** Appends the next event of an execution; with `lingerMs` it needs no commit of its own. */
+  record(rec: LiveExecution, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, at: number, lingerMs?: number): void {
+    rec.lastSeq += 1;
+    rec.updatedAt = at;
+    const event: EventRecord = { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
+    if (rec.direct) return this.publishDirect(rec, event);
+    if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
+    this.queue.append(event);
+    this.queue.touch(rec);
+  }
+
+  /** A direct execution's event: kept in memory and published at once (no journal while it runs). */
+  publishDirect(rec: LiveExecution, event: EventRecord): void {
+    rec.buffer.push(event);
+    if (this.listeners.size === 0 && this.bus.state() === 'embedded') return;
+    const view = toEventView(event, rec.workflow, rec.tenant);
+    // After the transition that made it, as committed events are.
+    queueMicrotask(() => {
+      for (const l of this.listeners) l(view);
+      this.bus.publishEvent(view);
+    });
+  }
+
+  /** A direct execution ended: its row and events go to the journal once, in a later batch nobody waits for. */
+  persistDirect(rec: LiveExecution): void {
+    for (const e of rec.buffer) this.queue.append(e);
+    for (const w of rec.documents.splice(0)) this.queue.appendDocument(rec.id, rec.lastSeq, w);
+    this.queue.touch(rec);
+  }
+
+  /** Events of an execution after `after` (exclusive): a running direct execution's from memory. */
+  async eventsOf(id: string, after: number, limit: number): Promise<EventRecord[]> {
+    const rec = this.live.get(id);
+    if (rec?.direct && rec.committedSeq === 0) return rec.buffer.filter((e) => e.seq > after).slice(0, limit);
+    return this.journal.readSince(id, after, limit);
+  }
+
+  /**
+   * A step leaves for its agent only once its `workflow.step.started` is durable (a crash can never
+   * leave a dispatch the journal does not know). In-process agents without outside effects (echo,
+   * log, fail, sleep) start at once: their result joins the same commit, so nothing is observable early.
+   */
+  dispatch(executionId: string, t: InflightTask): void {
+    const rec = this.live.get(executionId);
+    if (!rec || this.refused(rec, t)) return;
+    const task = this.taskOf(rec, t);
+    this.untaken.set(task.taskId, this.clock.now());
+    if (this.bus.effectFree?.(t.agent) === true) this.bus.dispatch(task);
+    else this.queue.afterCommit(() => this.bus.dispatch(task));
+  }
+
+  /**
+   * An input that fails its kind's declared `inputSchema` is never sent: the attempt fails with
+   * `input_invalid`, not retried, delivered as an agent's failure would be (after this transition).
+   */
+  refused(rec: LiveExecution, t: InflightTask): boolean {
+    const error = this.kindInputs.check(t.agent, t.input);
+    if (error === null) return false;
+    this.slicer.run(() =>
+      this.withLive(rec.id, (r) => this.deliver(r, { type: 'STEP_FAILED', stepId: t.stepId, attempt: t.attempt, error, agentId: null, durationMs: null, costs: [], at: this.clock.now() })),
+    );
+    return true;
+  }
+
+  taskOf(rec: LiveExecution, t: InflightTask): TaskMessage {
+    const executionId = rec.id;
+    const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
+    const ctx = rec.context();
+    return {
+      taskId,
+      executionId,
+      stepId: t.stepId,
+      attempt: t.attempt,
+      agent: t.agent,
+      tenant: rec.tenant,
+      workflow: rec.workflow,
+      input: t.input,
+      timeoutMs: t.timeoutMs,
+      traceparent: stepTraceparentIn((rec.trace ??= executionTrace(executionId, ctx.traceparent)), executionId, t.stepId, t.attempt),
+      ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
+    };
+  }
+
+  abort(executionId: string, stepId: string, attempt: number): void {
+    const taskId = `${executionId}:${stepId}:${attempt}`;
+    this.untaken.delete(taskId);
+    // After the commit, like the dispatch it may follow (effects keep their order).
+    this.queue.afterCommit(() => this.bus.cancel(taskId));
+  }
+
+  armTimer(executionId: string, key: string, dueAt: number): void {
+    if (this.live.has(executionId)) this.timers.set(executionId, key, dueAt);
+  }
+
+  clearTimer(executionId: string, key: string): void {
+    this.timers.delete(executionId, key);
+  }
+
+  startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
+    const parent = this.live.get(executionId);
+    if (!parent) return;
+    // A workflow that starts itself (or A -> B -> A) nests without end: cut at a depth.
+    let depth = 1;
+    for (let p = parent.parentId ? this.live.get(parent.parentId) : undefined; p; p = p.parentId ? this.live.get(p.parentId) : undefined) depth++;
+    // In a later turn, not a microtask: a chain of children that finish at once must let the loop turn.
+    setImmediate(() => {
+      try {
+        if (depth >= LIMITS.maxWorkflowDepth) throw new ActorflowError('workflow_depth_exceeded', `child workflows nest more than ${LIMITS.maxWorkflowDepth} levels deep`);
+        const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
+        const def = this.registry.load1(row);
+        // As a start over the API is checked: a child whose input fails its inputSchema never starts (the step fails, not retried).
+        if (def.validateInput && !def.validateInput(input ?? null)) {
+          const first = inputIssues(def.validateInput)[0];
+          throw new ActorflowError(ErrorCode.inputInvalid, `the input does not match ${workflow}'s inputSchema${first ? ` (${first.path || '/'}: ${first.message})` : ''}`);
+        }
+        // The child joins the parent's trace, under the span of the step that started it.
+        const pctx = parent.context();
+        const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
+        // A child counts against its workflow's concurrency limit but never queues: its parent waits on it mid-flight.
+        const concurrency = this.gate.membership(def, input);
+        const slot = concurrency === null ? null : this.gate.takeAlways(parent.tenant, def.row.name, concurrency);
+        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, scope: parent.scope, ...trace, concurrency, slot });
+        parent.children.set(stepId, child.id);
+      } catch (err) {
+        const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
+        this.deliver(parent, { type: 'CHILD_FAILED', stepId, childId: '', error: { code: e.code, message: e.message, retryable: false }, at });
+      }
+    });
+  }
+
+  cancelChild(executionId: string, stepId: string): void {
+    const childId = this.live.get(executionId)?.children.get(stepId);
+    if (!childId) return;
+    // The child may have been passivated (waiting on its own signal or timer).
+    this.withLive(childId, (child) => {
+      if (!TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
+    });
+  }
+
+  /** `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
+  spawn(p: {
+    tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null;
+    requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean; scope?: ExecutionScope | null;
+    priority?: number; concurrency?: ConcurrencyMembership | null; slot?: SlotGroup | null;
+  }): LiveExecution {
+    const now = this.clock.now();
+    const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
+    const { traceparent, tracestate, slot, ...init } = p;
+    const rec = new LiveExecution({ id, createdAt: now, ...init });
+    rec.slot = slot ?? null;
+    if (p.kind !== 'task') this.open.add(p.tenant, 1);
+    this.begin(rec, traceparent, tracestate, now);
+    return rec;
+  }
+
+  /**
+   * Starts a queued execution whose slot was taken (concurrency-gate.ts): its actor from the stored row,
+   * `workflow.started` after its `workflow.queued` (whose data kept the caller's trace context).
+   */
+  startQueued(row: RestorableRow, def: LoadedDefinition, queued: Record<string, unknown>, slot: SlotGroup): LiveExecution {
+    const now = this.clock.now();
+    const concurrency = row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit };
+    const rec = new LiveExecution({
+      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId, createdAt: row.createdAt,
+      idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null, priority: row.priority ?? 0, concurrency, startedAt: now,
+    });
+    rec.lastSeq = row.lastSeq;
+    rec.committedSeq = row.lastSeq;
+    rec.queuedSeq = row.lastSeq;
+    rec.stored = true;
+    rec.status = 'queued';
+    rec.slot = slot;
+    const traceparent = typeof queued['traceparent'] === 'string' ? queued['traceparent'] : null;
+    const tracestate = typeof queued['tracestate'] === 'string' ? queued['tracestate'] : null;
+    this.begin(rec, traceparent, tracestate, now);
+    return rec;
+  }
+
+  /** A new actor for `rec` (live from now on), entered by its `workflow.started`. */
+  private begin(rec: LiveExecution, traceparent: string | null, tracestate: string | null, now: number): void {
+    rec.lastActiveAt = now;
+    this.live.set(rec.id, rec);
+    // Only a caller's trace context is stored; without one the trace id derives from the execution id.
+    const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
+    this.emit(rec.id, 'workflow.started', null, { input: rec.input, version: rec.version, labels: rec.labels, parentId: rec.parentId, ...trace }, now);
+    const input: FlowInput = { executionId: rec.id, input: rec.input, at: now, ...trace };
+    this.attach(rec, rec.def.machine, { input });
+  }
+
+  attach(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom, writeUnchanged = true): void {
+    rec.actor = this.startActor(rec, machine, options);
+    // A new execution enters its first step by an ordinary transition (a failure there is recoverable).
+    if ('input' in options) this.send(rec, { type: 'START', at: options.input.at });
+    this.sync(rec, writeUnchanged);
+  }
+
+  startActor(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom): LiveExecution['actor'] {
+    const actor = 'input' in options ? createActor(machine, options) : restoreFlow(machine, options.snapshot, options.encoded);
+    // An exception inside an action fails this execution (send() recovers it), never the process.
+    actor.subscribe({ error: () => undefined });
+    actor.start();
+    return actor;
+  }
+
+  deliver(rec: LiveExecution, event: FlowEvent): void {
+    // A runaway execution (a loop through waits) ends at the history cap instead of growing without
+    // bound; the last 100 events are kept for its end.
+    if (rec.lastSeq >= LIMITS.maxEventsPerExecution - 100 && event.type !== 'ABORT' && !TERMINAL_STATUSES.has(rec.status)) {
+      event = { type: 'ABORT', code: 'history_limit_exceeded', message: `the execution reached its history limit (${LIMITS.maxEventsPerExecution} events, the last ${LIMITS.maxEventsPerExecution - rec.lastSeq} kept for its end)`, at: event.at };
+    }
+    this.touchLive(rec);
+    this.send(rec, event);
+    this.sync(rec);
+  }
+
+  /**
+   * One input to an actor, within the step budget. When a transition throws (an action failed, or the
+   * budget was spent), XState keeps the state from before the input: the events that transition
+   * journaled are dropped, and the execution restarts from that state and fails with a reason.
+   */
+  send(rec: LiveExecution, event: FlowEvent): void {
+    // A late input (a step result after a cancel) for an actor in its final state changes nothing; XState would log a warning for it.
+    if (rec.actor.getSnapshot().status === 'done') return;
+    const seq = rec.lastSeq;
+    rec.actor.send(event);
+    const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
+    if (snap.status !== 'error') return;
+    const err = snap.error;
+    this.queue.dropEvents(rec.id, seq);
+    rec.lastSeq = seq;
+    const persisted = persistFlow(rec.actor);
+    rec.actor.stop();
+    rec.actor = this.startActor(rec, rec.def.machine, { snapshot: { ...persisted, status: 'active', error: undefined } as Snapshot<unknown> });
+    const abort: FlowEvent = isStepBudgetError(err)
+      ? { type: 'ABORT', code: 'step_budget_exceeded', message: `one input advanced the execution more than ${LIMITS.maxStepsPerInput} steps`, at: event.at }
+      : { type: 'ABORT', code: 'action_failed', message: `a step action failed: ${err instanceof Error ? err.message : String(err)}`, at: event.at };
+    this.log.error('execution failed in a transition', { executionId: rec.id, code: abort.code, err: String(err) });
+    rec.actor.send(abort);
+    if ((rec.actor.getSnapshot() as { status: string }).status === 'error') this.log.error('execution could not be failed', { executionId: rec.id });
+  }
+
+  /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
+  sync(rec: LiveExecution, writeUnchanged = true): void {
+    const prev = rec.sync();
+    if (rec.status !== prev && kindOfId(rec.id) === 'execution') this.open.moved(rec.tenant, prev, rec.status);
+    if (rec.direct) {
+      if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) this.persistDirect(rec);
+    } else if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
+    if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
+    const parent = this.live.get(rec.parentId);
+    if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
+    const at = this.clock.now();
+    if (rec.status === 'completed') this.deliver(parent, { type: 'CHILD_DONE', stepId: rec.parentStepId, childId: rec.id, output: rec.output, at });
+    else {
+      const error = rec.error ?? { code: rec.status, message: `child execution ${rec.status}` };
+      this.deliver(parent, { type: 'CHILD_FAILED', stepId: rec.parentStepId, childId: rec.id, error: { code: error.code, message: error.message, retryable: false }, at });
+    }
+  }
+
+  fire(executionId: string, key: string): void {
+    this.slicer.run(() => this.applyTimer(executionId, key));
+  }
+
+  applyTimer(executionId: string, key: string): void {
+    this.withLive(executionId, (rec) => {
+      // After a light recovery only the earliest due time is known: the restored actor re-arms its own timers.
+      if (key !== RECOVERED_TIMER) this.deliver(rec, { type: 'TIMER', key, at: this.clock.now() });
+    });
+  }
+
+  /**
+   * Applies an agent's result in its slice; resolves once it is durable. Whether the execution is live
+   * is asked in the slice, not before it: a result that waited for its slice may find its execution
+   * passivated meanwhile (a step in flight is passivable), and is then applied to the rebuilt one.
+   */
+  applyResult(r: TaskResult): Promise<void> {
+    const id = r.executionId;
+    // Held in memory until its slice: evicted meanwhile, a rebuilt execution could be evicted again while
+    // the result waits anew (under a backlog longer than passivateMs, for ever).
+    this.awaitingInput.set(id, (this.awaitingInput.get(id) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) =>
+      this.slicer.run(() => {
+        const left = (this.awaitingInput.get(id) ?? 1) - 1;
+        if (left === 0) this.awaitingInput.delete(id);
+        else this.awaitingInput.set(id, left);
+        if (!this.live.has(id)) {
+          this.activate(id).then((rec) => (rec === undefined ? undefined : this.applyResult(r))).then(resolve, reject);
+          return;
+        }
+        this.onResult(r);
+        this.queue.flushed().then(resolve, reject);
+      }),
+    );
+  }
+
+  /** Runs `fn` on the live execution, rebuilding it first when it was passivated; nothing when it has finished. */
+  withLive(id: string, fn: (rec: LiveExecution) => void): void {
+    const rec = this.live.get(id);
+    if (rec) return fn(rec);
+    this.activate(id).then(
+      (r) => r && fn(r),
+      (err: unknown) => this.log.error('could not activate execution', { executionId: id, err: String(err) }),
+    );
+  }
+
+  /**
+   * The live execution, rebuilt from its last durable snapshot when it was passivated (its timers are
+   * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
+   * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
+   */
+  activate(id: string, finished = false, read?: RecoverableRow): Promise<LiveExecution | undefined> {
+    const live = this.live.get(id);
+    if (live) return Promise.resolve(live);
+    let p = this.activating.get(id);
+    if (p) return p;
+    p = (async () => {
+      const row = read ?? (await this.journal.loadRestorable(id));
+      // A queued execution has no actor to rebuild: it starts from its concurrency queue.
+      if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
+      const again = this.live.get(id);
+      if (again) return again;
+      if (!row.snapshot) throw new Error('no snapshot');
+      const rec = this.restoreFrom(row, row.snapshot);
+      this.armTimers(rec);
+      return rec;
+    })().finally(() => this.activating.delete(id));
+    this.activating.set(id, p);
+    return p;
+  }
+
+  /**
+   * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
+   * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
+   * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+   */
+  sweep(): void {
+    const idleSince = this.clock.now() - this.passivateMs;
+    let over = this.live.size - this.maxLive;
+    // `live` is in order of last activity (touch() moves an execution to the end).
+    for (const rec of this.live.values()) {
+      if (rec.lastActiveAt > idleSince && over <= 0) break;
+      if (!this.passivable(rec)) continue;
+      rec.actor.stop();
+      this.live.delete(rec.id);
+      this.passivated++;
+      over--;
+    }
+  }
+
+  passivable(rec: LiveExecution): boolean {
+    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id) || this.awaitingInput.has(rec.id)) return false;
+    for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
+    return true;
+  }
+
+  /** Marks an execution active now: it moves to the end of the passivation order. */
+  touchLive(rec: LiveExecution): void {
+    rec.lastActiveAt = this.clock.now();
+    if (this.live.get(rec.id) === rec) {
+      this.live.delete(rec.id);
+      this.live.set(rec.id, rec);
+    }
+  }
+
+  onResult(r: TaskResult): void {
+    this.untaken.delete(r.taskId);
+    const rec = this.live.get(r.executionId);
+    if (!rec) return;
+    const at = this.clock.now();
+    const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
+    if (r.ok && outputBytes(r.output) > LIMITS.maxPayloadBytes) {
+      const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
+      return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    }
+    const invalid = r.ok && rec.def.outputChecks !== null ? checkOutput(rec.def.outputChecks, r.stepId, r.output) : null;
+    if (invalid !== null) return this.deliver(rec, { type: 'STEP_FAILED', error: invalid, ...common });
+    // Documents only with a result the step takes (a stale attempt's are dropped with it), their events before its completion.
+    if (r.ok && r.documents !== undefined && r.documents.length > 0 && rec.context().inflight[r.stepId]?.attempt === r.attempt) {
+      const error = saveStepDocuments(this, this.opts.documents, rec, r.stepId, r.documents, at);
+      if (error !== undefined) return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    }
+    this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
+  }
+
+  committed(events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
+    if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
+      // Every event's execution is in the batch (emit touches it), with the row as committed.
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const direct = new Set<string>();
+      for (const x of execs) if (x instanceof LiveExecution && x.direct) direct.add(x.id);
+      for (const e of events) {
+        const row = byId.get(e.executionId);
+        if (!row || direct.has(e.executionId)) continue;
+        const view = toEventView(e, row.workflow, row.tenant);
+        for (const l of this.listeners) l(view);
+        this.bus.publishEvent(view);
+      }
+    }
+    // A finished execution leaves memory once its final state is durable (reads then go to the store).
+    execs.forEach((rec, i) => {
+      if (rec instanceof QueuedExecution) return this.gate.committed(rec);
+      const row = rows[i] as ExecutionRow;
+      rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
+      // Its slot frees once the end is durable, and only while it is still ended (a retry may have reopened it since).
+      if (rec.slot !== null && TERMINAL_STATUSES.has(row.status) && TERMINAL_STATUSES.has(rec.status)) this.gate.free(rec);
+      if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
+      this.timers.deleteAll(rec.id);
+      rec.actor.stop();
+      this.live.delete(rec.id);
+    });
+  }
+
+  recoveryStats(): RecoveryStats | null {
+    return this.lastRecovery;
+  }
+
+  /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers (their start is durable). */
+  rearm(rec: LiveExecution): void {
+    this.armTimers(rec);
+    const ctx = rec.context();
+    if (ctx.paused) return;
+    for (const t of Object.values(ctx.inflight)) {
+      if (t.held || this.refused(rec, t)) continue;
+      const task = this.taskOf(rec, t);
+      this.untaken.set(task.taskId, this.clock.now());
+      this.bus.dispatch(task);
+    }
+  }
+
+  /**
+   * A commit failed: its executions are ahead of the journal. Each goes back to its last durable
+   * state (rebuilt from the store when it had one; a start that never committed is gone), its later
+   * pending events are dropped, and its in-flight steps are dispatched again (at least once).
+   */
+  commitFailed(err: unknown, execs: (LiveExecution | QueuedExecution)[]): void {
+    this.log.error('journal commit failed', { err: String((err as { cause?: unknown }).cause ?? err), executions: execs.length });
+    for (const rec of execs) {
+      if (rec instanceof QueuedExecution) {
+        this.gate.failed(rec);
+        continue;
+      }
+      if (rec.discarded) continue;
+      rec.discarded = true;
+      this.queue.forget(rec, rec.id, rec.committedSeq);
+      this.timers.deleteAll(rec.id);
+      rec.actor.stop();
+      if (this.live.get(rec.id) === rec) this.live.delete(rec.id);
+      // Uncounted as it is in memory; counted again as the store has it once rebuilt (or never, a start that did not commit).
+      const counted = kindOfId(rec.id) === 'execution';
+      if (counted && OpenCounts.counts(rec.status)) this.open.add(rec.tenant, -1);
+      // Started from a concurrency queue and still queued in the journal: back into the queue (open again, no slot).
+      if (rec.queuedSeq > 0 && rec.committedSeq === rec.queuedSeq) {
+        this.gate.backToQueue(rec);
+        if (counted) this.open.add(rec.tenant, 1);
+        continue;
+      }
+      // A start that never committed gives its slot back; a rebuilt execution holds the one it had (gate.adopt), unless it is finished.
+      if (!rec.stored) {
+        this.gate.free(rec);
+        continue;
+      }
+      this.activate(rec.id).then(
+        (again) => {
+          if (!again) return this.gate.free(rec);
+          if (counted) this.open.add(again.tenant, 1);
+          this.rearm(again);
+        },
+        (e: unknown) => {
+          this.gate.free(rec);
+          this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) });
+        },
+      );
+    }
+  }
+
+  /** Refuses a start of `tenant` at its quota of non-terminal executions (synchronous: checked and counted in one turn). */
+  admitStart(tenant: string): void {
+    const max = this.opts.maxOpen?.(tenant);
+    if (max === undefined) return;
+    const open = this.open.of(tenant);
+    if (open < max) return;
+    throw new ActorflowError(ErrorCode.tenantLimit, `tenant ${tenant} has ${open} unfinished executions, its limit (maxRunning ${max}); retry when one has finished`, {
+      retryable: true,
+      retryAfterS: TENANT_LIMIT_RETRY_S,
+    });
+  }
+
+  /** After a commit: a request whose execution went back to its durable state (a failed commit) did not happen. */
+  assertKept(rec: LiveExecution): void {
+    if (rec.discarded) throw new ActorflowError(ErrorCode.storeUnavailable, 'the journal could not commit this change; nothing of it was kept', { retryable: true });
+  }
+
+  armTimers(rec: LiveExecution): void {
+    this.timers.delete(rec.id, RECOVERED_TIMER);
+    for (const [key, due] of Object.entries(rec.context().timers)) this.armTimer(rec.id, key, due);
+  }
+
+  definitionOf(row: RestorableRow): LoadedDefinition {
+    if (row.definition) return this.registry.loadDynamic(row.tenant, row.definition as FlowDocument, row.createdAt);
+    return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
+  }
+
+  /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
+  restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
+    const def = this.definitionOf(row);
+    const snapshot = decodeSnapshot(data);
+    snapshot.context.input = row.input;
+    const rec = new LiveExecution({
+      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
+      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
+      priority: row.priority ?? 0, startedAt: row.startedAt ?? row.createdAt,
+      concurrency: row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit },
+    });
+    rec.lastSeq = row.lastSeq;
+    rec.committedSeq = row.lastSeq;
+    rec.lastActiveAt = this.clock.now();
+    rec.updatedAt = row.updatedAt;
+    rec.status = row.status;
+    rec.stored = true;
+    this.gate.adopt(rec, row);
+    this.live.set(rec.id, rec);
+    this.attach(rec, def.machine, { snapshot, encoded: data }, false);
+    return rec;
+  }
+
+  async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec.toRow();
+    const row = isIdOf(id, kind) ? await this.store.getExecution(id) : undefined;
+    if (!row || row.tenant !== tenant) throw notFound(id, kind);
+    return row;
+  }
+
+  /** The live execution, restored from its snapshot when it had left memory (failed executions, for retry). */
+  async liveOf(tenant: string, id: string, finishedCode: string, kind: ExecutionKind = 'execution'): Promise<LiveExecution> {
+    await this.recovery;
+    const rec = this.live.get(id);
+    if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
+    // One read serves the checks and the rebuild of a passivated execution (its row and snapshot).
+    const row = isIdOf(id, kind) ? await this.journal.loadRestorable(id) : undefined;
+    if (!row || row.tenant !== tenant) throw notFound(id, kind);
+    if (row.status === 'queued') {
+      const code = finishedCode === ErrorCode.notRetryable ? ErrorCode.notRetryable : ErrorCode.invalidState;
+      throw new ConflictError(code, `execution ${id} is queued: its workflow's concurrency limit holds it, it has not started`);
+    }
+    const terminal = TERMINAL_STATUSES.has(row.status);
+    // Only a retry brings a finished execution back into memory (failed and timed_out ones).
+    if (terminal && (row.status === 'completed' || row.status === 'cancelled' || finishedCode !== ErrorCode.notRetryable)) {
+      throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
+    }
+    const restored = await this.activate(id, terminal, row);
+    if (!restored) throw new ConflictError(finishedCode, `execution ${id} is ${row.status}`);
+    return restored;
+  }
+
+  async act(tenant: string, id: string, fn: (rec: LiveExecution) => void, finishedCode: string = ErrorCode.executionFinished, kind: ExecutionKind = 'execution'): Promise<ExecutionView> {
+    const rec = await this.liveOf(tenant, id, finishedCode, kind);
+    if (rec.status === 'completed' || rec.status === 'cancelled') throw new ConflictError(finishedCode, `execution ${id} is ${rec.status}`);
+    fn(rec);
+    if (!rec.direct) await this.queue.flushed();
+    this.assertKept(rec);
+    return rec.toView();
+  }
+
+  requireActive(rec: LiveExecution): void {
+    if (TERMINAL_STATUSES.has(rec.status)) throw new ConflictError(ErrorCode.executionFinished, `execution ${rec.id} is ${rec.status}`);
+  }
+
+  agents() {
+    return this.bus.agents();
+  }
+
+  onAgentEvent(listener: (e: AgentEvent) => void) {
+    this.agentListeners.add(listener);
+    return () => void this.agentListeners.delete(listener);
+  }
+
+  onEvent(listener: (e: EventView) => void) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  onCommit(listener: (c: CommitObservation) => void) {
+    this.commitListeners.add(listener);
+    this.queue.observer ??= (ms, events) => {
+      for (const l of this.commitListeners) l({ ms, events });
+    };
+    return () => void this.commitListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.recovery;
+    await this.queue.flushed();
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.activating.values()]);
+    this.timers.close();
+    for (const rec of this.live.values()) rec.actor.stop();
+    this.live.clear();
+  }
+}
+
+/** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */
+function outputBytes(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (v === null || typeof v !== 'object') return 0;
+  try {
+    return codec.encode(v).length;
+  } catch {
+    return Infinity;
+  }
+}
+
+const isIdOf = (id: string, kind: ExecutionKind): boolean => (kind === 'task' ? parseTaskId(id) : parseExecutionId(id)) !== undefined;
+const notFound = (id: string, kind: ExecutionKind): NotFoundError =>
+  kind === 'task' ? new NotFoundError(ErrorCode.taskNotFound, `no task ${id}`) : new NotFoundError(ErrorCode.executionNotFound, `no execution ${id}`);
