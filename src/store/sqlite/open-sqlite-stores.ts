@@ -42,7 +42,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
 /**
  * Opens the database once for the engine's `Store`, the API's `AuthStore` (keys, audit), the scheduler's
  * `ScheduleStore`, the `WebhookStore`, the `HttpAgentStore`, the `TenantStore` and the `TelemetryStore`. They share the journal's connections;
- * `store.close()` closes them, so flush `auth` first. The `BulkStore` has a connection of its own: close it before `store`.
+ * `store.close()` closes them, so flush `auth` first. The `BulkStore` reads on a connection of its own and writes through the committer: close it before `store`.
  */
 export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ store: Store; auth: AuthStore; schedules: ScheduleStore; telemetry: TelemetryStore; webhooks: WebhookStore; httpAgents: HttpAgentStore; tenants: TenantStore; documents: DocumentStore; templates: TemplateStore; bulk: BulkStore }> {
   mkdirSync(dirname(opts.path), { recursive: true });
@@ -68,10 +68,11 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
   const background = await openWorkerDb(opts.path);
   await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
-  // Bulk operations write their matched sets and outcomes (fsynced) in a worker thread of their own, opened on first use.
+  // Bulk operations read (matching, batches) in a worker thread of their own, opened on first use; they write
+  // through the committer (one writer connection: a second one made group commits wait in SQLite's busy handler).
   const openBulkDb = async () => {
     const db = await openWorkerDb(opts.path);
-    await db.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+    await db.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000; PRAGMA temp_store=MEMORY;');
     return db;
   };
   return {
@@ -84,6 +85,6 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     tenants: createSqliteTenantStore(writer),
     templates: createSqliteTemplateStore(writer),
     documents: createSqliteDocumentStore(reader),
-    bulk: createSqliteBulkStore(openBulkDb),
+    bulk: createSqliteBulkStore(openBulkDb, committer),
   };
 }
