@@ -7,7 +7,7 @@ import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
-import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
 export interface JournalConnections {
@@ -59,11 +59,12 @@ interface ExecutionDbRow {
   concurrency_limit: number | null;
 }
 
-type RecoverableDbRow = Pick<
+type RestorableDbRow = Pick<
   ExecutionDbRow,
   | 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq'
   | 'idem_key' | 'idem_hash' | 'definition' | 'scope_type' | 'scope_id' | 'started_at' | 'priority' | 'concurrency_key' | 'concurrency_limit'
-> & { snapshot: Buffer | null };
+>;
+type RecoverableDbRow = RestorableDbRow & { snapshot: Buffer | null };
 
 interface EventDbRow {
   execution_id: string;
@@ -97,29 +98,36 @@ const dec = (b: Buffer | null): unknown => (b === null ? null : codec.decode(b))
 
 function toExecution(r: ExecutionDbRow): ExecutionRow {
   return {
+    ...toRestorable(r),
+    output: dec(r.output),
+    error: dec(r.error) as ExecutionRow['error'],
+    currentSteps: JSON.parse(r.current_steps) as string[],
+    finishedAt: r.finished_at,
+    retryAttempt: r.retry_attempt,
+    nextDueAt: r.next_due_at ?? null,
+  };
+}
+
+/** The columns a restore needs: `toExecution` and `toRecoverable` share them. */
+function toRestorable(r: RestorableDbRow): RestorableRow {
+  return {
     id: r.id,
     tenant: r.tenant,
     workflow: r.workflow,
     version: r.version,
     status: r.status as ExecutionStatus,
     input: dec(r.input),
-    output: dec(r.output),
-    error: dec(r.error) as ExecutionRow['error'],
-    currentSteps: JSON.parse(r.current_steps) as string[],
+    labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
     parentId: r.parent_id,
     parentStepId: r.parent_step_id,
-    labels: JSON.parse(r.labels) as Record<string, string>,
     createdAt: r.created_at,
-    startedAt: r.started_at,
     updatedAt: r.updated_at,
-    finishedAt: r.finished_at,
-    retryAttempt: r.retry_attempt,
     lastSeq: r.last_seq,
     idempotencyKey: r.idem_key,
     requestHash: r.idem_hash,
     definition: dec(r.definition),
-    nextDueAt: r.next_due_at ?? null,
     scope: scopeOf(r),
+    startedAt: r.started_at,
     priority: r.priority,
     concurrencyKey: r.concurrency_key,
     concurrencyLimit: r.concurrency_limit,
@@ -377,27 +385,5 @@ const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.stat
    FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id`;
 
 function toRecoverable(r: RecoverableDbRow): RecoverableRow {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    workflow: r.workflow,
-    version: r.version,
-    status: r.status as ExecutionStatus,
-    input: dec(r.input),
-    labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
-    parentId: r.parent_id,
-    parentStepId: r.parent_step_id,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    lastSeq: r.last_seq,
-    idempotencyKey: r.idem_key,
-    requestHash: r.idem_hash,
-    definition: dec(r.definition),
-    scope: scopeOf(r),
-    startedAt: r.started_at,
-    priority: r.priority,
-    concurrencyKey: r.concurrency_key,
-    concurrencyLimit: r.concurrency_limit,
-    snapshot: r.snapshot,
-  };
+  return { ...toRestorable(r), snapshot: r.snapshot };
 }
