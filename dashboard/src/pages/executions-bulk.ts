@@ -10,20 +10,27 @@ const ACTIONS: readonly BulkAction[] = ['cancel', 'pause', 'resume', 'retry'];
 
 type Counts = Pick<BulkOperationView, 'status' | 'matched' | 'succeeded' | 'skipped' | 'failed'>;
 
+const done = (c: Counts): number => c.succeeded + c.skipped + c.failed;
+
+/** Events and reads race (a GET answered after the last event carries older counts): never show a step backwards. */
+const behind = (shown: Counts | undefined, next: Counts): boolean =>
+  shown !== undefined && (done(next) < done(shown) || (shown.status !== 'running' && next.status === 'running'));
+
 const line = (id: string, action: string, c: Counts): string =>
-  `${id} ${action}: ${c.succeeded + c.skipped + c.failed}/${c.matched} — succeeded ${c.succeeded}, skipped ${c.skipped}, failed ${c.failed}${c.status === 'running' ? '' : ` (${c.status})`}`;
+  `${id} ${action}: ${done(c)}/${c.matched} — succeeded ${c.succeeded}, skipped ${c.skipped}, failed ${c.failed}${c.status === 'running' ? '' : ` (${c.status})`}`;
 
 /** The panel, acting on `filter()` (undefined while the list shows everything: a bulk action needs a criterion). */
 export function bulkPanel(app: App, filter: () => BulkFilter | undefined): { readonly element: HTMLElement; dispose(): void } {
   const action = h('select', { id: 'bulk-action' }, ...ACTIONS.map((a) => h('option', { value: a }, a)));
   const progress = h('div', { id: 'bulk-progress', class: 'mono' });
   const message = h('div');
-  let current: { id: string; action: string } | undefined;
+  let current: { id: string; action: string; shown?: Counts } | undefined;
   const stop = h('button', { type: 'button', hidden: true, onclick: () => void halt() }, 'Stop');
   const apply = h('button', { id: 'bulk-apply', type: 'button', onclick: () => void start() }, 'Apply to matching…');
 
   const show = (c: Counts): void => {
-    if (current === undefined) return;
+    if (current === undefined || behind(current.shown, c)) return;
+    current.shown = c;
     progress.textContent = line(current.id, current.action, c);
     progress.dataset['status'] = c.status;
     stop.hidden = c.status !== 'running';
