@@ -49,6 +49,7 @@ import type {
   StepSchemasView,
   TaskDefinitionView,
   TaskView,
+  TelemetrySeriesView,
   TelemetrySummaryView,
   TelemetryWindow,
   TenantDetail,
@@ -152,6 +153,8 @@ export function createClient(opts: ClientOptions) {
       create: (doc: DefinitionDocument) => call<TemplateView>('POST', '/workflow-templates', docBody(doc)),
       /** Every version, or one. Definitions made from it and executions started from it stay. */
       delete: (name: string, version?: number) => call<void>('DELETE', tpl(name), { query: { version } }),
+      /** Its live versions, oldest first. */
+      versions: (name: string, o: ListOptions = {}) => call<Page<TemplateSummary>>('GET', `${tpl(name)}/versions`, { query: lq(o) }),
       /** Registers the template with `params` as a new version of definition `name` (default: the template's name). */
       instantiate: (template: string, req: InstantiateTemplateRequest = {}, o: { version?: number | undefined } = {}) =>
         call<DefinitionView>('POST', `${tpl(template)}/instantiate`, { body: req, query: { version: o.version } }),
@@ -324,6 +327,9 @@ export function createClient(opts: ClientOptions) {
     telemetry: {
       /** Counts, durations and costs of the executions created in the window (default: last 24 h). */
       summary: (w: TelemetryWindow = {}) => call<TelemetrySummaryView>('GET', '/telemetry/summary', { query: { from: w.from, to: w.to } }),
+      /** Starts and ends of the window's executions over time, in `buckets` equal buckets (default 24). */
+      series: (w: TelemetryWindow & { buckets?: number } = {}) =>
+        call<TelemetrySeriesView>('GET', '/telemetry/series', { query: { from: w.from, to: w.to, buckets: w.buckets } }),
       /** Per-step runs, success rate, retries, recoveries and duration percentiles of one workflow. */
       workflowStats: (name: string, w: TelemetryWindow = {}) =>
         call<WorkflowStatsView>('GET', `/telemetry/workflows/${seg(name)}/stats`, { query: { from: w.from, to: w.to } }),

@@ -258,6 +258,17 @@ export interface TelemetrySummaryView {
   workflows: { workflow: string; started: number; completed: number; failed: number; p50Ms: number | null; p95Ms: number | null; tokens: number; usd: number }[];
 }
 
+/**
+ * `GET /telemetry/series`: the executions created in `[from, to)` in equal buckets of `bucketMs`: `started` counts
+ * those created in a bucket, `completed`, `failed` (with `timed_out`) and `cancelled` those of them that ended in it.
+ */
+export interface TelemetrySeriesView {
+  from: string;
+  to: string;
+  bucketMs: number;
+  buckets: { at: string; started: number; completed: number; failed: number; cancelled: number }[];
+}
+
 /** `GET /telemetry/workflows/{name}/stats`: per step, `runs` counts runs with an outcome (not attempts). */
 export interface WorkflowStatsView {
   workflow: string;

@@ -4,13 +4,16 @@
  */
 import type { TelemetryStore, TimeWindow } from '../store/types.ts';
 import { ascending, percentile } from './percentiles.ts';
-import type { StepStats, TelemetrySummary, WorkflowStats, WorkflowSummary } from './types.ts';
+import { seriesOf } from './series.ts';
+import type { StepStats, TelemetrySeries, TelemetrySummary, WorkflowStats, WorkflowSummary } from './types.ts';
 
 export interface TelemetryService {
   /** Workflow executions (not standalone tasks) of `tenant` created in `window`: counts, durations, costs, per workflow. */
   summary(tenant: string, window: TimeWindow): Promise<TelemetrySummary>;
   /** Per-step runs, success rate, retries, recoveries and durations of `workflow`'s executions created in `window`. */
   workflowStats(tenant: string, workflow: string, window: TimeWindow): Promise<WorkflowStats>;
+  /** Starts and ends of the executions created in `window`, in `buckets` equal buckets (series.ts). */
+  series(tenant: string, window: TimeWindow, buckets: number): Promise<TelemetrySeries>;
 }
 
 /** USD sums of many small floats: rounded to nano-dollars so 0.1 + 0.2 reads 0.3. */
@@ -72,6 +75,10 @@ export function createTelemetryService(store: TelemetryStore): TelemetryService 
         cost: { tokens: costs.reduce((s, c) => s + c.tokens, 0), usd: usd(costs.reduce((s, c) => s + c.usd, 0)) },
         workflows,
       };
+    },
+
+    async series(tenant, window, buckets) {
+      return seriesOf(await store.executions(tenant, window), window, buckets);
     },
 
     async workflowStats(tenant, workflow, window) {

@@ -49,3 +49,23 @@ export interface WorkflowStats {
   readonly steps: readonly StepStats[];
 }
 
+
+/** One bucket of `GET /telemetry/series`, starting at `at`. */
+export interface TelemetryBucket {
+  readonly at: string;
+  /** Executions created in the bucket. */
+  readonly started: number;
+  /** Executions of the window that ended in the bucket, by how. */
+  readonly completed: number;
+  /** `failed` and `timed_out`. */
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+/** `GET /telemetry/series`: the window's executions over time, in equal buckets of `bucketMs`. */
+export interface TelemetrySeries {
+  readonly from: string;
+  readonly to: string;
+  readonly bucketMs: number;
+  readonly buckets: readonly TelemetryBucket[];
+}

@@ -71,6 +71,16 @@ export class TemplateRegistry {
     return this.rows.of(tenant, name).some(isLive);
   }
 
+  /** The live versions of `name`, ascending; the cursor is the last version of the page before. @throws NotFoundError template_not_found */
+  versions(tenant: string, name: string, page: PageRequest): Page<TemplateRow> {
+    const live = this.rows.of(tenant, name).filter(isLive);
+    if (live.length === 0) throw new NotFoundError(ErrorCode.templateNotFound, `no template named ${name}`);
+    const after = page.cursor ? Number(page.cursor) : 0;
+    const rest = live.filter((r) => r.version > after);
+    const items = rest.slice(0, page.limit);
+    return { items, nextCursor: rest.length > page.limit ? String(items[items.length - 1]?.version) : null };
+  }
+
   /** The latest live version of each template of `tenant` whose name starts with `prefix`, by name. */
   list(tenant: string, prefix: string | undefined, page: PageRequest): Page<TemplateRow> {
     const { names, nextCursor } = this.rows.page(tenant, (n, rows) => (!prefix || n.startsWith(prefix)) && rows.some(isLive), page);

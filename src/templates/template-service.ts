@@ -36,6 +36,8 @@ export interface Templates {
   create(tenant: string, body: Readonly<Record<string, unknown>>, opts?: { unlessLatest?: boolean }): Promise<{ template: TemplateView; created: boolean }>;
   list(tenant: string, prefix: string | undefined, page: PageRequest): Page<TemplateSummary>;
   get(tenant: string, name: string, version?: number): TemplateView;
+  /** Its live versions, oldest first (deleted ones left out). */
+  versions(tenant: string, name: string, page: PageRequest): Page<TemplateSummary>;
   /** Every live version, or one; definitions made from it and executions started from it are unaffected. */
   delete(tenant: string, name: string, version?: number): Promise<void>;
   /** Mermaid `stateDiagram-v2` of the resolved document with the defaults in. */
@@ -100,6 +102,10 @@ export function createTemplates({ engine, store, now = Date.now }: TemplatesOpti
       return { items: p.items.map((row) => summaryOf(resolve(row))), nextCursor: p.nextCursor };
     },
     get: (tenant, name, version) => viewOf(resolve(registry.live(tenant, name, version))),
+    versions(tenant, name, page) {
+      const p = registry.versions(tenant, name, page);
+      return { items: p.items.map((row) => summaryOf(resolve(row))), nextCursor: p.nextCursor };
+    },
     delete: (tenant, name, version) => registry.delete(tenant, name, version),
     diagram(tenant, name, version) {
       const r = resolve(registry.live(tenant, name, version));

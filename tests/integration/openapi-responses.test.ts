@@ -148,6 +148,7 @@ describe('answers match the documented response schemas', () => {
     }
     expect(deliveries.items.length).toBeGreaterThan(0);
     await call('GET', `${v1}/telemetry/summary`);
+    await call('GET', `${v1}/telemetry/series?buckets=4`);
     await call('GET', `${v1}/telemetry/workflows/resp-hooked/stats`);
     const q = `{ execution(id: "${run.id}") { id status } agents { id } }`;
     const answer = await call('POST', `${v1}/graphql`, { query: q });
@@ -228,6 +229,7 @@ describe('answers match the documented response schemas', () => {
     await call('POST', `${v1}/workflow-templates`, { name: 'resp-tpl-child', extends: 'resp-tpl', steps: [{ id: 'b', type: 'task', agent: 'echo' }] }, 201);
     await call('GET', `${v1}/workflow-templates`);
     await call('GET', `${v1}/workflow-templates/resp-tpl-child`);
+    await call('GET', `${v1}/workflow-templates/resp-tpl/versions`);
     const made = await call('POST', `${v1}/workflow-templates/resp-tpl-child/instantiate`, { name: 'resp-from-tpl', params: { who: 'bob' } }, 201);
     expect(made.source).toBe('template');
     await call('GET', `${v1}/workflow-definitions/resp-from-tpl`);

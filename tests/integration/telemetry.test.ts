@@ -216,6 +216,40 @@ describe('telemetry API', () => {
     });
   });
 
+  it('splits the window into buckets: starts by creation time, ends by end time', async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // Two buckets split at the boundary: the first holds the 2 runs before it, the second the 7 after.
+    const from = boundary - 3_600_000;
+    const to = boundary + 3_600_000;
+    const res = await reader.get('/telemetry/series', { query: { from: iso(from), to: iso(to), buckets: 2 } });
+    expect(res.status, res.text).toBe(200);
+    conforms('telemetrySeries', res.body);
+    expect(res.body).toMatchObject({ from: iso(from), to: iso(to), bucketMs: 3_600_000 });
+    expect(res.body.buckets.map((b: { at: string }) => b.at)).toEqual([iso(from), iso(boundary)]);
+    expect(res.body.buckets.map((b: { started: number }) => b.started)).toEqual([2, 7]);
+    const ends = res.body.buckets.map((b: { completed: number; failed: number; cancelled: number }) => b.completed + b.failed + b.cancelled);
+    // Every run ended within ms of its start; one of the first two may have ended past the boundary.
+    expect(ends[0] + ends[1]).toBe(9);
+    expect(res.body.buckets[1].failed).toBe(1);
+
+    // 24 buckets by default over the last 24 h, each counted once; an uneven split leaves a shorter last bucket.
+    const day = (await reader.get('/telemetry/series')).body;
+    expect(day.buckets).toHaveLength(24);
+    expect(day.bucketMs).toBe(3_600_000);
+    expect(day.buckets.reduce((n: number, b: { started: number }) => n + b.started, 0)).toBe(9);
+    const uneven = (await reader.get('/telemetry/series', { query: { from: iso(from), to: iso(from + 10), buckets: 3 } })).body;
+    expect(uneven.bucketMs).toBe(4);
+    expect(uneven.buckets.map((b: { at: string }) => b.at)).toEqual([iso(from), iso(from + 4), iso(from + 8)]);
+
+    for (const buckets of [0, 501, 'x']) {
+      const bad = await reader.get('/telemetry/series', { query: { buckets } });
+      expect(bad.status, String(buckets)).toBe(422);
+      expect(bad.body.errors[0].path).toBe('/query/buckets');
+    }
+    const client = await createClient({ url: server.url, key: ADMIN }).telemetry.series({ from: iso(from), to: iso(to), buckets: 2 });
+    expect(client.buckets.map((b) => b.started)).toEqual([2, 7]);
+  });
+
   it('reports per-step runs, success rate, retries and recoveries', async () => {
     const res = await reader.get('/telemetry/workflows/tm-stats/stats');
     expect(res.status, res.text).toBe(200);

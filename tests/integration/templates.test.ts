@@ -364,8 +364,16 @@ describe('DELETE /workflow-templates/{name}', () => {
     const made = await admin.post(`/workflow-templates/${name}/instantiate`, { name: unique('del-made') });
     const started = await admin.post('/executions', { template: name }, { query: { wait: 10_000 } });
 
+    await admin.post('/workflow-templates', { name, steps: [echo('a', { v: 3 })] });
+    const versions = async (query: Record<string, string | number> = {}) => (await admin.get(`/workflow-templates/${name}/versions`, { query })).body;
+    const page1 = await versions({ limit: 2 });
+    expect(page1.items.map((t: { version: number }) => t.version)).toEqual([1, 2]);
+    expect((await versions({ limit: 2, cursor: page1.nextCursor })).items.map((t: { version: number }) => t.version)).toEqual([3]);
+    expect((await admin.del(`/workflow-templates/${name}`, { query: { version: 3 } })).status).toBe(204);
     const one = await admin.del(`/workflow-templates/${name}`, { query: { version: 2 } });
     expect(one.status, one.text).toBe(204);
+    // The versions list leaves deleted ones out.
+    expect(await versions()).toEqual({ items: [expect.objectContaining({ name, version: 1, extends: null })], nextCursor: null });
     expect(one.text).toBe('');
     expect((await admin.get(`/workflow-templates/${name}`)).body.version).toBe(1);
     expectProblem(await admin.get(`/workflow-templates/${name}`, { query: { version: 2 } }), 404, 'template_not_found');
@@ -373,6 +381,7 @@ describe('DELETE /workflow-templates/{name}', () => {
 
     expect((await admin.del(`/workflow-templates/${name}`)).status).toBe(204);
     expectProblem(await admin.get(`/workflow-templates/${name}`), 404, 'template_not_found');
+    expectProblem(await admin.get(`/workflow-templates/${name}/versions`), 404, 'template_not_found');
     expectProblem(await admin.del(`/workflow-templates/${name}`), 404, 'template_not_found');
     const listed = async (prefix: string) => (await admin.get('/workflow-templates', { query: { name: prefix } })).body.items.map((t: { name: string }) => t.name);
     expect(await listed(name)).toEqual([]);
@@ -383,7 +392,7 @@ describe('DELETE /workflow-templates/{name}', () => {
     expect((await admin.get(`/workflow-templates/${child}`)).body.document.steps.map((s: { id: string }) => s.id)).toEqual(['a', 'b']);
     expect((await admin.get(`/workflow-definitions/${made.body.name}`)).status).toBe(200);
     expect((await admin.get(`/executions/${started.body.id}`)).body).toMatchObject({ status: 'completed', template: { name, version: 2 } });
-    expect((await admin.post('/workflow-templates', { name, steps: [echo('a')] })).body.version).toBe(3);
+    expect((await admin.post('/workflow-templates', { name, steps: [echo('a')] })).body.version).toBe(4);
   });
 });
 

@@ -432,6 +432,15 @@ export const TELEMETRY_RESPONSE_SCHEMAS = {
       items: all({ workflow: { type: 'string' }, started: count, completed: count, failed: count, p50Ms: ms, p95Ms: ms, tokens: { type: 'number', minimum: 0 }, usd }),
     },
   }),
+  telemetrySeries: all({
+    from: time,
+    to: time,
+    bucketMs: { type: 'integer', minimum: 1, description: 'Length of each bucket (the last one may be shorter).' },
+    buckets: {
+      type: 'array',
+      items: all({ at: time, started: count, completed: count, failed: { ...count, description: '`failed` and `timed_out`.' }, cancelled: count }),
+    },
+  }),
   telemetryWorkflowStats: all({
     workflow: { type: 'string' },
     from: time,
@@ -462,6 +471,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   listTemplates: page('TemplateSummary'),
   createTemplate: ref('Template'),
   getTemplate: ref('Template'),
+  listTemplateVersions: page('TemplateSummary'),
   instantiateTemplate: ref('Definition'),
   stepSchema: shape({
     input: { type: ['object', 'null'], description: 'JSON Schema of the step\'s input; null when none is declared.' },

@@ -4,6 +4,7 @@ import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import type { Engine } from '../../../engine/types.ts';
 import type { Clock } from '../../../common/clock.ts';
 import type { TelemetryService } from '../../../telemetry/telemetry-service.ts';
+import { DEFAULT_BUCKETS } from '../../../telemetry/series.ts';
 import { windowOf } from '../../../telemetry/window.ts';
 import { json } from '../../http/reply.ts';
 import type { HandlersOf } from '../../routing/route-spec.ts';
@@ -21,6 +22,9 @@ export function telemetryHandlers({ engine, telemetry, clock }: TelemetryDeps) {
   return {
     telemetrySummary: {
       handle: async ({ ctx, query }) => json(200, await telemetry.summary(ctx.tenant, windowOf(query, clock.now()))),
+    },
+    telemetrySeries: {
+      handle: async ({ ctx, query }) => json(200, await telemetry.series(ctx.tenant, windowOf(query, clock.now()), query.buckets ?? DEFAULT_BUCKETS)),
     },
     telemetryWorkflowStats: {
       handle: async ({ ctx, params, query }) => {

@@ -3,7 +3,8 @@
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { ErrorCode } from '../../../common/errors.ts';
 import { Type } from '@sinclair/typebox';
-import { dateTime, definitionName, shape } from '../../routing/schemas.ts';
+import { DEFAULT_BUCKETS, MAX_BUCKETS } from '../../../telemetry/series.ts';
+import { dateTime, definitionName, inOrder, shape } from '../../routing/schemas.ts';
 import type { RouteSpec } from '../../routing/route-spec.ts';
 
 const windowQuery = shape({
@@ -21,6 +22,20 @@ export const TELEMETRY_ROUTES = [
       'created→finished duration p50/p95, token and USD cost totals reported by agents on every step attempt (retried ones included), and the same per workflow.',
     tag: 'ops',
     query: windowQuery,
+    status: 200,
+  },
+  {
+    id: 'telemetrySeries',
+    method: 'get',
+    path: '/telemetry/series',
+    summary:
+      "The caller's workflow executions created in `[from, to)` over time, in `buckets` equal buckets of `bucketMs`: `started` counts those created in a bucket, " +
+      '`completed`, `failed` (with `timed_out`) and `cancelled` those of them that ended in it (an end at or after `to` is in no bucket).',
+    tag: 'ops',
+    query: shape({
+      ...windowQuery.properties,
+      buckets: Type.Optional(inOrder(Type.Integer({ minimum: 1, maximum: MAX_BUCKETS, default: DEFAULT_BUCKETS, description: 'How many buckets the window is split into.' }))),
+    }),
     status: 200,
   },
   {

@@ -25,6 +25,9 @@ export function templatesHandlers({ templates }: TemplatesDeps) {
     getTemplate: {
       handle: ({ ctx, params, query }) => json(200, templates.get(ctx.tenant, params.name, query.version)),
     },
+    listTemplateVersions: {
+      handle: ({ ctx, params, query }) => json(200, templates.versions(ctx.tenant, params.name, pageOf(query))),
+    },
     deleteTemplate: {
       handle: async ({ ctx, params, query }) => {
         await templates.delete(ctx.tenant, params.name, query.version);

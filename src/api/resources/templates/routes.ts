@@ -61,6 +61,17 @@ export const TEMPLATE_ROUTES = [
     status: 200,
   },
   {
+    id: 'listTemplateVersions',
+    method: 'get',
+    path: '/workflow-templates/{name}/versions',
+    summary: 'Every live version of a template, oldest first (deleted versions are left out).',
+    tag: 'templates',
+    params: nameParams,
+    paramNotFound: NAME_404,
+    query: shape(PAGE),
+    status: 200,
+  },
+  {
     id: 'deleteTemplate',
     method: 'delete',
     path: '/workflow-templates/{name}',
