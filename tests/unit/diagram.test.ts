@@ -1,5 +1,6 @@
 /** @module tests/unit/diagram — Mermaid rendering of flow documents and execution progress. */
 import { describe, it, expect } from 'vitest';
+import { conditionLabel } from '../../src/engine/definitions/condition-label.ts';
 import { executionMermaid, flowToMermaid } from '../../src/engine/definitions/diagram.ts';
 import type { FlowDocument } from '../../src/common/flow.ts';
 
@@ -41,12 +42,12 @@ describe('flowToMermaid', () => {
     expect(ls).toContain('[*] --> validate');
   });
 
-  it('follows list order, fallbacks, choice branches and end', () => {
+  it('follows list order, fallbacks, choice branches (labelled with their conditions) and end', () => {
     expect(ls).toContain('validate --> approve');
     expect(ls).toContain('validate --> rejected : on error');
     expect(ls).toContain('approve --> route');
-    expect(ls).toContain('route --> ship : next');
-    expect(ls).toContain('route --> rejected : default');
+    expect(ls).toContain('route --> ship : $.steps.approve.output.ok == true');
+    expect(ls).toContain('route --> rejected : otherwise');
     expect(ls).toContain('ship --> bill');
     expect(ls).toContain('bill --> [*]');
     expect(ls).toContain('rejected --> [*]');
@@ -92,8 +93,8 @@ describe('flowToMermaid', () => {
       ],
     };
     const out = lines(flowToMermaid(d));
-    expect(out).toContain('c --> z : next');
-    expect(out).toContain('c --> y : default');
+    expect(out).toContain('c --> z : $.input.a exists');
+    expect(out).toContain('c --> y : otherwise');
     expect(out).toContain('y --> z');
   });
 
@@ -113,9 +114,48 @@ describe('flowToMermaid', () => {
     expect(out).toContain('s_default --> s_state');
   });
 
+  it('labels each branch of a choice, two branches to one step included, and keeps their text on one Mermaid line', () => {
+    const d: FlowDocument = {
+      name: 'x',
+      steps: [
+        {
+          id: 'c',
+          type: 'choice',
+          when: [
+            { if: { path: '$.input.tier', in: ['gold', 'vip'] }, next: 'fast' },
+            { if: { path: '$.input.note', equals: 'a;b\nc::d <b>x</b>' }, next: 'fast' },
+          ],
+          default: 'slow',
+        },
+        { id: 'fast', type: 'task', agent: 'echo', end: true },
+        { id: 'slow', type: 'task', agent: 'echo' },
+      ],
+    };
+    const out = lines(flowToMermaid(d));
+    expect(out).toContain('c --> fast : $.input.tier in ["gold","vip"]');
+    expect(out).toContain('c --> fast : $.input.note == "a,b\\nc: :d ‹b>x‹/b>"');
+    expect(out).toContain('c --> slow : otherwise');
+  });
+
   it('keeps user text from breaking labels', () => {
     const d: FlowDocument = { name: 'x', steps: [{ id: 'w', type: 'wait', signal: 'say "hi"\n;x' }] };
     expect(lines(flowToMermaid(d))).toContain('state "w (wait: say__hi___x)" as w');
+  });
+});
+
+describe('conditionLabel', () => {
+  it('writes leaves with their operators, all/any/not with words and brackets where they nest', () => {
+    expect(conditionLabel({ path: '$.input.n', gte: 10, lt: 20 })).toBe('$.input.n >= 10 and $.input.n < 20');
+    expect(conditionLabel({ path: '$.input.x', exists: false })).toBe('$.input.x missing');
+    expect(conditionLabel({ path: '$.input.x', notEquals: null })).toBe('$.input.x != null');
+    expect(conditionLabel({ any: [{ path: '$.a', gt: 1 }, { all: [{ path: '$.b', lte: 2 }, { path: '$.c', equals: 'y' }] }] })).toBe('$.a > 1 or ($.b <= 2 and $.c == "y")');
+    expect(conditionLabel({ not: { path: '$.a', exists: true } })).toBe('not ($.a exists)');
+  });
+
+  it('cuts a long condition at 60 characters', () => {
+    const label = conditionLabel({ path: '$.input.text', equals: 'x'.repeat(200) });
+    expect(label).toHaveLength(60);
+    expect(label.endsWith('…')).toBe(true);
   });
 });
 

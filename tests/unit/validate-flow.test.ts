@@ -340,13 +340,13 @@ describe('stepEdges', () => {
     task('c', { end: true }),
   ]) as unknown as FlowDocument).steps;
 
-  it('follows list order, fallbacks, choice branches and end', () => {
+  it('follows list order, fallbacks, choice branches (with their index) and end', () => {
     expect(stepEdges(steps, 0)).toEqual([
       { kind: 'next', to: 'b' },
       { kind: 'fallback', to: 'c' },
     ]);
     expect(stepEdges(steps, 1)).toEqual([
-      { kind: 'when', to: 'a' },
+      { kind: 'when', to: 'a', branch: 0 },
       { kind: 'default', to: 'c' },
     ]);
     expect(stepEdges(steps, 2)).toEqual([{ kind: 'next', to: null }]);

@@ -1,6 +1,7 @@
 /** @module engine/definitions/diagram — Mermaid `stateDiagram-v2` text for a flow document, optionally coloured by an execution's progress. */
 import type { FlowDocument, Step } from '../../common/flow.ts';
-import { stepEdges, type EdgeKind } from '../flow/validate-flow.ts';
+import { stepEdges, type Edge, type EdgeKind } from '../flow/validate-flow.ts';
+import { conditionLabel } from './condition-label.ts';
 
 export interface VisitedStates {
   readonly done: readonly string[];
@@ -11,7 +12,8 @@ export interface VisitedStates {
 // Mermaid's lexer treats ids starting with these words (any case) as keywords.
 const RESERVED = /^(?:default|state|note|class|style|scale|click|href|hide|acc|end|direction)/iu;
 
-const EDGE_LABEL: Record<EdgeKind, string> = { next: '', when: ' : next', default: ' : default', fallback: ' : on error' };
+/** Labels of edges that carry no condition; a choice branch is labelled with its condition. */
+const EDGE_LABEL: Record<Exclude<EdgeKind, 'when'>, string> = { next: '', default: ' : otherwise', fallback: ' : on error' };
 
 /**
  * Step id → Mermaid state id. Mermaid ids cannot contain `-`, so it becomes `_`; keyword-like ids get
@@ -41,6 +43,24 @@ function stateIds(doc: FlowDocument): Map<string, string> {
 /** User text goes inside `"…"` labels: keep characters Mermaid shows literally, and no spaces (keywords). */
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9_.:/@-]/gu, '_');
+}
+
+/**
+ * A transition label is the rest of its line: Mermaid ends it at a newline, `;` or `::`, and its HTML labels
+ * would read `<b`, `</`, `<!` as markup (a look-alike `‹` instead). Spaces, quotes and `a < 5` are fine there.
+ */
+function edgeText(s: string): string {
+  return s
+    .replace(/[\r\n\t]+/gu, ' ')
+    .replace(/;/gu, ',')
+    .replace(/:(?=:)/gu, ': ')
+    .replace(/<(?=[A-Za-z/!?])/gu, '‹');
+}
+
+function edgeLabel(step: Step, edge: Edge): string {
+  if (edge.kind !== 'when') return EDGE_LABEL[edge.kind];
+  const branch = step.type === 'choice' && edge.branch !== undefined ? step.when[edge.branch] : undefined;
+  return branch === undefined ? '' : ` : ${edgeText(conditionLabel(branch.if))}`;
 }
 
 function describe(step: Step): string {
@@ -86,7 +106,7 @@ function renderList(steps: readonly Step[], ids: Map<string, string>, indent: st
       // A target outside this list is an invalid document; draw nothing rather than a wrong edge.
       if (edge.to !== null && !local.has(edge.to)) continue;
       const to = edge.to === null ? '[*]' : (ids.get(edge.to) ?? edge.to);
-      const line = `${indent}${from} --> ${to}${EDGE_LABEL[edge.kind]}`;
+      const line = `${indent}${from} --> ${to}${edgeLabel(step, edge)}`;
       if (!seen.has(line)) {
         seen.add(line);
         out.push(line);

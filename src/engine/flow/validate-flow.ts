@@ -34,22 +34,24 @@ export type EdgeKind = 'next' | 'when' | 'default' | 'fallback';
 export interface Edge {
   readonly kind: EdgeKind;
   readonly to: string | null;
+  /** `when` edges: the index of the choice branch (the diagram labels the edge with its condition). */
+  readonly branch?: number;
 }
 type Target = { readonly id: string } | { readonly index: number } | null;
 
-function rawEdges(steps: readonly unknown[], index: number): { kind: EdgeKind; target: Target }[] {
+function rawEdges(steps: readonly unknown[], index: number): { kind: EdgeKind; target: Target; branch?: number }[] {
   const step = steps[index];
   const following: Target = index + 1 < steps.length ? { index: index + 1 } : null;
   // A malformed step (already reported) passes control on, so it does not cascade into "unreachable".
   if (!isObj(step)) return [{ kind: 'next', target: following }];
   const flow: Target =
     step.end === true ? null : typeof step.next === 'string' ? { id: step.next } : following;
-  const out: { kind: EdgeKind; target: Target }[] = [];
+  const out: { kind: EdgeKind; target: Target; branch?: number }[] = [];
   if (step.type === 'choice') {
     if (Array.isArray(step.when)) {
-      for (const branch of step.when) {
-        if (isObj(branch) && typeof branch.next === 'string') out.push({ kind: 'when', target: { id: branch.next } });
-      }
+      step.when.forEach((branch: unknown, i: number) => {
+        if (isObj(branch) && typeof branch.next === 'string') out.push({ kind: 'when', target: { id: branch.next }, branch: i });
+      });
     }
     // No branch matched: `default`, else the step's own flow (next / end / following step).
     out.push({ kind: 'default', target: typeof step.default === 'string' ? { id: step.default } : flow });
@@ -67,9 +69,10 @@ function rawEdges(steps: readonly unknown[], index: number): { kind: EdgeKind; t
  * end the execution and are not edges; `skip` continues along the `next` edge.
  */
 export function stepEdges(steps: readonly Step[], index: number): Edge[] {
-  return rawEdges(steps, index).map(({ kind, target }) => ({
+  return rawEdges(steps, index).map(({ kind, target, branch }) => ({
     kind,
     to: target === null ? null : 'id' in target ? target.id : (steps[target.index]?.id ?? null),
+    ...(branch === undefined ? {} : { branch }),
   }));
 }
 
