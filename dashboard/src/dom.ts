@@ -36,16 +36,15 @@ export function badge(status: string): HTMLSpanElement {
   return h('span', { class: `badge ${status}`, 'data-status': status }, status.replace('_', ' '));
 }
 
-/** "12s ago", "3m ago", "2h ago", "4d ago"; the full time is in the title. */
+/** "12s ago", "3m ago", "2h ago", "4d ago"; times ahead (next runs) read "in 3m"; the full time is in the title. */
 export function relTime(iso: string | null | undefined, now = Date.now()): string {
   if (iso === null || iso === undefined) return '—';
-  const s = Math.round((now - Date.parse(iso)) / 1000);
-  if (!Number.isFinite(s)) return iso;
+  const signed = Math.round((now - Date.parse(iso)) / 1000);
+  if (!Number.isFinite(signed)) return iso;
+  const s = Math.abs(signed);
   if (s < 5) return 'just now';
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86_400)}d ago`;
+  const span = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : s < 86_400 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86_400)}d`;
+  return signed < 0 ? `in ${span}` : `${span} ago`;
 }
 
 /** A `<time>` with a relative label, refreshed by `tickTimes`. */

@@ -2,6 +2,7 @@
 import type { App, Page } from './app.ts';
 import { tickTimes } from './dom.ts';
 import { LiveSocket } from './live.ts';
+import { wireNav } from './nav.ts';
 import { agentsPage } from './pages/agents.ts';
 import { definitionsPage } from './pages/definitions.ts';
 import { executionPage } from './pages/execution.ts';
@@ -66,6 +67,7 @@ function render(): void {
 
 signOutButton.addEventListener('click', signOut);
 window.addEventListener('hashchange', render);
+wireNav(root);
 // Relative times ("12s ago") stay true without re-rendering.
 setInterval(() => tickTimes(root), 5000);
 
