@@ -1,10 +1,16 @@
-/** @module dashboard/pages/executions — the executions table: filters, live rows over the WebSocket firehose, a start form. */
-import type { ExecutionStatus, ExecutionView } from '../../../src/client/index.ts';
+/**
+ * @module dashboard/pages/executions — the executions table: search, status chips with counts and filters
+ * (executions-filters.ts), live rows over the WebSocket firehose, a bulk action on the filter, a start form.
+ */
+import type { ExecutionView } from '../../../src/client/index.ts';
+import { ActorflowApiError } from '../../../src/client/index.ts';
 import type { Page } from '../app.ts';
 import { badge, errorBox, fill, h, parseJsonField, time } from '../dom.ts';
 import { bulkPanel } from './executions-bulk.ts';
+import { executionFilters } from './executions-filters.ts';
 
-const STATUSES: readonly ExecutionStatus[] = ['pending', 'queued', 'running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'timed_out'];
+/** Counts are read again at most this often while events flow. */
+const COUNTS_EVERY_MS = 1000;
 
 export const executionsPage: Page = (root, app) => {
   /** Rows by id; a row is replaced only by a view at least as recent (events may overtake a list reply). */
@@ -12,20 +18,17 @@ export const executionsPage: Page = (root, app) => {
   let cursor: string | null = null;
   let disposed = false;
 
-  const statusFilter = h('select', { id: 'filter-status', onchange: () => reload(true) }, h('option', { value: '' }, 'any'), ...STATUSES.map((s) => h('option', { value: s }, s.replace('_', ' '))));
-  const workflowFilter = h('input', { id: 'filter-workflow', placeholder: 'workflow name', onchange: () => reload(true) });
+  const filters = executionFilters(() => reload(true));
   const tbody = h('tbody');
   const table = h('table', { id: 'executions' }, h('thead', {}, h('tr', {}, ...['ID', 'Workflow', 'Status', 'Current steps', 'Created', 'Updated'].map((t) => h('th', {}, t)))), tbody);
   const message = h('div');
   const more = h('button', { type: 'button', hidden: true, onclick: () => void load(cursor) }, 'Load more');
-
-  const matches = (x: ExecutionView): boolean =>
-    (statusFilter.value === '' || x.status === statusFilter.value) && (workflowFilter.value.trim() === '' || x.workflow === workflowFilter.value.trim());
+  const matches = (x: ExecutionView): boolean => filters.matches(x);
 
   const draw = (changed: ReadonlySet<string> = new Set()): void => {
     const list = [...rows.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
     if (list.length === 0) {
-      fill(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No executions yet.')));
+      fill(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty' }, filters.search() === null && filters.status() === null && filters.workflow() === null ? 'No executions yet.' : 'No execution matches.')));
       return;
     }
     fill(
@@ -35,7 +38,13 @@ export const executionsPage: Page = (root, app) => {
           'tr',
           { 'data-id': x.id, 'data-status': x.status, class: changed.has(x.id) ? 'flash' : undefined },
           h('td', {}, h('a', { class: 'mono', href: `#/executions/${x.id}` }, x.id)),
-          h('td', {}, x.workflow, h('span', { class: 'muted' }, ` v${x.version}`)),
+          h(
+            'td',
+            {},
+            x.workflow,
+            h('span', { class: 'muted' }, ` v${x.version}`),
+            Object.keys(x.labels).length === 0 ? null : h('div', { class: 'labels mono' }, Object.entries(x.labels).map(([k, v]) => h('span', {}, `${k}=${v}`))),
+          ),
           h('td', {}, badge(x.status)),
           h('td', { class: 'mono' }, x.currentSteps.join(', ') || h('span', { class: 'muted' }, '—')),
           h('td', {}, time(x.createdAt)),
@@ -63,10 +72,24 @@ export const executionsPage: Page = (root, app) => {
   };
 
   const load = async (from: string | null): Promise<void> => {
+    const search = filters.search();
+    if (search !== null && 'invalid' in search) return;
     try {
-      const status = statusFilter.value === '' ? undefined : (statusFilter.value as ExecutionStatus);
-      const workflow = workflowFilter.value.trim() === '' ? undefined : workflowFilter.value.trim();
-      const page = await app.api.executions.list({ limit: 50, ...(status === undefined ? {} : { status }), ...(workflow === undefined ? {} : { workflow }), ...(from === null ? {} : { cursor: from }) });
+      if (search !== null && 'id' in search) {
+        // An id is one read: the row, or a plain "not found" (another tenant's id is a 404 as well).
+        const x = await app.api.executions.get(search.id).catch((err: unknown) => {
+          if (err instanceof ActorflowApiError && err.status === 404) return null;
+          throw err;
+        });
+        if (disposed) return;
+        if (x !== null) merge([x]);
+        cursor = null;
+        more.hidden = true;
+        message.replaceChildren(x === null ? h('p', { class: 'muted', id: 'not-found' }, `No execution ${search.id}.`) : '');
+        draw();
+        return;
+      }
+      const page = await app.api.executions.list({ limit: 50, ...filters.query(), ...(from === null ? {} : { cursor: from }) });
       if (disposed) return;
       merge(page.items);
       cursor = page.nextCursor;
@@ -77,6 +100,23 @@ export const executionsPage: Page = (root, app) => {
       app.failed(err);
       message.replaceChildren(errorBox(err));
     }
+  };
+
+  let countsAt = 0;
+  let countsTimer: ReturnType<typeof setTimeout> | undefined;
+  const readCounts = (): void => {
+    countsTimer = undefined;
+    countsAt = Date.now();
+    app.api.status().then(
+      (s) => {
+        if (!disposed) filters.counts(s);
+      },
+      (err: unknown) => app.failed(err),
+    );
+  };
+  /** At most one read per COUNTS_EVERY_MS, the last change always counted. */
+  const countsSoon = (): void => {
+    countsTimer ??= setTimeout(readCounts, Math.max(0, countsAt + COUNTS_EVERY_MS - Date.now()));
   };
 
   const reload = (clear: boolean): void => {
@@ -95,14 +135,10 @@ export const executionsPage: Page = (root, app) => {
     const views = await Promise.all(ids.map((id) => app.api.executions.get(id).catch(() => undefined)));
     if (disposed) return;
     draw(merge(views.filter((v): v is ExecutionView => v !== undefined)));
+    countsSoon();
   };
   // The list's own filter is the bulk action's: what you see is what it acts on.
-  const bulk = bulkPanel(app, () => {
-    const status = statusFilter.value;
-    const workflow = workflowFilter.value.trim();
-    if (status === '' && workflow === '') return undefined;
-    return { ...(status === '' ? {} : { status: [status as ExecutionStatus] }), ...(workflow === '' ? {} : { workflow }) };
-  });
+  const bulk = bulkPanel(app, () => filters.bulk());
   const unsubscribe = app.live.firehose(
     (e) => {
       pending.add(e.executionId);
@@ -113,6 +149,7 @@ export const executionsPage: Page = (root, app) => {
       // Subscribed (again): whatever happened before is in the list.
       table.dataset['subscribed'] = 'true';
       reload(false);
+      countsSoon();
     },
   );
 
@@ -121,7 +158,7 @@ export const executionsPage: Page = (root, app) => {
     h(
       'div',
       { class: 'panel' },
-      h('div', { class: 'toolbar' }, h('label', {}, 'Status', statusFilter), h('label', {}, 'Workflow', workflowFilter)),
+      filters.element,
       message,
       table,
       h('div', { class: 'actions', style: 'margin-top:10px' }, more),
@@ -134,6 +171,7 @@ export const executionsPage: Page = (root, app) => {
   return () => {
     disposed = true;
     clearTimeout(flushTimer);
+    clearTimeout(countsTimer);
     unsubscribe();
     bulk.dispose();
   };

@@ -1,16 +1,16 @@
 /**
- * @module dashboard/pages/execution-documents — the documents an execution's steps saved (a version of):
+ * @module dashboard/pages/execution/documents — the documents an execution's steps saved (a version of):
  * title, type, status, version and scope; a title opens the latest version's content under its row.
  */
-import type { DocumentSummaryView } from '../../../src/client/index.ts';
-import type { App } from '../app.ts';
-import { badge, errorBox, fill, h, jsonBlock, time } from '../dom.ts';
+import type { DocumentSummaryView } from '../../../../src/client/index.ts';
+import type { App } from '../../app.ts';
+import { badge, errorBox, fill, h, jsonBlock, time } from '../../dom.ts';
 
 /** The panel's table body, and `draw` to fill it with a fresh list (content rows opened by the user stay open). */
 export function documentsPanel(app: App): { readonly element: HTMLElement; draw(docs: readonly DocumentSummaryView[]): void } {
   const body = h('tbody');
-  /** Rows by document id and version: a row is rebuilt only when its document got a new version. */
-  let drawn = '';
+  /** Rows by document id and version: a row is rebuilt only when its document got a new version (undefined: nothing drawn yet). */
+  let drawn: string | undefined;
   const draw = (docs: readonly DocumentSummaryView[]): void => {
     const key = docs.map((d) => `${d.id}@${d.version}`).join(',');
     if (key === drawn) return;
