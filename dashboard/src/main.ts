@@ -1,10 +1,19 @@
-/** @module dashboard/main — boot: key entry, then hash routing between the pages (#/executions, #/executions/:id, #/agents, #/definitions). */
+/** @module dashboard/main — boot: key entry, then hash routing between the pages (#/executions, #/executions/:id, #/schedules, …: ROUTES). */
 import type { App, Page } from './app.ts';
 import { tickTimes } from './dom.ts';
 import { LiveSocket } from './live.ts';
 import { wireNav } from './nav.ts';
+import { apiKeysPage } from './pages/admin/api-keys.ts';
+import { auditPage } from './pages/admin/audit.ts';
+import { tenantsPage } from './pages/admin/tenants.ts';
 import { agentsPage } from './pages/agents.ts';
+import { schedulesPage } from './pages/automation/schedules.ts';
+import { tasksPage } from './pages/automation/tasks.ts';
+import { webhooksPage } from './pages/automation/webhooks.ts';
 import { definitionsPage } from './pages/definitions.ts';
+import { documentsPage } from './pages/library/documents.ts';
+import { templatesPage } from './pages/library/templates.ts';
+import { telemetryPage } from './pages/telemetry/telemetry.ts';
 import { executionPage } from './pages/execution.ts';
 import { executionsPage } from './pages/executions.ts';
 import { loginPage } from './pages/login.ts';
@@ -19,7 +28,16 @@ const ROUTES: readonly { readonly pattern: RegExp; readonly nav: string; readonl
   { pattern: /^\/executions\/([^/]+)$/, nav: 'executions', page: executionPage },
   { pattern: /^\/definitions\/?$/, nav: 'definitions', page: definitionsPage },
   { pattern: /^\/definitions\/([^/]+)$/, nav: 'definitions', page: definitionsPage },
-  { pattern: /^\/agents\/?$/, nav: 'agents', page: agentsPage },
+  { pattern: /^\/agents(?:\/([^/]+))?\/?$/, nav: 'agents', page: agentsPage },
+  { pattern: /^\/templates(?:\/([^/]+)(?:\/(\d+))?)?\/?$/, nav: 'templates', page: templatesPage },
+  { pattern: /^\/schedules\/?$/, nav: 'schedules', page: schedulesPage },
+  { pattern: /^\/webhooks(?:\/([^/]+))?\/?$/, nav: 'webhooks', page: webhooksPage },
+  { pattern: /^\/tasks(?:\/([^/]+))?\/?$/, nav: 'tasks', page: tasksPage },
+  { pattern: /^\/documents(?:\/([^/]+))?\/?$/, nav: 'documents', page: documentsPage },
+  { pattern: /^\/telemetry(?:\/([^/]+))?\/?$/, nav: 'telemetry', page: telemetryPage },
+  { pattern: /^\/keys\/?$/, nav: 'keys', page: apiKeysPage },
+  { pattern: /^\/audit\/?$/, nav: 'audit', page: auditPage },
+  { pattern: /^\/tenants(?:\/([^/]+))?\/?$/, nav: 'tenants', page: tenantsPage },
 ];
 
 let app: App | undefined;
@@ -56,7 +74,11 @@ function render(): void {
     return;
   }
   const route = ROUTES.find((r) => r.pattern.test(path));
-  for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) a.classList.toggle('current', a.dataset['nav'] === route?.nav);
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
+    a.classList.toggle('current', a.dataset['nav'] === route?.nav);
+    if (a.dataset['nav'] === route?.nav) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
   if (route === undefined) {
     location.hash = '#/executions';
     return;
