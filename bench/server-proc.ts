@@ -41,7 +41,7 @@ const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
 const builtinAgents = !process.argv.includes('--no-builtin-agents');
 // The heap policy of `actorflow serve` (cli/heap-tuning.ts), so the bench measures the server operators run.
 const heapGrowingPercent = process.env.ACTORFLOW_HEAP_GROWING_PERCENT ? Number(process.env.ACTORFLOW_HEAP_GROWING_PERCENT) : DEFAULT_HEAP_GROWING_PERCENT;
-const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, heapGrowingPercent, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
+const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, heapGrowingPercent, pretenuring: process.env.ACTORFLOW_V8_PRETENURING === '1', ...(process.env.ACTORFLOW_FAST_COMMIT_ROWS ? { fastCommitRows: Number(process.env.ACTORFLOW_FAST_COMMIT_ROWS) } : {}), ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
   removeDataDir();
   throw err;
 });

@@ -61,6 +61,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     ...(env.ACTORFLOW_WEBHOOK_RETRY_MS ? { webhookRetryMs: parseRetryMs(env.ACTORFLOW_WEBHOOK_RETRY_MS) } : {}),
     ...(env.ACTORFLOW_PASSIVATE_MS ? { passivateMs: parseIntIn('ACTORFLOW_PASSIVATE_MS', env.ACTORFLOW_PASSIVATE_MS, 1, 86_400_000) } : {}),
     ...(env.ACTORFLOW_MAX_LIVE ? { maxLive: parseIntIn('ACTORFLOW_MAX_LIVE', env.ACTORFLOW_MAX_LIVE, 1, 100_000_000) } : {}),
+    ...(env.ACTORFLOW_V8_PRETENURING === '1' ? { pretenuring: true } : {}),
+    ...(env.ACTORFLOW_FAST_COMMIT_ROWS ? { fastCommitRows: parseIntIn('ACTORFLOW_FAST_COMMIT_ROWS', env.ACTORFLOW_FAST_COMMIT_ROWS, 0, 10_000) } : {}),
     heapGrowingPercent: env.ACTORFLOW_HEAP_GROWING_PERCENT ? parseIntIn('ACTORFLOW_HEAP_GROWING_PERCENT', env.ACTORFLOW_HEAP_GROWING_PERCENT, 0, 1000) : DEFAULT_HEAP_GROWING_PERCENT,
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),

@@ -29,7 +29,7 @@ import { createTenantRegistry } from '../tenants/tenant-registry.ts';
 import { createTemplates } from '../templates/template-service.ts';
 import { loadTemplatesDir } from '../templates/templates-dir.ts';
 import { loadInProcessAgents } from './machine-agents.ts';
-import { applyHeapGrowingPercent } from './heap-tuning.ts';
+import { applyHeapPolicy } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 
@@ -88,6 +88,10 @@ export interface ServeConfig {
    * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
    */
   readonly heapGrowingPercent?: number;
+  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; store/sqlite/fast-commit.ts); 0: never. @default 16 */
+  readonly fastCommitRows?: number;
+  /** Keep V8's allocation-site pretenuring, which the CLI's heap policy turns off (`ACTORFLOW_V8_PRETENURING=1`; cli/heap-tuning.ts). Only with `heapGrowingPercent`. @default false */
+  readonly pretenuring?: boolean;
   /** Executions kept in memory at most; past it the least recently active waiting ones leave (`ACTORFLOW_MAX_LIVE`). @default 50000 */
   readonly maxLive?: number;
   /** Serve HTTPS/WSS from these PEM files (`ACTORFLOW_TLS_CERT`, `ACTORFLOW_TLS_KEY`); with `caFile` (`ACTORFLOW_TLS_CA`) clients need a certificate it signed. Unset = plain HTTP. */
@@ -125,11 +129,11 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Before any file is opened: a server that cannot answer must not start.
   assertNativeUws(logger);
   const tls = config.tls === undefined ? undefined : readTlsFiles(config.tls);
-  if (config.heapGrowingPercent !== undefined) applyHeapGrowingPercent(config.heapGrowingPercent);
+  if (config.heapGrowingPercent !== undefined) applyHeapPolicy(config.heapGrowingPercent, config.pretenuring);
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...(config.fastCommitRows === undefined ? {} : { fastCommitRows: config.fastCommitRows }) });
   const bus = config.natsUrl
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();

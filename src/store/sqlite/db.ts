@@ -47,7 +47,8 @@ export const BUSY_WAIT_MS = 5000;
 /** Statements cached per connection; past it the cache starts over (only queries with variable IN lists vary). */
 const STATEMENT_CACHE_MAX = 512;
 
-const isBusy = (err: unknown): boolean => {
+/** An error of a call that met a lock held by another connection. */
+export const isBusy = (err: unknown): boolean => {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED');
 };

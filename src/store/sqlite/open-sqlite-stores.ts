@@ -8,6 +8,7 @@ import type { AuthStore, BulkStore, DocumentStore, HttpAgentStore, ScheduleStore
 import { createSqliteAuthStore } from './auth-store.ts';
 import { createSqliteBulkStore } from './bulk-store.ts';
 import { openDb, openWorkerDb } from './db.ts';
+import { DEFAULT_FAST_COMMIT_ROWS, withFastCommits } from './fast-commit.ts';
 import { createSqliteDocumentStore } from './document-store.ts';
 import { createSqliteHttpAgentStore } from './http-agent-store.ts';
 import { createSqliteJournalStore } from './journal-store.ts';
@@ -26,6 +27,8 @@ export interface SqliteStoreOptions {
   readonly sync?: 'full' | 'normal';
   /** Checkpoint cadence and WAL size thresholds; defaults in wal-checkpointer.ts. */
   readonly checkpoints?: WalCheckpointerOptions;
+  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (fast-commit.ts); 0: never. @default 16 */
+  readonly fastCommitRows?: number;
 }
 
 /**
@@ -55,8 +58,10 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   );
   await migrate(writer);
   // The group commits: prepared statements in one transaction per batch, in a worker thread.
-  const committer = await openWorkerDb(opts.path);
-  await committer.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+  const worker = await openWorkerDb(opts.path);
+  await worker.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+  // A lone request's small commit skips the two thread hops when the worker is idle (fast-commit.ts).
+  const committer = withFastCommits(worker, writer, opts.fastCommitRows ?? DEFAULT_FAST_COMMIT_ROWS);
   const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA query_only=1;');

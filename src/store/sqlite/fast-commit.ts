@@ -1,0 +1,55 @@
+/**
+ * @module store/sqlite/fast-commit — a small commit that finds the writer thread idle runs on the main thread.
+ *
+ * Group commits run in the committer's worker thread so that an fsync never blocks the event loop under
+ * load (bench/RESULTS.md, "Step 2": on the main thread, batches grew behind every blocked fsync). But a
+ * lone request pays two thread hops for it (post to the worker, wake the main thread with the answer),
+ * and on a busy 2-core machine each hop waits for a core. A batch of a few rows with no other write in
+ * flight is what a lone request makes: it commits at once on the main thread's connection (opened with
+ * `busy_timeout=0`), so it never sleeps in SQLite's busy handler; if the lock is held (a checkpoint
+ * RESTART, a write of another connection), it goes to the worker as before. Larger batches (load) always
+ * go to the worker.
+ */
+import { isBusy, type AsyncDb, type Db, type WriteStep } from './db.ts';
+
+/** Rows up to which an idle commit runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; 0: never). A 3-step flow's start is ~10 rows. */
+export const DEFAULT_FAST_COMMIT_ROWS = 16;
+
+/** `committer` whose `write` takes the main-thread path on `main` for small batches while no write of its own is in flight. */
+export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number): AsyncDb {
+  if (maxRows <= 0) return committer;
+  let inFlight = 0;
+  // Every step's rows in one IMMEDIATE transaction: it asks for the write lock first and fails at once when it is held.
+  const run = main.raw.transaction((steps: readonly WriteStep[]) => {
+    for (const step of steps) {
+      const s = main.statement(step.sql);
+      for (const row of step.rows) s.run(row as unknown[]);
+    }
+  });
+  const viaWorker = async (steps: readonly WriteStep[]): Promise<void> => {
+    inFlight++;
+    try {
+      await committer.write(steps);
+    } finally {
+      inFlight--;
+    }
+  };
+  return {
+    ...committer,
+    write: (steps) => {
+      if (inFlight > 0 || main.raw.inTransaction || rowCount(steps) > maxRows) return viaWorker(steps);
+      try {
+        run.immediate(steps);
+        return Promise.resolve();
+      } catch (err) {
+        return isBusy(err) ? viaWorker(steps) : Promise.reject(err);
+      }
+    },
+  };
+}
+
+function rowCount(steps: readonly WriteStep[]): number {
+  let n = 0;
+  for (const s of steps) n += s.rows.length;
+  return n;
+}

@@ -1,0 +1,86 @@
+/**
+ * A small commit that finds the writer thread idle runs on the main thread's connection (committed by the
+ * time `write` returns); a large one, one behind a write in flight, or one that meets a lock goes to the
+ * worker; a failing one is rolled back whole on either path.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDb, openWorkerDb, type AsyncDb, type Db, type WriteStep } from '../../src/store/sqlite/db.ts';
+import { withFastCommits } from '../../src/store/sqlite/fast-commit.ts';
+
+const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?)';
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function open(maxRows = 4): Promise<{ main: Db; worker: AsyncDb; committer: AsyncDb; path: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'actorflow-fast-commit-'));
+  const path = join(dir, 'db.sqlite');
+  const main = await openDb(path);
+  await main.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)');
+  const worker = await openWorkerDb(path);
+  await worker.exec('PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000');
+  cleanup.push(async () => {
+    await worker.close();
+    await main.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { main, worker, committer: withFastCommits(worker, main, maxRows), path };
+}
+
+const rows = (prefix: string, n: number): WriteStep[] => [{ sql: INSERT, rows: Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]) }];
+const count = (main: Db, prefix: string): number => (main.raw.prepare('SELECT count(*) AS n FROM t WHERE k LIKE ?').get(`${prefix}%`) as { n: number }).n;
+
+describe('fast commits', () => {
+  it('commits a small batch on the main thread when the worker is idle, before write() returns', async () => {
+    const { main, committer } = await open();
+    const done = committer.write(rows('a', 3));
+    expect(count(main, 'a')).toBe(3);
+    await done;
+  });
+
+  it('sends a batch over the row limit to the worker', async () => {
+    const { main, committer } = await open(4);
+    const done = committer.write(rows('b', 5));
+    expect(count(main, 'b')).toBe(0);
+    await done;
+    expect(count(main, 'b')).toBe(5);
+  });
+
+  it('sends a small batch to the worker while a worker write is in flight, and keeps their order', async () => {
+    const { main, committer } = await open(4);
+    const big = committer.write(rows('c', 50));
+    const small = committer.write(rows('d', 1));
+    expect(count(main, 'd')).toBe(0);
+    await Promise.all([big, small]);
+    expect([count(main, 'c'), count(main, 'd')]).toEqual([50, 1]);
+  });
+
+  it('waits in the worker, off the event loop, for a lock another connection holds', async () => {
+    const { main, committer, path } = await open();
+    const other = await openDb(path);
+    other.raw.exec('BEGIN IMMEDIATE');
+    const done = committer.write(rows('e', 1));
+    // The main thread is free while the lock is held: a timer runs, and the row is not there yet.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(count(main, 'e')).toBe(0);
+    other.raw.exec('COMMIT');
+    await done;
+    expect(count(main, 'e')).toBe(1);
+    await other.close();
+  });
+
+  it('rolls a failing batch back whole and stays usable', async () => {
+    const { main, committer } = await open();
+    await committer.write(rows('f', 1));
+    // f0 again after g0: the primary key refuses it, and g0 must not stay.
+    await expect(committer.write([{ sql: INSERT, rows: [['g0', 1], ['f0', 2]] }])).rejects.toThrow(/UNIQUE/);
+    expect(count(main, 'g')).toBe(0);
+    expect(main.raw.inTransaction).toBe(false);
+    await committer.write(rows('h', 2));
+    expect(count(main, 'h')).toBe(2);
+  });
+});
