@@ -453,7 +453,7 @@ describe('the dashboard', () => {
 
     await page.click('#nav a[data-nav="executions"]');
     const chip = page.locator('#status-chips button[data-status="queued"]');
-    await chip.locator('.count >> text=1').waitFor();
+    await chip.locator('.count >> text="1"').waitFor();
     await chip.click();
     expect(await chip.getAttribute('aria-pressed')).toBe('true');
     expect(await page.getAttribute('#status-chips button[data-status="all"]', 'aria-pressed')).toBe('false');
@@ -471,7 +471,7 @@ describe('the dashboard', () => {
     expect((await rest().get(`/executions/${running}`, auth)).body.status).toBe('waiting');
     // The row leaves the queued list live, and the count follows.
     await page.waitForSelector(row(queued.body.id), { state: 'detached' });
-    await chip.locator('.count >> text=0').waitFor();
+    await chip.locator('.count >> text="0"').waitFor();
     await page.click('#status-chips button[data-status="all"]');
     await page.waitForSelector(row(running, 'waiting'));
     expect((await rest().post(`/executions/${running}/cancel`, {}, auth)).status).toBe(202);
