@@ -50,7 +50,7 @@ export function routeHandlers(p: HandlerParts) {
     ...definitionsHandlers({ engine }),
     ...templatesHandlers({ templates }),
     ...executionsHandlers({ engine, templates }),
-    ...opsHandlers({ engine, version: p.version, startedAt: p.startedAt }),
+    ...opsHandlers({ engine, cluster: p.services.cluster, version: p.version, startedAt: p.startedAt }),
     ...agentsHandlers({ engine, httpAgents }),
     ...agentTasksHandlers(httpAgents),
     ...taskDefinitionsHandlers({ engine }),

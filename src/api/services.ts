@@ -10,6 +10,10 @@ import type { TelemetryService } from '../telemetry/telemetry-service.ts';
 import type { Templates } from '../templates/template-service.ts';
 import type { TenantRegistry } from '../tenants/tenant-registry.ts';
 import type { WebhookDispatcher } from '../webhooks/types.ts';
+import type { ClusterNode } from '../cluster/cluster-node.ts';
+
+/** What the API reads of a cluster node. */
+export type ClusterInfo = Pick<ClusterNode, 'status' | 'view'>;
 
 export interface ApiServices {
   readonly engine: Engine;
@@ -33,4 +37,6 @@ export interface ApiServices {
   readonly templates: Templates;
   /** Tenants and their quotas (`/tenants` routes; keys may only name one of them). */
   readonly tenants: TenantRegistry;
+  /** Cluster mode only: this node and the cluster (`GET /cluster`, the `cluster` figures of `/status`). */
+  readonly cluster?: ClusterInfo;
 }

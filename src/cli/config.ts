@@ -23,6 +23,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
       'log-level': { type: 'string' },
       'otlp-endpoint': { type: 'string' },
       nats: { type: 'string' },
+      cluster: { type: 'boolean' },
+      'node-id': { type: 'string' },
       'nats-prefix': { type: 'string' },
       'no-builtin-agents': { type: 'boolean' },
       'no-auth': { type: 'boolean' },
@@ -40,6 +42,7 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
   const sync = values.sync ?? env.ACTORFLOW_SYNC ?? 'full';
   if (sync !== 'full' && sync !== 'normal') throw new ConfigError(`ACTORFLOW_SYNC must be full or normal, not ${sync}`);
   const maxBody = Number(values['max-body'] ?? env.ACTORFLOW_MAX_BODY ?? 1_048_576);
+  const natsUrl = values.nats ?? env.NATS_URL ?? env.ACTORFLOW_NATS_URL;
   if (!Number.isInteger(maxBody) || maxBody < 1) throw new ConfigError('invalid max body');
   return {
     host: values.host ?? env.ACTORFLOW_HOST ?? '127.0.0.1',
@@ -51,7 +54,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     quiet: values.quiet ?? false,
     ...logLevelOf(values['log-level'], values.quiet === true ? undefined : env.ACTORFLOW_LOG_LEVEL),
     ...otlpOf(values['otlp-endpoint'], env),
-    ...(values.nats ?? env.NATS_URL ? { natsUrl: (values.nats ?? env.NATS_URL) as string } : {}),
+    ...(natsUrl ? { natsUrl } : {}),
+    ...clusterOf(values.cluster === true || isTrue(env.ACTORFLOW_CLUSTER), values['node-id'] ?? env.ACTORFLOW_NODE_ID, natsUrl, env),
     ...(values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX ? { natsPrefix: (values['nats-prefix'] ?? env.ACTORFLOW_NATS_PREFIX) as string } : {}),
     builtinAgents: !(values['no-builtin-agents'] ?? env.ACTORFLOW_NO_BUILTIN_AGENTS === '1'),
     noAuth: values['no-auth'] ?? isTrue(env.ACTORFLOW_NO_AUTH),
@@ -69,6 +73,26 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     ...jwtFromEnv(env),
     ...tlsOf(values['tls-cert'] ?? env.ACTORFLOW_TLS_CERT, values['tls-key'] ?? env.ACTORFLOW_TLS_KEY, values['tls-ca'] ?? env.ACTORFLOW_TLS_CA),
+  };
+}
+
+/**
+ * Cluster mode (`--cluster`, ACTORFLOW_CLUSTER=1) needs a node id and the cluster's NATS servers. Replicas of
+ * the journal default to the number of servers listed, at most 3 (R3 on a 3-server NATS cluster).
+ */
+function clusterOf(on: boolean, nodeId: string | undefined, natsUrl: string | undefined, env: NodeJS.ProcessEnv): Pick<ServeConfig, 'cluster'> {
+  if (!on) return {};
+  if (!nodeId) throw new ConfigError('cluster mode needs a node id: --node-id or ACTORFLOW_NODE_ID');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId)) throw new ConfigError(`a node id is 1-64 letters, digits, '_' or '-', not ${nodeId}`);
+  if (!natsUrl) throw new ConfigError('cluster mode needs the NATS servers: --nats or NATS_URL (ACTORFLOW_NATS_URL)');
+  const servers = natsUrl.split(',').filter((u) => u.trim() !== '').length;
+  return {
+    cluster: {
+      nodeId,
+      replicas: env.ACTORFLOW_CLUSTER_REPLICAS ? parseIntIn('ACTORFLOW_CLUSTER_REPLICAS', env.ACTORFLOW_CLUSTER_REPLICAS, 1, 5) : Math.min(3, servers),
+      ...(env.ACTORFLOW_CLUSTER_PARTITIONS ? { partitions: parseIntIn('ACTORFLOW_CLUSTER_PARTITIONS', env.ACTORFLOW_CLUSTER_PARTITIONS, 1, 4096) } : {}),
+      ...(env.ACTORFLOW_LEASE_TTL_MS ? { leaseTtlMs: parseIntIn('ACTORFLOW_LEASE_TTL_MS', env.ACTORFLOW_LEASE_TTL_MS, 500, 60_000) } : {}),
+    },
   };
 }
 

@@ -32,6 +32,7 @@ import { loadInProcessAgents } from './machine-agents.ts';
 import { applyHeapPolicy } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
+import { openClusterNode } from '../cluster/cluster-node.ts';
 
 export interface ServeConfig {
   readonly host: string;
@@ -47,8 +48,10 @@ export interface ServeConfig {
   readonly logger?: Logger;
   /** OTLP/HTTP traces URL (…/v1/traces): execution and step spans are exported there. Unset = no OpenTelemetry loaded. */
   readonly otlpEndpoint?: string;
-  /** NATS server(s); unset = the in-process bus. */
+  /** NATS server(s); unset = the in-process bus. In cluster mode: the cluster's servers (agents then run in process). */
   readonly natsUrl?: string;
+  /** Cluster mode (`--cluster`): this process is one node of a cluster sharing `natsUrl` (README, "Running a cluster"). Unset = single node. */
+  readonly cluster?: ClusterConfig;
   /** Subject prefix on NATS. @default 'actorflow' */
   readonly natsPrefix?: string;
   /** Run the built-in agents in this process. @default true */
@@ -98,6 +101,17 @@ export interface ServeConfig {
   readonly tls?: TlsFiles;
 }
 
+export interface ClusterConfig {
+  /** This node's id (`--node-id`, `ACTORFLOW_NODE_ID`): letters, digits, `_`, `-`. */
+  readonly nodeId: string;
+  /** Partitions of a new cluster (`ACTORFLOW_CLUSTER_PARTITIONS`); a running cluster keeps its own. @default 32 */
+  readonly partitions?: number;
+  /** Replicas of the journal stream and the cluster's buckets (`ACTORFLOW_CLUSTER_REPLICAS`). @default 1 */
+  readonly replicas?: number;
+  /** Partition lease TTL (`ACTORFLOW_LEASE_TTL_MS`): how soon a dead node's partitions are taken over. @default 5000 */
+  readonly leaseTtlMs?: number;
+}
+
 export interface Running {
   readonly url: string;
   readonly port: number;
@@ -114,6 +128,13 @@ export interface Running {
 }
 
 export const DEFAULT_MAX_BODY = 1_048_576;
+
+/** The keys of `o` that are set. */
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
 
 function packageVersion(): string {
   try {
@@ -134,10 +155,15 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
   const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...(config.fastCommitRows === undefined ? {} : { fastCommitRows: config.fastCommitRows }) });
-  const bus = config.natsUrl
+  // Cluster mode: the node joins before the engine exists (the engine writes through its journal).
+  const cluster = config.cluster && config.natsUrl
+    ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs') })
+    : undefined;
+  // In cluster mode agents run in process: a NATS agent's result would reach any node, not its partition's owner.
+  const bus = config.natsUrl && cluster === undefined
     ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
     : createMemoryBus();
-  const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
+  const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl && cluster === undefined ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
   // Before the engine: recovery commits events too, and their deliveries commit with them.
   const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
   await webhooks.start();
@@ -146,14 +172,17 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   await httpAgents.start();
   // Before the engine and the gate: every start checks its tenant's quota, every request its tenant's rate.
   const tenants = await createTenantRegistry(tenantStore, Date.now());
-  const engine = await createEngine({
+  const running = await createEngine({
     store, bus, logger,
+    ...(cluster === undefined ? {} : { journal: cluster.journal, ownership: cluster.ownership }),
     documents: documentStore,
     maxOpen: (tenant) => tenants.maxRunning(tenant),
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
     ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
   });
+  // Cluster mode: commands on partitions served elsewhere go to their owner; every service uses this engine.
+  const engine = cluster === undefined ? running : await cluster.join(running);
   // After the engine: a template's `workflow` steps name definitions, the machines directory's too.
   const templates = createTemplates({ engine, store: templateStore });
   await templates.load();
@@ -162,10 +191,10 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
   const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
-  const schedulerStarted = engine.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
+  const schedulerStarted = running.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
   const bulk = createBulkOperations({ engine, store: bulkStore, clock: systemClock, logger });
   // Operations a stop or crash interrupted resume once recovery has brought their executions back.
-  const bulkStarted = engine.whenReady().then(() => bulk.start()).catch((err: unknown) => logger.error('bulk operations failed to resume', { error: String(err) }));
+  const bulkStarted = running.whenReady().then(() => bulk.start()).catch((err: unknown) => logger.error('bulk operations failed to resume', { error: String(err) }));
   const print = config.print ?? ((text: string) => (config.quiet === true ? undefined : void process.stderr.write(text)));
   const version = packageVersion();
   const startedAt = Date.now();
@@ -198,6 +227,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     graphql: createGraphql({ engine, logger }),
     tenants,
     templates,
+    ...(cluster === undefined ? {} : { cluster }),
   };
   const api = await createApiServer({
     services,
@@ -238,6 +268,8 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
         await bulkStarted;
         await bulk.close();
         await engine.close();
+        // After the engine's last commits (still this node's partitions): then the leases go, and the others take over at once.
+        await cluster?.close();
         await webhooks.close();
         await httpAgents.close();
         for (const a of agents) await a.close();

@@ -3,6 +3,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import { ClusterError, ClusterErrorCode } from './errors.ts';
+import { isSetupPending } from './nats-errors.ts';
 
 export interface BucketOptions {
   /** Replicas (1, or 3 on a 3-server NATS cluster). @default 1 */
@@ -42,7 +43,7 @@ export const SETUP_ATTEMPT_MS = 2000;
 
 /**
  * Runs an idempotent setup request (creating a stream or bucket, reading its status, creating a
- * watch's consumer) until it is answered. Nodes starting together create the same replicated stream;
+ * watch's consumer) until it is answered, or refused for good. Nodes starting together create the same replicated stream;
  * NATS 2.9 may leave the requests that lost that race unanswered, and a stream's first requests may
  * time out while its replicas elect a leader. The retry then finds the stream made and led.
  */
@@ -52,7 +53,9 @@ export async function retrySetup<T>(setup: () => Promise<T>, deadlineMs = 15_000
     try {
       return await setup();
     } catch (err) {
-      if (!(err instanceof TimeoutError) || Date.now() >= deadline) throw err;
+      if (!(err instanceof TimeoutError || isSetupPending(err)) || Date.now() >= deadline) throw err;
+      // Refused for now (peers still joining): not at once again.
+      if (!(err instanceof TimeoutError)) await new Promise((r) => setTimeout(r, 100));
     }
   }
 }

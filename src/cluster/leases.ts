@@ -52,8 +52,15 @@ export interface PartitionLeases extends EventEmitter<LeaseEvents> {
   readonly nodeId: string;
   /** Partitions this node owns now, ascending. */
   owned(): number[];
+  /**
+   * True while this node owns `p` by the clock, not only by its fence timer: a process resumed after a
+   * pause (SIGSTOP, a long GC) may run other code before the timer fires, and must not write meanwhile.
+   */
+  holds(p: number): boolean;
   /** Owner of each partition as last seen in the bucket (partitions whose lease looks expired are absent). */
   owners(): Map<number, string>;
+  /** `owners()` with when each lease was last written (claimed or renewed), by this node's clock: its age. */
+  leaseTimes(): Map<number, { readonly owner: string; readonly writtenAt: number }>;
   /** The node registry's live nodes. */
   liveNodes(): string[];
   /** Emits `lost` for every owned partition, deletes the leases and this node's heartbeat. Never throws. */
@@ -63,6 +70,10 @@ export interface PartitionLeases extends EventEmitter<LeaseEvents> {
 interface Held {
   revision: number;
   timer: NodeJS.Timeout;
+  /** When the write that gave this revision was sent. */
+  sentAt: number;
+  /** Epoch ms this node gives the lease up at (its fence). */
+  validUntil: number;
 }
 
 interface Seen {
@@ -135,11 +146,20 @@ class LeasesImpl extends EventEmitter<LeaseEvents> implements PartitionLeases {
     return [...this.held.keys()].sort((a, b) => a - b);
   }
 
+  holds(p: number): boolean {
+    const h = this.held.get(p);
+    return h !== undefined && Date.now() < h.validUntil;
+  }
+
   owners(): Map<number, string> {
-    const out = new Map<number, string>();
+    return new Map([...this.leaseTimes()].map(([p, l]) => [p, l.owner]));
+  }
+
+  leaseTimes(): Map<number, { readonly owner: string; readonly writtenAt: number }> {
+    const out = new Map<number, { owner: string; writtenAt: number }>();
     const horizon = Date.now() - this.ttlMs;
-    for (const [p, s] of this.seen) if (s.at >= horizon) out.set(p, s.owner);
-    for (const p of this.held.keys()) out.set(p, this.nodeId);
+    for (const [p, s] of this.seen) if (s.at >= horizon) out.set(p, { owner: s.owner, writtenAt: s.at });
+    for (const [p, h] of this.held) out.set(p, { owner: this.nodeId, writtenAt: h.sentAt });
     return new Map([...out].sort((a, b) => a[0] - b[0]));
   }
 
@@ -223,10 +243,10 @@ class LeasesImpl extends EventEmitter<LeaseEvents> implements PartitionLeases {
   private hold(p: number, revision: number, sentAt: number): void {
     const prev = this.held.get(p);
     if (prev) clearTimeout(prev.timer);
-    const validFor = sentAt + this.ttlMs - this.safetyMs - Date.now();
-    const timer = setTimeout(() => this.lose(p, 'expired'), Math.max(0, validFor));
+    const validUntil = sentAt + this.ttlMs - this.safetyMs;
+    const timer = setTimeout(() => this.lose(p, 'expired'), Math.max(0, validUntil - Date.now()));
     timer.unref();
-    this.held.set(p, { revision, timer });
+    this.held.set(p, { revision, timer, sentAt, validUntil });
   }
 
   private lose(p: number, reason: LostReason): boolean {

@@ -18,3 +18,14 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return err.status === 503;
   return true;
 }
+
+/** NATS's "no suitable peers for placement" (JSClusterNoPeersErr): a replicated stream asked for before every server joined the cluster. */
+const NO_PEERS_FOR_PLACEMENT = 10005;
+
+/**
+ * A setup request (creating a replicated stream or bucket) refused only for now: not enough servers have
+ * joined the JetStream cluster yet (right after it starts, or while one restarts), or no quorum answers.
+ */
+export function isSetupPending(err: unknown): boolean {
+  return err instanceof JetStreamApiError && (err.code === NO_PEERS_FOR_PLACEMENT || err.status === 503);
+}

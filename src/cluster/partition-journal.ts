@@ -77,6 +77,8 @@ export interface PartitionJournalOptions {
   readonly replicas?: number;
   /** How long an append retries through timeouts and a leaderless stream before failing `journal_unavailable`. @default 10000 */
   readonly appendTimeoutMs?: number;
+  /** Starts this writer's message ids (`<writer>.<nuid>.<n>`): who wrote a commit, for operators and tests. @default none */
+  readonly writer?: string;
 }
 
 export interface JournalEntry {
@@ -117,13 +119,11 @@ export async function openPartitionJournal(nc: NatsConnection, o: PartitionJourn
   await retrySetup(() => ensureJournalStream(jsm, { replicas: o.replicas ?? 1 }));
   const snapshots = await openBucket(nc, SNAPSHOTS_BUCKET, { replicas: o.replicas ?? 1 });
   const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: journalSubject(o.partition) });
-  return new PartitionJournalImpl(jetstream(nc), jsm, snapshots, o.partition, last?.seq ?? 0, o.appendTimeoutMs ?? 10_000);
+  return new PartitionJournalImpl(jetstream(nc), jsm, snapshots, o.partition, last?.seq ?? 0, o.appendTimeoutMs ?? 10_000, o.writer === undefined ? nuid.next() : `${o.writer}.${nuid.next()}`);
 }
 
 class PartitionJournalImpl implements PartitionJournal {
   private readonly subject: string;
-  /** Tells this writer's appends from any other's in msg ids, so dedupe never takes another owner's commit for ours. */
-  private readonly writerId = nuid.next();
   /** Numbers this writer's commits: one msg id per commit, the same across its retries. */
   private commits = 0;
   private tail: Promise<unknown> = Promise.resolve();
@@ -137,6 +137,8 @@ class PartitionJournalImpl implements PartitionJournal {
     readonly partition: number,
     private last: number,
     private readonly appendTimeoutMs: number,
+    /** Tells this writer's appends from any other's in msg ids, so dedupe never takes another owner's commit for ours. */
+    private readonly writerId: string,
   ) {
     this.subject = journalSubject(partition);
   }

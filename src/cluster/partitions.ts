@@ -81,3 +81,11 @@ export function partitionOf(executionId: string, partitions: number): number {
 export function partitionKey(partition: number): string {
   return `partition.${partition}`;
 }
+
+/**
+ * The partition of a start with an idempotency key (as the engine stores it): every start with the
+ * key lands on the same partition, so its owner alone decides whether it was seen before.
+ */
+export function partitionOfKey(tenant: string, idempotencyKey: string, partitions: number): number {
+  return partitionOf(`${tenant}\u0000${idempotencyKey}`, partitions);
+}

@@ -67,6 +67,8 @@ export const ErrorCode = {
   directNotAllowed: 'direct_not_allowed',
   /** The journal could not commit a change (503; nothing of the request was kept, retry it). */
   storeUnavailable: 'store_unavailable',
+  /** Cluster mode: the execution's partition has no node serving it right now (its owner died or it is being handed over; 503, retry). */
+  partitionUnavailable: 'partition_unavailable',
   /** A stored execution snapshot of a newer format than this build reads (a downgrade): refused, never misread. */
   snapshotFormatUnsupported: 'snapshot_format_unsupported',
   /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */

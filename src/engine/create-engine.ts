@@ -8,12 +8,16 @@ import { Commands } from './commands.ts';
 import { ReadModel } from './read-model.ts';
 import { stepSchemasOf } from './definitions/step-schemas.ts';
 import { Supervisor, type EngineOptions } from './runtime/supervisor.ts';
+import type { PartitionControl } from './journal/journal.ts';
+import { partitionControl } from './journal/ownership.ts';
 import type { Engine } from './types.ts';
 
 export { DEFAULT_MAX_LIVE, DEFAULT_PASSIVATE_MS, type EngineOptions } from './runtime/supervisor.ts';
 
 export interface RunningEngine extends Engine {
   whenReady(): Promise<void>;
+  /** Cluster mode's hand-over of executions (with `EngineOptions.ownership`); unused on a single node. */
+  readonly partitions: PartitionControl;
 }
 
 /** Opens the engine: loads definitions, then recovers unfinished executions in the background (`ready` flips after). */
@@ -27,6 +31,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
       return sup.ready;
     },
     whenReady: () => sup.whenReady(),
+    partitions: partitionControl(sup),
     validateDefinition: (tenant, doc) => commands.validateDefinition(tenant, doc),
     registerDefinition: (tenant, doc, template) => commands.registerDefinition(tenant, doc, template),
     getDefinition: (tenant, name, version) => commands.getDefinition(tenant, name, version),

@@ -97,6 +97,20 @@ export interface CommitBatch {
   readonly snapshots: readonly SnapshotRow[];
   /** Document versions, written with the `document.saved` events that announce them (or alone: the documents API). */
   readonly documents?: readonly DocumentWrite[];
+  /**
+   * Cluster mode: the partition journal entries this batch is made of (and, for those the journal feed
+   * applies, the feed's stream cursor), recorded in the same transaction: a restarted node resumes where its copy ends.
+   */
+  readonly positions?: readonly JournalPosition[];
+}
+
+/** Where a node's local copy of the cluster journal stands (cluster mode; see src/cluster). */
+export interface JournalPosition {
+  readonly partition: number;
+  /** The stream sequence of the batch on the partition's subject. */
+  readonly seq: number;
+  /** Set by the journal feed (which reads the whole stream in order): its cursor, `seq` too. */
+  readonly feed?: boolean;
 }
 
 /**
@@ -190,8 +204,13 @@ export interface Store {
    * must not read each history); an id whose step has not started, or of another tenant, is absent.
    */
   stepAttempts(tenant: string, executionIds: readonly string[], stepId: string): Promise<Map<string, StepAttempts>>;
+  /** Cluster mode: the last journal sequence applied per partition, and the feed's cursor under key -1 (FEED_POSITION). */
+  journalPositions(): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
+
+/** The key of the journal feed's cursor among `Store.journalPositions()`. */
+export const FEED_POSITION = -1;
 
 /** One API key as stored: never the key itself, only its SHA-256 (hex). */
 export interface ApiKeyRow {

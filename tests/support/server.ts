@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Running, startActorflow } from '../../src/cli/serve.ts';
+import { type ClusterConfig, type Running, startActorflow } from '../../src/cli/serve.ts';
 import type { JwtSettings, RateLimit } from '../../src/api/auth/types.ts';
 import type { TlsFiles } from '../../src/api/http/tls-files.ts';
 import type { StreamOptions } from '../../src/api/streams/options.ts';
@@ -48,6 +48,8 @@ export interface TestServerOptions {
   readonly maxLive?: number;
   /** Serve HTTPS/WSS from these PEM files (mTLS with `caFile`); `url` is then `https://…`. */
   readonly tls?: TlsFiles;
+  /** One node of a cluster on `natsUrl` (cluster mode). */
+  readonly cluster?: ClusterConfig;
 }
 
 export interface TestServer {
@@ -103,6 +105,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.passivateMs === undefined ? {} : { passivateMs: opts.passivateMs }),
     ...(opts.maxLive === undefined ? {} : { maxLive: opts.maxLive }),
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
   }).catch(async (err: unknown) => {
     // A server that did not start leaves no temp dir behind (bad-config tests).
     if (ownDir) await rm(dataDir, { recursive: true, force: true });

@@ -580,7 +580,19 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
         [],
         'Only for admins of tenant `default`: the figures of the whole server.',
       ),
+      cluster: shape(
+        {
+          nodeId: str,
+          partitions: int,
+          serving: { type: 'array', items: int, description: 'Partitions this node serves now.' },
+          adopting: { type: 'array', items: int, description: 'Partitions whose lease this node holds and which it is still taking over.' },
+          journalLag: shape({ applied: int, streamLast: int, behind: int, sampledAt: int }, [], 'How far the read model of this node is behind the journal stream (commits), as last sampled.'),
+          forwarded: shape({ sent: int, received: int, unavailable: int }, [], 'Commands forwarded to other nodes, received from them, and refused for want of an owner.'),
+        },
+        [],
+        'Cluster mode only: this node.',
+      ),
     },
-    ['system'],
+    ['system', 'cluster'],
   ),
 };

@@ -23,3 +23,34 @@ export function storeJournal(store: Store): Journal {
     loadRestorable: (executionId) => store.getRecoverable(executionId),
   };
 }
+
+/** What a new execution's id should share a partition with (cluster mode; single-node mode ignores it). */
+export interface IdHint {
+  readonly tenant: string;
+  /** A child execution: its parent's id (the child runs where the parent does). */
+  readonly parentId: string | null;
+  /** The start's idempotency key as stored (a task's carries its prefix): one key, one partition. */
+  readonly idempotencyKey: string | null;
+}
+
+/**
+ * Cluster mode: which executions this node runs (the partitions it owns and has caught up) and where
+ * new ones go. Without it (single-node mode) every execution is this node's. The engine knows nothing
+ * of partitions or NATS: it asks these two questions and is told to adopt or drop (PartitionControl).
+ */
+export interface Ownership {
+  /** True while this node runs the execution: restores (recovery, rebuilds, inputs) of any other are refused. */
+  owns(executionId: string): boolean;
+  /** An id made by `make` (called as often as needed) that this node runs. Throws a retryable error when there is none. */
+  newId(make: () => string, hint: IdHint): string;
+}
+
+/** Cluster mode: how the node hands executions to and from its engine when ownership moves. */
+export interface PartitionControl {
+  /** Restores the unfinished executions matched (and now owned), as the boot recovery does; the store must hold their journal first. */
+  adopt(match: (executionId: string) => boolean): Promise<number>;
+  /** Stops every live execution matched without writing anything (another node runs them now); returns how many. */
+  drop(match: (executionId: string) => boolean): number;
+  /** Events another node committed, now in this node's store: told to this engine's listeners (streams, `?wait=`). */
+  announce(batch: CommitBatch): void;
+}

@@ -8,10 +8,12 @@ import type { LiveExecution } from '../runtime/live-execution.ts';
 import { RECOVERED_TIMER, type Supervisor } from '../runtime/supervisor.ts';
 import type { RecoveryStats } from '../types.ts';
 
-export async function recover(sup: Supervisor): Promise<RecoveryStats> {
+/** `match`: only these executions (cluster mode: the partitions this node owns); all without it. */
+export async function recover(sup: Supervisor, match?: (executionId: string) => boolean): Promise<RecoveryStats> {
   const began = performance.now();
   // Rows and snapshots in one read: one read per row waited a thread-pool round trip each (~0.4 ms, 40 s for 100,000).
-  const rows = await sup.store.listRecoverable();
+  const all = await sup.store.listRecoverable();
+  const rows = match === undefined ? all : all.filter((r) => match(r.id));
   const recs: LiveExecution[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as RecoverableRow;
@@ -26,7 +28,7 @@ export async function recover(sup: Supervisor): Promise<RecoveryStats> {
     if (i % 2000 === 1999) await new Promise<void>((r) => setImmediate(r));
   }
   // Waiting executions stay in the store: their earliest timer rebuilds them when it is due.
-  const waiting = await sup.store.listWaiting();
+  const waiting = (await sup.store.listWaiting()).filter((w) => match === undefined || match(w.id));
   for (const w of waiting) {
     if (w.nextDueAt !== null) sup.timers.set(w.id, RECOVERED_TIMER, w.nextDueAt);
     if (w.parentId && w.parentStepId) sup.live.get(w.parentId)?.children.set(w.parentStepId, w.id);

@@ -30,7 +30,7 @@ import { QueuedExecution } from '../concurrency/queued-execution.ts';
 import { OpenCounts } from './open-counts.ts';
 import { isStepBudgetError } from '../flow/compile-flow.ts';
 import { loadMachinesDir } from '../definitions/machines-dir.ts';
-import { storeJournal, type Journal } from '../journal/journal.ts';
+import { storeJournal, type Journal, type Ownership } from '../journal/journal.ts';
 import { recover } from '../journal/recovery.ts';
 import { decodeSnapshot, persistFlow, restoreFlow } from '../flow/flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
@@ -66,6 +66,10 @@ export interface EngineOptions {
    * mid-flight); standalone tasks neither count nor are refused.
    */
   readonly maxOpen?: (tenant: string) => number | undefined;
+  /** Where histories become durable. @default the store's own (single-node mode) */
+  readonly journal?: Journal;
+  /** Cluster mode: which executions this node runs and where new ones go. @default every execution is this node's */
+  readonly ownership?: Ownership;
 }
 
 /** Seconds a start refused by a tenant's quota is told to wait (no slot frees on a schedule). */
@@ -130,7 +134,7 @@ export class Supervisor implements FlowEffects {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? createConsoleLogger(true);
     this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
-    this.journal = storeJournal(this.store);
+    this.journal = opts.journal ?? storeJournal(this.store);
     this.queue = new CommitQueue(
       this.journal,
       (events, execs, rows) => this.committed(events, execs, rows),
@@ -178,7 +182,8 @@ export class Supervisor implements FlowEffects {
     );
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateMs)));
     this.sweeper.unref();
-    this.recovery = recover(this).then(
+    const ownership = this.opts.ownership;
+    this.recovery = recover(this, ownership && ((id) => ownership.owns(id))).then(
       (stats) => {
         this.lastRecovery = stats;
         this.recovered = true;
@@ -343,7 +348,8 @@ export class Supervisor implements FlowEffects {
     priority?: number; concurrency?: ConcurrencyMembership | null; slot?: SlotGroup | null;
   }): LiveExecution {
     const now = this.clock.now();
-    const id = p.kind === 'task' ? newTaskId(now) : newExecutionId(now);
+    const make = p.kind === 'task' ? () => newTaskId(now) : () => newExecutionId(now);
+    const id = this.opts.ownership ? this.opts.ownership.newId(make, { tenant: p.tenant, parentId: p.parentId, idempotencyKey: p.idempotencyKey }) : make();
     const { traceparent, tracestate, slot, ...init } = p;
     const rec = new LiveExecution({ id, createdAt: now, ...init });
     rec.slot = slot ?? null;
@@ -512,8 +518,11 @@ export class Supervisor implements FlowEffects {
     if (live) return Promise.resolve(live);
     let p = this.activating.get(id);
     if (p) return p;
+    if (!this.owns(id)) return Promise.resolve(undefined);
     p = (async () => {
       const row = read ?? (await this.journal.loadRestorable(id));
+      // Cluster mode: the partition may have moved to another node during the read.
+      if (!this.owns(id)) return undefined;
       // A queued execution has no actor to rebuild: it starts from its concurrency queue.
       if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
       const again = this.live.get(id);
@@ -735,6 +744,7 @@ export class Supervisor implements FlowEffects {
     await this.recovery;
     const rec = this.live.get(id);
     if (rec && rec.tenant === tenant && kindOfId(id) === kind) return rec;
+    if (!this.owns(id)) throw new ActorflowError(ErrorCode.partitionUnavailable, `execution ${id} is run by another node of the cluster right now; retry`, { retryable: true, retryAfterS: 1 });
     // One read serves the checks and the rebuild of a passivated execution (its row and snapshot).
     const row = isIdOf(id, kind) ? await this.journal.loadRestorable(id) : undefined;
     if (!row || row.tenant !== tenant) throw notFound(id, kind);
@@ -759,6 +769,11 @@ export class Supervisor implements FlowEffects {
     if (!rec.direct) await this.queue.flushed();
     this.assertKept(rec);
     return rec.toView();
+  }
+
+  /** Cluster mode: this node runs the execution (always true on a single node). */
+  owns(id: string): boolean {
+    return this.opts.ownership?.owns(id) ?? true;
   }
 
   requireActive(rec: LiveExecution): void {

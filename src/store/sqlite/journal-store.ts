@@ -7,6 +7,7 @@ import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
+import { FEED_POSITION } from '../types.ts';
 import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
@@ -174,6 +175,7 @@ const UPSERT_EXECUTION =
   ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
   ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at';
 const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
+const PUT_POSITION = 'INSERT OR REPLACE INTO journal_positions VALUES (?, ?)';
 
 /**
  * A participant's typed rows as the committer's statement and parameter rows. One kind so far
@@ -213,6 +215,10 @@ class SqliteStore implements Store {
     }
     if (batch.snapshots.length > 0) steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
     if (batch.documents !== undefined && batch.documents.length > 0) steps.push(...documentSteps(batch.documents));
+    // In order: the last row of a partition (and of the feed's cursor) is the one kept.
+    if (batch.positions !== undefined && batch.positions.length > 0) {
+      steps.push({ sql: PUT_POSITION, rows: batch.positions.flatMap((at) => (at.feed === true ? [[at.partition, at.seq], [FEED_POSITION, at.seq]] : [[at.partition, at.seq]])) });
+    }
     // Outbox rows (webhook deliveries…) ride in the same transaction as the events that cause them.
     let shares: CommitShare[] | undefined;
     for (const p of this.participants) {
@@ -366,6 +372,11 @@ class SqliteStore implements Store {
       out.set(r.id, { count: r.n, taken: open && r.selected !== null && r.selected > r.started });
     }
     return out;
+  }
+
+  async journalPositions(): Promise<Map<number, number>> {
+    const rows = await this.reader.all<{ partition: number; seq: number }>('SELECT partition, seq FROM journal_positions');
+    return new Map(rows.map((r) => [r.partition, r.seq]));
   }
 
   async close(): Promise<void> {

@@ -326,6 +326,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE schedules ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // Cluster mode (issue 18): how far this node's copy of each partition's journal goes (the stream sequence
+    // of the last batch applied), written in each batch's transaction; partition -1 is the journal feed's cursor.
+    version: 13,
+    name: 'cluster-journal-positions',
+    sql: `
+      CREATE TABLE journal_positions (
+        partition INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

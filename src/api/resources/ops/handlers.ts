@@ -6,10 +6,13 @@ import { DEFAULT_TENANT, Scope } from '../../auth/types.ts';
 import { type Reply, json, text } from '../../http/reply.ts';
 import type { ApiMetrics } from '../../observability/metrics.ts';
 import type { HandlersOf, RouteHandler } from '../../routing/route-spec.ts';
+import type { ClusterInfo } from '../../services.ts';
 import type { METRICS_ROUTES, OPS_ROUTES } from './routes.ts';
 
 export interface OpsDeps {
   readonly engine: Engine;
+  /** Cluster mode only: this node and the cluster. */
+  readonly cluster?: ClusterInfo | undefined;
   /** The package version `/health` answers. */
   readonly version: string;
   /** Epoch ms the server started at (`uptimeS`). */
@@ -28,7 +31,7 @@ function allCounts(counts: Readonly<Record<string, number>> | undefined): Record
 }
 
 /** Handlers of the operations routes, keyed by route id. */
-export function opsHandlers({ engine, version, startedAt }: OpsDeps) {
+export function opsHandlers({ engine, cluster, version, startedAt }: OpsDeps) {
   const health = (): Reply => json(200, { status: 'ok', version, uptimeS: Math.floor((Date.now() - startedAt) / 1000) });
   const ready = (): Reply => {
     // 503 `not_ready` through the error table, like every other problem.
@@ -45,7 +48,13 @@ export function opsHandlers({ engine, version, startedAt }: OpsDeps) {
       handle: async ({ ctx }) => {
         const operator = ctx.tenant === DEFAULT_TENANT && ctx.principal.scope === Scope.admin;
         const [own, all] = await Promise.all([engine.status(ctx.tenant), operator ? engine.status() : undefined]);
-        return json(200, { ...tenantFigures(own), ...(all === undefined ? {} : { system: systemFigures(all) }) });
+        return json(200, { ...tenantFigures(own), ...(all === undefined ? {} : { system: systemFigures(all) }), ...(cluster === undefined ? {} : { cluster: cluster.status() }) });
+      },
+    },
+    cluster: {
+      handle: () => {
+        if (cluster === undefined) throw new ActorflowError(ErrorCode.notFound, 'this server is a single node: cluster mode is off (actorflow serve --cluster)');
+        return json(200, cluster.view());
       },
     },
   } satisfies HandlersOf<typeof OPS_ROUTES>;

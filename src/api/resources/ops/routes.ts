@@ -5,6 +5,14 @@ export const OPS_ROUTES = [
   { id: 'health', method: 'get', path: '/health', auth: 'none', summary: 'Liveness: `{ status, version, uptimeS }`.', tag: 'ops', status: 200 },
   { id: 'ready', method: 'get', path: '/ready', auth: 'none', summary: 'Readiness: 200 `{ ready: true }` or 503 `not_ready`.', tag: 'ops', status: 200 },
   { id: 'status', method: 'get', path: '/status', summary: "Counts of the caller's tenant (executions and tasks by status, every status present, 0 when none; stalled steps), agents, bus, store. Admins of tenant `default` also get the whole server's figures under `system`.", tag: 'ops', status: 200 },
+  {
+    id: 'cluster',
+    method: 'get',
+    path: '/cluster',
+    summary: 'Cluster mode: the live nodes, every partition with its owner and the age of its lease, and this node (partitions it serves, journal lag of its read model, forwarded commands). 404 `not_found` on a single node.',
+    tag: 'ops',
+    status: 200,
+  },
   { id: 'rootHealth', method: 'get', path: '/health', root: true, auth: 'none', summary: 'Liveness (outside the base path).', tag: 'ops', status: 200 },
   { id: 'rootReady', method: 'get', path: '/ready', root: true, auth: 'none', summary: 'Readiness (outside the base path).', tag: 'ops', status: 200 },
 ] as const satisfies readonly RouteSpec[];
