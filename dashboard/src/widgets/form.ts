@@ -45,6 +45,24 @@ export function actionForm(app: App, o: ActionFormOptions): HTMLFormElement {
   );
 }
 
+/** A toolbar form that runs `submit` (no page load) on Enter or its button: filters, "open by id". */
+export function toolbarForm(id: string, fields: readonly Child[], button: string, submit: () => void, role?: 'search'): HTMLFormElement {
+  return h(
+    'form',
+    {
+      id,
+      class: 'toolbar',
+      role,
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        submit();
+      },
+    },
+    ...fields,
+    h('button', { type: 'submit', class: role === 'search' ? 'primary' : undefined }, button),
+  );
+}
+
 /** A labelled control: `<label>Text <control></label>`. */
 export const field = (label: string, control: HTMLElement, extra: Readonly<Record<string, string>> = {}): HTMLLabelElement => h('label', extra, label, control);
 

@@ -2,7 +2,7 @@
 import type { AuditEntry } from '../../../../src/client/index.ts';
 import type { Page } from '../../app.ts';
 import { h } from '../../dom.ts';
-import { field } from '../../widgets/form.ts';
+import { field, toolbarForm } from '../../widgets/form.ts';
 import { stamp, tone } from '../../widgets/format.ts';
 import { PageScope } from '../../widgets/scope.ts';
 import { dataTable, td } from '../../widgets/table.ts';
@@ -79,24 +79,7 @@ export const auditPage: Page = (root, app) => {
     table.show(entries, 'No entries match.');
   });
 
-  const filters = h(
-    'form',
-    {
-      id: 'audit-filters',
-      class: 'toolbar',
-      role: 'search',
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        void load(true);
-      },
-    },
-    field('Key', keyId),
-    field('Route (exact)', route, { class: 'grow' }),
-    routes,
-    field('From', from),
-    field('To', to),
-    h('button', { type: 'submit', class: 'primary' }, 'Filter'),
-  );
+  const filters = toolbarForm('audit-filters', [field('Key', keyId), field('Route (exact)', route, { class: 'grow' }), routes, field('From', from), field('To', to)], 'Filter', () => void load(true), 'search');
   keyId.addEventListener('change', () => void load(true));
 
   root.append(

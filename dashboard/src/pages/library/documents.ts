@@ -5,7 +5,7 @@
 import type { DocumentStatus, DocumentSummaryView, DocumentVersionSummaryView, DocumentView } from '../../../../src/client/index.ts';
 import type { App, Page } from '../../app.ts';
 import { fill, h, jsonBlock } from '../../dom.ts';
-import { field, select } from '../../widgets/form.ts';
+import { field, select, toolbarForm } from '../../widgets/form.ts';
 import { stamp, tone } from '../../widgets/format.ts';
 import { PageScope } from '../../widgets/scope.ts';
 import { dataTable, td } from '../../widgets/table.ts';
@@ -59,36 +59,10 @@ export const documentsPage: Page = (root, app, [selected]) => {
     if (page !== undefined) table.show(page.items, 'No documents match.');
   };
 
-  const filters = h(
-    'form',
-    {
-      id: 'documents-filters',
-      class: 'toolbar',
-      role: 'search',
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        void load();
-      },
-    },
-    field('Scope type', scopeType),
-    field('Scope id', scopeId),
-    field('Type', type),
-    field('Status', statusFilter),
-    h('button', { type: 'submit', class: 'primary' }, 'Filter'),
-  );
-  const opener = h(
-    'form',
-    {
-      id: 'documents-open',
-      class: 'toolbar',
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        if (openId.value.trim() !== '') location.hash = `#/documents/${encodeURIComponent(openId.value.trim())}`;
-      },
-    },
-    field('Open by id', openId),
-    h('button', { type: 'submit' }, 'Open'),
-  );
+  const filters = toolbarForm('documents-filters', [field('Scope type', scopeType), field('Scope id', scopeId), field('Type', type), field('Status', statusFilter)], 'Filter', () => void load(), 'search');
+  const opener = toolbarForm('documents-open', [field('Open by id', openId)], 'Open', () => {
+    if (openId.value.trim() !== '') location.hash = `#/documents/${encodeURIComponent(openId.value.trim())}`;
+  });
   statusFilter.addEventListener('change', () => void load());
 
   root.append(h('h1', {}, 'Documents'), detail, h('div', { class: 'panel' }, h('div', { class: 'filter-row' }, filters, opener), message, table.element));

@@ -7,7 +7,7 @@
 import type { TelemetrySeriesView, TelemetrySummaryView, WorkflowStatsView } from '../../../../src/client/index.ts';
 import type { Page } from '../../app.ts';
 import { fill, h } from '../../dom.ts';
-import { field, select } from '../../widgets/form.ts';
+import { field, select, toolbarForm } from '../../widgets/form.ts';
 import { count, ms, usd } from '../../widgets/format.ts';
 import { PageScope } from '../../widgets/scope.ts';
 import { dataTable, td } from '../../widgets/table.ts';
@@ -47,20 +47,8 @@ export const telemetryPage: Page = (root, app, [chosen]) => {
   windowSelect.value = preset;
   const from = h('input', { id: 'telemetry-from', type: 'datetime-local', step: 1, 'aria-label': 'From' });
   const to = h('input', { id: 'telemetry-to', type: 'datetime-local', step: 1, 'aria-label': 'To' });
-  const custom = h(
-    'form',
-    {
-      class: 'toolbar',
-      hidden: preset !== 'custom',
-      onsubmit: (ev) => {
-        ev.preventDefault();
-        void load();
-      },
-    },
-    field('From', from),
-    field('To', to),
-    h('button', { type: 'submit', class: 'primary' }, 'Show'),
-  );
+  const custom = toolbarForm('telemetry-custom', [field('From', from), field('To', to)], 'Show', () => void load());
+  custom.hidden = preset !== 'custom';
   windowSelect.addEventListener('change', () => {
     // The window is in the address: a reload or a shared link shows the same one.
     location.hash = `#/telemetry/${windowSelect.value}`;
