@@ -10,7 +10,7 @@ import { actionForm, field, optionalNumber } from '../widgets/form.ts';
 import { tags, count, ms, stamp } from '../widgets/format.ts';
 import { PageScope } from '../widgets/scope.ts';
 import { secretOnce } from '../widgets/secret.ts';
-import { dataTable, td } from '../widgets/table.ts';
+import { dataTable, td, textTd } from '../widgets/table.ts';
 
 /** Built-in agents serve up to this many tasks at once (the server's in-process ceiling): in effect no limit. */
 const UNBOUNDED = 10_000;
@@ -85,7 +85,7 @@ export const agentsPage: Page = (root, app, [selected]) => {
       td(String(k.agents.online)),
       td(String(k.agents.busy)),
       td(k.inputSchema === null ? h('span', { class: 'muted' }, 'none') : 'declared'),
-      td(h('span', { class: 'muted' }, k.description ?? '')),
+      textTd(h('span', { class: 'muted' }, k.description ?? '')),
     ),
   );
 

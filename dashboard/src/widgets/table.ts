@@ -61,3 +61,6 @@ export function dataTable<T>(id: string, headers: readonly string[], row: (item:
 
 /** A `<td>` (shorthand for tables drawn row by row). */
 export const td = (...children: Child[]): HTMLTableCellElement => h('td', {}, ...children);
+
+/** A `<td>` of running text (a description, an error): it wraps where other cells keep one line (phone width). */
+export const textTd = (...children: Child[]): HTMLTableCellElement => h('td', { class: 'text' }, ...children);

@@ -9,7 +9,7 @@ import { actionForm, field } from '../../widgets/form.ts';
 import { tags, stamp, tone } from '../../widgets/format.ts';
 import { PageScope } from '../../widgets/scope.ts';
 import { secretOnce } from '../../widgets/secret.ts';
-import { dataTable, td } from '../../widgets/table.ts';
+import { dataTable, td, textTd } from '../../widgets/table.ts';
 
 /** Deliveries retry on their own: the list is read again this often while shown. */
 const DELIVERIES_REFRESH_MS = 3000;
@@ -63,7 +63,7 @@ function deliveriesPanel(app: App, scope: PageScope, id: string): HTMLElement {
       td(h('code', {}, d.eventType), h('div', { class: 'muted mono small' }, d.eventId)),
       td(tone(d.status, DELIVERY_TONE[d.status], { 'data-status': d.status })),
       td(h('span', { class: 'attempts' }, String(d.attempts))),
-      td(d.lastStatusCode === null ? null : h('code', {}, `HTTP ${d.lastStatusCode}`), d.lastError === null ? null : h('div', { class: 'muted small' }, d.lastError), d.lastStatusCode === null && d.lastError === null ? h('span', { class: 'muted' }, '—') : null),
+      textTd(d.lastStatusCode === null ? null : h('code', {}, `HTTP ${d.lastStatusCode}`), d.lastError === null ? null : h('div', { class: 'muted small' }, d.lastError), d.lastStatusCode === null && d.lastError === null ? h('span', { class: 'muted' }, '—') : null),
       td(d.status === 'pending' || d.status === 'failed' ? stamp(d.nextAttemptAt) : h('span', { class: 'muted' }, '—')),
       td(stamp(d.createdAt)),
       td(stamp(d.deliveredAt)),

@@ -10,7 +10,7 @@ import { fill, h, jsonBlock, parseJsonField } from '../../dom.ts';
 import { actionForm, field } from '../../widgets/form.ts';
 import { stamp } from '../../widgets/format.ts';
 import { PageScope } from '../../widgets/scope.ts';
-import { dataTable, td } from '../../widgets/table.ts';
+import { dataTable, td, textTd } from '../../widgets/table.ts';
 
 const link = (name: string, version?: number): string => `#/templates/${encodeURIComponent(name)}${version === undefined ? '' : `/${version}`}`;
 
@@ -28,7 +28,7 @@ export const templatesPage: Page = (root, app, [selected, version]) => {
         { 'data-name': t.name, class: t.name === selected ? 'selected' : undefined },
         td(h('a', { href: link(t.name) }, t.name)),
         td(`v${t.version}`),
-        td(h('span', { class: 'muted' }, t.description ?? '')),
+        textTd(h('span', { class: 'muted' }, t.description ?? '')),
         td(t.extends === null ? h('span', { class: 'muted' }, '—') : h('a', { href: link(t.extends.split('@')[0] ?? '', Number(t.extends.split('@')[1])) }, h('code', {}, t.extends))),
         td(stamp(t.createdAt)),
       ),
@@ -59,7 +59,7 @@ async function showTemplate(app: App, scope: PageScope, detail: HTMLElement, mes
         { 'data-version': v.version, class: v.version === t.version ? 'selected' : undefined },
         td(h('a', { href: link(v.name, v.version), 'aria-current': v.version === t.version ? 'page' : undefined }, `v${v.version}`)),
         td(v.extends === null ? '—' : h('code', {}, v.extends)),
-        td(h('span', { class: 'muted' }, v.description ?? '')),
+        textTd(h('span', { class: 'muted' }, v.description ?? '')),
         td(stamp(v.createdAt)),
       ),
     (v) => String(v.version),
