@@ -93,7 +93,7 @@ function createForm(app: App, created: () => void): HTMLFormElement {
     id: 'webhook-form',
     submit: 'Create webhook',
     inline: true,
-    fields: [field('URL', url, { class: 'grow' }), field('Events (comma-separated; workflow.* and * match many)', events, { class: 'grow' }), field('Secret (16+ characters)', secret)],
+    fields: [field('URL', url, { class: 'grow' }), field('Events (comma-separated; workflow.*, *)', events, { class: 'grow', title: 'Event types; workflow.*, workflow.step.* and * match many' }), field('Secret (16+ characters)', secret)],
     action: async () => {
       const w = await app.api.webhooks.create({
         url: url.value.trim(),
