@@ -12,6 +12,7 @@ import type { Engine, PageRequest } from '../engine/types.ts';
 import type { BulkOperationRow, BulkStore } from '../store/types.ts';
 import { hasCriterion, previewMatches, storeMatches } from './match.ts';
 import { DEFAULT_MAX_IN_FLIGHT, createPacer } from './pacer.ts';
+import { pruneItems } from './prune.ts';
 import { OperationRun } from './runner.ts';
 import { type BulkEvent, type BulkEventType, type BulkOperation, type BulkPreview, type BulkRequest, isBulkOperationId, newBulkOperationId } from './types.ts';
 
@@ -95,11 +96,25 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
     }
   };
 
+  /** Item deletions in progress (close waits for the slice in flight). */
+  const pruning = new Set<Promise<void>>();
+  const prune = (id: string, matched: number): void => {
+    if (closed) return;
+    const p = pruneItems(store, id, matched, () => closed)
+      .catch((err: unknown) => logger.warn('bulk operation: its items were not all deleted; the next start goes on', { operationId: id, error: String(err) }))
+      .finally(() => pruning.delete(p));
+    pruning.add(p);
+  };
+
   const run = (row: BulkOperationRow): void => {
     if (closed) return;
     const r = new OperationRun(row, { engine, store, pacer, clock, logger, announce: (x, type) => emit(x.op, type, x.status, x.progress) });
     runs.set(row.id, r);
-    void r.done.finally(() => runs.delete(row.id));
+    void r.done.finally(() => {
+      runs.delete(row.id);
+      // Ended (not stopped for a shutdown: that one resumes).
+      if (r.status !== 'running') prune(row.id, row.matched);
+    });
   };
 
   const owned = async (tenant: string, id: string): Promise<BulkOperationRow> => {
@@ -191,8 +206,11 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
       const at = clock.now();
       await store.finishOperation(id, 'cancelled', at);
       const counts = r?.progress ?? row;
-      // A run announces its end once its batch in flight is counted; without one, the end is now.
-      if (r === undefined) emit(row, 'bulk.completed', 'cancelled', counts);
+      // A run announces its end once its batch in flight is counted (and prunes after it); without one, the end is now.
+      if (r === undefined) {
+        emit(row, 'bulk.completed', 'cancelled', counts);
+        prune(row.id, row.matched);
+      }
       return { ...toOperation(row), succeeded: counts.succeeded, failed: counts.failed, skipped: counts.skipped, errors: counts.errors, status: 'cancelled', finishedAt: at };
     },
 
@@ -202,6 +220,7 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
         logger.info('bulk operation resumed', { operationId: row.id, action: row.action, done: row.nextSeq - 1, matched: row.matched });
         run(row);
       }
+      for (const f of await store.finishedWithItems()) prune(f.id, f.matched);
     },
 
     onEvent(listener) {
@@ -214,6 +233,7 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
       closed = true;
       await Promise.allSettled([...runs.values()].map((r) => r.stop()));
       await Promise.allSettled([...creating.values()]);
+      await Promise.allSettled([...pruning]);
       await store.close();
     },
   };

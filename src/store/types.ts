@@ -646,5 +646,9 @@ export interface BulkStore {
   recordOutcomes(operationId: string, results: readonly BulkItemResult[], progress: BulkProgress): Promise<void>;
   /** `running` → `completed` or `cancelled`. */
   finishOperation(id: string, status: 'completed' | 'cancelled', at: number): Promise<void>;
+  /** Deletes a finished operation's items with seq in [`fromSeq`, `fromSeq + count`) (nothing reads them once it ended). */
+  pruneItems(operationId: string, fromSeq: number, count: number): Promise<void>;
+  /** Finished operations that still have items (a stop or crash came before their pruning ended), with their item count. */
+  finishedWithItems(): Promise<{ readonly id: string; readonly matched: number }[]>;
   close(): Promise<void>;
 }

@@ -64,6 +64,16 @@ async function startMany(engine: Engine, tenant: string, workflow: string, n: nu
   return ids;
 }
 
+/** Rows of `bulk_operation_items` an operation still has (read beside the server, like any reader of the file). */
+function itemCount(dataDir: string, operationId: string): number {
+  const db = new Database(join(dataDir, 'actorflow.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM bulk_operation_items WHERE operation_id = ?').get(operationId) as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 /** Every execution a list query matches (all pages). */
 async function listAll(as: Api, query: Record<string, string>): Promise<any[]> {
   const items: any[] = [];
@@ -175,6 +185,8 @@ describe('bulk operations: acting', () => {
     expect(Date.parse(done.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
     const cancelled = await listAll(http, { 'label.batch': 'b1', status: 'cancelled' });
     expect(cancelled).toHaveLength(2000);
+    // Its items leave the database once it ended (its row keeps the counts).
+    await pollUntil(async () => (itemCount(server.dataDir, done.id as string) === 0 ? true : undefined), 'the finished operation\'s items deleted');
     const one = await http.get(`/executions/${cancelled[0].id}/events`);
     expect(one.body.items.find((e: { type: string }) => e.type === 'workflow.cancelled').data).toMatchObject({ reason: 'bulk test' });
     // Nobody else was touched: another label, another tenant.
@@ -360,6 +372,12 @@ describe('bulk operations: resume', () => {
       );
       const item = db.prepare('INSERT INTO bulk_operation_items (operation_id, seq, execution_id, outcome, mark_seq) VALUES (?, ?, ?, ?, ?)');
       ids.forEach((id, i) => item.run(opId, i + 1, id, i < 200 ? 'started' : null, i < 200 ? marks[i] : null));
+      // An operation that ended before the stop, its items not all deleted yet (more than one slice of them).
+      const endedId = 'bk_01M959M5C3WJSFW78Q5PFZXH7Q';
+      db.prepare('INSERT INTO bulk_operations VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 2500, 0, 0, ?, 2501, ?, ?, NULL, NULL)').run(
+        endedId, 'default', 'cancel', JSON.stringify({ labels: { gone: 'g' } }), null, 'completed', 2500, '[]', Date.now(), Date.now(),
+      );
+      for (let i = 1; i <= 2500; i++) item.run(endedId, i, ids[i % ids.length], 'succeeded', null);
       db.close();
 
       s = await startTestServer({ dataDir });
@@ -370,6 +388,9 @@ describe('bulk operations: resume', () => {
           return res.body.status === 'completed' ? res.body : undefined;
         }, 'the resumed operation completed');
         expect(done).toMatchObject({ matched: 300, succeeded: 300, failed: 0, skipped: 0 });
+        // Finished operations keep their row, not their items: the resumed one once it ended, the other at the start.
+        await pollUntil(async () => (itemCount(dataDir, opId) === 0 && itemCount(dataDir, 'bk_01M959M5C3WJSFW78Q5PFZXH7Q') === 0 ? true : undefined), 'the items of both finished operations deleted');
+        expect((await h.get('/bulk-operations/bk_01M959M5C3WJSFW78Q5PFZXH7Q')).body).toMatchObject({ status: 'completed', matched: 2500, succeeded: 2500 });
         for (const id of ids) {
           const events = (await h.get(`/executions/${id}/events`)).body.items as { type: string; data: { payload?: unknown } }[];
           const signals = events.filter((e) => e.type === 'workflow.signal.received');

@@ -149,6 +149,12 @@ export function createSqliteBulkStore(open: () => Promise<AsyncDb>, writer: Pick
       ]),
     finishOperation: (id, status, at) =>
       write([{ sql: "UPDATE bulk_operations SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'", rows: [[status, at, id]] }]),
+    pruneItems: (operationId, fromSeq, count) =>
+      write([{ sql: 'DELETE FROM bulk_operation_items WHERE operation_id = ? AND seq >= ? AND seq < ?', rows: [[operationId, fromSeq, fromSeq + count]] }]),
+    finishedWithItems: () =>
+      db.all<{ id: string; matched: number }>(
+        "SELECT o.id, o.matched FROM bulk_operations o WHERE o.status IN ('completed', 'cancelled') AND EXISTS (SELECT 1 FROM bulk_operation_items i WHERE i.operation_id = o.id)",
+      ),
     close: async () => {
       if (opened !== undefined) await (await opened).close();
     },
