@@ -6,6 +6,7 @@
  */
 import { ConflictError, ErrorCode, NotFoundError, ValidationError } from '../common/errors.ts';
 import type { Clock } from '../common/clock.ts';
+import { idempotencyExpired } from '../common/idempotency.ts';
 import type { Page } from '../common/execution.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
@@ -18,8 +19,6 @@ import { type BulkEvent, type BulkEventType, type BulkOperation, type BulkPrevie
 
 /** Ids a dry run shows. */
 export const SAMPLE_SIZE = 20;
-/** How long an idempotency key replays the operation it created. */
-const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
 
 /** An idempotency key of a create and the hash of its request (a different request under the same key is a conflict). */
 export interface BulkIdempotency {
@@ -169,7 +168,7 @@ export function createBulkOperations(o: BulkOperationsOptions): BulkOperations {
       while (creating.has(key)) await creating.get(key)?.catch(() => undefined);
       const attempt = (async () => {
         const prior = await store.findByIdempotencyKey(tenant, idem.key);
-        if (prior !== undefined && clock.now() - prior.createdAt < IDEMPOTENCY_WINDOW_MS) {
+        if (prior !== undefined && !idempotencyExpired(prior.createdAt, clock.now())) {
           if (prior.requestHash !== idem.requestHash) throw new ConflictError(ErrorCode.idempotencyKeyConflict, 'the idempotency key was used with a different request');
           return { operation: toOperation(prior), replayed: true };
         }

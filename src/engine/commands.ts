@@ -2,6 +2,7 @@
 import type { Supervisor } from './runtime/supervisor.ts';
 import { ConflictError, ErrorCode, NotFoundError, ValidationError, type Issue } from '../common/errors.ts';
 import { TERMINAL_STATUSES } from '../common/execution.ts';
+import { idempotencyExpired } from '../common/idempotency.ts';
 import type { FlowDocument } from '../common/flow.ts';
 import type { TemplateInstance } from '../common/template.ts';
 import { DIRECT_MAX_SLEEP_MS, LIMITS, PRIORITY, type Step } from '../common/flow.ts';
@@ -63,10 +64,12 @@ export class Commands {
     let created: ExecutionRow | undefined;
     try {
       const prior = await this.sup.store.findByIdempotencyKey(req.tenant, req.idempotencyKey);
-      if (prior) {
+      if (prior && !this.keyReleasable(prior)) {
         created = prior;
         return this.replay(req, prior);
       }
+      // Its 24 h are over and its execution has ended: the key goes to this start (still reserved here).
+      if (prior) await this.sup.store.releaseIdempotencyKey(prior.id);
       const result = await this.startNew(req);
       created = this.sup.live.get(result.execution.id)?.toRow() ?? (await this.sup.store.getExecution(result.execution.id));
       return result;
@@ -74,6 +77,14 @@ export class Commands {
       this.sup.pendingKeys.delete(key);
       settle(created);
     }
+  }
+
+  /**
+   * A key answers its execution for 24 h (API.md); after that a new start takes it, once that execution has
+   * ended (an open one keeps answering: a second run beside it is not what a retrying client means).
+   */
+  private keyReleasable(prior: ExecutionRow): boolean {
+    return idempotencyExpired(prior.createdAt, this.sup.clock.now()) && TERMINAL_STATUSES.has(prior.status) && !this.sup.live.has(prior.id);
   }
 
   private replay(req: StartRequest, prior: ExecutionRow): StartResult {

@@ -252,6 +252,11 @@ class SqliteStore implements Store {
     return r && toExecution(r);
   }
 
+  async releaseIdempotencyKey(id: string): Promise<void> {
+    // Through the committer, like the journal's writes (one writer: no commit waits on a second one's lock).
+    await this.committer.write([{ sql: 'UPDATE executions SET idem_key = NULL, idem_hash = NULL WHERE id = ?', rows: [[id]] }]);
+  }
+
   async listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]> {
     const where = executionWhere(q);
     const params = [...where.params, q.limit];
