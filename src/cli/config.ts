@@ -92,6 +92,7 @@ function clusterOf(on: boolean, nodeId: string | undefined, natsUrl: string | un
       replicas: env.ACTORFLOW_CLUSTER_REPLICAS ? parseIntIn('ACTORFLOW_CLUSTER_REPLICAS', env.ACTORFLOW_CLUSTER_REPLICAS, 1, 5) : Math.min(3, servers),
       ...(env.ACTORFLOW_CLUSTER_PARTITIONS ? { partitions: parseIntIn('ACTORFLOW_CLUSTER_PARTITIONS', env.ACTORFLOW_CLUSTER_PARTITIONS, 1, 4096) } : {}),
       ...(env.ACTORFLOW_LEASE_TTL_MS ? { leaseTtlMs: parseIntIn('ACTORFLOW_LEASE_TTL_MS', env.ACTORFLOW_LEASE_TTL_MS, 500, 60_000) } : {}),
+      ...(env.ACTORFLOW_FORWARD_DEADLINE_MS ? { forwardDeadlineMs: parseIntIn('ACTORFLOW_FORWARD_DEADLINE_MS', env.ACTORFLOW_FORWARD_DEADLINE_MS, 1, 60_000) } : {}),
     },
   };
 }

@@ -110,6 +110,8 @@ export interface ClusterConfig {
   readonly replicas?: number;
   /** Partition lease TTL (`ACTORFLOW_LEASE_TTL_MS`): how soon a dead node's partitions are taken over. @default 5000 */
   readonly leaseTtlMs?: number;
+  /** How long a command for a partition served elsewhere waits for it to have an owner before 503 `partition_unavailable` (`ACTORFLOW_FORWARD_DEADLINE_MS`). @default 5000 */
+  readonly forwardDeadlineMs?: number;
 }
 
 export interface Running {
@@ -157,7 +159,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...(config.fastCommitRows === undefined ? {} : { fastCommitRows: config.fastCommitRows }) });
   // Cluster mode: the node joins before the engine exists (the engine writes through its journal).
   const cluster = config.cluster && config.natsUrl
-    ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs') })
+    ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs', 'forwardDeadlineMs') })
     : undefined;
   // In cluster mode agents run in process: a NATS agent's result would reach any node, not its partition's owner.
   const bus = config.natsUrl && cluster === undefined

@@ -234,8 +234,12 @@ class Node implements ClusterNode {
     const began = Date.now();
     for (let attempt = 0; current(); attempt++) {
       try {
-        const writer = await openPartitionJournal(this.nc, { partition: p, replicas: this.o.replicas ?? 1, writer: this.o.nodeId });
+        const writer = await openPartitionJournal(this.nc, { partition: p, replicas: this.o.replicas ?? 1, writer: this.o.nodeId, mayWrite: () => this.leases?.holds(p) === true });
         if (!current()) return;
+        // A fence: an empty commit on the tail. An append the previous owner sent before it lost the lease
+        // and that is still on its way now fails its expected sequence instead of landing after this one.
+        // The replay goes up to it.
+        await writer.commit({ events: [], executions: [], snapshots: [] });
         const replayed = await this.catchUp(p, writer, current);
         if (!current()) return;
         this.writers.set(p, writer);

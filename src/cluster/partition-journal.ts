@@ -79,6 +79,12 @@ export interface PartitionJournalOptions {
   readonly appendTimeoutMs?: number;
   /** Starts this writer's message ids (`<writer>.<nuid>.<n>`): who wrote a commit, for operators and tests. @default none */
   readonly writer?: string;
+  /**
+   * Asked before every attempt of an append, retries included: false (the lease is gone, by its clock)
+   * sends nothing more and fails `partition_not_owned`. A node resumed from a pause must not retry an
+   * append it started before the pause. @default always true
+   */
+  readonly mayWrite?: () => boolean;
 }
 
 export interface JournalEntry {
@@ -119,7 +125,8 @@ export async function openPartitionJournal(nc: NatsConnection, o: PartitionJourn
   await retrySetup(() => ensureJournalStream(jsm, { replicas: o.replicas ?? 1 }));
   const snapshots = await openBucket(nc, SNAPSHOTS_BUCKET, { replicas: o.replicas ?? 1 });
   const last = await jsm.streams.getMessage(JOURNAL_STREAM, { last_by_subj: journalSubject(o.partition) });
-  return new PartitionJournalImpl(jetstream(nc), jsm, snapshots, o.partition, last?.seq ?? 0, o.appendTimeoutMs ?? 10_000, o.writer === undefined ? nuid.next() : `${o.writer}.${nuid.next()}`);
+  const writerId = o.writer === undefined ? nuid.next() : `${o.writer}.${nuid.next()}`;
+  return new PartitionJournalImpl(jetstream(nc), jsm, snapshots, o.partition, last?.seq ?? 0, o.appendTimeoutMs ?? 10_000, writerId, o.mayWrite ?? (() => true));
 }
 
 class PartitionJournalImpl implements PartitionJournal {
@@ -139,6 +146,7 @@ class PartitionJournalImpl implements PartitionJournal {
     private readonly appendTimeoutMs: number,
     /** Tells this writer's appends from any other's in msg ids, so dedupe never takes another owner's commit for ours. */
     private readonly writerId: string,
+    private readonly mayWrite: () => boolean,
   ) {
     this.subject = journalSubject(partition);
   }
@@ -163,6 +171,12 @@ class PartitionJournalImpl implements PartitionJournal {
     const msgID = `${this.writerId}.${++this.commits}`;
     const deadline = Date.now() + this.appendTimeoutMs;
     for (let attempt = 0; ; attempt++) {
+      if (!this.mayWrite()) {
+        const err = new ClusterError(ClusterErrorCode.partitionNotOwned, `partition ${this.partition}: this node no longer holds its lease; nothing more is sent`, { partition: this.partition });
+        // After an attempt whose outcome is unknown, this writer stays refused (as after a timeout).
+        if (attempt > 0) this.refusal = err;
+        throw err;
+      }
       let ack: PubAck;
       try {
         ack = await this.js.publish(this.subject, data, {

@@ -19,6 +19,8 @@ export const serveCommand: Command = {
     machines: { type: 'string', arg: 'DIR', help: 'code-first machines and flow documents loaded at boot (default ./machines)' },
     nats: { type: 'string', arg: 'URL', help: 'NATS server(s), comma-separated (default: in-process bus)' },
     'nats-prefix': { type: 'string', arg: 'P', help: 'subject prefix on NATS' },
+    cluster: { type: 'boolean', help: 'run as one node of a cluster on the --nats servers (README, Running a cluster)' },
+    'node-id': { type: 'string', arg: 'ID', help: "this node's id in the cluster (with --cluster)" },
     'no-auth': { type: 'boolean', help: 'development only: every request is admin of tenant default' },
     'rate-limit': { type: 'string', arg: 'RPS:BURST', help: 'default per-credential limit, 0 = off (default 2000:4000)' },
     'max-body': { type: 'string', arg: 'BYTES', help: 'request body limit (default 1048576)' },
