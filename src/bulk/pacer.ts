@@ -28,25 +28,28 @@ export interface Pacer {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-export function createPacer(maxInFlight: number = DEFAULT_MAX_IN_FLIGHT, maxLoopShare: number = DEFAULT_MAX_LOOP_SHARE): Pacer {
-  const queue: (() => void)[] = [];
-  let inFlight = 0;
-  let scheduled = false;
+/** The event loop's busy share over the last window of `WINDOW_MS` (read at most once per window). */
+export function loopShareMeter(): () => number {
   let mark = performance.eventLoopUtilization();
   let markAt = performance.now();
-  let over = false;
-
-  /** Whether the loop was busier than the budget over the last window (read at most once per window). */
-  const overBudget = (): boolean => {
+  let share = 0;
+  return () => {
     const now = performance.now();
     if (now - markAt >= WINDOW_MS) {
       const current = performance.eventLoopUtilization();
-      over = performance.eventLoopUtilization(current, mark).utilization > maxLoopShare;
+      share = performance.eventLoopUtilization(current, mark).utilization;
       mark = current;
       markAt = now;
     }
-    return over;
+    return share;
   };
+}
+
+export function createPacer(maxInFlight: number = DEFAULT_MAX_IN_FLIGHT, maxLoopShare: number = DEFAULT_MAX_LOOP_SHARE, loopShare: () => number = loopShareMeter()): Pacer {
+  const queue: (() => void)[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+  const overBudget = (): boolean => loopShare() > maxLoopShare;
 
   const turn = (): void => {
     scheduled = false;

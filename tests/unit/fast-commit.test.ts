@@ -32,6 +32,17 @@ async function open(maxRows = 4): Promise<{ main: Db; worker: AsyncDb; committer
 }
 
 const rows = (prefix: string, n: number): WriteStep[] => [{ sql: INSERT, rows: Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]) }];
+/**
+ * Whether `write`'s promise is settled after two microtask turns: a main-thread commit returns a settled
+ * promise; a worker's answer comes as a message, a macrotask later (whatever the worker's speed).
+ */
+async function settledAtOnce(p: Promise<void>): Promise<boolean> {
+  let settled = false;
+  void p.then(() => (settled = true));
+  await Promise.resolve();
+  await Promise.resolve();
+  return settled;
+}
 const count = (main: Db, prefix: string): number => (main.raw.prepare('SELECT count(*) AS n FROM t WHERE k LIKE ?').get(`${prefix}%`) as { n: number }).n;
 
 describe('fast commits', () => {
@@ -39,13 +50,13 @@ describe('fast commits', () => {
     const { main, committer } = await open();
     const done = committer.write(rows('a', 3));
     expect(count(main, 'a')).toBe(3);
-    await done;
+    expect(await settledAtOnce(done)).toBe(true);
   });
 
   it('sends a batch over the row limit to the worker', async () => {
     const { main, committer } = await open(4);
     const done = committer.write(rows('b', 5));
-    expect(count(main, 'b')).toBe(0);
+    expect(await settledAtOnce(done)).toBe(false);
     await done;
     expect(count(main, 'b')).toBe(5);
   });
@@ -54,7 +65,7 @@ describe('fast commits', () => {
     const { main, committer } = await open(4);
     const big = committer.write(rows('c', 50));
     const small = committer.write(rows('d', 1));
-    expect(count(main, 'd')).toBe(0);
+    expect(await settledAtOnce(small)).toBe(false);
     await Promise.all([big, small]);
     expect([count(main, 'c'), count(main, 'd')]).toEqual([50, 1]);
   });

@@ -8,11 +8,13 @@
  * flight is what a lone request makes: it commits at once on the main thread's connection (opened with
  * `busy_timeout=0`), so it never sleeps in SQLite's busy handler; if the lock is held (a checkpoint
  * RESTART, a write of another connection), it goes to the worker as before. Larger batches (load) always
- * go to the worker.
+ * go to the worker. Only with `synchronous=NORMAL` by default: there a commit is a write to the WAL, while
+ * with `FULL` it includes an fsync, which under a busy disk takes milliseconds (p99 4-22 ms measured here)
+ * that the event loop would spend waiting.
  */
 import { isBusy, type AsyncDb, type Db, type WriteStep } from './db.ts';
 
-/** Rows up to which an idle commit runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; 0: never). A 3-step flow's start is ~10 rows. */
+/** Rows up to which an idle commit runs on the main thread with sync `normal` (`ACTORFLOW_FAST_COMMIT_ROWS`; 0: never). A 3-step flow's start is ~10 rows. */
 export const DEFAULT_FAST_COMMIT_ROWS = 16;
 
 /** `committer` whose `write` takes the main-thread path on `main` for small batches while no write of its own is in flight. */
