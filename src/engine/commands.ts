@@ -68,9 +68,9 @@ export class Commands {
         created = prior;
         return this.replay(req, prior);
       }
-      // Its 24 h are over and its execution has ended: the key goes to this start (still reserved here).
-      if (prior) await this.sup.store.releaseIdempotencyKey(prior.id);
-      const result = await this.startNew(req);
+      // Its 24 h are over and its execution has ended: the key goes to this start (still reserved here), taken
+      // from the old row in the same commit that writes the new one (through the journal: every copy sees both).
+      const result = await this.startNew(req, prior);
       created = this.sup.live.get(result.execution.id)?.toRow() ?? (await this.sup.store.getExecution(result.execution.id));
       return result;
     } finally {
@@ -92,7 +92,7 @@ export class Commands {
     return { execution: rowToView(prior), replayed: true };
   }
 
-  private async startNew(req: StartRequest): Promise<StartResult> {
+  private async startNew(req: StartRequest, keyFrom?: ExecutionRow): Promise<StartResult> {
     const def = this.resolveDefinition(req);
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
     const direct = (req.durability ?? def.compiled.doc.durability ?? 'journal') === 'none';
@@ -111,6 +111,8 @@ export class Commands {
       tenant: req.tenant, def, input, labels: req.labels ?? {}, idempotencyKey: req.idempotencyKey ?? null, requestHash: req.requestHash ?? null,
       dynamicDoc: storedDocument(req), scope: req.scope ?? null, priority, ...callerTrace(req),
     };
+    // Ahead of the new row in the same batch: the unique index on keys sees the old one cleared first.
+    if (keyFrom !== undefined) this.sup.queue.appendRow({ ...keyFrom, idempotencyKey: null, requestHash: null });
     // Past its workflow's concurrency limit (or behind executions queued before it): queued, durable, started later in priority order.
     const slot = concurrency === null ? null : this.sup.gate.admit(req.tenant, def.row.name, concurrency);
     if (concurrency !== null && slot === null) return { execution: await this.sup.gate.enqueue({ ...start, membership: concurrency }), replayed: false };

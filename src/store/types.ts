@@ -180,8 +180,6 @@ export interface Store {
   addCommitParticipant(p: CommitParticipant): () => void;
   getExecution(id: string): Promise<ExecutionRow | undefined>;
   findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined>;
-  /** Frees execution `id`'s idempotency key (its window ended) so a new start can take it; durable when it resolves. */
-  releaseIdempotencyKey(id: string): Promise<void>;
   listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]>;
   listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   getSnapshot(executionId: string): Promise<SnapshotRow | undefined>;

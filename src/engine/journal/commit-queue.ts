@@ -35,6 +35,8 @@ export class CommitQueue<T extends Committable> {
   /** Effects (dispatches to agents, cancels) released only once the events appended before them are durable. */
   private effects: (() => void)[] = [];
   private dirty = new Set<T>();
+  /** Rows of executions not in memory, changed outside any actor (a released idempotency key): written ahead of the live ones. */
+  private rows: ExecutionRow[] = [];
   private next: Waiter | null = null;
   private scheduled = false;
   private linger: NodeJS.Timeout | undefined = undefined;
@@ -107,6 +109,12 @@ export class CommitQueue<T extends Committable> {
     this.dirty.delete(exec);
   }
 
+  /** A row to write with the next batch, ahead of the live executions' rows (which may need it gone first: a unique key). */
+  appendRow(row: ExecutionRow): void {
+    this.rows.push(row);
+    this.schedule();
+  }
+
   touch(exec: T): void {
     this.dirty.add(exec);
     this.schedule();
@@ -114,7 +122,7 @@ export class CommitQueue<T extends Committable> {
 
   /** Resolves once everything appended so far is committed. */
   flushed(): Promise<void> {
-    if (this.events.length === 0 && this.dirty.size === 0 && this.effects.length === 0 && !this.running) return Promise.resolve();
+    if (this.events.length === 0 && this.dirty.size === 0 && this.rows.length === 0 && this.effects.length === 0 && !this.running) return Promise.resolve();
     this.next ??= waiter();
     this.schedule();
     return this.next.promise;
@@ -132,7 +140,7 @@ export class CommitQueue<T extends Committable> {
 
   private async run(): Promise<void> {
     if (this.running) return;
-    if (this.events.length === 0 && this.dirty.size === 0) {
+    if (this.events.length === 0 && this.dirty.size === 0 && this.rows.length === 0) {
       // Nothing to write: effects added after the last commit are durable already.
       this.release(this.effects);
       this.effects = [];
@@ -144,11 +152,13 @@ export class CommitQueue<T extends Committable> {
     const events = this.events;
     const documents = this.documents.map((d) => d.write);
     const execs = [...this.dirty];
+    const loose = this.rows;
     const effects = this.effects;
     const batchWaiter = this.next;
     this.events = [];
     this.documents = [];
     this.dirty = new Set();
+    this.rows = [];
     this.effects = [];
     this.next = null;
     const t0 = performance.now();
@@ -162,7 +172,8 @@ export class CommitQueue<T extends Committable> {
         const snap = e.toSnapshot();
         if (snap !== null) snapshots.push(snap);
       }
-      await this.journal.append(documents.length === 0 ? { events, executions: rows, snapshots } : { events, executions: rows, snapshots, documents });
+      const executions = loose.length === 0 ? rows : [...loose, ...rows];
+      await this.journal.append(documents.length === 0 ? { events, executions, snapshots } : { events, executions, snapshots, documents });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;
@@ -182,7 +193,7 @@ export class CommitQueue<T extends Committable> {
       this.onFailed(failure, execs);
       batchWaiter?.reject(failure);
     }
-    if (this.events.length > 0 || this.dirty.size > 0 || this.effects.length > 0 || this.next) this.schedule();
+    if (this.events.length > 0 || this.dirty.size > 0 || this.rows.length > 0 || this.effects.length > 0 || this.next) this.schedule();
   }
 
   private release(effects: readonly (() => void)[]): void {

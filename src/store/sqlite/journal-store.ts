@@ -173,7 +173,9 @@ const UPSERT_EXECUTION =
   ' VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)' +
   ' ON CONFLICT(id) DO UPDATE SET status=excluded.status, output=excluded.output, error=excluded.error, started_at=coalesce(executions.started_at, excluded.started_at),' +
   ' current_steps=excluded.current_steps, labels=excluded.labels, updated_at=excluded.updated_at,' +
-  ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at';
+  ' finished_at=excluded.finished_at, retry_attempt=excluded.retry_attempt, last_seq=excluded.last_seq, next_due_at=excluded.next_due_at,' +
+  // A key is released (24 h after its start, once the execution ended) by writing the row again without it.
+  ' idem_key=excluded.idem_key, idem_hash=excluded.idem_hash';
 const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
 const PUT_POSITION = 'INSERT OR REPLACE INTO journal_positions VALUES (?, ?)';
 
@@ -250,11 +252,6 @@ class SqliteStore implements Store {
   async findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined> {
     const r = await this.reader.get<ExecutionDbRow>('SELECT * FROM executions WHERE tenant = ? AND idem_key = ?', [tenant, key]);
     return r && toExecution(r);
-  }
-
-  async releaseIdempotencyKey(id: string): Promise<void> {
-    // Through the committer, like the journal's writes (one writer: no commit waits on a second one's lock).
-    await this.committer.write([{ sql: 'UPDATE executions SET idem_key = NULL, idem_hash = NULL WHERE id = ?', rows: [[id]] }]);
   }
 
   async listExecutions(q: ExecutionQuery): Promise<ExecutionRow[]> {
