@@ -91,7 +91,7 @@ export interface ServeConfig {
    * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
    */
   readonly heapGrowingPercent?: number;
-  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; store/sqlite/fast-commit.ts); 0: never. @default 16 with sync normal, 0 with full */
+  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; store/sqlite/fast-commit.ts); 0: never. @default 16 */
   readonly fastCommitRows?: number;
   /** Keep V8's allocation-site pretenuring, which the CLI's heap policy turns off (`ACTORFLOW_V8_PRETENURING=1`; cli/heap-tuning.ts). Only with `heapGrowingPercent`. @default false */
   readonly pretenuring?: boolean;

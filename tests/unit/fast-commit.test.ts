@@ -1,14 +1,14 @@
 /**
  * A small commit that finds the writer thread idle runs on the main thread's connection (committed by the
- * time `write` returns); a large one, one behind a write in flight, or one that meets a lock goes to the
- * worker; a failing one is rolled back whole on either path.
+ * time `write` returns); a large one, one behind a write in flight, one that meets a lock, or one soon after a
+ * slow main-thread commit goes to the worker; a failing one is rolled back whole on either path.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, openWorkerDb, type AsyncDb, type Db, type WriteStep } from '../../src/store/sqlite/db.ts';
-import { withFastCommits } from '../../src/store/sqlite/fast-commit.ts';
+import { type FastCommitTiming, withFastCommits } from '../../src/store/sqlite/fast-commit.ts';
 
 const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?)';
 const cleanup: (() => Promise<void>)[] = [];
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function open(maxRows = 4): Promise<{ main: Db; worker: AsyncDb; committer: AsyncDb; path: string }> {
+async function open(maxRows = 4, timing: FastCommitTiming = {}): Promise<{ main: Db; worker: AsyncDb; committer: AsyncDb; path: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'actorflow-fast-commit-'));
   const path = join(dir, 'db.sqlite');
   const main = await openDb(path);
@@ -28,7 +28,7 @@ async function open(maxRows = 4): Promise<{ main: Db; worker: AsyncDb; committer
     await main.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { main, worker, committer: withFastCommits(worker, main, maxRows), path };
+  return { main, worker, committer: withFastCommits(worker, main, maxRows, timing), path };
 }
 
 const rows = (prefix: string, n: number): WriteStep[] => [{ sql: INSERT, rows: Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]) }];
@@ -82,6 +82,16 @@ describe('fast commits', () => {
     await done;
     expect(count(main, 'e')).toBe(1);
     await other.close();
+  });
+
+  it('sends commits to the worker for a while after a slow main-thread commit (a slow disk holds the loop once)', async () => {
+    // Every main-thread commit counts as slow here; the pause is long enough not to end during the test.
+    const { main, committer } = await open(4, { slowMs: -1, pauseMs: 60_000 });
+    expect(await settledAtOnce(committer.write(rows('s', 1)))).toBe(true);
+    const next = committer.write(rows('t', 1));
+    expect(await settledAtOnce(next)).toBe(false);
+    await next;
+    expect([count(main, 's'), count(main, 't')]).toEqual([1, 1]);
   });
 
   it('rolls a failing batch back whole and stays usable', async () => {

@@ -8,19 +8,33 @@
  * flight is what a lone request makes: it commits at once on the main thread's connection (opened with
  * `busy_timeout=0`), so it never sleeps in SQLite's busy handler; if the lock is held (a checkpoint
  * RESTART, a write of another connection), it goes to the worker as before. Larger batches (load) always
- * go to the worker. Only with `synchronous=NORMAL` by default: there a commit is a write to the WAL, while
- * with `FULL` it includes an fsync, which under a busy disk takes milliseconds (p99 4-22 ms measured here)
- * that the event loop would spend waiting.
+ * go to the worker. Measured with sync=full (bench/RESULTS.md, "Fast commits"): start p50 −0.15 ms, e2e
+ * p50 −0.17 ms, p99 unchanged.
+ *
+ * With sync=full a commit waits for an fsync, which a busy disk stretches to milliseconds (p99 4-22 ms
+ * measured here under load): the event loop would wait as long. So a main-thread commit slower than
+ * `slowMs` turns the fast path off for `pauseMs`: a slow disk costs the loop one commit, then the worker
+ * takes them again.
  */
 import { isBusy, type AsyncDb, type Db, type WriteStep } from './db.ts';
 
-/** Rows up to which an idle commit runs on the main thread with sync `normal` (`ACTORFLOW_FAST_COMMIT_ROWS`; 0: never). A 3-step flow's start is ~10 rows. */
+/** Rows up to which an idle commit runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; 0: never). A 3-step flow's start is ~10 rows. */
 export const DEFAULT_FAST_COMMIT_ROWS = 16;
 
+export interface FastCommitTiming {
+  /** A main-thread commit slower than this (ms) pauses the fast path. @default 1 */
+  readonly slowMs?: number;
+  /** For this long (ms). @default 1000 */
+  readonly pauseMs?: number;
+}
+
 /** `committer` whose `write` takes the main-thread path on `main` for small batches while no write of its own is in flight. */
-export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number): AsyncDb {
+export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number, timing: FastCommitTiming = {}): AsyncDb {
   if (maxRows <= 0) return committer;
+  const slowMs = timing.slowMs ?? 1;
+  const pauseMs = timing.pauseMs ?? 1000;
   let inFlight = 0;
+  let pausedUntil = 0;
   // Every step's rows in one IMMEDIATE transaction: it asks for the write lock first and fails at once when it is held.
   const run = main.raw.transaction((steps: readonly WriteStep[]) => {
     for (const step of steps) {
@@ -40,8 +54,12 @@ export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number): 
     ...committer,
     write: (steps) => {
       if (inFlight > 0 || main.raw.inTransaction || rowCount(steps) > maxRows) return viaWorker(steps);
+      const t0 = performance.now();
+      if (t0 < pausedUntil) return viaWorker(steps);
       try {
         run.immediate(steps);
+        const took = performance.now() - t0;
+        if (took > slowMs) pausedUntil = t0 + took + pauseMs;
         return Promise.resolve();
       } catch (err) {
         return isBusy(err) ? viaWorker(steps) : Promise.reject(err);

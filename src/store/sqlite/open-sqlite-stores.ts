@@ -27,7 +27,7 @@ export interface SqliteStoreOptions {
   readonly sync?: 'full' | 'normal';
   /** Checkpoint cadence and WAL size thresholds; defaults in wal-checkpointer.ts. */
   readonly checkpoints?: WalCheckpointerOptions;
-  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (fast-commit.ts); 0: never. @default 16 with sync `normal`, 0 with `full` */
+  /** Rows up to which a commit that finds the writer thread idle runs on the main thread (fast-commit.ts); 0: never. @default 16 */
   readonly fastCommitRows?: number;
 }
 
@@ -60,9 +60,8 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   // The group commits: prepared statements in one transaction per batch, in a worker thread.
   const worker = await openWorkerDb(opts.path);
   await worker.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
-  // A lone request's small commit skips the two thread hops when the worker is idle (fast-commit.ts); by
-  // default only without an fsync per commit: with one, the event loop would wait for the disk.
-  const committer = withFastCommits(worker, writer, opts.fastCommitRows ?? (sync === 'NORMAL' ? DEFAULT_FAST_COMMIT_ROWS : 0));
+  // A lone request's small commit skips the two thread hops when the worker is idle (fast-commit.ts).
+  const committer = withFastCommits(worker, writer, opts.fastCommitRows ?? DEFAULT_FAST_COMMIT_ROWS);
   const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA query_only=1;');
