@@ -22,7 +22,7 @@ import { isBusy, type AsyncDb, type Db, type WriteStep } from './db.ts';
 export const DEFAULT_FAST_COMMIT_ROWS = 16;
 
 export interface FastCommitTiming {
-  /** A main-thread commit slower than this (ms) pauses the fast path. @default 1 */
+  /** A main-thread commit slower than this (ms) pauses the fast path (a GC scavenge holds the loop about as long). @default 4 */
   readonly slowMs?: number;
   /** For this long (ms). @default 1000 */
   readonly pauseMs?: number;
@@ -31,7 +31,7 @@ export interface FastCommitTiming {
 /** `committer` whose `write` takes the main-thread path on `main` for small batches while no write of its own is in flight. */
 export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number, timing: FastCommitTiming = {}): AsyncDb {
   if (maxRows <= 0) return committer;
-  const slowMs = timing.slowMs ?? 1;
+  const slowMs = timing.slowMs ?? 4;
   const pauseMs = timing.pauseMs ?? 1000;
   let inFlight = 0;
   let pausedUntil = 0;
