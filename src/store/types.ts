@@ -102,6 +102,8 @@ export interface CommitBatch {
    * applies, the feed's stream cursor), recorded in the same transaction: a restarted node resumes where its copy ends.
    */
   readonly positions?: readonly JournalPosition[];
+  /** Someone waits on this commit (a reply, an acknowledgement): the store may take a quicker path that holds the event loop (store/sqlite/fast-commit.ts). */
+  readonly waited?: boolean;
 }
 
 /** Where a node's local copy of the cluster journal stands (cluster mode; see src/cluster). */

@@ -1,7 +1,8 @@
 /**
- * A small commit that finds the writer thread idle runs on the main thread's connection (committed by the
- * time `write` returns); a large one, one behind a write in flight, one that meets a lock, or one soon after a
- * slow main-thread commit goes to the worker; a failing one is rolled back whole on either path.
+ * A small commit someone waits on that finds the writer thread idle runs on the main thread's connection
+ * (committed by the time `write` returns); one nobody waits on, a large one, one behind a write in flight, one that
+ * meets a lock, or one soon after a slow main-thread commit goes to the worker; a failing one is rolled back whole
+ * on either path.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,7 @@ async function open(maxRows = 4, timing: FastCommitTiming = {}): Promise<{ main:
   return { main, worker, committer: withFastCommits(worker, main, maxRows, timing), path };
 }
 
+const WAITED = { waited: true } as const;
 const rows = (prefix: string, n: number): WriteStep[] => [{ sql: INSERT, rows: Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]) }];
 /**
  * Whether `write`'s promise is settled after two microtask turns: a main-thread commit returns a settled
@@ -48,14 +50,22 @@ const count = (main: Db, prefix: string): number => (main.raw.prepare('SELECT co
 describe('fast commits', () => {
   it('commits a small batch on the main thread when the worker is idle, before write() returns', async () => {
     const { main, committer } = await open();
-    const done = committer.write(rows('a', 3));
+    const done = committer.write(rows('a', 3), WAITED);
     expect(count(main, 'a')).toBe(3);
     expect(await settledAtOnce(done)).toBe(true);
   });
 
+  it('sends a commit nobody waits on to the worker (a background write would only delay the next request)', async () => {
+    const { main, committer } = await open();
+    const done = committer.write(rows('n', 1));
+    expect(await settledAtOnce(done)).toBe(false);
+    await done;
+    expect(count(main, 'n')).toBe(1);
+  });
+
   it('sends a batch over the row limit to the worker', async () => {
     const { main, committer } = await open(4);
-    const done = committer.write(rows('b', 5));
+    const done = committer.write(rows('b', 5), WAITED);
     expect(await settledAtOnce(done)).toBe(false);
     await done;
     expect(count(main, 'b')).toBe(5);
@@ -63,8 +73,8 @@ describe('fast commits', () => {
 
   it('sends a small batch to the worker while a worker write is in flight, and keeps their order', async () => {
     const { main, committer } = await open(4);
-    const big = committer.write(rows('c', 50));
-    const small = committer.write(rows('d', 1));
+    const big = committer.write(rows('c', 50), WAITED);
+    const small = committer.write(rows('d', 1), WAITED);
     expect(await settledAtOnce(small)).toBe(false);
     await Promise.all([big, small]);
     expect([count(main, 'c'), count(main, 'd')]).toEqual([50, 1]);
@@ -74,7 +84,7 @@ describe('fast commits', () => {
     const { main, committer, path } = await open();
     const other = await openDb(path);
     other.raw.exec('BEGIN IMMEDIATE');
-    const done = committer.write(rows('e', 1));
+    const done = committer.write(rows('e', 1), WAITED);
     // The main thread is free while the lock is held: a timer runs, and the row is not there yet.
     await new Promise((r) => setTimeout(r, 50));
     expect(count(main, 'e')).toBe(0);
@@ -87,8 +97,8 @@ describe('fast commits', () => {
   it('sends commits to the worker for a while after a slow main-thread commit (a slow disk holds the loop once)', async () => {
     // Every main-thread commit counts as slow here; the pause is long enough not to end during the test.
     const { main, committer } = await open(4, { slowMs: -1, pauseMs: 60_000 });
-    expect(await settledAtOnce(committer.write(rows('s', 1)))).toBe(true);
-    const next = committer.write(rows('t', 1));
+    expect(await settledAtOnce(committer.write(rows('s', 1), WAITED))).toBe(true);
+    const next = committer.write(rows('t', 1), WAITED);
     expect(await settledAtOnce(next)).toBe(false);
     await next;
     expect([count(main, 's'), count(main, 't')]).toEqual([1, 1]);
@@ -96,12 +106,12 @@ describe('fast commits', () => {
 
   it('rolls a failing batch back whole and stays usable', async () => {
     const { main, committer } = await open();
-    await committer.write(rows('f', 1));
+    await committer.write(rows('f', 1), WAITED);
     // f0 again after g0: the primary key refuses it, and g0 must not stay.
-    await expect(committer.write([{ sql: INSERT, rows: [['g0', 1], ['f0', 2]] }])).rejects.toThrow(/UNIQUE/);
+    await expect(committer.write([{ sql: INSERT, rows: [['g0', 1], ['f0', 2]] }], WAITED)).rejects.toThrow(/UNIQUE/);
     expect(count(main, 'g')).toBe(0);
     expect(main.raw.inTransaction).toBe(false);
-    await committer.write(rows('h', 2));
+    await committer.write(rows('h', 2), WAITED);
     expect(count(main, 'h')).toBe(2);
   });
 });

@@ -173,7 +173,8 @@ export class CommitQueue<T extends Committable> {
         if (snap !== null) snapshots.push(snap);
       }
       const executions = loose.length === 0 ? rows : [...loose, ...rows];
-      await this.journal.append(documents.length === 0 ? { events, executions, snapshots } : { events, executions, snapshots, documents });
+      const waited = batchWaiter !== null;
+      await this.journal.append(documents.length === 0 ? { events, executions, snapshots, waited } : { events, executions, snapshots, documents, waited });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;

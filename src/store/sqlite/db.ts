@@ -154,6 +154,11 @@ export interface WriteStep {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+export interface WriteOptions {
+  /** Someone waits on this write (see CommitBatch.waited): it may run on the main thread when that is quicker. */
+  readonly waited?: boolean;
+}
+
 /** A connection in a worker thread: a wait or a long call never blocks the event loop. */
 export interface AsyncDb {
   exec(sql: string): Promise<void>;
@@ -164,7 +169,7 @@ export interface AsyncDb {
    * ROLLBACK and the error as the rejection otherwise (the connection stays usable). Parameters must
    * be SQLite values (null, numbers, strings, Buffers).
    */
-  write(steps: readonly WriteStep[]): Promise<void>;
+  write(steps: readonly WriteStep[], opts?: WriteOptions): Promise<void>;
   close(): Promise<void>;
 }
 

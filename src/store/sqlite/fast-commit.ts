@@ -8,7 +8,8 @@
  * flight is what a lone request makes: it commits at once on the main thread's connection (opened with
  * `busy_timeout=0`), so it never sleeps in SQLite's busy handler; if the lock is held (a checkpoint
  * RESTART, a write of another connection), it goes to the worker as before. Larger batches (load) always
- * go to the worker. Measured with sync=full (bench/RESULTS.md, "Fast commits"): start p50 −0.15 ms, e2e
+ * go to the worker, and so does a commit nobody waits on (a direct execution's end written after its reply, bulk
+ * bookkeeping): on the main thread it would only delay the next request. Measured with sync=full (bench/RESULTS.md, "Fast commits"): start p50 −0.15 ms, e2e
  * p50 −0.17 ms, p99 unchanged.
  *
  * With sync=full a commit waits for an fsync, which a busy disk stretches to milliseconds (p99 4-22 ms
@@ -52,8 +53,9 @@ export function withFastCommits(committer: AsyncDb, main: Db, maxRows: number, t
   };
   return {
     ...committer,
-    write: (steps) => {
-      if (inFlight > 0 || main.raw.inTransaction || rowCount(steps) > maxRows) return viaWorker(steps);
+    write: (steps, opts) => {
+      // Only for a commit someone waits on: a background write (a direct execution's end, bulk bookkeeping) gains nothing from it.
+      if (opts?.waited !== true || inFlight > 0 || main.raw.inTransaction || rowCount(steps) > maxRows) return viaWorker(steps);
       const t0 = performance.now();
       if (t0 < pausedUntil) return viaWorker(steps);
       try {
