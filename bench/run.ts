@@ -2,7 +2,7 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | direct | nats | custom | http-agents | parked | restart | features | wide | bulk (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | direct | nats | custom | http-agents | parked | restart | features | wide | bulk | queue | cluster (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
@@ -33,7 +33,7 @@ import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
 import { widePart } from './wide-parallel.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'http-agents', 'parked', 'restart', 'features', 'wide', 'bulk', 'queue'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'http-agents', 'parked', 'restart', 'features', 'wide', 'bulk', 'queue', 'cluster'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -115,7 +115,7 @@ const perSync = (name: string, file: string) => async (o: BenchOpts): Promise<Fi
 const featuresPart = perSync('features', './features.bench.ts');
 const customPart = perSync('custom', './custom-agents.ts');
 const httpAgentsPart = perSync('http agents', './http-agents.ts');
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, 'http-agents': httpAgentsPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart, bulk: perSync('bulk', './bulk.ts'), queue: perSync('queue', './queue.ts') };
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, 'http-agents': httpAgentsPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart, bulk: perSync('bulk', './bulk.ts'), queue: perSync('queue', './queue.ts'), cluster: (o) => forkedPart('cluster', './cluster.ts', o) };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;
