@@ -15,7 +15,8 @@
  * parked (1,000,000 waiting executions in a server child, then signals to passivated ones, bench/parked.ts);
  * restart (SIGKILL with 100,000 waiting, then `actorflow serve` on the same data dir until /ready, bench/restart.ts);
  * features (webhook deliveries, telemetry, GraphQL and task lists over HTTP, bench/features.bench.ts);
- * wide (one parallel step of 25 to 1,000 echo branches over HTTP: time, server CPU and RSS, /health meanwhile; over the cap refused, bench/wide-parallel.ts).
+ * wide (one parallel step of 25 to 1,000 echo branches over HTTP: time, server CPU and RSS, /health meanwhile; over the cap refused, bench/wide-parallel.ts);
+ * cluster (starts/s and latency on 1-3 `serve --cluster` nodes over 3 JetStream nats-servers, SQLite as reference, failover after SIGKILL, bench/cluster.ts).
  * Every server child gets a fresh temp data dir (restart: one kept dir per sync mode, removed after)
  * and listens on 127.0.0.1 only. A full run takes ≈ 14 min on a quiet machine (parking the million takes ≈ 5); it waits (bounded:
  * 15 s per part, 8 s per run) for other load on the machine to settle, and prints how busy the
