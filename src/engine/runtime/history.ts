@@ -32,7 +32,10 @@ export function foldHistory(events: readonly EventRecord[]): History {
       costs.total.usd += usd;
     }
   };
+  /** An attempt's end (completed, retrying or failed): the step's agent, the attempt's outcome and its costs. */
   const endAttempt = (acc: StepAcc, attempt: number, status: AttemptView['status'], ts: number, d: Record<string, unknown>) => {
+    if (typeof d.agentId === 'string') acc.view.agentId = d.agentId;
+    addCosts(acc.view.stepId, attempt, d.costs);
     const a = acc.attempts.find((x) => x.attempt === attempt);
     if (!a) return;
     a.status = status;
@@ -98,24 +101,18 @@ export function foldHistory(events: readonly EventRecord[]): History {
         acc.view.error = null;
         acc.view.finishedAt = iso(e.ts);
         acc.view.waitingFor = null;
-        if (typeof d.agentId === 'string') acc.view.agentId = d.agentId;
         endAttempt(acc, attempt, 'completed', e.ts, d);
-        addCosts(id, attempt, d.costs);
         break;
       case 'workflow.step.retrying':
         acc.view.error = d.error ?? null;
-        if (typeof d.agentId === 'string') acc.view.agentId = d.agentId;
         endAttempt(acc, attempt, 'failed', e.ts, d);
-        addCosts(id, attempt, d.costs);
         break;
       case 'workflow.step.failed':
         acc.view.status = d.recovery === 'skip' ? 'skipped' : 'failed';
         acc.view.error = d.error ?? null;
         acc.view.finishedAt = iso(e.ts);
         acc.view.waitingFor = null;
-        if (typeof d.agentId === 'string') acc.view.agentId = d.agentId;
         endAttempt(acc, attempt, 'failed', e.ts, d);
-        addCosts(id, attempt, d.costs);
         break;
       default:
         break;
