@@ -216,6 +216,8 @@ export async function spawnServer(sync: SyncMode, opts: ServerOpts = {}): Promis
   const execArgv = ['--import', 'tsx'];
   if (opts.gc) execArgv.push('--expose-gc');
   if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
+  // Node flags NODE_OPTIONS refuses (e.g. --trace-gc-nvp) for the server child only: `BENCH_SERVER_NODE_ARGS="--trace-gc-nvp"`.
+  execArgv.push(...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
   const dirArgs = opts.dataDir ? ['--data-dir', opts.dataDir] : [];
   const child: ChildProcess = fork(SERVER_PROC, ['--sync', sync, ...dirArgs, ...(opts.args ?? [])], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

@@ -12,8 +12,9 @@
  * bench/flow3.ts: `engine.start`, done when `engine.onEvent` delivers the committed
  * `workflow.completed` (no HTTP on the path). Runs: (a) 1 agent, 1 sequential client → p50/p99 over
  * ~2,000 flows after a warm-up; (b) 1 agent, 64 concurrent clients → flows/s; (c) 4 agents, 1 client;
- * (d) 4 agents, 64 clients. Each run prints the CPU of the server, agents, nats-server, softirq and
- * every other process.
+ * (d) 4 agents, 64 clients. Then (e) the server's own built-in `echo` on the NATS bus (no agent process:
+ * its direct tasks and results stay in process), 1 and 64 clients. Each run prints the CPU of the
+ * server, agents, nats-server, softirq and every other process.
  *
  * Where the time goes: after (a) and (c), a short traced run with a NATS observer in this process
  * (plain subscriber to direct requests and their answers, queued tasks, `taken` and results; same
@@ -533,6 +534,7 @@ export async function natsFlowPart(o: BenchOpts): Promise<Figure[]> {
       }
       const m0 = Date.now();
       figs.push(...(await oneMode(sync)));
+      figs.push(...(await builtinMode(sync)));
       lastModeMs = Date.now() - m0;
     }
   } finally {
@@ -543,6 +545,25 @@ export async function natsFlowPart(o: BenchOpts): Promise<Figure[]> {
     process.removeListener('SIGTERM', onSignal);
   }
   return figs;
+
+  /** The same flow with the server's built-in `echo` on the NATS bus: its own agent, handed tasks and results in process. */
+  async function builtinMode(sync: SyncMode): Promise<Figure[]> {
+    console.log(`\n## nats flow, built-in echo in the server process (a NATS agent of its own: tasks and results in process) — sync=${sync}`);
+    return withServer(sync, { cpuProfDir: o.cpuProfDir, args: ['--nats', nats.url] }, async (s) => {
+      const part = 'nats flow';
+      const label = 'built-in echo';
+      await waitQuiet(quietMs);
+      const seq = await measure(s, [], nats, { clients: 1, warmupMs, durationMs: seqMaxMs, maxFlows: seqFlows, trace: false });
+      console.log(`${label}, 1 client sequential: ${fmtLat(seq.r.latency)}; ${int(seq.r.flowsPerSec)} flows/s; failed ${seq.r.failed}; ${seq.r.commitsPerFlow.toFixed(2)} commits/flow; ${cpuNote(seq.cpu)}`);
+      await waitQuiet(quietMs);
+      const con = await measure(s, [], nats, { clients: 64, warmupMs, durationMs: conMs, maxFlows: Number.MAX_SAFE_INTEGER, trace: false });
+      console.log(`${label}, 64 clients: ${int(con.r.flowsPerSec)} flows/s (${int(con.r.flows)} in ${con.r.seconds.toFixed(1)} s); ${fmtLat(con.r.latency)}; failed ${con.r.failed}; ${con.r.commitsPerFlow.toFixed(2)} commits/flow; ${cpuNote(con.cpu)}`);
+      return [
+        { part, what: `3-step start→completed p50, ${label}, 1 client`, sync, value: ms(seq.r.latency.p50), target: '—', pass: null, note: `p99 ${ms(seq.r.latency.p99, 2)}; n=${int(seq.r.latency.count)}; failed ${seq.r.failed}; ${cpuNote(seq.cpu)}` },
+        { part, what: `3-step flows/s, ${label}, 64 clients`, sync, value: `${int(con.r.flowsPerSec)}/s`, target: '—', pass: null, note: `p50 ${ms(con.r.latency.p50, 2)}, p99 ${ms(con.r.latency.p99, 2)} under load; failed ${con.r.failed}; ${con.r.commitsPerFlow.toFixed(3)} commits/flow; ${cpuNote(con.cpu)}` },
+      ];
+    });
+  }
 
   async function oneMode(sync: SyncMode): Promise<Figure[]> {
     console.log(`\n## nats flow (bench3 through NATS: direct to a free agent, else JetStream; agents in their own processes) — sync=${sync}`);

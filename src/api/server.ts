@@ -74,7 +74,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   // The routes as served: the same specs mount the router and generate the OpenAPI document.
   const routes: readonly RouteSpec[] = ROUTES.map((spec): RouteSpec => (opts.metricsPublic === true && METRICS_ROUTE_IDS.has(spec.id) ? { ...spec, auth: 'none' } : spec));
   const openapi = buildOpenApi([...routes, ...WS_ROUTES], { version: opts.version });
-  const metrics = createApiMetrics({ engine: services.engine, streamStats: () => streams.stats(), walFile: opts.walFile });
+  const metrics = createApiMetrics({ engine: services.engine, streamStats: () => streams.stats(), walFile: opts.walFile, cluster: services.cluster });
   const handlers = routeHandlers({ services, gate, version: opts.version, startedAt: opts.startedAt, openapi, metrics, streams });
 
   const app = createApp(opts.tls);

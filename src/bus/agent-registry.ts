@@ -164,12 +164,15 @@ export class AgentRegistry {
    * The agent to send a `kind` task to directly: online (not offline by heartbeats), announcing the direct
    * path, not suspended, with a free slot by this count: what it runs from the queue (at its last heartbeat,
    * `inFlight - inFlightDirect`, plus `taken` minus results since; read live for an agent in this process)
-   * plus what this bus holds on it now. Least loaded (in-flight / capacity) first; among equals the first
-   * seen (a warm process).
+   * plus what this bus holds on it now. An agent of this process with a free slot comes first: it takes the
+   * task without a network hop, and an agent elsewhere may be stopped without having missed a heartbeat yet
+   * (a paused node's agent left a task unanswered, then its pending fetch held it for the ack wait). Then
+   * least loaded (in-flight / capacity) first; among equals the first seen (a warm process).
    */
   pickDirect(kind: string): string | undefined {
     let best: Entry | undefined;
     let bestLoad = 1;
+    let bestLocal = false;
     for (const e of this.agents.values()) {
       if (e.status === 'offline' || e.suspended || e.hb.direct !== true || e.hb.capacity <= 0 || !e.hb.kinds.includes(kind)) continue;
       const live = this.live.get(e.hb.id)?.();
@@ -177,9 +180,11 @@ export class AgentRegistry {
       const used = e.held + fromQueue;
       if (used >= e.hb.capacity) continue;
       const load = used / e.hb.capacity;
-      if (load < bestLoad) {
+      const local = live !== undefined;
+      if ((local && !bestLocal) || (local === bestLocal && load < bestLoad)) {
         best = e;
         bestLoad = load;
+        bestLocal = local;
       }
     }
     return best?.hb.id;

@@ -17,6 +17,12 @@ export interface TaskMessage {
   /** W3C trace context of this attempt: the execution's trace id, the attempt's span as parent (src/tracing/trace-context.ts). */
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /**
+   * Where the agent sends this attempt's result (NATS: a subject). Set in cluster mode, where it names the
+   * subject of the execution's partition, served by whichever node owns it when the result comes; absent:
+   * the bus's one results subject.
+   */
+  readonly resultSubject?: string;
 }
 
 export interface CostReport {
@@ -61,7 +67,7 @@ export interface TaskContext {
   /** Aborted when the execution is cancelled or the step times out. */
   readonly signal: AbortSignal;
   /** W3C `traceparent` of this attempt (forward it on outgoing calls to join the execution's trace). */
-  readonly traceparent?: string;
+  readonly traceparent?: string | undefined;
   readonly tracestate?: string;
   log(level: LogLevel, message: string, data?: unknown): void;
   reportCost(cost: { model?: string; tokens?: number; usd?: number }): void;

@@ -93,8 +93,23 @@ function clusterOf(on: boolean, nodeId: string | undefined, natsUrl: string | un
       ...(env.ACTORFLOW_CLUSTER_PARTITIONS ? { partitions: parseIntIn('ACTORFLOW_CLUSTER_PARTITIONS', env.ACTORFLOW_CLUSTER_PARTITIONS, 1, 4096) } : {}),
       ...(env.ACTORFLOW_LEASE_TTL_MS ? { leaseTtlMs: parseIntIn('ACTORFLOW_LEASE_TTL_MS', env.ACTORFLOW_LEASE_TTL_MS, 500, 60_000) } : {}),
       ...(env.ACTORFLOW_FORWARD_DEADLINE_MS ? { forwardDeadlineMs: parseIntIn('ACTORFLOW_FORWARD_DEADLINE_MS', env.ACTORFLOW_FORWARD_DEADLINE_MS, 1, 60_000) } : {}),
+      ...snapshotsOf(env),
     },
   };
+}
+
+/**
+ * Read-model snapshots and journal compaction: ACTORFLOW_SNAPSHOT_INTERVAL_MS (how often the partition-0 owner
+ * considers one; 0 = never; default 10 min), ACTORFLOW_SNAPSHOT_MIN_COMMITS (commits applied since the last one;
+ * default 1000), ACTORFLOW_COMPACT_MARGIN (stream sequences kept below what a snapshot covers; default 10000).
+ */
+function snapshotsOf(env: NodeJS.ProcessEnv): Pick<NonNullable<ServeConfig['cluster']>, 'snapshots'> {
+  const s = {
+    ...(env.ACTORFLOW_SNAPSHOT_INTERVAL_MS ? { intervalMs: parseIntIn('ACTORFLOW_SNAPSHOT_INTERVAL_MS', env.ACTORFLOW_SNAPSHOT_INTERVAL_MS, 0, 86_400_000) } : {}),
+    ...(env.ACTORFLOW_SNAPSHOT_MIN_COMMITS ? { minCommits: parseIntIn('ACTORFLOW_SNAPSHOT_MIN_COMMITS', env.ACTORFLOW_SNAPSHOT_MIN_COMMITS, 1, 1_000_000_000) } : {}),
+    ...(env.ACTORFLOW_COMPACT_MARGIN ? { compactMargin: parseIntIn('ACTORFLOW_COMPACT_MARGIN', env.ACTORFLOW_COMPACT_MARGIN, 0, 1_000_000_000) } : {}),
+  };
+  return Object.keys(s).length === 0 ? {} : { snapshots: s };
 }
 
 /** Certificate and key go together; a CA (client certificates required) needs both. The files are read at startup (api/http/tls-files.ts). */

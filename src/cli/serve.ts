@@ -33,6 +33,11 @@ import { applyHeapPolicy } from './heap-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { openClusterNode } from '../cluster/cluster-node.ts';
+import { prepareClusterStore, startSnapshotter, type SnapshotSettings } from '../cluster/read-model-snapshotter.ts';
+import { sqliteReadModelFiles } from '../store/sqlite/read-model-file.ts';
+import { localWrites } from '../common/shared-writes.ts';
+import type { ScheduleRow } from '../store/types.ts';
+import { createClusterBus } from '../cluster/cluster-bus.ts';
 
 export interface ServeConfig {
   readonly host: string;
@@ -48,7 +53,7 @@ export interface ServeConfig {
   readonly logger?: Logger;
   /** OTLP/HTTP traces URL (…/v1/traces): execution and step spans are exported there. Unset = no OpenTelemetry loaded. */
   readonly otlpEndpoint?: string;
-  /** NATS server(s); unset = the in-process bus. In cluster mode: the cluster's servers (agents then run in process). */
+  /** NATS server(s); unset = the in-process bus. In cluster mode: the cluster's servers, also the agents' bus. */
   readonly natsUrl?: string;
   /** Cluster mode (`--cluster`): this process is one node of a cluster sharing `natsUrl` (README, "Running a cluster"). Unset = single node. */
   readonly cluster?: ClusterConfig;
@@ -112,6 +117,8 @@ export interface ClusterConfig {
   readonly leaseTtlMs?: number;
   /** How long a command for a partition served elsewhere waits for it to have an owner before 503 `partition_unavailable` (`ACTORFLOW_FORWARD_DEADLINE_MS`). @default 5000 */
   readonly forwardDeadlineMs?: number;
+  /** Read-model snapshots and journal compaction (README, "Running a cluster"). */
+  readonly snapshots?: SnapshotSettings;
 }
 
 export interface Running {
@@ -156,27 +163,30 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
+  // Cluster mode: a missing, empty or stale store (behind a compacted journal) starts from the latest read-model snapshot.
+  if (config.cluster && config.natsUrl) await prepareClusterStore({ servers: config.natsUrl, nodeId: config.cluster.nodeId, dbPath, files: sqliteReadModelFiles, replicas: config.cluster.replicas ?? 1, logger, ...pick(config.cluster, 'partitions') });
   const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...(config.fastCommitRows === undefined ? {} : { fastCommitRows: config.fastCommitRows }) });
   // Cluster mode: the node joins before the engine exists (the engine writes through its journal).
   const cluster = config.cluster && config.natsUrl
     ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs', 'forwardDeadlineMs') })
     : undefined;
-  // In cluster mode agents run in process: a NATS agent's result would reach any node, not its partition's owner.
-  const bus = config.natsUrl && cluster === undefined
-    ? await createNatsBus({ servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) })
-    : createMemoryBus();
-  const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl && cluster === undefined ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
+  // Definitions, templates, keys, tenants, schedules and webhooks: the same on every node in cluster mode.
+  const writes = cluster?.shared ?? localWrites;
+  // Cluster mode: an agent's result goes to the node serving its execution's partition (cluster/cluster-bus.ts).
+  const natsBus = config.natsUrl ? { servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) } : undefined;
+  const bus = natsBus === undefined ? createMemoryBus() : cluster === undefined ? await createNatsBus(natsBus) : await createClusterBus(cluster, natsBus);
+  const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
   // Before the engine: recovery commits events too, and their deliveries commit with them.
-  const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs });
+  const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs, writes });
   await webhooks.start();
   // Before the engine: recovery dispatches the steps in flight, to these agents too (same task id and attempt).
   const httpAgents = createHttpAgents({ bus, store: httpAgentStore, logger, allowPrivate: config.webhookAllowPrivate === true });
   await httpAgents.start();
   // Before the engine and the gate: every start checks its tenant's quota, every request its tenant's rate.
-  const tenants = await createTenantRegistry(tenantStore, Date.now());
+  const tenants = await createTenantRegistry(tenantStore, Date.now(), writes);
   const running = await createEngine({
     store, bus, logger,
-    ...(cluster === undefined ? {} : { journal: cluster.journal, ownership: cluster.ownership }),
+    ...(cluster === undefined ? {} : { journal: cluster.journal, ownership: cluster.ownership, sharedWrites: cluster.shared }),
     documents: documentStore,
     maxOpen: (tenant) => tenants.maxRunning(tenant),
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
@@ -185,13 +195,20 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   });
   // Cluster mode: commands on partitions served elsewhere go to their owner; every service uses this engine.
   const engine = cluster === undefined ? running : await cluster.join(running);
+  const snapshotter = cluster === undefined ? undefined : await startSnapshotter({ servers: config.natsUrl as string, dbPath, files: sqliteReadModelFiles, node: cluster, store, logger, ...config.cluster?.snapshots });
   // After the engine: a template's `workflow` steps name definitions, the machines directory's too.
-  const templates = createTemplates({ engine, store: templateStore });
+  const templates = createTemplates({ engine, store: templateStore, writes });
   await templates.load();
   if (config.machinesDir) await loadTemplatesDir(config.machinesDir, templates, logger);
   // Loaded only with an endpoint: no OpenTelemetry code otherwise.
   const tracing = config.otlpEndpoint ? (await import('../tracing/otlp-tracing.ts')).startOtlpTracing({ engine, url: config.otlpEndpoint, logger }) : undefined;
-  const scheduler = createScheduler({ engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock });
+  const scheduler = createScheduler({
+    engine, store: schedules, logger, clock: config.schedulerClock ?? systemClock, writes,
+    // Cluster mode: a schedule is fired by the node serving the partition its id falls in.
+    ...(cluster === undefined ? {} : { fires: (s: ScheduleRow) => cluster.servesKey(s.tenant, s.id) }),
+  });
+  await scheduler.load();
+  cluster?.onServing(() => scheduler.reconsider());
   // Catch-up and timers begin once recovery is done (runs started meanwhile would race it).
   const schedulerStarted = running.whenReady().then(() => scheduler.start()).catch((err: unknown) => logger.error('scheduler failed to start', { error: String(err) }));
   const bulk = createBulkOperations({ engine, store: bulkStore, clock: systemClock, logger });
@@ -209,6 +226,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     print,
     logger,
     tenantRate: (tenant) => tenants.rate(tenant),
+    writes,
     settings: {
       disabled: config.noAuth === true,
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
@@ -217,6 +235,8 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
       ...(config.maxSocketsPerCredential === undefined ? {} : { maxSocketsPerCredential: config.maxSocketsPerCredential }),
     },
   });
+  // Cluster mode: the node answers once its copy of every shared resource has the writes it missed.
+  await cluster?.shared.caughtUp();
   const services = {
     engine,
     scheduler,
@@ -271,6 +291,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
         await bulk.close();
         await engine.close();
         // After the engine's last commits (still this node's partitions): then the leases go, and the others take over at once.
+        await snapshotter?.close();
         await cluster?.close();
         await webhooks.close();
         await httpAgents.close();

@@ -8,7 +8,7 @@
 import { parseExecutionId } from '../common/ids.ts';
 import type { Engine, SignalRequest, StartRequest, StartResult } from '../engine/types.ts';
 import type { ExecutionView } from '../common/execution.ts';
-import { TASK_KEY_PREFIX, parseTaskId, type ExecutionKind } from '../engine/runtime/tasks.ts';
+import { parseTaskId, type ExecutionKind } from '../engine/runtime/tasks.ts';
 import type { Forwarder } from './forwarding.ts';
 import { partitionOf, partitionOfKey } from './partitions.ts';
 
@@ -35,10 +35,10 @@ export function clusterEngine(engine: Engine, routing: Routing, forwarder: Forwa
     return forwarder.send<T>(p, op, args);
   };
   const start = async (req: StartRequest): Promise<StartResult> => {
-    if (req.idempotencyKey) {
-      // As the engine stores it (tasks' keys carry a prefix): the same partition its newId picks.
-      const key = req.kind === 'task' ? TASK_KEY_PREFIX + req.idempotencyKey : req.idempotencyKey;
-      const p = partitionOfKey(req.tenant, key, routing.partitions);
+    // An idempotency key (as the engine stores it), else a concurrency group: the partition the engine's newId picks for it.
+    const placement = engine.startPlacement(req);
+    if (placement !== null) {
+      const p = partitionOfKey(req.tenant, placement, routing.partitions);
       if (routing.serves(p) || (await routing.whenServed(p))) return engine.start(req);
       return forwarder.send(p, 'start', [req]);
     }

@@ -28,6 +28,7 @@ import { startLeases, type PartitionLeases } from './leases.ts';
 import { ensureJournalStream, openPartitionJournal, type PartitionJournal } from './partition-journal.ts';
 import { SETUP_ATTEMPT_MS, retrySetup } from './buckets.ts';
 import { ensureClusterConfig, partitionOf, partitionOfKey } from './partitions.ts';
+import { openSharedLog, type SharedLog, type SharedLogStatus } from './shared-state/shared-log.ts';
 
 export interface ClusterNodeOptions {
   /** NATS server URLs, comma-separated. */
@@ -59,6 +60,8 @@ export interface ClusterStatus {
   readonly adopting: readonly number[];
   readonly journalLag: FeedLag;
   readonly forwarded: Readonly<ForwardCounts>;
+  /** Where this node's copy of the shared resources (definitions, keys, tenants…) stands. */
+  readonly sharedState: SharedLogStatus;
 }
 
 export interface ClusterView extends ClusterStatus {
@@ -71,11 +74,19 @@ export interface ClusterView extends ClusterStatus {
 export interface ClusterNode {
   readonly nodeId: string;
   readonly partitions: number;
+  /** Replicas of the cluster's streams and buckets (the task queue's too). */
+  readonly replicas: number;
   /** For `createEngine`: where the engine writes, and which executions it runs. */
   readonly journal: Journal;
   readonly ownership: Ownership;
+  /** Where writes of definitions, templates, keys, tenants, schedules and webhooks go: applied on every node, in one order. */
+  readonly shared: SharedLog;
   /** Starts the feed, claims leases and serves partitions with `engine`; returns the engine the API uses (commands routed). */
   join(engine: PartitionedEngine): Promise<Engine>;
+  /** Tells `listener` when this node starts serving a partition (caught up and restored) and when it stops. Must not throw. */
+  onServing(listener: (partition: number, serving: boolean) => void): void;
+  /** Whether this node serves the partition `key` of `tenant` falls in now (a schedule's id: this node fires it). */
+  servesKey(tenant: string, key: string): boolean;
   status(): ClusterStatus;
   view(): ClusterView;
   /** Releases every lease (others take over at once), stops the feed, closes the connection. */
@@ -102,7 +113,8 @@ export async function openClusterNode(o: ClusterNodeOptions): Promise<ClusterNod
     let node: Node | undefined;
     // Commits other nodes wrote reach this engine's listeners once they are in the local store.
     const applier = await openJournalApplier({ store: o.store, onForeign: (batch) => node?.announce(batch) });
-    node = new Node(nc, o, config.partitions, applier);
+    const shared = await openSharedLog({ nc, nodeId: o.nodeId, store: o.store, logger: o.logger, replicas: o.replicas ?? 1 });
+    node = new Node(nc, o, config.partitions, applier, shared);
     return node;
   } catch (err) {
     await nc.close();
@@ -126,12 +138,14 @@ class Node implements ClusterNode {
   private readonly readyWaiters = new Map<number, Set<() => void>>();
   private nextPartition = 0;
   private closed = false;
+  private readonly servingListeners: ((partition: number, serving: boolean) => void)[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly o: ClusterNodeOptions,
     readonly partitions: number,
     private readonly applier: JournalApplier,
+    readonly shared: SharedLog,
   ) {
     this.forwarder = new Forwarder({ nc, logger: o.logger, ...(o.forwardDeadlineMs === undefined ? {} : { deadlineMs: o.forwardDeadlineMs }) });
     this.journal = clusterJournal({
@@ -148,6 +162,7 @@ class Node implements ClusterNode {
         const target =
           hint.parentId !== null ? partitionOf(hint.parentId, partitions)
           : hint.idempotencyKey !== null ? partitionOfKey(hint.tenant, hint.idempotencyKey, partitions)
+          : hint.group !== null ? partitionOfKey(hint.tenant, hint.group, partitions)
           : this.pickServed();
         if (target === undefined || !this.writers.has(target)) throw this.unavailable(target);
         // A ULID's random tail spreads ids evenly: about `partitions` tries find one of the target.
@@ -164,13 +179,17 @@ class Node implements ClusterNode {
     return this.o.nodeId;
   }
 
+  get replicas(): number {
+    return this.o.replicas ?? 1;
+  }
+
   announce(batch: CommitBatch): void {
     this.engine?.partitions.announce(batch);
   }
 
   async join(engine: PartitionedEngine): Promise<Engine> {
     this.engine = engine;
-    this.feed = await startJournalFeed(this.nc, { applier: this.applier, logger: this.o.logger });
+    this.feed = await startJournalFeed(this.nc, { applier: this.applier, logger: this.o.logger, nodeId: this.o.nodeId });
     const leases = await startLeases(this.nc, { nodeId: this.o.nodeId, partitions: this.partitions, replicas: this.o.replicas ?? 1, ...(this.o.leaseTtlMs === undefined ? {} : { ttlMs: this.o.leaseTtlMs }) });
     this.leases = leases;
     leases.on('gained', (p) => void this.takeOver(p));
@@ -193,6 +212,14 @@ class Node implements ClusterNode {
     return clusterEngine(engine, routing, this.forwarder);
   }
 
+  servesKey(tenant: string, key: string): boolean {
+    return this.ready.has(partitionOfKey(tenant, key, this.partitions));
+  }
+
+  onServing(listener: (partition: number, serving: boolean) => void): void {
+    this.servingListeners.push(listener);
+  }
+
   status(): ClusterStatus {
     const adopting = [...this.generation.keys()].filter((p) => (this.leases?.owned().includes(p) ?? false) && !this.ready.has(p));
     return {
@@ -202,6 +229,7 @@ class Node implements ClusterNode {
       adopting: adopting.sort((a, b) => a - b),
       journalLag: this.feed?.lag() ?? { applied: this.applier.feedCursor(), streamLast: 0, behind: 0, sampledAt: 0 },
       forwarded: { ...this.forwarder.counts },
+      sharedState: this.shared.status(),
     };
   }
 
@@ -222,6 +250,7 @@ class Node implements ClusterNode {
     await this.leases?.close();
     this.forwarder.close();
     await this.feed?.close();
+    await this.shared.close();
     await this.nc.drain().catch(() => this.nc.close());
   }
 
@@ -251,6 +280,7 @@ class Node implements ClusterNode {
         }
         this.ready.add(p);
         this.forwarder.serve(p, engine, () => this.ready.has(p));
+        for (const l of this.servingListeners) l(p, true);
         for (const w of this.readyWaiters.get(p) ?? []) w();
         this.readyWaiters.delete(p);
         this.o.logger.info('partition served', { partition: p, replayed, restored, ms: Date.now() - began });
@@ -283,9 +313,10 @@ class Node implements ClusterNode {
   /** Stops serving `p` at once: no more writes, forwarded commands or live executions of it here. */
   private stopServing(p: number): void {
     this.bump(p);
-    this.ready.delete(p);
+    const was = this.ready.delete(p);
     this.writers.delete(p);
     this.forwarder.stop(p);
+    if (was) for (const l of this.servingListeners) l(p, false);
     this.engine?.partitions.drop((id) => partitionOf(id, this.partitions) === p);
   }
 

@@ -7,7 +7,7 @@
  * whose sequence its partition already has, and records the positions in the same transaction.
  */
 import type { EventRecord } from '../common/execution.ts';
-import { FEED_POSITION, type CommitBatch, type DocumentWrite, type ExecutionRow, type JournalPosition, type SnapshotRow, type Store } from '../store/types.ts';
+import { FEED_POSITION, SHARED_POSITION, type CommitBatch, type DocumentWrite, type ExecutionRow, type JournalPosition, type SnapshotRow, type Store } from '../store/types.ts';
 
 /** One partition commit to apply. */
 export interface JournalItem {
@@ -60,6 +60,7 @@ class Applier implements JournalApplier {
   ) {
     this.cursor = positions.get(FEED_POSITION) ?? 0;
     positions.delete(FEED_POSITION);
+    positions.delete(SHARED_POSITION);
   }
 
   position(partition: number): number {
@@ -94,6 +95,7 @@ class Applier implements JournalApplier {
       const parts: CommitBatch[] = [];
       const positions: JournalPosition[] = [];
       const foreign: CommitBatch[] = [];
+      const own: CommitBatch[] = [];
       for (const pending of group) {
         for (const it of pending.items) {
           if (it.feed === true) cursor = Math.max(cursor, it.seq);
@@ -102,10 +104,11 @@ class Applier implements JournalApplier {
           parts.push(it.batch);
           positions.push({ partition: it.partition, seq: it.seq, ...(it.feed === true ? { feed: true } : {}) });
           if (it.own !== true) foreign.push(it.batch);
+          else own.push(it.batch);
         }
       }
       try {
-        if (parts.length > 0) await this.o.store.commit(merge(parts, positions));
+        if (parts.length > 0) await this.o.store.commit(withOriginated(merge(parts, positions), own, foreign.length > 0));
         for (const [p, seq] of next) this.positions.set(p, seq);
         // Skipped feed items move the cursor only in memory: after a restart they are read (and skipped) again.
         this.cursor = cursor;
@@ -117,6 +120,14 @@ class Applier implements JournalApplier {
     }
     this.running = false;
   }
+}
+
+const NOTHING: CommitBatch = { events: [], executions: [], snapshots: [] };
+
+/** With other nodes' commits in it, the batch names the rows this node wrote: only those get effects here (webhook deliveries). */
+function withOriginated(batch: CommitBatch, own: readonly CommitBatch[], anyForeign: boolean): CommitBatch {
+  if (!anyForeign) return batch;
+  return { ...batch, originated: own.length === 0 ? NOTHING : merge(own, []) };
 }
 
 /** Several commits as one transaction, in order: a later row of the same execution wins, as it would have. */

@@ -31,11 +31,18 @@ export interface JournalFeed {
 
 export interface JournalFeedOptions {
   readonly applier: JournalApplier;
+  /**
+   * This node's id: a commit whose message id it starts (partition-journal.ts) is this node's own, even
+   * when the feed brings it before the append's own apply does (its effects, e.g. webhook deliveries, are then made here).
+   */
+  readonly nodeId?: string;
   readonly logger: Logger;
   /** Commits handed to the applier and not yet written past which the feed waits. @default 2000 */
   readonly maxPending?: number;
   /** How often the stream's tail is sampled for the lag. @default 1000 */
   readonly sampleMs?: number;
+  /** Behind the stream with nothing applied for this long: the consumer is made again from the cursor. @default 3000 */
+  readonly stallMs?: number;
 }
 
 const SUBJECT_PREFIX = journalSubject(0).slice(0, -1);
@@ -52,6 +59,9 @@ class Feed implements JournalFeed {
   private messages: ConsumerMessages | undefined;
   private streamLast = 0;
   private sampledAt = 0;
+  /** The cursor at the last sample, and since when it has not moved. */
+  private seenCursor = -1;
+  private still = 0;
   private readonly sampler: NodeJS.Timeout;
   private loop: Promise<void> = Promise.resolve();
 
@@ -105,7 +115,8 @@ class Feed implements JournalFeed {
             this.o.logger.error('an unreadable journal commit was skipped', { seq: m.seq, subject: m.subject, err: String(err) });
             continue;
           }
-          const applied = this.o.applier.apply([{ partition: Number(m.subject.slice(SUBJECT_PREFIX.length)), seq: m.seq, batch, feed: true }]);
+          const own = this.o.nodeId !== undefined && (m.headers?.get('Nats-Msg-Id') ?? '').startsWith(`${this.o.nodeId}.`);
+          const applied = this.o.applier.apply([{ partition: Number(m.subject.slice(SUBJECT_PREFIX.length)), seq: m.seq, batch, feed: true, ...(own ? { own } : {}) }]);
           applied.catch((err: unknown) => {
             if (failed) return;
             failed = true;
@@ -123,11 +134,30 @@ class Feed implements JournalFeed {
     }
   }
 
+  /**
+   * After a nats-server died, the ordered consumer can stay silent for good while the stream grows (NATS 2.9:
+   * its re-creation fails, measured stuck past 30 s): the read model then misses other nodes' commits. A
+   * consumer that delivers nothing while the stream is ahead and the applier idle is stopped; `run` starts again from the cursor.
+   */
+  private watch(): void {
+    const applied = this.o.applier.feedCursor();
+    if (applied !== this.seenCursor) {
+      this.seenCursor = applied;
+      this.still = this.sampledAt;
+      return;
+    }
+    if (this.streamLast <= applied || this.o.applier.pending() > 0 || this.sampledAt - this.still < (this.o.stallMs ?? 3000)) return;
+    this.o.logger.warn('the journal feed delivers nothing behind the stream; it starts again from its cursor', { applied, streamLast: this.streamLast });
+    this.still = this.sampledAt;
+    this.messages?.stop();
+  }
+
   private async sample(): Promise<void> {
     try {
       const info = await this.jsm.streams.info(JOURNAL_STREAM);
       this.streamLast = info.state.last_seq;
       this.sampledAt = Date.now();
+      this.watch();
     } catch {
       // Sampled again at the next tick; the lag shows the last sample's time.
     }

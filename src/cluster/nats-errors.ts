@@ -24,8 +24,11 @@ const NO_PEERS_FOR_PLACEMENT = 10005;
 
 /**
  * A setup request (creating a replicated stream or bucket) refused only for now: not enough servers have
- * joined the JetStream cluster yet (right after it starts, or while one restarts), or no quorum answers.
+ * joined the JetStream cluster yet (right after it starts, or while one restarts), no quorum answers,
+ * or nothing answers yet.
  */
 export function isSetupPending(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === NO_PEERS_FOR_PLACEMENT || err.status === 503);
+  // "JetStream is not enabled" is how the client reports no responders: a stream just created on
+  // another server whose subjects this server does not route yet, or a server still joining.
+  return (err instanceof JetStreamApiError && (err.code === NO_PEERS_FOR_PLACEMENT || err.status === 503)) || (err instanceof Error && err.name === 'JetStreamNotEnabled');
 }

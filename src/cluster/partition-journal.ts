@@ -16,7 +16,7 @@
  * `loadRestorable` look up one execution; the log is per partition, so they are answered by the
  * read model (a local SQLite copy fed from this stream) and by the owner's in-memory state.
  */
-import { JetStreamApiError, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type MsgRequest, type NextMsgRequest, type PubAck } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type MsgRequest, type NextMsgRequest, type PubAck } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { nuid, type NatsConnection } from '@nats-io/transport-node';
 import { msgpackCodec as codec } from '../common/codec.ts';
@@ -25,6 +25,7 @@ import type { CommitBatch } from '../store/types.ts';
 import { SETUP_ATTEMPT_MS, openBucket, retrySetup } from './buckets.ts';
 import { ClusterError, ClusterErrorCode } from './errors.ts';
 import { isTransient, isWrongLastSequence } from './nats-errors.ts';
+import { ensureStream } from './streams.ts';
 import { partitionKey } from './partitions.ts';
 
 export const JOURNAL_STREAM = 'actorflow-journal';
@@ -44,31 +45,17 @@ export interface JournalStreamOptions {
 
 /** Creates the journal stream if absent; refuses one that exists with another replica count. */
 export async function ensureJournalStream(jsm: JetStreamManager, o: JournalStreamOptions = {}): Promise<void> {
-  const replicas = o.replicas ?? 1;
-  const info = await jsm.streams.info(JOURNAL_STREAM).catch(() => null);
-  if (info === null) {
-    try {
-      await jsm.streams.add({
-        name: JOURNAL_STREAM,
-        subjects: [JOURNAL_SUBJECTS],
-        retention: RetentionPolicy.Limits,
-        storage: StorageType.File,
-        num_replicas: replicas,
-        // History is only ever appended: no message is deleted alone (compaction purges whole prefixes).
-        deny_delete: true,
-        // Dedupes a retried append whose first ack was lost (same msg id) for this long.
-        duplicate_window: 120_000_000_000,
-      });
-      return;
-    } catch (err) {
-      // Another node created it between our two calls: check that one.
-      if (!(err instanceof JetStreamApiError)) throw err;
-    }
-  }
-  const current = info ?? (await jsm.streams.info(JOURNAL_STREAM));
-  if (current.config.num_replicas !== replicas) {
-    throw new ClusterError(ClusterErrorCode.clusterConfigMismatch, `stream ${JOURNAL_STREAM} has ${current.config.num_replicas} replica(s); this node wants ${replicas}`);
-  }
+  await ensureStream(jsm, {
+    name: JOURNAL_STREAM,
+    subjects: [JOURNAL_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    num_replicas: o.replicas ?? 1,
+    // History is only ever appended: no message is deleted alone (compaction purges whole prefixes).
+    deny_delete: true,
+    // Dedupes a retried append whose first ack was lost (same msg id) for this long.
+    duplicate_window: 120_000_000_000,
+  });
 }
 
 export interface PartitionJournalOptions {

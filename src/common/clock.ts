@@ -77,7 +77,23 @@ export function timeoutSignal(ms: number, timers: Timers = longTimers, max: numb
   return { signal: ac.signal, clear: () => timers.clearTimeout(h) };
 }
 
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * RFC 3339 UTC with milliseconds. The last one is kept: the events of one commit and the views of one
+ * execution mostly share their millisecond, and a Date plus its formatting per event was ~3% of the
+ * server's CPU at 2,500 flows/s.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /** RFC 3339 UTC with milliseconds, or null. */
 export function iso(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+  return ms === null || ms === undefined ? null : isoTime(ms);
 }

@@ -69,6 +69,8 @@ export const ErrorCode = {
   storeUnavailable: 'store_unavailable',
   /** Cluster mode: the execution's partition has no node serving it right now (its owner died or it is being handed over; 503, retry). */
   partitionUnavailable: 'partition_unavailable',
+  /** Cluster mode: a write of a shared resource (definition, key, tenant, schedule, webhook, template) was not acknowledged or applied in time (503; its outcome is unknown, retry it). */
+  sharedStateUnavailable: 'shared_state_unavailable',
   /** A stored execution snapshot of a newer format than this build reads (a downgrade): refused, never misread. */
   snapshotFormatUnsupported: 'snapshot_format_unsupported',
   /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */

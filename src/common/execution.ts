@@ -17,6 +17,9 @@ export type ExecutionStatus = (typeof ExecutionStatus)[keyof typeof ExecutionSta
 
 export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
 
+/** The events that end an execution (into a terminal status; a failed or timed-out one may still be retried later). */
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);
+
 export interface ExecutionError {
   readonly code: string;
   readonly message: string;

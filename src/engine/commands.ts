@@ -13,6 +13,7 @@ import { flowToMermaid } from './definitions/diagram.ts';
 import type { FlowEvent } from './flow/flow-context.ts';
 import { rowToView } from './runtime/live-execution.ts';
 import { TASK_KEY_PREFIX, type ExecutionKind } from './runtime/tasks.ts';
+import { concurrencyPlacement } from './journal/journal.ts';
 import { formatTraceparent, parseTraceparent, parseTracestate } from '../tracing/trace-context.ts';
 import type { StartResult, PageRequest, SignalRequest, StartRequest } from './types.ts';
 
@@ -92,6 +93,20 @@ export class Commands {
     return { execution: rowToView(prior), replayed: true };
   }
 
+  /** See Engine.startPlacement: the key first (one key, one execution), then the concurrency group. */
+  placement(req: StartRequest): string | null {
+    if (req.idempotencyKey) return req.kind === 'task' ? TASK_KEY_PREFIX + req.idempotencyKey : req.idempotencyKey;
+    if (req.kind === 'task') return null;
+    let def: LoadedDefinition;
+    try {
+      def = this.resolveDefinition(req);
+    } catch {
+      return null; // refused wherever it runs
+    }
+    const m = this.sup.gate.membership(def, req.input ?? null);
+    return m === null ? null : concurrencyPlacement(def.row.name, m.key);
+  }
+
   private async startNew(req: StartRequest, keyFrom?: ExecutionRow): Promise<StartResult> {
     const def = this.resolveDefinition(req);
     if (def.validateInput && !def.validateInput(req.input ?? null)) throw new ValidationError('input does not match the inputSchema', inputIssues(def.validateInput));
@@ -127,7 +142,9 @@ export class Commands {
     if (direct) return { execution: view, replayed: false };
     await this.sup.queue.flushed();
     this.sup.assertKept(rec);
-    return { execution: view, replayed: false };
+    // Steps of effect-free in-process agents run inside the start's commit: when everything the execution did is
+    // durable, the answer shows it (a flow finished by then answers `completed`, and the client need not wait for it).
+    return { execution: rec.committedSeq === rec.lastSeq ? rec.toView() : view, replayed: false };
   }
 
   private resolveDefinition(req: StartRequest): LoadedDefinition {

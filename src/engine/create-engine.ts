@@ -40,6 +40,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     retireDefinition: (tenant, name) => commands.retireDefinition(tenant, name),
     definitionDiagram: (tenant, name, version) => commands.definitionDiagram(tenant, name, version),
     start: (req) => commands.start(req),
+    startPlacement: (req) => commands.placement(req),
     update: (tenant, id, patch) => commands.update(tenant, id, patch),
     cancel: (tenant, id, reason, kind) => commands.cancel(tenant, id, reason, kind),
     pause: (tenant, id) => commands.pause(tenant, id),

@@ -143,6 +143,11 @@ export interface Engine {
   definitionDiagram(tenant: string, name: string, version?: number): Promise<string>;
 
   start(req: StartRequest): Promise<StartResult>;
+  /**
+   * Cluster mode: the key a start must run with, hashed to its partition: its idempotency key (as stored),
+   * else its workflow's concurrency group; null when any partition will do (or the request is refused anyway).
+   */
+  startPlacement(req: StartRequest): string | null;
   /** `kind` (default `execution`) must match the id's kind, else `*_not_found`: tasks and executions never alias. */
   get(tenant: string, id: string, kind?: ExecutionKind): Promise<ExecutionView>;
   list(tenant: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionView>>;

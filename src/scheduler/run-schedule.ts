@@ -22,11 +22,12 @@ async function openRuns(engine: Engine, s: ScheduleRow): Promise<string[]> {
 }
 
 /**
- * Applies the overlap policy and starts a run. Returns the new execution's id, or null when the
+ * Applies the overlap policy and starts a run (with `idempotencyKey`, a start that was made already
+ * answers with its execution). Returns the new execution's id, or null when the
  * run was skipped (overlap `skip`) or could not start (logged with its code; e.g. the workflow was retired,
  * or `tenant_limit`: the tenant is at its `maxRunning`).
  */
-export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger): Promise<string | null> {
+export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger, idempotencyKey?: string): Promise<string | null> {
   try {
     if (s.overlap !== 'allow') {
       const open = await openRuns(engine, s);
@@ -46,6 +47,7 @@ export async function runSchedule(engine: Engine, s: ScheduleRow, logger: Logger
       input: s.input,
       labels: { [SCHEDULE_LABEL]: s.id },
       priority: s.priority,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     });
     return execution.id;
   } catch (err) {

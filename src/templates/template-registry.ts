@@ -6,6 +6,7 @@ import { ConflictError, ErrorCode, NotFoundError, ActorflowError, ValidationErro
 import type { Page } from '../common/execution.ts';
 import { pointerToken } from '../common/json.ts';
 import { LruCache } from '../common/lru-cache.ts';
+import { localWrites, type Applier, type SharedWrites } from '../common/shared-writes.ts';
 import { VersionsByName } from '../common/versions-by-name.ts';
 import { deepEqual } from '../engine/flow/expressions.ts';
 import { NAME_PATTERN } from '../engine/flow/flow-schema.ts';
@@ -40,6 +41,29 @@ function resolvedBytes(r: Inherited): number {
 
 const isLive = (r: TemplateRow): boolean => r.deletedAt === null;
 
+/**
+ * A write of templates (common/shared-writes.ts: in cluster mode every node applies it, in log order).
+ * `put` adds a version: `explicit` keeps its version (or conflicts), `next` takes the one after the
+ * highest as the apply finds it, `unless-latest` too unless the latest live one has the same document.
+ */
+export type TemplateOp =
+  | { readonly kind: 'put'; readonly row: TemplateRow; readonly mode: 'explicit' | 'next' | 'unless-latest' }
+  | { readonly kind: 'delete'; readonly tenant: string; readonly name: string; readonly version: number | undefined; readonly at: number };
+
+type PutOutcome = { row: TemplateRow; created: boolean };
+
+/** The rule of an explicit version: the same live document again is that row, anything else conflicts, as does one below the highest. */
+function explicitVersionRule(rows: readonly TemplateRow[], asked: number, document: Record<string, unknown>, name: string): PutOutcome | undefined {
+  const existing = rows.find((r) => r.version === asked);
+  if (existing) {
+    if (isLive(existing) && deepEqual(existing.document, document)) return { row: existing, created: false };
+    throw new ConflictError(ErrorCode.versionExists, isLive(existing) ? `version ${asked} of template ${name} exists with a different document` : `version ${asked} of template ${name} was deleted; a version number is never reused`);
+  }
+  const highest = rows[rows.length - 1]?.version ?? 0;
+  if (asked < highest) throw new ConflictError(ErrorCode.versionConflict, `version ${asked} is below the latest (${highest})`);
+  return undefined;
+}
+
 export class TemplateRegistry {
   /** Deleted versions included (hidden, but children may still inherit from them). */
   private readonly rows = new VersionsByName<TemplateRow>();
@@ -51,11 +75,57 @@ export class TemplateRegistry {
     /** Issues of a flow document as `tenant` would register it (the engine's validator). */
     private readonly validateFlow: (tenant: string, doc: unknown) => Issue[],
     private readonly now: () => number,
+    private readonly writes: SharedWrites = localWrites,
   ) {}
 
-  /** Loads every stored template (all tenants) into memory. */
+  /** Where writes go (set by `load`: ops are applied to what it loaded). */
+  private write: Applier<TemplateOp, PutOutcome | undefined> | undefined;
+
+  /** Loads every stored template (all tenants) into memory; from then on the registry applies the writes of templates. */
   async load(): Promise<void> {
     this.rows.load(await this.store.listAllTemplates());
+    this.write = this.writes.channel<TemplateOp, PutOutcome | undefined>('templates', (op) => this.apply(op));
+    await this.writes.caughtUp('templates');
+  }
+
+  private send(op: TemplateOp): Promise<PutOutcome | undefined> {
+    if (this.write === undefined) throw new Error('templates are written only after load()');
+    return this.write(op);
+  }
+
+  /** Applies one write of templates to memory and the store (on every node in cluster mode): deterministic, idempotent. */
+  private async apply(op: TemplateOp): Promise<PutOutcome | undefined> {
+    if (op.kind === 'delete') {
+      const rows = op.version === undefined ? this.rows.of(op.tenant, op.name).filter(isLive) : [this.live(op.tenant, op.name, op.version)];
+      if (rows.length === 0) throw new NotFoundError(ErrorCode.templateNotFound, `no template named ${op.name}`);
+      await this.store.markTemplateDeleted(op.tenant, op.name, op.version, op.at);
+      for (const r of rows) r.deletedAt = op.at;
+      return undefined;
+    }
+    const versions = this.rows.of(op.row.tenant, op.row.name, true);
+    let row = op.row;
+    if (op.mode === 'explicit') {
+      const refused = explicitVersionRule(versions, row.version, row.document, row.name);
+      if (refused !== undefined) return refused;
+    } else {
+      const latest = versions.filter(isLive).at(-1);
+      if (op.mode === 'unless-latest' && latest && deepEqual(latest.document, row.document)) return { row: latest, created: false };
+      // Applied before (a restart between this apply and the record of its position): the same row again.
+      const again = versions.find((r) => r.createdAt === row.createdAt && deepEqual(r.document, row.document));
+      if (again !== undefined) return { row: again, created: false };
+      // The version after the highest as this op finds it: a racing write of another node may have taken the one the writer saw.
+      const version = (versions[versions.length - 1]?.version ?? 0) + 1;
+      if (version !== row.version) row = { ...row, version };
+    }
+    // In memory before the write: a concurrent create of the same name sees this version taken.
+    versions.push(row);
+    try {
+      await this.store.insertTemplate(row);
+    } catch (err) {
+      versions.splice(versions.indexOf(row), 1);
+      throw err;
+    }
+    return { row, created: true };
   }
 
   /** The latest live version of `name`, or version `version` if live. @throws NotFoundError template_not_found */
@@ -106,37 +176,22 @@ export class TemplateRegistry {
     if (opts.unlessLatest === true && asked === undefined && latest && deepEqual(latest.document, document)) return { row: latest, created: false };
     if (asked !== undefined) {
       if (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 1) throw new ValidationError('the template is invalid', [{ path: '/version', message: 'must be an integer ≥ 1' }], ErrorCode.templateInvalid);
-      const existing = rows.find((r) => r.version === asked);
-      if (existing) {
-        if (isLive(existing) && deepEqual(existing.document, document)) return { row: existing, created: false };
-        throw new ConflictError(ErrorCode.versionExists, isLive(existing) ? `version ${asked} of template ${name} exists with a different document` : `version ${asked} of template ${name} was deleted; a version number is never reused`);
-      }
-      if (asked < highest) throw new ConflictError(ErrorCode.versionConflict, `version ${asked} is below the latest (${highest})`);
+      // Checked here too: a refusal this node already knows of costs no write.
+      const refused = explicitVersionRule(rows, asked, document, name);
+      if (refused !== undefined) return refused;
     }
     const { resolved, issues } = this.check(tenant, name, document);
     if (!resolved) throw new ValidationError('the template is invalid; see `errors`', issues, ErrorCode.templateInvalid);
     const row: TemplateRow = { tenant, name, version: asked ?? highest + 1, document, parent: resolved.parent, createdAt: this.now(), deletedAt: null };
-    // In memory before the write: a concurrent create of the same name sees this version taken.
-    const versions = this.rows.of(tenant, name, true);
-    versions.push(row);
-    try {
-      await this.store.insertTemplate(row);
-    } catch (err) {
-      versions.splice(versions.indexOf(row), 1);
-      throw err;
-    }
-    const r: ResolvedTemplate = { row, chain: resolved.chain, parameters: resolved.parameters, document: resolved.document, params: resolved.params };
-    this.resolved.set(keyOf(row), r, resolvedBytes(r));
-    return { row, created: true };
+    const mode = asked !== undefined ? 'explicit' : opts.unlessLatest === true ? 'unless-latest' : 'next';
+    return (await this.send({ kind: 'put', row, mode })) as PutOutcome;
   }
 
   /** Hides one live version, or every live one. @throws NotFoundError template_not_found */
   async delete(tenant: string, name: string, version?: number): Promise<void> {
     const rows = version === undefined ? this.rows.of(tenant, name).filter(isLive) : [this.live(tenant, name, version)];
     if (rows.length === 0) throw new NotFoundError(ErrorCode.templateNotFound, `no template named ${name}`);
-    const at = this.now();
-    await this.store.markTemplateDeleted(tenant, name, version, at);
-    for (const r of rows) r.deletedAt = at;
+    await this.send({ kind: 'delete', tenant, name, version, at: this.now() });
   }
 
   /** A stored version with its chain applied (cached). */

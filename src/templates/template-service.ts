@@ -10,6 +10,7 @@ import type { TemplateRef, TemplateSummary, TemplateView } from '../common/templ
 import { iso } from '../common/clock.ts';
 import { flowToMermaid } from '../engine/definitions/diagram.ts';
 import type { Engine, PageRequest } from '../engine/types.ts';
+import type { SharedWrites } from '../common/shared-writes.ts';
 import type { TemplateRow, TemplateStore } from '../store/types.ts';
 import { substitute } from './placeholders.ts';
 import { type ResolvedTemplate, TemplateRegistry } from './template-registry.ts';
@@ -56,6 +57,8 @@ export interface TemplatesOptions {
   readonly store: TemplateStore;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Where writes of templates are applied (cluster mode: on every node). @default localWrites */
+  readonly writes?: SharedWrites;
 }
 
 function summaryOf(r: ResolvedTemplate): TemplateSummary {
@@ -72,8 +75,8 @@ function summaryOf(r: ResolvedTemplate): TemplateSummary {
 
 const viewOf = (r: ResolvedTemplate): TemplateView => ({ ...summaryOf(r), document: r.document });
 
-export function createTemplates({ engine, store, now = Date.now }: TemplatesOptions): Templates {
-  const registry = new TemplateRegistry(store, (tenant, doc) => engine.validateDefinition(tenant, doc), now);
+export function createTemplates({ engine, store, now = Date.now, writes }: TemplatesOptions): Templates {
+  const registry = new TemplateRegistry(store, (tenant, doc) => engine.validateDefinition(tenant, doc), now, writes);
   const resolve = (row: TemplateRow) => registry.resolve(row);
 
   /** The flow `r` makes with `params`, named `name`. */

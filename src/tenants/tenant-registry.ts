@@ -4,6 +4,7 @@
  */
 import { ConflictError, ErrorCode, NotFoundError } from '../common/errors.ts';
 import type { Page } from '../common/execution.ts';
+import { localWrites, type SharedWrites } from '../common/shared-writes.ts';
 import type { TenantRow, TenantStore } from '../store/types.ts';
 
 /** The tenant that always exists: the server's operators, and everything made without auth. */
@@ -49,13 +50,19 @@ export interface TenantRegistry {
   rate(slug: string): TenantRate | undefined;
 }
 
+/** A write of tenants (common/shared-writes.ts: in cluster mode every node applies it, in log order). */
+export type TenantOp =
+  | { readonly kind: 'create'; readonly row: TenantRow }
+  /** Merged into the tenant as the apply finds it: racing patches of other fields both hold. */
+  | { readonly kind: 'update'; readonly slug: string; readonly patch: TenantPatch; readonly at: number };
+
 const rateOf = (rps: number | null): TenantRate | undefined => (rps === null ? undefined : { rps, burst: Math.max(1, Math.ceil(rps)) });
 
 /** A quota after an input: given (number or null) replaces, absent keeps `current`. */
 const merged = (given: number | null | undefined, current: number | null): number | null => (given === undefined ? current : given);
 
 /** Loads every tenant; makes sure `default` exists (its migration inserts it; a store that lost it gets it back). */
-export async function createTenantRegistry(store: TenantStore, now: number): Promise<TenantRegistry> {
+export async function createTenantRegistry(store: TenantStore, now: number, writes: SharedWrites = localWrites): Promise<TenantRegistry> {
   const bySlug = new Map<string, TenantRow>();
   const rates = new Map<string, TenantRate>();
   const put = (row: TenantRow): void => {
@@ -79,6 +86,32 @@ export async function createTenantRegistry(store: TenantStore, now: number): Pro
     return row;
   };
 
+  /** Applies a write of tenants here (on every node in cluster mode): deterministic, idempotent. */
+  const apply = async (op: TenantOp): Promise<TenantRow> => {
+    if (op.kind === 'create') {
+      const known = bySlug.get(op.row.slug);
+      // Applied before (a restart between the apply and the record of its position): the same row.
+      if (known !== undefined && known.createdAt === op.row.createdAt && known.name === op.row.name) return known;
+      if (known !== undefined) throw new ConflictError(ErrorCode.tenantExists, `tenant ${op.row.slug} exists`);
+      await store.insertTenant(op.row);
+      put(op.row);
+      return op.row;
+    }
+    const cur = get(op.slug);
+    const row: TenantRow = {
+      ...cur,
+      name: op.patch.name ?? cur.name,
+      maxRunning: merged(op.patch.limits?.maxRunning, cur.maxRunning),
+      rps: merged(op.patch.limits?.rps, cur.rps),
+      updatedAt: op.at,
+    };
+    await store.updateTenant(row);
+    put(row);
+    return row;
+  };
+  const write = writes.channel<TenantOp, TenantRow>('tenants', apply);
+  await writes.caughtUp('tenants');
+
   return {
     has: (slug) => bySlug.has(slug),
     get,
@@ -92,25 +125,14 @@ export async function createTenantRegistry(store: TenantStore, now: number): Pro
       const row: TenantRow = { slug: t.slug, name: t.name, maxRunning: t.limits?.maxRunning ?? null, rps: t.limits?.rps ?? null, createdAt: at, updatedAt: at };
       creating.add(t.slug);
       try {
-        await store.insertTenant(row);
+        return await write({ kind: 'create', row });
       } finally {
         creating.delete(t.slug);
       }
-      put(row);
-      return row;
     },
     update: async (slug, patch, at) => {
-      const cur = get(slug);
-      const row: TenantRow = {
-        ...cur,
-        name: patch.name ?? cur.name,
-        maxRunning: merged(patch.limits?.maxRunning, cur.maxRunning),
-        rps: merged(patch.limits?.rps, cur.rps),
-        updatedAt: at,
-      };
-      await store.updateTenant(row);
-      put(row);
-      return row;
+      get(slug);
+      return write({ kind: 'update', slug, patch, at });
     },
     maxRunning: (slug) => bySlug.get(slug)?.maxRunning ?? undefined,
     rate: (slug) => rates.get(slug),

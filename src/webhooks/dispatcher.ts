@@ -4,6 +4,7 @@ import { ErrorCode, NotFoundError, ValidationError } from '../common/errors.ts';
 import { toEventView } from '../common/event-view.ts';
 import type { EventView } from '../common/execution.ts';
 import { ulid } from '../common/ids.ts';
+import { localWrites } from '../common/shared-writes.ts';
 import type { CommitBatch, CommitShare, DeliveryRow, ExecutionRow, WebhookRow } from '../store/types.ts';
 import { createAgentPool } from './agent-pool.ts';
 import { eventMatcher } from './event-patterns.ts';
@@ -16,6 +17,7 @@ import {
   WEBHOOK_MAX_ATTEMPTS,
   type WebhookDispatcher,
   type WebhookDispatcherOptions,
+  type WebhookOp,
   retryDelayMs,
 } from './types.ts';
 import { checkWebhookUrl } from './url-guard.ts';
@@ -143,9 +145,12 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
   const prepare = (batch: CommitBatch): CommitShare | undefined => {
     // No webhook at all: the journal's hot path pays one size check.
     if (byTenant.size === 0 || closed) return undefined;
+    // Cluster mode: another node's commits, copied here, are that node's to deliver.
+    const own = batch.originated ?? batch;
+    if (own.events.length === 0) return undefined;
     let fresh: DeliveryRow[] | undefined;
     try {
-      fresh = match(batch);
+      fresh = match(own);
     } catch (err) {
       // Never fail the journal's commit for a webhook fault.
       logger.error('webhook deliveries could not be matched', { error: String(err), events: batch.events.length });
@@ -240,11 +245,51 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     }
   }
 
+  /** Stops a webhook here: its attempts, retries and connections; its queued outcomes are written first. */
+  const drop = async (s: Subscription): Promise<void> => {
+    const id = s.row.id;
+    hooks.delete(id);
+    due.delete(id);
+    s.stop.abort();
+    agents.drop(id);
+    reindex(s.row.tenant);
+    for (const [deliveryId, t] of retryTimers) {
+      if (t.webhookId !== id) continue;
+      clearTimeout(t.timer);
+      retryTimers.delete(deliveryId);
+    }
+    // Writes already queued for it go first, so none lands after the delete.
+    await flush();
+    await store.deleteWebhook(id);
+  };
+
+  /** Applies a write of webhooks here (on every node in cluster mode): deterministic, idempotent. */
+  const apply = async (op: WebhookOp): Promise<WebhookRow | undefined> => {
+    if (op.kind === 'delete') {
+      await drop(owned(op.tenant, op.id));
+      return undefined;
+    }
+    // Applied before (a restart between the apply and the record of its position): that row.
+    const known = hooks.get(op.row.id);
+    if (known !== undefined) return known.row;
+    await store.insertWebhook(op.row);
+    add(op.row);
+    return op.row;
+  };
+  let write: ((op: WebhookOp) => Promise<WebhookRow | undefined>) | undefined;
+  const send = (op: WebhookOp): Promise<WebhookRow | undefined> => {
+    if (write === undefined) throw new Error('webhooks are written only after start()');
+    return write(op);
+  };
+
   return {
     start: async () => {
       const rows = await store.listWebhooks();
       for (const row of rows) add(row, false);
       for (const tenant of new Set(rows.map((r) => r.tenant))) reindex(tenant);
+      const writes = opts.writes ?? localWrites;
+      write = writes.channel<WebhookOp, WebhookRow | undefined>('webhooks', apply);
+      await writes.caughtUp('webhooks');
       // Registered once the webhooks are known: started before the engine, no commit goes unmatched.
       off = journal.addCommitParticipant({ prepare });
       const open = await store.listOpenDeliveries();
@@ -257,9 +302,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
       if (!verdict.ok) throw new ValidationError(`The webhook URL is refused: ${verdict.reason}.`, [{ path: '/url', message: verdict.reason }], ErrorCode.webhookUrlForbidden);
       const now = Date.now();
       const row: WebhookRow = { id: `wh_${ulid(now)}`, tenant, url: spec.url, events: [...new Set(spec.events)], secret: spec.secret, createdAt: now };
-      await store.insertWebhook(row);
-      add(row);
-      return row;
+      return (await send({ kind: 'create', row })) as WebhookRow;
     },
 
     get: (tenant, id) => owned(tenant, id).row,
@@ -271,20 +314,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions): Webhook
     },
 
     remove: async (tenant, id) => {
-      const s = owned(tenant, id);
-      hooks.delete(id);
-      due.delete(id);
-      s.stop.abort();
-      agents.drop(id);
-      reindex(s.row.tenant);
-      for (const [deliveryId, t] of retryTimers) {
-        if (t.webhookId !== id) continue;
-        clearTimeout(t.timer);
-        retryTimers.delete(deliveryId);
-      }
-      // Writes already queued for it go first, so none lands after the delete.
-      await flush();
-      await store.deleteWebhook(id);
+      owned(tenant, id);
+      await send({ kind: 'delete', tenant, id });
     },
 
     deliveries: async (tenant, id, page) => {

@@ -2,6 +2,7 @@
 import type { PageRequest } from '../engine/types.ts';
 import type { Page } from '../common/execution.ts';
 import type { Logger } from '../common/logger.ts';
+import type { SharedWrites } from '../common/shared-writes.ts';
 import type { DeliveryRow, Store, WebhookRow, WebhookStore } from '../store/types.ts';
 
 /** First retry after this many ms (ACTORFLOW_WEBHOOK_RETRY_MS); each next one waits twice as long. */
@@ -32,7 +33,12 @@ export interface WebhookDispatcherOptions {
   readonly concurrency?: number | undefined;
   /** @default DEFAULT_WEBHOOK_CONCURRENCY_PER_WEBHOOK */
   readonly concurrencyPerWebhook?: number | undefined;
+  /** Where writes of webhooks (subscriptions) are applied (cluster mode: on every node). @default localWrites */
+  readonly writes?: SharedWrites | undefined;
 }
+
+/** A write of webhooks (common/shared-writes.ts: in cluster mode every node applies it, in log order). */
+export type WebhookOp = { readonly kind: 'create'; readonly row: WebhookRow } | { readonly kind: 'delete'; readonly tenant: string; readonly id: string };
 
 /** A new webhook (shape already validated by the route schema). */
 export interface WebhookSpec {

@@ -15,6 +15,7 @@ import { ensureClusterConfig, partitionKey, partitionOf } from '../../src/cluste
 import type { CommitBatch } from '../../src/store/types.ts';
 import { startClusterNodeProcess, type ClusterNodeProcess } from '../support/cluster-node-process.ts';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.ts';
+import { pauseProcesses } from '../support/pause-process.ts';
 import { pollUntil } from '../support/wait.ts';
 
 const P = 32;
@@ -285,8 +286,8 @@ describe('partition journal', () => {
     const first = await j.commit(batch('ex_u', 1));
     // Every server stopped: the publish may sit in a socket buffer and land once they run again.
     let lost: unknown;
-    for (const s of cluster.servers) s.process()!.kill('SIGSTOP');
     try {
+      await pauseProcesses(cluster.servers.map((s) => s.process()!));
       lost = await j.append(batch('ex_u', 2)).then(() => undefined, (e: unknown) => e);
     } finally {
       for (const s of cluster.servers) s.process()!.kill('SIGCONT');

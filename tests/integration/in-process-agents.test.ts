@@ -124,6 +124,12 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
     app = await library({
       inc: (ctx) => ({ n: (ctx.input as { n: number }).n + 1 }),
       incPure: { pure: true, handler: (ctx) => ({ n: (ctx.input as { n: number }).n + 1 }) },
+      // The context's functions used unbound, as handlers written in plain JS often do.
+      unbound: async ({ input, log, reportCost, attempt }: TaskContext) => {
+        log('info', 'unbound', { attempt });
+        reportCost({ model: 'none', tokens: 2 });
+        return { got: input };
+      },
       flaky: async (ctx: TaskContext) => {
         if (ctx.attempt <= 2) throw new Error(`flaked on attempt ${ctx.attempt}`);
         return { attempt: ctx.attempt };
@@ -148,6 +154,7 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
     http = api(app.url);
     await define(http, { name: 'inc3', steps: ['a', 'b', 'c'].map((id, i) => ({ id, type: 'task', agent: 'inc', input: i === 0 ? '$.input' : `$.steps.${['a', 'b'][i - 1]}.output` })), output: '$.steps.c.output' });
     await define(http, { name: 'inc3pure', steps: ['a', 'b', 'c'].map((id, i) => ({ id, type: 'task', agent: 'incPure', input: i === 0 ? '$.input' : `$.steps.${['a', 'b'][i - 1]}.output` })), output: '$.steps.c.output' });
+    await define(http, { name: 'unbound', steps: [{ id: 'u', type: 'task', agent: 'unbound', input: '$.input' }] });
     await define(http, { name: 'flaky', steps: [{ id: 'f', type: 'task', agent: 'flaky', retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 1 } }] });
     await define(http, { name: 'stuck', steps: [{ id: 's', type: 'task', agent: 'stuck', timeoutMs: 150, retry: { maxAttempts: 1 } }] });
     await define(http, { name: 'gated', steps: [{ id: 'g', type: 'task', agent: 'gate' }] });
@@ -158,6 +165,14 @@ describe('in-process agents in library mode: startActorflow({ agents })', () => 
   it('runs a three-step flow through one handler', async () => {
     const x = await run(http, 'inc3', { n: 1 });
     expect(x).toMatchObject({ status: 'completed', output: { n: 4 } });
+  });
+
+  it("gives a handler that destructures its context working functions (log, reportCost)", async () => {
+    const x = await run(http, 'unbound', { k: 1 });
+    expect(x).toMatchObject({ status: 'completed', output: { got: { k: 1 } } });
+    const events = (await http.get(`/executions/${x.id as string}/events`)).body.items as { type: string; data: Record<string, unknown> }[];
+    expect(events.find((e) => e.type === 'step.log')?.data).toMatchObject({ level: 'info', message: 'unbound', data: { attempt: 1 } });
+    expect(events.find((e) => e.type === 'workflow.step.completed')?.data).toMatchObject({ costs: [{ model: 'none', tokens: 2 }] });
   });
 
   it('starts the tasks of a kind declared pure without waiting for their commit, as the built-in echo', async () => {

@@ -12,6 +12,7 @@ import { chainTimers, type Clock, MAX_TIMER_MS } from '../../src/common/clock.ts
 import { createConsoleLogger } from '../../src/common/logger.ts';
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
 import { ManualClock } from '../support/manual-clock.ts';
+import { waitForEnd } from '../support/wait.ts';
 
 const DAY = 86_400_000;
 
@@ -62,11 +63,12 @@ describe('timers beyond 2^31−1 ms in the engine', () => {
     await manual.advance(5.1 * DAY - 1);
     expect(await status(engine, sleeper)).toBe('waiting');
     await manual.advance(1);
-    expect(await status(engine, sleeper)).toBe('completed');
-    const view = await engine.get('default', sleeper);
+    // Both timers fired; their commits land asynchronously, so wait on the committed ends.
+    const view = await waitForEnd(engine, sleeper);
+    expect(view.status).toBe('completed');
     expect(Date.parse(view.finishedAt ?? '')).toBe(Date.parse('2026-01-31T00:00:00.000Z'));
     // The wait's 30-day timeout ran out at the same instant (wait_timeout, onError fail).
-    const waited = await engine.get('default', waiter);
+    const waited = await waitForEnd(engine, waiter);
     expect(waited.status).toBe('failed');
     expect(waited.error?.code).toBe('wait_timeout');
   });

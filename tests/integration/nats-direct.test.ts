@@ -274,6 +274,58 @@ function gate(): { promise: Promise<void>; open: () => void } {
 const resultOf = (results: TaskResult[], taskId: string) => pollUntil(async () => results.find((r) => r.taskId === taskId), `the result of ${taskId}`, 10_000);
 
 describe('the NATS bus, direct path', () => {
+  /** The subjects of direct requests and results under `prefix`, as a plain subscriber sees them. */
+  async function wireOf(prefix: string): Promise<string[]> {
+    const s = subjects(prefix);
+    const wire: string[] = [];
+    const subs = [s.directAll, s.results, `${s.results}.>`, s.logs].map((subject) => nc.subscribe(subject, { callback: (_e, m) => void wire.push(m.subject) }));
+    cleanups.push(async () => subs.forEach((x) => x.unsubscribe()));
+    await nc.flush();
+    return wire;
+  }
+
+  it('hands a task to an agent of its own process without NATS: no direct request, log line or result message; counted and taken as direct', async () => {
+    const { bus, prefix, results, taken } = await openBus();
+    const wire = await wireOf(prefix);
+    // Each task's log line reaches the engine before its result (over NATS it could come after).
+    const order: string[] = [];
+    bus.onLog((l) => void order.push(`log ${l.executionId}`));
+    bus.onResult((r) => void order.push(`result ${r.executionId}`));
+    const own = bus.serve({ name: 'own', kinds: ['own'], concurrency: 4 }, async (ctx) => {
+      ctx.log('info', 'doubling');
+      return { doubled: (ctx.input as number) * 2 };
+    });
+    cleanups.push(() => own.close());
+    await known(bus, own.id);
+    const tasks = [1, 2, 3].map((n) => task('own', n));
+    for (const t of tasks) bus.dispatch(t);
+    const all = await Promise.all(tasks.map((t) => resultOf(results, t.taskId)));
+    expect(all.map((r) => r.ok && r.output)).toEqual([{ doubled: 2 }, { doubled: 4 }, { doubled: 6 }]);
+    expect(taken.map((t) => [t.taskId, t.agentId])).toEqual(tasks.map((t) => [t.taskId, own.id]));
+    expect(bus.dispatchCounts()).toMatchObject({ direct: 3, queued: 0, holding: 0 });
+    for (const t of tasks) expect(order.filter((x) => x.endsWith(t.executionId))).toEqual([`log ${t.executionId}`, `result ${t.executionId}`]);
+    // A barrier: anything the bus had sent through the server reached this subscriber before the flush's answer.
+    await nc.flush();
+    expect(wire).toEqual([]);
+  });
+
+  it('a result its own process could not journal goes over NATS, and is applied from there', async () => {
+    const { bus, prefix, results } = await openBus();
+    const wire = await wireOf(prefix);
+    let failures = 1;
+    bus.onResult(() => (failures-- > 0 ? Promise.reject(new Error('the commit failed')) : undefined));
+    const own = bus.serve({ name: 'own', kinds: ['own'], concurrency: 4 }, async (ctx) => ctx.input);
+    cleanups.push(() => own.close());
+    await known(bus, own.id);
+    const t = task('own', 'x');
+    bus.dispatch(t);
+    // Applied twice: in process (its commit failed), then from the results subject.
+    await pollUntil(async () => (results.filter((r) => r.taskId === t.taskId).length === 2 ? true : undefined), 'the result applied again', 10_000);
+    await nc.flush();
+    expect(wire).toEqual([subjects(prefix).results]);
+    expect(bus.dispatchCounts()).toMatchObject({ direct: 1, queued: 0, holding: 0 });
+  });
+
   it('counts a slot as taken at send time: a burst fills the agent’s slots directly and queues the rest; one limit for both paths', async () => {
     const { bus, prefix, results, taken } = await openBus();
     const release = gate();

@@ -9,6 +9,7 @@ describe('?wait=', () => {
     server = await startTestServer();
     const define = (doc: unknown) => api(server.url).post('/workflow-definitions', doc);
     await define({ name: 'nap', steps: [{ id: 'z', type: 'sleep', ms: 150 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+    await define({ name: 'echo3', steps: ['a', 'b', 'c'].map((id) => ({ id, type: 'task', agent: 'echo', input: '$.input' })) });
     await define({ name: 'approval', steps: [{ id: 'a', type: 'task', agent: 'echo' }, { id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
   });
   afterAll(async () => server.close());
@@ -31,6 +32,20 @@ describe('?wait=', () => {
     // On a sleeping one it waits for the end.
     const nap = (await api(server.url).post('/executions', { workflow: 'nap', input: {} })).body.id as string;
     expect((await api(server.url).get(`/executions/${nap}`, { query: { wait: 5000 } })).body).toMatchObject({ status: 'completed', output: 'woke' });
+  });
+
+  it('answers a start without ?wait with what is durable by its commit: a flow of in-process echo steps finished inside it', async () => {
+    // Effect-free in-process steps run before the start's commit, which then holds the whole flow: the 201 says completed.
+    const res = await api(server.url).post('/executions', { workflow: 'echo3', input: { v: 7 } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ status: 'completed', output: { v: 7 } });
+    // What the answer shows is in the journal: the event log ends with the completion, and a GET agrees.
+    const events = (await api(server.url).get(`/executions/${res.body.id}/events`, { query: { limit: 100 } })).body.items as { seq: number; type: string }[];
+    expect(events.at(-1)).toMatchObject({ type: 'workflow.completed', seq: res.body.lastSeq });
+    expect((await api(server.url).get(`/executions/${res.body.id}`)).body).toEqual(res.body);
+    // A flow that goes on after its commit answers as its start left it (running), never ahead of the journal.
+    const napping = await api(server.url).post('/executions', { workflow: 'nap', input: {} });
+    expect(napping.body.status).not.toBe('completed');
   });
 
   it('answers at the timeout with the execution as it is then', async () => {

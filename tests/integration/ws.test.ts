@@ -250,6 +250,16 @@ describe('filtered firehose', () => {
       await c.waitEvent('kept', (e) => e.executionId === id && ended(e));
       expect(c.events('gone').filter((e) => e.executionId === id)).toEqual([]);
       expect(c.events('kept').filter((e) => e.executionId === id)).toEqual(await journal(id));
+      // The slice's last subscriber leaves, then a new one comes: it is served again.
+      c.send({ op: 'unsubscribe', id: 'kept' });
+      const left = c.frames.length;
+      await c.waitFor((f) => f.op === 'ack' && f.id === 'kept', { from: left });
+      c.send({ op: 'subscribe', id: 'again', filter: { workflow: 'fh-b', types: ['workflow.completed'] } });
+      await c.waitFor((f) => f.op === 'ack' && f.id === 'again');
+      const next = await start('fh-b');
+      await c.waitEvent('again', (e) => e.executionId === next);
+      expect(c.events('again').map((e) => `${e.executionId}:${e.type}`)).toEqual([`${next}:workflow.completed`]);
+      expect(c.events('kept').filter((e) => e.executionId === next)).toEqual([]);
     } finally {
       await c.close();
     }

@@ -5,7 +5,7 @@
  */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { freePort, startNatsServer, type NatsServer } from './nats.ts';
+import { freePort, portTaken, startNatsServer, type NatsServer } from './nats.ts';
 import { pollUntil } from './wait.ts';
 
 export interface NatsCluster {
@@ -20,8 +20,22 @@ export interface NatsCluster {
   close(): Promise<void>;
 }
 
-/** Server `i` is named `n<i>`: the names stream info reports as leader and replicas. */
+/**
+ * Server `i` is named `n<i>`: the names stream info reports as leader and replicas. Its ports are free when
+ * chosen, but another test file may bind one before the server does: then the whole cluster starts again on
+ * new ones.
+ */
 export async function startNatsCluster(size = 3, timeoutMs = 15_000): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNatsClusterOnce(size, timeoutMs);
+    } catch (err) {
+      if (attempt >= 3 || !portTaken(err)) throw err;
+    }
+  }
+}
+
+async function startNatsClusterOnce(size: number, timeoutMs: number): Promise<NatsCluster> {
   const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const monitorPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');

@@ -44,6 +44,10 @@ export interface NatsServer {
   close(): Promise<void>;
 }
 
+/** The server could not start because `port` (any port when omitted) was bound by someone else meanwhile. */
+export const portTaken = (err: unknown, port?: number): boolean =>
+  String(err instanceof Error ? err.message : err).includes(`${port === undefined ? '' : `127.0.0.1:${port}`}: bind: address already in use`);
+
 /** A port nobody listens on right now (bind port 0 on loopback, read it, close). */
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -94,7 +98,7 @@ async function tcpReady(port: number, deadline: number, alive: () => boolean): P
  * @example
  * const nats = await startNatsServer(); ... await nats.kill(); await nats.restart(); ... await nats.close();
  */
-export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
+export async function startNatsServer(opts: NatsServerOptions = {}, attempt = 0): Promise<NatsServer> {
   const bin = natsServerBinary();
   const ownDir = opts.storeDir === undefined;
   const storeDir = opts.storeDir ?? (await mkdtemp(join(tmpdir(), 'actorflow-nats-')));
@@ -154,6 +158,8 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     await launch();
   } catch (err) {
     if (ownDir) await rm(storeDir, { recursive: true, force: true });
+    // Another process may bind a free port between freePort() and the server's own bind: take another one.
+    if (opts.port === undefined && attempt < 3 && portTaken(err, port)) return startNatsServer(opts, attempt + 1);
     throw err;
   }
   let closed = false;

@@ -30,6 +30,8 @@ export interface ServerProcessArgs {
   readonly noAuth?: boolean;
   /** Extra environment variables (e.g. `ACTORFLOW_ADMIN_KEY`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** How long it may take to log `listening on`. @default 20000 */
+  readonly startTimeoutMs?: number;
 }
 
 /** Starts the server on a free port and resolves once it logs `listening on …`. */
@@ -48,7 +50,7 @@ export async function startServerProcess(args: ServerProcessArgs): Promise<Serve
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start: ${log}`)), 20_000);
+    const timer = setTimeout(() => rej(new Error(`server did not start: ${log}`)), args.startTimeoutMs ?? 20_000);
     child.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(log);

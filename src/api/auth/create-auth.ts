@@ -1,5 +1,6 @@
 /** @module api/auth/create-auth — the API's credentials, built by the composition root: key ring, audit log, gate, and the admin key of the first boot. */
 import type { Logger } from '../../common/logger.ts';
+import type { SharedWrites } from '../../common/shared-writes.ts';
 import type { AuthStore } from '../../store/types.ts';
 import { createAuditLog } from './audit-log.ts';
 import { type BootstrapResult, bootstrapAdminKey } from './bootstrap.ts';
@@ -20,6 +21,8 @@ export interface AuthOptions {
   readonly logger: Logger;
   /** A tenant's request rate over all its credentials (tenants' `limits.rps`). */
   readonly tenantRate?: ((tenant: string) => RateLimit | undefined) | undefined;
+  /** Where writes of keys are applied (cluster mode: on every node). @default localWrites */
+  readonly writes?: SharedWrites | undefined;
 }
 
 export interface Auth {
@@ -31,7 +34,7 @@ export interface Auth {
 
 /** Loads the keys, then makes sure an admin key exists (unless authentication is off). Throws on bad JWT settings before any key is written. */
 export async function createAuth(o: AuthOptions): Promise<Auth> {
-  const keys = await createKeyRing(o.store, o.logger);
+  const keys = await createKeyRing(o.store, o.logger, o.writes);
   const audit = createAuditLog(o.store, o.logger);
   const gate = createGate({ settings: o.settings, keys, audit, logger: o.logger, tenantRate: o.tenantRate });
   if (gate.disabled) {

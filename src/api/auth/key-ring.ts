@@ -2,6 +2,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ulid } from '../../common/ids.ts';
 import type { Logger } from '../../common/logger.ts';
+import { localWrites, type SharedWrites } from '../../common/shared-writes.ts';
 import type { ApiKeyRow, AuthStore } from '../../store/types.ts';
 import { widestScope } from './scopes.ts';
 import type { Principal, RateLimit, Scope } from './types.ts';
@@ -75,6 +76,11 @@ export interface KeyRing {
   close(): Promise<void>;
 }
 
+/** A write of API keys (common/shared-writes.ts: in cluster mode every node applies it). */
+export type KeyOp =
+  | { readonly kind: 'insert'; readonly row: ApiKeyRow }
+  | { readonly kind: 'revoke'; readonly id: string; readonly tenant: string | undefined; readonly at: number };
+
 /** How often last-used timestamps are written. */
 const TOUCH_FLUSH_MS = 1000;
 
@@ -83,11 +89,14 @@ const TOUCH_FLUSH_MS = 1000;
  * compare the digests with `timingSafeEqual`; `lastUsedAt` is updated in memory and written in
  * the background once a second.
  */
-export async function createKeyRing(store: AuthStore, logger: Logger): Promise<KeyRing> {
+export async function createKeyRing(store: AuthStore, logger: Logger, writes: SharedWrites = localWrites): Promise<KeyRing> {
   const byHash = new Map<string, Entry>();
   const byId = new Map<string, Entry>();
+  /** Every stored key by hash, revoked ones included (a hash is unique in the store). */
+  const stored = new Map<string, ApiKeyRow>();
   const dirty = new Map<string, number>();
   const add = (row: ApiKeyRow): void => {
+    stored.set(row.hash, row);
     const scope = widestScope(row.scopes);
     if (row.revokedAt !== null || scope === undefined) return;
     const principal: Principal = { keyId: row.id, tenant: row.tenant, scope, limiterId: row.id, rateLimit: row.rateLimit ?? undefined };
@@ -96,6 +105,30 @@ export async function createKeyRing(store: AuthStore, logger: Logger): Promise<K
     byId.set(row.id, entry);
   };
   for (const row of await store.listKeys()) add(row);
+
+  /** Applies a write of keys here (on every node in cluster mode): deterministic, idempotent. */
+  const apply = async (op: KeyOp): Promise<ApiKeyRow | boolean> => {
+    if (op.kind === 'insert') {
+      // The same secret stored already (applied before, or nodes booting with one ACTORFLOW_ADMIN_KEY): that row.
+      const known = stored.get(op.row.hash);
+      if (known !== undefined) return known;
+      await store.insertKey(op.row);
+      add(op.row);
+      return op.row;
+    }
+    const entry = byId.get(op.id);
+    if (entry === undefined || (op.tenant !== undefined && entry.row.tenant !== op.tenant)) return false;
+    // Out of the map first: the key stops working before the write lands.
+    byId.delete(op.id);
+    byHash.delete(entry.row.hash);
+    dirty.delete(op.id);
+    entry.row.revokedAt = op.at;
+    await store.revokeKey(op.id, op.at);
+    return true;
+  };
+  const write = writes.channel<KeyOp, ApiKeyRow | boolean>('api-keys', apply);
+  // Cluster mode: keys made and revoked elsewhere meanwhile first (the bootstrap counts the active keys).
+  await writes.caughtUp('api-keys');
 
   let flushing: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> => {
@@ -134,20 +167,12 @@ export async function createKeyRing(store: AuthStore, logger: Logger): Promise<K
         lastUsedAt: null,
         revokedAt: null,
       };
-      await store.insertKey(row);
-      add(row);
-      return { row, key };
+      return { row: (await write({ kind: 'insert', row })) as ApiKeyRow, key };
     },
     revoke: async (id, tenant, now) => {
       const entry = byId.get(id);
       if (entry === undefined || (tenant !== undefined && entry.row.tenant !== tenant)) return false;
-      // Out of the map first: the key stops working before the write lands.
-      byId.delete(id);
-      byHash.delete(entry.row.hash);
-      dirty.delete(id);
-      entry.row.revokedAt = now;
-      await store.revokeKey(id, now);
-      return true;
+      return (await write({ kind: 'revoke', id, tenant, at: now })) as boolean;
     },
     list: () => [...byId.values()].map((e) => e.row),
     count: () => byId.size,

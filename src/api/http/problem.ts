@@ -44,6 +44,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.requestTimeout]: 503,
   [ErrorCode.storeUnavailable]: 503,
   [ErrorCode.partitionUnavailable]: 503,
+  [ErrorCode.sharedStateUnavailable]: 503,
   [ErrorCode.directNotAllowed]: 422,
   [ErrorCode.templateNotFound]: 404,
   [ErrorCode.templateInvalid]: 422,

@@ -10,6 +10,8 @@ import type { Engine } from '../../engine/types.ts';
 import type { EventView } from '../../common/execution.ts';
 import type { RouteTimer } from '../http/exchange.ts';
 import { FastCounter, FastHistogram, type HistogramCell } from './metric-cells.ts';
+import { registerClusterGauges } from './cluster-metrics.ts';
+import type { ClusterInfo } from '../services.ts';
 
 /** Open executions / steps remembered for durations and agent labels; the oldest is forgotten past this. */
 const MAX_TRACKED = 100_000;
@@ -47,6 +49,8 @@ export interface MetricsDeps {
   readonly streamStats: () => StreamCounts;
   /** The journal's write-ahead log (`<db>-wal`), whose size is read at scrape time; none = no gauge. */
   readonly walFile?: string | undefined;
+  /** Cluster mode: the node whose gauges `/metrics` adds (cluster-metrics.ts). */
+  readonly cluster?: ClusterInfo | undefined;
 }
 
 export interface ApiMetrics {
@@ -159,6 +163,8 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
       for (const w of queuedSeen) this.set({ workflow: w }, now[w] ?? 0);
     },
   });
+
+  if (d.cluster !== undefined) registerClusterGauges(registry, d.cluster);
 
   const walFile = d.walFile;
   if (walFile !== undefined) {

@@ -461,6 +461,17 @@ export const TELEMETRY_RESPONSE_SCHEMAS = {
   }),
 } as const satisfies Readonly<Record<string, JsonSchema>>;
 
+/** This node of a cluster: the `cluster` object of `/status`, and the node part of `GET /cluster`. */
+const CLUSTER_NODE: Readonly<Record<string, JsonSchema>> = {
+  nodeId: str,
+  partitions: int,
+  serving: { type: 'array', items: int, description: 'Partitions this node serves now.' },
+  adopting: { type: 'array', items: int, description: 'Partitions whose lease this node holds and which it is still taking over.' },
+  journalLag: shape({ applied: int, streamLast: int, behind: int, sampledAt: int }, [], 'How far the read model of this node is behind the journal stream (commits), as last sampled.'),
+  forwarded: shape({ sent: int, received: int, unavailable: int }, [], 'Commands forwarded to other nodes, received from them, and refused for want of an owner.'),
+  sharedState: shape({ applied: int, waiting: int }, [], 'This node\'s copy of the cluster-wide resources (definitions, templates, keys, tenants, schedules, webhooks): the shared-state stream sequence it applied everything up to, and writes waiting for their resource while the node starts.'),
+};
+
 /** Success schema by route id; routes not listed are documented as `{ type: 'object' }`. */
 export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   listDefinitions: page('Definition'),
@@ -556,6 +567,19 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   graphql: { $ref: '#/components/schemas/GraphqlAnswer' },
   graphqlGet: { $ref: '#/components/schemas/GraphqlAnswer' },
   health: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
+  cluster: shape(
+    {
+      ...CLUSTER_NODE,
+      nodes: { type: 'array', items: str, description: 'Live nodes (their heartbeats), sorted.' },
+      owners: {
+        type: 'array',
+        description: 'Every partition, with its owner as the leases show it (null: none now) and the age of that lease in ms (null: no lease).',
+        items: shape({ partition: int, node: { type: ['string', 'null'] }, leaseAgeMs: { type: ['integer', 'null'] } }),
+      },
+    },
+    [],
+    'Cluster mode: the cluster as this node sees it.',
+  ),
   rootHealth: shape({ status: { const: 'ok' }, version: str, uptimeS: int }),
   ready: shape({ ready: { const: true } }),
   rootReady: shape({ ready: { const: true } }),
@@ -580,18 +604,7 @@ export const RESPONSE_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
         [],
         'Only for admins of tenant `default`: the figures of the whole server.',
       ),
-      cluster: shape(
-        {
-          nodeId: str,
-          partitions: int,
-          serving: { type: 'array', items: int, description: 'Partitions this node serves now.' },
-          adopting: { type: 'array', items: int, description: 'Partitions whose lease this node holds and which it is still taking over.' },
-          journalLag: shape({ applied: int, streamLast: int, behind: int, sampledAt: int }, [], 'How far the read model of this node is behind the journal stream (commits), as last sampled.'),
-          forwarded: shape({ sent: int, received: int, unavailable: int }, [], 'Commands forwarded to other nodes, received from them, and refused for want of an owner.'),
-        },
-        [],
-        'Cluster mode only: this node.',
-      ),
+      cluster: shape(CLUSTER_NODE, [], 'Cluster mode only: this node.'),
     },
     ['system', 'cluster'],
   ),

@@ -4,11 +4,10 @@
  * The protocol is described in docs/agent-protocol.md.
  */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { connect, createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { AgentRegistry } from '../agent-registry.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import type { EventView } from '../../common/execution.ts';
-import type { Logger } from '../../common/logger.ts';
 import type {
   AgentEvent, AgentHandle, AgentServeOptions, AgentView, Bus, BusState, DirectReply, Heartbeat, KindDefinition, StepLog, TaskMessage, TaskResult, TaskTaken,
 } from '../types.ts';
@@ -17,38 +16,11 @@ import { ensureTaskStream } from './stream.ts';
 import { readTaskResult } from './wire-result.ts';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_PREFIX, DIRECT_REPLY_MS, HEARTBEAT_MS, MISSED_HEARTBEATS, subjects, type Subjects } from './subjects.ts';
 
-export interface NatsBusOptions {
-  /** One URL or several, comma-separated. */
-  readonly servers: string;
-  /** @default 'actorflow' */
-  readonly prefix?: string;
-  /** @default 10000 */
-  readonly ackWaitMs?: number;
-  /** A direct request unanswered for this long goes to the JetStream queue; 0 = never dispatch directly. @default 100 */
-  readonly directReplyMs?: number;
-  readonly logger?: Logger;
-}
+export type * from './nats-bus-types.ts';
+import type { DispatchCounts, NatsBus, NatsBusOptions, ResultRouting } from './nats-bus-types.ts';
 
-/** How this bus's dispatches went, since it started. */
-export interface DispatchCounts {
-  /** Taken by an agent on the direct path (core request/reply). */
-  readonly direct: number;
-  /** Published to the JetStream work queue: every other dispatch, fallback and re-dispatch. */
-  readonly queued: number;
-  /** Direct requests the agent refused (full, draining, cancelled first): then queued unless cancelled. */
-  readonly refused: number;
-  /** Direct requests with no answer in time (or no responder): then queued unless cancelled. */
-  readonly unanswered: number;
-  /** Direct tasks of an agent that left or was lost before reporting them: queued again, same task id and attempt. */
-  readonly redispatched: number;
-  /** Tasks held directly by agents right now (sent, not reported). */
-  readonly holding: number;
-}
-
-export interface NatsBus extends Bus {
-  readonly registry: AgentRegistry;
-  dispatchCounts(): DispatchCounts;
-}
+/** How long a result relayed from the shared subject waits for the owner's answer (under the SDK's 5 s request timeout). */
+const RELAY_MS = 4000;
 
 /** A task sent to one agent directly, kept until that agent reports its result. */
 interface DirectTask {
@@ -72,8 +44,18 @@ export async function createNatsBus(o: NatsBusOptions): Promise<NatsBus> {
     noAsyncTraces: true,
   });
   const s = subjects(o.prefix ?? DEFAULT_PREFIX);
-  const jsm = await jetstreamManager(nc);
-  await ensureTaskStream(jsm, s);
+  const setup = o.setup ?? ((f) => f());
+  let jsm: JetStreamManager;
+  try {
+    jsm = await setup(async () => {
+      const m = await jetstreamManager(nc);
+      await ensureTaskStream(m, s, o.replicas ?? 1);
+      return m;
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   return new NatsBusImpl(nc, jetstream(nc), jsm, s, o);
 }
 
@@ -86,7 +68,8 @@ class NatsBusImpl implements NatsBus {
   /** Dispatches that could not be published (connection lost); retried in order. */
   private backlog: TaskMessage[] = [];
   private flushing = false;
-  private readonly workers = new Set<NatsWorker>();
+  /** This process's agents (the built-ins) by id: a direct task for one is handed over without NATS. */
+  private readonly localWorkers = new Map<string, NatsWorker>();
   private readonly sweep: NodeJS.Timeout;
   private workerSeq = 0;
   /** Tasks sent directly, by task id, until their agent's result (or its loss). */
@@ -97,6 +80,8 @@ class NatsBusImpl implements NatsBus {
   private readonly inbox = createInbox();
   private replySeq = 0;
   private readonly directReplyMs: number;
+  /** Cluster mode: the results subscriptions of the partitions this node serves. */
+  private readonly partitionSubs = new Map<number, Subscription>();
   private readonly counts = { direct: 0, queued: 0, refused: 0, unanswered: 0, redispatched: 0 };
 
   constructor(
@@ -113,32 +98,8 @@ class NatsBusImpl implements NatsBus {
       if (e.type === 'agent.status.changed' && e.agent.status === 'offline') this.orphaned(e.agent.id);
     });
     nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.answered(msg) });
-    nc.subscribe(s.results, {
-      queue: 'engine',
-      callback: (_err, msg) => {
-        const read = readTaskResult(msg.data);
-        if ('invalid' in read) {
-          // Answered, so the agent stops resending it; its task comes back by redelivery or timeout.
-          this.o.logger?.warn('invalid result from an agent', { reason: read.invalid });
-          msg.respond(codec.encode({ ok: false, error: `invalid result: ${read.invalid}` }));
-          return;
-        }
-        const r = read.result;
-        this.registry.recordResult(r.agentId, r.ok, r.durationMs);
-        const d = this.direct.get(r.taskId);
-        if (d && d.agentId === r.agentId) {
-          // The answer comes first on the wire; should it ever not, the result says who took it.
-          if (d.pending !== null) this.accepted(d);
-          this.release(d);
-        } else this.registry.queueTaken(r.agentId, -1);
-        const pending = this.resultHandlers.map((h) => h(r));
-        // Reply only after the engine journaled the result: then the agent acks its JetStream message.
-        Promise.all(pending).then(
-          () => msg.respond(codec.encode({ ok: true })),
-          (err: unknown) => this.o.logger?.error('result not journaled', { err: String(err) }),
-        );
-      },
-    });
+    // Cluster mode: an agent that ignores `resultSubject` (an older one) still sends here; relayed to the owner.
+    nc.subscribe(s.results, { queue: 'engine', callback: (_err, msg) => (o.results ? this.relay(msg) : this.received(msg, () => true)) });
     // `taken` comes only on the queue path (a direct task's answer says it).
     nc.subscribe(s.taken, {
       callback: (_e, msg) => {
@@ -151,6 +112,88 @@ class NatsBusImpl implements NatsBus {
     nc.subscribe(s.heartbeat, { callback: (_e, msg) => this.registry.heartbeat(codec.decode<Heartbeat>(msg.data)) });
     this.sweep = setInterval(() => this.registry.sweep(), HEARTBEAT_MS);
     void this.watch();
+  }
+
+  /** A result from an agent: applied, then answered once journaled, and only while `current()` (the partition is still served here). */
+  private received(msg: Msg, current: () => boolean): void {
+    const read = readTaskResult(msg.data);
+    if ('invalid' in read) return this.refuse(msg, read.invalid);
+    this.apply(msg, read.result, current);
+  }
+
+  /** Answered, so the agent stops resending it; its task comes back by redelivery or timeout. */
+  private refuse(msg: Msg, reason: string): void {
+    this.o.logger?.warn('invalid result from an agent', { reason });
+    msg.respond(codec.encode({ ok: false, error: `invalid result: ${reason}` }));
+  }
+
+  private apply(msg: Msg, r: TaskResult, current: () => boolean): void {
+    void this.journal(r, current).then((answered) => (answered ? msg.respond(codec.encode({ ok: true })) : undefined));
+  }
+
+  /**
+   * A result of one of this process's agents, handed over without NATS: true once journaled while its
+   * partition is still served here; false sends it over NATS (to the partition's owner now, or again).
+   */
+  private local(r: TaskResult): Promise<boolean> {
+    const routing = this.o.results;
+    if (routing === undefined) return this.journal(r, () => true);
+    const p = routing.partitionOf(r.executionId);
+    const sub = this.partitionSubs.get(p);
+    return sub === undefined ? Promise.resolve(false) : this.journal(r, () => this.partitionSubs.get(p) === sub);
+  }
+
+  /** Applies a result; true once the engine journaled it and `current()` still holds (the agent's answer is then due). */
+  private journal(r: TaskResult, current: () => boolean): Promise<boolean> {
+    this.registry.recordResult(r.agentId, r.ok, r.durationMs);
+    const d = this.direct.get(r.taskId);
+    if (d && d.agentId === r.agentId) {
+      // The answer comes first on the wire; should it ever not, the result says who took it.
+      if (d.pending !== null) this.accepted(d);
+      this.release(d);
+    } else this.registry.queueTaken(r.agentId, -1);
+    const pending = this.resultHandlers.map((h) => h(r));
+    // Answered only after the engine journaled the result: then the agent acks its JetStream message. A partition
+    // lost meanwhile may have dropped it unwritten: unanswered, the agent sends it again, to the new owner.
+    return Promise.all(pending).then(
+      () => current(),
+      (err: unknown) => {
+        this.o.logger?.error('result not journaled', { err: String(err) });
+        return false;
+      },
+    );
+  }
+
+  /** On the shared subject in cluster mode: applied here if this node serves the partition, else passed to the subject of the one that does. */
+  private relay(msg: Msg): void {
+    const read = readTaskResult(msg.data);
+    if ('invalid' in read) return this.refuse(msg, read.invalid);
+    const p = (this.o.results as ResultRouting).partitionOf(read.result.executionId);
+    const sub = this.partitionSubs.get(p);
+    if (sub) return this.apply(msg, read.result, () => this.partitionSubs.get(p) === sub);
+    // No answer (no owner yet, a slow one): none to the agent either, which sends the result again.
+    this.nc.request(this.s.resultsOf(p), msg.data, { timeout: RELAY_MS }).then(
+      (reply) => msg.respond(reply.data),
+      () => undefined,
+    );
+  }
+
+  serveResults(partition: number): void {
+    if (this.partitionSubs.has(partition) || this.nc.isClosed()) return;
+    // Not a queue group: a former owner that hangs (paused, swapping) keeps its subscription until the server
+    // drops it, and would swallow a share of the results, each costing the agent a 5 s timeout. Every listener
+    // gets the result; only the owner's commit passes the partition fence, and only a current owner answers.
+    const sub: Subscription = this.nc.subscribe(this.s.resultsOf(partition), {
+      callback: (_err, msg) => this.received(msg, () => this.partitionSubs.get(partition) === sub),
+    });
+    this.partitionSubs.set(partition, sub);
+  }
+
+  stopResults(partition: number): void {
+    const sub = this.partitionSubs.get(partition);
+    if (sub === undefined) return;
+    this.partitionSubs.delete(partition);
+    sub.unsubscribe();
   }
 
   private async watch(): Promise<void> {
@@ -167,7 +210,9 @@ class NatsBusImpl implements NatsBus {
    * Straight to the least-loaded agent with a free slot for the kind (core request/reply), else to the
    * JetStream work queue. A second dispatch of a task still held directly goes to the queue.
    */
-  dispatch(task: TaskMessage): void {
+  dispatch(routed: TaskMessage): void {
+    // Cluster mode: the result goes to the partition's subject, whichever node serves it when the agent is done.
+    const task = this.o.results ? { ...routed, resultSubject: this.s.resultsOf(this.o.results.partitionOf(routed.executionId)) } : routed;
     if (this.directReplyMs > 0 && this.backlog.length === 0 && this.state_ === 'connected' && !this.direct.has(task.taskId)) {
       const agentId = this.registry.pickDirect(task.agent);
       if (agentId !== undefined) return this.sendDirect(task, agentId);
@@ -195,6 +240,12 @@ class NatsBusImpl implements NatsBus {
     this.direct.set(task.taskId, d);
     this.awaiting.set(token, d);
     this.registry.hold(agentId, 1);
+    // One of this process's agents: the same request and answer, without the round trip through the server.
+    const local = this.localWorkers.get(agentId);
+    if (local !== undefined) {
+      const reply = local.offer(task);
+      return reply.taken ? this.accepted(d) : this.declined(d, reply);
+    }
     try {
       this.nc.publish(this.s.direct(agentId), codec.encode(task), { reply: `${this.inbox}.${token}` });
     } catch {
@@ -325,8 +376,12 @@ class NatsBusImpl implements NatsBus {
       version: opts.version ?? '0', ackWaitMs: this.o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, handler,
       // Its load is read live for the direct path (no heartbeat lag within one process).
       attach: (load) => this.registry.attachLive(id, load),
+      local: { result: (r) => this.local(r), log: (l) => this.logHandlers.forEach((h) => h(l)) },
       onError: (err) => this.o.logger?.warn('agent consumer stopped', { agent: id, err: String(err) }),
-    }).then((w) => (this.workers.add(w), w));
+    }).then((w) => {
+      this.localWorkers.set(id, w);
+      return w;
+    });
     started.catch((err: unknown) => this.o.logger?.error('agent failed to start', { agent: id, err: String(err) }));
     return {
       id,
@@ -334,7 +389,7 @@ class NatsBusImpl implements NatsBus {
         const w = await started.catch(() => undefined);
         if (w) {
           await w.drain();
-          this.workers.delete(w);
+          this.localWorkers.delete(id);
         }
         this.registry.attachLive(id, null);
       },
@@ -358,7 +413,7 @@ class NatsBusImpl implements NatsBus {
   }
 
   async close(): Promise<void> {
-    for (const w of this.workers) await w.drain();
+    for (const w of this.localWorkers.values()) await w.drain();
     clearInterval(this.sweep);
     this.state_ = 'closed';
     for (const d of this.awaiting.values()) if (d.timer) clearTimeout(d.timer);

@@ -35,6 +35,12 @@ export interface NatsWorkerOptions {
   readonly direct?: boolean;
   /** Called at once with a reader of the live load (an engine's bus reads its own agents' load this way). */
   readonly attach?: (load: () => AgentLoad) => void;
+  /**
+   * An engine in this process, for the tasks it handed over with `offer`: their log lines go to it directly (over
+   * NATS they could arrive after the result they precede), and their results first (true once journaled); false
+   * (not its partition any more, a failed commit) sends a result over NATS as any other.
+   */
+  readonly local?: { readonly result: (result: TaskResult) => Promise<boolean>; readonly log: (line: StepLog) => void };
   /** Reports errors that are not a task's own (lost connection, consumer gone). */
   readonly onError?: (err: unknown) => void;
 }
@@ -48,6 +54,11 @@ export interface TakenCounts {
 }
 
 export interface NatsWorker extends AgentHandle {
+  /**
+   * A direct task from an engine in this process, answered as a direct request over NATS would be (taken or
+   * refused, with the same checks), without the round trip; its result goes to `local` first.
+   */
+  offer(task: TaskMessage): DirectReply;
   readonly inFlight: () => number;
   readonly taken: () => TakenCounts;
   /** Stops taking tasks, waits for the running ones to report, then announces it is leaving. */
@@ -100,14 +111,19 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     },
   });
 
-  const report = async (result: TaskResult): Promise<boolean> => {
+  /** The task's own results subject (cluster mode: its partition's), if it is one of this prefix's; else the shared one. */
+  const resultsFor = (task: TaskMessage): string =>
+    typeof task.resultSubject === 'string' && task.resultSubject.startsWith(`${s.results}.`) ? task.resultSubject : s.results;
+
+  const report = async (result: TaskResult, subject: string): Promise<boolean> => {
     // The engine answers once the result is journaled; until then a queued task stays un-acked (redelivered if we die)
-    // and a direct one stays on the engine's list of this agent's tasks (re-queued if we die).
+    // and a direct one stays on the engine's list of this agent's tasks (re-queued if we die). In cluster mode
+    // "no responders" also means the partition is changing hands: the next try reaches its new owner.
     let failed = false;
     try {
       for (let i = 0, wait = 100; i < 40 && !nc.isClosed(); i++, wait = Math.min(wait * 2, 2000)) {
         try {
-          await nc.request(s.results, codec.encode(result), { timeout: 5000 });
+          await nc.request(subject, codec.encode(result), { timeout: 5000 });
           return true;
         } catch {
           if (!failed) {
@@ -126,8 +142,14 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     }
   };
 
+  /** To the engine in this process first when it handed the task over, else (or when it says no) over NATS. */
+  const reportFrom = async (result: TaskResult, task: TaskMessage, local: boolean): Promise<boolean> => {
+    if (local && o.local !== undefined && (await o.local.result(result).catch(() => false))) return true;
+    return report(result, resultsFor(task));
+  };
+
   /** Runs the handler for one task and reports its result; `m` is its JetStream message (null: direct). */
-  const execute = async (task: TaskMessage, m: JsMsg | null): Promise<boolean> => {
+  const execute = async (task: TaskMessage, m: JsMsg | null, local = false): Promise<boolean> => {
     const ac = new AbortController();
     const direct = m === null;
     running.set(task.taskId, ac);
@@ -141,6 +163,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     const base = { taskId: task.taskId, executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, agentId: o.id, costs };
     const reportedTo: ((durable: boolean) => void)[] = [];
     let result: TaskResult;
+    // Offered in process: the handler runs after the engine's loop that dispatched it, as on the in-process bus.
+    if (local) await Promise.resolve();
     try {
       const output = await o.handler({
         kind: task.agent,
@@ -154,7 +178,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
         signal: ac.signal,
         log: (level, message, data) => {
           const l: StepLog = { executionId: task.executionId, stepId: task.stepId, attempt: task.attempt, level, message, data: data ?? null };
-          nc.publish(s.logs, codec.encode(l));
+          if (local && o.local !== undefined) o.local.log(l);
+          else nc.publish(s.logs, codec.encode(l));
         },
         reportCost: (c) => costs.push({ model: c.model ?? null, tokens: c.tokens ?? 0, usd: c.usd ?? 0 }),
         saveDocument: (d) => saveDocumentInto(saved, d),
@@ -172,7 +197,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     running.delete(task.taskId);
     if (direct) directRunning--;
     wake();
-    const reported = report(result);
+    const reported = reportFrom(result, task, local);
     // The engine answers a result only once it is journaled.
     if (reportedTo.length > 0) void reported.then((ok) => reportedTo.forEach((l) => l(ok)));
     if (m) {
@@ -187,8 +212,8 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
   };
 
   /** Starts a task: `active` holds it until reported. */
-  const start = (task: TaskMessage, m: JsMsg | null): void => {
-    const done = execute(task, m).finally(() => {
+  const start = (task: TaskMessage, m: JsMsg | null, local = false): void => {
+    const done = execute(task, m, local).finally(() => {
       active.delete(task.taskId);
       wake();
     });
@@ -224,6 +249,19 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
     start(task, m);
   };
 
+  /** A direct task: answered taken or refused, with the reason (docs/agent-protocol.md), then started when taken. */
+  const takeDirect = (task: TaskMessage, local: boolean, answer: (reply: DirectReply) => void): void => {
+    if (stopping) return answer({ taskId: task.taskId, taken: false, reason: 'stopping' });
+    if (!o.kinds.includes(task.agent)) return answer({ taskId: task.taskId, taken: false, reason: 'kind' });
+    if (cancelled.delete(task.taskId)) return answer({ taskId: task.taskId, taken: false, reason: 'cancelled' });
+    // Already here (a second dispatch of the same attempt): its one run reports the result.
+    if (active.has(task.taskId)) return answer({ taskId: task.taskId, taken: true, agentId: o.id });
+    if (used() >= o.concurrency || queued > 0) return answer({ taskId: task.taskId, taken: false, reason: 'full' });
+    answer({ taskId: task.taskId, taken: true, agentId: o.id });
+    counts.direct++;
+    start(task, null, local);
+  };
+
   /** The fast path: a task sent to this agent alone, answered at once (taken or refused, see docs/agent-protocol.md). */
   const directSub =
     o.direct === false
@@ -237,16 +275,7 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
               msg.respond(codec.encode({ taskId: '', taken: false, reason: 'invalid' } satisfies DirectReply));
               return;
             }
-            const answer = (reply: DirectReply): void => void msg.respond(codec.encode(reply));
-            if (stopping) return answer({ taskId: task.taskId, taken: false, reason: 'stopping' });
-            if (!o.kinds.includes(task.agent)) return answer({ taskId: task.taskId, taken: false, reason: 'kind' });
-            if (cancelled.delete(task.taskId)) return answer({ taskId: task.taskId, taken: false, reason: 'cancelled' });
-            // Already here (a second dispatch of the same attempt): its one run reports the result.
-            if (active.has(task.taskId)) return answer({ taskId: task.taskId, taken: true, agentId: o.id });
-            if (used() >= o.concurrency || queued > 0) return answer({ taskId: task.taskId, taken: false, reason: 'full' });
-            answer({ taskId: task.taskId, taken: true, agentId: o.id });
-            counts.direct++;
-            start(task, null);
+            takeDirect(task, false, (reply) => void msg.respond(codec.encode(reply)));
           },
         });
   o.attach?.(() => ({ inFlight: running.size + stuck, inFlightDirect: directRunning }));
@@ -335,5 +364,10 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       cancelSub.unsubscribe();
       directSub?.unsubscribe();
     })());
-  return { id: o.id, inFlight: () => running.size, taken: () => ({ ...counts }), drain, close: drain };
+  const offer = (task: TaskMessage): DirectReply => {
+    let answered: DirectReply = { taskId: task.taskId, taken: false, reason: 'invalid' };
+    takeDirect(task, true, (reply) => (answered = reply));
+    return answered;
+  };
+  return { id: o.id, offer, inFlight: () => running.size, taken: () => ({ ...counts }), drain, close: drain };
 }

@@ -5,7 +5,8 @@
  * other languages in docs/agent-protocol.md, the one description: change it with these names and constants.
  * In short, every payload msgpack (types in src/bus/types.ts): agents publish heartbeats, pull tasks from the
  * JetStream work queue `<P>_TASKS` (one durable consumer per kind) or take them by direct request, publish
- * `taken` and logs, send results by request (acked after the engine's answer) and obey `cancel`.
+ * `taken` and logs, send results by request (acked after the engine's answer; to the task's `resultSubject`
+ * when it names one, cluster mode's partition owner) and obey `cancel`.
  */
 
 export const DEFAULT_PREFIX = 'actorflow';
@@ -33,7 +34,10 @@ export interface Subjects {
   direct(agentId: string): string;
   /** Every agent's direct subject (observers). */
   readonly directAll: string;
+  /** Where results go unless the task names another subject (`TaskMessage.resultSubject`). */
   readonly results: string;
+  /** Cluster mode: the results of one partition's executions, listened to by the node serving it. */
+  resultsOf(partition: number): string;
   readonly taken: string;
   readonly logs: string;
   readonly cancel: string;
@@ -52,6 +56,7 @@ export function subjects(prefix: string = DEFAULT_PREFIX): Subjects {
     direct: (agentId) => `${p}.direct.${token(agentId)}`,
     directAll: `${p}.direct.*`,
     results: `${p}.results`,
+    resultsOf: (partition) => `${p}.results.${partition}`,
     taken: `${p}.taken`,
     logs: `${p}.logs`,
     cancel: `${p}.cancel`,

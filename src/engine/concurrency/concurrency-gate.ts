@@ -13,7 +13,7 @@ import { ConflictError, ErrorCode } from '../../common/errors.ts';
 import type { EventRecord, ExecutionView } from '../../common/execution.ts';
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { ConcurrencyLimit } from '../../common/flow.ts';
-import { newExecutionId } from '../../common/ids.ts';
+import { concurrencyPlacement } from '../journal/journal.ts';
 import type { ExecutionRow, ExecutionScope, RestorableRow } from '../../store/types.ts';
 import { ConcurrencyQueues, type QueuedEntry, type SlotGroup } from './concurrency-queues.ts';
 import type { LoadedDefinition } from '../definitions/definitions.ts';
@@ -98,8 +98,9 @@ export class ConcurrencyGate {
   async enqueue(s: QueuedStart): Promise<ExecutionView> {
     const sup = this.sup;
     const now = sup.clock.now();
-    const id = newExecutionId(now);
     const workflow = s.def.row.name;
+    // Cluster mode: in the partition of its group, as the running ones (spawn), so one gate counts them all.
+    const id = sup.newId('execution', now, { tenant: s.tenant, parentId: null, idempotencyKey: s.idempotencyKey, group: concurrencyPlacement(workflow, s.membership.key) });
     const entry = this.queues.enqueue(this.queues.group(s.tenant, workflow, s.membership.key), id, s.priority, s.membership.limit);
     sup.open.add(s.tenant, 1);
     const row: ExecutionRow = {

@@ -9,6 +9,7 @@ import { iso } from '../../common/clock.ts';
 import { LruCache } from '../../common/lru-cache.ts';
 import { VersionsByName } from '../../common/versions-by-name.ts';
 import type { DefinitionRow, Store } from '../../store/types.ts';
+import { localWrites, type Applier, type SharedWrites } from '../../common/shared-writes.ts';
 import { hostLogic } from '../code-machines/host-logic.ts';
 import { describeMachine, isMachineDocument, type MachineDocument } from '../code-machines/machine-info.ts';
 import { compileFlow, type CompiledFlow } from '../flow/compile-flow.ts';
@@ -48,10 +49,37 @@ export function toDefinitionView(row: DefinitionRow): DefinitionView {
   return view;
 }
 
+/** The rule of an explicit version: the same document again is the existing row, another one conflicts, as does one below the latest. */
+function explicitVersionRule(versions: readonly DefinitionRow[], version: number, doc: unknown, name: string): PutOutcome | undefined {
+  const existing = versions.find((v) => v.version === version);
+  if (existing) {
+    if (deepEqual(withoutVersion(existing.document), withoutVersion(doc))) return { row: existing, created: false };
+    throw new ConflictError(ErrorCode.versionExists, `version ${version} of ${name} exists with a different document`);
+  }
+  const latest = versions[versions.length - 1];
+  if (latest && version < latest.version) throw new ConflictError(ErrorCode.versionConflict, `version ${version} is below the latest (${latest.version})`);
+  return undefined;
+}
+
 function withoutVersion(doc: unknown): unknown {
   if (!doc || typeof doc !== 'object') return doc;
   const { version: _v, ...rest } = doc as Record<string, unknown>;
   return rest;
+}
+
+/**
+ * A write of definitions (common/shared-writes.ts: in cluster mode every node applies it, in log order).
+ * `put` adds a version: `explicit` keeps the document's version (or conflicts), `next` takes the one
+ * after the latest as the apply finds it, `unless-latest` too unless the latest has the same content.
+ */
+export type DefinitionOp =
+  | { readonly kind: 'put'; readonly row: DefinitionRow; readonly mode: 'explicit' | 'next' | 'unless-latest' }
+  | { readonly kind: 'retire'; readonly tenant: string; readonly name: string };
+
+/** What a `put` did: the stored row (an existing one when `created` is false). */
+export interface PutOutcome {
+  readonly row: DefinitionRow;
+  readonly created: boolean;
 }
 
 /** The signals of a machine that accepts any event (`*`). */
@@ -71,17 +99,29 @@ export class DefinitionRegistry {
   /** XState machines of the machines directory, by tenant, name and source hash (their rows hold only a description). */
   private readonly code = new Map<string, AnyStateMachine>();
 
+  /** Where writes go (set by `load`: ops are applied to what it loaded). */
+  private write: Applier<DefinitionOp, PutOutcome | undefined> | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly effects: FlowEffects,
     private readonly now: () => number,
+    private readonly writes: SharedWrites = localWrites,
   ) {
     this.actions = flowActions(effects);
   }
 
-  /** Loads every stored definition (all tenants) into memory. */
+  /** Loads every stored definition (all tenants) into memory; from then on the registry applies the writes of definitions. */
   async load(rows: readonly DefinitionRow[]): Promise<void> {
     this.rows.load(rows);
+    this.write = this.writes.channel<DefinitionOp, PutOutcome | undefined>('definitions', (op) => this.apply(op));
+    // Cluster mode: what other nodes registered meanwhile first (a restarted node missed some).
+    await this.writes.caughtUp('definitions');
+  }
+
+  private send(op: DefinitionOp): Promise<PutOutcome | undefined> {
+    if (this.write === undefined) throw new Error('definitions are written only after load()');
+    return this.write(op);
   }
 
   /** The versions of a name, ascending (`create`: the list kept, to push a new version to). */
@@ -97,29 +137,52 @@ export class DefinitionRegistry {
    * Applies the version rules of docs/api/definitions.md; returns the stored row and whether it was created.
    * With `template` (an instantiated template) the row's source is `template`.
    */
-  async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document', template?: TemplateInstance): Promise<{ row: DefinitionRow; created: boolean }> {
+  async register(tenant: string, doc: unknown, source: 'document' | 'code' = 'document', template?: TemplateInstance, unlessLatest = false): Promise<PutOutcome> {
     const issues = this.validate(tenant, doc);
     if (issues.length > 0) throw new ValidationError('the flow document is invalid', issues, ErrorCode.invalidDefinition);
     const flow = doc as FlowDocument;
-    const versions = this.versions(tenant, flow.name, true);
+    const versions = this.versions(tenant, flow.name);
     const latest = versions[versions.length - 1];
     let version = flow.version;
     if (version !== undefined) {
-      const existing = versions.find((v) => v.version === version);
-      if (existing) {
-        if (deepEqual(withoutVersion(existing.document), withoutVersion(doc))) return { row: existing, created: false };
-        throw new ConflictError(ErrorCode.versionExists, `version ${version} of ${flow.name} exists with a different document`);
-      }
-      if (latest && version < latest.version) throw new ConflictError(ErrorCode.versionConflict, `version ${version} is below the latest (${latest.version})`);
+      // Checked here too: a refusal this node already knows of costs no write.
+      const refused = explicitVersionRule(versions, version, doc, flow.name);
+      if (refused !== undefined) return refused;
     } else {
       version = (latest?.version ?? 0) + 1;
     }
-    const row: DefinitionRow = { tenant, name: flow.name, version, source: template ? 'template' : source, document: { ...flow, version }, createdAt: this.now(), retired: latest?.retired ?? false };
+    const row: DefinitionRow = { tenant, name: flow.name, version, source: template ? 'template' : source, document: { ...flow, version }, createdAt: this.now(), retired: false };
     if (template) row.template = template;
-    if (row.retired) row.retired = false;
+    return (await this.send({ kind: 'put', row, mode: flow.version !== undefined ? 'explicit' : unlessLatest ? 'unless-latest' : 'next' })) as PutOutcome;
+  }
+
+  /** Applies one write of definitions to memory and the store (on every node in cluster mode): deterministic, idempotent. */
+  private async apply(op: DefinitionOp): Promise<PutOutcome | undefined> {
+    if (op.kind === 'retire') {
+      const versions = this.versions(op.tenant, op.name);
+      if (versions.length === 0) throw new NotFoundError(ErrorCode.definitionNotFound, `no workflow definition named ${op.name}`);
+      await this.store.setRetired(op.tenant, op.name, true);
+      for (const v of versions) v.retired = true;
+      return undefined;
+    }
+    const versions = this.versions(op.row.tenant, op.row.name, true);
+    const latest = versions[versions.length - 1];
+    let row = op.row;
+    if (op.mode === 'explicit') {
+      const refused = explicitVersionRule(versions, row.version, row.document, row.name);
+      if (refused !== undefined) return refused;
+    } else {
+      if (op.mode === 'unless-latest' && latest !== undefined && deepEqual(withoutVersion(latest.document), withoutVersion(row.document))) return { row: latest, created: false };
+      // Applied before (a restart between this apply and the record of its position): the same row again.
+      const again = versions.find((v) => v.createdAt === row.createdAt && v.source === row.source && deepEqual(withoutVersion(v.document), withoutVersion(row.document)));
+      if (again !== undefined) return { row: again, created: false };
+      // The version after the latest as this op finds it: a racing write of another node may have taken the one the writer saw.
+      const version = (latest?.version ?? 0) + 1;
+      if (version !== row.version) row = { ...row, version, document: { ...(row.document as Record<string, unknown>), version } };
+    }
     await this.store.putDefinition(row);
     if (latest?.retired) {
-      await this.store.setRetired(tenant, flow.name, false);
+      await this.store.setRetired(row.tenant, row.name, false);
       for (const v of versions) v.retired = false;
     }
     versions.push(row);
@@ -135,18 +198,13 @@ export class DefinitionRegistry {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) issues.push({ path: '/name', message: 'a workflow name is 1-128 of A-Z a-z 0-9 . _ - (not starting with . _ -)' });
     if (issues.length > 0) throw new ValidationError(`the machine ${name} cannot run as a workflow`, issues, ErrorCode.invalidDefinition);
     this.code.set(`${tenant}\u0000${name}\u0000${doc.hash}`, machine);
-    const versions = this.versions(tenant, name, true);
+    const versions = this.versions(tenant, name);
     const latest = versions[versions.length - 1];
     if (latest && isMachineDocument(latest.document) && latest.document.hash === doc.hash) return { row: latest, created: false };
     const version = (latest?.version ?? 0) + 1;
     const row: DefinitionRow = { tenant, name, version, source: 'code', document: { ...doc, version }, createdAt: this.now(), retired: false };
-    await this.store.putDefinition(row);
-    if (latest?.retired) {
-      await this.store.setRetired(tenant, name, false);
-      for (const v of versions) v.retired = false;
-    }
-    versions.push(row);
-    return { row, created: true };
+    // Unless the latest is this machine already: nodes booting together with the same machines directory add one version.
+    return (await this.send({ kind: 'put', row, mode: 'unless-latest' })) as PutOutcome;
   }
 
   get(tenant: string, name: string, version?: number): DefinitionRow {
@@ -180,10 +238,8 @@ export class DefinitionRegistry {
   }
 
   async retire(tenant: string, name: string): Promise<void> {
-    const versions = this.versions(tenant, name);
-    if (versions.length === 0) throw new NotFoundError(ErrorCode.definitionNotFound, `no workflow definition named ${name}`);
-    await this.store.setRetired(tenant, name, true);
-    for (const v of versions) v.retired = true;
+    if (this.versions(tenant, name).length === 0) throw new NotFoundError(ErrorCode.definitionNotFound, `no workflow definition named ${name}`);
+    await this.send({ kind: 'retire', tenant, name });
   }
 
   /** The compiled machine of one stored version (cached). */

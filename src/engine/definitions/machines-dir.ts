@@ -71,7 +71,8 @@ export async function loadMachinesDir(dir: string, registry: DefinitionRegistry,
         continue;
       }
       try {
-        await registry.register(TENANT, doc, source);
+        // Unless the latest is this document already: nodes booting together with the same directory add one version.
+        await registry.register(TENANT, doc, source, undefined, true);
       } catch (err) {
         log.error('invalid definition in machines dir', { file, err: String(err) });
       }

@@ -28,6 +28,9 @@ function waiter(): Waiter {
   return { promise, resolve, reject };
 }
 
+/** How long deferred writes alone wait for company before they commit (relaxed, see `appendDeferred`). */
+export const DEFERRED_LINGER_MS = 20;
+
 export class CommitQueue<T extends Committable> {
   private events: EventRecord[] = [];
   /** Document versions, each with the seq of the `document.saved` event it commits with (dropped with that event). */
@@ -41,6 +44,11 @@ export class CommitQueue<T extends Committable> {
   private scheduled = false;
   private linger: NodeJS.Timeout | undefined = undefined;
   private running = false;
+  /**
+   * Something in the pending batch needs the fsync (an event, a row, a document appended the usual way).
+   * A batch of deferred writes alone (`appendDeferred`: a direct execution's end) commits relaxed.
+   */
+  private eager = false;
   /** Commit latency and batch size of the last commits, for the bench and /status. */
   readonly stats = { commits: 0, rows: 0, lastMs: 0 };
   /** Told of every successful commit (metrics); one call per batch, never per event. */
@@ -62,10 +70,12 @@ export class CommitQueue<T extends Committable> {
    */
   afterCommit(effect: () => void): void {
     this.effects.push(effect);
+    this.eager = true;
     this.schedule();
   }
 
   append(event: EventRecord): void {
+    this.eager = true;
     this.events.push(event);
     this.schedule();
   }
@@ -78,16 +88,36 @@ export class CommitQueue<T extends Committable> {
   appendSoon(event: EventRecord, exec: T, lingerMs: number): void {
     this.events.push(event);
     this.dirty.add(exec);
+    this.eager = true;
+    this.lingerFor(lingerMs);
+  }
+
+  /**
+   * Writes that nobody waits on and that need no fsync of their own (API.md: a direct execution's end
+   * is "written once in a later batch that is not fsynced"): they ride with the next batch, or are
+   * committed after `DEFERRED_LINGER_MS` with the store's relaxed sync (no fsync; the next durable
+   * commit's fsync covers them). One lingering batch takes the ends of every flow of those ms.
+   */
+  appendDeferred(exec: T, executionId: string, events: readonly EventRecord[], documents: readonly DocumentWrite[]): void {
+    for (const e of events) this.events.push(e);
+    const seq = events.length > 0 ? (events[events.length - 1] as EventRecord).seq : 0;
+    for (const write of documents) this.documents.push({ executionId, seq, write });
+    this.dirty.add(exec);
+    this.lingerFor(DEFERRED_LINGER_MS);
+  }
+
+  private lingerFor(ms: number): void {
     if (this.scheduled || this.running || this.linger !== undefined) return;
     this.linger = setTimeout(() => {
       this.linger = undefined;
       this.schedule();
-    }, lingerMs);
+    }, ms);
   }
 
   /** A document version that commits with event `seq` of `executionId` (appended just before). */
   appendDocument(executionId: string, seq: number, write: DocumentWrite): void {
     this.documents.push({ executionId, seq, write });
+    this.eager = true;
     this.schedule();
   }
 
@@ -112,11 +142,13 @@ export class CommitQueue<T extends Committable> {
   /** A row to write with the next batch, ahead of the live executions' rows (which may need it gone first: a unique key). */
   appendRow(row: ExecutionRow): void {
     this.rows.push(row);
+    this.eager = true;
     this.schedule();
   }
 
   touch(exec: T): void {
     this.dirty.add(exec);
+    this.eager = true;
     this.schedule();
   }
 
@@ -155,6 +187,12 @@ export class CommitQueue<T extends Committable> {
     const loose = this.rows;
     const effects = this.effects;
     const batchWaiter = this.next;
+    const relaxed = !this.eager;
+    this.eager = false;
+    if (this.linger !== undefined) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
     this.events = [];
     this.documents = [];
     this.dirty = new Set();
@@ -173,8 +211,8 @@ export class CommitQueue<T extends Committable> {
         if (snap !== null) snapshots.push(snap);
       }
       const executions = loose.length === 0 ? rows : [...loose, ...rows];
-      const waited = batchWaiter !== null;
-      await this.journal.append(documents.length === 0 ? { events, executions, snapshots, waited } : { events, executions, snapshots, documents, waited });
+      const batch = { events, executions, snapshots, waited: batchWaiter !== null, ...(relaxed ? { relaxed } : {}) };
+      await this.journal.append(documents.length === 0 ? batch : { ...batch, documents });
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;

@@ -31,6 +31,16 @@ export interface IdHint {
   readonly parentId: string | null;
   /** The start's idempotency key as stored (a task's carries its prefix): one key, one partition. */
   readonly idempotencyKey: string | null;
+  /**
+   * The concurrency group of a limited workflow's start (`concurrencyPlacement`): every execution of one
+   * group lives in one partition, so the one gate of that partition's owner counts them all.
+   */
+  readonly group: string | null;
+}
+
+/** The placement key of a limited workflow's concurrency group (tenant aside: partitions hash it with the tenant). */
+export function concurrencyPlacement(workflow: string, key: string): string {
+  return `\u0000concurrency\u0000${workflow}\u0000${key}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Committable } from '../journal/commit-queue.ts';
 import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
 import type { LoadedDefinition } from '../definitions/definitions.ts';
 import type { FlowContext } from '../flow/flow-context.ts';
-import type { ExecutionTrace } from '../../tracing/trace-context.ts';
+import { executionTrace, type ExecutionTrace } from '../../tracing/trace-context.ts';
 import { encodeSnapshot, persistFlow } from '../flow/flow-snapshot.ts';
 
 const TOP_STATUS: Readonly<Record<string, ExecutionStatus>> = {
@@ -47,6 +47,16 @@ export interface ConcurrencyMembership {
   readonly key: string;
   readonly limit: number;
 }
+
+/** An execution's trace, derived on first need (hashing its id is not free) and then kept. */
+export interface TraceCell {
+  readonly executionId: string;
+  /** The caller's `traceparent` at the start, if it sent one. */
+  readonly parent: string | undefined;
+  derived?: ExecutionTrace;
+}
+
+export const traceOf = (cell: TraceCell): ExecutionTrace => (cell.derived ??= executionTrace(cell.executionId, cell.parent));
 
 export class LiveExecution implements Committable {
   readonly id: string;
@@ -90,8 +100,8 @@ export class LiveExecution implements Committable {
   committedSeq = 0;
   /** Clock time of the last input (passivation picks the longest idle). */
   lastActiveAt = 0;
-  /** Its trace (from the caller's traceparent, kept in the context), derived once at its first dispatch. */
-  trace: ExecutionTrace | undefined = undefined;
+  /** Its trace (from the caller's traceparent, kept in the context): see traceCell(). */
+  private trace: TraceCell | undefined = undefined;
   /** stepId → id of the child execution a `workflow` step started. */
   readonly children = new Map<string, string>();
 
@@ -121,6 +131,11 @@ export class LiveExecution implements Committable {
 
   get version(): number {
     return this.def.row.version;
+  }
+
+  /** Its trace's cell, made once: tasks hold the cell, never the execution (a queued task must not keep a passivated one in memory). */
+  traceCell(): TraceCell {
+    return (this.trace ??= { executionId: this.id, parent: this.context().traceparent });
   }
 
   context(): FlowContext {

@@ -2,14 +2,14 @@
  * @module engine/runtime/supervisor — the engine's core (engine-internal): one XState actor per live
  * execution; its inputs (results, timers, signals), its journal (group commit, effects released
  * after their commit), passivation, and the way back to the last durable state after a failed commit.
- * Commands (commands.ts), reads (read-model.ts) and recovery (recovery.ts) work through it.
+ * Commands (commands.ts), reads (read-model.ts) and recovery (recovery.ts) work through it; tasks to and
+ * results from agents are task-dispatch.ts, passivation passivation.ts, commit outcomes commit-outcomes.ts.
  * Past 400 lines on purpose: actors, their journal and passivation share one state (the live map,
  * the commit queue, the timer queue) that must change together within one event-loop turn.
  */
 import { createActor, type AnyStateMachine, type Snapshot } from 'xstate';
-import type { AgentEvent, Bus, TaskMessage, TaskResult } from '../../bus/types.ts';
+import type { AgentEvent, Bus, TaskResult } from '../../bus/types.ts';
 import { systemClock, type Clock } from '../../common/clock.ts';
-import { msgpackCodec as codec } from '../../common/codec.ts';
 import { ActorflowError, ConflictError, ErrorCode, NotFoundError } from '../../common/errors.ts';
 import type { EventRecord, EventView, ExecutionView } from '../../common/execution.ts';
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
@@ -22,23 +22,26 @@ import type { DocumentStore, ExecutionRow, ExecutionScope, RecoverableRow, Resto
 import { CommitQueue } from '../journal/commit-queue.ts';
 import { ConcurrencyGate } from '../concurrency/concurrency-gate.ts';
 import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
-import { DefinitionRegistry, inputIssues, type LoadedDefinition } from '../definitions/definitions.ts';
-import { saveStepDocuments } from './document-saves.ts';
+import { DefinitionRegistry, type LoadedDefinition } from '../definitions/definitions.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from '../flow/flow-context.ts';
 import { type ConcurrencyMembership, LiveExecution } from './live-execution.ts';
 import { QueuedExecution } from '../concurrency/queued-execution.ts';
 import { OpenCounts } from './open-counts.ts';
+import { cancelChild, childEnded, startChild } from './child-executions.ts';
+import { commitFailed, commitSucceeded } from './commit-outcomes.ts';
+import { activate, restoreFrom, sweep } from './passivation.ts';
 import { isStepBudgetError } from '../flow/compile-flow.ts';
+import type { SharedWrites } from '../../common/shared-writes.ts';
 import { loadMachinesDir } from '../definitions/machines-dir.ts';
-import { storeJournal, type Journal, type Ownership } from '../journal/journal.ts';
+import { concurrencyPlacement, storeJournal, type IdHint, type Journal, type Ownership } from '../journal/journal.ts';
 import { recover } from '../journal/recovery.ts';
-import { decodeSnapshot, persistFlow, restoreFlow } from '../flow/flow-snapshot.ts';
+import { persistFlow, restoreFlow } from '../flow/flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
-import { KindInputs, checkOutput } from './task-checks.ts';
+import { KindInputs } from './task-checks.ts';
+import { abortTask, deliverResult, dispatchTask, redispatchInflight } from './task-dispatch.ts';
 import { TimerQueue } from './timer-queue.ts';
 import { ID_PREFIX, kindOfId, newTaskId, parseTaskId, type ExecutionKind } from './tasks.ts';
-import { executionTrace, stepTraceparentIn } from '../../tracing/trace-context.ts';
-import type { CommitObservation, Engine, RecoveryStats } from '../types.ts';
+import type { CommitObservation, RecoveryStats } from '../types.ts';
 
 export const STALL_MS = 30_000;
 /** Events after which `settled()` looks again (the execution may have finished or started waiting for a signal). */
@@ -70,6 +73,8 @@ export interface EngineOptions {
   readonly journal?: Journal;
   /** Cluster mode: which executions this node runs and where new ones go. @default every execution is this node's */
   readonly ownership?: Ownership;
+  /** Where writes of definitions are applied (cluster mode: on every node, through the shared-state log). @default localWrites */
+  readonly sharedWrites?: SharedWrites;
 }
 
 /** Seconds a start refused by a tenant's quota is told to wait (no slot frees on a schedule). */
@@ -123,6 +128,11 @@ export class Supervisor implements FlowEffects {
   lastRecovery: RecoveryStats | null = null;
 
   /** Recovery done and the bus connected (or embedded). */
+  /** Where the documents steps save are numbered and read (none: a result that saves one fails). */
+  get documents(): DocumentStore | undefined {
+    return this.opts.documents;
+  }
+
   get ready(): boolean {
     const bus = this.bus.state();
     return this.recovered && (bus === 'embedded' || bus === 'connected');
@@ -133,7 +143,7 @@ export class Supervisor implements FlowEffects {
     this.bus = opts.bus;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.logger ?? createConsoleLogger(true);
-    this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now());
+    this.registry = new DefinitionRegistry(this.store, this, () => this.clock.now(), opts.sharedWrites);
     this.journal = opts.journal ?? storeJournal(this.store);
     this.queue = new CommitQueue(
       this.journal,
@@ -227,9 +237,7 @@ export class Supervisor implements FlowEffects {
 
   /** A direct execution ended: its row and events go to the journal once, in a later batch nobody waits for. */
   persistDirect(rec: LiveExecution): void {
-    for (const e of rec.buffer) this.queue.append(e);
-    for (const w of rec.documents.splice(0)) this.queue.appendDocument(rec.id, rec.lastSeq, w);
-    this.queue.touch(rec);
+    this.queue.appendDeferred(rec, rec.id, rec.buffer, rec.documents.splice(0));
   }
 
   /** Events of an execution after `after` (exclusive): a running direct execution's from memory. */
@@ -239,57 +247,13 @@ export class Supervisor implements FlowEffects {
     return this.journal.readSince(id, after, limit);
   }
 
-  /**
-   * A step leaves for its agent only once its `workflow.step.started` is durable (a crash can never
-   * leave a dispatch the journal does not know). In-process agents without outside effects (echo,
-   * log, fail, sleep) start at once: their result joins the same commit, so nothing is observable early.
-   */
+  /** A step's task to its agent, after the commit that records it (task-dispatch.ts). */
   dispatch(executionId: string, t: InflightTask): void {
-    const rec = this.live.get(executionId);
-    if (!rec || this.refused(rec, t)) return;
-    const task = this.taskOf(rec, t);
-    this.untaken.set(task.taskId, this.clock.now());
-    if (this.bus.effectFree?.(t.agent) === true) this.bus.dispatch(task);
-    else this.queue.afterCommit(() => this.bus.dispatch(task));
-  }
-
-  /**
-   * An input that fails its kind's declared `inputSchema` is never sent: the attempt fails with
-   * `input_invalid`, not retried, delivered as an agent's failure would be (after this transition).
-   */
-  refused(rec: LiveExecution, t: InflightTask): boolean {
-    const error = this.kindInputs.check(t.agent, t.input);
-    if (error === null) return false;
-    this.slicer.run(() =>
-      this.withLive(rec.id, (r) => this.deliver(r, { type: 'STEP_FAILED', stepId: t.stepId, attempt: t.attempt, error, agentId: null, durationMs: null, costs: [], at: this.clock.now() })),
-    );
-    return true;
-  }
-
-  taskOf(rec: LiveExecution, t: InflightTask): TaskMessage {
-    const executionId = rec.id;
-    const taskId = `${executionId}:${t.stepId}:${t.attempt}`;
-    const ctx = rec.context();
-    return {
-      taskId,
-      executionId,
-      stepId: t.stepId,
-      attempt: t.attempt,
-      agent: t.agent,
-      tenant: rec.tenant,
-      workflow: rec.workflow,
-      input: t.input,
-      timeoutMs: t.timeoutMs,
-      traceparent: stepTraceparentIn((rec.trace ??= executionTrace(executionId, ctx.traceparent)), executionId, t.stepId, t.attempt),
-      ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
-    };
+    dispatchTask(this, executionId, t);
   }
 
   abort(executionId: string, stepId: string, attempt: number): void {
-    const taskId = `${executionId}:${stepId}:${attempt}`;
-    this.untaken.delete(taskId);
-    // After the commit, like the dispatch it may follow (effects keep their order).
-    this.queue.afterCommit(() => this.bus.cancel(taskId));
+    abortTask(this, executionId, stepId, attempt);
   }
 
   armTimer(executionId: string, key: string, dueAt: number): void {
@@ -301,44 +265,11 @@ export class Supervisor implements FlowEffects {
   }
 
   startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
-    const parent = this.live.get(executionId);
-    if (!parent) return;
-    // A workflow that starts itself (or A -> B -> A) nests without end: cut at a depth.
-    let depth = 1;
-    for (let p = parent.parentId ? this.live.get(parent.parentId) : undefined; p; p = p.parentId ? this.live.get(p.parentId) : undefined) depth++;
-    // In a later turn, not a microtask: a chain of children that finish at once must let the loop turn.
-    setImmediate(() => {
-      try {
-        if (depth >= LIMITS.maxWorkflowDepth) throw new ActorflowError('workflow_depth_exceeded', `child workflows nest more than ${LIMITS.maxWorkflowDepth} levels deep`);
-        const row = this.registry.get(parent.tenant, workflow, version ?? undefined);
-        const def = this.registry.load1(row);
-        // As a start over the API is checked: a child whose input fails its inputSchema never starts (the step fails, not retried).
-        if (def.validateInput && !def.validateInput(input ?? null)) {
-          const first = inputIssues(def.validateInput)[0];
-          throw new ActorflowError(ErrorCode.inputInvalid, `the input does not match ${workflow}'s inputSchema${first ? ` (${first.path || '/'}: ${first.message})` : ''}`);
-        }
-        // The child joins the parent's trace, under the span of the step that started it.
-        const pctx = parent.context();
-        const trace = { traceparent: stepTraceparentIn((parent.trace ??= executionTrace(parent.id, pctx.traceparent)), parent.id, stepId, pctx.steps[stepId]?.attempt ?? 1), tracestate: pctx.tracestate ?? null };
-        // A child counts against its workflow's concurrency limit but never queues: its parent waits on it mid-flight.
-        const concurrency = this.gate.membership(def, input);
-        const slot = concurrency === null ? null : this.gate.takeAlways(parent.tenant, def.row.name, concurrency);
-        const child = this.spawn({ tenant: parent.tenant, def, input, labels: {}, parentId: parent.id, parentStepId: stepId, idempotencyKey: null, requestHash: null, dynamicDoc: null, scope: parent.scope, ...trace, concurrency, slot });
-        parent.children.set(stepId, child.id);
-      } catch (err) {
-        const e = err instanceof ActorflowError ? err : new ActorflowError('child_start_failed', String(err));
-        this.deliver(parent, { type: 'CHILD_FAILED', stepId, childId: '', error: { code: e.code, message: e.message, retryable: false }, at });
-      }
-    });
+    startChild(this, executionId, stepId, workflow, version, input, at);
   }
 
   cancelChild(executionId: string, stepId: string): void {
-    const childId = this.live.get(executionId)?.children.get(stepId);
-    if (!childId) return;
-    // The child may have been passivated (waiting on its own signal or timer).
-    this.withLive(childId, (child) => {
-      if (!TERMINAL_STATUSES.has(child.status)) this.deliver(child, { type: 'CANCEL', reason: 'parent execution ended', at: this.clock.now() });
-    });
+    cancelChild(this, executionId, stepId);
   }
 
   /** `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
@@ -348,8 +279,8 @@ export class Supervisor implements FlowEffects {
     priority?: number; concurrency?: ConcurrencyMembership | null; slot?: SlotGroup | null;
   }): LiveExecution {
     const now = this.clock.now();
-    const make = p.kind === 'task' ? () => newTaskId(now) : () => newExecutionId(now);
-    const id = this.opts.ownership ? this.opts.ownership.newId(make, { tenant: p.tenant, parentId: p.parentId, idempotencyKey: p.idempotencyKey }) : make();
+    const group = p.concurrency ? concurrencyPlacement(p.def.row.name, p.concurrency.key) : null;
+    const id = this.newId(p.kind ?? 'execution', now, { tenant: p.tenant, parentId: p.parentId, idempotencyKey: p.idempotencyKey, group });
     const { traceparent, tracestate, slot, ...init } = p;
     const rec = new LiveExecution({ id, createdAt: now, ...init });
     rec.slot = slot ?? null;
@@ -451,15 +382,7 @@ export class Supervisor implements FlowEffects {
     if (rec.direct) {
       if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) this.persistDirect(rec);
     } else if (writeUnchanged || rec.status !== prev) this.queue.touch(rec);
-    if (rec.status === prev || !TERMINAL_STATUSES.has(rec.status) || !rec.parentId || !rec.parentStepId) return;
-    const parent = this.live.get(rec.parentId);
-    if (!parent || parent.children.get(rec.parentStepId) !== rec.id) return;
-    const at = this.clock.now();
-    if (rec.status === 'completed') this.deliver(parent, { type: 'CHILD_DONE', stepId: rec.parentStepId, childId: rec.id, output: rec.output, at });
-    else {
-      const error = rec.error ?? { code: rec.status, message: `child execution ${rec.status}` };
-      this.deliver(parent, { type: 'CHILD_FAILED', stepId: rec.parentStepId, childId: rec.id, error: { code: error.code, message: error.message, retryable: false }, at });
-    }
+    if (rec.status !== prev && TERMINAL_STATUSES.has(rec.status)) childEnded(this, rec);
   }
 
   fire(executionId: string, key: string): void {
@@ -492,8 +415,11 @@ export class Supervisor implements FlowEffects {
           this.activate(id).then((rec) => (rec === undefined ? undefined : this.applyResult(r))).then(resolve, reject);
           return;
         }
+        const direct = this.live.get(id)?.direct === true;
         this.onResult(r);
-        this.queue.flushed().then(resolve, reject);
+        // A direct execution journals nothing while it runs: its result is applied, nothing to wait for.
+        if (direct) resolve();
+        else this.queue.flushed().then(resolve, reject);
       }),
     );
   }
@@ -508,57 +434,14 @@ export class Supervisor implements FlowEffects {
     );
   }
 
-  /**
-   * The live execution, rebuilt from its last durable snapshot when it was passivated (its timers are
-   * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
-   * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
-   */
+  /** The live execution, rebuilt from its snapshot when it was passivated (passivation.ts). */
   activate(id: string, finished = false, read?: RecoverableRow): Promise<LiveExecution | undefined> {
-    const live = this.live.get(id);
-    if (live) return Promise.resolve(live);
-    let p = this.activating.get(id);
-    if (p) return p;
-    if (!this.owns(id)) return Promise.resolve(undefined);
-    p = (async () => {
-      const row = read ?? (await this.journal.loadRestorable(id));
-      // Cluster mode: the partition may have moved to another node during the read.
-      if (!this.owns(id)) return undefined;
-      // A queued execution has no actor to rebuild: it starts from its concurrency queue.
-      if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
-      const again = this.live.get(id);
-      if (again) return again;
-      if (!row.snapshot) throw new Error('no snapshot');
-      const rec = this.restoreFrom(row, row.snapshot);
-      this.armTimers(rec);
-      return rec;
-    })().finally(() => this.activating.delete(id));
-    this.activating.set(id, p);
-    return p;
+    return activate(this, id, finished, read);
   }
 
-  /**
-   * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
-   * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
-   * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
-   */
+  /** Evicts idle waiting executions and those past `maxLive` (passivation.ts). */
   sweep(): void {
-    const idleSince = this.clock.now() - this.passivateMs;
-    let over = this.live.size - this.maxLive;
-    // `live` is in order of last activity (touch() moves an execution to the end).
-    for (const rec of this.live.values()) {
-      if (rec.lastActiveAt > idleSince && over <= 0) break;
-      if (!this.passivable(rec)) continue;
-      rec.actor.stop();
-      this.live.delete(rec.id);
-      this.passivated++;
-      over--;
-    }
-  }
-
-  passivable(rec: LiveExecution): boolean {
-    if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || this.activating.has(rec.id) || this.awaitingInput.has(rec.id)) return false;
-    for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
-    return true;
+    this.passivated += sweep(this);
   }
 
   /** Marks an execution active now: it moves to the end of the passivation order. */
@@ -571,51 +454,11 @@ export class Supervisor implements FlowEffects {
   }
 
   onResult(r: TaskResult): void {
-    this.untaken.delete(r.taskId);
-    const rec = this.live.get(r.executionId);
-    if (!rec) return;
-    const at = this.clock.now();
-    const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
-    if (r.ok && outputBytes(r.output) > LIMITS.maxPayloadBytes) {
-      const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
-      return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
-    }
-    const invalid = r.ok && rec.def.outputChecks !== null ? checkOutput(rec.def.outputChecks, r.stepId, r.output) : null;
-    if (invalid !== null) return this.deliver(rec, { type: 'STEP_FAILED', error: invalid, ...common });
-    // Documents only with a result the step takes (a stale attempt's are dropped with it), their events before its completion.
-    if (r.ok && r.documents !== undefined && r.documents.length > 0 && rec.context().inflight[r.stepId]?.attempt === r.attempt) {
-      const error = saveStepDocuments(this, this.opts.documents, rec, r.stepId, r.documents, at);
-      if (error !== undefined) return this.deliver(rec, { type: 'STEP_FAILED', error, ...common });
-    }
-    this.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
+    deliverResult(this, r);
   }
 
   committed(events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
-    if (this.listeners.size > 0 || this.bus.state() !== 'embedded') {
-      // Every event's execution is in the batch (emit touches it), with the row as committed.
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const direct = new Set<string>();
-      for (const x of execs) if (x instanceof LiveExecution && x.direct) direct.add(x.id);
-      for (const e of events) {
-        const row = byId.get(e.executionId);
-        if (!row || direct.has(e.executionId)) continue;
-        const view = toEventView(e, row.workflow, row.tenant);
-        for (const l of this.listeners) l(view);
-        this.bus.publishEvent(view);
-      }
-    }
-    // A finished execution leaves memory once its final state is durable (reads then go to the store).
-    execs.forEach((rec, i) => {
-      if (rec instanceof QueuedExecution) return this.gate.committed(rec);
-      const row = rows[i] as ExecutionRow;
-      rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
-      // Its slot frees once the end is durable, and only while it is still ended (a retry may have reopened it since).
-      if (rec.slot !== null && TERMINAL_STATUSES.has(row.status) && TERMINAL_STATUSES.has(rec.status)) this.gate.free(rec);
-      if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || this.live.get(rec.id) !== rec) return;
-      this.timers.deleteAll(rec.id);
-      rec.actor.stop();
-      this.live.delete(rec.id);
-    });
+    commitSucceeded(this, events, execs, rows);
   }
 
   recoveryStats(): RecoveryStats | null {
@@ -625,60 +468,12 @@ export class Supervisor implements FlowEffects {
   /** Re-arms durable timers (past-due ones fire at once) and re-dispatches in-flight steps with their attempt numbers (their start is durable). */
   rearm(rec: LiveExecution): void {
     this.armTimers(rec);
-    const ctx = rec.context();
-    if (ctx.paused) return;
-    for (const t of Object.values(ctx.inflight)) {
-      if (t.held || this.refused(rec, t)) continue;
-      const task = this.taskOf(rec, t);
-      this.untaken.set(task.taskId, this.clock.now());
-      this.bus.dispatch(task);
-    }
+    if (!rec.context().paused) redispatchInflight(this, rec);
   }
 
-  /**
-   * A commit failed: its executions are ahead of the journal. Each goes back to its last durable
-   * state (rebuilt from the store when it had one; a start that never committed is gone), its later
-   * pending events are dropped, and its in-flight steps are dispatched again (at least once).
-   */
+  /** A commit failed: its executions go back to their last durable state (commit-outcomes.ts). */
   commitFailed(err: unknown, execs: (LiveExecution | QueuedExecution)[]): void {
-    this.log.error('journal commit failed', { err: String((err as { cause?: unknown }).cause ?? err), executions: execs.length });
-    for (const rec of execs) {
-      if (rec instanceof QueuedExecution) {
-        this.gate.failed(rec);
-        continue;
-      }
-      if (rec.discarded) continue;
-      rec.discarded = true;
-      this.queue.forget(rec, rec.id, rec.committedSeq);
-      this.timers.deleteAll(rec.id);
-      rec.actor.stop();
-      if (this.live.get(rec.id) === rec) this.live.delete(rec.id);
-      // Uncounted as it is in memory; counted again as the store has it once rebuilt (or never, a start that did not commit).
-      const counted = kindOfId(rec.id) === 'execution';
-      if (counted && OpenCounts.counts(rec.status)) this.open.add(rec.tenant, -1);
-      // Started from a concurrency queue and still queued in the journal: back into the queue (open again, no slot).
-      if (rec.queuedSeq > 0 && rec.committedSeq === rec.queuedSeq) {
-        this.gate.backToQueue(rec);
-        if (counted) this.open.add(rec.tenant, 1);
-        continue;
-      }
-      // A start that never committed gives its slot back; a rebuilt execution holds the one it had (gate.adopt), unless it is finished.
-      if (!rec.stored) {
-        this.gate.free(rec);
-        continue;
-      }
-      this.activate(rec.id).then(
-        (again) => {
-          if (!again) return this.gate.free(rec);
-          if (counted) this.open.add(again.tenant, 1);
-          this.rearm(again);
-        },
-        (e: unknown) => {
-          this.gate.free(rec);
-          this.log.error('could not restore an execution after a failed commit', { executionId: rec.id, err: String(e) });
-        },
-      );
-    }
+    commitFailed(this, err, execs);
   }
 
   /** Refuses a start of `tenant` at its quota of non-terminal executions (synchronous: checked and counted in one turn). */
@@ -708,27 +503,9 @@ export class Supervisor implements FlowEffects {
     return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
   }
 
-  /** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
+  /** A live actor from the stored row and snapshot data (passivation.ts). */
   restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
-    const def = this.definitionOf(row);
-    const snapshot = decodeSnapshot(data);
-    snapshot.context.input = row.input;
-    const rec = new LiveExecution({
-      id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
-      createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
-      priority: row.priority ?? 0, startedAt: row.startedAt ?? row.createdAt,
-      concurrency: row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit },
-    });
-    rec.lastSeq = row.lastSeq;
-    rec.committedSeq = row.lastSeq;
-    rec.lastActiveAt = this.clock.now();
-    rec.updatedAt = row.updatedAt;
-    rec.status = row.status;
-    rec.stored = true;
-    this.gate.adopt(rec, row);
-    this.live.set(rec.id, rec);
-    this.attach(rec, def.machine, { snapshot, encoded: data }, false);
-    return rec;
+    return restoreFrom(this, row, data);
   }
 
   async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {
@@ -769,6 +546,12 @@ export class Supervisor implements FlowEffects {
     if (!rec.direct) await this.queue.flushed();
     this.assertKept(rec);
     return rec.toView();
+  }
+
+  /** A new execution's (or task's) id; in cluster mode one of the partition `hint` names (Ownership.newId). */
+  newId(kind: ExecutionKind, now: number, hint: IdHint): string {
+    const make = kind === 'task' ? () => newTaskId(now) : () => newExecutionId(now);
+    return this.opts.ownership ? this.opts.ownership.newId(make, hint) : make();
   }
 
   /** Cluster mode: this node runs the execution (always true on a single node). */
@@ -812,17 +595,6 @@ export class Supervisor implements FlowEffects {
     this.timers.close();
     for (const rec of this.live.values()) rec.actor.stop();
     this.live.clear();
-  }
-}
-
-/** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */
-function outputBytes(v: unknown): number {
-  if (typeof v === 'string') return Buffer.byteLength(v);
-  if (v === null || typeof v !== 'object') return 0;
-  try {
-    return codec.encode(v).length;
-  } catch {
-    return Infinity;
   }
 }
 

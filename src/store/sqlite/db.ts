@@ -157,6 +157,8 @@ export interface WriteStep {
 export interface WriteOptions {
   /** Someone waits on this write (see CommitBatch.waited): it may run on the main thread when that is quicker. */
   readonly waited?: boolean;
+  /** No fsync needed (CommitBatch.relaxed): committed with `synchronous=NORMAL` when the connection runs stricter. */
+  readonly relaxed?: boolean;
 }
 
 /** A connection in a worker thread: a wait or a long call never blocks the event loop. */
@@ -200,6 +202,7 @@ const prepared = (sql) => {
   return s;
 };
 let write;
+let relaxedWrite;
 let db;
 try {
   db = new Database(workerData.path, { timeout: 0 });
@@ -210,6 +213,17 @@ try {
       for (const row of step.rows) s.run(row);
     }
   });
+  // WAL + NORMAL: the COMMIT skips its fsync, the database stays consistent; the next FULL commit syncs the WAL, these frames included.
+  relaxedWrite = (steps) => {
+    const level = db.pragma('synchronous', { simple: true });
+    if (level <= 1) return write(steps);
+    db.pragma('synchronous = NORMAL');
+    try {
+      write(steps);
+    } finally {
+      db.pragma('synchronous = ' + level);
+    }
+  };
   parentPort.postMessage({ id: 0 });
 } catch (e) {
   parentPort.postMessage({ id: 0, error: { message: String(e && e.message), code: e && e.code } });
@@ -219,6 +233,7 @@ parentPort.on('message', (m) => {
     let row;
     if (m.kind === 'close') db.close();
     else if (m.kind === 'exec') db.exec(m.sql);
+    else if (m.kind === 'write' && m.relaxed === true) relaxedWrite(unpackr.unpack(m.bytes));
     else if (m.kind === 'write') write(unpackr.unpack(m.bytes));
     else {
       const s = prepared(m.sql);
@@ -267,7 +282,7 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', () => failAll(new Error('the database worker has exited')));
-  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'write' | 'close'; sql?: string; params?: unknown[]; bytes?: Uint8Array }): Promise<unknown> => {
+  const call = (msg: { kind: 'exec' | 'get' | 'all' | 'write' | 'close'; sql?: string; params?: unknown[]; bytes?: Uint8Array; relaxed?: boolean }): Promise<unknown> => {
     if (gone) return Promise.reject(gone);
     const id = next++;
     if (pending.size === 0) worker.ref();
@@ -280,7 +295,7 @@ export function openWorkerDb(path: string): Promise<AsyncDb> {
     exec: async (sql) => void (await call({ kind: 'exec', sql })),
     get: async <T>(sql: string, params: Params = []) => (await call({ kind: 'get', sql, params: bindable(params) })) as T | undefined,
     all: async <T>(sql: string, params: Params = []) => ((await call({ kind: 'all', sql, params: bindable(params) })) ?? []) as T[],
-    write: async (steps) => void (await call({ kind: 'write', bytes: packWrite(steps) })),
+    write: async (steps, opts) => void (await call({ kind: 'write', bytes: packWrite(steps), ...(opts?.relaxed === true ? { relaxed: true } : {}) })),
     close: async () => {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       await call({ kind: 'close' });

@@ -231,7 +231,7 @@ class SqliteStore implements Store {
     }
     try {
       // One transaction in the committer's thread: COMMIT (fsynced when sync = full), or ROLLBACK and the error.
-      await this.committer.write(steps, { waited: batch.waited === true });
+      await this.committer.write(steps, { waited: batch.waited === true, relaxed: batch.relaxed === true });
     } catch (err) {
       if (shares) for (const s of shares) s.settled(false);
       throw err;

@@ -36,7 +36,7 @@ export interface WalCheckpointerOptions {
   readonly pollMs?: number;
   /**
    * Past this WAL file size the WAL is started over (PASSIVE passes, then a RESTART); also the
-   * writer's `journal_size_limit` (open-sqlite-stores.ts), what a started-over file is cut back to. @default 4 MiB
+   * writer's `journal_size_limit` (open-sqlite-stores.ts), what a started-over file is cut back to. @default 64 MiB
    */
   readonly sizeLimitBytes?: number;
   /**
@@ -57,7 +57,12 @@ export interface WalCheckpointer {
 /** How often a PASSIVE checkpoint runs. @default 1000 ms */
 export const CHECKPOINT_INTERVAL_MS = 1000;
 export const WAL_POLL_MS = 100;
-export const WAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+/**
+ * A commit writes whole pages (a start or a step: 5-10 of them, ~30 KB), so at 1,000 commits/s a 4 MiB
+ * limit started the WAL over several times a second, and each RESTART held the commits behind it off:
+ * signal → dispatch p99 6.9-7.4 ms with 4 MiB against 5.5-5.9 ms with 64 MiB (bench/RESULTS.md, eighth session).
+ */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 export const CHECKPOINT_BUSY_MS = 20;
 
 /** The WAL size past which checkpoints start the WAL over; the writer's `journal_size_limit`. */

@@ -2,7 +2,7 @@
 import type { Engine, ExecutionFilter, SignalRequest } from '../../../engine/types.ts';
 import type { Templates } from '../../../templates/template-service.ts';
 import type { Issue } from '../../../common/errors.ts';
-import type { LogView } from '../../../common/execution.ts';
+import { TERMINAL_STATUSES, type LogView } from '../../../common/execution.ts';
 import { isRecord } from '../../../common/json.ts';
 import { MEDIA_MERMAID } from '../../http/media.ts';
 import { json, text } from '../../http/reply.ts';
@@ -71,7 +71,8 @@ export function executionsHandlers({ engine, templates }: ExecutionsDeps) {
         });
         // The start is durable before any waiting; waiting never changes what runs.
         const wait = query.wait ?? 0;
-        const execution = wait > 0 ? await engine.settled(ctx.tenant, result.execution.id, wait) : result.execution;
+        // A start that finished within its own commit is settled already: no read, no wait.
+        const execution = wait > 0 && !TERMINAL_STATUSES.has(result.execution.status) ? await engine.settled(ctx.tenant, result.execution.id, wait) : result.execution;
         return startedOrReplayed(result.replayed, execution);
       },
     },

@@ -6,14 +6,17 @@ import type { EncodedEvent } from '../event-feed.ts';
 import { EncodedValue, type WireFormat, topics } from './protocol.ts';
 
 /** What a subscription listens to: a topic base plus the variant (format, subscription id) of its frames. */
-export interface TopicRef {
-  readonly kind: 'execution' | 'firehose' | 'agents';
+export type TopicRef = {
   readonly tenant: string;
   /** A `topics.*` base name. */
   readonly base: string;
   readonly format: WireFormat;
   readonly sub: string;
-}
+} & (
+  | { readonly kind: 'execution'; readonly executionId: string }
+  | { readonly kind: 'firehose'; readonly workflow: string | null; readonly type: string | null }
+  | { readonly kind: 'agents' }
+);
 
 interface Variant {
   readonly format: WireFormat;
@@ -31,7 +34,13 @@ interface Variant {
  */
 export class Fanout {
   private readonly bases = new Map<string, Map<string, Variant>>();
-  private firehoseVariants = 0;
+  /**
+   * The bases with subscribers, by their parts (tenant → execution id, tenant → workflow → type; null: any), so
+   * that an event builds the names of only the topics someone listens to: with JSON names, building all five
+   * for every event cost ~3% of the server's CPU at 2,500 flows/s with one firehose subscriber.
+   */
+  private readonly watched = new Map<string, Map<string, number>>();
+  private readonly slices = new Map<string, Map<string | null, Map<string | null, number>>>();
   private readonly agentTenants = new Map<string, number>();
 
   constructor(
@@ -49,8 +58,8 @@ export class Fanout {
     if (v === undefined) {
       v = { format: ref.format, sub: ref.sub, topic: topics.variant(ref.base, ref.format, ref.sub), refs: 0 };
       variants.set(key, v);
-      if (ref.kind === 'firehose') this.firehoseVariants++;
       if (ref.kind === 'agents') this.agentTenants.set(ref.tenant, (this.agentTenants.get(ref.tenant) ?? 0) + 1);
+      this.index(ref, 1);
     }
     v.refs++;
     ws.subscribe(v.topic);
@@ -67,7 +76,7 @@ export class Fanout {
     if (--v.refs > 0) return;
     variants.delete(key);
     if (variants.size === 0) this.bases.delete(ref.base);
-    if (ref.kind === 'firehose') this.firehoseVariants--;
+    this.index(ref, -1);
     if (ref.kind === 'agents') {
       const n = (this.agentTenants.get(ref.tenant) ?? 1) - 1;
       if (n === 0) this.agentTenants.delete(ref.tenant);
@@ -78,12 +87,29 @@ export class Fanout {
   /** Publishes a committed event to its execution topic and, when anyone listens, to the firehose slices. */
   publishEvent(event: EncodedEvent): void {
     const e = event.value;
-    this.publish(topics.execution(e.tenant, e.executionId), event);
-    if (this.firehoseVariants === 0) return;
-    this.publish(topics.firehose(e.tenant, null, null), event);
-    this.publish(topics.firehose(e.tenant, e.workflow, null), event);
-    this.publish(topics.firehose(e.tenant, null, e.type), event);
-    this.publish(topics.firehose(e.tenant, e.workflow, e.type), event);
+    if (this.watched.get(e.tenant)?.has(e.executionId) === true) this.publish(topics.execution(e.tenant, e.executionId), event);
+    const slices = this.slices.get(e.tenant);
+    if (slices === undefined) return;
+    this.publishSlice(slices.get(null), e.tenant, null, e.type, event);
+    this.publishSlice(slices.get(e.workflow), e.tenant, e.workflow, e.type, event);
+  }
+
+  /** To the slices of one workflow (or of any: null) that take every type, or the event's. */
+  private publishSlice(types: Map<string | null, number> | undefined, tenant: string, workflow: string | null, type: string, event: EncodedEvent): void {
+    if (types === undefined) return;
+    if (types.has(null)) this.publish(topics.firehose(tenant, workflow, null), event);
+    if (types.has(type)) this.publish(topics.firehose(tenant, workflow, type), event);
+  }
+
+  /** Counts a variant of an execution or firehose base in (+1) or out (−1) of the index by parts. */
+  private index(ref: TopicRef, d: 1 | -1): void {
+    if (ref.kind === 'execution') count(this.watched, ref.tenant, ref.executionId, d);
+    else if (ref.kind === 'firehose') {
+      let byWorkflow = this.slices.get(ref.tenant);
+      if (byWorkflow === undefined) this.slices.set(ref.tenant, (byWorkflow = new Map()));
+      count(byWorkflow, ref.workflow, ref.type, d);
+      if (byWorkflow.size === 0) this.slices.delete(ref.tenant);
+    }
   }
 
   /**
@@ -91,7 +117,7 @@ export class Fanout {
    * and of the workflow its filter names: never to slices without a type, whose subscribers expect execution events.
    */
   publishBulkEvent(e: BulkEvent): void {
-    if (this.firehoseVariants === 0) return;
+    if (!this.slices.has(e.tenant)) return;
     const value = new EncodedValue(e);
     this.publish(topics.firehose(e.tenant, null, e.type), value);
     if (e.workflow !== null) this.publish(topics.firehose(e.tenant, e.workflow, e.type), value);
@@ -126,3 +152,13 @@ export class Fanout {
 }
 
 const variantKey = (format: WireFormat, sub: string): string => (format === 'json' ? `j${sub}` : `m${sub}`);
+
+/** Adds `d` to `outer[a][b]`, dropping entries that reach 0. */
+function count<A, B>(outer: Map<A, Map<B, number>>, a: A, b: B, d: number): void {
+  let inner = outer.get(a);
+  if (inner === undefined) outer.set(a, (inner = new Map()));
+  const n = (inner.get(b) ?? 0) + d;
+  if (n > 0) inner.set(b, n);
+  else inner.delete(b);
+  if (inner.size === 0) outer.delete(a);
+}

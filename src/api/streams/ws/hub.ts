@@ -260,7 +260,7 @@ export class WsHub {
     }
     if (sub.cancelled || conn.closed) return;
     this.control(conn, { op: 'ack', id: sub.id });
-    const ref: TopicRef = { kind: 'execution', tenant: conn.tenant, base: topics.execution(conn.tenant, executionId), format: conn.format, sub: sub.id };
+    const ref: TopicRef = { kind: 'execution', executionId, tenant: conn.tenant, base: topics.execution(conn.tenant, executionId), format: conn.format, sub: sub.id };
     const o = this.d.options;
     sub.resume = resumeExecution({
       engine: this.d.engine,
@@ -289,7 +289,8 @@ export class WsHub {
     }
     // Workflow and types map onto firehose slices: one topic per type, so an event (one type) is never sent twice.
     for (const type of filter.types ?? [null]) {
-      this.join(conn, sub, { kind: 'firehose', tenant: conn.tenant, base: topics.firehose(conn.tenant, filter.workflow ?? null, type), format: conn.format, sub: sub.id });
+      const workflow = filter.workflow ?? null;
+      this.join(conn, sub, { kind: 'firehose', workflow, type, tenant: conn.tenant, base: topics.firehose(conn.tenant, workflow, type), format: conn.format, sub: sub.id });
     }
   }
 

@@ -1,7 +1,7 @@
 /** @module api/streams/ws/protocol — the WebSocket wire protocol (docs/api/streams.md): subprotocols, client ops, server frames, topic names. */
 import { BULK_EVENT_TYPES } from '../../../bulk/types.ts';
 import { msgpackCodec } from '../../../common/codec.ts';
-import { EVENT_TYPES } from '../../../common/execution.ts';
+import { EVENT_TYPES, TERMINAL_EVENT_TYPES } from '../../../common/execution.ts';
 import { parseExecutionId } from '../../../common/ids.ts';
 import { isPlainRecord } from '../../../common/json.ts';
 import { IJSON_MESSAGES, IJsonError, decodeUtf8, parseIJson } from '../../http/i-json.ts';
@@ -45,7 +45,7 @@ export const FIREHOSE_EVENT_TYPES = [...EXECUTION_EVENT_TYPES, ...BULK_EVENT_TYP
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(FIREHOSE_EVENT_TYPES);
 
 /** Events after which an execution's SSE stream ends (a failed/timed-out one may still be retried later). */
-export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['workflow.completed', 'workflow.failed', 'workflow.cancelled', 'workflow.timed_out']);
+export { TERMINAL_EVENT_TYPES };
 
 /** A firehose filter: every given field must match (types: any of them; labels: all of them). */
 export interface EventFilter {

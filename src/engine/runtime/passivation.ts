@@ -1,0 +1,90 @@
+/**
+ * @module engine/runtime/passivation — waiting executions leave memory and come back on their next input.
+ * `sweep` evicts those idle for `passivateMs` (and the least recently active past `maxLive`); `activate`
+ * rebuilds one from its last durable snapshot (one read: row and snapshot), at most one rebuild at a time
+ * per execution; `restoreFrom` makes the live actor of a stored row (recovery uses it too).
+ */
+import { TERMINAL_STATUSES } from '../../common/execution.ts';
+import type { RecoverableRow, RestorableRow } from '../../store/types.ts';
+import { decodeSnapshot } from '../flow/flow-snapshot.ts';
+import { LiveExecution } from './live-execution.ts';
+import type { Supervisor } from './supervisor.ts';
+
+/**
+ * The live execution, rebuilt from its last durable snapshot when it was passivated (its timers are
+ * re-armed, its in-flight steps are not dispatched again: they are still with their agents).
+ * Undefined for an unknown execution, or a finished one unless `finished` allows it (a retry).
+ */
+export function activate(sup: Supervisor, id: string, finished = false, read?: RecoverableRow): Promise<LiveExecution | undefined> {
+  const live = sup.live.get(id);
+  if (live) return Promise.resolve(live);
+  let p = sup.activating.get(id);
+  if (p) return p;
+  if (!sup.owns(id)) return Promise.resolve(undefined);
+  p = (async () => {
+    const row = read ?? (await sup.journal.loadRestorable(id));
+    // Cluster mode: the partition may have moved to another node during the read.
+    if (!sup.owns(id)) return undefined;
+    // A queued execution has no actor to rebuild: it starts from its concurrency queue.
+    if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
+    const again = sup.live.get(id);
+    if (again) return again;
+    if (!row.snapshot) throw new Error('no snapshot');
+    const rec = sup.restoreFrom(row, row.snapshot);
+    sup.armTimers(rec);
+    return rec;
+  })().finally(() => sup.activating.delete(id));
+  sup.activating.set(id, p);
+  return p;
+}
+
+/**
+ * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
+ * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
+ * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+ */
+export function sweep(sup: Supervisor): number {
+  let evicted = 0;
+  const idleSince = sup.clock.now() - sup.passivateMs;
+  let over = sup.live.size - sup.maxLive;
+  // `live` is in order of last activity (touch() moves an execution to the end).
+  for (const rec of sup.live.values()) {
+    if (rec.lastActiveAt > idleSince && over <= 0) break;
+    if (!passivable(sup, rec)) continue;
+    rec.actor.stop();
+    sup.live.delete(rec.id);
+    evicted++;
+    over--;
+  }
+  return evicted;
+}
+
+/** Only what is durable leaves memory: no uncommitted events, no child running, no rebuild or input pending. */
+export function passivable(sup: Supervisor, rec: LiveExecution): boolean {
+  if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || sup.activating.has(rec.id) || sup.awaitingInput.has(rec.id)) return false;
+  for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
+  return true;
+}
+
+/** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
+export function restoreFrom(sup: Supervisor, row: RestorableRow, data: Uint8Array): LiveExecution {
+  const def = sup.definitionOf(row);
+  const snapshot = decodeSnapshot(data);
+  snapshot.context.input = row.input;
+  const rec = new LiveExecution({
+    id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
+    createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
+    priority: row.priority ?? 0, startedAt: row.startedAt ?? row.createdAt,
+    concurrency: row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit },
+  });
+  rec.lastSeq = row.lastSeq;
+  rec.committedSeq = row.lastSeq;
+  rec.lastActiveAt = sup.clock.now();
+  rec.updatedAt = row.updatedAt;
+  rec.status = row.status;
+  rec.stored = true;
+  sup.gate.adopt(rec, row);
+  sup.live.set(rec.id, rec);
+  sup.attach(rec, def.machine, { snapshot, encoded: data }, false);
+  return rec;
+}
