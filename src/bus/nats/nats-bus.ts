@@ -69,7 +69,7 @@ class NatsBusImpl implements NatsBus {
   private backlog: TaskMessage[] = [];
   private flushing = false;
   /** This process's agents (the built-ins) by id: a direct task for one is handed over without NATS. */
-  private readonly localWorkers = new Map<string, NatsWorker>();
+  private readonly localWorkers = new Map<string, Pick<NatsWorker, 'offer' | 'drain'>>();
   private readonly sweep: NodeJS.Timeout;
   private workerSeq = 0;
   /** Tasks sent directly, by task id, until their agent's result (or its loss). */
@@ -374,15 +374,20 @@ class NatsBusImpl implements NatsBus {
     const started = startNatsWorker({
       nc: this.nc, js: this.js, jsm: this.jsm, subjects: this.s, id, name: opts.name, kinds: opts.kinds, definitions: opts.definitions, concurrency: opts.concurrency,
       version: opts.version ?? '0', ackWaitMs: this.o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, handler,
-      // Its load is read live for the direct path (no heartbeat lag within one process).
-      attach: (load) => this.registry.attachLive(id, load),
+      // Its load is read live for the direct path (no heartbeat lag within one process), and a task for it is
+      // handed over in process; both from before its first heartbeat makes it eligible.
+      attach: (live) => {
+        this.registry.attachLive(id, live.load);
+        this.localWorkers.set(id, { offer: live.offer, drain: () => started.then((w) => w.drain(), () => undefined) });
+      },
       local: { result: (r) => this.local(r), log: (l) => this.logHandlers.forEach((h) => h(l)) },
       onError: (err) => this.o.logger?.warn('agent consumer stopped', { agent: id, err: String(err) }),
-    }).then((w) => {
-      this.localWorkers.set(id, w);
-      return w;
     });
-    started.catch((err: unknown) => this.o.logger?.error('agent failed to start', { agent: id, err: String(err) }));
+    started.catch((err: unknown) => {
+      this.localWorkers.delete(id);
+      this.registry.attachLive(id, null);
+      this.o.logger?.error('agent failed to start', { agent: id, err: String(err) });
+    });
     return {
       id,
       close: async () => {

@@ -33,8 +33,11 @@ export interface NatsWorkerOptions {
   readonly handler: TaskHandler;
   /** Answer direct task requests on `subjects.direct(id)` (the fast path). @default true */
   readonly direct?: boolean;
-  /** Called at once with a reader of the live load (an engine's bus reads its own agents' load this way). */
-  readonly attach?: (load: () => AgentLoad) => void;
+  /**
+   * Called before the first heartbeat with a reader of the live load and the in-process `offer` (an engine's bus
+   * reads its own agents' load, and hands them tasks, this way: once the heartbeat is seen, both must work).
+   */
+  readonly attach?: (live: LiveAgent) => void;
   /**
    * An engine in this process, for the tasks it handed over with `offer`: their log lines go to it directly (over
    * NATS they could arrive after the result they precede), and their results first (true once journaled); false
@@ -43,6 +46,12 @@ export interface NatsWorkerOptions {
   readonly local?: { readonly result: (result: TaskResult) => Promise<boolean>; readonly log: (line: StepLog) => void };
   /** Reports errors that are not a task's own (lost connection, consumer gone). */
   readonly onError?: (err: unknown) => void;
+}
+
+/** What an engine in the same process uses of one of its agents: its load, read live, and `offer`. */
+export interface LiveAgent {
+  readonly load: () => AgentLoad;
+  readonly offer: (task: TaskMessage) => DirectReply;
 }
 
 /** Tasks an agent took so far, by the path that brought them. */
@@ -278,7 +287,12 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
             takeDirect(task, false, (reply) => void msg.respond(codec.encode(reply)));
           },
         });
-  o.attach?.(() => ({ inFlight: running.size + stuck, inFlightDirect: directRunning }));
+  const offer = (task: TaskMessage): DirectReply => {
+    let answered: DirectReply = { taskId: task.taskId, taken: false, reason: 'invalid' };
+    takeDirect(task, true, (reply) => (answered = reply));
+    return answered;
+  };
+  o.attach?.({ load: () => ({ inFlight: running.size + stuck, inFlightDirect: directRunning }), offer });
   heartbeat();
   const beat = setInterval(() => heartbeat(), HEARTBEAT_MS);
 
@@ -364,10 +378,5 @@ export async function startNatsWorker(o: NatsWorkerOptions): Promise<NatsWorker>
       cancelSub.unsubscribe();
       directSub?.unsubscribe();
     })());
-  const offer = (task: TaskMessage): DirectReply => {
-    let answered: DirectReply = { taskId: task.taskId, taken: false, reason: 'invalid' };
-    takeDirect(task, true, (reply) => (answered = reply));
-    return answered;
-  };
   return { id: o.id, offer, inFlight: () => running.size, taken: () => ({ ...counts }), drain, close: drain };
 }
