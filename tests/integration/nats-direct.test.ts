@@ -309,6 +309,23 @@ describe('the NATS bus, direct path', () => {
     expect(wire).toEqual([]);
   });
 
+  it('hands a task to an agent of its own process from the moment the bus lists it, before its startup has finished', async () => {
+    const { bus, prefix, results, taken } = await openBus();
+    const wire = await wireOf(prefix);
+    const own = bus.serve({ name: 'early', kinds: ['early'], concurrency: 1 }, async (ctx) => ctx.input);
+    cleanups.push(() => own.close());
+    // The agent's first heartbeat makes it eligible; its consumers are still being created (more round trips).
+    while (!bus.agents().some((a) => a.id === own.id && a.status === 'online')) await new Promise((r) => setImmediate(r));
+    const t = task('early', 'first');
+    bus.dispatch(t);
+    const r = await resultOf(results, t.taskId);
+    expect(r.ok && r.output).toBe('first');
+    expect(taken.map((x) => x.agentId)).toEqual([own.id]);
+    expect(bus.dispatchCounts()).toMatchObject({ direct: 1, queued: 0 });
+    await nc.flush();
+    expect(wire).toEqual([]);
+  });
+
   it('a result its own process could not journal goes over NATS, and is applied from there', async () => {
     const { bus, prefix, results } = await openBus();
     const wire = await wireOf(prefix);
