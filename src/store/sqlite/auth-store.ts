@@ -1,5 +1,5 @@
-/** @module store/sqlite/auth-store — API keys and the audit trail in the journal's SQLite file (shares its writer connection). */
-import type { Db } from './db.ts';
+/** @module store/sqlite/auth-store — API keys and the audit trail in the journal's SQLite file (shares its connections). */
+import type { AsyncDb, Db } from './db.ts';
 import type { ApiKeyRow, AuditQuery, AuditRow, AuthStore } from '../types.ts';
 
 interface KeyDbRow {
@@ -41,11 +41,18 @@ function toKey(r: KeyDbRow): ApiKeyRow {
   };
 }
 
+const INSERT_AUDIT = 'INSERT INTO audit (at, key_id, tenant, method, route, target_id, status, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const TOUCH_KEY = 'UPDATE api_keys SET last_used_at = ? WHERE id = ?';
+
 /**
- * The `AuthStore` over an open, migrated database. Writes run prepared statements on the shared
- * writer connection, synchronously, so they fall between two group commits, never inside one.
+ * The `AuthStore` over an open, migrated database. Keys are written on the shared writer connection
+ * (`db`), synchronously, so they fall between two group commits and a read that follows sees them.
+ * The audit trail and keys' last use are batches nobody waits on: they go to the committer's worker
+ * thread (`committer`), in order with the group commits, without an fsync of their own (the next
+ * durable commit's covers them). On the main thread a batch of a few hundred entries held the event
+ * loop 3-20 ms every 250 ms under load (bench/RESULTS.md, "The audit trail off the main thread").
  */
-export function createSqliteAuthStore(db: Db): AuthStore {
+export function createSqliteAuthStore(db: Db, committer: AsyncDb): AuthStore {
   return {
     listKeys: async () => (await db.all<KeyDbRow>('SELECT * FROM api_keys ORDER BY id')).map(toKey),
     insertKey: (k) =>
@@ -56,17 +63,12 @@ export function createSqliteAuthStore(db: Db): AuthStore {
     revokeKey: (id, at) => db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id]),
     touchKeys: async (lastUsed) => {
       if (lastUsed.size === 0) return;
-      await db.transaction(() => {
-        const touch = db.statement('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
-        for (const [id, at] of lastUsed) touch.run(at, id);
-      });
+      await committer.write([{ sql: TOUCH_KEY, rows: [...lastUsed].map(([id, at]) => [at, id]) }], { relaxed: true });
     },
     appendAudit: async (rows) => {
       if (rows.length === 0) return;
-      await db.transaction(() => {
-        const insert = db.statement('INSERT INTO audit (at, key_id, tenant, method, route, target_id, status, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-        for (const r of rows) insert.run(r.at, r.keyId, r.tenant, r.method, r.route, r.targetId, r.status, r.requestId);
-      });
+      const values = rows.map((r) => [r.at, r.keyId, r.tenant, r.method, r.route, r.targetId, r.status, r.requestId]);
+      await committer.write([{ sql: INSERT_AUDIT, rows: values }], { relaxed: true });
     },
     listAudit: async (q: AuditQuery) => {
       const where: string[] = [];

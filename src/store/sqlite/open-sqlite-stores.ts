@@ -82,7 +82,8 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   };
   return {
     store: createSqliteJournalStore({ writer, committer, reader, background, checkpointer, others: [telemetryDb] }),
-    auth: createSqliteAuthStore(writer),
+    // Audit entries and keys' last use through the committer's worker (never waited on: off the main thread).
+    auth: createSqliteAuthStore(writer, committer),
     schedules: createSqliteScheduleStore(writer),
     telemetry: createSqliteTelemetryStore(telemetryDb),
     webhooks: createSqliteWebhookStore(writer),
