@@ -90,15 +90,23 @@ async function firstSeqs(): Promise<number[]> {
 /** Every execution reads the same on `b` as on `a`: the view and the whole event history. */
 async function sameEverywhere(a: TestServer, b: TestServer): Promise<void> {
   for (const id of ids) {
-    await pollUntil(async () => {
-      const [xa, xb] = await Promise.all([api(a.url).get(`/executions/${id}`), api(b.url).get(`/executions/${id}`)]);
-      if (xa.status !== 200 || xb.status !== 200 || xa.body.lastSeq !== xb.body.lastSeq) return undefined;
-      const [ea, eb] = await Promise.all([api(a.url).get(`/executions/${id}/events`, { query: { limit: 100 } }), api(b.url).get(`/executions/${id}/events`, { query: { limit: 100 } })]);
-      expect(xb.body).toEqual(xa.body);
-      expect(eb.body.items).toEqual(ea.body.items);
-      expect(ea.body.items.length).toBe(xa.body.lastSeq);
-      return true;
-    }, `${id} the same on both nodes`, 20_000, 50);
+    // What each node last answered: a timeout says whether one lagged, or stayed apart (and each one's journal position).
+    let seen = '';
+    try {
+      await pollUntil(async () => {
+        const [xa, xb] = await Promise.all([api(a.url).get(`/executions/${id}`), api(b.url).get(`/executions/${id}`)]);
+        seen = `${xa.status} lastSeq ${String(xa.body?.lastSeq)} / ${xb.status} lastSeq ${String(xb.body?.lastSeq)}`;
+        if (xa.status !== 200 || xb.status !== 200 || xa.body.lastSeq !== xb.body.lastSeq) return undefined;
+        const [ea, eb] = await Promise.all([api(a.url).get(`/executions/${id}/events`, { query: { limit: 100 } }), api(b.url).get(`/executions/${id}/events`, { query: { limit: 100 } })]);
+        expect(xb.body).toEqual(xa.body);
+        expect(eb.body.items).toEqual(ea.body.items);
+        expect(ea.body.items.length).toBe(xa.body.lastSeq);
+        return true;
+      }, `${id} the same on both nodes`, 40_000, 50);
+    } catch (err) {
+      const lag = await Promise.all([a, b].map(async (n) => JSON.stringify((await api(n.url).get('/status')).body?.cluster?.journalLag ?? null)));
+      throw new Error(`${String(err)}; last answers ${seen}; journal lag ${lag.join(' / ')}`, { cause: err });
+    }
   }
 }
 
@@ -152,7 +160,7 @@ describe('read-model snapshots and journal compaction', () => {
     await settled([a, b, c]);
     await sameEverywhere(a, c);
     console.info(`snapshot: ${manifest?.bytes} bytes in ${manifest?.chunks} chunk(s) for ${ids.length} executions; node-c started in ${joinMs} ms`);
-  }, 90_000);
+  }, 120_000);
 
   it('a node down through a compaction re-bootstraps from the snapshot on restart instead of skipping commits', async () => {
     const c = [...servers].find((s) => s.dataDir === cDir()) as TestServer;
@@ -172,5 +180,5 @@ describe('read-model snapshots and journal compaction', () => {
     // The stale file was moved aside (never deleted), replaced by the snapshot.
     expect((await readdir(cDir())).some((f) => f.startsWith('actorflow.db.replaced-'))).toBe(true);
     expect(existsSync(join(cDir(), 'actorflow.db'))).toBe(true);
-  }, 90_000);
+  }, 120_000);
 });
