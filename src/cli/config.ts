@@ -4,6 +4,7 @@ import type { JwtSettings, RateLimit } from '../api/auth/types.ts';
 import { isLogLevel, LOG_LEVELS } from '../common/logger.ts';
 import type { ServeConfig } from './serve.ts';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-tuning.ts';
+import { DEFAULT_INTERRUPT_BUDGET } from './jit-tuning.ts';
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -68,6 +69,8 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     ...(env.ACTORFLOW_V8_PRETENURING === '1' ? { pretenuring: true } : {}),
     ...(env.ACTORFLOW_FAST_COMMIT_ROWS ? { fastCommitRows: parseIntIn('ACTORFLOW_FAST_COMMIT_ROWS', env.ACTORFLOW_FAST_COMMIT_ROWS, 0, 10_000) } : {}),
     heapGrowingPercent: env.ACTORFLOW_HEAP_GROWING_PERCENT ? parseIntIn('ACTORFLOW_HEAP_GROWING_PERCENT', env.ACTORFLOW_HEAP_GROWING_PERCENT, 0, 1000) : DEFAULT_HEAP_GROWING_PERCENT,
+    interruptBudget: env.ACTORFLOW_V8_INTERRUPT_BUDGET ? parseIntIn('ACTORFLOW_V8_INTERRUPT_BUDGET', env.ACTORFLOW_V8_INTERRUPT_BUDGET, 0, 10_000_000) : DEFAULT_INTERRUPT_BUDGET,
+    walPreallocate: env.ACTORFLOW_WAL_PREALLOCATE === undefined || isTrue(env.ACTORFLOW_WAL_PREALLOCATE),
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

@@ -30,6 +30,7 @@ import { createTemplates } from '../templates/template-service.ts';
 import { loadTemplatesDir } from '../templates/templates-dir.ts';
 import { loadInProcessAgents } from './machine-agents.ts';
 import { applyHeapPolicy } from './heap-tuning.ts';
+import { applyInterruptBudget } from './jit-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { openClusterNode } from '../cluster/cluster-node.ts';
@@ -96,6 +97,10 @@ export interface ServeConfig {
    * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
    */
   readonly heapGrowingPercent?: number;
+  /** V8's `--interrupt-budget` for this process (`ACTORFLOW_V8_INTERRUPT_BUDGET`; the CLI's default is 8192, see cli/jit-tuning.ts). Unset: left as it is (library mode). 0: V8's own. */
+  readonly interruptBudget?: number;
+  /** Fill the WAL file with zeros up to its size limit when the database opens (`ACTORFLOW_WAL_PREALLOCATE`; store/sqlite/wal-preallocate.ts). The CLI's default is on. @default false */
+  readonly walPreallocate?: boolean;
   /** Rows up to which a commit that finds the writer thread idle runs on the main thread (`ACTORFLOW_FAST_COMMIT_ROWS`; store/sqlite/fast-commit.ts); 0: never. @default 16 */
   readonly fastCommitRows?: number;
   /** Keep V8's allocation-site pretenuring, which the CLI's heap policy turns off (`ACTORFLOW_V8_PRETENURING=1`; cli/heap-tuning.ts). Only with `heapGrowingPercent`. @default false */
@@ -160,12 +165,13 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   assertNativeUws(logger);
   const tls = config.tls === undefined ? undefined : readTlsFiles(config.tls);
   if (config.heapGrowingPercent !== undefined) applyHeapPolicy(config.heapGrowingPercent, config.pretenuring);
+  if (config.interruptBudget !== undefined) applyInterruptBudget(config.interruptBudget);
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
   // Cluster mode: a missing, empty or stale store (behind a compacted journal) starts from the latest read-model snapshot.
   if (config.cluster && config.natsUrl) await prepareClusterStore({ servers: config.natsUrl, nodeId: config.cluster.nodeId, dbPath, files: sqliteReadModelFiles, replicas: config.cluster.replicas ?? 1, logger, ...pick(config.cluster, 'partitions') });
-  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...(config.fastCommitRows === undefined ? {} : { fastCommitRows: config.fastCommitRows }) });
+  const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...pick(config, 'fastCommitRows', 'walPreallocate') });
   // Cluster mode: the node joins before the engine exists (the engine writes through its journal).
   const cluster = config.cluster && config.natsUrl
     ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs', 'forwardDeadlineMs') })

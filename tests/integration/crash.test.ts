@@ -33,7 +33,7 @@ describe('crash recovery', () => {
     const data = join(dir, 'data');
     await import('node:fs/promises').then((fs) => fs.mkdir(machines));
     await writeFile(join(machines, 'crashy.yaml'), FLOW);
-    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full' });
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', walPreallocate: true });
     const http = api(proc.url);
 
     // 16 clients start executions until 300 are acknowledged, then the server is killed mid-load.
@@ -41,7 +41,7 @@ describe('crash recovery', () => {
     const killedAt = Date.now();
     expect(acked.length).toBeGreaterThanOrEqual(300);
 
-    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full' });
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', walPreallocate: true });
     const again = api(proc.url);
     await until(async () => ((await again.get('/ready')).status === 200 ? true : undefined), 'ready');
 
@@ -92,7 +92,7 @@ describe('crash recovery of passivated executions', () => {
     await writeFile(join(machines, 'passive.yaml'), PASSIVE);
     await writeFile(join(machines, 'napper.yaml'), NAPPER);
     const env = { ACTORFLOW_PASSIVATE_MS: '50' };
-    let p = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+    let p = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env, walPreallocate: true });
     try {
       const http = api(p.url);
       const waiting: string[] = [];
@@ -123,7 +123,7 @@ describe('crash recovery of passivated executions', () => {
       await Promise.all(Array.from({ length: 8 }, signaller));
       expect(signalled.size).toBeGreaterThanOrEqual(30);
 
-      p = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+      p = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env, walPreallocate: true });
       const again = api(p.url);
       await until(async () => ((await again.get('/ready')).status === 200 ? true : undefined), 'ready');
       // Acknowledged signals were applied; the others are signalled now (an unacknowledged one may have landed too).

@@ -30,6 +30,11 @@ export interface ServerProcessArgs {
   readonly noAuth?: boolean;
   /** Extra environment variables (e.g. `ACTORFLOW_ADMIN_KEY`). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Fill the WAL with zeros at boot, as `actorflow serve` does by default. Off unless asked: it writes 64 MiB per
+   * start, and most tests start servers often; the crash tests keep it on. @default false
+   */
+  readonly walPreallocate?: boolean;
   /** How long it may take to log `listening on`. @default 20000 */
   readonly startTimeoutMs?: number;
 }
@@ -47,6 +52,7 @@ export async function startServerProcess(args: ServerProcessArgs): Promise<Serve
     if (args.env?.[k] === undefined) delete env[k];
   }
   if (args.env?.['ACTORFLOW_ADMIN_KEY'] === undefined) delete env['ACTORFLOW_ADMIN_KEY'];
+  if (args.env?.['ACTORFLOW_WAL_PREALLOCATE'] === undefined) env['ACTORFLOW_WAL_PREALLOCATE'] = args.walPreallocate === true ? '1' : '0';
   const child = spawn(process.execPath, argv, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((res, rej) => {

@@ -17,7 +17,8 @@ import { createSqliteScheduleStore } from './schedule-store.ts';
 import { createSqliteTelemetryStore } from './telemetry-store.ts';
 import { createSqliteTemplateStore } from './template-store.ts';
 import { createSqliteTenantStore } from './tenant-store.ts';
-import { type WalCheckpointerOptions, startWalCheckpointer, walSizeLimit } from './wal-checkpointer.ts';
+import { type WalCheckpointerOptions, startWalCheckpointer, walFileOf, walSizeLimit } from './wal-checkpointer.ts';
+import { preallocateWal } from './wal-preallocate.ts';
 import { createSqliteWebhookStore } from './webhook-store.ts';
 
 export interface SqliteStoreOptions {
@@ -29,6 +30,8 @@ export interface SqliteStoreOptions {
   readonly checkpoints?: WalCheckpointerOptions;
   /** Rows up to which a commit that finds the writer thread idle runs on the main thread (fast-commit.ts); 0: never. @default 16 */
   readonly fastCommitRows?: number;
+  /** Fill the WAL with zeros up to its size limit before the first commit (wal-preallocate.ts): commits overwrite instead of growing the file. @default false */
+  readonly walPreallocate?: boolean;
 }
 
 /**
@@ -57,6 +60,8 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
   );
   await migrate(writer);
+  // Before any other connection opens: nothing else may write to the WAL while it is extended.
+  if (opts.walPreallocate === true) await preallocateWal(walFileOf(opts.path), walSizeLimit(opts.checkpoints));
   // The group commits: prepared statements in one transaction per batch, in a worker thread.
   const worker = await openWorkerDb(opts.path);
   await worker.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
