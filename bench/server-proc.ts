@@ -13,8 +13,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_HEAP_GROWING_PERCENT } from '../src/cli/heap-tuning.ts';
-import { startActorflow } from '../src/cli/serve.ts';
+import { readServeConfig } from '../src/cli/config.ts';
+import { type ServeConfig, startActorflow } from '../src/cli/serve.ts';
 import { BENCH3_FLOW, PARKECHO_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
 import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
 import { runNatsFlowInProcess, type NatsFlowArgs } from './nats-flow.ts';
@@ -39,9 +39,11 @@ const removeDataDir = () => (givenDir ? undefined : rmSync(dataDir, { recursive:
 const n = process.argv.indexOf('--nats');
 const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
 const builtinAgents = !process.argv.includes('--no-builtin-agents');
-// The heap policy of `actorflow serve` (cli/heap-tuning.ts), so the bench measures the server operators run.
-const heapGrowingPercent = process.env.ACTORFLOW_HEAP_GROWING_PERCENT ? Number(process.env.ACTORFLOW_HEAP_GROWING_PERCENT) : DEFAULT_HEAP_GROWING_PERCENT;
-const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, heapGrowingPercent, pretenuring: process.env.ACTORFLOW_V8_PRETENURING === '1', ...(process.env.ACTORFLOW_FAST_COMMIT_ROWS ? { fastCommitRows: Number(process.env.ACTORFLOW_FAST_COMMIT_ROWS) } : {}), ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
+// The process tuning of `actorflow serve` as the CLI reads it (heap policy, JIT budget, WAL preallocation, fast
+// commits), from the same environment variables, so the bench measures the server operators run.
+const { heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows } = readServeConfig([], process.env);
+const tuning = Object.fromEntries(Object.entries({ heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows }).filter(([, v]) => v !== undefined)) as Partial<ServeConfig>;
+const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, ...tuning, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
   removeDataDir();
   throw err;
 });
