@@ -4,7 +4,7 @@
  * V8 counts the bytecode each function runs against an interrupt budget and optimizes a function after a
  * few budgets. A request runs many small functions once each, so at V8's default (67,584 bytes on Node 20)
  * they stay in the interpreter or the baseline compiler for thousands of requests: a fresh server's start
- * p50 was still falling after 2,000 sequential starts (bench/RESULTS.md, "JIT warm-up"). With a budget of
+ * p50 was still falling after 2,000 sequential starts (bench/RESULTS.md, session of 2026-12-07). With a budget of
  * 8,192 they are optimized after a few hundred; starts 200–1,200 after boot took 1.24 ms (p50, median of 6
  * alternated fresh servers) against 1.50 ms, and throughput under load did not drop.
  */

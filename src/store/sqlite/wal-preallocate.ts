@@ -3,9 +3,9 @@
  *
  * With synchronous=FULL every commit ends in an fsync of the WAL. While the file grows, that fsync also commits the
  * filesystem's metadata for the blocks just allocated; once the writer starts the WAL over (wal-checkpointer.ts,
- * at 64 MiB), it overwrites blocks that exist and the fsync writes data only. On this ext4 disk an append plus
- * fsync took 0.23–0.31 ms, an overwrite 0.17–0.19 ms, and a fresh server's lone starts paid the difference for
- * their first ~1,800 commits (bench/RESULTS.md, "WAL preallocation"). PostgreSQL's `wal_init_zero` does the same for
+ * at 64 MiB), it overwrites blocks that exist and the fsync writes data only. On this ext4 disk a 37 KiB append plus
+ * fsync took 0.23–0.32 ms, an overwrite 0.17–0.21 ms, and a fresh server's lone starts paid the difference for
+ * their first ~2,000 commits (bench/RESULTS.md, session of 2026-12-07). PostgreSQL's `wal_init_zero` does the same for
  * its WAL segments. Holes (ftruncate) or `fallocate` do not help: writing into them converts extents, which is
  * metadata again.
  *
