@@ -60,8 +60,11 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     `PRAGMA journal_mode=WAL; PRAGMA synchronous=${sync}; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`,
   );
   await migrate(writer);
-  // Before any other connection opens: nothing else may write to the WAL while it is extended.
-  if (opts.walPreallocate === true) await preallocateWal(walFileOf(opts.path), walSizeLimit(opts.checkpoints));
+  // While the other connections open (none of them writes), and done before any store exists: nothing may write to
+  // the WAL while it is extended, the writer would be appending where the zeros go.
+  const preallocated = opts.walPreallocate === true ? preallocateWal(walFileOf(opts.path), walSizeLimit(opts.checkpoints)) : Promise.resolve(0);
+  // Awaited below; a failure to open a connection meanwhile must not also leave it unhandled.
+  preallocated.catch(() => undefined);
   // The group commits: prepared statements in one transaction per batch, in a worker thread.
   const worker = await openWorkerDb(opts.path);
   await worker.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
@@ -85,6 +88,7 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
     await db.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000; PRAGMA temp_store=MEMORY;');
     return db;
   };
+  await preallocated;
   return {
     store: createSqliteJournalStore({ writer, committer, reader, background, checkpointer, others: [telemetryDb] }),
     // Audit entries and keys' last use through the committer's worker (never waited on: off the main thread).
