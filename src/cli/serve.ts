@@ -13,7 +13,6 @@ import { type InProcessAgents, serveInProcessAgents } from '../agents/in-process
 import { createMemoryBus } from '../bus/memory-bus.ts';
 import { createBulkOperations } from '../bulk/bulk-service.ts';
 import { createDocuments } from '../documents/document-service.ts';
-import { createNatsBus } from '../bus/nats/nats-bus.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
 import { createGraphql } from '../graphql/create-graphql.ts';
@@ -33,12 +32,9 @@ import { applyHeapPolicy } from './heap-tuning.ts';
 import { applyInterruptBudget } from './jit-tuning.ts';
 import { prepareMachineModules } from './machine-modules.ts';
 import { createWebhookDispatcher } from '../webhooks/dispatcher.ts';
-import { openClusterNode } from '../cluster/cluster-node.ts';
-import { prepareClusterStore, startSnapshotter, type SnapshotSettings } from '../cluster/read-model-snapshotter.ts';
-import { sqliteReadModelFiles } from '../store/sqlite/read-model-file.ts';
+import type { SnapshotSettings } from '../cluster/read-model-snapshotter.ts';
 import { localWrites } from '../common/shared-writes.ts';
 import type { ScheduleRow } from '../store/types.ts';
-import { createClusterBus } from '../cluster/cluster-bus.ts';
 
 export interface ServeConfig {
   readonly host: string;
@@ -159,6 +155,17 @@ function packageVersion(): string {
   }
 }
 
+/** What cluster mode runs on, imported when a server starts in it. */
+async function loadClusterCode() {
+  const [node, snapshots, bus, files] = await Promise.all([
+    import('../cluster/cluster-node.ts'),
+    import('../cluster/read-model-snapshotter.ts'),
+    import('../cluster/cluster-bus.ts'),
+    import('../store/sqlite/read-model-file.ts'),
+  ]);
+  return { openClusterNode: node.openClusterNode, prepareClusterStore: snapshots.prepareClusterStore, startSnapshotter: snapshots.startSnapshotter, createClusterBus: bus.createClusterBus, sqliteReadModelFiles: files.sqliteReadModelFiles };
+}
+
 export async function startActorflow(config: ServeConfig): Promise<Running> {
   const logger = config.logger ?? createConsoleLogger(config.logLevel ?? config.quiet ?? false);
   // Before any file is opened: a server that cannot answer must not start.
@@ -169,18 +176,20 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   if (config.machinesDir) await prepareMachineModules(config.machinesDir);
   const ownAgents = await loadInProcessAgents({ machinesDir: config.machinesDir, agents: config.agents, reserved: config.builtinAgents === false ? [] : Object.keys(BUILTIN_AGENTS) });
   const dbPath = join(config.dataDir, 'actorflow.db');
+  // NATS and cluster code is imported only by a server that runs on it: ~0.15-0.25 s less to boot without (bench/RESULTS.md).
+  const clusterMode = config.cluster && config.natsUrl ? { settings: config.cluster, servers: config.natsUrl, code: await loadClusterCode() } : undefined;
   // Cluster mode: a missing, empty or stale store (behind a compacted journal) starts from the latest read-model snapshot.
-  if (config.cluster && config.natsUrl) await prepareClusterStore({ servers: config.natsUrl, nodeId: config.cluster.nodeId, dbPath, files: sqliteReadModelFiles, replicas: config.cluster.replicas ?? 1, logger, ...pick(config.cluster, 'partitions') });
+  if (clusterMode) await clusterMode.code.prepareClusterStore({ servers: clusterMode.servers, nodeId: clusterMode.settings.nodeId, dbPath, files: clusterMode.code.sqliteReadModelFiles, replicas: clusterMode.settings.replicas ?? 1, logger, ...pick(clusterMode.settings, 'partitions') });
   const { store, auth, schedules, telemetry, webhooks: webhookStore, httpAgents: httpAgentStore, tenants: tenantStore, templates: templateStore, documents: documentStore, bulk: bulkStore } = await openSqliteStores({ path: dbPath, sync: config.sync, ...pick(config, 'fastCommitRows', 'walPreallocate') });
   // Cluster mode: the node joins before the engine exists (the engine writes through its journal).
-  const cluster = config.cluster && config.natsUrl
-    ? await openClusterNode({ servers: config.natsUrl, store, logger, nodeId: config.cluster.nodeId, ...pick(config.cluster, 'partitions', 'replicas', 'leaseTtlMs', 'forwardDeadlineMs') })
+  const cluster = clusterMode
+    ? await clusterMode.code.openClusterNode({ servers: clusterMode.servers, store, logger, nodeId: clusterMode.settings.nodeId, ...pick(clusterMode.settings, 'partitions', 'replicas', 'leaseTtlMs', 'forwardDeadlineMs') })
     : undefined;
   // Definitions, templates, keys, tenants, schedules and webhooks: the same on every node in cluster mode.
   const writes = cluster?.shared ?? localWrites;
   // Cluster mode: an agent's result goes to the node serving its execution's partition (cluster/cluster-bus.ts).
   const natsBus = config.natsUrl ? { servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) } : undefined;
-  const bus = natsBus === undefined ? createMemoryBus() : cluster === undefined ? await createNatsBus(natsBus) : await createClusterBus(cluster, natsBus);
+  const bus = natsBus === undefined ? createMemoryBus() : clusterMode && cluster ? await clusterMode.code.createClusterBus(cluster, natsBus) : await (await import('../bus/nats/nats-bus.ts')).createNatsBus(natsBus);
   const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
   // Before the engine: recovery commits events too, and their deliveries commit with them.
   const webhooks = createWebhookDispatcher({ journal: store, store: webhookStore, logger, allowPrivate: config.webhookAllowPrivate === true, retryMs: config.webhookRetryMs, writes });
@@ -201,7 +210,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   });
   // Cluster mode: commands on partitions served elsewhere go to their owner; every service uses this engine.
   const engine = cluster === undefined ? running : await cluster.join(running);
-  const snapshotter = cluster === undefined ? undefined : await startSnapshotter({ servers: config.natsUrl as string, dbPath, files: sqliteReadModelFiles, node: cluster, store, logger, ...config.cluster?.snapshots });
+  const snapshotter = clusterMode && cluster ? await clusterMode.code.startSnapshotter({ servers: clusterMode.servers, dbPath, files: clusterMode.code.sqliteReadModelFiles, node: cluster, store, logger, ...clusterMode.settings.snapshots }) : undefined;
   // After the engine: a template's `workflow` steps name definitions, the machines directory's too.
   const templates = createTemplates({ engine, store: templateStore, writes });
   await templates.load();
