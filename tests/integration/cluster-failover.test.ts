@@ -53,6 +53,8 @@ const startNode = (i: number) =>
     nats: nats.urls,
     extraArgs: ['--cluster', '--node-id', `node-${i}`],
     env: { ACTORFLOW_CLUSTER_PARTITIONS: String(P), ACTORFLOW_LEASE_TTL_MS: String(TTL), ACTORFLOW_FORWARD_DEADLINE_MS: '1000' },
+    // Three full servers boot at once beside three nats-servers: on a loaded 2-core host that took over 20 s.
+    startTimeoutMs: 60_000,
   });
 
 const allServed = (urls: readonly string[], timeoutMs: number) => servedBy(urls, P, timeoutMs);
