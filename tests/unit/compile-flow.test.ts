@@ -105,6 +105,44 @@ describe('compileFlow: the step budget of one input', () => {
   });
 });
 
+describe('compileFlow: an input never changes the context it started from', () => {
+  it('leaves the context of the previous snapshot as it was', () => {
+    const r = recorder();
+    const actor = createActor(machineOf(doc, r.fx), { input: { executionId: 'ex_c1', input: { x: 1 }, at: 0 } }).start();
+    actor.send({ type: 'START', at: 0 });
+    const before = actor.getSnapshot().context as FlowContext;
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A', agentId: null, durationMs: null, costs: [], at: 10 });
+    const after = actor.getSnapshot().context as FlowContext;
+    expect(after).not.toBe(before);
+    expect(after.steps['a']).toMatchObject({ status: 'completed', output: 'A' });
+    expect(after.steps['w']).toMatchObject({ status: 'waiting' });
+    // Two actions ran (complete a, enter w), on one copy: the context the input started from is untouched.
+    expect(before.steps['a']).toMatchObject({ status: 'running' });
+    expect(before.steps['w']).toBeUndefined();
+    expect(before.lastAt).toBe(0);
+  });
+
+  it('keeps the context from before the input when a later action of the input throws', () => {
+    const r = recorder();
+    const two: FlowDocument = { name: 't2', steps: [{ id: 'a', type: 'task', agent: 'echo' }, { id: 'b', type: 'task', agent: 'echo' }] };
+    let calls = 0;
+    // The second dispatch throws: after `a` was completed by the input's first action.
+    const fx: FlowEffects = { ...r.fx, dispatch: (id, t) => { if (++calls === 2) throw new Error('dispatch failed'); r.fx.dispatch(id, t); } };
+    const actor = createActor(machineOf(two, fx), { input: { executionId: 'ex_c2', input: {}, at: 0 } });
+    let failure: unknown;
+    actor.subscribe({ error: (err) => void (failure = err) });
+    actor.start();
+    actor.send({ type: 'START', at: 0 });
+    actor.send({ type: 'STEP_DONE', stepId: 'a', attempt: 1, output: 'A', agentId: null, durationMs: null, costs: [], at: 10 });
+    expect((failure as Error).message).toBe('dispatch failed');
+    const kept = actor.getPersistedSnapshot() as Snapshot<unknown> & { value: unknown; context: FlowContext };
+    expect(kept.value).toEqual({ run: { st_a: 'attempt' } });
+    expect(kept.context.steps['a']).toMatchObject({ status: 'running', attempt: 1 });
+    expect(kept.context.steps['b']).toBeUndefined();
+    expect(kept.context.lastAt).toBe(0);
+  });
+});
+
 describe('compileFlow: one machine per definition, effects given per engine with provide()', () => {
   it('serves two engines with different effects, each receiving only its own', () => {
     const compiled = compileFlow(doc);
