@@ -36,7 +36,7 @@ let fresh: { context: FlowContext | null; event: unknown } = { context: null, ev
  * configuration set, adjacency map, tags) although an action never changes the configuration; this
  * action returns the snapshot with its new context and nothing else recomputed. It is XState's own
  * protocol for built-in actions (an action with `resolve` returns the next snapshot), which `assign`
- * itself follows. The allocation of a 3-step flow's actor fell from 104 to 84 KB (bench/RESULTS.md).
+ * itself follows. The allocation of a 3-step flow's actor fell from 104 to 80 KB (bench/RESULTS.md, "eleventh session").
  *
  * The context is copied once per input, by the first action the input runs, and later actions of the
  * same input change that copy: the snapshot from before the input stays untouched, which is what XState
