@@ -15,7 +15,7 @@ import { createBulkOperations } from '../bulk/bulk-service.ts';
 import { createDocuments } from '../documents/document-service.ts';
 import { createEngine } from '../engine/create-engine.ts';
 import type { Engine } from '../engine/types.ts';
-import { createGraphql } from '../graphql/create-graphql.ts';
+import { lazyGraphql } from '../graphql/lazy-graphql.ts';
 import { createHttpAgents } from '../http-agents/http-agents.ts';
 import { createScheduler } from '../scheduler/scheduler.ts';
 import { type Clock, systemClock } from '../common/clock.ts';
@@ -261,7 +261,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     telemetry: createTelemetryService(telemetry),
     documents: createDocuments({ documents: documentStore, store, clock: systemClock }),
     bulk,
-    graphql: createGraphql({ engine, logger }),
+    graphql: lazyGraphql({ engine, logger }),
     tenants,
     templates,
     ...(cluster === undefined ? {} : { cluster }),

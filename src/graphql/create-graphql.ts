@@ -43,7 +43,7 @@ export interface GraphqlApi {
    */
   execute(tenant: string, request: GraphqlRequest): Promise<GraphqlResponse>;
   /** The schema as SDL text. */
-  readonly sdl: string;
+  sdl(): Promise<string>;
   /** Prepared-document cache counters. */
   cacheStats(): { readonly size: number; readonly hits: number; readonly misses: number };
 }
@@ -148,7 +148,7 @@ export function createGraphql(opts: GraphqlOptions): GraphqlApi {
   const cache = new LruCache<Prepared>(limits.cacheEntries, limits.cacheChars);
 
   return {
-    sdl,
+    sdl: () => Promise.resolve(sdl),
     cacheStats: () => ({ size: cache.size, hits: cache.hits, misses: cache.misses }),
     execute: async (tenant, req) => {
       if (req.query.length > limits.maxQueryLength) {

@@ -61,6 +61,12 @@ export const LAYER_RULES: readonly IRegularForbiddenRuleType[] = [
       dependencyTypesNot: ['type-only'],
     },
   ),
+  rule(
+    'loaded-on-first-use',
+    'graphql-js and the NATS bus are imported by the first request or the configuration that needs them (a dynamic import), never at boot',
+    { path: '^src/', pathNot: '^src/(graphql|bus/nats|cluster)/' },
+    { path: '^src/(graphql/create-graphql|bus/nats/nats-bus)\\.ts$|(^|node_modules/)graphql(/|$)', dependencyTypesNot: ['type-only', 'dynamic-import'] },
+  ),
   rule('client-only-common', 'the client is shipped alone: src/common and itself, no server code', { path: '^src/client/' }, { path: '^(src/(?!client/|common/)|machines/)' }),
   rule('dashboard-only-client', 'the dashboard talks to the server through src/client', { path: '^dashboard/' }, { path: '^(src/(?!client/|common/)|machines/)' }),
   rule('nothing-imports-the-cli', 'src/cli is the top: only the package entry src/index.ts re-exports from it', { pathNot: '^src/(cli/|index\\.ts$)' }, { path: '^src/cli/' }),

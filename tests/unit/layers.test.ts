@@ -39,7 +39,9 @@ const FIXTURE: Record<string, readonly string[]> = {
   'src/scheduler/scheduler.ts': ['../engine/types.ts', '../api/server.ts'],
   'src/client/client.ts': ['type:../common/execution.ts', 'type:../engine/types.ts'],
   'dashboard/src/main.ts': ['../../src/client/client.ts', '../../src/api/server.ts'],
-  'src/cli/serve.ts': ['../store/sqlite/db.ts', '../bus/nats/nats-bus.ts', '../engine/create-engine.ts', '../api/server.ts'],
+  'src/cli/serve.ts': ['../store/sqlite/db.ts', '../bus/nats/nats-bus.ts', '../engine/create-engine.ts', '../api/server.ts', '../graphql/create-graphql.ts', 'graphql'],
+  'src/graphql/create-graphql.ts': ['graphql'],
+  'src/api/services.ts': ['type:../graphql/create-graphql.ts'],
   'src/index.ts': ['./cli/serve.ts'],
 };
 
@@ -65,6 +67,10 @@ const EXPECTED = [
   'dashboard/src/main.ts -> src/api/server.ts (dashboard-only-client)',
   'src/engine/runtime/supervisor.ts -> src/cli/serve.ts (nothing-imports-the-cli)',
   'src/tasks/task-service.ts -> ./no-such-file.ts (relative-imports-resolve)',
+  'src/engine/runtime/supervisor.ts -> src/bus/nats/nats-bus.ts (loaded-on-first-use)',
+  'src/cli/serve.ts -> src/bus/nats/nats-bus.ts (loaded-on-first-use)',
+  'src/cli/serve.ts -> src/graphql/create-graphql.ts (loaded-on-first-use)',
+  'src/cli/serve.ts -> graphql (loaded-on-first-use)',
 ];
 
 let fixture = '';

@@ -65,22 +65,33 @@ export async function openSqliteStores(opts: SqliteStoreOptions): Promise<{ stor
   const preallocated = opts.walPreallocate === true ? preallocateWal(walFileOf(opts.path), walSizeLimit(opts.checkpoints)) : Promise.resolve(0);
   // Awaited below; a failure to open a connection meanwhile must not also leave it unhandled.
   preallocated.catch(() => undefined);
-  // The group commits: prepared statements in one transaction per batch, in a worker thread.
-  const worker = await openWorkerDb(opts.path);
-  await worker.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
-  // A lone request's small commit skips the two thread hops when the worker is idle (fast-commit.ts).
-  const committer = withFastCommits(worker, writer, opts.fastCommitRows ?? DEFAULT_FAST_COMMIT_ROWS);
-  const checkpointer = await startWalCheckpointer(opts.path, opts.checkpoints);
+  // Three worker threads, started together: each takes ~70 ms to boot a thread and load SQLite, one after
+  // another they were ~0.2 s of the server's boot (bench/RESULTS.md, "eleventh session").
+  const opening = Promise.all([
+    // The group commits: prepared statements in one transaction per batch, in a worker thread.
+    openWorkerDb(opts.path).then(async (w) => {
+      await w.exec(`PRAGMA synchronous=${sync}; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=${walSizeLimit(opts.checkpoints)};`);
+      return w;
+    }),
+    startWalCheckpointer(opts.path, opts.checkpoints),
+    // Reads that may walk many rows (counts: one index entry per execution, a million parked ones take tens
+    // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
+    openWorkerDb(opts.path).then(async (b) => {
+      await b.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
+      return b;
+    }),
+  ]);
+  // Awaited below, after the main thread's connections; a failure there must not also leave this one unhandled.
+  opening.catch(() => undefined);
   const reader = await openDb(opts.path);
   await reader.exec('PRAGMA query_only=1;');
   // Telemetry aggregates walk many rows in slices between event-loop turns, holding a statement open
   // across them: a connection of their own, so no other read meets a busy connection.
   const telemetryDb = await openDb(opts.path);
   await telemetryDb.exec('PRAGMA query_only=1;');
-  // Reads that may walk many rows (counts: one index entry per execution, a million parked ones take tens
-  // of ms; filtered lists: the tenant's ids until a page is full) run in a worker thread, off the event loop.
-  const background = await openWorkerDb(opts.path);
-  await background.exec('PRAGMA query_only=1; PRAGMA busy_timeout=1000;');
+  const [worker, checkpointer, background] = await opening;
+  // A lone request's small commit skips the two thread hops when the worker is idle (fast-commit.ts).
+  const committer = withFastCommits(worker, writer, opts.fastCommitRows ?? DEFAULT_FAST_COMMIT_ROWS);
   // Bulk operations read (matching, batches) in a worker thread of their own, opened on first use; they write
   // through the committer (one writer connection: a second one made group commits wait in SQLite's busy handler).
   const openBulkDb = async () => {

@@ -30,7 +30,6 @@ function variablesOf(raw: string | undefined): Record<string, unknown> | undefin
 
 /** Handlers of the GraphQL routes. */
 export function graphqlHandlers({ graphql: gql }: GraphqlDeps) {
-  const schema = { sdl: gql.sdl };
   return {
     graphql: {
       handle: async ({ ctx, body, headers }) => graphqlReply(await gql.execute(ctx.tenant, body), headers['accept']),
@@ -46,7 +45,7 @@ export function graphqlHandlers({ graphql: gql }: GraphqlDeps) {
       },
     },
     graphqlSchema: {
-      handle: () => json(200, schema),
+      handle: async () => json(200, { sdl: await gql.sdl() }),
     },
   } satisfies HandlersOf<typeof GRAPHQL_ROUTES>;
 }
