@@ -211,8 +211,12 @@ class NatsBusImpl implements NatsBus {
    * JetStream work queue. A second dispatch of a task still held directly goes to the queue.
    */
   dispatch(routed: TaskMessage): void {
-    // Cluster mode: the result goes to the partition's subject, whichever node serves it when the agent is done.
-    const task = this.o.results ? { ...routed, resultSubject: this.s.resultsOf(this.o.results.partitionOf(routed.executionId)) } : routed;
+    // What goes on the wire, as a plain object: the engine's task derives `traceparent` in a getter, which a
+    // spread or msgpack does not see. Cluster mode: the result goes to the partition's subject, whichever node
+    // serves it when the agent is done.
+    const results = this.o.results;
+    const traceparent = routed.traceparent;
+    const task: TaskMessage = { ...routed, ...(traceparent === undefined ? {} : { traceparent }), ...(results ? { resultSubject: this.s.resultsOf(results.partitionOf(routed.executionId)) } : {}) };
     if (this.directReplyMs > 0 && this.backlog.length === 0 && this.state_ === 'connected' && !this.direct.has(task.taskId)) {
       const agentId = this.registry.pickDirect(task.agent);
       if (agentId !== undefined) return this.sendDirect(task, agentId);

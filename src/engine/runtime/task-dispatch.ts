@@ -11,7 +11,7 @@ import { LIMITS } from '../../common/flow.ts';
 import { stepTraceparentIn } from '../../tracing/trace-context.ts';
 import type { InflightTask } from '../flow/flow-context.ts';
 import { saveStepDocuments } from './document-saves.ts';
-import { type LiveExecution, traceOf } from './live-execution.ts';
+import { type LiveExecution, type TraceCell, traceOf } from './live-execution.ts';
 import type { Supervisor } from './supervisor.ts';
 import { checkOutput } from './task-checks.ts';
 
@@ -39,7 +39,7 @@ export function redispatchInflight(sup: Supervisor, rec: LiveExecution): void {
 /** The task of an attempt about to leave, counted as not yet taken; undefined when its input is refused. */
 function outgoing(sup: Supervisor, rec: LiveExecution, t: InflightTask): TaskMessage | undefined {
   if (refusedInput(sup, rec, t)) return undefined;
-  const task = taskMessage(sup, rec, t);
+  const task = taskMessage(rec, t);
   sup.untaken.set(task.taskId, sup.clock.now());
   return task;
 }
@@ -67,30 +67,42 @@ function refusedInput(sup: Supervisor, rec: LiveExecution, t: InflightTask): boo
 /**
  * The task as agents get it. Its `traceparent` is derived on first read (hashing the execution and attempt ids
  * was ~2% of the main thread at 64 clients): the NATS bus reads it to send the task, an in-process agent only
- * if its handler does (the built-in `http` agent forwards it).
+ * if its handler does (the built-in `http` agent forwards it). A class, not an object literal with a getter:
+ * V8 builds such a literal in dictionary mode, with a closure, ~0.9 KB and ~3 µs more per task than this.
  */
-function taskMessage(sup: Supervisor, rec: LiveExecution, t: InflightTask): TaskMessage {
-  const executionId = rec.id;
-  const ctx = rec.context();
-  const { stepId, attempt } = t;
-  const cell = rec.traceCell();
-  let traceparent: string | undefined;
-  return {
-    taskId: `${executionId}:${t.stepId}:${t.attempt}`,
-    executionId,
-    stepId: t.stepId,
-    attempt: t.attempt,
-    agent: t.agent,
-    tenant: rec.tenant,
-    workflow: rec.workflow,
-    input: t.input,
-    timeoutMs: t.timeoutMs,
-    get traceparent(): string {
-      return (traceparent ??= stepTraceparentIn(traceOf(cell), executionId, stepId, attempt));
-    },
-    ...(ctx.tracestate === undefined ? {} : { tracestate: ctx.tracestate }),
-  };
+class OutgoingTask implements TaskMessage {
+  readonly taskId: string;
+  readonly executionId: string;
+  readonly stepId: string;
+  readonly attempt: number;
+  readonly agent: string;
+  readonly tenant: string;
+  readonly workflow: string;
+  readonly input: unknown;
+  readonly timeoutMs: number | null;
+  readonly tracestate?: string;
+  private derived: string | undefined = undefined;
+
+  constructor(rec: LiveExecution, t: InflightTask, private readonly cell: TraceCell) {
+    this.taskId = `${rec.id}:${t.stepId}:${t.attempt}`;
+    this.executionId = rec.id;
+    this.stepId = t.stepId;
+    this.attempt = t.attempt;
+    this.agent = t.agent;
+    this.tenant = rec.tenant;
+    this.workflow = rec.workflow;
+    this.input = t.input;
+    this.timeoutMs = t.timeoutMs;
+    const tracestate = rec.context().tracestate;
+    if (tracestate !== undefined) this.tracestate = tracestate;
+  }
+
+  get traceparent(): string {
+    return (this.derived ??= stepTraceparentIn(traceOf(this.cell), this.executionId, this.stepId, this.attempt));
+  }
 }
+
+const taskMessage = (rec: LiveExecution, t: InflightTask): TaskMessage => new OutgoingTask(rec, t, rec.traceCell());
 
 /** An agent's result as the actor's input: too large or not matching the step's `outputSchema`, it fails the attempt. */
 export function deliverResult(sup: Supervisor, r: TaskResult): void {
