@@ -13,11 +13,15 @@
  *  - journal append: `store.commit` of 1 and of 100 event rows (~40-byte msgpack data each), sync
  *    full (fsync) and normal, on a fresh SQLite file per mode;
  *  - `engine.start` in-process (no HTTP) of the `park` flow, awaited (journal commit included), one at
- *    a time and 64 concurrently (one group commit serves the batch), sync full and normal.
+ *    a time and 64 concurrently (one group commit serves the batch), sync full and normal;
+ *  - a flow actor alone: a 3-step flow of tasks (the peers' workload) created, started and given its 3
+ *    results, no effects; its note has the bytes it allocates (V8's sampling heap profiler over 20,000 runs,
+ *    collected objects included).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { pathToFileURL } from 'node:url';
 import { Bench, type Task } from 'tinybench';
 import { createActor } from 'xstate';
@@ -59,6 +63,41 @@ function runningSnapshot(): unknown {
   return snap;
 }
 
+/** A 3-step flow actor's whole life, no effects: created, started, given its 3 results (what every peers flow costs XState). */
+function flow3Actor(): () => void {
+  const doc = { name: 'flow3', steps: ['a', 'b', 'c'].map((id) => ({ id, type: 'task', agent: 'echo', input: { v: '$.input.v' } })) } as FlowDocument;
+  const machine = withEffects(compileFlow(doc).machine, flowActions(noEffects));
+  let n = 0;
+  return () => {
+    const actor = createActor(machine, { input: { executionId: `ex_bench_${n++}`, input: { v: n }, at: 1 } });
+    actor.start();
+    actor.send({ type: 'START', at: 2 });
+    for (const stepId of ['a', 'b', 'c']) actor.send({ type: 'STEP_DONE', stepId, attempt: 1, output: { v: n }, agentId: null, durationMs: 0, costs: [], at: 3 });
+    if (actor.getSnapshot().status !== 'done') throw new Error('the 3-step flow did not complete');
+    actor.stop();
+  };
+}
+
+/** Bytes `fn` allocates per call, collected objects included (V8's sampling heap profiler). */
+async function allocatedPerCall(fn: () => void, calls: number): Promise<number> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    for (let i = 0; i < calls; i++) fn();
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    let bytes = 0;
+    const walk = (node: typeof profile.head): void => {
+      bytes += node.selfSize;
+      for (const c of node.children) walk(c);
+    };
+    walk(profile.head);
+    return bytes / calls;
+  } finally {
+    session.disconnect();
+  }
+}
+
 function eventRows(id: string, seq0: number, n: number): EventRecord[] {
   const ts = Date.now();
   return Array.from({ length: n }, (_, i) => ({
@@ -88,6 +127,10 @@ export async function runMicro(quick: boolean): Promise<Figure[]> {
   notes.set('snapshot decode (msgpackr)', `${buf.length} bytes`);
   bench.add('snapshot encode (msgpackr)', () => void msgpackCodec.encode(snap));
   bench.add('snapshot decode (msgpackr)', () => void msgpackCodec.decode(buf));
+  const actorRun = flow3Actor();
+  for (let i = 0; i < 2_000; i++) actorRun();
+  notes.set('flow actor: 3-step flow, create + start + 3 results', `${(await allocatedPerCall(actorRun, 20_000) / 1024).toFixed(1)} KiB allocated per flow`);
+  bench.add('flow actor: 3-step flow, create + start + 3 results', actorRun);
 
   for (const sync of SYNC_MODES) {
     const store = await createSqliteStore({ path: join(tmp(sync), 'journal.db'), sync });
