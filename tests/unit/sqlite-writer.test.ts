@@ -124,14 +124,21 @@ describe('SqliteStore.commit', () => {
       for (let i = from; i < from + 40; i++) await store.commit(batch(`ex_${i}`, [1, 2, 3]));
       return performance.now() - t0;
     };
+    // The quickest of 5 rounds: a round that other work on the machine slowed down says nothing, while a clone
+    // of the pack buffer would slow every round after the large value (a loaded CI run once took 100 ms for one).
+    const quickest = async (from: number): Promise<number> => {
+      let best = Infinity;
+      for (let r = 0; r < 5; r++) best = Math.min(best, await commits(from + r * 40));
+      return best;
+    };
     await commits(0);
-    const before = await commits(100);
+    const before = await quickest(100);
     // The codec's Buffers are views into msgpackr's reused pack buffer, which now stays 20+ MB large:
     // cloning it per commit took milliseconds each (~100 ms for these 40).
     msgpackCodec.encode({ big: 'x'.repeat(16 * 1024 * 1024) });
-    const after = await commits(200);
+    const after = await quickest(1000);
     expect(after).toBeLessThan(before * 4 + 40);
-    const ev = await store.listEvents('ex_239', 0, 10);
+    const ev = await store.listEvents('ex_1039', 0, 10);
     expect(ev.map((e) => e.data)).toEqual([1, 2, 3].map((seq) => ({ nul: 'a\u0000b', seq })));
   });
 });
