@@ -27,7 +27,8 @@ function copy(c: FlowContext): FlowContext {
 }
 
 /** The context the actions of the input being applied copied, and that input: see act(). */
-let fresh: { context: FlowContext | null; event: unknown } = { context: null, event: null };
+let freshContext: FlowContext | null = null;
+let freshEvent: unknown = null;
 
 /**
  * One named XState action performing `op` with the effects of `k`.
@@ -49,9 +50,12 @@ let fresh: { context: FlowContext | null; event: unknown } = { context: null, ev
 export function act<P>(k: OpKit, op: Op<P>): FlowAction<P> {
   const resolve = (_scope: unknown, snapshot: FlowSnapshot, args: { event: FlowEvent }, p: P): [FlowSnapshot, undefined, undefined] => {
     const e = args.event;
-    const own = snapshot.context === fresh.context && e === fresh.event;
+    const own = snapshot.context === freshContext && e === freshEvent;
     const d = own ? snapshot.context : copy(snapshot.context);
-    if (!own) fresh = { context: d, event: e };
+    if (!own) {
+      freshContext = d;
+      freshEvent = e;
+    }
     const at = typeof (e as { at?: unknown }).at === 'number' ? e.at : d.lastAt;
     d.lastAt = at;
     const fx: Fx = [];
