@@ -80,10 +80,15 @@ export function resolveValue(template: unknown, scope: Scope): unknown {
   if (typeof template === 'string') return isPath(template) ? (getPath(scope, template) ?? null) : template;
   if (Array.isArray(template)) return template.map((item: unknown) => resolveValue(item, scope));
   if (template !== null && typeof template === 'object') {
-    // fromEntries defines own properties, so a `__proto__` key stays data instead of a prototype.
-    return Object.fromEntries(
-      Object.entries(template as Record<string, unknown>).map(([k, v]) => [k, resolveValue(v, scope)]),
-    );
+    // A loop, not fromEntries(entries().map()): a step's input is resolved on every attempt, and the three arrays per object showed in profiles.
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(template)) {
+      const v = resolveValue((template as Record<string, unknown>)[k], scope);
+      // Defined, not assigned: a `__proto__` key stays data instead of setting the prototype.
+      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[k] = v;
+    }
+    return out;
   }
   return template;
 }

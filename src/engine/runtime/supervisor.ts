@@ -24,7 +24,7 @@ import { ConcurrencyGate } from '../concurrency/concurrency-gate.ts';
 import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
 import { DefinitionRegistry, type LoadedDefinition } from '../definitions/definitions.ts';
 import type { FlowEffects, FlowEvent, FlowInput, InflightTask } from '../flow/flow-context.ts';
-import { type ConcurrencyMembership, LiveExecution } from './live-execution.ts';
+import { type ConcurrencyMembership, LiveExecution, type LiveInit } from './live-execution.ts';
 import { QueuedExecution } from '../concurrency/queued-execution.ts';
 import { OpenCounts } from './open-counts.ts';
 import { cancelChild, childEnded, startChild } from './child-executions.ts';
@@ -87,6 +87,14 @@ export const DEFAULT_MAX_LIVE = 50_000;
 type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: Uint8Array };
 
 /** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
+/** What `spawn` starts. `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
+export interface SpawnRequest extends Omit<LiveInit, 'id' | 'createdAt' | 'startedAt'> {
+  traceparent: string | null;
+  tracestate: string | null;
+  kind?: ExecutionKind;
+  slot?: SlotGroup | null;
+}
+
 export class Supervisor implements FlowEffects {
   readonly store: Store;
   readonly bus: Bus;
@@ -272,20 +280,18 @@ export class Supervisor implements FlowEffects {
     cancelChild(this, executionId, stepId);
   }
 
-  /** `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
-  spawn(p: {
-    tenant: string; def: LoadedDefinition; input: unknown; labels: Record<string, string>; parentId: string | null; parentStepId: string | null; idempotencyKey: string | null;
-    requestHash: string | null; dynamicDoc: unknown; traceparent: string | null; tracestate: string | null; kind?: ExecutionKind; direct?: boolean; scope?: ExecutionScope | null;
-    priority?: number; concurrency?: ConcurrencyMembership | null; slot?: SlotGroup | null;
-  }): LiveExecution {
+  spawn(p: SpawnRequest): LiveExecution {
     const now = this.clock.now();
     const group = p.concurrency ? concurrencyPlacement(p.def.row.name, p.concurrency.key) : null;
     const id = this.newId(p.kind ?? 'execution', now, { tenant: p.tenant, parentId: p.parentId, idempotencyKey: p.idempotencyKey, group });
-    const { traceparent, tracestate, slot, ...init } = p;
-    const rec = new LiveExecution({ id, createdAt: now, ...init });
-    rec.slot = slot ?? null;
+    const rec = new LiveExecution({
+      id, tenant: p.tenant, def: p.def, input: p.input, labels: p.labels, parentId: p.parentId, parentStepId: p.parentStepId, createdAt: now,
+      idempotencyKey: p.idempotencyKey, requestHash: p.requestHash, dynamicDoc: p.dynamicDoc, direct: p.direct === true, scope: p.scope ?? null, priority: p.priority ?? 0,
+      concurrency: p.concurrency ?? null,
+    });
+    rec.slot = p.slot ?? null;
     if (p.kind !== 'task') this.open.add(p.tenant, 1);
-    this.begin(rec, traceparent, tracestate, now);
+    this.begin(rec, p.traceparent, p.tracestate, now);
     return rec;
   }
 

@@ -6,10 +6,10 @@
  */
 import type { TaskMessage, TaskResult } from '../../bus/types.ts';
 import { msgpackCodec as codec } from '../../common/codec.ts';
-import { ErrorCode } from '../../common/errors.ts';
+import { ErrorCode, type StepError } from '../../common/errors.ts';
 import { LIMITS } from '../../common/flow.ts';
 import { stepTraceparentIn } from '../../tracing/trace-context.ts';
-import type { InflightTask } from '../flow/flow-context.ts';
+import type { FlowEvent, InflightTask } from '../flow/flow-context.ts';
 import { saveStepDocuments } from './document-saves.ts';
 import { type LiveExecution, type TraceCell, traceOf } from './live-execution.ts';
 import type { Supervisor } from './supervisor.ts';
@@ -104,28 +104,63 @@ export function deliverResult(sup: Supervisor, r: TaskResult): void {
   const rec = sup.live.get(r.executionId);
   if (!rec) return;
   const at = sup.clock.now();
-  const common = { stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: Math.round(r.durationMs * 1000) / 1000, costs: [...r.costs], at };
-  if (r.ok && outputBytes(r.output) > LIMITS.maxPayloadBytes) {
-    const error = { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false };
-    return sup.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+  if (r.ok && outputTooLarge(r.output)) {
+    return sup.deliver(rec, failed(r, { code: ErrorCode.payloadTooLarge, message: `step output over ${LIMITS.maxPayloadBytes} bytes`, retryable: false }, at));
   }
   const invalid = r.ok && rec.def.outputChecks !== null ? checkOutput(rec.def.outputChecks, r.stepId, r.output) : null;
-  if (invalid !== null) return sup.deliver(rec, { type: 'STEP_FAILED', error: invalid, ...common });
+  if (invalid !== null) return sup.deliver(rec, failed(r, invalid, at));
   // Documents only with a result the step takes (a stale attempt's are dropped with it), their events before its completion.
   if (r.ok && r.documents !== undefined && r.documents.length > 0 && rec.context().inflight[r.stepId]?.attempt === r.attempt) {
     const error = saveStepDocuments(sup, sup.documents, rec, r.stepId, r.documents, at);
-    if (error !== undefined) return sup.deliver(rec, { type: 'STEP_FAILED', error, ...common });
+    if (error !== undefined) return sup.deliver(rec, failed(r, error, at));
   }
-  sup.deliver(rec, r.ok ? { type: 'STEP_DONE', output: r.output, ...common } : { type: 'STEP_FAILED', error: r.error, ...common });
+  if (!r.ok) return sup.deliver(rec, failed(r, r.error, at));
+  // Literals of one shape, not spreads of a shared part: this runs for every step of every flow.
+  sup.deliver(rec, { type: 'STEP_DONE', output: r.output, stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: roundMs(r.durationMs), costs: [...r.costs], at });
 }
 
-/** Encoded size of a step output; scalars are small by construction. Output nested too deep to encode counts as too large. */
-function outputBytes(v: unknown): number {
-  if (typeof v === 'string') return Buffer.byteLength(v);
-  if (v === null || typeof v !== 'object') return 0;
+function failed(r: TaskResult, error: StepError, at: number): FlowEvent {
+  return { type: 'STEP_FAILED', error, stepId: r.stepId, attempt: r.attempt, agentId: r.agentId, durationMs: roundMs(r.durationMs), costs: [...r.costs], at };
+}
+
+const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/** Past LIMITS.maxPayloadBytes encoded; output nested too deep to encode counts as too large. */
+function outputTooLarge(v: unknown): boolean {
+  if (typeof v === 'string') return Buffer.byteLength(v) > LIMITS.maxPayloadBytes;
+  if (v === null || typeof v !== 'object') return false;
+  // Most outputs are small JSON: a bound of their size, walked without allocating, spares encoding each one only to measure it.
+  visits = 0;
+  if (sizeBound(v, 0) <= LIMITS.maxPayloadBytes) return false;
   try {
-    return codec.encode(v).length;
+    return codec.encode(v).length > LIMITS.maxPayloadBytes;
   } catch {
-    return Infinity;
+    return true;
   }
+}
+
+/** Values the bound walks before it gives up (and the output is encoded to measure it). */
+const BOUND_VISITS = 2_000;
+const BOUND_DEPTH = 32;
+let visits = 0;
+
+/**
+ * An upper bound of `v`'s MessagePack size for JSON-like values (a header of at most 5 bytes per string, array and map,
+ * at most 3 UTF-8 bytes per UTF-16 code unit, 9 per number); Infinity for anything else or past the walk's budget.
+ */
+function sizeBound(v: unknown, depth: number): number {
+  if (++visits > BOUND_VISITS || depth > BOUND_DEPTH) return Infinity;
+  if (typeof v === 'string') return 5 + 3 * v.length;
+  if (typeof v === 'number') return 9;
+  if (typeof v === 'boolean' || v === null) return 1;
+  if (typeof v !== 'object') return Infinity;
+  let n = 5;
+  if (Array.isArray(v)) {
+    for (const item of v) n += sizeBound(item, depth + 1);
+    return n;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return Infinity;
+  for (const k of Object.keys(v)) n += 5 + 3 * k.length + sizeBound((v as Record<string, unknown>)[k], depth + 1);
+  return n;
 }
