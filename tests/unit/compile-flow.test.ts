@@ -143,6 +143,121 @@ describe('compileFlow: an input never changes the context it started from', () =
   });
 });
 
+/**
+ * Drives a flow to its end, answering what it asks (tasks, timers, signals, children), and checks after every input
+ * that the context of the snapshot before it is unchanged: XState keeps that snapshot when a transition throws, and the
+ * flow actions write to a copy of what they change (flow-ops.ts), never to what the previous snapshot holds.
+ */
+function driveChecked(d: FlowDocument, opts: { failFirst?: Record<string, number>; unanswered?: string[]; controls?: boolean; signalEarly?: boolean; cancelAt?: number } = {}) {
+  const r = recorder();
+  const children: string[] = [];
+  const fx: FlowEffects = { ...r.fx, startChild: (_id, stepId) => void children.push(stepId) };
+  const actor = createActor(machineOf(d, fx), { input: { executionId: 'ex_cow', input: { x: 1, flag: true }, at: 0 } }).start();
+  const fails = { ...(opts.failFirst ?? {}) };
+  let at = 0;
+  let inputs = 0;
+  const send = (ev: Record<string, unknown>) => {
+    const before = actor.getSnapshot().context as FlowContext;
+    const copy = structuredClone(before);
+    actor.send({ ...ev, at: (at += 10) } as never);
+    expect(before).toEqual(copy);
+    inputs++;
+  };
+  send({ type: 'START' });
+  if (opts.signalEarly) send({ type: 'SIGNAL', name: 'go', payload: { early: true }, reject: false, reason: null });
+  let answered = 0;
+  for (let i = 0; i < 200 && actor.getSnapshot().status === 'active'; i++) {
+    if (opts.cancelAt === i) {
+      send({ type: 'CANCEL', reason: 'enough' });
+      break;
+    }
+    if (opts.controls && i === 1) {
+      send({ type: 'PAUSE' });
+      send({ type: 'UPDATE', labels: { k: 'v' }, context: { note: 1 } });
+      send({ type: 'RESUME' });
+      continue;
+    }
+    const task = r.dispatched[answered];
+    if (task) {
+      answered++;
+      if (opts.unanswered?.includes(task.stepId)) continue;
+      const left = fails[task.stepId] ?? 0;
+      if (left > 0) {
+        fails[task.stepId] = left - 1;
+        send({ type: 'STEP_FAILED', stepId: task.stepId, attempt: task.attempt, error: { code: 'boom', message: 'boom', retryable: true }, agentId: null, durationMs: 1, costs: [] });
+      } else {
+        send({ type: 'STEP_DONE', stepId: task.stepId, attempt: task.attempt, output: { from: task.stepId }, agentId: 'ag', durationMs: 1, costs: [] });
+      }
+      continue;
+    }
+    const child = children.shift();
+    if (child !== undefined) {
+      send({ type: 'CHILD_DONE', stepId: child, childId: 'ex_child', output: { child: true } });
+      continue;
+    }
+    const due = [...r.timers.entries()].sort((p, q) => p[1] - q[1])[0];
+    if (due) {
+      r.timers.delete(due[0]);
+      at = Math.max(at, due[1]);
+      send({ type: 'TIMER', key: due[0] });
+      continue;
+    }
+    const active = Object.values((actor.getSnapshot().context as FlowContext).active);
+    if (active.includes('wait')) {
+      send({ type: 'SIGNAL', name: 'go', payload: { late: true }, reject: false, reason: null });
+      continue;
+    }
+    break;
+  }
+  return { snapshot: actor.getSnapshot(), events: r.events.map((e) => e.type), inputs };
+}
+
+describe('flow actions never change the context of an earlier snapshot', () => {
+  const t = (id: string, extra: Record<string, unknown> = {}) => ({ id, type: 'task', agent: 'echo', input: { x: '$.input.x' }, ...extra });
+
+  it('tasks, a wait with a signal sent early and late, a sleep, pause / update / resume', () => {
+    const run = driveChecked(doc, { controls: true, signalEarly: true });
+    expect(run.snapshot.status).toBe('done');
+    expect(run.events).toEqual(expect.arrayContaining(['workflow.paused', 'workflow.updated', 'workflow.resumed', 'workflow.signal.received', 'workflow.completed']));
+  });
+
+  it('retries with backoff, a step timeout skipped, a choice and a parallel', () => {
+    const d = {
+      name: 'cow-retry',
+      steps: [
+        t('r', { retry: { maxAttempts: 3, initialMs: 10, jitter: false } }),
+        t('slow', { timeoutMs: 5, onError: 'skip' }),
+        { id: 'c', type: 'choice', when: [{ if: { path: '$.input.flag', equals: true }, next: 'p' }], default: 'z' },
+        { id: 'p', type: 'parallel', branches: [[t('p1'), t('p2')], [t('q1')]] },
+        t('z'),
+      ],
+    } as unknown as FlowDocument;
+    // `slow` is never answered before its timeout: its task stays unanswered until the timer fires.
+    const run = driveChecked(d, { failFirst: { r: 2 }, unanswered: ['slow'] });
+    // Two for `r`'s failures, two for `slow`'s timeouts (the default policy retries a timeout) before it is skipped.
+    expect(run.events.filter((e) => e === 'workflow.step.retrying')).toHaveLength(4);
+    expect(run.events).toContain('workflow.step.failed');
+    expect(run.snapshot.status).toBe('done');
+  });
+
+  it('a failure that compensates, a child workflow, then a cancel of a waiting execution', () => {
+    const comp = {
+      name: 'cow-comp',
+      steps: [t('a', { compensate: 'undo-a' }), { id: 'kid', type: 'workflow', workflow: 'child' }, t('b', { compensate: 'undo-b' }), t('f')],
+      compensations: [t('undo-a'), t('undo-b')],
+    } as unknown as FlowDocument;
+    const failing = { ...comp, steps: comp.steps.map((s) => (s.id === 'f' ? { ...s, onError: 'compensate', retry: { maxAttempts: 1 } } : s)) } as FlowDocument;
+    const run = driveChecked(failing, { failFirst: { f: 1 } });
+    const ended = run.snapshot.context as FlowContext;
+    expect(ended.error).toMatchObject({ stepId: 'f', compensated: true });
+    expect(ended.compQueue).toEqual([]);
+    expect(ended.steps['undo-b']).toMatchObject({ status: 'completed' });
+    const waiting = { name: 'cow-cancel', steps: [t('a'), { id: 'w', type: 'wait', signal: 'never' }] } as unknown as FlowDocument;
+    const cancelled = driveChecked(waiting, { cancelAt: 2 });
+    expect(cancelled.events).toContain('workflow.cancelled');
+  });
+});
+
 describe('compileFlow: one machine per definition, effects given per engine with provide()', () => {
   it('serves two engines with different effects, each receiving only its own', () => {
     const compiled = compileFlow(doc);
