@@ -13,22 +13,47 @@ export type Fx = (() => void)[];
  */
 export type Op<P = undefined> = (k: OpKit, d: FlowContext, e: FlowEvent, fx: Fx, at: number, p: P) => void;
 
-function copy(c: FlowContext): FlowContext {
-  return {
-    ...c,
-    steps: { ...c.steps },
-    timers: { ...c.timers },
-    inflight: { ...c.inflight },
-    active: { ...c.active },
-    completedOrder: c.completedOrder.slice(),
-    compQueue: c.compQueue.slice(),
-    signals: c.signals.slice(),
-  };
-}
-
 /** The context the actions of the input being applied copied, and that input: see act(). */
 let freshContext: FlowContext | null = null;
 let freshEvent: unknown = null;
+
+/** The collections of a context that actions change: an input copies one only when it first writes to it (`own`). */
+type Collection = 'steps' | 'timers' | 'inflight' | 'active' | 'completedOrder' | 'compQueue' | 'signals';
+const BIT: Readonly<Record<Collection, number>> = { steps: 1, timers: 2, inflight: 4, active: 8, completedOrder: 16, compQueue: 32, signals: 64 };
+/** The collections of `freshContext` that are its own already (copied or replaced by this input). */
+let owned = 0;
+
+/**
+ * `d[k]`, safe to change: the copy of the input's context shares its collections with the snapshot before the
+ * input until an action writes to one, which copies it first. Copying all seven on every input was ~3% of the
+ * server's main thread (bench/RESULTS.md, "twelfth session"); most inputs change two or three.
+ */
+export function own<K extends Collection>(d: FlowContext, k: K): FlowContext[K] {
+  const mine = d === freshContext;
+  if (mine && (owned & BIT[k]) !== 0) return d[k];
+  const v = d[k];
+  d[k] = (Array.isArray(v) ? v.slice() : { ...v }) as FlowContext[K];
+  if (mine) owned |= BIT[k];
+  return d[k];
+}
+
+/** Replaces a collection of `d` with a new value of its own (no copy of the old one). */
+export function replace<K extends Collection>(d: FlowContext, k: K, v: FlowContext[K]): void {
+  d[k] = v;
+  if (d === freshContext) owned |= BIT[k];
+}
+
+/**
+ * Removes `key` from a record of `d`. A new record without it rather than `delete`: V8 turns an object that lost a
+ * property into a slow dictionary, and these records are copied again by later inputs.
+ */
+export function drop(d: FlowContext, k: 'timers' | 'inflight' | 'active', key: string): void {
+  const cur = d[k] as Record<string, unknown>;
+  if (!Object.hasOwn(cur, key)) return;
+  const next: Record<string, unknown> = {};
+  for (const x of Object.keys(cur)) if (x !== key) next[x] = cur[x];
+  replace(d, k, next as FlowContext[typeof k]);
+}
 
 /**
  * One named XState action performing `op` with the effects of `k`.
@@ -50,11 +75,13 @@ let freshEvent: unknown = null;
 export function act<P>(k: OpKit, op: Op<P>): FlowAction<P> {
   const resolve = (_scope: unknown, snapshot: FlowSnapshot, args: { event: FlowEvent }, p: P): [FlowSnapshot, undefined, undefined] => {
     const e = args.event;
-    const own = snapshot.context === freshContext && e === freshEvent;
-    const d = own ? snapshot.context : copy(snapshot.context);
-    if (!own) {
+    const same = snapshot.context === freshContext && e === freshEvent;
+    // A new input: a shallow copy, its collections shared with the snapshot until an action writes to one (own()).
+    const d = same ? snapshot.context : { ...snapshot.context };
+    if (!same) {
       freshContext = d;
       freshEvent = e;
+      owned = 0;
     }
     const at = typeof (e as { at?: unknown }).at === 'number' ? e.at : d.lastAt;
     d.lastAt = at;
@@ -90,14 +117,14 @@ export class OpKit {
   }
 
   armTimer(fx: Fx, d: FlowContext, key: string, dueAt: number): void {
-    d.timers[key] = dueAt;
+    own(d, 'timers')[key] = dueAt;
     const id = d.executionId;
     fx.push(() => this.fx.armTimer(id, key, dueAt));
   }
 
   clearTimer(fx: Fx, d: FlowContext, key: string): void {
-    if (!(key in d.timers)) return;
-    delete d.timers[key];
+    if (!Object.hasOwn(d.timers, key)) return;
+    drop(d, 'timers', key);
     const id = d.executionId;
     fx.push(() => this.fx.clearTimer(id, key));
   }
@@ -117,7 +144,7 @@ export class OpKit {
   abortStep(fx: Fx, d: FlowContext, stepId: string): void {
     const task = d.inflight[stepId];
     if (!task) return;
-    delete d.inflight[stepId];
+    drop(d, 'inflight', stepId);
     const id = d.executionId;
     fx.push(() => this.fx.abort(id, stepId, task.attempt));
   }
@@ -136,12 +163,12 @@ export class OpKit {
   stopAll(fx: Fx, d: FlowContext): void {
     for (const [stepId, type] of Object.entries(d.active)) {
       const s = d.steps[stepId];
-      if (s && (s.status === 'running' || s.status === 'waiting')) d.steps[stepId] = { ...s, status: 'cancelled' };
+      if (s && (s.status === 'running' || s.status === 'waiting')) own(d, 'steps')[stepId] = { ...s, status: 'cancelled' };
       if (type === 'workflow') this.cancelChild(fx, d, stepId);
     }
     for (const stepId of Object.keys(d.inflight)) this.abortStep(fx, d, stepId);
     for (const key of Object.keys(d.timers)) this.clearTimer(fx, d, key);
-    d.active = {};
+    replace(d, 'active', {});
   }
 }
 

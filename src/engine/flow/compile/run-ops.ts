@@ -1,7 +1,7 @@
 /** @module engine/flow/compile/run-ops — what the named actions of the execution-level and compensation states do. */
 import type { FlowContext, FlowEvent } from '../flow-context.ts';
 import { resolveValue } from '../expressions.ts';
-import { scopeOf, type Op } from '../flow-ops.ts';
+import { own, replace, scopeOf, type Op } from '../flow-ops.ts';
 import { complete, failStep, release, startTask, type FlowPlan } from './step-ops.ts';
 
 type Ev<T extends FlowEvent['type']> = Extract<FlowEvent, { type: T }>;
@@ -24,7 +24,7 @@ export const resume: Op = (k, d, _e, fx, at) => {
   k.emit(fx, d, 'workflow.resumed', null, {}, at);
   for (const [id, task] of Object.entries(d.inflight)) {
     if (!task.held) continue;
-    d.inflight[id] = { ...task, held: false };
+    own(d, 'inflight')[id] = { ...task, held: false };
     release(k, fx, d, id, at);
   }
 };
@@ -38,7 +38,7 @@ export const update: Op = (k, d, e, fx, at) => {
 /** A signal no step waits for yet is kept for the wait step that will. */
 export const bufferSignal: Op = (k, d, e, fx, at) => {
   const s = e as Ev<'SIGNAL'>;
-  d.signals.push({ name: s.name, payload: s.payload, reject: s.reject, reason: s.reason });
+  own(d, 'signals').push({ name: s.name, payload: s.payload, reject: s.reject, reason: s.reason });
   k.emit(fx, d, 'workflow.signal.received', null, { name: s.name, payload: s.payload, reject: s.reject, reason: s.reason, buffered: true }, at);
 };
 
@@ -47,8 +47,8 @@ export const prepareRetry: Op = (k, d, e, fx, at) => {
   d.retryAttempt += 1;
   d.error = null;
   d.failedStep = null;
-  d.compQueue = [];
-  for (const [id, s] of Object.entries(d.steps)) if (s.status === 'failed' || s.status === 'cancelled') d.steps[id] = { ...s, base: s.attempt };
+  replace(d, 'compQueue', []);
+  for (const [id, s] of Object.entries(d.steps)) if (s.status === 'failed' || s.status === 'cancelled') own(d, 'steps')[id] = { ...s, base: s.attempt };
   k.emit(fx, d, 'workflow.retried', r.stepId, { stepId: r.stepId, note: r.note, retryAttempt: d.retryAttempt }, at);
 };
 
@@ -102,10 +102,10 @@ export const startCompensation: Op<{ readonly plan: FlowPlan }> = (k, d, _e, fx,
 export const compensationDone: Op<{ readonly plan: FlowPlan }> = (k, d, e, fx, at, p) => {
   const id = compHead(d);
   complete(k, d, e, fx, at, id, (e as Ev<'STEP_DONE'>).output, p.plan.compensateOf.has(id));
-  d.compQueue.shift();
+  own(d, 'compQueue').shift();
 };
 
 export const compensationFailed: Op = (k, d, e, fx, at) => {
   failStep(k, d, e, fx, at, compHead(d), 'step_timeout', 'none');
-  d.compQueue.shift();
+  own(d, 'compQueue').shift();
 };

@@ -2,7 +2,7 @@
 import type { RetryPolicy, SleepStep, Step, TaskStep, WaitStep, WorkflowStep } from '../../../common/flow.ts';
 import { resolveValue } from '../expressions.ts';
 import type { FlowContext, FlowEvent } from '../flow-context.ts';
-import { backoffMs, errorOf, scopeOf, type Fx, type Op, type OpKit } from '../flow-ops.ts';
+import { backoffMs, drop, errorOf, own, replace, scopeOf, type Fx, type Op, type OpKit } from '../flow-ops.ts';
 
 /** What the failure and compensation actions of one definition need to know about it. */
 export interface FlowPlan {
@@ -36,8 +36,8 @@ export interface Completion {
 function begin(k: OpKit, d: FlowContext, fx: Fx, at: number, step: Step, status: 'running' | 'waiting', extra: Record<string, unknown>): number {
   const prev = d.steps[step.id];
   const attempt = (prev?.attempt ?? 0) + 1;
-  d.steps[step.id] = { status, attempt, base: prev?.base ?? 0 };
-  d.active[step.id] = step.type;
+  own(d, 'steps')[step.id] = { status, attempt, base: prev?.base ?? 0 };
+  own(d, 'active')[step.id] = step.type;
   k.emit(fx, d, 'workflow.step.started', step.id, { type: step.type, attempt, ...extra }, at);
   return attempt;
 }
@@ -45,16 +45,17 @@ function begin(k: OpKit, d: FlowContext, fx: Fx, at: number, step: Step, status:
 /** Completes a step with an output and emits `workflow.step.completed`. */
 export function complete(k: OpKit, d: FlowContext, e: FlowEvent, fx: Fx, at: number, id: string, out: unknown, compensable: boolean): void {
   const s = d.steps[id];
-  delete d.inflight[id];
-  delete d.active[id];
+  drop(d, 'inflight', id);
+  drop(d, 'active', id);
   k.clearStepTimers(fx, d, id);
-  d.steps[id] = { status: 'completed', attempt: s?.attempt ?? 1, base: s?.base ?? 0, output: out };
+  own(d, 'steps')[id] = { status: 'completed', attempt: s?.attempt ?? 1, base: s?.base ?? 0, output: out };
   d.lastCompleted = id;
   // Only what a compensation can undo, once each: a loop must not grow the context without bound.
   if (compensable) {
-    const i = d.completedOrder.indexOf(id);
-    if (i >= 0) d.completedOrder.splice(i, 1);
-    d.completedOrder.push(id);
+    const order = own(d, 'completedOrder');
+    const i = order.indexOf(id);
+    if (i >= 0) order.splice(i, 1);
+    order.push(id);
   }
   const extra = e.type === 'STEP_DONE' && e.stepId === id ? { agentId: e.agentId, durationMs: e.durationMs, costs: e.costs } : {};
   k.emit(fx, d, 'workflow.step.completed', id, { attempt: s?.attempt ?? 1, output: out, ...extra }, at);
@@ -65,10 +66,10 @@ export function failStep(k: OpKit, d: FlowContext, e: FlowEvent, fx: Fx, at: num
   const s = d.steps[id];
   const error = errorOf(e, timeoutCode);
   if (e.type === 'TIMER' && d.inflight[id]) k.abortStep(fx, d, id);
-  delete d.inflight[id];
-  delete d.active[id];
+  drop(d, 'inflight', id);
+  drop(d, 'active', id);
   k.clearStepTimers(fx, d, id);
-  d.steps[id] = { status: recovery === 'skip' ? 'skipped' : 'failed', attempt: s?.attempt ?? 1, base: s?.base ?? 0, error };
+  own(d, 'steps')[id] = { status: recovery === 'skip' ? 'skipped' : 'failed', attempt: s?.attempt ?? 1, base: s?.base ?? 0, error };
   const extra = e.type === 'STEP_FAILED' ? { agentId: e.agentId, durationMs: e.durationMs, costs: e.costs } : {};
   k.emit(fx, d, 'workflow.step.failed', id, { attempt: s?.attempt ?? 1, error, recovery, ...extra }, at);
 }
@@ -86,10 +87,10 @@ export function release(k: OpKit, fx: Fx, d: FlowContext, id: string, at: number
 export function startTask(k: OpKit, d: FlowContext, fx: Fx, at: number, step: TaskStep): void {
   const prev = d.steps[step.id];
   const attempt = (prev?.attempt ?? 0) + 1;
-  d.steps[step.id] = { status: 'running', attempt, base: prev?.base ?? 0 };
-  d.active[step.id] = step.type;
+  own(d, 'steps')[step.id] = { status: 'running', attempt, base: prev?.base ?? 0 };
+  own(d, 'active')[step.id] = step.type;
   const input = resolveValue(step.input ?? null, scopeOf(d));
-  d.inflight[step.id] = { stepId: step.id, attempt, agent: step.agent, input, timeoutMs: step.timeoutMs ?? null, held: d.paused };
+  own(d, 'inflight')[step.id] = { stepId: step.id, attempt, agent: step.agent, input, timeoutMs: step.timeoutMs ?? null, held: d.paused };
   // Paused: the attempt is due but neither reported, dispatched nor timed until the resume.
   if (!d.paused) release(k, fx, d, step.id, at);
 }
@@ -106,11 +107,11 @@ export const stepFailed: Op<StepFailedParams> = (k, d, e, fx, at, p) => {
   d.error = { code: err?.code ?? 'failed', message: err?.message ?? 'step failed', stepId: id, compensated: false };
   d.failedStep = id;
   if (p.recovery === 'compensate') {
-    d.compQueue = d.completedOrder
+    replace(d, 'compQueue', d.completedOrder
       .slice()
       .reverse()
       .map((done) => p.plan.compensateOf.get(done))
-      .filter((c): c is string => typeof c === 'string' && p.plan.comps.has(c));
+      .filter((c): c is string => typeof c === 'string' && p.plan.comps.has(c)));
   }
 };
 
@@ -128,10 +129,10 @@ export const scheduleRetry: Op<{ readonly stepId: string; readonly policy: Requi
   if (!s) return;
   const error = errorOf(e, p.timeoutCode);
   if (e.type === 'TIMER') k.abortStep(fx, d, id);
-  delete d.inflight[id];
+  drop(d, 'inflight', id);
   k.clearStepTimers(fx, d, id);
   const delayMs = backoffMs(p.policy, s.attempt - s.base, d.executionId);
-  d.steps[id] = { ...s, error };
+  own(d, 'steps')[id] = { ...s, error };
   k.armTimer(fx, d, `bo:${id}:${s.attempt}`, at + delayMs);
   // The failed attempt's costs were spent all the same: they ride on this event (history.ts addCosts).
   const extra = e.type === 'STEP_FAILED' ? { agentId: e.agentId, durationMs: e.durationMs, costs: e.costs } : {};
@@ -166,7 +167,7 @@ export const rejectSignal: Op<StepFailedParams> = (k, d, e, fx, at, p) => {
 export const consumeSignal: Op<{ readonly signal: string; readonly completion: Completion; readonly rejected: StepFailedParams }> = (k, d, _e, fx, at, p) => {
   const i = d.signals.findIndex((s) => s.name === p.signal);
   const sig = d.signals[i];
-  d.signals.splice(i, 1);
+  own(d, 'signals').splice(i, 1);
   if (!sig) return;
   const ev: FlowEvent = { type: 'SIGNAL', name: sig.name, payload: sig.payload, reject: sig.reject, reason: sig.reason, at };
   if (sig.reject) stepFailed(k, d, ev, fx, at, p.rejected);
