@@ -64,10 +64,11 @@ export function drop(d: FlowContext, k: 'timers' | 'inflight' | 'active', key: s
  * protocol for built-in actions (an action with `resolve` returns the next snapshot), which `assign`
  * itself follows. The allocation of a 3-step flow's actor fell from 104 to 80 KB (bench/RESULTS.md, "eleventh session").
  *
- * The context is copied once per input, by the first action the input runs, and later actions of the
- * same input change that copy: the snapshot from before the input stays untouched, which is what XState
- * keeps when a transition throws (supervisor.ts send). An input is its event object; an event raised
- * inside the input (a parallel's done event) starts a copy of its own.
+ * The context is copied once per input (shallowly; a collection when an action first writes to it, see
+ * `own`), by the first action the input runs, and later actions of the same input change that copy: the
+ * snapshot from before the input stays untouched, which is what XState keeps when a transition throws
+ * (supervisor.ts send). An input is its event object; an event raised inside the input (a parallel's done
+ * event) starts a copy of its own.
  *
  * The effects run after the op succeeded, so an op that throws leaves none of its own behind; XState
  * executes custom actions at once while the actor is running anyway, so the order is unchanged.
