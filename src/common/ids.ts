@@ -28,6 +28,17 @@ function encode(value: number, chars: number): string {
   return out;
 }
 
+/** `encode(v, 8)` of a 40-bit value with bit operations on its two 20-bit halves (every id has one). */
+function encode40(v: number): string {
+  const high = Math.floor(v / 0x100000);
+  const low = v - high * 0x100000;
+  const a = ALPHABET;
+  return (a[(high >>> 15) & 31] as string) + a[(high >>> 10) & 31] + a[(high >>> 5) & 31] + a[high & 31] + a[(low >>> 15) & 31] + a[(low >>> 10) & 31] + a[(low >>> 5) & 31] + a[low & 31];
+}
+
+/** Time and upper random part of the ids of `lastMs`: the same for every id of one millisecond. */
+let prefix = '';
+
 /**
  * A monotonic ULID: 48-bit time + 80 random bits drawn from a pooled buffer (one `randomFill` per
  * ~800 ids, not one call per character); within one millisecond the random part counts up.
@@ -38,13 +49,15 @@ export function ulid(now: number): string {
     if (lo >= 2 ** 40) {
       lo = 0;
       hi = (hi + 1) % 2 ** 40;
+      prefix = encode(now, 10) + encode40(hi);
     }
   } else {
     lastMs = now;
     hi = random40();
     lo = random40();
+    prefix = encode(now, 10) + encode40(hi);
   }
-  return encode(now, 10) + encode(hi, 8) + encode(lo, 8);
+  return prefix + encode40(lo);
 }
 
 /** Times a ULID can hold: 48 bits of epoch ms. */

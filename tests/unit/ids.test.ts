@@ -15,6 +15,17 @@ describe('newExecutionId', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('counts up by one in the last 8 characters within a millisecond, and keeps the 8 before them', () => {
+    const decode = (s: string) => [...s].reduce((n, c) => n * 32 + '0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(c), 0);
+    const ids = Array.from({ length: 50 }, () => newExecutionId(1_800_000_000_000));
+    for (let i = 1; i < ids.length; i++) {
+      const [prev, id] = [ids[i - 1] as string, ids[i] as string];
+      expect(id.slice(0, 21)).toBe(prev.slice(0, 21));
+      // A carry into the upper part happens once in 2^40 ids: not in 50 of them, bar a draw right below it.
+      if (decode(prev.slice(21)) < 2 ** 40 - 50) expect(decode(id.slice(21))).toBe(decode(prev.slice(21)) + 1);
+    }
+  });
+
   it('encodes the time in the first 10 characters', () => {
     expect(newExecutionId(0).slice(3, 13)).toBe('0000000000');
     expect(newExecutionId(2 ** 48 - 1).slice(3, 13)).toBe('7ZZZZZZZZZ');

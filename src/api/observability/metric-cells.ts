@@ -45,7 +45,8 @@ abstract class CellMetric<C> {
 
   /** The cell of one label set (values in `labelNames` order); cache it where it is hot. */
   cell(...values: string[]): C {
-    const key = values.join('\u0000');
+    // One or two labels (most metrics): the key without join's intermediate work.
+    const key = values.length === 1 ? (values[0] as string) : values.length === 2 ? `${values[0]}\u0000${values[1]}` : values.join('\u0000');
     let c = this.cells.get(key);
     if (c !== undefined) return c;
     const overflow = this.cells.size >= this.maxSeries;
