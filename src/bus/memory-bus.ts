@@ -15,6 +15,7 @@ interface Agent {
 }
 
 let agentSeq = 0;
+const ignore = (): void => undefined;
 
 /** What a running task needs of its bus: where its result, log lines and end go. */
 interface TaskHost {
@@ -127,9 +128,13 @@ class MemoryTask implements TaskContext {
   private finish(ok: boolean, output: unknown, error: StepError | null): void {
     const t = this.task;
     const durationMs = performance.now() - this.started;
-    const r: TaskResult = ok
-      ? { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: this.agent.id, ok: true, output, costs: this.costs, durationMs, ...(this.saved !== undefined && this.saved.length > 0 ? { documents: this.saved } : {}) }
-      : { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: this.agent.id, ok: false, error: error as StepError, costs: this.costs, durationMs };
+    // Literals without spreads: one result per step of every flow run in process.
+    const saved = this.saved !== undefined && this.saved.length > 0 ? this.saved : undefined;
+    const r: TaskResult = !ok
+      ? { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: this.agent.id, ok: false, error: error as StepError, costs: this.costs, durationMs }
+      : saved === undefined
+        ? { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: this.agent.id, ok: true, output, costs: this.costs, durationMs }
+        : { taskId: t.taskId, executionId: t.executionId, stepId: t.stepId, attempt: t.attempt, agentId: this.agent.id, ok: true, output, costs: this.costs, durationMs, documents: saved };
     this.host.ended(this.agent, t, r);
     // A result whose commit failed is not lost: the engine puts its execution back and dispatches the step again.
     const taken = !this.host.closed() && !this.aborted;
@@ -140,7 +145,8 @@ class MemoryTask implements TaskContext {
       if (!taken) tell(false);
       else Promise.all(handlers.map((h) => h(r))).then(() => tell(true), () => tell(false));
     } else if (taken) {
-      for (const h of handlers) void Promise.resolve(h(r)).catch(() => undefined);
+      // Nobody waits on these: a failure is the engine's to handle (it dispatches the step again).
+      for (const h of handlers) h(r)?.catch(ignore);
     }
     this.host.next(this.agent);
   }

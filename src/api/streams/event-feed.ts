@@ -57,9 +57,10 @@ export function createEventFeed(engine: Engine, logger: Logger): EventFeed {
   let off: (() => void) | undefined;
   let closed = false;
 
-  const guard = (fn: () => void): void => {
+  /** `l(arg)`, its failure logged and kept from the engine (no closure per call: this runs for every event). */
+  const guard = <A>(l: (arg: A) => void, arg: A): void => {
     try {
-      fn();
+      l(arg);
     } catch (err) {
       // Logged sparingly: a bug here must not flood the log at event rate.
       if (failures++ % 1000 === 0) logger.error('event stream listener failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -68,15 +69,15 @@ export function createEventFeed(engine: Engine, logger: Logger): EventFeed {
 
   const onEvent = (event: EventView): void => {
     const encoded = new EncodedValue(event);
-    for (const l of global) guard(() => l(encoded));
+    for (const l of global) guard(l, encoded);
     if (byExecution.size > 0) {
       const watchers = byExecution.get(key(event.tenant, event.executionId));
-      if (watchers !== undefined) for (const l of [...watchers]) guard(() => l(encoded));
+      if (watchers !== undefined) for (const l of [...watchers]) guard(l, encoded);
     }
     if (byParent.size > 0 && event.type === 'workflow.started') {
       const parentId = event.data['parentId'];
       const watchers = typeof parentId === 'string' ? byParent.get(key(event.tenant, parentId)) : undefined;
-      if (watchers !== undefined) for (const l of [...watchers]) guard(() => l(event.executionId));
+      if (watchers !== undefined) for (const l of [...watchers]) guard(l, event.executionId);
     }
   };
 
