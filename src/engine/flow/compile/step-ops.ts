@@ -167,8 +167,9 @@ export const rejectSignal: Op<StepFailedParams> = (k, d, e, fx, at, p) => {
 export const consumeSignal: Op<{ readonly signal: string; readonly completion: Completion; readonly rejected: StepFailedParams }> = (k, d, _e, fx, at, p) => {
   const i = d.signals.findIndex((s) => s.name === p.signal);
   const sig = d.signals[i];
-  own(d, 'signals').splice(i, 1);
+  // Its guard saw the signal buffered; should it not be, nothing is taken (a splice at -1 would drop the last one).
   if (!sig) return;
+  own(d, 'signals').splice(i, 1);
   const ev: FlowEvent = { type: 'SIGNAL', name: sig.name, payload: sig.payload, reject: sig.reject, reason: sig.reason, at };
   if (sig.reject) stepFailed(k, d, ev, fx, at, p.rejected);
   else complete(k, d, ev, fx, at, p.completion.stepId, sig.payload, p.completion.compensable);
