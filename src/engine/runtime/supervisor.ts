@@ -86,7 +86,6 @@ export const DEFAULT_MAX_LIVE = 50_000;
 /** A new actor from its input, or a restored one from its persisted snapshot (and the bytes it was decoded from). */
 type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: Uint8Array };
 
-/** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
 /** What `spawn` starts. `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
 export interface SpawnRequest extends Omit<LiveInit, 'id' | 'createdAt' | 'startedAt'> {
   traceparent: string | null;
@@ -95,6 +94,7 @@ export interface SpawnRequest extends Omit<LiveInit, 'id' | 'createdAt' | 'start
   slot?: SlotGroup | null;
 }
 
+/** Engine-internal: its members are shared with commands.ts, read-model.ts and recovery.ts, never exported from the package. */
 export class Supervisor implements FlowEffects {
   readonly store: Store;
   readonly bus: Bus;
