@@ -155,12 +155,17 @@ function sizeBound(v: unknown, depth: number): number {
   if (typeof v === 'boolean' || v === null) return 1;
   if (typeof v !== 'object') return Infinity;
   let n = 5;
+  // Past the budget every further value is Infinity: stop there rather than walk the rest.
   if (Array.isArray(v)) {
-    for (const item of v) n += sizeBound(item, depth + 1);
+    for (let i = 0; i < v.length && n !== Infinity; i++) n += sizeBound(v[i], depth + 1);
     return n;
   }
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return Infinity;
-  for (const k of Object.keys(v)) n += 5 + 3 * k.length + sizeBound((v as Record<string, unknown>)[k], depth + 1);
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    n += 5 + 3 * k.length + sizeBound((v as Record<string, unknown>)[k], depth + 1);
+    if (n === Infinity) break;
+  }
   return n;
 }
