@@ -90,7 +90,11 @@ describe('cluster failover (3 nats-servers, 3 engine nodes)', () => {
     const load = startLoad(() => alive, 4);
     await load.more(30, 'before the kill');
     // Executions waiting on the victim's partitions: the first signal one of them takes after the kill is the failover time.
-    const victimParts = (await clusterOf(victim.url)).serving;
+    // Some partitions of its own first: on a loaded host the load may have cost it its leases a moment ago (CI saw none held here).
+    const victimParts = await pollUntil(async () => {
+      const serving = (await clusterOf(victim.url)).serving;
+      return serving.length > 0 ? serving : undefined;
+    }, 'the victim serving a partition');
     const probes: string[] = [];
     for (let i = 0; i < 8; i++) probes.push((await api(victim.url).post('/executions', { workflow: 'steady', input: { probe: i } })).body.id as string);
     for (const id of probes) expect(victimParts).toContain(partitionOf(id, P));
