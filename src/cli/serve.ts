@@ -86,8 +86,10 @@ export interface ServeConfig {
   readonly webhookAllowPrivate?: boolean;
   /** First webhook retry after this many ms, doubling up to 5 min (`ACTORFLOW_WEBHOOK_RETRY_MS`). @default 1000 */
   readonly webhookRetryMs?: number;
-  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  /** A waiting execution that a step at an agent or a timer will wake soon leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
   readonly passivateMs?: number;
+  /** One that waits for a signal or a distant timer leaves after this long (`ACTORFLOW_PASSIVATE_QUIET_MS`). @default 100 */
+  readonly passivateQuietMs?: number;
   /**
    * V8's `--heap-growing-percent` for this process (`ACTORFLOW_HEAP_GROWING_PERCENT`; the CLI's default is 20,
    * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
@@ -206,6 +208,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     maxOpen: (tenant) => tenants.maxRunning(tenant),
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
+    ...(config.passivateQuietMs === undefined ? {} : { passivateQuietMs: config.passivateQuietMs }),
     ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
   });
   // Cluster mode: commands on partitions served elsewhere go to their owner; every service uses this engine.

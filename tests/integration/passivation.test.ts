@@ -130,10 +130,46 @@ describe('passivation', () => {
   });
 });
 
+describe('passivation by what will wake an execution', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 60_000, passivateQuietMs: 50 });
+    const define = (doc: unknown) => api(server.url).post('/workflow-definitions', doc);
+    await define({ name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
+    await define({ name: 'slow-agent', steps: [{ id: 't', type: 'task', agent: 'sleep', input: { ms: 3000 } }, { id: 'b', type: 'task', agent: 'echo', input: 'done' }] });
+    await define({ name: 'nap-soon', steps: [{ id: 's', type: 'sleep', ms: 3000 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+    await define({ name: 'nap-far', steps: [{ id: 's', type: 'sleep', ms: 600_000 }, { id: 'b', type: 'task', agent: 'echo', input: 'woke' }] });
+  });
+  afterAll(async () => server.close());
+
+  it('evicts one waiting for a signal or a distant timer after the quiet time, and keeps one whose step runs on an agent or whose timer is due soon', async () => {
+    const before = await liveOf(server);
+    const post = async (workflow: string, input: unknown) => (await api(server.url).post('/executions', { workflow, input })).body.id as string;
+    const slow = await post('slow-agent', {});
+    const soon = await post('nap-soon', {});
+    const signal = await post('approve', {});
+    const far = await post('nap-far', {});
+    // The signal's and the distant timer's leave within the quiet time; the other two stay (passivateMs is a minute;
+    // their step and timer take 3 s, long enough for the quiet ones to leave first on a loaded host).
+    const quiet = await until(server, (l) => l.passivated >= before.passivated + 2);
+    expect(quiet.passivated).toBe(before.passivated + 2);
+    expect(quiet.live).toBe(before.live + 2);
+    // They finish in memory, never passivated: their step's result and their timer found them live.
+    expect(await waitForEnd(server.engine, slow)).toMatchObject({ status: 'completed', output: 'done' });
+    expect(await waitForEnd(server.engine, soon)).toMatchObject({ status: 'completed', output: 'woke' });
+    expect((await liveOf(server)).passivated).toBe(before.passivated + 2);
+    // The evicted ones come back for their input.
+    expect((await api(server.url).post(`/executions/${signal}/signals/go`, { payload: 'ok' })).status).toBe(202);
+    expect(await waitForEnd(server.engine, signal)).toMatchObject({ status: 'completed', output: 'ok' });
+    expect((await api(server.url).post(`/executions/${far}/cancel`, { reason: 'test' })).status).toBe(202);
+    expect((await waitForEnd(server.engine, far)).status).toBe('cancelled');
+  });
+});
+
 describe('the live cap', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ passivateMs: 60_000, maxLive: 5 });
+    server = await startTestServer({ passivateMs: 60_000, passivateQuietMs: 60_000, maxLive: 5 });
     await api(server.url).post('/workflow-definitions', { name: 'approve', steps: [{ id: 'w', type: 'wait', signal: 'go' }, { id: 'b', type: 'task', agent: 'echo', input: '$.steps.w.output' }] });
   });
   afterAll(async () => server.close());

@@ -45,6 +45,8 @@ export interface TestServerOptions {
   readonly webhookRetryMs?: number;
   /** Passivate waiting executions after this many idle ms. @default 1000 */
   readonly passivateMs?: number;
+  /** Passivate executions that nothing wakes soon (a signal wait, a distant timer) after this many idle ms. @default 100 */
+  readonly passivateQuietMs?: number;
   readonly maxLive?: number;
   /** Serve HTTPS/WSS from these PEM files (mTLS with `caFile`); `url` is then `https://…`. */
   readonly tls?: TlsFiles;
@@ -103,6 +105,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.webhookAllowPrivate === undefined ? {} : { webhookAllowPrivate: opts.webhookAllowPrivate }),
     ...(opts.webhookRetryMs === undefined ? {} : { webhookRetryMs: opts.webhookRetryMs }),
     ...(opts.passivateMs === undefined ? {} : { passivateMs: opts.passivateMs }),
+    ...(opts.passivateQuietMs === undefined ? {} : { passivateQuietMs: opts.passivateQuietMs }),
     ...(opts.maxLive === undefined ? {} : { maxLive: opts.maxLive }),
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),

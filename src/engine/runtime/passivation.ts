@@ -1,6 +1,7 @@
 /**
  * @module engine/runtime/passivation — waiting executions leave memory and come back on their next input.
- * `sweep` evicts those idle for `passivateMs` (and the least recently active past `maxLive`); `activate`
+ * `sweep` evicts those idle for `passivateQuietMs` or `passivateMs`, by what will wake them (and the least recently
+ * active past `maxLive`); `activate`
  * rebuilds one from its last durable snapshot (one read: row and snapshot), at most one rebuild at a time
  * per execution; `restoreFrom` makes the live actor of a stored row (recovery uses it too).
  */
@@ -39,24 +40,41 @@ export function activate(sup: Supervisor, id: string, finished = false, read?: R
 }
 
 /**
- * Evicts executions that wait (for a signal, a timer, a result from an agent) and had no input for
- * `passivateMs`, or the least recently active ones past `maxLive`. Only what is durable leaves: an
- * execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+ * Evicts executions that wait and had no input for `passivateQuietMs` when nothing will wake them soon (they
+ * wait for a signal, or for a timer due later than `passivateMs` from now), else for `passivateMs` (a step in
+ * flight at an agent, a timer due sooner); and the least recently active ones past `maxLive`. Only what is
+ * durable leaves: an execution with uncommitted events, a child execution running, or a rebuild in progress stays.
+ *
+ * Why two idle times: a rebuild costs a read and an actor (~0.5 ms), which an execution about to get its
+ * result or timer would pay for nothing; one that waits for a signal holds ~8 KiB of actor meanwhile, and a burst
+ * of them held for a whole second set the server's peak memory (bench/RESULTS.md, "Passivation by what wakes").
  */
 export function sweep(sup: Supervisor): number {
   let evicted = 0;
-  const idleSince = sup.clock.now() - sup.passivateMs;
+  const now = sup.clock.now();
+  const quietSince = now - sup.passivateQuietMs;
+  const idleSince = now - sup.passivateMs;
+  const soon = now + sup.passivateMs;
   let over = sup.live.size - sup.maxLive;
   // `live` is in order of last activity (touch() moves an execution to the end).
   for (const rec of sup.live.values()) {
-    if (rec.lastActiveAt > idleSince && over <= 0) break;
+    if (rec.lastActiveAt > quietSince && over <= 0) break;
     if (!passivable(sup, rec)) continue;
+    if (over <= 0 && rec.lastActiveAt > idleSince && wakesBy(rec, soon)) continue;
     rec.actor.stop();
     sup.live.delete(rec.id);
     evicted++;
     over--;
   }
   return evicted;
+}
+
+/** Something will give it an input by `time`: a step in flight at an agent (its result), or a durable timer due by then. */
+function wakesBy(rec: LiveExecution, time: number): boolean {
+  const ctx = rec.context();
+  for (const _ in ctx.inflight) return true;
+  for (const key in ctx.timers) if ((ctx.timers[key] as number) <= time) return true;
+  return false;
 }
 
 /** Only what is durable leaves memory: no uncommitted events, no child running, no rebuild or input pending. */

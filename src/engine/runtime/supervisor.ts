@@ -57,8 +57,16 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** Flow documents and code-first definitions registered at boot (tenant `default`). */
   readonly machinesDir?: string;
-  /** A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`). @default 1000 */
+  /**
+   * A waiting execution leaves memory after this long without input (`ACTORFLOW_PASSIVATE_MS`) while something is
+   * due to wake it soon: a step in flight at an agent, a timer due within this time. @default 1000
+   */
   readonly passivateMs?: number;
+  /**
+   * One that nothing wakes soon (it waits for a signal, or for a timer due later than `passivateMs`) leaves after
+   * this long without input (`ACTORFLOW_PASSIVATE_QUIET_MS`); at most `passivateMs`. @default 100
+   */
+  readonly passivateQuietMs?: number;
   /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
   readonly maxLive?: number;
   /** Where the documents steps save are numbered and read; without it a result that saves one fails `documents_unavailable`. */
@@ -81,6 +89,7 @@ export interface EngineOptions {
 export const TENANT_LIMIT_RETRY_S = 1;
 
 export const DEFAULT_PASSIVATE_MS = 1000;
+export const DEFAULT_PASSIVATE_QUIET_MS = 100;
 export const DEFAULT_MAX_LIVE = 50_000;
 
 /** A new actor from its input, or a restored one from its persisted snapshot (and the bytes it was decoded from). */
@@ -126,6 +135,7 @@ export class Supervisor implements FlowEffects {
   /** Executions with agents' results waiting for their slice (how many each): they are not passivated meanwhile. */
   readonly awaitingInput = new Map<string, number>();
   readonly passivateMs: number;
+  readonly passivateQuietMs: number;
   readonly maxLive: number;
   /** Non-terminal executions (not tasks) per tenant: seeded from the store at boot, moved by spawn and sync. */
   open = new OpenCounts();
@@ -169,6 +179,7 @@ export class Supervisor implements FlowEffects {
     const bus = this.bus;
     this.kindInputs = new KindInputs(bus.taskDefinition && ((kind) => bus.taskDefinition?.(kind)), (message, data) => this.log.warn(message, data));
     this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
+    this.passivateQuietMs = Math.min(opts.passivateQuietMs ?? DEFAULT_PASSIVATE_QUIET_MS, this.passivateMs);
     this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
   }
 
@@ -198,7 +209,7 @@ export class Supervisor implements FlowEffects {
     this.bus.onLog((l) =>
       this.withLive(l.executionId, (rec) => this.record(rec, 'step.log', l.stepId, { level: l.level, message: l.message, data: l.data, attempt: l.attempt }, this.clock.now())),
     );
-    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateMs)));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(250, this.passivateQuietMs)));
     this.sweeper.unref();
     const ownership = this.opts.ownership;
     this.recovery = recover(this, ownership && ((id) => ownership.owns(id))).then(
