@@ -1,9 +1,9 @@
 /**
  * @module engine/runtime/passivation — waiting executions leave memory and come back on their next input.
- * `sweep` evicts those idle for `passivateQuietMs` or `passivateMs`, by what will wake them (and the least recently
- * active past `maxLive`); `activate`
- * rebuilds one from its last durable snapshot (one read: row and snapshot), at most one rebuild at a time
- * per execution; `restoreFrom` makes the live actor of a stored row (recovery uses it too).
+ * `sweep` evicts those idle for `passivateQuietMs` or `passivateMs`, by what will wake them (and the least
+ * recently active past `maxLive`); `activate` rebuilds one from its last durable snapshot (one read: row and
+ * snapshot), at most one rebuild at a time per execution; `restoreFrom` makes the live actor of a stored row
+ * (recovery uses it too).
  */
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { RecoverableRow, RestorableRow } from '../../store/types.ts';
