@@ -59,8 +59,9 @@ export function sweep(sup: Supervisor): number {
   // `live` is in order of last activity (touch() moves an execution to the end).
   for (const rec of sup.live.values()) {
     if (rec.lastActiveAt > quietSince && over <= 0) break;
-    if (!passivable(sup, rec)) continue;
+    // First the cheap check: under many steps in flight, every sweep walks past them until they are a second idle.
     if (over <= 0 && rec.lastActiveAt > idleSince && wakesBy(rec, soon)) continue;
+    if (!passivable(sup, rec)) continue;
     rec.actor.stop();
     sup.live.delete(rec.id);
     evicted++;
