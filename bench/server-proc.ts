@@ -40,9 +40,9 @@ const n = process.argv.indexOf('--nats');
 const natsUrl = n >= 0 ? process.argv[n + 1] : undefined;
 const builtinAgents = !process.argv.includes('--no-builtin-agents');
 // The process tuning of `actorflow serve` as the CLI reads it (heap policy, JIT budget, WAL preallocation, fast
-// commits), from the same environment variables, so the bench measures the server operators run.
-const { heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows } = readServeConfig([], process.env);
-const tuning = Object.fromEntries(Object.entries({ heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows }).filter(([, v]) => v !== undefined)) as Partial<ServeConfig>;
+// commits, NATS events), from the same environment variables, so the bench measures the server operators run.
+const { heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows, natsEvents } = readServeConfig([], process.env);
+const tuning = Object.fromEntries(Object.entries({ heapGrowingPercent, interruptBudget, walPreallocate, pretenuring, fastCommitRows, natsEvents }).filter(([, v]) => v !== undefined)) as Partial<ServeConfig>;
 const app = await startActorflow({ host: '127.0.0.1', port: 0, dataDir, sync, quiet: true, noAuth: true, builtinAgents, ...tuning, ...(natsUrl ? { natsUrl } : {}) }).catch((err: unknown) => {
   removeDataDir();
   throw err;

@@ -72,6 +72,7 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     heapGrowingPercent: env.ACTORFLOW_HEAP_GROWING_PERCENT ? parseIntIn('ACTORFLOW_HEAP_GROWING_PERCENT', env.ACTORFLOW_HEAP_GROWING_PERCENT, 0, 1000) : DEFAULT_HEAP_GROWING_PERCENT,
     interruptBudget: env.ACTORFLOW_V8_INTERRUPT_BUDGET ? parseIntIn('ACTORFLOW_V8_INTERRUPT_BUDGET', env.ACTORFLOW_V8_INTERRUPT_BUDGET, 0, 10_000_000) : DEFAULT_INTERRUPT_BUDGET,
     walPreallocate: env.ACTORFLOW_WAL_PREALLOCATE === undefined || isTrue(env.ACTORFLOW_WAL_PREALLOCATE),
+    natsEvents: env.ACTORFLOW_NATS_EVENTS === undefined || isTrue(env.ACTORFLOW_NATS_EVENTS),
     ...(env.ACTORFLOW_ADMIN_KEY ? { adminKey: env.ACTORFLOW_ADMIN_KEY } : {}),
     rateLimit: parseRateLimit(values['rate-limit'] ?? env.ACTORFLOW_RATE_LIMIT ?? '2000:4000'),
     corsOrigins: (values['cors-origins'] ?? env.ACTORFLOW_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),

@@ -90,6 +90,8 @@ export interface ServeConfig {
   readonly passivateMs?: number;
   /** One that waits for a signal or a distant timer leaves after this long (`ACTORFLOW_PASSIVATE_QUIET_MS`). @default 100 */
   readonly passivateQuietMs?: number;
+  /** With NATS: publish every committed event on `<prefix>.events.…` (`ACTORFLOW_NATS_EVENTS`; docs/agent-protocol.md). @default true */
+  readonly natsEvents?: boolean;
   /**
    * V8's `--heap-growing-percent` for this process (`ACTORFLOW_HEAP_GROWING_PERCENT`; the CLI's default is 20,
    * see cli/heap-tuning.ts). Unset: the host process's GC is left as it is (library mode). 0: V8's own policy.
@@ -190,7 +192,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
   // Definitions, templates, keys, tenants, schedules and webhooks: the same on every node in cluster mode.
   const writes = cluster?.shared ?? localWrites;
   // Cluster mode: an agent's result goes to the node serving its execution's partition (cluster/cluster-bus.ts).
-  const natsBus = config.natsUrl ? { servers: config.natsUrl, logger, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) } : undefined;
+  const natsBus = config.natsUrl ? { servers: config.natsUrl, logger, publishEvents: config.natsEvents !== false, ...(config.natsPrefix ? { prefix: config.natsPrefix } : {}) } : undefined;
   const bus = natsBus === undefined ? createMemoryBus() : clusterMode && cluster ? await clusterMode.code.createClusterBus(cluster, natsBus) : await (await import('../bus/nats/nats-bus.ts')).createNatsBus(natsBus);
   const agents = [...(config.builtinAgents === false ? [] : serveBuiltinAgents(bus, config.natsUrl ? 64 : 10_000)), ...serveInProcessAgents(bus, ownAgents)];
   // Before the engine: recovery commits events too, and their deliveries commit with them.

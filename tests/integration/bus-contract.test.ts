@@ -454,6 +454,24 @@ describe('only on NATS', () => {
     expect(new Set(all.map((g) => g.subject))).toEqual(new Set([`${prefix}.events.pub~2elished.${id}`]));
   });
 
+  it('publishes no event with natsEvents off (ACTORFLOW_NATS_EVENTS=0), and still runs the flow', async () => {
+    const prefix = `noevents${++prefixSeq}`;
+    const server = await startTestServer({ natsUrl: nats.url, natsPrefix: prefix, natsEvents: false });
+    cleanups.push(() => server.close());
+    const got: string[] = [];
+    const sub = nc.subscribe(`${prefix}.events.>`, { callback: (_e, m) => void got.push(m.subject) });
+    cleanups.push(async () => sub.unsubscribe());
+    await nc.flush();
+    const res = await api(server.url).post('/executions', { definition: { name: 'quiet', steps: [{ id: 'only', type: 'task', agent: 'echo', input: 'x' }] } });
+    expect(res.status).toBe(201);
+    expect(await waitForEnd(server.engine, res.body.id as string)).toMatchObject({ status: 'completed', output: 'x' });
+    // A heartbeat of the server's built-in agents goes out on the same connection after the commits: NATS keeps one
+    // connection's messages in order, so any event published after them would have arrived before it.
+    const beats = nc.subscribe(subjects(prefix).heartbeat, { max: 1 });
+    for await (const _ of beats) break;
+    expect(got).toEqual([]);
+  });
+
   it('marks an agent whose heartbeats stop offline and emits agent.lost', async () => {
     const prefix = `lost${++prefixSeq}`;
     const bus = await createNatsBus({ servers: nats.url, prefix });

@@ -20,6 +20,8 @@ export interface TestServerOptions {
   readonly natsUrl?: string;
   /** Subject prefix on NATS. */
   readonly natsPrefix?: string;
+  /** Publish committed events on NATS. @default true */
+  readonly natsEvents?: boolean;
   /** Run the built-in agents in this process. @default true */
   readonly builtinAgents?: boolean;
   /** WebSocket/SSE limits (e.g. a small slow-consumer threshold). */
@@ -91,6 +93,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.maxBodyBytes === undefined ? {} : { maxBodyBytes: opts.maxBodyBytes }),
     ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
     ...(opts.natsPrefix === undefined ? {} : { natsPrefix: opts.natsPrefix }),
+    ...(opts.natsEvents === undefined ? {} : { natsEvents: opts.natsEvents }),
     ...(opts.builtinAgents === undefined ? {} : { builtinAgents: opts.builtinAgents }),
     ...(opts.streams === undefined ? {} : { streams: opts.streams }),
     noAuth: opts.noAuth ?? opts.adminKey === undefined,

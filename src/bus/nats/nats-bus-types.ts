@@ -22,6 +22,11 @@ export interface NatsBusOptions {
    * serving the partition listens to (`serveResults`). Unset: one results subject for every engine.
    */
   readonly results?: ResultRouting;
+  /**
+   * Publish every committed event on `<prefix>.events.…` (docs/agent-protocol.md, "Events"). Off: none are, which
+   * spares the main thread ~10% under load when nobody subscribes (bench/RESULTS.md). @default true
+   */
+  readonly publishEvents?: boolean;
 }
 
 /** How results find the node that serves an execution's partition. */

@@ -83,6 +83,7 @@ class NatsBusImpl implements NatsBus {
   /** Cluster mode: the results subscriptions of the partitions this node serves. */
   private readonly partitionSubs = new Map<number, Subscription>();
   private readonly counts = { direct: 0, queued: 0, refused: 0, unanswered: 0, redispatched: 0 };
+  private readonly publishEvents: boolean;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -93,6 +94,7 @@ class NatsBusImpl implements NatsBus {
   ) {
     this.registry = new AgentRegistry(() => Date.now(), HEARTBEAT_MS * MISSED_HEARTBEATS + HEARTBEAT_MS / 2);
     this.directReplyMs = o.directReplyMs ?? DIRECT_REPLY_MS;
+    this.publishEvents = o.publishEvents !== false;
     // An agent that left (drained) or was lost: its unreported direct tasks go to the queue.
     this.registry.onEvent((e) => {
       if (e.type === 'agent.status.changed' && e.agent.status === 'offline') this.orphaned(e.agent.id);
@@ -369,7 +371,7 @@ class NatsBusImpl implements NatsBus {
   }
 
   publishEvent(e: EventView): void {
-    if (this.state_ === 'connected') this.nc.publish(this.s.event(e.workflow, e.executionId), codec.encode(e));
+    if (this.publishEvents && this.state_ === 'connected') this.nc.publish(this.s.event(e.workflow, e.executionId), codec.encode(e));
   }
 
   /** Runs an agent in this process over the same connection (the server's built-in agents). */
