@@ -199,10 +199,14 @@ export class LiveExecution implements Committable {
     };
   }
 
-  /** Earliest due time of the actor's durable timers, or null. */
-  private nextDue(): number | null {
+  /** Earliest due time of the actor's durable timers, or null (no array: the passivation sweep asks it of many executions). */
+  nextDue(): number | null {
+    const timers = this.context().timers;
     let min: number | null = null;
-    for (const due of Object.values(this.context().timers)) if (min === null || due < min) min = due;
+    for (const key in timers) {
+      const due = timers[key] as number;
+      if (min === null || due < min) min = due;
+    }
     return min;
   }
 

@@ -72,10 +72,9 @@ export function sweep(sup: Supervisor): number {
 
 /** Something will give it an input by `time`: a step in flight at an agent (its result), or a durable timer due by then. */
 function wakesBy(rec: LiveExecution, time: number): boolean {
-  const ctx = rec.context();
-  for (const _ in ctx.inflight) return true;
-  for (const key in ctx.timers) if ((ctx.timers[key] as number) <= time) return true;
-  return false;
+  for (const _ in rec.context().inflight) return true;
+  const due = rec.nextDue();
+  return due !== null && due <= time;
 }
 
 /** Only what is durable leaves memory: no uncommitted events, no child running, no rebuild or input pending. */
