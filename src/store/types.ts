@@ -213,6 +213,8 @@ export interface Store {
   listRecoverable(): Promise<RecoverableRow[]>;
   /** One execution as a restore reads it, with its snapshot (any status). */
   getRecoverable(id: string): Promise<RecoverableRow | undefined>;
+  /** Step id → the data of its latest `workflow.step.completed` event with seq ≤ `uptoSeq` (a snapshot's outputs left to the journal). */
+  completedStepData(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>>;
   /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
   listWaiting(): Promise<WaitingRow[]>;
   /** Every non-terminal execution with a concurrency limit (queued or holding a slot), in one indexed read (boot). */

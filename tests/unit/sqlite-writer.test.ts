@@ -141,4 +141,19 @@ describe('SqliteStore.commit', () => {
     const ev = await store.listEvents('ex_1039', 0, 10);
     expect(ev.map((e) => e.data)).toEqual([1, 2, 3].map((seq) => ({ nul: 'a\u0000b', seq })));
   });
+
+  it("reads each step's latest completion up to a seq (the outputs a snapshot left to the journal)", async () => {
+    const { store } = await open();
+    const b = batch('ex_refs', [1]);
+    const now = Date.now();
+    const completed = (seq: number, stepId: string, output: unknown): EventRecord => ({ executionId: 'ex_refs', seq, type: 'workflow.step.completed', ts: now, stepId, data: { attempt: 1, output } });
+    // Step a completes three times (a loop), b once; seq 6 is after the snapshot the read is for.
+    const events = [...b.events, completed(2, 'a', 'first'), completed(3, 'b', 'only'), completed(4, 'a', 'second'), { ...completed(5, 'a', 'x'), type: 'workflow.step.started' as const }, completed(6, 'a', 'after')];
+    await store.commit({ ...b, events });
+    const got = await store.completedStepData('ex_refs', 5);
+    expect([...got.keys()].sort()).toEqual(['a', 'b']);
+    expect(msgpackCodec.decode<{ output: unknown }>(got.get('a') as Uint8Array).output).toBe('second');
+    expect(msgpackCodec.decode<{ output: unknown }>(got.get('b') as Uint8Array).output).toBe('only');
+    expect((await store.completedStepData('ex_refs', 1)).size).toBe(0);
+  });
 });

@@ -11,25 +11,87 @@ import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 
 /**
  * Version of the stored snapshot encoding, written into every snapshot. A snapshot of a newer format
- * than this build knows (a downgrade) is refused with `snapshot_format_unsupported`, never misread;
- * snapshots written before the field existed are format 0, the same layout as 1.
+ * than this build knows (a downgrade) is refused with `snapshot_format_unsupported`, never misread.
+ * Format 0 (no field) and 1 hold every step output; format 2 leaves large ones to the journal (`refs`).
+ * A snapshot without large outputs is still written as format 1, so an older build reads it.
  */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 
-export type StoredSnapshot = Snapshot<unknown> & { context: { input: unknown } };
+/**
+ * A step output at least this large (bytes of MessagePack; a string: its length) is not copied into the
+ * snapshot: it is in the step's `workflow.step.completed` event already, which a restore reads back.
+ * Without this every commit of an execution re-encoded and rewrote all its earlier outputs (issue 12).
+ */
+export const OUTPUT_REF_MIN_BYTES = 1024;
 
-/** The bytes stored for a persisted snapshot (from persistFlow), without the input (it lives in the executions row). */
-export function encodeSnapshot(snap: Snapshot<unknown> & { context: unknown }): Uint8Array {
-  return codec.encode({ ...snap, context: { ...(snap.context as object), input: null }, format: SNAPSHOT_FORMAT });
+export type StoredSnapshot = Snapshot<unknown> & {
+  context: { input: unknown; steps?: Record<string, { output?: unknown }> };
+  /** Steps whose output is the one of their latest `workflow.step.completed` event up to `refsSeq` (format 2). */
+  refs?: string[];
+  refsSeq?: number;
+};
+
+/** What a restore starts from: the decoded snapshot, with its step outputs back, and the bytes it came from. */
+export interface RestorableSnapshot {
+  readonly snapshot: StoredSnapshot;
+  /** The snapshot's bytes and those of the events its outputs came from (restoreFlow looks for a marker in them). */
+  readonly encoded: readonly Uint8Array[];
 }
 
-/** A stored snapshot back as XState takes it; the caller puts the input back. @throws ActorflowError `snapshot_format_unsupported` */
+/** Whether a step's output goes to the journal only; computed once per step state (a completion makes a new one). */
+const largeOutputs = new WeakMap<object, boolean>();
+function isLarge(state: { output?: unknown }): boolean {
+  const v = state.output;
+  if (typeof v === 'string') return v.length >= OUTPUT_REF_MIN_BYTES;
+  if (v === null || typeof v !== 'object') return false;
+  let large = largeOutputs.get(state);
+  if (large === undefined) largeOutputs.set(state, (large = codec.encode(v).length >= OUTPUT_REF_MIN_BYTES));
+  return large;
+}
+
+/**
+ * The bytes stored for a persisted snapshot (from persistFlow) taken at event `seq`, without the input (it lives
+ * in the executions row) and without large step outputs (their events hold them: `refs`).
+ */
+export function encodeSnapshot(snap: Snapshot<unknown> & { context: unknown }, seq: number): Uint8Array {
+  const context = snap.context as { steps?: Record<string, { output?: unknown }> };
+  let refs: string[] | undefined;
+  const steps = context.steps;
+  if (steps !== undefined) for (const id in steps) if (isLarge(steps[id] as { output?: unknown })) (refs ??= []).push(id);
+  if (refs === undefined) return codec.encode({ ...snap, context: { ...context, input: null }, format: 1 });
+  const kept: Record<string, unknown> = { ...steps };
+  for (const id of refs) {
+    const { output: _inJournal, ...rest } = steps?.[id] as { output?: unknown };
+    kept[id] = rest;
+  }
+  return codec.encode({ ...snap, context: { ...context, input: null, steps: kept }, format: SNAPSHOT_FORMAT, refs, refsSeq: seq });
+}
+
+/** A stored snapshot back as XState takes it, but for its `refs` outputs (withOutputs); the caller puts the input back. @throws ActorflowError `snapshot_format_unsupported` */
 export function decodeSnapshot(data: Uint8Array): StoredSnapshot {
   const { format = 0, ...snapshot } = codec.decode<StoredSnapshot & { format?: number }>(data);
   if (typeof format !== 'number' || !(format <= SNAPSHOT_FORMAT)) {
     throw new ActorflowError(ErrorCode.snapshotFormatUnsupported, `the snapshot is of format ${String(format)}; this version of actorflow reads formats up to ${SNAPSHOT_FORMAT} (was the data directory written by a newer version?)`);
   }
   return snapshot;
+}
+
+/**
+ * Puts the outputs a snapshot left to the journal back into its steps: `events` maps a step id to the data of its
+ * latest `workflow.step.completed` event up to `refsSeq`. @throws ActorflowError `snapshot_output_missing`
+ */
+export function withOutputs(snapshot: StoredSnapshot, events: ReadonlyMap<string, Uint8Array>): void {
+  const steps = snapshot.context.steps ?? {};
+  for (const id of snapshot.refs ?? []) {
+    const data = events.get(id);
+    const step = steps[id];
+    if (data === undefined || step === undefined) {
+      throw new ActorflowError(ErrorCode.snapshotOutputMissing, `the journal holds no completion of step ${id} for this snapshot of execution ${String((snapshot.context as { executionId?: unknown }).executionId)}`);
+    }
+    step.output = codec.decode<{ output?: unknown }>(data).output ?? null;
+  }
+  delete snapshot.refs;
+  delete snapshot.refsSeq;
 }
 
 const MARK = 'xstate$$type';
@@ -44,10 +106,11 @@ export function persistFlow(actor: Actor<AnyStateMachine>): Snapshot<unknown> & 
 
 /**
  * An actor restored from `snapshot` (from persistFlow). `encoded`, the bytes it was decoded from when
- * known, spares the context walk when the marker cannot be in it.
+ * known (with those of the events its outputs came from), spares the context walk when the marker cannot be in them.
  */
-export function restoreFlow(machine: AnyStateMachine, snapshot: Snapshot<unknown>, encoded?: Uint8Array): Actor<AnyStateMachine> {
-  const marked = encoded !== undefined && Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).indexOf(MARK_BYTES) < 0 ? [] : findMarked((snapshot as { context?: unknown }).context);
+export function restoreFlow(machine: AnyStateMachine, snapshot: Snapshot<unknown>, encoded?: readonly Uint8Array[]): Actor<AnyStateMachine> {
+  const unmarked = encoded !== undefined && encoded.every((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(MARK_BYTES) < 0);
+  const marked = unmarked ? [] : findMarked((snapshot as { context?: unknown }).context);
   // Hidden from XState's revive for the restore, put back right after.
   const saved = marked.map((o) => o[MARK]);
   for (const o of marked) o[MARK] = undefined;

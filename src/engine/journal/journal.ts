@@ -13,6 +13,8 @@ export interface Journal {
   readSince(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   /** What an execution is rebuilt from: its row and its latest snapshot (one read). */
   loadRestorable(executionId: string): Promise<RecoverableRow | undefined>;
+  /** Step id → data of its latest `workflow.step.completed` event up to `uptoSeq`: the outputs a snapshot left to the journal. */
+  loadCompletedSteps(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>>;
 }
 
 /** The journal of single-node mode: the SQLite store's transaction, events table and snapshots table. */
@@ -21,6 +23,7 @@ export function storeJournal(store: Store): Journal {
     append: (batch) => store.commit(batch),
     readSince: (executionId, afterSeq, limit) => store.listEvents(executionId, afterSeq, limit),
     loadRestorable: (executionId) => store.getRecoverable(executionId),
+    loadCompletedSteps: (executionId, uptoSeq) => store.completedStepData(executionId, uptoSeq),
   };
 }
 

@@ -18,8 +18,9 @@ export async function recover(sup: Supervisor, match?: (executionId: string) => 
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as RecoverableRow;
     try {
-      if (!row.snapshot) throw new Error('no snapshot');
-      recs.push(sup.restoreFrom(row, row.snapshot));
+      // Read back the large outputs only of the snapshots that left some to the journal (one read each).
+      const stored = sup.readSnapshot(row);
+      recs.push(sup.restoreFrom(row, stored instanceof Promise ? await stored : stored));
     } catch (err) {
       sup.log.error('could not recover execution', { executionId: row.id, err: String(err) });
     }

@@ -224,7 +224,7 @@ export class LiveExecution implements Committable {
   toSnapshot(): SnapshotRow | null {
     // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
     if (this.status === 'completed' || this.status === 'cancelled') return null;
-    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor)) };
+    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq) };
   }
 
   toView(): ExecutionView {

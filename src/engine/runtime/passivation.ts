@@ -2,12 +2,12 @@
  * @module engine/runtime/passivation — waiting executions leave memory and come back on their next input.
  * `sweep` evicts those idle for `passivateQuietMs` or `passivateMs`, by what will wake them (and the least
  * recently active past `maxLive`); `activate` rebuilds one from its last durable snapshot (one read: row and
- * snapshot), at most one rebuild at a time per execution; `restoreFrom` makes the live actor of a stored row
- * (recovery uses it too).
+ * snapshot; a second one for large step outputs, which snapshots leave to the journal), at most one rebuild at a
+ * time per execution; `readSnapshot` and `restoreFrom` make the live actor of a stored row (recovery uses them too).
  */
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { RecoverableRow, RestorableRow } from '../../store/types.ts';
-import { decodeSnapshot } from '../flow/flow-snapshot.ts';
+import { decodeSnapshot, type RestorableSnapshot, withOutputs } from '../flow/flow-snapshot.ts';
 import { LiveExecution } from './live-execution.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -30,8 +30,15 @@ export function activate(sup: Supervisor, id: string, finished = false, read?: R
     if (!row || row.status === 'queued' || (TERMINAL_STATUSES.has(row.status) && !finished)) return undefined;
     const again = sup.live.get(id);
     if (again) return again;
-    if (!row.snapshot) throw new Error('no snapshot');
-    const rec = sup.restoreFrom(row, row.snapshot);
+    let stored = readSnapshot(sup, row);
+    if (stored instanceof Promise) {
+      stored = await stored;
+      // Read again meanwhile: moved to another node, or rebuilt by another path.
+      if (!sup.owns(id)) return undefined;
+      const later = sup.live.get(id);
+      if (later) return later;
+    }
+    const rec = sup.restoreFrom(row, stored);
     sup.armTimers(rec);
     return rec;
   })().finally(() => sup.activating.delete(id));
@@ -84,10 +91,25 @@ export function passivable(sup: Supervisor, rec: LiveExecution): boolean {
   return true;
 }
 
-/** A live actor from the stored row and snapshot data; nothing is written back unless restoring moved its status. */
-export function restoreFrom(sup: Supervisor, row: RestorableRow, data: Uint8Array): LiveExecution {
-  const def = sup.definitionOf(row);
+/**
+ * The snapshot of a stored row, decoded, with the step outputs it left to the journal read back (one read of the
+ * execution's completed steps, only when it left some). Synchronous when there is nothing to read.
+ */
+export function readSnapshot(sup: Supervisor, row: RecoverableRow): RestorableSnapshot | Promise<RestorableSnapshot> {
+  if (!row.snapshot) throw new Error('no snapshot');
+  const data = row.snapshot;
   const snapshot = decodeSnapshot(data);
+  if (snapshot.refs === undefined) return { snapshot, encoded: [data] };
+  return sup.journal.loadCompletedSteps(row.id, snapshot.refsSeq ?? row.lastSeq).then((events) => {
+    withOutputs(snapshot, events);
+    return { snapshot, encoded: [data, ...events.values()] };
+  });
+}
+
+/** A live actor from the stored row and its snapshot (readSnapshot); nothing is written back unless restoring moved its status. */
+export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: RestorableSnapshot): LiveExecution {
+  const def = sup.definitionOf(row);
+  const { snapshot, encoded } = stored;
   snapshot.context.input = row.input;
   const rec = new LiveExecution({
     id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
@@ -103,6 +125,6 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, data: Uint8Arra
   rec.stored = true;
   sup.gate.adopt(rec, row);
   sup.live.set(rec.id, rec);
-  sup.attach(rec, def.machine, { snapshot, encoded: data }, false);
+  sup.attach(rec, def.machine, { snapshot, encoded }, false);
   return rec;
 }

@@ -29,13 +29,13 @@ import { QueuedExecution } from '../concurrency/queued-execution.ts';
 import { OpenCounts } from './open-counts.ts';
 import { cancelChild, childEnded, startChild } from './child-executions.ts';
 import { commitFailed, commitSucceeded } from './commit-outcomes.ts';
-import { activate, restoreFrom, sweep } from './passivation.ts';
+import { activate, readSnapshot, restoreFrom, sweep } from './passivation.ts';
 import { isStepBudgetError } from '../flow/compile-flow.ts';
 import type { SharedWrites } from '../../common/shared-writes.ts';
 import { loadMachinesDir } from '../definitions/machines-dir.ts';
 import { concurrencyPlacement, storeJournal, type IdHint, type Journal, type Ownership } from '../journal/journal.ts';
 import { recover } from '../journal/recovery.ts';
-import { persistFlow, restoreFlow } from '../flow/flow-snapshot.ts';
+import { persistFlow, type RestorableSnapshot, restoreFlow } from '../flow/flow-snapshot.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { KindInputs } from './task-checks.ts';
 import { abortTask, deliverResult, dispatchTask, redispatchInflight } from './task-dispatch.ts';
@@ -93,7 +93,7 @@ export const DEFAULT_PASSIVATE_QUIET_MS = 100;
 export const DEFAULT_MAX_LIVE = 50_000;
 
 /** A new actor from its input, or a restored one from its persisted snapshot (and the bytes it was decoded from). */
-type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: Uint8Array };
+type StartFrom = { input: FlowInput } | { snapshot: Snapshot<unknown>; encoded?: readonly Uint8Array[] };
 
 /** What `spawn` starts. `slot`: the concurrency slot it was admitted with (its group's `running` already counts it). */
 export interface SpawnRequest extends Omit<LiveInit, 'id' | 'createdAt' | 'startedAt'> {
@@ -520,9 +520,14 @@ export class Supervisor implements FlowEffects {
     return this.registry.load1(this.registry.get(row.tenant, row.workflow, row.version));
   }
 
-  /** A live actor from the stored row and snapshot data (passivation.ts). */
-  restoreFrom(row: RestorableRow, data: Uint8Array): LiveExecution {
-    return restoreFrom(this, row, data);
+  /** A live actor from the stored row and its snapshot (passivation.ts). */
+  restoreFrom(row: RestorableRow, stored: RestorableSnapshot): LiveExecution {
+    return restoreFrom(this, row, stored);
+  }
+
+  /** A stored row's snapshot, its large step outputs read back from the journal (passivation.ts). */
+  readSnapshot(row: RecoverableRow): RestorableSnapshot | Promise<RestorableSnapshot> {
+    return readSnapshot(this, row);
   }
 
   async row(tenant: string, id: string, kind: ExecutionKind = 'execution'): Promise<ExecutionRow> {

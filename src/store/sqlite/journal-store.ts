@@ -304,6 +304,17 @@ class SqliteStore implements Store {
     return r && toRecoverable(r);
   }
 
+  async completedStepData(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>> {
+    // One range of the primary key (the execution's events are contiguous); in seq order, so the latest of a step wins.
+    const rows = await this.reader.all<{ step_id: string; data: Buffer }>(
+      "SELECT step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type = 'workflow.step.completed' ORDER BY seq",
+      [executionId, uptoSeq],
+    );
+    const out = new Map<string, Uint8Array>();
+    for (const r of rows) out.set(r.step_id, r.data);
+    return out;
+  }
+
   async listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
     const rows = await this.reader.all<EventDbRow>(
       'SELECT * FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?',

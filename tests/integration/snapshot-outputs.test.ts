@@ -1,0 +1,123 @@
+/**
+ * Large step outputs are not copied into snapshots (issue 12): a snapshot refers to the step's
+ * `workflow.step.completed` event, and every restore reads the output back from there: the rebuild of a
+ * passivated execution, recovery after a restart, and a retry of a failed execution.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_REF_MIN_BYTES } from '../../src/engine/flow/flow-snapshot.ts';
+import { api } from '../support/http.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { waitForEnd, waitForStatus } from '../support/wait.ts';
+
+const big = (c: string) => c.repeat(4 * OUTPUT_REF_MIN_BYTES);
+const table = { rows: Array.from({ length: 300 }, (_, i) => ({ i, name: `row ${i}` })) };
+
+/** The stored snapshot's size, read from the database file (a second connection: WAL readers see what is committed). */
+function snapshotBytes(dataDir: string, id: string): number | undefined {
+  const db = new Database(join(dataDir, 'actorflow.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT length(data) AS n FROM snapshots WHERE execution_id = ?').get(id) as { n: number } | undefined)?.n;
+  } finally {
+    db.close();
+  }
+}
+
+async function passivatedCount(s: TestServer): Promise<number> {
+  return ((await s.engine.status()) as unknown as { passivated: number }).passivated;
+}
+
+async function untilPassivated(s: TestServer, before: number): Promise<void> {
+  for (let i = 0; i < 250 && (await passivatedCount(s)) <= before; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(await passivatedCount(s)).toBeGreaterThan(before);
+}
+
+const flows = [
+  {
+    name: 'big-wait',
+    steps: [
+      { id: 'a', type: 'task', agent: 'echo', input: { text: '$.input.text' } },
+      { id: 'b', type: 'task', agent: 'echo', input: '$.input.table' },
+      { id: 'w', type: 'wait', signal: 'go' },
+      { id: 'c', type: 'task', agent: 'echo', input: { a: '$.steps.a.output.text', b: '$.steps.b.output', w: '$.steps.w.output' } },
+    ],
+  },
+  {
+    name: 'big-sleep',
+    steps: [
+      { id: 'a', type: 'task', agent: 'echo', input: { text: '$.input.text' } },
+      { id: 's', type: 'task', agent: 'sleep', input: { ms: 1500 } },
+      { id: 'c', type: 'task', agent: 'echo', input: { a: '$.steps.a.output.text' } },
+    ],
+  },
+  {
+    name: 'big-fail',
+    steps: [
+      { id: 'a', type: 'task', agent: 'echo', input: { text: '$.input.text' } },
+      // Fails its first attempt only: the retry's attempt 2 passes and returns its input.
+      { id: 'f', type: 'task', agent: 'fail', input: { times: 1, retryable: false, text: '$.steps.a.output.text' } },
+    ],
+  },
+];
+
+describe('large step outputs and snapshots', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 50, passivateQuietMs: 20 });
+    for (const doc of flows) expect((await api(server.url).post('/workflow-definitions', doc)).status).toBe(201);
+  });
+  afterAll(async () => server.close());
+
+  it('keeps them out of the snapshot of a passivated execution and brings them back on its signal', async () => {
+    const before = await passivatedCount(server);
+    const text = big('a');
+    const { body } = await api(server.url).post('/executions', { workflow: 'big-wait', input: { text, table } });
+    await waitForStatus(server.engine, body.id, 'waiting');
+    await untilPassivated(server, before);
+    // Both outputs are larger than the threshold; the snapshot holds neither.
+    expect(snapshotBytes(server.dataDir, body.id)).toBeLessThan(text.length);
+    expect((await api(server.url).post(`/executions/${body.id}/signals/go`, { payload: { ok: true } })).status).toBe(202);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end.status).toBe('completed');
+    expect(end.output).toEqual({ a: text, b: table, w: { ok: true } });
+  });
+
+  it('restores them when a failed execution is retried', async () => {
+    const text = big('f');
+    const { body } = await api(server.url).post('/executions', { workflow: 'big-fail', input: { text } });
+    expect((await waitForEnd(server.engine, body.id)).status).toBe('failed');
+    expect(snapshotBytes(server.dataDir, body.id)).toBeLessThan(text.length);
+    // A failed execution left memory with its end: the retry rebuilds it from the stored snapshot.
+    expect((await api(server.url).post(`/executions/${body.id}/retry`, {})).status).toBeLessThan(300);
+    const end = await waitForEnd(server.engine, body.id);
+    expect(end.status).toBe('completed');
+    expect(end.output).toEqual({ times: 1, retryable: false, text });
+  });
+});
+
+describe('large step outputs across a restart', () => {
+  it('recovers a running execution whose snapshot left its outputs to the journal', async () => {
+    const first = await startTestServer({ keepDataDir: true });
+    for (const doc of flows) await api(first.url).post('/workflow-definitions', doc);
+    const text = big('r');
+    const { body } = await api(first.url).post('/executions', { workflow: 'big-sleep', input: { text } });
+    // Step s (a 1.5 s sleep) is running: the stored snapshot is of a running execution with a's output left out.
+    for (let i = 0; i < 100; i++) {
+      const { body: ex } = await api(first.url).get(`/executions/${body.id}`);
+      if ((ex.currentSteps as string[]).includes('s')) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await first.close();
+    expect(snapshotBytes(first.dataDir, body.id)).toBeLessThan(text.length);
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      expect((await second.engine.recoveryStats?.())?.executions).toBeGreaterThanOrEqual(1);
+      const end = await waitForEnd(second.engine, body.id);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual({ a: text });
+    } finally {
+      await second.close();
+    }
+  });
+});
