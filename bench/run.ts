@@ -2,13 +2,14 @@
  * @module bench/run — `npm run bench [-- options]`: every part in sequence, then the figures table.
  *
  *   --quick            short durations and 10,000 parked / restarted executions (a smoke test, ~2 min)
- *   --only <part>      micro | http | flow3 | direct | nats | custom | http-agents | parked | restart | features | wide | bulk | queue | cluster (repeatable, or comma-separated)
+ *   --only <part>      micro | http | flow3 | outputs | direct | nats | custom | http-agents | parked | restart | features | wide | bulk | queue | cluster (repeatable, or comma-separated)
  *   --sync <mode>      full | normal (default: both)
  *   --cpu-prof <dir>   run the server children with `node --cpu-prof` (profiles written into <dir>)
  *
  * Parts: micro (tinybench, own process: bench/micro.bench.ts); http (autocannon + an open-loop
  * generator against a server child, bench/http-start.ts); flow3 (3-step flow, in-process in a server
- * child, bench/flow3.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
+ * child, bench/flow3.ts); outputs (bytes written and CPU per flow when steps pass 16 KiB results, 10 and 40
+ * steps, bench/large-outputs.ts); nats (the same flow through a private nats-server and 1 / 4 `actorflow agent`
  * processes, bench/nats-flow.ts); custom (the 3-step flow on users' own in-process agents against the built-in echo,
  * bench/custom-agents.ts); http-agents (the same flow on an HTTP push agent on loopback, answering 200 or 202 then
  * posting its result, bench/http-agents.ts); direct (`durability: "none"` flows over HTTP `?wait=` against bare XState, bench/direct.ts);
@@ -28,13 +29,14 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOpts, type Figure, type SyncMode, SYNC_MODES, fmtLat, fsyncProbe, machineCpuSeconds, machineInfo, ms, selfCpuSeconds, waitQuiet } from './common.ts';
 import { directPart } from './direct.ts';
 import { flow3Part } from './flow3.ts';
+import { largeOutputsPart } from './large-outputs.ts';
 import { httpPart } from './http-start.ts';
 import { natsFlowPart } from './nats-flow.ts';
 import { parkedPart } from './parked.ts';
 import { restartPart } from './restart.ts';
 import { widePart } from './wide-parallel.ts';
 
-const PARTS = ['micro', 'http', 'flow3', 'direct', 'nats', 'custom', 'http-agents', 'parked', 'restart', 'features', 'wide', 'bulk', 'queue', 'cluster'] as const;
+const PARTS = ['micro', 'http', 'flow3', 'outputs', 'direct', 'nats', 'custom', 'http-agents', 'parked', 'restart', 'features', 'wide', 'bulk', 'queue', 'cluster'] as const;
 type Part = (typeof PARTS)[number];
 
 function parseArgs(argv: readonly string[]): { opts: BenchOpts; parts: Part[] } {
@@ -116,7 +118,7 @@ const perSync = (name: string, file: string) => async (o: BenchOpts): Promise<Fi
 const featuresPart = perSync('features', './features.bench.ts');
 const customPart = perSync('custom', './custom-agents.ts');
 const httpAgentsPart = perSync('http agents', './http-agents.ts');
-const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, 'http-agents': httpAgentsPart, http: httpPart, flow3: flow3Part, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart, bulk: perSync('bulk', './bulk.ts'), queue: perSync('queue', './queue.ts'), cluster: (o) => forkedPart('cluster', './cluster.ts', o) };
+const runners: Record<Part, (o: BenchOpts) => Promise<Figure[]>> = { micro: microPart, features: featuresPart, custom: customPart, 'http-agents': httpAgentsPart, http: httpPart, flow3: flow3Part, outputs: largeOutputsPart, direct: directPart, nats: natsFlowPart, parked: parkedPart, restart: restartPart, wide: widePart, bulk: perSync('bulk', './bulk.ts'), queue: perSync('queue', './queue.ts'), cluster: (o) => forkedPart('cluster', './cluster.ts', o) };
 for (const p of parts) {
   const busy = await waitQuiet(opts.quick ? 5_000 : 15_000);
   const noisy = busy >= 0.15;

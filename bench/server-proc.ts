@@ -17,6 +17,7 @@ import { readServeConfig } from '../src/cli/config.ts';
 import { type ServeConfig, startActorflow } from '../src/cli/serve.ts';
 import { BENCH3_FLOW, PARKECHO_FLOW, PARK_FLOW, type SyncMode } from './common.ts';
 import { runFlow3InProcess, type Flow3Args } from './flow3.ts';
+import { runLargeOutputsInProcess, type LargeOutputsArgs } from './large-outputs.ts';
 import { runNatsFlowInProcess, type NatsFlowArgs } from './nats-flow.ts';
 import { runParkedInProcess, type ParkedArgs } from './parked.ts';
 
@@ -64,6 +65,8 @@ async function handle(c: Command): Promise<unknown> {
       return app.engine.agents();
     case 'flow3':
       return runFlow3InProcess(app.engine, c.args as Flow3Args);
+    case 'outputs':
+      return runLargeOutputsInProcess(app.engine, c.args as LargeOutputsArgs);
     case 'natsflow':
       return runNatsFlowInProcess(app.engine, c.args as NatsFlowArgs);
     case 'parked':
