@@ -60,7 +60,7 @@ export function clusterJournal(o: ClusterJournalOptions): Journal {
     readSince: (executionId, afterSeq, limit) => o.store.listEvents(executionId, afterSeq, limit),
     loadRestorable: (executionId) => o.store.getRecoverable(executionId),
     // The read model holds the partition's events by the time anything of it is restored (PartitionControl).
-    loadCompletedSteps: (executionId, uptoSeq) => o.store.completedStepData(executionId, uptoSeq),
+    loadStepEvents: (executionId, uptoSeq) => o.store.stepEventData(executionId, uptoSeq),
   };
 }
 

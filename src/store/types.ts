@@ -83,6 +83,12 @@ export interface WaitingRow {
   parentStepId: string | null;
 }
 
+/** The data of each step's latest `workflow.step.completed` and `workflow.step.started` event up to a seq, by step id. */
+export interface StepEventData {
+  readonly completed: ReadonlyMap<string, Uint8Array>;
+  readonly started: ReadonlyMap<string, Uint8Array>;
+}
+
 export interface SnapshotRow {
   executionId: string;
   seq: number;
@@ -213,8 +219,8 @@ export interface Store {
   listRecoverable(): Promise<RecoverableRow[]>;
   /** One execution as a restore reads it, with its snapshot (any status). */
   getRecoverable(id: string): Promise<RecoverableRow | undefined>;
-  /** Step id → the data of its latest `workflow.step.completed` event with seq ≤ `uptoSeq` (a snapshot's outputs left to the journal). */
-  completedStepData(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>>;
+  /** Each step's latest `workflow.step.completed` and `workflow.step.started` event data with seq ≤ `uptoSeq` (the values a snapshot left to the journal). */
+  stepEventData(executionId: string, uptoSeq: number): Promise<StepEventData>;
   /** Waiting executions (every active step a wait or sleep): recovery keeps only their earliest timer and parent link. */
   listWaiting(): Promise<WaitingRow[]>;
   /** Every non-terminal execution with a concurrency limit (queued or holding a slot), in one indexed read (boot). */

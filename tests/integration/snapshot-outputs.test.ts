@@ -1,17 +1,17 @@
 /**
- * Large step outputs are not copied into snapshots (issue 12): a snapshot refers to the step's
- * `workflow.step.completed` event, and every restore reads the output back from there: the rebuild of a
- * passivated execution, recovery after a restart, and a retry of a failed execution.
+ * Large step outputs and in-flight task inputs are not copied into snapshots (issue 12): a snapshot refers to
+ * the step's `workflow.step.completed` (`workflow.step.started`) event, and every restore reads the value back
+ * from there: the rebuild of a passivated execution, recovery after a restart, and a retry of a failed execution.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT_REF_MIN_BYTES } from '../../src/engine/flow/flow-snapshot.ts';
+import { REF_MIN_BYTES } from '../../src/engine/flow/snapshot-refs.ts';
 import { api } from '../support/http.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { waitForEnd, waitForStatus } from '../support/wait.ts';
 
-const big = (c: string) => c.repeat(4 * OUTPUT_REF_MIN_BYTES);
+const big = (c: string) => c.repeat(4 * REF_MIN_BYTES);
 const table = { rows: Array.from({ length: 300 }, (_, i) => ({ i, name: `row ${i}` })) };
 
 /** The stored snapshot's size, read from the database file (a second connection: WAL readers see what is committed). */
@@ -47,8 +47,9 @@ const flows = [
     name: 'big-sleep',
     steps: [
       { id: 'a', type: 'task', agent: 'echo', input: { text: '$.input.text' } },
-      { id: 's', type: 'task', agent: 'sleep', input: { ms: 1500 } },
-      { id: 'c', type: 'task', agent: 'echo', input: { a: '$.steps.a.output.text' } },
+      // In flight across the restart with a large input: redispatched with the input the snapshot left to the journal.
+      { id: 's', type: 'task', agent: 'sleep', input: { ms: 1500, text: '$.steps.a.output.text' } },
+      { id: 'c', type: 'task', agent: 'echo', input: { a: '$.steps.a.output.text', s: '$.steps.s.output.text' } },
     ],
   },
   {
@@ -97,7 +98,7 @@ describe('large step outputs and snapshots', () => {
 });
 
 describe('large step outputs across a restart', () => {
-  it('recovers a running execution whose snapshot left its outputs to the journal', async () => {
+  it('recovers a running execution whose snapshot left an output and an in-flight input to the journal', async () => {
     const first = await startTestServer({ keepDataDir: true });
     for (const doc of flows) await api(first.url).post('/workflow-definitions', doc);
     const text = big('r');
@@ -115,7 +116,7 @@ describe('large step outputs across a restart', () => {
       expect((await second.engine.recoveryStats?.())?.executions).toBeGreaterThanOrEqual(1);
       const end = await waitForEnd(second.engine, body.id);
       expect(end.status).toBe('completed');
-      expect(end.output).toEqual({ a: text });
+      expect(end.output).toEqual({ a: text, s: text });
     } finally {
       await second.close();
     }

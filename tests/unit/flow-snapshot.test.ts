@@ -2,7 +2,8 @@ import { createActor, createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { msgpackCodec as codec } from '../../src/common/codec.ts';
 import { ActorflowError } from '../../src/common/errors.ts';
-import { decodeSnapshot, encodeSnapshot, OUTPUT_REF_MIN_BYTES, persistFlow, restoreFlow, SNAPSHOT_FORMAT, withOutputs } from '../../src/engine/flow/flow-snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, persistFlow, restoreFlow, SNAPSHOT_FORMAT, withJournalValues } from '../../src/engine/flow/flow-snapshot.ts';
+import { REF_MIN_BYTES } from '../../src/engine/flow/snapshot-refs.ts';
 
 const machine = createMachine({
   id: 'm',
@@ -47,46 +48,68 @@ describe('stored snapshots', () => {
   });
 });
 
-describe('large step outputs in snapshots', () => {
-  const steps = createMachine({
+describe('large values in snapshots', () => {
+  const flow = createMachine({
     id: 'f',
-    context: ({ input }: { input: { steps: Record<string, unknown> } }) => ({ input: null, steps: input.steps }),
+    context: ({ input }: { input: { steps: Record<string, unknown>; inflight?: Record<string, unknown> } }) => ({ input: null, executionId: 'ex_1', steps: input.steps, inflight: input.inflight ?? {} }),
     initial: 'a',
     states: { a: {} },
   });
-  const big = 'b'.repeat(OUTPUT_REF_MIN_BYTES);
+  const big = 'b'.repeat(REF_MIN_BYTES);
   const bigObject = { rows: Array.from({ length: 200 }, (_, i) => ({ i, name: `row ${i}` })) };
   const completed = (output: unknown) => ({ status: 'completed', attempt: 1, base: 0, output });
+  const task = (input: unknown, held = false) => ({ stepId: 't', attempt: 2, agent: 'echo', input, timeoutMs: null, held });
+  type Raw = { format: number; refs: { outputs?: string[]; inputs?: string[]; seq: number }; context: { steps: Record<string, { output?: unknown }>; inflight: Record<string, { input?: unknown }> } };
 
-  it('are left to the journal (format 2, with the seq they are read up to) and come back from the completion events', () => {
-    const actor = createActor(steps, { input: { steps: { s: completed('small'), l: completed(big), o: completed(bigObject), r: { status: 'running', attempt: 1, base: 0 } } } }).start();
+  it('leaves large outputs and in-flight inputs to the journal (format 2) and gets them back from the step events', () => {
+    const inflight = { t: task(bigObject) };
+    const actor = createActor(flow, { input: { steps: { s: completed('small'), l: completed(big), o: completed(bigObject), t: { status: 'running', attempt: 2, base: 0 } }, inflight } }).start();
     const data = encodeSnapshot(persistFlow(actor), 7);
-    expect(data.length).toBeLessThan(OUTPUT_REF_MIN_BYTES);
-    const raw = codec.decode<{ format: number; refs: string[]; refsSeq: number; context: { steps: Record<string, { output?: unknown }> } }>(data);
-    expect(raw).toMatchObject({ format: 2, refs: ['l', 'o'], refsSeq: 7 });
+    expect(data.length).toBeLessThan(REF_MIN_BYTES);
+    const raw = codec.decode<Raw>(data);
+    expect(raw).toMatchObject({ format: 2, refs: { outputs: ['l', 'o'], inputs: ['t'], seq: 7 } });
     expect(raw.context.steps.s?.output).toBe('small');
     expect(raw.context.steps.l).not.toHaveProperty('output');
-    // The live context keeps its outputs: only the stored copy leaves them out.
-    expect(((actor.getSnapshot().context as unknown as { steps: Record<string, { output: unknown }> }).steps.l)?.output).toBe(big);
+    expect(raw.context.inflight.t).not.toHaveProperty('input');
+    // The live context keeps its values: only the stored copy leaves them out.
+    const live = actor.getSnapshot().context as unknown as Raw['context'];
+    expect(live.steps.l?.output).toBe(big);
+    expect(live.inflight.t?.input).toBe(bigObject);
 
     const back = decodeSnapshot(data);
-    const events = new Map([['l', codec.encode({ attempt: 1, output: big })], ['o', codec.encode({ attempt: 1, output: bigObject })], ['s', codec.encode({ attempt: 1, output: 'small' })]]);
-    withOutputs(back, events);
+    const completedEvents = new Map([['l', codec.encode({ attempt: 1, output: big })], ['o', codec.encode({ attempt: 1, output: bigObject })], ['s', codec.encode({ attempt: 1, output: 'small' })]]);
+    const startedEvents = new Map([['t', codec.encode({ type: 'task', attempt: 2, agent: 'echo', input: bigObject })]]);
+    withJournalValues(back, { completed: completedEvents, started: startedEvents });
     expect(back).not.toHaveProperty('refs');
-    expect(back).not.toHaveProperty('refsSeq');
-    const restored = restoreFlow(steps, back, [data, ...events.values()]).start();
-    expect(restored.getSnapshot().context.steps).toEqual({ s: completed('small'), l: completed(big), o: completed(bigObject), r: { status: 'running', attempt: 1, base: 0 } });
+    const restored = restoreFlow(flow, back, [data, ...completedEvents.values(), ...startedEvents.values()]).start();
+    const ctx = restored.getSnapshot().context as unknown as Raw['context'];
+    expect(ctx.steps).toEqual({ s: completed('small'), l: completed(big), o: completed(bigObject), t: { status: 'running', attempt: 2, base: 0 } });
+    expect(ctx.inflight).toEqual(inflight);
   });
 
-  it('refuses to restore when the journal lacks a completion the snapshot refers to', () => {
-    const actor = createActor(steps, { input: { steps: { l: completed(big) } } }).start();
-    const back = decodeSnapshot(encodeSnapshot(persistFlow(actor), 3));
-    let err: unknown;
-    try {
-      withOutputs(back, new Map());
-    } catch (e) {
-      err = e;
-    }
-    expect((err as ActorflowError).code).toBe('snapshot_output_missing');
+  it('keeps the input of a held task (a paused execution has not started it) and writes format 1 when it leaves nothing out', () => {
+    const actor = createActor(flow, { input: { steps: { s: completed('small') }, inflight: { t: task(big, true) } } }).start();
+    const raw = codec.decode<Raw>(encodeSnapshot(persistFlow(actor), 4));
+    expect(raw.format).toBe(1);
+    expect(raw).not.toHaveProperty('refs');
+    expect(raw.context.inflight.t?.input).toBe(big);
+  });
+
+  it('refuses to restore when the journal lacks a value the snapshot refers to, or has another attempt', () => {
+    const code = (fn: () => void): unknown => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as ActorflowError).code;
+      }
+      return undefined;
+    };
+    const a = createActor(flow, { input: { steps: { l: completed(big) } } }).start();
+    const outputs = decodeSnapshot(encodeSnapshot(persistFlow(a), 3));
+    expect(code(() => withJournalValues(outputs, { completed: new Map(), started: new Map() }))).toBe('snapshot_output_missing');
+    const b = createActor(flow, { input: { steps: {}, inflight: { t: task(big) } } }).start();
+    const inputs = decodeSnapshot(encodeSnapshot(persistFlow(b), 3));
+    const earlier = new Map([['t', codec.encode({ type: 'task', attempt: 1, input: 'attempt 1' })]]);
+    expect(code(() => withJournalValues(inputs, { completed: new Map(), started: earlier }))).toBe('snapshot_output_missing');
   });
 });

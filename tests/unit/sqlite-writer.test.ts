@@ -142,7 +142,7 @@ describe('SqliteStore.commit', () => {
     expect(ev.map((e) => e.data)).toEqual([1, 2, 3].map((seq) => ({ nul: 'a\u0000b', seq })));
   });
 
-  it("reads each step's latest completion up to a seq (the outputs a snapshot left to the journal)", async () => {
+  it("reads each step's latest completion and start up to a seq (the values a snapshot left to the journal)", async () => {
     const { store } = await open();
     const b = batch('ex_refs', [1]);
     const now = Date.now();
@@ -150,10 +150,12 @@ describe('SqliteStore.commit', () => {
     // Step a completes three times (a loop), b once; seq 6 is after the snapshot the read is for.
     const events = [...b.events, completed(2, 'a', 'first'), completed(3, 'b', 'only'), completed(4, 'a', 'second'), { ...completed(5, 'a', 'x'), type: 'workflow.step.started' as const }, completed(6, 'a', 'after')];
     await store.commit({ ...b, events });
-    const got = await store.completedStepData('ex_refs', 5);
-    expect([...got.keys()].sort()).toEqual(['a', 'b']);
-    expect(msgpackCodec.decode<{ output: unknown }>(got.get('a') as Uint8Array).output).toBe('second');
-    expect(msgpackCodec.decode<{ output: unknown }>(got.get('b') as Uint8Array).output).toBe('only');
-    expect((await store.completedStepData('ex_refs', 1)).size).toBe(0);
+    const got = await store.stepEventData('ex_refs', 5);
+    expect([...got.completed.keys()].sort()).toEqual(['a', 'b']);
+    expect(msgpackCodec.decode<{ output: unknown }>(got.completed.get('a') as Uint8Array).output).toBe('second');
+    expect(msgpackCodec.decode<{ output: unknown }>(got.completed.get('b') as Uint8Array).output).toBe('only');
+    // The latest start up to seq 5 (batch() starts step a at seq 1; seq 5 starts it again).
+    expect(msgpackCodec.decode<{ output: unknown }>(got.started.get('a') as Uint8Array).output).toBe('x');
+    expect((await store.stepEventData('ex_refs', 1)).completed.size).toBe(0);
   });
 });

@@ -8,66 +8,41 @@
 import { createActor, type Actor, type AnyStateMachine, type Snapshot } from 'xstate';
 import { msgpackCodec as codec } from '../../common/codec.ts';
 import { ActorflowError, ErrorCode } from '../../common/errors.ts';
+import type { StepEventData } from '../../store/types.ts';
+import { leaveToJournal, putBack, type SnapshotRefs } from './snapshot-refs.ts';
 
 /**
  * Version of the stored snapshot encoding, written into every snapshot. A snapshot of a newer format
  * than this build knows (a downgrade) is refused with `snapshot_format_unsupported`, never misread.
- * Format 0 (no field) and 1 hold every step output; format 2 leaves large ones to the journal (`refs`).
- * A snapshot without large outputs is still written as format 1, so an older build reads it.
+ * Format 0 (no field) and 1 hold every value; format 2 leaves large step outputs and task inputs to the journal
+ * (`refs`, snapshot-refs.ts). A snapshot that leaves nothing out is still written as format 1, so an older build reads it.
  */
 export const SNAPSHOT_FORMAT = 2;
 
-/**
- * A step output at least this large (bytes of MessagePack; a string: its length) is not copied into the
- * snapshot: it is in the step's `workflow.step.completed` event already, which a restore reads back.
- * Without this every commit of an execution re-encoded and rewrote all its earlier outputs (issue 12).
- */
-export const OUTPUT_REF_MIN_BYTES = 1024;
-
 export type StoredSnapshot = Snapshot<unknown> & {
-  context: { input: unknown; steps?: Record<string, { output?: unknown }> };
-  /** Steps whose output is the one of their latest `workflow.step.completed` event up to `refsSeq` (format 2). */
-  refs?: string[];
-  refsSeq?: number;
+  context: { input: unknown };
+  /** What this snapshot left to the journal (format 2): put back by `withJournalValues` before a restore. */
+  refs?: SnapshotRefs;
 };
 
-/** What a restore starts from: the decoded snapshot, with its step outputs back, and the bytes it came from. */
+/** What a restore starts from: the decoded snapshot, complete, and the bytes it came from. */
 export interface RestorableSnapshot {
   readonly snapshot: StoredSnapshot;
-  /** The snapshot's bytes and those of the events its outputs came from (restoreFlow looks for a marker in them). */
+  /** The snapshot's bytes and those of the events its values came from (restoreFlow looks for a marker in them). */
   readonly encoded: readonly Uint8Array[];
-}
-
-/** Whether a step's output goes to the journal only; computed once per step state (a completion makes a new one). */
-const largeOutputs = new WeakMap<object, boolean>();
-function isLarge(state: { output?: unknown }): boolean {
-  const v = state.output;
-  if (typeof v === 'string') return v.length >= OUTPUT_REF_MIN_BYTES;
-  if (v === null || typeof v !== 'object') return false;
-  let large = largeOutputs.get(state);
-  if (large === undefined) largeOutputs.set(state, (large = codec.encode(v).length >= OUTPUT_REF_MIN_BYTES));
-  return large;
 }
 
 /**
  * The bytes stored for a persisted snapshot (from persistFlow) taken at event `seq`, without the input (it lives
- * in the executions row) and without large step outputs (their events hold them: `refs`).
+ * in the executions row) and without the large values the journal holds already (snapshot-refs.ts).
  */
 export function encodeSnapshot(snap: Snapshot<unknown> & { context: unknown }, seq: number): Uint8Array {
-  const context = snap.context as { steps?: Record<string, { output?: unknown }> };
-  let refs: string[] | undefined;
-  const steps = context.steps;
-  if (steps !== undefined) for (const id in steps) if (isLarge(steps[id] as { output?: unknown })) (refs ??= []).push(id);
-  if (refs === undefined) return codec.encode({ ...snap, context: { ...context, input: null }, format: 1 });
-  const kept: Record<string, unknown> = { ...steps };
-  for (const id of refs) {
-    const { output: _inJournal, ...rest } = steps?.[id] as { output?: unknown };
-    kept[id] = rest;
-  }
-  return codec.encode({ ...snap, context: { ...context, input: null, steps: kept }, format: SNAPSHOT_FORMAT, refs, refsSeq: seq });
+  const left = leaveToJournal(snap.context, seq);
+  if (left === null) return codec.encode({ ...snap, context: { ...(snap.context as object), input: null }, format: 1 });
+  return codec.encode({ ...snap, context: { ...(left.context as object), input: null }, format: SNAPSHOT_FORMAT, refs: left.refs });
 }
 
-/** A stored snapshot back as XState takes it, but for its `refs` outputs (withOutputs); the caller puts the input back. @throws ActorflowError `snapshot_format_unsupported` */
+/** A stored snapshot back as XState takes it, but for its `refs` (withJournalValues); the caller puts the input back. @throws ActorflowError `snapshot_format_unsupported` */
 export function decodeSnapshot(data: Uint8Array): StoredSnapshot {
   const { format = 0, ...snapshot } = codec.decode<StoredSnapshot & { format?: number }>(data);
   if (typeof format !== 'number' || !(format <= SNAPSHOT_FORMAT)) {
@@ -76,22 +51,11 @@ export function decodeSnapshot(data: Uint8Array): StoredSnapshot {
   return snapshot;
 }
 
-/**
- * Puts the outputs a snapshot left to the journal back into its steps: `events` maps a step id to the data of its
- * latest `workflow.step.completed` event up to `refsSeq`. @throws ActorflowError `snapshot_output_missing`
- */
-export function withOutputs(snapshot: StoredSnapshot, events: ReadonlyMap<string, Uint8Array>): void {
-  const steps = snapshot.context.steps ?? {};
-  for (const id of snapshot.refs ?? []) {
-    const data = events.get(id);
-    const step = steps[id];
-    if (data === undefined || step === undefined) {
-      throw new ActorflowError(ErrorCode.snapshotOutputMissing, `the journal holds no completion of step ${id} for this snapshot of execution ${String((snapshot.context as { executionId?: unknown }).executionId)}`);
-    }
-    step.output = codec.decode<{ output?: unknown }>(data).output ?? null;
-  }
+/** Puts the values a snapshot left to the journal back, from its step events (`Journal.loadStepEvents`). @throws ActorflowError `snapshot_output_missing` */
+export function withJournalValues(snapshot: StoredSnapshot, events: StepEventData): void {
+  if (snapshot.refs === undefined) return;
+  putBack(snapshot.context, snapshot.refs, events);
   delete snapshot.refs;
-  delete snapshot.refsSeq;
 }
 
 const MARK = 'xstate$$type';

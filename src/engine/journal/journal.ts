@@ -4,7 +4,7 @@
  * mode can put it on a replicated JetStream stream per partition without touching the engine.
  */
 import type { EventRecord } from '../../common/execution.ts';
-import type { CommitBatch, RecoverableRow, Store } from '../../store/types.ts';
+import type { CommitBatch, RecoverableRow, StepEventData, Store } from '../../store/types.ts';
 
 export interface Journal {
   /** Appends one group commit (events, execution rows, snapshots) atomically; resolves once durable, rejects and keeps nothing when it fails. */
@@ -13,8 +13,8 @@ export interface Journal {
   readSince(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]>;
   /** What an execution is rebuilt from: its row and its latest snapshot (one read). */
   loadRestorable(executionId: string): Promise<RecoverableRow | undefined>;
-  /** Step id → data of its latest `workflow.step.completed` event up to `uptoSeq`: the outputs a snapshot left to the journal. */
-  loadCompletedSteps(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>>;
+  /** Each step's latest `workflow.step.completed` and `workflow.step.started` event data up to `uptoSeq`: the values a snapshot left to the journal. */
+  loadStepEvents(executionId: string, uptoSeq: number): Promise<StepEventData>;
 }
 
 /** The journal of single-node mode: the SQLite store's transaction, events table and snapshots table. */
@@ -23,7 +23,7 @@ export function storeJournal(store: Store): Journal {
     append: (batch) => store.commit(batch),
     readSince: (executionId, afterSeq, limit) => store.listEvents(executionId, afterSeq, limit),
     loadRestorable: (executionId) => store.getRecoverable(executionId),
-    loadCompletedSteps: (executionId, uptoSeq) => store.completedStepData(executionId, uptoSeq),
+    loadStepEvents: (executionId, uptoSeq) => store.stepEventData(executionId, uptoSeq),
   };
 }
 

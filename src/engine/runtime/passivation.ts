@@ -2,12 +2,12 @@
  * @module engine/runtime/passivation — waiting executions leave memory and come back on their next input.
  * `sweep` evicts those idle for `passivateQuietMs` or `passivateMs`, by what will wake them (and the least
  * recently active past `maxLive`); `activate` rebuilds one from its last durable snapshot (one read: row and
- * snapshot; a second one for large step outputs, which snapshots leave to the journal), at most one rebuild at a
+ * snapshot; a second one for large step values, which snapshots leave to the journal), at most one rebuild at a
  * time per execution; `readSnapshot` and `restoreFrom` make the live actor of a stored row (recovery uses them too).
  */
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { RecoverableRow, RestorableRow } from '../../store/types.ts';
-import { decodeSnapshot, type RestorableSnapshot, withOutputs } from '../flow/flow-snapshot.ts';
+import { decodeSnapshot, type RestorableSnapshot, withJournalValues } from '../flow/flow-snapshot.ts';
 import { LiveExecution } from './live-execution.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -92,17 +92,17 @@ export function passivable(sup: Supervisor, rec: LiveExecution): boolean {
 }
 
 /**
- * The snapshot of a stored row, decoded, with the step outputs it left to the journal read back (one read of the
- * execution's completed steps, only when it left some). Synchronous when there is nothing to read.
+ * The snapshot of a stored row, decoded, with the large values it left to the journal read back (one read of the
+ * execution's step events, only when it left some). Synchronous when there is nothing to read.
  */
 export function readSnapshot(sup: Supervisor, row: RecoverableRow): RestorableSnapshot | Promise<RestorableSnapshot> {
   if (!row.snapshot) throw new Error('no snapshot');
   const data = row.snapshot;
   const snapshot = decodeSnapshot(data);
   if (snapshot.refs === undefined) return { snapshot, encoded: [data] };
-  return sup.journal.loadCompletedSteps(row.id, snapshot.refsSeq ?? row.lastSeq).then((events) => {
-    withOutputs(snapshot, events);
-    return { snapshot, encoded: [data, ...events.values()] };
+  return sup.journal.loadStepEvents(row.id, snapshot.refs.seq).then((events) => {
+    withJournalValues(snapshot, events);
+    return { snapshot, encoded: [data, ...events.completed.values(), ...events.started.values()] };
   });
 }
 

@@ -8,7 +8,7 @@ import { documentSteps } from './document-store.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
 import { FEED_POSITION } from '../types.ts';
-import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, Store, WaitingRow } from '../types.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, StepEventData, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
 export interface JournalConnections {
@@ -304,15 +304,16 @@ class SqliteStore implements Store {
     return r && toRecoverable(r);
   }
 
-  async completedStepData(executionId: string, uptoSeq: number): Promise<Map<string, Uint8Array>> {
+  async stepEventData(executionId: string, uptoSeq: number): Promise<StepEventData> {
     // One range of the primary key (the execution's events are contiguous); in seq order, so the latest of a step wins.
-    const rows = await this.reader.all<{ step_id: string; data: Buffer }>(
-      "SELECT step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type = 'workflow.step.completed' ORDER BY seq",
+    const rows = await this.reader.all<{ type: string; step_id: string; data: Buffer }>(
+      "SELECT type, step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type IN ('workflow.step.completed', 'workflow.step.started') ORDER BY seq",
       [executionId, uptoSeq],
     );
-    const out = new Map<string, Uint8Array>();
-    for (const r of rows) out.set(r.step_id, r.data);
-    return out;
+    const completed = new Map<string, Uint8Array>();
+    const started = new Map<string, Uint8Array>();
+    for (const r of rows) (r.type === 'workflow.step.completed' ? completed : started).set(r.step_id, r.data);
+    return { completed, started };
   }
 
   async listEvents(executionId: string, afterSeq: number, limit: number): Promise<EventRecord[]> {
