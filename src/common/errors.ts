@@ -73,7 +73,7 @@ export const ErrorCode = {
   sharedStateUnavailable: 'shared_state_unavailable',
   /** A stored execution snapshot of a newer format than this build reads (a downgrade): refused, never misread. */
   snapshotFormatUnsupported: 'snapshot_format_unsupported',
-  /** A stored snapshot refers to a step output its journal does not hold (a damaged data directory): the execution is not restored. */
+  /** A stored snapshot refers to a step output or task input its journal does not hold (a damaged data directory): the execution is not restored. */
   snapshotOutputMissing: 'snapshot_output_missing',
   /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */
   graphqlParseFailed: 'graphql_parse_failed',

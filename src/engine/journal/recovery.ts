@@ -18,7 +18,7 @@ export async function recover(sup: Supervisor, match?: (executionId: string) => 
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as RecoverableRow;
     try {
-      // Read back the large outputs only of the snapshots that left some to the journal (one read each).
+      // Only a snapshot that left large values to the journal waits for a read (of its execution's step events).
       const stored = sup.readSnapshot(row);
       recs.push(sup.restoreFrom(row, stored instanceof Promise ? await stored : stored));
     } catch (err) {

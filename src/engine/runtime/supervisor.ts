@@ -525,7 +525,7 @@ export class Supervisor implements FlowEffects {
     return restoreFrom(this, row, stored);
   }
 
-  /** A stored row's snapshot, its large step outputs read back from the journal (passivation.ts). */
+  /** A stored row's snapshot, with the large values it left to the journal read back (passivation.ts). */
   readSnapshot(row: RecoverableRow): RestorableSnapshot | Promise<RestorableSnapshot> {
     return readSnapshot(this, row);
   }
