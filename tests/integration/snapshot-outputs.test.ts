@@ -3,13 +3,16 @@
  * the step's `workflow.step.completed` (`workflow.step.started`) event, and every restore reads the value back
  * from there: the rebuild of a passivated execution, recovery after a restart, and a retry of a failed execution.
  */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REF_MIN_BYTES } from '../../src/engine/flow/snapshot-refs.ts';
 import { api } from '../support/http.ts';
+import { startServerProcess, type ServerProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
-import { waitForEnd, waitForStatus } from '../support/wait.ts';
+import { pollUntil, waitForEnd, waitForStatus } from '../support/wait.ts';
 
 const big = (c: string) => c.repeat(4 * REF_MIN_BYTES);
 const table = { rows: Array.from({ length: 300 }, (_, i) => ({ i, name: `row ${i}` })) };
@@ -119,6 +122,57 @@ describe('large step outputs across a restart', () => {
       expect(end.output).toEqual({ a: text, s: text });
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('large step values across SIGKILL', () => {
+  let dir = '';
+  let proc: ServerProcess | undefined;
+  afterAll(async () => {
+    await proc?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('brings back the outputs and in-flight inputs of running and passivated executions after a kill -9', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'actorflow-refs-crash-'));
+    const machines = join(dir, 'machines');
+    const data = join(dir, 'data');
+    await mkdir(machines);
+    // The waiting ones leave memory within 50 ms: their signal after the restart rebuilds them from the store.
+    const env = { ACTORFLOW_PASSIVATE_MS: '50', ACTORFLOW_PASSIVATE_QUIET_MS: '20' };
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+    let http = api(proc.url);
+    for (const doc of flows) expect((await http.post('/workflow-definitions', doc)).status).toBe(201);
+    const texts = new Map<string, string>();
+    const waiting: string[] = [];
+    const sleeping: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const text = big(String.fromCharCode(97 + i));
+      const workflow = i % 2 === 0 ? 'big-wait' : 'big-sleep';
+      const { status, body } = await http.post('/executions', { workflow, input: { text, table } });
+      expect(status).toBe(201);
+      texts.set(body.id, text);
+      (workflow === 'big-wait' ? waiting : sleeping).push(body.id);
+    }
+    const current = async (id: string): Promise<string[]> => (await http.get(`/executions/${id}`)).body.currentSteps as string[];
+    for (const id of waiting) await pollUntil(async () => ((await current(id)).includes('w') ? true : undefined), `${id} waits`, 10_000);
+    for (const id of sleeping) await pollUntil(async () => ((await current(id)).includes('s') ? true : undefined), `${id} sleeps`, 10_000);
+    await proc.kill();
+    proc = undefined;
+    for (const id of texts.keys()) expect(snapshotBytes(data, id)).toBeLessThan(4 * 1024);
+
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+    http = api(proc.url);
+    await pollUntil(async () => ((await http.get('/ready')).status === 200 ? true : undefined), 'ready', 20_000);
+    for (const id of waiting) expect((await http.post(`/executions/${id}/signals/go`, { payload: { after: 'kill' } })).status).toBe(202);
+    for (const [id, text] of texts) {
+      const end = await pollUntil(async () => {
+        const { body } = await http.get(`/executions/${id}`);
+        return body.status === 'running' || body.status === 'waiting' ? undefined : body;
+      }, `${id} ends`, 20_000);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual(waiting.includes(id) ? { a: text, b: table, w: { after: 'kill' } } : { a: text, s: text });
     }
   });
 });
