@@ -65,6 +65,7 @@ export function readServeConfig(argv: string[], env: NodeJS.ProcessEnv): ServeCo
     webhookAllowPrivate: isTrue(env.ACTORFLOW_WEBHOOK_ALLOW_PRIVATE),
     ...(env.ACTORFLOW_WEBHOOK_RETRY_MS ? { webhookRetryMs: parseRetryMs(env.ACTORFLOW_WEBHOOK_RETRY_MS) } : {}),
     ...(env.ACTORFLOW_PASSIVATE_MS ? { passivateMs: parseIntIn('ACTORFLOW_PASSIVATE_MS', env.ACTORFLOW_PASSIVATE_MS, 1, 86_400_000) } : {}),
+    ...(env.ACTORFLOW_SNAPSHOT_EVERY ? { snapshotEveryInputs: parseIntIn('ACTORFLOW_SNAPSHOT_EVERY', env.ACTORFLOW_SNAPSHOT_EVERY, 1, 100_000) } : {}),
     ...(env.ACTORFLOW_PASSIVATE_QUIET_MS ? { passivateQuietMs: parseIntIn('ACTORFLOW_PASSIVATE_QUIET_MS', env.ACTORFLOW_PASSIVATE_QUIET_MS, 1, 86_400_000) } : {}),
     ...(env.ACTORFLOW_MAX_LIVE ? { maxLive: parseIntIn('ACTORFLOW_MAX_LIVE', env.ACTORFLOW_MAX_LIVE, 1, 100_000_000) } : {}),
     ...(env.ACTORFLOW_V8_PRETENURING === '1' ? { pretenuring: true } : {}),

@@ -90,6 +90,8 @@ export interface ServeConfig {
   readonly passivateMs?: number;
   /** One that waits for a signal or a distant timer leaves after this long (`ACTORFLOW_PASSIVATE_QUIET_MS`). @default 100 */
   readonly passivateQuietMs?: number;
+  /** A flow's snapshot is written every this many inputs; a restore replays the inputs since (`ACTORFLOW_SNAPSHOT_EVERY`). @default 64 */
+  readonly snapshotEveryInputs?: number;
   /** With NATS: publish every committed event on `<prefix>.events.…` (`ACTORFLOW_NATS_EVENTS`; docs/agent-protocol.md). @default true */
   readonly natsEvents?: boolean;
   /**
@@ -211,6 +213,7 @@ export async function startActorflow(config: ServeConfig): Promise<Running> {
     ...(config.machinesDir ? { machinesDir: config.machinesDir } : {}),
     ...(config.passivateMs === undefined ? {} : { passivateMs: config.passivateMs }),
     ...(config.passivateQuietMs === undefined ? {} : { passivateQuietMs: config.passivateQuietMs }),
+    ...(config.snapshotEveryInputs === undefined ? {} : { snapshotEveryInputs: config.snapshotEveryInputs }),
     ...(config.maxLive === undefined ? {} : { maxLive: config.maxLive }),
   });
   // Cluster mode: commands on partitions served elsewhere go to their owner; every service uses this engine.

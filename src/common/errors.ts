@@ -75,6 +75,8 @@ export const ErrorCode = {
   snapshotFormatUnsupported: 'snapshot_format_unsupported',
   /** A stored snapshot refers to a step output or task input its journal does not hold (a damaged data directory): the execution is not restored. */
   snapshotOutputMissing: 'snapshot_output_missing',
+  /** Replaying an execution's journaled inputs did not give the events its journal holds (a damaged data directory, or a machine that is not deterministic): it is not restored. */
+  replayDiverged: 'replay_diverged',
   /** GraphQL (POST /graphql): the query does not parse (`extensions.code` of a request error in a GraphQL answer). */
   graphqlParseFailed: 'graphql_parse_failed',
   /** GraphQL: the query fails validation against the schema, or its variables/operationName do (a request error, as above). */

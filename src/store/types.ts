@@ -94,6 +94,23 @@ export interface SnapshotRow {
   seq: number;
   /** Encoded persisted actor snapshot. */
   data: Uint8Array;
+  /** The inputs it covers (numbered from 0): the journal drops the execution's input rows numbered below this in the same transaction. */
+  inputs?: number;
+}
+
+/**
+ * One input applied to an execution's actor (a step result, a signal, a timer…), numbered from 0 (its START) and
+ * journaled with the events it made: a restore replays those its snapshot does not cover (engine/runtime/replay.ts).
+ */
+export interface InputRow {
+  executionId: string;
+  n: number;
+  /** The execution's last seq before the input was applied. */
+  seq: number;
+  /** Its last seq once the input was applied: a replay must make exactly the events in between. */
+  end: number;
+  /** Encoded input (engine/flow/flow-inputs.ts). */
+  data: Uint8Array;
 }
 
 export interface DefinitionRow {
@@ -113,6 +130,10 @@ export interface CommitBatch {
   readonly events: readonly EventRecord[];
   readonly executions: readonly ExecutionRow[];
   readonly snapshots: readonly SnapshotRow[];
+  /** Inputs applied since the executions' snapshots (only journals that keep inputs get them: `Journal.keepsInputs`). */
+  readonly inputs?: readonly InputRow[];
+  /** Executions that ended for good (completed, cancelled): their input rows are dropped, no restore will replay them. */
+  readonly inputsDone?: readonly string[];
   /** Document versions, written with the `document.saved` events that announce them (or alone: the documents API). */
   readonly documents?: readonly DocumentWrite[];
   /**
@@ -203,6 +224,8 @@ export type RestorableRow = Pick<
 /** A row of `Store.listRecoverable`: `snapshot` is the encoded snapshot data, null when the execution has none. */
 export interface RecoverableRow extends RestorableRow {
   snapshot: Uint8Array | null;
+  /** Its input rows in order (those the snapshot does not cover): absent or empty when it has none. */
+  inputs?: readonly InputRow[];
 }
 
 export interface Store {

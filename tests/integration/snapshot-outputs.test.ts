@@ -1,7 +1,8 @@
 /**
- * Large step outputs and in-flight task inputs are not copied into snapshots (issue 12): a snapshot refers to
- * the step's `workflow.step.completed` (`workflow.step.started`) event, and every restore reads the value back
- * from there: the rebuild of a passivated execution, recovery after a restart, and a retry of a failed execution.
+ * Large step outputs and in-flight task inputs are not copied into snapshots or journaled inputs (issue 12): a
+ * snapshot refers to the step's `workflow.step.completed` (`workflow.step.started`) event, a journaled step result
+ * to its completion event, and every restore reads the value back from there: the rebuild of a passivated
+ * execution, recovery after a restart, and a retry of a failed execution.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,15 +18,22 @@ import { pollUntil, waitForEnd, waitForStatus } from '../support/wait.ts';
 const big = (c: string) => c.repeat(4 * REF_MIN_BYTES);
 const table = { rows: Array.from({ length: 300 }, (_, i) => ({ i, name: `row ${i}` })) };
 
-/** The stored snapshot's size, read from the database file (a second connection: WAL readers see what is committed). */
-function snapshotBytes(dataDir: string, id: string): number | undefined {
+/** Bytes of the database file (a second connection: WAL readers see what is committed) that a SQL sum reads. */
+function bytesOf(dataDir: string, sql: string, id: string): number | undefined {
   const db = new Database(join(dataDir, 'actorflow.db'), { readonly: true });
   try {
-    return (db.prepare('SELECT length(data) AS n FROM snapshots WHERE execution_id = ?').get(id) as { n: number } | undefined)?.n;
+    return (db.prepare(sql).get(id) as { n: number | null } | undefined)?.n ?? undefined;
   } finally {
     db.close();
   }
 }
+
+/** The stored snapshot's size (undefined: none written yet). */
+const snapshotBytes = (dataDir: string, id: string) => bytesOf(dataDir, 'SELECT length(data) AS n FROM snapshots WHERE execution_id = ?', id);
+
+/** What a restore reads besides the events: the snapshot and the inputs journaled since (replay). */
+const restoreBytes = (dataDir: string, id: string): number =>
+  (snapshotBytes(dataDir, id) ?? 0) + (bytesOf(dataDir, 'SELECT sum(length(data)) AS n FROM inputs WHERE execution_id = ?', id) ?? 0);
 
 async function passivatedCount(s: TestServer): Promise<number> {
   return ((await s.engine.status()) as unknown as { passivated: number }).passivated;
@@ -78,8 +86,9 @@ describe('large step outputs and snapshots', () => {
     const { body } = await api(server.url).post('/executions', { workflow: 'big-wait', input: { text, table } });
     await waitForStatus(server.engine, body.id, 'waiting');
     await untilPassivated(server, before);
-    // Both outputs are larger than the threshold; the snapshot holds neither.
-    expect(snapshotBytes(server.dataDir, body.id)).toBeLessThan(text.length);
+    // Both outputs are larger than the threshold; neither the snapshot nor the journaled inputs hold them.
+    expect(restoreBytes(server.dataDir, body.id)).toBeGreaterThan(0);
+    expect(restoreBytes(server.dataDir, body.id)).toBeLessThan(text.length);
     expect((await api(server.url).post(`/executions/${body.id}/signals/go`, { payload: { ok: true } })).status).toBe(202);
     const end = await waitForEnd(server.engine, body.id);
     expect(end.status).toBe('completed');
@@ -90,8 +99,9 @@ describe('large step outputs and snapshots', () => {
     const text = big('f');
     const { body } = await api(server.url).post('/executions', { workflow: 'big-fail', input: { text } });
     expect((await waitForEnd(server.engine, body.id)).status).toBe('failed');
-    expect(snapshotBytes(server.dataDir, body.id)).toBeLessThan(text.length);
-    // A failed execution left memory with its end: the retry rebuilds it from the stored snapshot.
+    expect(restoreBytes(server.dataDir, body.id)).toBeGreaterThan(0);
+    expect(restoreBytes(server.dataDir, body.id)).toBeLessThan(text.length);
+    // A failed execution left memory with its end: the retry rebuilds it from its journaled inputs.
     expect((await api(server.url).post(`/executions/${body.id}/retry`, {})).status).toBeLessThan(300);
     const end = await waitForEnd(server.engine, body.id);
     expect(end.status).toBe('completed');
@@ -112,6 +122,7 @@ describe('large step outputs across a restart', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     await first.close();
+    // A graceful stop writes a snapshot of every live execution; it left the values to the journal.
     expect(snapshotBytes(first.dataDir, body.id)).toBeLessThan(text.length);
     const second = await startTestServer({ dataDir: first.dataDir });
     try {
@@ -159,7 +170,10 @@ describe('large step values across SIGKILL', () => {
     for (const id of sleeping) await pollUntil(async () => ((await current(id)).includes('s') ? true : undefined), `${id} sleeps`, 10_000);
     await proc.kill();
     proc = undefined;
-    for (const id of texts.keys()) expect(snapshotBytes(data, id)).toBeLessThan(4 * 1024);
+    for (const id of texts.keys()) {
+      expect(restoreBytes(data, id)).toBeGreaterThan(0);
+      expect(restoreBytes(data, id)).toBeLessThan(4 * 1024);
+    }
 
     proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
     http = api(proc.url);

@@ -49,6 +49,8 @@ export interface TestServerOptions {
   readonly passivateMs?: number;
   /** Passivate executions that nothing wakes soon (a signal wait, a distant timer) after this many idle ms. @default 100 */
   readonly passivateQuietMs?: number;
+  /** A flow's snapshot every this many inputs (replay in between). @default 64 */
+  readonly snapshotEveryInputs?: number;
   readonly maxLive?: number;
   /** Serve HTTPS/WSS from these PEM files (mTLS with `caFile`); `url` is then `https://…`. */
   readonly tls?: TlsFiles;
@@ -109,6 +111,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     ...(opts.webhookRetryMs === undefined ? {} : { webhookRetryMs: opts.webhookRetryMs }),
     ...(opts.passivateMs === undefined ? {} : { passivateMs: opts.passivateMs }),
     ...(opts.passivateQuietMs === undefined ? {} : { passivateQuietMs: opts.passivateQuietMs }),
+    ...(opts.snapshotEveryInputs === undefined ? {} : { snapshotEveryInputs: opts.snapshotEveryInputs }),
     ...(opts.maxLive === undefined ? {} : { maxLive: opts.maxLive }),
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
     ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),

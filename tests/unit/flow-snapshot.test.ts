@@ -19,8 +19,9 @@ describe('stored snapshots', () => {
     const data = encodeSnapshot(persistFlow(actor), 2);
     // Nothing left to the journal: format 1, which a build before format 2 reads too.
     expect(codec.decode<{ format: number; context: { input: unknown } }>(data)).toMatchObject({ format: 1, context: { input: null, n: 1 } });
-    const back = decodeSnapshot(data);
+    const { snapshot: back, position } = decodeSnapshot(data);
     expect(back).not.toHaveProperty('format');
+    expect(position).toBeNull();
     back.context.input = { big: 'y' };
     const restored = restoreFlow(machine, back, [data]).start();
     expect(restored.getSnapshot().value).toBe('b');
@@ -30,7 +31,7 @@ describe('stored snapshots', () => {
   it('reads snapshots written before the version existed (format 0)', () => {
     const actor = createActor(machine, { input: { input: 1 } }).start();
     const legacy = codec.encode({ ...persistFlow(actor), context: { input: null, n: 1 } });
-    expect((decodeSnapshot(legacy) as unknown as { value: string }).value).toBe('a');
+    expect((decodeSnapshot(legacy).snapshot as unknown as { value: string }).value).toBe('a');
   });
 
   it('refuses a snapshot of a newer format with a typed error instead of misreading it', () => {
@@ -76,7 +77,7 @@ describe('large values in snapshots', () => {
     expect(live.steps.l?.output).toBe(big);
     expect(live.inflight.t?.input).toBe(bigObject);
 
-    const back = decodeSnapshot(data);
+    const back = decodeSnapshot(data).snapshot;
     const completedEvents = new Map([['l', codec.encode({ attempt: 1, output: big })], ['o', codec.encode({ attempt: 1, output: bigObject })], ['s', codec.encode({ attempt: 1, output: 'small' })]]);
     const startedEvents = new Map([['t', codec.encode({ type: 'task', attempt: 2, agent: 'echo', input: bigObject })]]);
     withJournalValues(back, { completed: completedEvents, started: startedEvents });
@@ -105,10 +106,10 @@ describe('large values in snapshots', () => {
       return undefined;
     };
     const a = createActor(flow, { input: { steps: { l: completed(big) } } }).start();
-    const outputs = decodeSnapshot(encodeSnapshot(persistFlow(a), 3));
+    const outputs = decodeSnapshot(encodeSnapshot(persistFlow(a), 3)).snapshot;
     expect(code(() => withJournalValues(outputs, { completed: new Map(), started: new Map() }))).toBe('snapshot_output_missing');
     const b = createActor(flow, { input: { steps: {}, inflight: { t: task(big) } } }).start();
-    const inputs = decodeSnapshot(encodeSnapshot(persistFlow(b), 3));
+    const inputs = decodeSnapshot(encodeSnapshot(persistFlow(b), 3)).snapshot;
     const earlier = new Map([['t', codec.encode({ type: 'task', attempt: 1, input: 'attempt 1' })]]);
     expect(code(() => withJournalValues(inputs, { completed: new Map(), started: earlier }))).toBe('snapshot_output_missing');
   });

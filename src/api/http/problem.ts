@@ -55,6 +55,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ErrorCode.bulkOperationNotFound]: 404,
   [ErrorCode.bulkOperationFinished]: 409,
   [ErrorCode.internal]: 500,
+  // The data directory cannot rebuild this execution (written by a newer build, or damaged): never run from a wrong state.
+  [ErrorCode.snapshotFormatUnsupported]: 500,
+  [ErrorCode.snapshotOutputMissing]: 500,
+  [ErrorCode.replayDiverged]: 500,
 };
 
 const TITLES: Readonly<Record<number, string>> = {

@@ -30,6 +30,8 @@ export interface LoadedDefinition {
   readonly validateInput: ValidateFunction | null;
   /** Validators of its task steps' `outputSchema`s (null: no step declares one). */
   readonly outputChecks: OutputChecks;
+  /** Its executions can be rebuilt by replaying their inputs (a flow document's machine is deterministic; a user's machine need not be). */
+  readonly replayable: boolean;
 }
 
 /** Compiled one-off documents kept: at most `entries`, and about `bytes` of heap (see compiledBytes). */
@@ -41,7 +43,7 @@ export function compiledBytes(jsonLength: number): number {
 }
 
 /** What a flow document compiles to, shared by every execution of equal documents. */
-type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput' | 'outputChecks'>;
+type Compiled = Pick<LoadedDefinition, 'compiled' | 'machine' | 'validateInput' | 'outputChecks' | 'replayable'>;
 
 export function toDefinitionView(row: DefinitionRow): DefinitionView {
   const view: DefinitionView = { name: row.name, version: row.version, source: row.source, retired: row.retired, createdAt: iso(row.createdAt) as string, document: row.document };
@@ -278,13 +280,14 @@ export class DefinitionRegistry {
       machine: hostLogic(machine, this.effects) as unknown as FlowMachine,
       validateInput: null,
       outputChecks: null,
+      replayable: false,
     };
   }
 
   private compileDoc(doc: FlowDocument): Compiled {
     // Only the machine with effects is kept: the effect-free one it was provided from would double the heap.
     const { machine, ...compiled } = compileFlow(doc);
-    return { compiled, machine: withEffects(machine, this.actions), validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null, outputChecks: outputChecksOf(doc) };
+    return { compiled, machine: withEffects(machine, this.actions), validateInput: doc.inputSchema ? inputSchemas.compile(doc.inputSchema) : null, outputChecks: outputChecksOf(doc), replayable: true };
   }
 }
 

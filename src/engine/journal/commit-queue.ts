@@ -1,15 +1,17 @@
 /** @module engine/journal/commit-queue — group commit: everything one event-loop turn writes shares one transaction. */
 import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 import type { EventRecord } from '../../common/execution.ts';
-import type { DocumentWrite, ExecutionRow, SnapshotRow } from '../../store/types.ts';
+import type { CommitBatch, DocumentWrite, ExecutionRow, InputRow, SnapshotRow } from '../../store/types.ts';
 import type { Journal } from './journal.ts';
 
 /** A live execution as the commit queue sees it. */
 export interface Committable {
   stored: boolean;
   toCommitRow(): ExecutionRow;
-  /** Null when no restore will ever read it (a completed or cancelled execution). */
+  /** Null when no restore will ever read it (a completed or cancelled execution), or none is due (its inputs are journaled). */
   toSnapshot(): SnapshotRow | null;
+  /** After toSnapshot: its journaled inputs not yet written into `out`; its id into `done` when they can all go (it completed). */
+  takeInputs?(out: InputRow[], done: string[]): void;
 }
 
 /** One promise shared by everyone waiting on the same batch (not one per caller: this is the hot path). */
@@ -206,13 +208,19 @@ export class CommitQueue<T extends Committable> {
       // Inside the try: a row that cannot be encoded fails this batch, never wedges the queue.
       rows = execs.map((e) => e.toCommitRow());
       const snapshots: SnapshotRow[] = [];
+      const inputs: InputRow[] = [];
+      const inputsDone: string[] = [];
       for (const e of execs) {
         const snap = e.toSnapshot();
         if (snap !== null) snapshots.push(snap);
+        e.takeInputs?.(inputs, inputsDone);
       }
       const executions = loose.length === 0 ? rows : [...loose, ...rows];
-      const batch = { events, executions, snapshots, waited: batchWaiter !== null, ...(relaxed ? { relaxed } : {}) };
-      await this.journal.append(documents.length === 0 ? batch : { ...batch, documents });
+      const batch: CommitBatch = {
+        events, executions, snapshots, waited: batchWaiter !== null,
+        ...(relaxed ? { relaxed } : {}), ...(inputs.length > 0 ? { inputs } : {}), ...(inputsDone.length > 0 ? { inputsDone } : {}), ...(documents.length > 0 ? { documents } : {}),
+      };
+      await this.journal.append(batch);
       this.stats.commits++;
       this.stats.rows += events.length;
       this.stats.lastMs = performance.now() - t0;

@@ -15,6 +15,11 @@ export interface Journal {
   loadRestorable(executionId: string): Promise<RecoverableRow | undefined>;
   /** Each step's latest `workflow.step.completed` and `workflow.step.started` event data up to `uptoSeq`: the values a snapshot left to the journal. */
   loadStepEvents(executionId: string, uptoSeq: number): Promise<StepEventData>;
+  /**
+   * It keeps a batch's `inputs` and gives them back with `loadRestorable`: executions of flow documents then write a
+   * snapshot only every few dozen inputs and are restored by replay. Without it, a snapshot goes with every commit.
+   */
+  readonly keepsInputs?: boolean;
 }
 
 /** The journal of single-node mode: the SQLite store's transaction, events table and snapshots table. */
@@ -24,6 +29,7 @@ export function storeJournal(store: Store): Journal {
     readSince: (executionId, afterSeq, limit) => store.listEvents(executionId, afterSeq, limit),
     loadRestorable: (executionId) => store.getRecoverable(executionId),
     loadStepEvents: (executionId, uptoSeq) => store.stepEventData(executionId, uptoSeq),
+    keepsInputs: true,
   };
 }
 

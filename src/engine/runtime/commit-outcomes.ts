@@ -32,6 +32,7 @@ export function commitSucceeded(sup: Supervisor, events: EventRecord[], execs: (
     if (rec instanceof QueuedExecution) return sup.gate.committed(rec);
     const row = rows[i] as ExecutionRow;
     rec.committedSeq = Math.max(rec.committedSeq, row.lastSeq);
+    rec.inputsCommitted();
     // Its slot frees once the end is durable, and only while it is still ended (a retry may have reopened it since).
     if (rec.slot !== null && TERMINAL_STATUSES.has(row.status) && TERMINAL_STATUSES.has(rec.status)) sup.gate.free(rec);
     if (!TERMINAL_STATUSES.has(row.status) || rec.lastSeq !== row.lastSeq || sup.live.get(rec.id) !== rec) return;

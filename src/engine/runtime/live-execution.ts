@@ -3,11 +3,12 @@ import type { Actor, AnyStateMachine } from 'xstate';
 import { iso } from '../../common/clock.ts';
 import type { EventRecord, ExecutionError, ExecutionStatus, ExecutionView } from '../../common/execution.ts';
 import type { TemplateRef } from '../../common/template.ts';
-import type { DocumentWrite, ExecutionRow, ExecutionScope, SnapshotRow } from '../../store/types.ts';
+import type { DocumentWrite, ExecutionRow, ExecutionScope, InputRow, SnapshotRow } from '../../store/types.ts';
 import type { Committable } from '../journal/commit-queue.ts';
 import type { SlotGroup } from '../concurrency/concurrency-queues.ts';
 import type { LoadedDefinition } from '../definitions/definitions.ts';
-import type { FlowContext } from '../flow/flow-context.ts';
+import type { FlowContext, FlowEvent, FlowInput } from '../flow/flow-context.ts';
+import { encodeInput } from '../flow/flow-inputs.ts';
 import { executionTrace, type ExecutionTrace } from '../../tracing/trace-context.ts';
 import { encodeSnapshot, persistFlow } from '../flow/flow-snapshot.ts';
 
@@ -54,6 +55,15 @@ export interface TraceCell {
   /** The caller's `traceparent` at the start, if it sent one. */
   readonly parent: string | undefined;
   derived?: ExecutionTrace;
+}
+
+/** An input applied and not yet committed (LiveExecution.noteInput). */
+interface PendingInput {
+  readonly n: number;
+  readonly seq: number;
+  readonly end: number;
+  readonly event: FlowEvent;
+  readonly start: FlowInput | undefined;
 }
 
 export const traceOf = (cell: TraceCell): ExecutionTrace => (cell.derived ??= executionTrace(cell.executionId, cell.parent));
@@ -104,6 +114,27 @@ export class LiveExecution implements Committable {
   private trace: TraceCell | undefined = undefined;
   /** stepId → id of the child execution a `workflow` step started. */
   readonly children = new Map<string, string>();
+  /**
+   * Its inputs are journaled and a restore replays them (replay.ts), with a snapshot every this many inputs: a flow
+   * document's execution, unless direct or in cluster mode. 0: a snapshot with every commit (a code machine).
+   */
+  snapshotEvery = 0;
+  /** Inputs applied so far, numbered from 0 (the next input's number). */
+  inputCount = 0;
+  /** Inputs applied and not yet taken into a commit, as applied: encoded only if a commit writes them. */
+  private pendingInputs: PendingInput[] = [];
+  /** Inputs the last durable snapshot covers. */
+  private snapshotInputs = 0;
+  /** Inputs durable (committed or restored): passivation waits for all of them. */
+  inputsDurable = 0;
+  /** The commit in flight holds inputs up to this number… */
+  private takenInputs = 0;
+  /** …and a snapshot covering this many (-1: none). */
+  private takenSnapshot = -1;
+  /** Some of its input rows are in the store (dropped once it completes). */
+  private inputsStored = false;
+  /** Write a snapshot with the next commit whatever the count (shutdown). */
+  snapshotDue = false;
 
   constructor(i: LiveInit) {
     this.id = i.id;
@@ -123,6 +154,10 @@ export class LiveExecution implements Committable {
     this.priority = i.priority ?? 0;
     this.concurrency = i.concurrency ?? null;
     this.startedAt = i.startedAt ?? i.createdAt;
+  }
+
+  get replayable(): boolean {
+    return this.snapshotEvery > 0;
   }
 
   get workflow(): string {
@@ -220,11 +255,57 @@ export class LiveExecution implements Committable {
     return row;
   }
 
-  /** The persisted actor snapshot without the input (it lives in the executions row; restore puts it back). */
+  /**
+   * The persisted actor snapshot without the input (it lives in the executions row; restore puts it back). A
+   * replayable execution writes one only every `snapshotEvery` inputs (or when due): its inputs are journaled
+   * meanwhile (takeInputs), and one that finishes within a few commits never writes any.
+   */
   toSnapshot(): SnapshotRow | null {
     // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
     if (this.status === 'completed' || this.status === 'cancelled') return null;
-    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq) };
+    if (!this.replayable) return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq) };
+    if (!this.snapshotDue && this.inputCount - this.snapshotInputs < this.snapshotEvery) return null;
+    this.snapshotDue = false;
+    this.takenSnapshot = this.inputCount;
+    // The snapshot covers every input applied so far: those not yet written never need to be.
+    this.pendingInputs = [];
+    return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq, this.inputCount), inputs: this.inputCount };
+  }
+
+  /** An input applied to the actor: the execution's seq was `seq` before it, `end` after the events it made; `start`: a START's creation input. */
+  noteInput(event: FlowEvent, seq: number, end: number, start?: FlowInput): void {
+    this.pendingInputs.push({ n: this.inputCount++, seq, end, event, start });
+  }
+
+  /** For a commit (after toSnapshot): its inputs not yet written into `out`, or its id into `done` when none will ever be replayed. */
+  takeInputs(out: InputRow[], done: string[]): void {
+    this.takenInputs = this.inputCount;
+    if (this.status === 'completed' || this.status === 'cancelled') {
+      this.pendingInputs = [];
+      if (this.inputsStored) done.push(this.id);
+      this.inputsStored = false;
+      return;
+    }
+    if (this.pendingInputs.length === 0) return;
+    for (const p of this.pendingInputs) out.push({ executionId: this.id, n: p.n, seq: p.seq, end: p.end, data: encodeInput(p.event, p.start) });
+    this.pendingInputs = [];
+    this.inputsStored = true;
+  }
+
+  /** The commit that took its inputs (and maybe a snapshot) is durable. */
+  inputsCommitted(): void {
+    this.inputsDurable = Math.max(this.inputsDurable, this.takenInputs);
+    if (this.takenSnapshot >= 0) this.snapshotInputs = Math.max(this.snapshotInputs, this.takenSnapshot);
+    this.takenSnapshot = -1;
+  }
+
+  /** Rebuilt from a snapshot covering `covered` inputs and `count` inputs in all (replay.ts): all durable. */
+  restoredInputs(covered: number, count: number, stored: boolean): void {
+    this.snapshotInputs = covered;
+    this.inputCount = count;
+    this.inputsDurable = count;
+    this.takenInputs = count;
+    this.inputsStored = stored;
   }
 
   toView(): ExecutionView {

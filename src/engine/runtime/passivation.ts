@@ -7,8 +7,10 @@
  */
 import { TERMINAL_STATUSES } from '../../common/execution.ts';
 import type { RecoverableRow, RestorableRow } from '../../store/types.ts';
+import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 import { decodeSnapshot, type RestorableSnapshot, withJournalValues } from '../flow/flow-snapshot.ts';
 import { LiveExecution } from './live-execution.ts';
+import { readInputs, replay } from './replay.ts';
 import type { Supervisor } from './supervisor.ts';
 
 /**
@@ -86,45 +88,72 @@ function wakesBy(rec: LiveExecution, time: number): boolean {
 
 /** Only what is durable leaves memory: no uncommitted events, no child running, no rebuild or input pending. */
 export function passivable(sup: Supervisor, rec: LiveExecution): boolean {
-  if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || sup.activating.has(rec.id) || sup.awaitingInput.has(rec.id)) return false;
+  if (rec.direct || TERMINAL_STATUSES.has(rec.status) || rec.lastSeq !== rec.committedSeq || rec.inputsDurable !== rec.inputCount || sup.activating.has(rec.id) || sup.awaitingInput.has(rec.id)) return false;
   for (const type of Object.values(rec.context().active)) if (type === 'workflow') return false;
   return true;
 }
 
 /**
- * The snapshot of a stored row, decoded, with the large values it left to the journal read back (one read of the
- * execution's step events, only when it left some). Synchronous when there is nothing to read.
+ * What a stored row is restored from: its snapshot, decoded, with the large values it left to the journal read back
+ * (one read of the execution's step events, only when it left some), and the inputs journaled since (replay.ts).
+ * Synchronous when there is nothing to read.
  */
 export function readSnapshot(sup: Supervisor, row: RecoverableRow): RestorableSnapshot | Promise<RestorableSnapshot> {
-  if (!row.snapshot) throw new Error('no snapshot');
-  const data = row.snapshot;
-  const snapshot = decodeSnapshot(data);
-  if (snapshot.refs === undefined) return { snapshot, encoded: [data] };
-  return sup.journal.loadStepEvents(row.id, snapshot.refs.seq).then((events) => {
+  const decoded = row.snapshot ? decodeSnapshot(row.snapshot) : null;
+  // No snapshot is only possible for an execution whose inputs are journaled from its START on.
+  if (decoded === null && (row.inputs === undefined || row.inputs.length === 0)) throw new Error('no snapshot');
+  const position = decoded?.position ?? null;
+  const inputs = readInputs(sup, row, position?.inputs ?? 0);
+  const encoded = row.snapshot ? [row.snapshot] : [];
+  const snapshot = decoded?.snapshot ?? null;
+  if (snapshot?.refs === undefined) {
+    if (!(inputs instanceof Promise)) return { snapshot, encoded, position, inputs };
+    return inputs.then((list) => ({ snapshot, encoded, position, inputs: list }));
+  }
+  const refs = snapshot.refs;
+  return Promise.all([sup.journal.loadStepEvents(row.id, refs.seq), inputs]).then(([events, list]) => {
     withJournalValues(snapshot, events);
-    return { snapshot, encoded: [data, ...events.completed.values(), ...events.started.values()] };
+    return { snapshot, encoded: [...encoded, ...events.completed.values(), ...events.started.values()], position, inputs: list };
   });
 }
 
-/** A live actor from the stored row and its snapshot (readSnapshot); nothing is written back unless restoring moved its status. */
+/**
+ * A live actor from the stored row, its snapshot and the inputs since (readSnapshot), replayed with effects
+ * suppressed; nothing is written back unless restoring moved its status.
+ */
 export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: RestorableSnapshot): LiveExecution {
   const def = sup.definitionOf(row);
-  const { snapshot, encoded } = stored;
-  snapshot.context.input = row.input;
+  const { snapshot, encoded, position, inputs } = stored;
+  if (snapshot !== null) snapshot.context.input = row.input;
   const rec = new LiveExecution({
     id: row.id, tenant: row.tenant, def, input: row.input, labels: row.labels, parentId: row.parentId, parentStepId: row.parentStepId,
     createdAt: row.createdAt, idempotencyKey: row.idempotencyKey, requestHash: row.requestHash, dynamicDoc: row.definition, scope: row.scope ?? null,
     priority: row.priority ?? 0, startedAt: row.startedAt ?? row.createdAt,
     concurrency: row.concurrencyKey == null || row.concurrencyLimit == null ? null : { key: row.concurrencyKey, limit: row.concurrencyLimit },
   });
-  rec.lastSeq = row.lastSeq;
+  rec.snapshotEvery = sup.snapshotEvery(rec);
   rec.committedSeq = row.lastSeq;
   rec.lastActiveAt = sup.clock.now();
   rec.updatedAt = row.updatedAt;
   rec.status = row.status;
   rec.stored = true;
+  if (snapshot === null) {
+    const first = inputs[0];
+    if (first?.start === undefined) throw new ActorflowError(ErrorCode.replayDiverged, `execution ${row.id} has no snapshot and its first journaled input is not its start; it is not restored`);
+    rec.actor = sup.startActor(rec, def.machine, { input: { ...first.start, executionId: row.id, input: row.input } });
+  } else {
+    rec.actor = sup.startActor(rec, def.machine, { snapshot, encoded });
+  }
+  // A snapshot of format 0-2 covers the last commit; one of format 3 its `seq`, and the inputs after it are replayed.
+  rec.lastSeq = position?.seq ?? (snapshot === null ? 0 : row.lastSeq);
+  replay(sup, rec, inputs, row.lastSeq);
+  const covered = position?.inputs ?? 0;
+  const last = inputs[inputs.length - 1];
+  rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0);
+  // A snapshot an older build wrote (format 0-2) says not which seq it covers: the next commit replaces it.
+  if (rec.replayable && snapshot !== null && position === null) rec.snapshotDue = true;
   sup.gate.adopt(rec, row);
   sup.live.set(rec.id, rec);
-  sup.attach(rec, def.machine, { snapshot, encoded }, false);
+  sup.sync(rec, false);
   return rec;
 }

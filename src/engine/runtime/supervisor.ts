@@ -36,6 +36,7 @@ import { loadMachinesDir } from '../definitions/machines-dir.ts';
 import { concurrencyPlacement, storeJournal, type IdHint, type Journal, type Ownership } from '../journal/journal.ts';
 import { recover } from '../journal/recovery.ts';
 import { persistFlow, type RestorableSnapshot, restoreFlow } from '../flow/flow-snapshot.ts';
+import { SNAPSHOT_EVERY_INPUTS } from './replay.ts';
 import { InputSlicer } from './input-slicer.ts';
 import { KindInputs } from './task-checks.ts';
 import { abortTask, deliverResult, dispatchTask, redispatchInflight } from './task-dispatch.ts';
@@ -69,6 +70,11 @@ export interface EngineOptions {
   readonly passivateQuietMs?: number;
   /** At most this many executions stay in memory; past it the least recently active waiting ones leave first. @default 50000 */
   readonly maxLive?: number;
+  /**
+   * An execution of a flow document writes a snapshot every this many inputs (`ACTORFLOW_SNAPSHOT_EVERY`), and at
+   * shutdown; its commits journal its inputs meanwhile, which a restore replays (replay.ts). @default 64
+   */
+  readonly snapshotEveryInputs?: number;
   /** Where the documents steps save are numbered and read; without it a result that saves one fails `documents_unavailable`. */
   readonly documents?: DocumentStore;
   /**
@@ -132,11 +138,14 @@ export class Supervisor implements FlowEffects {
   readonly timers: TimerQueue;
   /** Executions being rebuilt from their snapshot: inputs for them wait on the same promise. */
   readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
+  /** The execution whose journaled inputs are being replayed (replay.ts): its effects are suppressed. */
+  replaying: LiveExecution | null = null;
   /** Executions with agents' results waiting for their slice (how many each): they are not passivated meanwhile. */
   readonly awaitingInput = new Map<string, number>();
   readonly passivateMs: number;
   readonly passivateQuietMs: number;
   readonly maxLive: number;
+  readonly snapshotEveryInputs: number;
   /** Non-terminal executions (not tasks) per tenant: seeded from the store at boot, moved by spawn and sync. */
   open = new OpenCounts();
   sweeper: NodeJS.Timeout | undefined;
@@ -181,6 +190,7 @@ export class Supervisor implements FlowEffects {
     this.passivateMs = opts.passivateMs ?? DEFAULT_PASSIVATE_MS;
     this.passivateQuietMs = Math.min(opts.passivateQuietMs ?? DEFAULT_PASSIVATE_QUIET_MS, this.passivateMs);
     this.maxLive = opts.maxLive ?? DEFAULT_MAX_LIVE;
+    this.snapshotEveryInputs = opts.snapshotEveryInputs ?? SNAPSHOT_EVERY_INPUTS;
   }
 
   async boot(): Promise<void> {
@@ -227,6 +237,12 @@ export class Supervisor implements FlowEffects {
   }
 
   emit(executionId: string, type: string, stepId: string | null, data: Record<string, unknown>, at: number): void {
+    const r = this.replaying;
+    // Replayed: the journal holds this event already; only its seq is counted.
+    if (r !== null && r.id === executionId) {
+      r.lastSeq += 1;
+      return;
+    }
     const rec = this.live.get(executionId);
     if (rec) this.record(rec, type as EventRecord['type'], stepId, data, at);
   }
@@ -268,27 +284,28 @@ export class Supervisor implements FlowEffects {
 
   /** A step's task to its agent, after the commit that records it (task-dispatch.ts). */
   dispatch(executionId: string, t: InflightTask): void {
-    dispatchTask(this, executionId, t);
+    if (this.replaying?.id !== executionId) dispatchTask(this, executionId, t);
   }
 
   abort(executionId: string, stepId: string, attempt: number): void {
-    abortTask(this, executionId, stepId, attempt);
+    if (this.replaying?.id !== executionId) abortTask(this, executionId, stepId, attempt);
   }
 
+  // Replayed timers are not armed: the restore arms those of the context it ends with (armTimers).
   armTimer(executionId: string, key: string, dueAt: number): void {
-    if (this.live.has(executionId)) this.timers.set(executionId, key, dueAt);
+    if (this.replaying?.id !== executionId && this.live.has(executionId)) this.timers.set(executionId, key, dueAt);
   }
 
   clearTimer(executionId: string, key: string): void {
-    this.timers.delete(executionId, key);
+    if (this.replaying?.id !== executionId) this.timers.delete(executionId, key);
   }
 
   startChild(executionId: string, stepId: string, workflow: string, version: number | null, input: unknown, at: number): void {
-    startChild(this, executionId, stepId, workflow, version, input, at);
+    if (this.replaying?.id !== executionId) startChild(this, executionId, stepId, workflow, version, input, at);
   }
 
   cancelChild(executionId: string, stepId: string): void {
-    cancelChild(this, executionId, stepId);
+    if (this.replaying?.id !== executionId) cancelChild(this, executionId, stepId);
   }
 
   spawn(p: SpawnRequest): LiveExecution {
@@ -332,6 +349,7 @@ export class Supervisor implements FlowEffects {
   /** A new actor for `rec` (live from now on), entered by its `workflow.started`. */
   private begin(rec: LiveExecution, traceparent: string | null, tracestate: string | null, now: number): void {
     rec.lastActiveAt = now;
+    rec.snapshotEvery = this.snapshotEvery(rec);
     this.live.set(rec.id, rec);
     // Only a caller's trace context is stored; without one the trace id derives from the execution id.
     const trace = traceparent === null ? {} : tracestate === null ? { traceparent } : { traceparent, tracestate };
@@ -343,7 +361,7 @@ export class Supervisor implements FlowEffects {
   attach(rec: LiveExecution, machine: AnyStateMachine, options: StartFrom, writeUnchanged = true): void {
     rec.actor = this.startActor(rec, machine, options);
     // A new execution enters its first step by an ordinary transition (a failure there is recoverable).
-    if ('input' in options) this.send(rec, { type: 'START', at: options.input.at });
+    if ('input' in options) this.send(rec, { type: 'START', at: options.input.at }, options.input);
     this.sync(rec, writeUnchanged);
   }
 
@@ -371,13 +389,17 @@ export class Supervisor implements FlowEffects {
    * budget was spent), XState keeps the state from before the input: the events that transition
    * journaled are dropped, and the execution restarts from that state and fails with a reason.
    */
-  send(rec: LiveExecution, event: FlowEvent): void {
+  send(rec: LiveExecution, event: FlowEvent, start?: FlowInput): void {
     // A late input (a step result after a cancel) for an actor in its final state changes nothing; XState would log a warning for it.
     if (rec.actor.getSnapshot().status === 'done') return;
     const seq = rec.lastSeq;
     rec.actor.send(event);
     const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
-    if (snap.status !== 'error') return;
+    if (snap.status !== 'error') {
+      // Journaled with the events it made (replay.ts); an input whose transition failed is not: the ABORT below is.
+      if (rec.replayable) rec.noteInput(event, seq, rec.lastSeq, start);
+      return;
+    }
     const err = snap.error;
     this.queue.dropEvents(rec.id, seq);
     rec.lastSeq = seq;
@@ -390,6 +412,7 @@ export class Supervisor implements FlowEffects {
     this.log.error('execution failed in a transition', { executionId: rec.id, code: abort.code, err: String(err) });
     rec.actor.send(abort);
     if ((rec.actor.getSnapshot() as { status: string }).status === 'error') this.log.error('execution could not be failed', { executionId: rec.id });
+    else if (rec.replayable) rec.noteInput(abort, seq, rec.lastSeq, start);
   }
 
   /** `writeUnchanged` false: a restored execution whose status did not move is not written back (its row and snapshot are what was read). */
@@ -576,6 +599,14 @@ export class Supervisor implements FlowEffects {
     return this.opts.ownership ? this.opts.ownership.newId(make, hint) : make();
   }
 
+  /**
+   * Every how many inputs `rec` writes a snapshot; 0: with every commit, its inputs not journaled (a code machine, a
+   * direct execution, a journal that keeps no inputs). Otherwise a restore replays its inputs since (replay.ts).
+   */
+  snapshotEvery(rec: LiveExecution): number {
+    return rec.def.replayable && !rec.direct && this.journal.keepsInputs === true ? this.snapshotEveryInputs : 0;
+  }
+
   /** Cluster mode: this node runs the execution (always true on a single node). */
   owns(id: string): boolean {
     return this.opts.ownership?.owns(id) ?? true;
@@ -611,6 +642,13 @@ export class Supervisor implements FlowEffects {
     if (this.closed) return;
     this.closed = true;
     await this.recovery;
+    // A snapshot of each live execution whose inputs are journaled: the next start rebuilds it without a replay.
+    for (const rec of this.live.values()) {
+      if (rec.replayable && !TERMINAL_STATUSES.has(rec.status) && !rec.discarded) {
+        rec.snapshotDue = true;
+        this.queue.touch(rec);
+      }
+    }
     await this.queue.flushed();
     clearInterval(this.sweeper);
     await Promise.allSettled([...this.activating.values()]);

@@ -8,7 +8,7 @@ import { documentSteps } from './document-store.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
 import { FEED_POSITION } from '../types.ts';
-import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, StepEventData, Store, WaitingRow } from '../types.ts';
+import type { CommitBatch, CommitParticipant, CommitShare, CommitWrite, ConcurrencyRow, DefinitionRow, ExecutionQuery, ExecutionRow, ExecutionScope, InputRow, RecoverableRow, RestorableRow, SnapshotRow, StepAttempts, StepEventData, Store, WaitingRow } from '../types.ts';
 
 /** The connections the journal reads and writes through (opened by open-sqlite-stores.ts); `close()` closes them all. */
 export interface JournalConnections {
@@ -177,6 +177,9 @@ const UPSERT_EXECUTION =
   // A key is released (24 h after its start, once the execution ended) by writing the row again without it.
   ' idem_key=excluded.idem_key, idem_hash=excluded.idem_hash';
 const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
+const PUT_INPUT = 'INSERT OR REPLACE INTO inputs (execution_id, n, seq, end_seq, data) VALUES (?, ?, ?, ?, ?)';
+const DROP_INPUTS_BELOW = 'DELETE FROM inputs WHERE execution_id = ? AND n < ?';
+const DROP_INPUTS = 'DELETE FROM inputs WHERE execution_id = ?';
 const PUT_POSITION = 'INSERT OR REPLACE INTO journal_positions VALUES (?, ?)';
 
 /**
@@ -215,7 +218,14 @@ class SqliteStore implements Store {
         ]),
       });
     }
-    if (batch.snapshots.length > 0) steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
+    if (batch.snapshots.length > 0) {
+      steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
+      // The inputs a new snapshot covers are never replayed again.
+      const covered = batch.snapshots.filter((x) => x.inputs !== undefined && x.inputs > 0);
+      if (covered.length > 0) steps.push({ sql: DROP_INPUTS_BELOW, rows: covered.map((x) => [x.executionId, x.inputs]) });
+    }
+    if (batch.inputs !== undefined && batch.inputs.length > 0) steps.push({ sql: PUT_INPUT, rows: batch.inputs.map((x) => [x.executionId, x.n, x.seq, x.end, x.data]) });
+    if (batch.inputsDone !== undefined && batch.inputsDone.length > 0) steps.push({ sql: DROP_INPUTS, rows: batch.inputsDone.map((id) => [id]) });
     if (batch.documents !== undefined && batch.documents.length > 0) steps.push(...documentSteps(batch.documents));
     // In order: the last row of a partition (and of the feed's cursor) is the one kept.
     if (batch.positions !== undefined && batch.positions.length > 0) {
@@ -293,15 +303,31 @@ class SqliteStore implements Store {
     // Only what a restore reads: the binding builds a JS object per row and column, and output, error and the
     // step list are re-derived from the snapshot anyway. One statement, so no second read and no Map by id.
     const rows = await this.reader.all<RecoverableDbRow>(`${RECOVERABLE_SELECT} WHERE e.status IN ('pending','running','paused') ORDER BY e.id`);
+    // Their inputs in the same order (by execution id, then number): one pass pairs them with their rows.
+    const inputs = await this.reader.all<InputDbRow>(
+      "SELECT i.execution_id, i.n, i.seq, i.end_seq, i.data FROM inputs i JOIN executions e ON e.id = i.execution_id WHERE e.status IN ('pending','running','paused') ORDER BY i.execution_id, i.n",
+    );
     const out: RecoverableRow[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = toRecoverable(rows[i] as RecoverableDbRow);
+    let j = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = toRecoverable(rows[i] as RecoverableDbRow);
+      while (j < inputs.length && (inputs[j] as InputDbRow).execution_id < r.id) j++;
+      const mine: InputRow[] = [];
+      for (; j < inputs.length && (inputs[j] as InputDbRow).execution_id === r.id; j++) mine.push(toInput(inputs[j] as InputDbRow));
+      if (mine.length > 0) r.inputs = mine;
+      out[i] = r;
+    }
     return out;
   }
 
   async getRecoverable(id: string): Promise<RecoverableRow | undefined> {
     // Row and snapshot in one read: rebuilding a passivated execution waited two reader round trips before.
     const r = await this.reader.get<RecoverableDbRow>(`${RECOVERABLE_SELECT} WHERE e.id = ?`, [id]);
-    return r && toRecoverable(r);
+    if (!r) return undefined;
+    const row = toRecoverable(r);
+    const inputs = await this.reader.all<InputDbRow>('SELECT execution_id, n, seq, end_seq, data FROM inputs WHERE execution_id = ? ORDER BY n', [id]);
+    if (inputs.length > 0) row.inputs = inputs.map(toInput);
+    return row;
   }
 
   async stepEventData(executionId: string, uptoSeq: number): Promise<StepEventData> {
@@ -412,3 +438,13 @@ const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.stat
 function toRecoverable(r: RecoverableDbRow): RecoverableRow {
   return { ...toRestorable(r), snapshot: r.snapshot };
 }
+
+interface InputDbRow {
+  execution_id: string;
+  n: number;
+  seq: number;
+  end_seq: number;
+  data: Buffer;
+}
+
+const toInput = (r: InputDbRow): InputRow => ({ executionId: r.execution_id, n: r.n, seq: r.seq, end: r.end_seq, data: r.data });

@@ -338,6 +338,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Issue 12: snapshots are written every few dozen inputs, not with every commit; a restore replays the inputs
+    // applied since (engine/runtime/replay.ts). Rows below a snapshot's count are dropped with it.
+    version: 14,
+    name: 'journal-inputs',
+    sql: `
+      CREATE TABLE inputs (
+        execution_id TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        end_seq INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (execution_id, n)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */

@@ -1,0 +1,169 @@
+/**
+ * Snapshots every few dozen inputs, replay in between (issue 12, DESIGN "Recovery = snapshot + replay"): a commit of
+ * a flow journals the inputs it applied (step results, retries' timers, a sleep's timer, pause, resume, a label
+ * update, a signal) instead of a snapshot, and a restore replays them with effects suppressed. Checked across a
+ * real SIGKILL, with no snapshot at all (the default of 64 inputs) and with one every 3 inputs; and a journal whose
+ * inputs no longer give its events is refused (`replay_diverged`), never run from a wrong state.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { msgpackCodec as codec } from '../../src/common/codec.ts';
+import { api } from '../support/http.ts';
+import { startServerProcess, type ServerProcess } from '../support/process.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { pollUntil, waitForEnd, waitForStatus } from '../support/wait.ts';
+
+const MIX = {
+  name: 'mix',
+  steps: [
+    { id: 'a', type: 'task', agent: 'echo', input: '$.input' },
+    // Two failed attempts and their backoff timers, then a result.
+    { id: 'r', type: 'task', agent: 'fail', input: { times: 2 }, retry: { maxAttempts: 3, backoff: 'fixed', initialMs: 10 } },
+    // Its agent journals a `step.log` event outside the actor: a replay must step over it, and never call the agent again.
+    { id: 'l', type: 'task', agent: 'log', input: { message: 'once' } },
+    { id: 'n', type: 'sleep', ms: 20 },
+    { id: 'w', type: 'wait', signal: 'go' },
+    { id: 'b', type: 'task', agent: 'echo', input: { a: '$.steps.a.output', w: '$.steps.w.output' } },
+  ],
+};
+
+interface Ev {
+  seq: number;
+  type: string;
+  stepId: string | null;
+}
+
+/** Rows of the database file read over a second connection (WAL readers see what is committed). */
+function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dataDir, 'actorflow.db'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe.each([
+  { every: undefined, label: 'no snapshot (the default of 64 inputs): replayed from its start' },
+  { every: '3', label: 'a snapshot every 3 inputs: the rest replayed' },
+])('replay across SIGKILL, $label', ({ every }) => {
+  let dir = '';
+  let proc: ServerProcess | undefined;
+  afterAll(async () => {
+    await proc?.kill();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rebuilds waiting executions from their journaled inputs: same events, no step run again, then they complete', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'actorflow-replay-'));
+    const machines = join(dir, 'machines');
+    const data = join(dir, 'data');
+    await mkdir(machines);
+    const env: Record<string, string> = { ACTORFLOW_PASSIVATE_MS: '50', ACTORFLOW_PASSIVATE_QUIET_MS: '20', ...(every ? { ACTORFLOW_SNAPSHOT_EVERY: every } : {}) };
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+    let http = api(proc.url);
+    expect((await http.post('/workflow-definitions', MIX)).status).toBe(201);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { status, body } = await http.post('/executions', { workflow: 'mix', input: { i } });
+      expect(status).toBe(201);
+      ids.push(body.id as string);
+    }
+    const view = async (id: string) => (await http.get(`/executions/${id}`)).body;
+    for (const id of ids) await pollUntil(async () => ((await view(id)).status === 'waiting' ? true : undefined), `${id} waits`, 10_000);
+    // More inputs of other kinds: a pause and a resume, a label update.
+    expect((await http.post(`/executions/${ids[0]}/pause`, {})).status).toBe(202);
+    expect((await http.post(`/executions/${ids[0]}/resume`, {})).status).toBe(202);
+    expect((await http.patch(`/executions/${ids[1]}`, { labels: { team: 'blue' } })).status).toBe(200);
+    const events = async (id: string): Promise<Ev[]> => ((await http.get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as Ev[]).map(({ seq, type, stepId }) => ({ seq, type, stepId }));
+    const before = new Map<string, Ev[]>();
+    for (const id of ids) before.set(id, await events(id));
+    await proc.kill();
+    proc = undefined;
+
+    for (const id of ids) {
+      const inputs = query<{ n: number }>(data, 'SELECT n FROM inputs WHERE execution_id = ? ORDER BY n', id).map((r) => r.n);
+      const snaps = query<{ data: Buffer }>(data, 'SELECT data FROM snapshots WHERE execution_id = ?', id);
+      if (every === undefined) {
+        // START, a's result, r's three results and two timers, l's result, n's timer, and more for some.
+        expect(snaps).toEqual([]);
+        expect(inputs[0]).toBe(0);
+        expect(inputs.length).toBeGreaterThanOrEqual(9);
+      } else {
+        expect(snaps).toHaveLength(1);
+        const snap = codec.decode<{ format: number; inputs: number }>(snaps[0]?.data as Buffer);
+        expect(snap.format).toBe(3);
+        // Only the inputs after it are kept, fewer than 3.
+        expect(inputs.every((n) => n >= snap.inputs)).toBe(true);
+        expect(inputs.length).toBeLessThan(3);
+      }
+      expect(inputs).toEqual(inputs.map((_, i) => (inputs[0] ?? 0) + i));
+    }
+
+    proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
+    http = api(proc.url);
+    await pollUntil(async () => ((await http.get('/ready')).status === 200 ? true : undefined), 'ready', 20_000);
+    expect((await view(ids[1] as string)).labels).toEqual({ team: 'blue' });
+    for (const id of ids) expect((await http.post(`/executions/${id}/signals/go`, { payload: { id } })).status).toBe(202);
+    for (const [k, id] of ids.entries()) {
+      const end = await pollUntil(async () => {
+        const v = await view(id);
+        return v.status === 'completed' || v.status === 'failed' ? v : undefined;
+      }, `${id} ends`, 20_000);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual({ a: { i: k }, w: { id } });
+      const after = await events(id);
+      // The journal before the kill is unchanged, the rest follows it without a gap.
+      expect(after.slice(0, before.get(id)?.length)).toEqual(before.get(id));
+      expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => i + 1));
+      // Nothing ran twice: one start of a, three attempts of r, one log line.
+      const count = (type: string, stepId: string) => after.filter((e) => e.type === type && e.stepId === stepId).length;
+      expect(count('workflow.step.started', 'a')).toBe(1);
+      expect(count('workflow.step.started', 'r')).toBe(3);
+      expect(count('step.log', 'l')).toBe(1);
+    }
+  });
+});
+
+describe('a replay that does not give the journal back', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 50, passivateQuietMs: 20 });
+    expect((await api(server.url).post('/workflow-definitions', MIX)).status).toBe(201);
+  });
+  afterAll(async () => server.close());
+
+  it('is refused with replay_diverged and changes nothing', async () => {
+    const { body } = await api(server.url).post('/executions', { workflow: 'mix', input: { i: 9 } });
+    const id = body.id as string;
+    await waitForStatus(server.engine, id, 'waiting');
+    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
+    const db = new Database(join(server.dataDir, 'actorflow.db'));
+    try {
+      // The journal now says a's result made one event more than it does.
+      expect(db.prepare('UPDATE inputs SET end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(id).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const events = async () => (await api(server.url).get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as Ev[];
+    const before = await events();
+    const res = await api(server.url).post(`/executions/${id}/signals/go`, { payload: {} });
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('replay_diverged');
+    expect(await events()).toEqual(before);
+    expect((await api(server.url).get(`/executions/${id}`)).body.status).toBe('waiting');
+  });
+
+  it('replays an execution that was never tampered with, in the same server', async () => {
+    const { body } = await api(server.url).post('/executions', { workflow: 'mix', input: { i: 10 } });
+    const id = body.id as string;
+    await waitForStatus(server.engine, id, 'waiting');
+    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
+    expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { ok: 1 } })).status).toBe(202);
+    const end = await waitForEnd(server.engine, id);
+    expect(end.output).toEqual({ a: { i: 10 }, w: { ok: 1 } });
+  });
+});
