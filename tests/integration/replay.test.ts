@@ -167,3 +167,42 @@ describe('a replay that does not give the journal back', () => {
     expect(end.output).toEqual({ a: { i: 10 }, w: { ok: 1 } });
   });
 });
+
+describe('a data directory an older build wrote', () => {
+  const TWICE = { name: 'twice', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w1', type: 'wait', signal: 'go' }, { id: 'w2', type: 'wait', signal: 'again' }] };
+
+  it('rebuilds an execution from a snapshot without a position (format 1) and replaces it with its next commit', async () => {
+    const first = await startTestServer({ keepDataDir: true, snapshotEveryInputs: 1 });
+    expect((await api(first.url).post('/workflow-definitions', TWICE)).status).toBe(201);
+    const { body } = await api(first.url).post('/executions', { workflow: 'twice', input: { i: 7 } });
+    const id = body.id as string;
+    await waitForStatus(first.engine, id, 'waiting');
+    await first.close();
+    // What a build before journaled inputs left: a snapshot of format 1 (no inputs, no seq) and no input rows.
+    const db = new Database(join(first.dataDir, 'actorflow.db'));
+    try {
+      const row = db.prepare('SELECT data FROM snapshots WHERE execution_id = ?').get(id) as { data: Buffer };
+      const { inputs: _inputs, seq: _seq, ...legacy } = codec.decode<Record<string, unknown>>(row.data);
+      expect(legacy.format).toBe(3);
+      db.prepare('UPDATE snapshots SET data = ? WHERE execution_id = ?').run(codec.encode({ ...legacy, format: 1 }), id);
+      db.prepare('DELETE FROM inputs WHERE execution_id = ?').run(id);
+    } finally {
+      db.close();
+    }
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      expect((await api(second.url).post(`/executions/${id}/signals/go`, { payload: { v: 1 } })).status).toBe(202);
+      // The signal's commit replaced it with one that says where it stands (one input after the old one), and no input row.
+      const snap = query<{ data: Buffer }>(first.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', id)[0];
+      expect(codec.decode<{ format: number; inputs?: number }>(snap?.data as Buffer)).toMatchObject({ format: 3, inputs: 1 });
+      expect(query(first.dataDir, 'SELECT n FROM inputs WHERE execution_id = ?', id)).toEqual([]);
+      expect((await api(second.url).post(`/executions/${id}/signals/again`, { payload: { v: 2 } })).status).toBe(202);
+      const end = await waitForEnd(second.engine, id);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual({ v: 2 });
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
