@@ -62,7 +62,9 @@ describe.each([
     const machines = join(dir, 'machines');
     const data = join(dir, 'data');
     await mkdir(machines);
-    const env: Record<string, string> = { ACTORFLOW_PASSIVATE_MS: '50', ACTORFLOW_PASSIVATE_QUIET_MS: '20', ...(every ? { ACTORFLOW_SNAPSHOT_EVERY: every } : {}) };
+    // No passivation before the kill (it would write a snapshot of its own): what is stored is what the inputs made. After
+    // the restart the waiting executions are not rebuilt at boot; their signal rebuilds them.
+    const env: Record<string, string> = { ACTORFLOW_PASSIVATE_MS: '600000', ACTORFLOW_PASSIVATE_QUIET_MS: '600000', ...(every ? { ACTORFLOW_SNAPSHOT_EVERY: every } : {}) };
     proc = await startServerProcess({ dataDir: data, machinesDir: machines, sync: 'full', env });
     let http = api(proc.url);
     expect((await http.post('/workflow-definitions', MIX)).status).toBe(201);
@@ -133,11 +135,13 @@ describe('a replay that does not give the journal back', () => {
   beforeAll(async () => {
     server = await startTestServer({ passivateMs: 50, passivateQuietMs: 20 });
     expect((await api(server.url).post('/workflow-definitions', MIX)).status).toBe(201);
+    // Few inputs (START, a's result): it leaves memory without a snapshot, they are replayed.
+    expect((await api(server.url).post('/workflow-definitions', { name: 'brief', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w', type: 'wait', signal: 'go' }] })).status).toBe(201);
   });
   afterAll(async () => server.close());
 
   it('is refused with replay_diverged and changes nothing', async () => {
-    const { body } = await api(server.url).post('/executions', { workflow: 'mix', input: { i: 9 } });
+    const { body } = await api(server.url).post('/executions', { workflow: 'brief', input: { i: 9 } });
     const id = body.id as string;
     await waitForStatus(server.engine, id, 'waiting');
     await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
@@ -165,6 +169,33 @@ describe('a replay that does not give the journal back', () => {
     expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { ok: 1 } })).status).toBe(202);
     const end = await waitForEnd(server.engine, id);
     expect(end.output).toEqual({ a: { i: 10 }, w: { ok: 1 } });
+  });
+});
+
+describe('passivation', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ passivateMs: 50, passivateQuietMs: 20 });
+  });
+  afterAll(async () => server.close());
+
+  it('writes a snapshot before an execution with 8 inputs or more since its last one leaves memory, and none for fewer', async () => {
+    const echoes = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `e${i}`, type: 'task', agent: 'echo', input: '$.input' }));
+    expect((await api(server.url).post('/workflow-definitions', { name: 'long-then-wait', steps: [...echoes(10), { id: 'w', type: 'wait', signal: 'go' }] })).status).toBe(201);
+    expect((await api(server.url).post('/workflow-definitions', { name: 'short-then-wait', steps: [...echoes(2), { id: 'w', type: 'wait', signal: 'go' }] })).status).toBe(201);
+    const long = (await api(server.url).post('/executions', { workflow: 'long-then-wait', input: { k: 1 } })).body.id as string;
+    const short = (await api(server.url).post('/executions', { workflow: 'short-then-wait', input: { k: 2 } })).body.id as string;
+    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'both passivated', 5000);
+    // START and 10 results: a snapshot covering all 11, no input rows left.
+    const snap = query<{ data: Buffer }>(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', long)[0];
+    expect(codec.decode<{ format: number; inputs?: number }>(snap?.data as Buffer)).toMatchObject({ format: 3, inputs: 11 });
+    expect(query(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ?', long)).toEqual([]);
+    // START and 2 results: replayed when it comes back.
+    expect(query(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', short)).toEqual([]);
+    expect(query<{ n: number }>(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ? ORDER BY n', short).map((r) => r.n)).toEqual([0, 1, 2]);
+    for (const id of [long, short]) expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { id } })).status).toBe(202);
+    expect((await waitForEnd(server.engine, long)).output).toEqual({ id: long });
+    expect((await waitForEnd(server.engine, short)).output).toEqual({ id: short });
   });
 });
 

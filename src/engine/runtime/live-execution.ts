@@ -160,6 +160,11 @@ export class LiveExecution implements Committable {
     return this.snapshotEvery > 0;
   }
 
+  /** Inputs a rebuild would replay now (applied since its last durable snapshot). */
+  get inputsSinceSnapshot(): number {
+    return this.inputCount - this.snapshotInputs;
+  }
+
   get workflow(): string {
     return this.def.row.name;
   }

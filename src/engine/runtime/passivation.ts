@@ -71,6 +71,15 @@ export function sweep(sup: Supervisor): number {
     // First the cheap check: under many steps in flight, every sweep walks past them until they are a second idle.
     if (over <= 0 && rec.lastActiveAt > idleSince && wakesBy(rec, soon)) continue;
     if (!passivable(sup, rec)) continue;
+    // Leaving with many inputs since its snapshot: a snapshot first (the next sweep evicts it), so its rebuild replays
+    // only a few. Past `maxLive` it leaves at once.
+    if (over <= 0 && rec.inputsSinceSnapshot >= PASSIVATION_SNAPSHOT_INPUTS) {
+      if (!rec.snapshotDue) {
+        rec.snapshotDue = true;
+        sup.queue.touch(rec);
+      }
+      continue;
+    }
     rec.actor.stop();
     sup.live.delete(rec.id);
     evicted++;
@@ -78,6 +87,9 @@ export function sweep(sup: Supervisor): number {
   }
   return evicted;
 }
+
+/** An execution leaving memory with at least this many inputs since its snapshot writes one first (DESIGN: snapshots at passivation). */
+export const PASSIVATION_SNAPSHOT_INPUTS = 8;
 
 /** Something will give it an input by `time`: a step in flight at an agent (its result), or a durable timer due by then. */
 function wakesBy(rec: LiveExecution, time: number): boolean {
