@@ -158,7 +158,12 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: Restora
   }
   // A snapshot of format 0-2 covers the last commit; one of format 3 its `seq`, and the inputs after it are replayed.
   rec.lastSeq = position?.seq ?? (snapshot === null ? 0 : row.lastSeq);
-  replay(sup, rec, inputs, row.lastSeq);
+  try {
+    replay(sup, rec, inputs, row.lastSeq);
+  } catch (err) {
+    rec.actor.stop();
+    throw err;
+  }
   const covered = position?.inputs ?? 0;
   const last = inputs[inputs.length - 1];
   rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0);

@@ -1,8 +1,8 @@
 /**
  * @module engine/runtime/replay — an execution rebuilt from its last snapshot and the inputs journaled since
- * (DESIGN: "Recovery = snapshot + replay"). A flow writes a snapshot only every `SNAPSHOT_EVERY_INPUTS` inputs (and
- * at shutdown), not with every commit: each commit appends its inputs instead, a few dozen bytes where a snapshot
- * re-encoded the whole context. Replaying sends those inputs again with every effect suppressed (nothing is
+ * (DESIGN: "Recovery = snapshot + replay"). A flow writes a snapshot only every `SNAPSHOT_EVERY_INPUTS` inputs, before
+ * it leaves memory with a few inputs since its last (passivation.ts), and at shutdown, not with every commit: each commit
+ * appends its inputs instead, a few dozen bytes where a snapshot re-encoded the whole context. Replaying sends those inputs again with every effect suppressed (nothing is
  * journaled, dispatched, armed or started again: the supervisor's effects check `replaying`); the events they make
  * are only counted, and must land on the seqs the journal gave them, else the restore is refused (`replay_diverged`).
  */
