@@ -8,7 +8,7 @@
 import { ActorflowError, ErrorCode } from '../common/errors.ts';
 import type { EventRecord } from '../common/execution.ts';
 import type { Journal } from '../engine/journal/journal.ts';
-import type { CommitBatch, DocumentWrite, ExecutionRow, SnapshotRow, Store } from '../store/types.ts';
+import type { CommitBatch, DocumentWrite, ExecutionRow, InputRow, SnapshotRow, Store } from '../store/types.ts';
 import type { JournalApplier, JournalItem } from './journal-applier.ts';
 import type { PartitionJournal } from './partition-journal.ts';
 
@@ -61,6 +61,8 @@ export function clusterJournal(o: ClusterJournalOptions): Journal {
     loadRestorable: (executionId) => o.store.getRecoverable(executionId),
     // The read model holds the partition's events by the time anything of it is restored (PartitionControl).
     loadStepEvents: (executionId, uptoSeq) => o.store.stepEventData(executionId, uptoSeq),
+    // A partition's inputs travel with its commits, so its next owner replays them from its copy like its events.
+    keepsInputs: true,
   };
 }
 
@@ -72,6 +74,8 @@ interface Part {
   events: EventRecord[];
   executions: ExecutionRow[];
   snapshots: SnapshotRow[];
+  inputs?: InputRow[];
+  inputsDone?: string[];
   documents?: DocumentWrite[];
 }
 
@@ -87,6 +91,8 @@ export function splitByPartition(batch: CommitBatch, partitionOf: (executionId: 
   for (const e of batch.events) part(e.executionId).events.push(e);
   for (const r of batch.executions) part(r.id).executions.push(r);
   for (const s of batch.snapshots) part(s.executionId).snapshots.push(s);
+  for (const i of batch.inputs ?? []) (part(i.executionId).inputs ??= []).push(i);
+  for (const id of batch.inputsDone ?? []) (part(id).inputsDone ??= []).push(id);
   for (const d of batch.documents ?? []) {
     // The engine saves documents from steps only: each names its execution.
     if (d.executionId === null) throw new RangeError('a document written through the cluster journal must name its execution');

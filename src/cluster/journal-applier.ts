@@ -7,7 +7,7 @@
  * whose sequence its partition already has, and records the positions in the same transaction.
  */
 import type { EventRecord } from '../common/execution.ts';
-import { FEED_POSITION, SHARED_POSITION, type CommitBatch, type DocumentWrite, type ExecutionRow, type JournalPosition, type SnapshotRow, type Store } from '../store/types.ts';
+import { FEED_POSITION, SHARED_POSITION, type CommitBatch, type DocumentWrite, type ExecutionRow, type InputRow, type JournalPosition, type SnapshotRow, type Store } from '../store/types.ts';
 
 /** One partition commit to apply. */
 export interface JournalItem {
@@ -136,12 +136,19 @@ function merge(parts: readonly CommitBatch[], positions: readonly JournalPositio
   const events: EventRecord[] = [];
   const executions: ExecutionRow[] = [];
   const snapshots: SnapshotRow[] = [];
+  const inputs: InputRow[] = [];
+  const inputsDone: string[] = [];
   const documents: DocumentWrite[] = [];
   for (const b of parts) {
     events.push(...b.events);
     executions.push(...b.executions);
     snapshots.push(...b.snapshots);
+    if (b.inputs !== undefined) inputs.push(...b.inputs);
+    if (b.inputsDone !== undefined) inputsDone.push(...b.inputsDone);
     if (b.documents !== undefined) documents.push(...b.documents);
   }
-  return documents.length > 0 ? { events, executions, snapshots, documents, positions } : { events, executions, snapshots, positions };
+  return {
+    events, executions, snapshots, positions,
+    ...(inputs.length > 0 ? { inputs } : {}), ...(inputsDone.length > 0 ? { inputsDone } : {}), ...(documents.length > 0 ? { documents } : {}),
+  };
 }

@@ -116,7 +116,7 @@ export class LiveExecution implements Committable {
   readonly children = new Map<string, string>();
   /**
    * Its inputs are journaled and a restore replays them (replay.ts), with a snapshot every this many inputs: a flow
-   * document's execution, unless direct or in cluster mode. 0: a snapshot with every commit (a code machine).
+   * document's execution, unless direct. 0: a snapshot with every commit (a code machine, a direct execution).
    */
   snapshotEvery = 0;
   /** Inputs applied so far, numbered from 0 (the next input's number). */

@@ -224,7 +224,13 @@ class SqliteStore implements Store {
       const covered = batch.snapshots.filter((x) => x.inputs !== undefined && x.inputs > 0);
       if (covered.length > 0) steps.push({ sql: DROP_INPUTS_BELOW, rows: covered.map((x) => [x.executionId, x.inputs]) });
     }
-    if (batch.inputs !== undefined && batch.inputs.length > 0) steps.push({ sql: PUT_INPUT, rows: batch.inputs.map((x) => [x.executionId, x.n, x.seq, x.end, x.data]) });
+    if (batch.inputs !== undefined && batch.inputs.length > 0) {
+      // Several commits merged into one (cluster mode's applier): inputs a later snapshot of the batch covers are not written.
+      const covered = new Map<string, number>();
+      for (const x of batch.snapshots) if (x.inputs !== undefined) covered.set(x.executionId, Math.max(covered.get(x.executionId) ?? 0, x.inputs));
+      const rows = covered.size === 0 ? batch.inputs : batch.inputs.filter((x) => x.n >= (covered.get(x.executionId) ?? 0));
+      if (rows.length > 0) steps.push({ sql: PUT_INPUT, rows: rows.map((x) => [x.executionId, x.n, x.seq, x.end, x.data]) });
+    }
     if (batch.inputsDone !== undefined && batch.inputsDone.length > 0) steps.push({ sql: DROP_INPUTS, rows: batch.inputsDone.map((id) => [id]) });
     if (batch.documents !== undefined && batch.documents.length > 0) steps.push(...documentSteps(batch.documents));
     // In order: the last row of a partition (and of the feed's cursor) is the one kept.
