@@ -11,7 +11,7 @@ import { msgpackCodec } from '../../src/common/codec.ts';
 import type { EventRecord } from '../../src/common/execution.ts';
 import { openDb } from '../../src/store/sqlite/db.ts';
 import { openSqliteStores } from '../../src/store/sqlite/open-sqlite-stores.ts';
-import type { CommitBatch, DeliveryRow, ExecutionRow, Store } from '../../src/store/types.ts';
+import type { CommitBatch, DeliveryRow, ExecutionRow, InputRow, Store } from '../../src/store/types.ts';
 
 let dir = '';
 let store: Store | undefined;
@@ -157,5 +157,21 @@ describe('SqliteStore.commit', () => {
     // The latest start up to seq 5 (batch() starts step a at seq 1; seq 5 starts it again).
     expect(msgpackCodec.decode<{ output: unknown }>(got.started.get('a') as Uint8Array).output).toBe('x');
     expect((await store.stepEventData('ex_refs', 1)).completed.size).toBe(0);
+  });
+
+  it('keeps the inputs after the latest snapshot (also within one merged batch), and none once the execution is done', async () => {
+    const { store } = await open();
+    const input = (n: number): InputRow => ({ executionId: 'ex_in', n, seq: n, end: n + 1, data: new Uint8Array([n]) });
+    const { snapshots: _none, ...b } = batch('ex_in', [1]);
+    await store.commit({ ...b, snapshots: [], inputs: [input(0), input(1), input(2)] });
+    expect((await store.getRecoverable('ex_in'))?.inputs?.map((i) => [i.n, i.seq, i.end])).toEqual([[0, 0, 1], [1, 1, 2], [2, 2, 3]]);
+    // Two commits merged (cluster mode's applier): inputs 3 and 4, then a snapshot covering 5 inputs and input 5.
+    await store.commit({ ...b, events: [], snapshots: [{ executionId: 'ex_in', seq: 5, data: new Uint8Array([9]), inputs: 5 }], inputs: [input(3), input(4), input(5)] });
+    const got = await store.getRecoverable('ex_in');
+    expect(got?.inputs?.map((i) => i.n)).toEqual([5]);
+    expect(got?.snapshot).toEqual(Buffer.from([9]));
+    expect((await store.listRecoverable()).find((r) => r.id === 'ex_in')?.inputs?.map((i) => i.n)).toEqual([5]);
+    await store.commit({ ...b, events: [], snapshots: [], inputsDone: ['ex_in'] });
+    expect((await store.getRecoverable('ex_in'))?.inputs).toBeUndefined();
   });
 });
