@@ -160,7 +160,7 @@ export class ReadModel {
     const tenantOf = async (id: string) => this.sup.live.get(id)?.tenant ?? (await this.sup.store.getExecution(id))?.tenant;
     const stalled = tenant === undefined ? stale.length : (await Promise.all(stale.map(tenantOf))).filter((t) => t === tenant).length;
     return {
-      executions: counts, tasks, stalled, agents, bus: this.sup.bus.state(), store: 'ok', live: this.sup.live.size, passivated: this.sup.passivated, timers: this.sup.timers.size,
+      executions: counts, tasks, stalled, agents, bus: this.sup.bus.state(), store: 'ok', live: this.sup.live.size, passivated: this.sup.passivated, rebuilt: { ...this.sup.rebuilds }, timers: this.sup.timers.size,
       journal: { ...this.sup.queue.stats }, queuedByWorkflow: this.sup.gate.queues.queuedByWorkflow(tenant),
     };
   }

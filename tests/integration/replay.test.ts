@@ -193,7 +193,11 @@ describe('passivation', () => {
     // START and 2 results: replayed when it comes back.
     expect(query(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', short)).toEqual([]);
     expect(query<{ n: number }>(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ? ORDER BY n', short).map((r) => r.n)).toEqual([0, 1, 2]);
+    const rebuilt = async () => ((await server.engine.status()) as unknown as { rebuilt: { executions: number; inputsReplayed: number } }).rebuilt;
+    const before = await rebuilt();
     for (const id of [long, short]) expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { id } })).status).toBe(202);
+    // Two rebuilds: the long one from its snapshot with no input to replay, the short one replaying its 3.
+    expect(await rebuilt()).toEqual({ executions: before.executions + 2, inputsReplayed: before.inputsReplayed + 3 });
     expect((await waitForEnd(server.engine, long)).output).toEqual({ id: long });
     expect((await waitForEnd(server.engine, short)).output).toEqual({ id: short });
   });

@@ -164,6 +164,8 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: Restora
     rec.actor.stop();
     throw err;
   }
+  sup.rebuilds.executions++;
+  sup.rebuilds.inputsReplayed += inputs.length;
   const covered = position?.inputs ?? 0;
   const last = inputs[inputs.length - 1];
   rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0);
