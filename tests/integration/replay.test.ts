@@ -161,6 +161,30 @@ describe('a replay that does not give the journal back', () => {
     expect((await api(server.url).get(`/executions/${id}`)).body.status).toBe('waiting');
   });
 
+  it('replays inputs an older build journaled (another replay format) without their seq checks, then replaces them with a snapshot', async () => {
+    expect((await api(server.url).post('/workflow-definitions', { name: 'two-waits', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w1', type: 'wait', signal: 'go' }, { id: 'w2', type: 'wait', signal: 'again' }] })).status).toBe(201);
+    const { body } = await api(server.url).post('/executions', { workflow: 'two-waits', input: { i: 11 } });
+    const id = body.id as string;
+    await waitForStatus(server.engine, id, 'waiting');
+    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
+    const db = new Database(join(server.dataDir, 'actorflow.db'));
+    try {
+      // a's result as a build of replay format 0 journaled it, one event longer than this build makes it.
+      const row = db.prepare('SELECT data FROM inputs WHERE execution_id = ? AND n = 1').get(id) as { data: Buffer };
+      const old = { ...codec.decode<Record<string, unknown>>(row.data), f: 0 };
+      expect(db.prepare('UPDATE inputs SET data = ?, end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(codec.encode(old), id).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { v: 1 } })).status).toBe(202);
+    const snap = query<{ data: Buffer }>(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', id)[0];
+    expect(codec.decode<{ format: number }>(snap?.data as Buffer).format).toBe(3);
+    expect(query(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ?', id)).toEqual([]);
+    expect((await api(server.url).post(`/executions/${id}/signals/again`, { payload: { v: 2 } })).status).toBe(202);
+    const end = await waitForEnd(server.engine, id);
+    expect(end.output).toEqual({ v: 2 });
+  });
+
   it('replays an execution that was never tampered with, in the same server', async () => {
     const { body } = await api(server.url).post('/executions', { workflow: 'mix', input: { i: 10 } });
     const id = body.id as string;

@@ -158,8 +158,9 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: Restora
   }
   // A snapshot of format 0-2 covers the last commit; one of format 3 its `seq`, and the inputs after it are replayed.
   rec.lastSeq = position?.seq ?? (snapshot === null ? 0 : row.lastSeq);
+  let older: boolean;
   try {
-    replay(sup, rec, inputs, row.lastSeq);
+    older = replay(sup, rec, inputs, row.lastSeq);
   } catch (err) {
     rec.actor.stop();
     throw err;
@@ -169,8 +170,9 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: Restora
   const covered = position?.inputs ?? 0;
   const last = inputs[inputs.length - 1];
   rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0);
-  // A snapshot an older build wrote (format 0-2) says not which seq it covers: the next commit replaces it.
-  if (rec.replayable && snapshot !== null && position === null) rec.snapshotDue = true;
+  // A snapshot an older build wrote (format 0-2) says not which seq it covers, inputs of an older format are not checked:
+  // the next commit replaces them with a snapshot.
+  if (rec.replayable && ((snapshot !== null && position === null) || older)) rec.snapshotDue = true;
   sup.gate.adopt(rec, row);
   sup.live.set(rec.id, rec);
   sup.sync(rec, false);

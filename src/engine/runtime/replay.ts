@@ -8,7 +8,7 @@
  */
 import { ActorflowError, ErrorCode } from '../../common/errors.ts';
 import type { InputRow, RecoverableRow } from '../../store/types.ts';
-import { decodeInput, type ReplayInput } from '../flow/flow-inputs.ts';
+import { decodeInput, REPLAY_FORMAT, type ReplayInput } from '../flow/flow-inputs.ts';
 import type { LiveExecution } from './live-execution.ts';
 import type { Supervisor } from './supervisor.ts';
 
@@ -26,7 +26,8 @@ export function readInputs(sup: Supervisor, row: RecoverableRow, from: number): 
   for (const r of rows) {
     const d = decodeInput(r.data);
     if (d.outputRef) (refs ??= []).push({ at: out.length, row: r });
-    out.push(d.start === undefined ? { n: r.n, seq: r.seq, end: r.end, event: d.event } : { n: r.n, seq: r.seq, end: r.end, event: d.event, start: d.start });
+    const input = { n: r.n, seq: r.seq, end: r.end, event: d.event, format: d.format };
+    out.push(d.start === undefined ? input : { ...input, start: d.start });
   }
   if (refs === undefined) return out;
   return Promise.all(
@@ -43,25 +44,32 @@ export function readInputs(sup: Supervisor, row: RecoverableRow, from: number): 
 
 /**
  * Applies `inputs` to the actor of `rec` (restored from its snapshot, or created for its START) with effects
- * suppressed; `rec.lastSeq` starts at the snapshot's seq and ends at `lastSeq`, the row's.
+ * suppressed; `rec.lastSeq` starts at the snapshot's seq and ends at `lastSeq`, the row's. True when some were
+ * journaled by an older REPLAY_FORMAT (the caller writes a snapshot with the next commit, so they are not replayed again).
  * @throws ActorflowError `replay_diverged`
  */
-export function replay(sup: Supervisor, rec: LiveExecution, inputs: readonly ReplayInput[], lastSeq: number): void {
+export function replay(sup: Supervisor, rec: LiveExecution, inputs: readonly ReplayInput[], lastSeq: number): boolean {
   const diverged = (what: string) => new ActorflowError(ErrorCode.replayDiverged, `replaying execution ${rec.id}: ${what}; it is not restored`);
   sup.replaying = rec;
+  let older = false;
   try {
     for (const input of inputs) {
-      if (rec.lastSeq > input.seq) throw diverged(`the inputs before ${input.n} made events past seq ${input.seq}`);
+      // Journaled by a build whose flows make other events: its state is replayed, its seqs cannot be checked.
+      const checked = input.format === REPLAY_FORMAT;
+      older ||= !checked;
+      if (checked && rec.lastSeq > input.seq) throw diverged(`the inputs before ${input.n} made events past seq ${input.seq}`);
       // Events the supervisor journaled outside the actor (an agent's log, a document saved) sit between inputs.
       rec.lastSeq = input.seq;
       rec.actor.send(input.event);
       const snap = rec.actor.getSnapshot() as { status: string; error?: unknown };
       if (snap.status === 'error') throw diverged(`input ${input.n} (${input.event.type}) failed: ${String(snap.error)}`);
-      if (rec.lastSeq !== input.end) throw diverged(`input ${input.n} (${input.event.type}) made events up to seq ${rec.lastSeq}, the journal's end at ${input.end}`);
+      if (checked && rec.lastSeq !== input.end) throw diverged(`input ${input.n} (${input.event.type}) made events up to seq ${rec.lastSeq}, the journal's end at ${input.end}`);
     }
   } finally {
     sup.replaying = null;
   }
-  if (rec.lastSeq > lastSeq) throw diverged(`the inputs made events up to seq ${rec.lastSeq}, the journal ends at ${lastSeq}`);
+  if (!older && rec.lastSeq > lastSeq) throw diverged(`the inputs made events up to seq ${rec.lastSeq}, the journal ends at ${lastSeq}`);
+  if (older) sup.log.warn('replayed inputs journaled by an older version', { executionId: rec.id, inputs: inputs.length });
   rec.lastSeq = lastSeq;
+  return older;
 }
