@@ -46,6 +46,28 @@ function query<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
   }
 }
 
+/** Changes the database file over a second connection (the server's writes wait for it, or it for them). */
+function tamper<T>(dataDir: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(join(dataDir, 'actorflow.db'));
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Until no execution is held in memory (each passivated). */
+const allPassivated = (s: TestServer) => pollUntil(async () => ((await s.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'all passivated', 5000);
+
+/** Starts one execution of `workflow` and returns its id once it waits and has left memory. */
+async function parked(s: TestServer, workflow: string, input: unknown): Promise<string> {
+  const { body } = await api(s.url).post('/executions', { workflow, input });
+  const id = body.id as string;
+  await waitForStatus(s.engine, id, 'waiting');
+  await allPassivated(s);
+  return id;
+}
+
 describe.each([
   { every: undefined, label: 'no snapshot (the default of 64 inputs): replayed from its start' },
   { every: '3', label: 'a snapshot every 3 inputs: the rest replayed' },
@@ -141,17 +163,9 @@ describe('a replay that does not give the journal back', () => {
   afterAll(async () => server.close());
 
   it('is refused with replay_diverged and changes nothing', async () => {
-    const { body } = await api(server.url).post('/executions', { workflow: 'brief', input: { i: 9 } });
-    const id = body.id as string;
-    await waitForStatus(server.engine, id, 'waiting');
-    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
-    const db = new Database(join(server.dataDir, 'actorflow.db'));
-    try {
-      // The journal now says a's result made one event more than it does.
-      expect(db.prepare('UPDATE inputs SET end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(id).changes).toBe(1);
-    } finally {
-      db.close();
-    }
+    const id = await parked(server, 'brief', { i: 9 });
+    // The journal now says a's result made one event more than it does.
+    expect(tamper(server.dataDir, (db) => db.prepare('UPDATE inputs SET end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(id).changes)).toBe(1);
     const events = async () => (await api(server.url).get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as Ev[];
     const before = await events();
     const res = await api(server.url).post(`/executions/${id}/signals/go`, { payload: {} });
@@ -163,19 +177,14 @@ describe('a replay that does not give the journal back', () => {
 
   it('replays inputs an older build journaled (another replay format) without their seq checks, then replaces them with a snapshot', async () => {
     expect((await api(server.url).post('/workflow-definitions', { name: 'two-waits', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w1', type: 'wait', signal: 'go' }, { id: 'w2', type: 'wait', signal: 'again' }] })).status).toBe(201);
-    const { body } = await api(server.url).post('/executions', { workflow: 'two-waits', input: { i: 11 } });
-    const id = body.id as string;
-    await waitForStatus(server.engine, id, 'waiting');
-    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
-    const db = new Database(join(server.dataDir, 'actorflow.db'));
-    try {
-      // a's result as a build of replay format 0 journaled it, one event longer than this build makes it.
+    const id = await parked(server, 'two-waits', { i: 11 });
+    // a's result as a build of replay format 0 journaled it, one event longer than this build makes it.
+    const changed = tamper(server.dataDir, (db) => {
       const row = db.prepare('SELECT data FROM inputs WHERE execution_id = ? AND n = 1').get(id) as { data: Buffer };
       const old = { ...codec.decode<Record<string, unknown>>(row.data), f: 0 };
-      expect(db.prepare('UPDATE inputs SET data = ?, end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(codec.encode(old), id).changes).toBe(1);
-    } finally {
-      db.close();
-    }
+      return db.prepare('UPDATE inputs SET data = ?, end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(codec.encode(old), id).changes;
+    });
+    expect(changed).toBe(1);
     expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { v: 1 } })).status).toBe(202);
     const snap = query<{ data: Buffer }>(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', id)[0];
     expect(codec.decode<{ format: number }>(snap?.data as Buffer).format).toBe(3);
@@ -186,10 +195,7 @@ describe('a replay that does not give the journal back', () => {
   });
 
   it('replays an execution that was never tampered with, in the same server', async () => {
-    const { body } = await api(server.url).post('/executions', { workflow: 'mix', input: { i: 10 } });
-    const id = body.id as string;
-    await waitForStatus(server.engine, id, 'waiting');
-    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'passivated', 5000);
+    const id = await parked(server, 'mix', { i: 10 });
     expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { ok: 1 } })).status).toBe(202);
     const end = await waitForEnd(server.engine, id);
     expect(end.output).toEqual({ a: { i: 10 }, w: { ok: 1 } });
@@ -209,7 +215,7 @@ describe('passivation', () => {
     expect((await api(server.url).post('/workflow-definitions', { name: 'short-then-wait', steps: [...echoes(2), { id: 'w', type: 'wait', signal: 'go' }] })).status).toBe(201);
     const long = (await api(server.url).post('/executions', { workflow: 'long-then-wait', input: { k: 1 } })).body.id as string;
     const short = (await api(server.url).post('/executions', { workflow: 'short-then-wait', input: { k: 2 } })).body.id as string;
-    await pollUntil(async () => ((await server.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'both passivated', 5000);
+    await allPassivated(server);
     // START and 10 results: a snapshot covering all 11, no input rows left.
     const snap = query<{ data: Buffer }>(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', long)[0];
     expect(codec.decode<{ format: number; inputs?: number }>(snap?.data as Buffer)).toMatchObject({ format: 3, inputs: 11 });
@@ -238,16 +244,14 @@ describe('a data directory an older build wrote', () => {
     await waitForStatus(first.engine, id, 'waiting');
     await first.close();
     // What a build before journaled inputs left: a snapshot of format 1 (no inputs, no seq) and no input rows.
-    const db = new Database(join(first.dataDir, 'actorflow.db'));
-    try {
+    const format = tamper(first.dataDir, (db) => {
       const row = db.prepare('SELECT data FROM snapshots WHERE execution_id = ?').get(id) as { data: Buffer };
       const { inputs: _inputs, seq: _seq, ...legacy } = codec.decode<Record<string, unknown>>(row.data);
-      expect(legacy.format).toBe(3);
       db.prepare('UPDATE snapshots SET data = ? WHERE execution_id = ?').run(codec.encode({ ...legacy, format: 1 }), id);
       db.prepare('DELETE FROM inputs WHERE execution_id = ?').run(id);
-    } finally {
-      db.close();
-    }
+      return legacy.format;
+    });
+    expect(format).toBe(3);
     const second = await startTestServer({ dataDir: first.dataDir });
     try {
       expect((await api(second.url).post(`/executions/${id}/signals/go`, { payload: { v: 1 } })).status).toBe(202);

@@ -218,16 +218,15 @@ class SqliteStore implements Store {
         ]),
       });
     }
+    // Per execution, the inputs its newest snapshot in this batch covers: never replayed again, so never kept.
+    const covered = new Map<string, number>();
     if (batch.snapshots.length > 0) {
       steps.push({ sql: PUT_SNAPSHOT, rows: batch.snapshots.map((x) => [x.executionId, x.seq, x.data]) });
-      // The inputs a new snapshot covers are never replayed again.
-      const covered = batch.snapshots.filter((x) => x.inputs !== undefined && x.inputs > 0);
-      if (covered.length > 0) steps.push({ sql: DROP_INPUTS_BELOW, rows: covered.map((x) => [x.executionId, x.inputs]) });
+      for (const x of batch.snapshots) if (x.inputs !== undefined && x.inputs > 0) covered.set(x.executionId, Math.max(covered.get(x.executionId) ?? 0, x.inputs));
+      if (covered.size > 0) steps.push({ sql: DROP_INPUTS_BELOW, rows: [...covered].map(([id, n]) => [id, n]) });
     }
     if (batch.inputs !== undefined && batch.inputs.length > 0) {
-      // Several commits merged into one (cluster mode's applier): inputs a later snapshot of the batch covers are not written.
-      const covered = new Map<string, number>();
-      for (const x of batch.snapshots) if (x.inputs !== undefined) covered.set(x.executionId, Math.max(covered.get(x.executionId) ?? 0, x.inputs));
+      // Several commits merged into one (cluster mode's applier) may hold inputs a later snapshot of the batch covers.
       const rows = covered.size === 0 ? batch.inputs : batch.inputs.filter((x) => x.n >= (covered.get(x.executionId) ?? 0));
       if (rows.length > 0) steps.push({ sql: PUT_INPUT, rows: rows.map((x) => [x.executionId, x.n, x.seq, x.end, x.data]) });
     }
