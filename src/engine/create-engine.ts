@@ -81,6 +81,7 @@ export async function createEngine(opts: EngineOptions): Promise<RunningEngine> 
     onAgentEvent: (listener) => sup.onAgentEvent(listener),
     onEvent: (listener) => sup.onEvent(listener),
     recoveryStats: () => sup.recoveryStats(),
+    rebuildStats: () => ({ ...sup.rebuilds }),
     onCommit: (listener) => sup.onCommit(listener),
     close: () => sup.close(),
   };

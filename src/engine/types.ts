@@ -112,6 +112,15 @@ export interface RecoveryStats {
   readonly waiting?: number;
 }
 
+/** Executions rebuilt from the store since the start (passivation, retries, recovery), and those refused. */
+export interface RebuildStats {
+  readonly executions: number;
+  /** Journaled inputs replayed by those rebuilds. */
+  readonly inputsReplayed: number;
+  /** Rebuilds refused for what the store holds: `replay_diverged`, `snapshot_format_unsupported`, `snapshot_output_missing`. */
+  readonly refused: number;
+}
+
 /** One journal group commit. */
 export interface CommitObservation {
   readonly ms: number;
@@ -192,6 +201,8 @@ export interface Engine {
   onEvent(listener: (event: EventView) => void): () => void;
   /** The boot-time recovery, once it has finished (null before). */
   recoveryStats?(): RecoveryStats | null;
+  /** Rebuilds from the store since the start (metrics). */
+  rebuildStats?(): RebuildStats;
   /** Every journal group commit: its latency and how many events it wrote (metrics). Returns an unsubscribe function. */
   onCommit?(listener: (commit: CommitObservation) => void): () => void;
   close(): Promise<void>;

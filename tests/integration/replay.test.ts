@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msgpackCodec as codec } from '../../src/common/codec.ts';
+import type { RebuildStats } from '../../src/engine/types.ts';
 import { api } from '../support/http.ts';
 import { startServerProcess, type ServerProcess } from '../support/process.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -57,6 +58,9 @@ function tamper<T>(dataDir: string, fn: (db: Database.Database) => T): T {
 }
 
 /** Until no execution is held in memory (each passivated). */
+/** `/status`'s rebuild counters (admin `system`), read from the engine. */
+const rebuilt = async (s: TestServer) => ((await s.engine.status()) as unknown as { rebuilt: RebuildStats }).rebuilt;
+
 const allPassivated = (s: TestServer) => pollUntil(async () => ((await s.engine.status()) as unknown as { live: number }).live === 0 || undefined, 'all passivated', 5000);
 
 /** Starts one execution of `workflow` and returns its id once it waits and has left memory. */
@@ -168,11 +172,15 @@ describe('a replay that does not give the journal back', () => {
     expect(tamper(server.dataDir, (db) => db.prepare('UPDATE inputs SET end_seq = end_seq + 1 WHERE execution_id = ? AND n = 1').run(id).changes)).toBe(1);
     const events = async () => (await api(server.url).get(`/executions/${id}/events`, { query: { limit: 1000 } })).body.items as Ev[];
     const before = await events();
+    const refusedBefore = (await rebuilt(server)).refused;
     const res = await api(server.url).post(`/executions/${id}/signals/go`, { payload: {} });
     expect(res.status).toBe(500);
     expect(res.body.code).toBe('replay_diverged');
     expect(await events()).toEqual(before);
     expect((await api(server.url).get(`/executions/${id}`)).body.status).toBe('waiting');
+    // Counted, for operators to alert on.
+    expect((await rebuilt(server)).refused).toBe(refusedBefore + 1);
+    expect((await api(server.url).get('/metrics')).text).toContain(`actorflow_execution_rebuilds{outcome="refused"} ${refusedBefore + 1}`);
   });
 
   it('replays inputs an older build journaled (another replay format) without their seq checks, then replaces them with a snapshot', async () => {
@@ -223,11 +231,10 @@ describe('passivation', () => {
     // START and 2 results: replayed when it comes back.
     expect(query(server.dataDir, 'SELECT data FROM snapshots WHERE execution_id = ?', short)).toEqual([]);
     expect(query<{ n: number }>(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ? ORDER BY n', short).map((r) => r.n)).toEqual([0, 1, 2]);
-    const rebuilt = async () => ((await server.engine.status()) as unknown as { rebuilt: { executions: number; inputsReplayed: number } }).rebuilt;
-    const before = await rebuilt();
+    const before = await rebuilt(server);
     for (const id of [long, short]) expect((await api(server.url).post(`/executions/${id}/signals/go`, { payload: { id } })).status).toBe(202);
     // Two rebuilds: the long one from its snapshot with no input to replay, the short one replaying its 3.
-    expect(await rebuilt()).toEqual({ executions: before.executions + 2, inputsReplayed: before.inputsReplayed + 3 });
+    expect(await rebuilt(server)).toEqual({ executions: before.executions + 2, inputsReplayed: before.inputsReplayed + 3, refused: before.refused });
     expect((await waitForEnd(server.engine, long)).output).toEqual({ id: long });
     expect((await waitForEnd(server.engine, short)).output).toEqual({ id: short });
   });

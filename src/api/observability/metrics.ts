@@ -150,6 +150,19 @@ export function createApiMetrics(d: MetricsDeps): ApiMetrics {
     },
   });
 
+  // Rebuilds since the start: a refused one is an execution its stored state cannot bring back (logged with its id).
+  new Gauge({
+    name: 'actorflow_execution_rebuilds',
+    help: 'Executions rebuilt from the store since start (after passivation, for a retry, at recovery), and rebuilds refused because the stored snapshot or journaled inputs could not be read or replayed.',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const stats = d.engine.rebuildStats?.();
+      this.set({ outcome: 'restored' }, stats?.executions ?? 0);
+      this.set({ outcome: 'refused' }, stats?.refused ?? 0);
+    },
+  });
+
   // Queued executions per workflow, read from the engine's queues at scrape time (a workflow seen once stays, at 0).
   const queuedSeen = new Set<string>();
   new Gauge({

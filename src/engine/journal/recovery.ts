@@ -5,6 +5,7 @@
  */
 import type { RecoverableRow } from '../../store/types.ts';
 import type { LiveExecution } from '../runtime/live-execution.ts';
+import { countRefusal } from '../runtime/passivation.ts';
 import { RECOVERED_TIMER, type Supervisor } from '../runtime/supervisor.ts';
 import type { RecoveryStats } from '../types.ts';
 
@@ -22,6 +23,7 @@ export async function recover(sup: Supervisor, match?: (executionId: string) => 
       const stored = sup.readSnapshot(row);
       recs.push(sup.restoreFrom(row, stored instanceof Promise ? await stored : stored));
     } catch (err) {
+      countRefusal(sup, err);
       sup.log.error('could not recover execution', { executionId: row.id, err: String(err) });
     }
     rows[i] = undefined as unknown as RecoverableRow; // its input and labels now belong to the live execution

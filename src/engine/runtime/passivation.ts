@@ -43,9 +43,22 @@ export function activate(sup: Supervisor, id: string, finished = false, read?: R
     const rec = sup.restoreFrom(row, stored);
     sup.armTimers(rec);
     return rec;
-  })().finally(() => sup.activating.delete(id));
+  })()
+    .catch((err: unknown) => {
+      countRefusal(sup, err);
+      throw err;
+    })
+    .finally(() => sup.activating.delete(id));
   sup.activating.set(id, p);
   return p;
+}
+
+/** Why a stored execution cannot be rebuilt, as opposed to a store that could not be read (retried by the next input). */
+const REFUSALS: ReadonlySet<string> = new Set([ErrorCode.replayDiverged, ErrorCode.snapshotFormatUnsupported, ErrorCode.snapshotOutputMissing]);
+
+/** Counts a rebuild refused for what the store holds (`/status`, `/metrics`: operators alert on it). */
+export function countRefusal(sup: Supervisor, err: unknown): void {
+  if (err instanceof ActorflowError && REFUSALS.has(err.code)) sup.rebuilds.refused++;
 }
 
 /**

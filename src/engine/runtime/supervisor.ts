@@ -140,8 +140,8 @@ export class Supervisor implements FlowEffects {
   readonly activating = new Map<string, Promise<LiveExecution | undefined>>();
   /** The execution whose journaled inputs are being replayed (replay.ts): its effects are suppressed. */
   replaying: LiveExecution | null = null;
-  /** Executions rebuilt from the store since boot, and the journaled inputs replayed for them (`/status`). */
-  readonly rebuilds = { executions: 0, inputsReplayed: 0 };
+  /** Executions rebuilt from the store since boot, the journaled inputs replayed for them, and rebuilds refused (`/status`, `/metrics`). */
+  readonly rebuilds = { executions: 0, inputsReplayed: 0, refused: 0 };
   /** Executions with agents' results waiting for their slice (how many each): they are not passivated meanwhile. */
   readonly awaitingInput = new Map<string, number>();
   readonly passivateMs: number;
