@@ -132,7 +132,7 @@ export interface CommitBatch {
   readonly snapshots: readonly SnapshotRow[];
   /** Inputs applied since the executions' snapshots (only journals that keep inputs get them: `Journal.keepsInputs`). */
   readonly inputs?: readonly InputRow[];
-  /** Executions that ended for good (completed, cancelled): their input rows are dropped, no restore will replay them. */
+  /** Executions that ended for good (completed, cancelled): their input rows and snapshot are dropped, nothing will restore them. */
   readonly inputsDone?: readonly string[];
   /** Document versions, written with the `document.saved` events that announce them (or alone: the documents API). */
   readonly documents?: readonly DocumentWrite[];

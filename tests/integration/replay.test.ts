@@ -237,6 +237,11 @@ describe('passivation', () => {
     expect(await rebuilt(server)).toEqual({ executions: before.executions + 2, inputsReplayed: before.inputsReplayed + 3, refused: before.refused });
     expect((await waitForEnd(server.engine, long)).output).toEqual({ id: long });
     expect((await waitForEnd(server.engine, short)).output).toEqual({ id: short });
+    // Completed: nothing will restore them, so neither their snapshot nor their inputs stay.
+    for (const id of [long, short]) {
+      expect(query(server.dataDir, 'SELECT seq FROM snapshots WHERE execution_id = ?', id)).toEqual([]);
+      expect(query(server.dataDir, 'SELECT n FROM inputs WHERE execution_id = ?', id)).toEqual([]);
+    }
   });
 });
 

@@ -159,7 +159,7 @@ describe('SqliteStore.commit', () => {
     expect((await store.stepEventData('ex_refs', 1)).completed.size).toBe(0);
   });
 
-  it('keeps the inputs after the latest snapshot (also within one merged batch), and none once the execution is done', async () => {
+  it('keeps the inputs after the latest snapshot (also within one merged batch), and neither inputs nor snapshot once the execution is done', async () => {
     const { store } = await open();
     const input = (n: number): InputRow => ({ executionId: 'ex_in', n, seq: n, end: n + 1, data: new Uint8Array([n]) });
     const { snapshots: _none, ...b } = batch('ex_in', [1]);
@@ -172,6 +172,8 @@ describe('SqliteStore.commit', () => {
     expect(got?.snapshot).toEqual(Buffer.from([9]));
     expect((await store.listRecoverable()).find((r) => r.id === 'ex_in')?.inputs?.map((i) => i.n)).toEqual([5]);
     await store.commit({ ...b, events: [], snapshots: [], inputsDone: ['ex_in'] });
+    // Ended for good: neither its inputs nor its snapshot stay.
     expect((await store.getRecoverable('ex_in'))?.inputs).toBeUndefined();
+    expect(await store.getSnapshot('ex_in')).toBeUndefined();
   });
 });

@@ -131,8 +131,8 @@ export class LiveExecution implements Committable {
   private takenInputs = 0;
   /** …and a snapshot covering this many (-1: none). */
   private takenSnapshot = -1;
-  /** Some of its input rows are in the store (dropped once it completes). */
-  private inputsStored = false;
+  /** Some of its input rows or a snapshot may be in the store (dropped once it completes). */
+  private stateStored = false;
   /** Write a snapshot with the next commit whatever the count (shutdown). */
   snapshotDue = false;
 
@@ -268,10 +268,14 @@ export class LiveExecution implements Committable {
   toSnapshot(): SnapshotRow | null {
     // Only failed and timed-out executions come back (a retry); completed and cancelled ones never do.
     if (this.status === 'completed' || this.status === 'cancelled') return null;
-    if (!this.replayable) return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq) };
+    if (!this.replayable) {
+      this.stateStored = true;
+      return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq) };
+    }
     if (!this.snapshotDue && this.inputCount - this.snapshotInputs < this.snapshotEvery) return null;
     this.snapshotDue = false;
     this.takenSnapshot = this.inputCount;
+    this.stateStored = true;
     // The snapshot covers every input applied so far: those not yet written never need to be.
     this.pendingInputs = [];
     return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq, this.inputCount), inputs: this.inputCount };
@@ -287,14 +291,14 @@ export class LiveExecution implements Committable {
     this.takenInputs = this.inputCount;
     if (this.status === 'completed' || this.status === 'cancelled') {
       this.pendingInputs = [];
-      if (this.inputsStored) done.push(this.id);
-      this.inputsStored = false;
+      if (this.stateStored) done.push(this.id);
+      this.stateStored = false;
       return;
     }
     if (this.pendingInputs.length === 0) return;
     for (const p of this.pendingInputs) out.push({ executionId: this.id, n: p.n, seq: p.seq, end: p.end, data: encodeInput(p.event, p.start) });
     this.pendingInputs = [];
-    this.inputsStored = true;
+    this.stateStored = true;
   }
 
   /** The commit that took its inputs (and maybe a snapshot) is durable. */
@@ -304,13 +308,13 @@ export class LiveExecution implements Committable {
     this.takenSnapshot = -1;
   }
 
-  /** Rebuilt from a snapshot covering `covered` inputs and `count` inputs in all (replay.ts): all durable. */
+  /** Rebuilt from a snapshot covering `covered` inputs and `count` inputs in all (replay.ts): all durable; `stored`: input rows or a snapshot were read. */
   restoredInputs(covered: number, count: number, stored: boolean): void {
     this.snapshotInputs = covered;
     this.inputCount = count;
     this.inputsDurable = count;
     this.takenInputs = count;
-    this.inputsStored = stored;
+    this.stateStored = stored;
   }
 
   toView(): ExecutionView {

@@ -182,7 +182,7 @@ export function restoreFrom(sup: Supervisor, row: RestorableRow, stored: Restora
   sup.rebuilds.inputsReplayed += inputs.length;
   const covered = position?.inputs ?? 0;
   const last = inputs[inputs.length - 1];
-  rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0);
+  rec.restoredInputs(covered, last === undefined ? covered : last.n + 1, inputs.length > 0 || snapshot !== null);
   // A snapshot an older build wrote (format 0-2) says not which seq it covers, inputs of an older format are not checked:
   // the next commit replaces them with a snapshot.
   if (rec.replayable && ((snapshot !== null && position === null) || older)) rec.snapshotDue = true;

@@ -180,6 +180,7 @@ const PUT_SNAPSHOT = 'INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)';
 const PUT_INPUT = 'INSERT OR REPLACE INTO inputs (execution_id, n, seq, end_seq, data) VALUES (?, ?, ?, ?, ?)';
 const DROP_INPUTS_BELOW = 'DELETE FROM inputs WHERE execution_id = ? AND n < ?';
 const DROP_INPUTS = 'DELETE FROM inputs WHERE execution_id = ?';
+const DROP_SNAPSHOT = 'DELETE FROM snapshots WHERE execution_id = ?';
 const PUT_POSITION = 'INSERT OR REPLACE INTO journal_positions VALUES (?, ?)';
 
 /**
@@ -230,7 +231,10 @@ class SqliteStore implements Store {
       const rows = covered.size === 0 ? batch.inputs : batch.inputs.filter((x) => x.n >= (covered.get(x.executionId) ?? 0));
       if (rows.length > 0) steps.push({ sql: PUT_INPUT, rows: rows.map((x) => [x.executionId, x.n, x.seq, x.end, x.data]) });
     }
-    if (batch.inputsDone !== undefined && batch.inputsDone.length > 0) steps.push({ sql: DROP_INPUTS, rows: batch.inputsDone.map((id) => [id]) });
+    if (batch.inputsDone !== undefined && batch.inputsDone.length > 0) {
+      const done = batch.inputsDone.map((id) => [id]);
+      steps.push({ sql: DROP_INPUTS, rows: done }, { sql: DROP_SNAPSHOT, rows: done });
+    }
     if (batch.documents !== undefined && batch.documents.length > 0) steps.push(...documentSteps(batch.documents));
     // In order: the last row of a partition (and of the feed's cursor) is the one kept.
     if (batch.positions !== undefined && batch.positions.length > 0) {
