@@ -280,4 +280,30 @@ describe('a data directory an older build wrote', () => {
       await rm(first.dataDir, { recursive: true, force: true });
     }
   });
+  it('drops the snapshots it kept for completed executions, and only those', async () => {
+    const first = await startTestServer({ keepDataDir: true, snapshotEveryInputs: 1 });
+    expect((await api(first.url).post('/workflow-definitions', TWICE)).status).toBe(201);
+    const start = async (i: number) => (await api(first.url).post('/executions', { workflow: 'twice', input: { i } })).body.id as string;
+    const [done, waiting] = [await start(1), await start(2)];
+    for (const signal of ['go', 'again']) expect((await api(first.url).post(`/executions/${done}/signals/${signal}`, { payload: {} })).status).toBe(202);
+    await waitForEnd(first.engine, done);
+    await waitForStatus(first.engine, waiting, 'waiting');
+    await first.close();
+    // What an older build left: the completed execution's last snapshot, and no record of migration 15.
+    tamper(first.dataDir, (db) => {
+      const row = db.prepare('SELECT seq, data FROM snapshots WHERE execution_id = ?').get(waiting) as { seq: number; data: Buffer };
+      db.prepare('INSERT INTO snapshots VALUES (?, ?, ?)').run(done, row.seq, row.data);
+      return db.prepare('DELETE FROM schema_migrations WHERE version = 15').run().changes;
+    });
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      expect(query(first.dataDir, 'SELECT seq FROM snapshots WHERE execution_id = ?', done)).toEqual([]);
+      expect(query(first.dataDir, 'SELECT seq FROM snapshots WHERE execution_id = ?', waiting)).toHaveLength(1);
+      for (const signal of ['go', 'again']) expect((await api(second.url).post(`/executions/${waiting}/signals/${signal}`, { payload: { signal } })).status).toBe(202);
+      expect((await waitForEnd(second.engine, waiting)).output).toEqual({ signal: 'again' });
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+  });
 });

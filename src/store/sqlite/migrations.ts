@@ -354,6 +354,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // A completed or cancelled execution drops its snapshot with its last commit (nothing restores it); earlier
+    // builds kept it. The executions' primary key drives the delete, one pass.
+    version: 15,
+    name: 'drop-finished-snapshots',
+    sql: `
+      DELETE FROM snapshots WHERE execution_id IN (SELECT id FROM executions WHERE status IN ('completed', 'cancelled'));
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */
