@@ -128,8 +128,9 @@ export class Commands {
       requestHash: req.requestHash ?? null, dynamicDoc: storedDocument(req), traceparent: trace.traceparent, tracestate: trace.tracestate,
       kind: req.kind === 'task' ? 'task' : 'execution', direct, scope: req.scope ?? null, priority: req.priority ?? PRIORITY.default, concurrency, slot: null,
     };
-    // Ahead of the new row in the same batch: the unique index on keys sees the old one cleared first.
-    if (keyFrom !== undefined) this.sup.queue.appendRow({ ...keyFrom, idempotencyKey: null, requestHash: null });
+    // Ahead of the new row in the same batch: the unique index on keys sees the old one cleared first. The row is
+    // stored: like any later row of an execution, it carries no input or definition (written once, with its first).
+    if (keyFrom !== undefined) this.sup.queue.appendRow({ ...keyFrom, idempotencyKey: null, requestHash: null, input: null, definition: null });
     // Past its workflow's concurrency limit (or behind executions queued before it): queued, durable, started later in priority order.
     start.slot = concurrency === null ? null : this.sup.gate.admit(req.tenant, def.row.name, concurrency);
     if (concurrency !== null && start.slot === null) return { execution: await this.sup.gate.enqueue({ ...start, membership: concurrency }), replayed: false };

@@ -159,6 +159,37 @@ describe('SqliteStore.commit', () => {
     expect((await store.stepEventData('ex_refs', 1)).completed.size).toBe(0);
   });
 
+  it('writes a large input or definition once, out of the executions row, and reads it back on every path', async () => {
+    const { store, path } = await open();
+    const big = { text: 'x'.repeat(4096) };
+    const doc = { name: 'inline', steps: [{ id: 'a', type: 'task', agent: 'echo', note: 'y'.repeat(2048) }] };
+    const first = batch('ex_big', [1]);
+    const row = { ...(first.executions[0] as ExecutionRow), input: big, definition: doc, idempotencyKey: 'k1', requestHash: 'h' };
+    await store.commit({ ...first, executions: [row], snapshots: [] });
+    const small = batch('ex_small', [1]);
+    await store.commit({ ...small, snapshots: [] });
+    const side = await openDb(path);
+    try {
+      const cols = async (id: string) => side.get<{ input: Buffer | null; definition: Buffer | null; big_input: Buffer | null }>(
+        'SELECT e.input, e.definition, b.big_input FROM executions e LEFT JOIN execution_blobs b ON b.execution_id = e.id WHERE e.id = ?', [id]);
+      // The large values left the row; the small input stayed in it, with no blob row.
+      expect(await cols('ex_big')).toMatchObject({ input: null, definition: null });
+      expect(msgpackCodec.decode((await cols('ex_big'))?.big_input as Buffer)).toEqual(big);
+      expect(await cols('ex_small')).toMatchObject({ big_input: null });
+      expect(msgpackCodec.decode((await cols('ex_small'))?.input as Buffer)).toEqual({ id: 'ex_small' });
+      // A later commit's row carries neither (LiveExecution.toCommitRow): both stay.
+      await store.commit({ events: [], executions: [{ ...row, input: null, definition: null, status: 'waiting', lastSeq: 1 }], snapshots: [] });
+      expect((await store.getExecution('ex_big'))).toMatchObject({ status: 'waiting', input: big, definition: doc });
+      expect((await store.findByIdempotencyKey('t1', 'k1'))?.input).toEqual(big);
+      expect((await store.listExecutions({ tenant: 't1', limit: 10 })).map((r) => [r.id, r.input])).toEqual([['ex_small', { id: 'ex_small' }], ['ex_big', big]]);
+      await store.commit({ events: [], executions: [{ ...row, input: null, definition: null, status: 'running', lastSeq: 1 }], snapshots: [] });
+      expect((await store.getRecoverable('ex_big'))).toMatchObject({ input: big, definition: doc });
+      expect((await store.listRecoverable()).find((r) => r.id === 'ex_big')?.input).toEqual(big);
+    } finally {
+      await side.close();
+    }
+  });
+
   it('keeps the inputs after the latest snapshot (also within one merged batch), and neither inputs nor snapshot once the execution is done', async () => {
     const { store } = await open();
     const input = (n: number): InputRow => ({ executionId: 'ex_in', n, seq: n, end: n + 1, data: new Uint8Array([n]) });

@@ -5,6 +5,7 @@ import type { TemplateInstance } from '../../common/template.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
+import { BLOB_COLUMNS, type BlobColumns, EXECUTIONS_WITH_BLOBS, PUT_BLOBS, splitBlobs } from './execution-blobs.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
 import { FEED_POSITION } from '../types.ts';
@@ -30,7 +31,7 @@ export function createSqliteJournalStore(c: JournalConnections): Store {
   return new SqliteStore(c.writer, c.committer, c.reader, c.background, c.checkpointer, c.others);
 }
 
-interface ExecutionDbRow {
+interface ExecutionDbRow extends BlobColumns {
   id: string;
   tenant: string;
   workflow: string;
@@ -64,7 +65,8 @@ type RestorableDbRow = Pick<
   ExecutionDbRow,
   | 'id' | 'tenant' | 'workflow' | 'version' | 'status' | 'input' | 'labels' | 'parent_id' | 'parent_step_id' | 'created_at' | 'updated_at' | 'last_seq'
   | 'idem_key' | 'idem_hash' | 'definition' | 'scope_type' | 'scope_id' | 'started_at' | 'priority' | 'concurrency_key' | 'concurrency_limit'
->;
+> &
+  BlobColumns;
 type RecoverableDbRow = RestorableDbRow & { snapshot: Buffer | null };
 
 interface EventDbRow {
@@ -117,7 +119,7 @@ function toRestorable(r: RestorableDbRow): RestorableRow {
     workflow: r.workflow,
     version: r.version,
     status: r.status as ExecutionStatus,
-    input: dec(r.input),
+    input: dec(r.big_input ?? r.input),
     labels: r.labels === '{}' ? {} : (JSON.parse(r.labels) as Record<string, string>),
     parentId: r.parent_id,
     parentStepId: r.parent_step_id,
@@ -126,7 +128,7 @@ function toRestorable(r: RestorableDbRow): RestorableRow {
     lastSeq: r.last_seq,
     idempotencyKey: r.idem_key,
     requestHash: r.idem_hash,
-    definition: dec(r.definition),
+    definition: dec(r.big_definition ?? r.definition),
     scope: scopeOf(r),
     startedAt: r.started_at,
     priority: r.priority,
@@ -208,16 +210,22 @@ class SqliteStore implements Store {
       steps.push({ sql: INSERT_EVENT, rows: batch.events.map((e) => [e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data)]) });
     }
     if (batch.executions.length > 0) {
+      // A large input or definition goes to execution_blobs, once (execution-blobs.ts): only a first row carries them.
+      const blobs: unknown[][] = [];
       steps.push({
         sql: UPSERT_EXECUTION,
-        rows: batch.executions.map((x) => [
-          x.id, x.tenant, x.workflow, x.version, x.status, enc(x.input), enc(x.output), enc(x.error),
-          JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
-          x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
-          x.idempotencyKey, x.requestHash, enc(x.definition), x.nextDueAt ?? null, x.scope?.type ?? null, x.scope?.id ?? null,
-          x.priority ?? 0, x.concurrencyKey ?? null, x.concurrencyLimit ?? null,
-        ]),
+        rows: batch.executions.map((x) => {
+          const [input, definition] = splitBlobs(x.id, enc(x.input), enc(x.definition), blobs);
+          return [
+            x.id, x.tenant, x.workflow, x.version, x.status, input, enc(x.output), enc(x.error),
+            JSON.stringify(x.currentSteps), x.parentId, x.parentStepId, JSON.stringify(x.labels),
+            x.createdAt, x.startedAt, x.updatedAt, x.finishedAt, x.retryAttempt, x.lastSeq,
+            x.idempotencyKey, x.requestHash, definition, x.nextDueAt ?? null, x.scope?.type ?? null, x.scope?.id ?? null,
+            x.priority ?? 0, x.concurrencyKey ?? null, x.concurrencyLimit ?? null,
+          ];
+        }),
       });
+      if (blobs.length > 0) steps.push({ sql: PUT_BLOBS, rows: blobs });
     }
     // Per execution, the inputs its newest snapshot in this batch covers: never replayed again, so never kept.
     const covered = new Map<string, number>();
@@ -264,12 +272,12 @@ class SqliteStore implements Store {
   }
 
   async getExecution(id: string): Promise<ExecutionRow | undefined> {
-    const r = await this.reader.get<ExecutionDbRow>('SELECT * FROM executions WHERE id = ?', [id]);
+    const r = await this.reader.get<ExecutionDbRow>(`SELECT e.*, ${BLOB_COLUMNS} FROM ${EXECUTIONS_WITH_BLOBS} WHERE e.id = ?`, [id]);
     return r && toExecution(r);
   }
 
   async findByIdempotencyKey(tenant: string, key: string): Promise<ExecutionRow | undefined> {
-    const r = await this.reader.get<ExecutionDbRow>('SELECT * FROM executions WHERE tenant = ? AND idem_key = ?', [tenant, key]);
+    const r = await this.reader.get<ExecutionDbRow>(`SELECT e.*, ${BLOB_COLUMNS} FROM ${EXECUTIONS_WITH_BLOBS} WHERE e.tenant = ? AND e.idem_key = ?`, [tenant, key]);
     return r && toExecution(r);
   }
 
@@ -281,7 +289,7 @@ class SqliteStore implements Store {
     const ranged = q.workflow === undefined && q.parentId === undefined && q.createdAfter === undefined && q.createdBefore === undefined &&
       (q.status === undefined || q.status.length <= 1) && Object.keys(q.labels ?? {}).length === 0;
     const rows = await (ranged ? this.reader : this.background).all<ExecutionDbRow>(
-      `SELECT * FROM executions WHERE ${where.sql} ORDER BY id DESC LIMIT ?`,
+      `SELECT e.*, ${BLOB_COLUMNS} FROM ${EXECUTIONS_WITH_BLOBS} WHERE ${where.sql} ORDER BY e.id DESC LIMIT ?`,
       params,
     );
     return rows.map(toExecution);
@@ -441,8 +449,8 @@ class SqliteStore implements Store {
 /** The columns a restore reads, with the snapshot: `Store.listRecoverable` and `getRecoverable`. */
 const RECOVERABLE_SELECT = `SELECT e.id, e.tenant, e.workflow, e.version, e.status, e.input, e.labels, e.parent_id, e.parent_step_id, e.created_at,
     e.updated_at, e.last_seq, e.idem_key, e.idem_hash, e.definition, e.scope_type, e.scope_id, e.started_at, e.priority, e.concurrency_key,
-    e.concurrency_limit, s.data AS snapshot
-   FROM executions e LEFT JOIN snapshots s ON s.execution_id = e.id`;
+    e.concurrency_limit, ${BLOB_COLUMNS}, s.data AS snapshot
+   FROM ${EXECUTIONS_WITH_BLOBS} LEFT JOIN snapshots s ON s.execution_id = e.id`;
 
 function toRecoverable(r: RecoverableDbRow): RecoverableRow {
   return { ...toRestorable(r), snapshot: r.snapshot };

@@ -363,6 +363,20 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM snapshots WHERE execution_id IN (SELECT id FROM executions WHERE status IN ('completed', 'cancelled'));
     `,
   },
+  {
+    // An input or inline definition of 1 KiB or more is written once, here, instead of in the executions row that
+    // every commit rewrites (store/sqlite/execution-blobs.ts). Rows already written keep theirs inline. A rowid
+    // table: its values are large (SQLite's advice for WITHOUT ROWID is small rows).
+    version: 16,
+    name: 'execution-blobs',
+    sql: `
+      CREATE TABLE execution_blobs (
+        execution_id TEXT PRIMARY KEY,
+        big_input BLOB,
+        big_definition BLOB
+      );
+    `,
+  },
 ];
 
 /** Applies the steps not applied yet, each in a transaction of its own with its record. */
