@@ -2,12 +2,12 @@
  * @module store/sqlite/execution-blobs — an execution's large input and inline definition, kept out of its row.
  *
  * Every commit of an unfinished execution updates its `executions` row (status, current steps, last seq), and
- * SQLite rewrites a row whole whenever its size changes, overflow pages included: a 1 MiB input in the row was
- * written again with about every other step (~500 KiB of WAL and ~5 ms of CPU per step, bench/RESULTS.md). An
- * input or inline definition of `BLOB_MIN_BYTES` or more is written once, into `execution_blobs`, with the
- * execution's first row; the row's column stays NULL. Smaller ones stay in the row, where they cost nothing
- * noticeable and need no second table write. Reads join the two and prefer the blob (rows an older build wrote
- * keep their values inline).
+ * SQLite rewrites a row whole whenever its size changes, overflow pages included: with a 1 MiB input in the row,
+ * a 10-step flow wrote 100–150 KiB more per step than it does now, and a 256 KiB input over 40 steps ~15 KiB more
+ * per step (bench/RESULTS.md, sixteenth session). An input or inline definition of `BLOB_MIN_BYTES` or more is
+ * written once, into `execution_blobs`, with the execution's first row; the row's column stays NULL. Smaller ones
+ * stay in the row, where they cost nothing noticeable and need no second table write. Reads join the two and prefer
+ * the blob (rows an older build wrote keep their values inline).
  */
 
 /** From this many encoded bytes, an input or definition leaves the row (the snapshots' threshold, snapshot-refs.ts). */
