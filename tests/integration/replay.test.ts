@@ -245,7 +245,7 @@ describe('passivation', () => {
   });
 });
 
-describe('a data directory an older build wrote', () => {
+describe('a data directory another build wrote', () => {
   const TWICE = { name: 'twice', steps: [{ id: 'a', type: 'task', agent: 'echo', input: '$.input' }, { id: 'w1', type: 'wait', signal: 'go' }, { id: 'w2', type: 'wait', signal: 'again' }] };
 
   it('rebuilds an execution from a snapshot without a position (format 1) and replaces it with its next commit', async () => {
@@ -280,6 +280,32 @@ describe('a data directory an older build wrote', () => {
       await rm(first.dataDir, { recursive: true, force: true });
     }
   });
+  it('refuses at boot an execution whose snapshot it cannot read, counts it, and recovers the others', async () => {
+    const first = await startTestServer({ keepDataDir: true });
+    // A task in flight at the sleep agent: running, so recovery rebuilds it at boot.
+    expect((await api(first.url).post('/workflow-definitions', { name: 'long-task', steps: [{ id: 'a', type: 'task', agent: 'sleep', input: { ms: 600_000 } }] })).status).toBe(201);
+    const start = async () => (await api(first.url).post('/executions', { workflow: 'long-task', input: {} })).body.id as string;
+    const [bad, good] = [await start(), await start()];
+    await first.close();
+    // The graceful stop wrote their snapshots; one of them now says a newer build wrote it.
+    tamper(first.dataDir, (db) => {
+      const row = db.prepare('SELECT data FROM snapshots WHERE execution_id = ?').get(bad) as { data: Buffer };
+      return db.prepare('UPDATE snapshots SET data = ? WHERE execution_id = ?').run(codec.encode({ ...codec.decode<Record<string, unknown>>(row.data), format: 99 }), bad).changes;
+    });
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      expect((await rebuilt(second)).refused).toBe(1);
+      expect(second.engine.recoveryStats?.()?.executions).toBe(1);
+      expect((await api(second.url).get('/metrics')).text).toContain('actorflow_execution_rebuilds{outcome="refused"} 1');
+      expect((await api(second.url).get(`/executions/${good}`)).body.status).toBe('running');
+      expect((await api(second.url).post(`/executions/${good}/cancel`, {})).status).toBe(202);
+      await waitForStatus(second.engine, good, 'cancelled');
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('drops the snapshots it kept for completed executions, and only those', async () => {
     const first = await startTestServer({ keepDataDir: true, snapshotEveryInputs: 1 });
     expect((await api(first.url).post('/workflow-definitions', TWICE)).status).toBe(201);
