@@ -73,7 +73,7 @@ export const ErrorCode = {
   sharedStateUnavailable: 'shared_state_unavailable',
   /** A stored execution snapshot of a newer format than this build reads (a downgrade): refused, never misread. */
   snapshotFormatUnsupported: 'snapshot_format_unsupported',
-  /** A stored snapshot refers to a step output or task input its journal does not hold (a damaged data directory): the execution is not restored. */
+  /** A stored snapshot (or a step's journaled input) refers to a step output or task input its journal does not hold (a damaged data directory): the execution is not restored. */
   snapshotOutputMissing: 'snapshot_output_missing',
   /** Replaying an execution's journaled inputs did not give the events its journal holds (a damaged data directory, or a machine that is not deterministic): it is not restored. */
   replayDiverged: 'replay_diverged',

@@ -86,6 +86,11 @@ export interface EventRecord {
   readonly ts: number;
   readonly stepId: string | null;
   readonly data: Record<string, unknown>;
+  /**
+   * A task's `workflow.step.started` whose `data.input` is the very value event `inputOf` of the same execution
+   * output (a `workflow.step.completed`): the store may keep the value once, there (store/sqlite/event-refs.ts).
+   */
+  readonly inputOf?: number;
 }
 
 export interface EventView {

@@ -136,6 +136,48 @@ describe('large step outputs across a restart', () => {
   });
 });
 
+describe('a step input that is the previous step output', () => {
+  it('is journaled once, read back whole, and restored for a task in flight across a restart', async () => {
+    const first = await startTestServer({ keepDataDir: true });
+    const chain = {
+      name: 'big-chain',
+      steps: [
+        { id: 'a', type: 'task', agent: 'echo', input: { ms: 1500, text: '$.input.text' } },
+        // Its input is a's output itself: written once, in a's completion.
+        { id: 's', type: 'task', agent: 'sleep', input: '$.steps.a.output' },
+        { id: 'c', type: 'task', agent: 'echo', input: '$.steps.s.output' },
+      ],
+    };
+    expect((await api(first.url).post('/workflow-definitions', chain)).status).toBe(201);
+    const text = big('c');
+    const { body } = await api(first.url).post('/executions', { workflow: 'big-chain', input: { text } });
+    await pollUntil(async () => ((await api(first.url).get(`/executions/${body.id}`)).body.currentSteps as string[]).includes('s') || undefined, 's in flight', 5000);
+    await first.close();
+    const startedBytes = (stepId: string) => bytesOf(first.dataDir, "SELECT length(data) AS n FROM events WHERE execution_id = ? AND type = 'workflow.step.started' AND step_id = '" + stepId + "'", body.id) ?? 0;
+    expect(startedBytes('a')).toBeGreaterThan(text.length);
+    expect(startedBytes('s')).toBeLessThan(100);
+    // Restored from its snapshot, which leaves s's input to its started event, which leaves it to a's completion.
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      const end = await waitForEnd(second.engine, body.id);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual({ ms: 1500, text });
+      expect(startedBytes('c')).toBeLessThan(100);
+      // Every read gives the input back: the whole log, and a page that starts after the completion it refers to.
+      const events = (since: number) => api(second.url).get(`/executions/${body.id}/events`, { query: { since, limit: 1000 } });
+      const started = (items: { type: string; stepId?: string; data: { input?: unknown } }[], id: string) => items.find((e) => e.type === 'workflow.step.started' && e.stepId === id)?.data;
+      const all = (await events(0)).body.items;
+      expect(started(all, 's')).toEqual({ type: 'task', attempt: 1, agent: 'sleep', input: { ms: 1500, text } });
+      expect(started(all, 'c')?.input).toEqual({ ms: 1500, text });
+      const sSeq = all.find((e: { type: string; stepId?: string }) => e.type === 'workflow.step.started' && e.stepId === 's').seq as number;
+      expect(started((await events(sSeq - 1)).body.items, 's')?.input).toEqual({ ms: 1500, text });
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('large step values across SIGKILL', () => {
   let dir = '';
   let proc: ServerProcess | undefined;

@@ -190,6 +190,41 @@ describe('SqliteStore.commit', () => {
     }
   });
 
+  it('writes a large step input once when it is an earlier output (inputOf), a small one inline, and refuses a reference to nothing', async () => {
+    const { store, path } = await open();
+    const big = { text: 'z'.repeat(4096) };
+    const now = Date.now();
+    const ev = (seq: number, type: EventRecord['type'], stepId: string, data: Record<string, unknown>, inputOf?: number): EventRecord =>
+      inputOf === undefined ? { executionId: 'ex_ref', seq, type, ts: now, stepId, data } : { executionId: 'ex_ref', seq, type, ts: now, stepId, data, inputOf };
+    const { events: _e, ...b0 } = batch('ex_ref', [1]);
+    const events = [
+      ev(1, 'workflow.step.completed', 'a', { attempt: 1, output: big }),
+      ev(2, 'workflow.step.started', 'b', { type: 'task', attempt: 1, agent: 'echo', input: big }, 1),
+      ev(3, 'workflow.step.completed', 'b', { attempt: 1, output: { small: 1 } }),
+      ev(4, 'workflow.step.started', 'c', { type: 'task', attempt: 1, agent: 'echo', input: { small: 1 } }, 3),
+    ];
+    await store.commit({ ...b0, events, snapshots: [] });
+    const side = await openDb(path);
+    try {
+      const length = async (seq: number) => (await side.get<{ n: number }>('SELECT length(data) AS n FROM events WHERE execution_id = ? AND seq = ?', ['ex_ref', seq]))?.n ?? 0;
+      expect(await length(2)).toBeLessThan(100);
+      expect(msgpackCodec.decode<{ input?: unknown }>((await side.get<{ data: Buffer }>('SELECT data FROM events WHERE execution_id = ? AND seq = 4', ['ex_ref']))?.data as Buffer).input).toEqual({ small: 1 });
+      // Read back whole, with the keys in their order, whether the completion is in the page or not.
+      for (const after of [0, 1]) {
+        const got = (await store.listEvents('ex_ref', after, 10)).find((e) => e.seq === 2);
+        expect(Object.keys(got?.data ?? {})).toEqual(['type', 'attempt', 'agent', 'input']);
+        expect(got?.data['input']).toEqual(big);
+      }
+      expect(msgpackCodec.decode<{ input?: unknown }>((await store.stepEventData('ex_ref', 4)).started.get('b') as Uint8Array).input).toEqual(big);
+      // A damaged journal: the completion it refers to is gone.
+      await side.run('DELETE FROM events WHERE execution_id = ? AND seq = 1', ['ex_ref']);
+      await expect(store.listEvents('ex_ref', 0, 10)).rejects.toMatchObject({ code: 'snapshot_output_missing' });
+      await expect(store.stepEventData('ex_ref', 4)).rejects.toMatchObject({ code: 'snapshot_output_missing' });
+    } finally {
+      await side.close();
+    }
+  });
+
   it('keeps the inputs after the latest snapshot (also within one merged batch), and neither inputs nor snapshot once the execution is done', async () => {
     const { store } = await open();
     const input = (n: number): InputRow => ({ executionId: 'ex_in', n, seq: n, end: n + 1, data: new Uint8Array([n]) });

@@ -135,6 +135,9 @@ export class LiveExecution implements Committable {
   private stateStored = false;
   /** Write a snapshot with the next commit whatever the count (shutdown). */
   snapshotDue = false;
+  /** The last step output journaled (an object or a string), and the seq of its `workflow.step.completed`. */
+  private lastOutput: unknown = undefined;
+  private lastOutputSeq = 0;
 
   constructor(i: LiveInit) {
     this.id = i.id;
@@ -279,6 +282,18 @@ export class LiveExecution implements Committable {
     // The snapshot covers every input applied so far: those not yet written never need to be.
     this.pendingInputs = [];
     return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq, this.inputCount), inputs: this.inputCount };
+  }
+
+  /** A step's output journaled by event `seq`: a later step's input may be that very value (EventRecord.inputOf). */
+  noteOutput(output: unknown, seq: number): void {
+    if (output === null || (typeof output !== 'object' && typeof output !== 'string')) return;
+    this.lastOutput = output;
+    this.lastOutputSeq = seq;
+  }
+
+  /** The seq of the event that journaled `input` as a step's output, if it is the last one journaled; else undefined. */
+  outputSeqOf(input: unknown): number | undefined {
+    return input !== undefined && input === this.lastOutput ? this.lastOutputSeq : undefined;
   }
 
   /** An input applied to the actor: the execution's seq was `seq` before it, `end` after the events it made; `start`: a START's creation input. */

@@ -253,7 +253,10 @@ export class Supervisor implements FlowEffects {
   record(rec: LiveExecution, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, at: number, lingerMs?: number): void {
     rec.lastSeq += 1;
     rec.updatedAt = at;
-    const event: EventRecord = { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
+    // A step's input that is the output the previous step journaled (`$.steps.<id>.output`) is written once.
+    const inputOf = type === 'workflow.step.started' ? rec.outputSeqOf(data.input) : undefined;
+    const event: EventRecord = inputOf === undefined ? { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data } : { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data, inputOf };
+    if (type === 'workflow.step.completed') rec.noteOutput(data.output, rec.lastSeq);
     if (rec.direct) return this.publishDirect(rec, event);
     if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
     this.queue.append(event);

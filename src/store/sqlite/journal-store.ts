@@ -5,6 +5,7 @@ import type { TemplateInstance } from '../../common/template.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
+import { encodeEventData, mayHoldRef, resolveInputRefs, withRefResolved } from './event-refs.ts';
 import { BLOB_COLUMNS, type BlobColumns, EXECUTIONS_WITH_BLOBS, PUT_BLOBS, splitBlobs } from './execution-blobs.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
@@ -207,7 +208,7 @@ class SqliteStore implements Store {
     // Parameter rows for the committer's prepared statements (blobs encoded here); no SQL text per commit.
     const steps: WriteStep[] = [];
     if (batch.events.length > 0) {
-      steps.push({ sql: INSERT_EVENT, rows: batch.events.map((e) => [e.executionId, e.seq, e.type, e.ts, e.stepId, codec.encode(e.data)]) });
+      steps.push({ sql: INSERT_EVENT, rows: batch.events.map((e) => [e.executionId, e.seq, e.type, e.ts, e.stepId, encodeEventData(e)]) });
     }
     if (batch.executions.length > 0) {
       // A large input or definition goes to execution_blobs, once (execution-blobs.ts): only a first row carries them.
@@ -349,13 +350,21 @@ class SqliteStore implements Store {
 
   async stepEventData(executionId: string, uptoSeq: number): Promise<StepEventData> {
     // One range of the primary key (the execution's events are contiguous); in seq order, so the latest of a step wins.
-    const rows = await this.reader.all<{ type: string; step_id: string; data: Buffer }>(
-      "SELECT type, step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type IN ('workflow.step.completed', 'workflow.step.started') ORDER BY seq",
+    const rows = await this.reader.all<{ seq: number; type: string; step_id: string; data: Buffer }>(
+      "SELECT seq, type, step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type IN ('workflow.step.completed', 'workflow.step.started') ORDER BY seq",
       [executionId, uptoSeq],
     );
     const completed = new Map<string, Uint8Array>();
     const started = new Map<string, Uint8Array>();
-    for (const r of rows) (r.type === 'workflow.step.completed' ? completed : started).set(r.step_id, r.data);
+    const bySeq = new Map<number, Buffer>();
+    for (const r of rows) {
+      if (r.type === 'workflow.step.completed') {
+        completed.set(r.step_id, r.data);
+        bySeq.set(r.seq, r.data);
+      } else {
+        started.set(r.step_id, mayHoldRef(r.data) ? withRefResolved(executionId, r.seq, r.data, bySeq) : r.data);
+      }
+    }
     return { completed, started };
   }
 
@@ -364,7 +373,17 @@ class SqliteStore implements Store {
       'SELECT * FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       [executionId, afterSeq, limit],
     );
-    return rows.map(toEvent);
+    // A step's input written once, in the completion it came from (event-refs.ts), is put back.
+    return resolveInputRefs(rows.map(toEvent), (seqs) => this.outputsOf(executionId, seqs));
+  }
+
+  /** The outputs journaled by the given `workflow.step.completed` events of an execution. */
+  private async outputsOf(executionId: string, seqs: readonly number[]): Promise<Map<number, unknown>> {
+    const rows = await this.reader.all<{ seq: number; data: Buffer }>(
+      `SELECT seq, data FROM events WHERE execution_id = ? AND seq IN (${seqs.map(() => '?').join(',')})`,
+      [executionId, ...seqs],
+    );
+    return new Map(rows.map((r) => [r.seq, codec.decode<{ output?: unknown }>(r.data).output]));
   }
 
   async getSnapshot(executionId: string): Promise<SnapshotRow | undefined> {
