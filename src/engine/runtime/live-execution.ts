@@ -291,9 +291,17 @@ export class LiveExecution implements Committable {
     this.lastOutputSeq = seq;
   }
 
-  /** The seq of the event that journaled `input` as a step's output, if it is the last one journaled; else undefined. */
-  outputSeqOf(input: unknown): number | undefined {
-    return input !== undefined && input === this.lastOutput ? this.lastOutputSeq : undefined;
+  /** The seq of the event that journaled `input` as a step's output, if it is the last one journaled and before `seq`; else undefined. */
+  outputSeqOf(input: unknown, seq: number): number | undefined {
+    return input !== undefined && input === this.lastOutput && this.lastOutputSeq < seq ? this.lastOutputSeq : undefined;
+  }
+
+  /** Its events after `seq` were dropped (a failed transition): an output they journaled is no longer in the journal. */
+  forgetOutputsAfter(seq: number): void {
+    if (this.lastOutputSeq > seq) {
+      this.lastOutput = undefined;
+      this.lastOutputSeq = 0;
+    }
   }
 
   /** An input applied to the actor: the execution's seq was `seq` before it, `end` after the events it made; `start`: a START's creation input. */

@@ -254,7 +254,7 @@ export class Supervisor implements FlowEffects {
     rec.lastSeq += 1;
     rec.updatedAt = at;
     // A step's input that is the output the previous step journaled (`$.steps.<id>.output`) is written once.
-    const inputOf = type === 'workflow.step.started' ? rec.outputSeqOf(data.input) : undefined;
+    const inputOf = type === 'workflow.step.started' ? rec.outputSeqOf(data.input, rec.lastSeq) : undefined;
     const event: EventRecord = inputOf === undefined ? { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data } : { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data, inputOf };
     if (type === 'workflow.step.completed') rec.noteOutput(data.output, rec.lastSeq);
     if (rec.direct) return this.publishDirect(rec, event);
@@ -407,6 +407,7 @@ export class Supervisor implements FlowEffects {
     }
     const err = snap.error;
     this.queue.dropEvents(rec.id, seq);
+    rec.forgetOutputsAfter(seq);
     rec.lastSeq = seq;
     const persisted = persistFlow(rec.actor);
     rec.actor.stop();
