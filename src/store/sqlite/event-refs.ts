@@ -75,17 +75,14 @@ const missingRef = (executionId: string, seq: number, ref: number): ActorflowErr
  * @throws ActorflowError `snapshot_output_missing` when the journal does not hold the completion (a damaged data directory)
  */
 export async function resolveInputRefs(events: EventRecord[], read: (seqs: readonly number[]) => Promise<Map<number, unknown>>): Promise<EventRecord[]> {
-  if (!events.some((e) => inputRefOf(e.data) !== undefined)) return events;
-  const inPage = new Map<number, EventRecord>();
-  for (const e of events) inPage.set(e.seq, e);
-  const missing: number[] = [];
-  for (const e of events) {
-    const ref = inputRefOf(e.data);
-    if (ref !== undefined && !inPage.has(ref)) missing.push(ref);
-  }
+  // One look at each event; a page without references (almost every page) goes back as it is.
+  const refs = events.map((e) => inputRefOf(e.data));
+  if (refs.every((r) => r === undefined)) return events;
+  const inPage = new Map<number, EventRecord>(events.map((e) => [e.seq, e]));
+  const missing = refs.filter((r): r is number => r !== undefined && !inPage.has(r));
   const fetched = missing.length === 0 ? new Map<number, unknown>() : await read(missing);
-  return events.map((e) => {
-    const ref = inputRefOf(e.data);
+  return events.map((e, i) => {
+    const ref = refs[i];
     if (ref === undefined) return e;
     const holder = inPage.get(ref);
     if (holder === undefined && !fetched.has(ref)) throw missingRef(e.executionId, e.seq, ref);
