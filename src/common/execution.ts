@@ -88,9 +88,12 @@ export interface EventRecord {
   readonly data: Record<string, unknown>;
   /**
    * A task's `workflow.step.started` whose `data.input` is the very value event `inputOf` of the same execution
-   * output (a `workflow.step.completed`): the store may keep the value once, there (store/sqlite/event-refs.ts).
+   * journaled (a `workflow.step.completed`'s output, or the `workflow.started` input): the store may keep the value
+   * once, there (store/sqlite/event-refs.ts).
    */
   readonly inputOf?: number;
+  /** A `workflow.completed` whose `data.output` is the very output event `outputOf` (a `workflow.step.completed`) journaled: the same. */
+  readonly outputOf?: number;
 }
 
 export interface EventView {

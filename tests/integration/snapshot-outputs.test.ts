@@ -178,6 +178,43 @@ describe('a step input that is the previous step output', () => {
   });
 });
 
+describe("the execution's input taken by its first step, its output its last step's", () => {
+  it('are journaled once, read back whole, and restored for the first step in flight across a restart', async () => {
+    const first = await startTestServer({ keepDataDir: true });
+    const doc = {
+      name: 'big-through',
+      steps: [
+        // Its input is the execution's itself: written once, in workflow.started.
+        { id: 's', type: 'task', agent: 'sleep', input: '$.input' },
+        { id: 'c', type: 'task', agent: 'echo', input: '$.steps.s.output' },
+      ],
+    };
+    expect((await api(first.url).post('/workflow-definitions', doc)).status).toBe(201);
+    const input = { ms: 1500, text: big('t') };
+    const { body } = await api(first.url).post('/executions', { workflow: 'big-through', input });
+    await pollUntil(async () => ((await api(first.url).get(`/executions/${body.id}`)).body.currentSteps as string[]).includes('s') || undefined, 's in flight', 5000);
+    await first.close();
+    const rowBytes = (type: string) => bytesOf(first.dataDir, `SELECT max(length(data)) AS n FROM events WHERE execution_id = ? AND type = '${type}'`, body.id) ?? 0;
+    expect(rowBytes('workflow.started')).toBeGreaterThan(input.text.length);
+    expect(rowBytes('workflow.step.started')).toBeLessThan(100);
+    // Restored with s in flight: its input comes back from workflow.started.
+    const second = await startTestServer({ dataDir: first.dataDir });
+    try {
+      const end = await waitForEnd(second.engine, body.id);
+      expect(end.status).toBe('completed');
+      expect(end.output).toEqual(input);
+      expect(rowBytes('workflow.completed')).toBeLessThan(100);
+      expect((await api(second.url).get(`/executions/${body.id}`)).body.output).toEqual(input);
+      const items = (await api(second.url).get(`/executions/${body.id}/events`, { query: { since: 0, limit: 1000 } })).body.items as { type: string; stepId?: string; data: Record<string, unknown> }[];
+      expect(items.find((e) => e.type === 'workflow.step.started' && e.stepId === 's')?.data).toEqual({ type: 'task', attempt: 1, agent: 'sleep', input });
+      expect(items.find((e) => e.type === 'workflow.completed')?.data).toEqual({ output: input });
+    } finally {
+      await second.close();
+      await rm(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('large step values across SIGKILL', () => {
   let dir = '';
   let proc: ServerProcess | undefined;

@@ -225,6 +225,49 @@ describe('SqliteStore.commit', () => {
     }
   });
 
+  it("writes the execution's large input once when the first step takes it, and its output once when it is the last step's (inputOf, outputOf)", async () => {
+    const { store, path } = await open();
+    const input = { text: 'i'.repeat(4096) };
+    const output = { text: 'o'.repeat(4096) };
+    const now = Date.now();
+    const ev = (seq: number, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, ref?: { inputOf?: number; outputOf?: number }): EventRecord =>
+      ({ executionId: 'ex_vals', seq, type, ts: now, stepId, data, ...ref });
+    const { events: _e, ...b0 } = batch('ex_vals', [1]);
+    const events = [
+      ev(1, 'workflow.started', null, { input, version: 1, labels: {} }),
+      ev(2, 'workflow.step.started', 'a', { type: 'task', attempt: 1, agent: 'echo', input }, { inputOf: 1 }),
+      ev(3, 'workflow.step.completed', 'a', { attempt: 1, output }),
+      ev(4, 'workflow.completed', null, { output }, { outputOf: 3 }),
+    ];
+    await store.commit({ ...b0, events, snapshots: [] });
+    const side = await openDb(path);
+    try {
+      const length = async (seq: number) => (await side.get<{ n: number }>('SELECT length(data) AS n FROM events WHERE execution_id = ? AND seq = ?', ['ex_vals', seq]))?.n ?? 0;
+      expect(await length(1)).toBeGreaterThan(4096);
+      expect(await length(2)).toBeLessThan(100);
+      expect(await length(3)).toBeGreaterThan(4096);
+      expect(await length(4)).toBeLessThan(100);
+      // Read back whole, keys in their order, whether the holder is in the page or not.
+      for (const after of [0, 1, 3]) {
+        const page = await store.listEvents('ex_vals', after, 10);
+        const started = page.find((e) => e.seq === 2);
+        if (started) {
+          expect(Object.keys(started.data)).toEqual(['type', 'attempt', 'agent', 'input']);
+          expect(started.data['input']).toEqual(input);
+        }
+        const completed = page.find((e) => e.seq === 4);
+        expect(completed?.data).toEqual({ output });
+      }
+      expect(msgpackCodec.decode<{ input?: unknown }>((await store.stepEventData('ex_vals', 3)).started.get('a') as Uint8Array).input).toEqual(input);
+      // A damaged journal: the workflow.started it takes the input from is gone.
+      await side.run('DELETE FROM events WHERE execution_id = ? AND seq = 1', ['ex_vals']);
+      await expect(store.listEvents('ex_vals', 0, 10)).rejects.toMatchObject({ code: 'snapshot_output_missing' });
+      await expect(store.stepEventData('ex_vals', 3)).rejects.toMatchObject({ code: 'snapshot_output_missing' });
+    } finally {
+      await side.close();
+    }
+  });
+
   it('keeps the inputs after the latest snapshot (also within one merged batch), and neither inputs nor snapshot once the execution is done', async () => {
     const { store } = await open();
     const input = (n: number): InputRow => ({ executionId: 'ex_in', n, seq: n, end: n + 1, data: new Uint8Array([n]) });

@@ -135,9 +135,9 @@ export class LiveExecution implements Committable {
   private stateStored = false;
   /** Write a snapshot with the next commit whatever the count (shutdown). */
   snapshotDue = false;
-  /** The last step output journaled (an object or a string), and the seq of its `workflow.step.completed`. */
-  private lastOutput: unknown = undefined;
-  private lastOutputSeq = 0;
+  /** The last large-able value journaled (an object or a string): a step's output, or the execution's input, and its event's seq. */
+  private lastValue: unknown = undefined;
+  private lastValueSeq = 0;
 
   constructor(i: LiveInit) {
     this.id = i.id;
@@ -284,23 +284,27 @@ export class LiveExecution implements Committable {
     return { executionId: this.id, seq: this.lastSeq, data: encodeSnapshot(persistFlow(this.actor), this.lastSeq, this.inputCount), inputs: this.inputCount };
   }
 
-  /** A step's output journaled by event `seq`: a later step's input may be that very value (EventRecord.inputOf). */
-  noteOutput(output: unknown, seq: number): void {
-    if (output === null || (typeof output !== 'object' && typeof output !== 'string')) return;
-    this.lastOutput = output;
-    this.lastOutputSeq = seq;
+  /**
+   * A value journaled by event `seq` (a step's output in its `workflow.step.completed`, the execution's input in
+   * `workflow.started`): a later step's input or the execution's output may be that very value (EventRecord.inputOf,
+   * outputOf).
+   */
+  noteValue(value: unknown, seq: number): void {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'string')) return;
+    this.lastValue = value;
+    this.lastValueSeq = seq;
   }
 
-  /** The seq of the event that journaled `input` as a step's output, if it is the last one journaled and before `seq`; else undefined. */
-  outputSeqOf(input: unknown, seq: number): number | undefined {
-    return input !== undefined && input === this.lastOutput && this.lastOutputSeq < seq ? this.lastOutputSeq : undefined;
+  /** The seq of the event that journaled `value`, if it is the last value noted and before `seq`; else undefined. */
+  valueSeqOf(value: unknown, seq: number): number | undefined {
+    return value !== undefined && value === this.lastValue && this.lastValueSeq < seq ? this.lastValueSeq : undefined;
   }
 
-  /** Its events after `seq` were dropped (a failed transition): an output they journaled is no longer in the journal. */
-  forgetOutputsAfter(seq: number): void {
-    if (this.lastOutputSeq > seq) {
-      this.lastOutput = undefined;
-      this.lastOutputSeq = 0;
+  /** Its events after `seq` were dropped (a failed transition): a value they journaled is no longer in the journal. */
+  forgetValuesAfter(seq: number): void {
+    if (this.lastValueSeq > seq) {
+      this.lastValue = undefined;
+      this.lastValueSeq = 0;
     }
   }
 

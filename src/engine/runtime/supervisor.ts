@@ -253,10 +253,21 @@ export class Supervisor implements FlowEffects {
   record(rec: LiveExecution, type: EventRecord['type'], stepId: string | null, data: Record<string, unknown>, at: number, lingerMs?: number): void {
     rec.lastSeq += 1;
     rec.updatedAt = at;
-    // A step's input that is the output the previous step journaled (`$.steps.<id>.output`) is written once.
-    const inputOf = type === 'workflow.step.started' ? rec.outputSeqOf(data.input, rec.lastSeq) : undefined;
-    const event: EventRecord = inputOf === undefined ? { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data } : { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data, inputOf };
-    if (type === 'workflow.step.completed') rec.noteOutput(data.output, rec.lastSeq);
+    // A value journaled just before is written once: a step's input that is the previous step's output
+    // (`$.steps.<id>.output`) or the execution's input (`$.input`), the execution's output that is its last step's.
+    let inputOf: number | undefined;
+    let outputOf: number | undefined;
+    if (type === 'workflow.step.started') inputOf = rec.valueSeqOf(data.input, rec.lastSeq);
+    else if (type === 'workflow.completed') outputOf = rec.valueSeqOf(data.output, rec.lastSeq);
+    else if (type === 'workflow.step.completed') rec.noteValue(data.output, rec.lastSeq);
+    else if (type === 'workflow.started') rec.noteValue(data.input, rec.lastSeq);
+    // Literals of fixed shapes: one per event of every flow.
+    const event: EventRecord =
+      inputOf !== undefined
+        ? { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data, inputOf }
+        : outputOf !== undefined
+          ? { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data, outputOf }
+          : { executionId: rec.id, seq: rec.lastSeq, type, ts: at, stepId, data };
     if (rec.direct) return this.publishDirect(rec, event);
     if (lingerMs !== undefined) return this.queue.appendSoon(event, rec, lingerMs);
     this.queue.append(event);
@@ -407,7 +418,7 @@ export class Supervisor implements FlowEffects {
     }
     const err = snap.error;
     this.queue.dropEvents(rec.id, seq);
-    rec.forgetOutputsAfter(seq);
+    rec.forgetValuesAfter(seq);
     rec.lastSeq = seq;
     const persisted = persistFlow(rec.actor);
     rec.actor.stop();

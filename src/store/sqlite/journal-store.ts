@@ -5,7 +5,7 @@ import type { TemplateInstance } from '../../common/template.ts';
 import type { AsyncDb, Db, WriteStep } from './db.ts';
 import type { WalCheckpointer } from './wal-checkpointer.ts';
 import { documentSteps } from './document-store.ts';
-import { encodeEventData, mayHoldRef, resolveInputRefs, withRefResolved } from './event-refs.ts';
+import { encodeEventData, type HolderRow, heldValue, mayHoldRef, resolveRefs, withRefResolved } from './event-refs.ts';
 import { BLOB_COLUMNS, type BlobColumns, EXECUTIONS_WITH_BLOBS, PUT_BLOBS, splitBlobs } from './execution-blobs.ts';
 import { executionWhere, prefixEnd } from './execution-filter.ts';
 import { deliveriesStep } from './webhook-store.ts';
@@ -350,20 +350,21 @@ class SqliteStore implements Store {
 
   async stepEventData(executionId: string, uptoSeq: number): Promise<StepEventData> {
     // One range of the primary key (the execution's events are contiguous); in seq order, so the latest of a step wins.
+    // `workflow.started` too: a started event may take its input from it (event-refs.ts).
     const rows = await this.reader.all<{ seq: number; type: string; step_id: string; data: Buffer }>(
-      "SELECT seq, type, step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type IN ('workflow.step.completed', 'workflow.step.started') ORDER BY seq",
+      "SELECT seq, type, step_id, data FROM events WHERE execution_id = ? AND seq <= ? AND type IN ('workflow.step.completed', 'workflow.step.started', 'workflow.started') ORDER BY seq",
       [executionId, uptoSeq],
     );
     const completed = new Map<string, Uint8Array>();
     const started = new Map<string, Uint8Array>();
-    const bySeq = new Map<number, Buffer>();
+    const holders = new Map<number, HolderRow>();
     for (const r of rows) {
-      if (r.type === 'workflow.step.completed') {
-        completed.set(r.step_id, r.data);
-        bySeq.set(r.seq, r.data);
-      } else {
-        started.set(r.step_id, mayHoldRef(r.data) ? withRefResolved(executionId, r.seq, r.data, bySeq) : r.data);
+      if (r.type === 'workflow.step.started') {
+        started.set(r.step_id, mayHoldRef(r.data) ? withRefResolved(executionId, r.seq, r.data, holders) : r.data);
+        continue;
       }
+      holders.set(r.seq, r);
+      if (r.type === 'workflow.step.completed') completed.set(r.step_id, r.data);
     }
     return { completed, started };
   }
@@ -373,17 +374,17 @@ class SqliteStore implements Store {
       'SELECT * FROM events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       [executionId, afterSeq, limit],
     );
-    // A step's input written once, in the completion it came from (event-refs.ts), is put back.
-    return resolveInputRefs(rows.map(toEvent), (seqs) => this.outputsOf(executionId, seqs));
+    // A value written once, in the event it came from (event-refs.ts), is put back.
+    return resolveRefs(rows.map(toEvent), (seqs) => this.valuesHeldBy(executionId, seqs));
   }
 
-  /** The outputs journaled by the given `workflow.step.completed` events of an execution. */
-  private async outputsOf(executionId: string, seqs: readonly number[]): Promise<Map<number, unknown>> {
-    const rows = await this.reader.all<{ seq: number; data: Buffer }>(
-      `SELECT seq, data FROM events WHERE execution_id = ? AND seq IN (${seqs.map(() => '?').join(',')})`,
+  /** The values the given events of an execution hold for others (event-refs.ts `heldValue`). */
+  private async valuesHeldBy(executionId: string, seqs: readonly number[]): Promise<Map<number, unknown>> {
+    const rows = await this.reader.all<{ seq: number; type: string; data: Buffer }>(
+      `SELECT seq, type, data FROM events WHERE execution_id = ? AND seq IN (${seqs.map(() => '?').join(',')})`,
       [executionId, ...seqs],
     );
-    return new Map(rows.map((r) => [r.seq, codec.decode<{ output?: unknown }>(r.data).output]));
+    return new Map(rows.map((r) => [r.seq, heldValue(r.type, codec.decode<Record<string, unknown>>(r.data))]));
   }
 
   async getSnapshot(executionId: string): Promise<SnapshotRow | undefined> {
