@@ -56,15 +56,19 @@ export interface Resume {
  * so this ends). Replay paces itself on the target's `writable()`: a slow reader slows its own
  * replay and costs the engine nothing.
  *
- * Hand-over to `onLive` waits until the highest committed seq seen (journal or live) reaches the
- * cursor: a `since` beyond the history (a client ahead of the journal) must not let the native
- * topic repeat events up to it. The first page reads from `since - 1` to learn whether `since`
- * is the head already, so a client resuming at the head is handed over at once.
+ * Hand-over to `onLive` waits until the live feed itself has announced an event at or past the
+ * cursor: the native topic then repeats nothing the client has. The journal alone is not enough:
+ * a commit is readable before it is announced (the engine announces a commit's events once the
+ * requests it answers have their replies, and a commit the writer thread finished can be read
+ * before the main thread hears of it), and a `since` beyond the history (a client ahead of the
+ * journal) must not let the topic repeat events up to it either. Until then, live events come
+ * through `target.deliver`, deduplicated by seq; a client resuming at the head is handed over at
+ * the next event.
  */
 export function resumeExecution(o: ResumeOptions): Resume {
   let cursor = o.since;
-  /** Highest committed seq seen, from the journal or the live feed. */
-  let highest = 0;
+  /** Highest seq the live feed has announced since the watch began. */
+  let announced = 0;
   let buffer: EncodedEvent[] = [];
   let overflowed = false;
   let phase: 'replay' | 'live' | 'done' = 'replay';
@@ -73,9 +77,9 @@ export function resumeExecution(o: ResumeOptions): Resume {
   const stopped = (): boolean => phase === 'done' || o.target.closed();
 
   const handOver = (): void => {
-    // Until the history reaches the cursor (a client-given `since` ahead of the journal), a native
-    // topic would repeat events the client has: stay on JS delivery until then.
-    if (handedOver || highest < cursor || o.onLive === undefined) return;
+    // Until the feed has announced the cursor's event, the native topic could still carry events the client
+    // has (read from the journal before their announcement, or a `since` ahead of the journal): stay on JS delivery.
+    if (handedOver || announced < cursor || o.onLive === undefined) return;
     handedOver = true;
     if (o.onLive(cursor)) {
       phase = 'done';
@@ -85,7 +89,7 @@ export function resumeExecution(o: ResumeOptions): Resume {
 
   const unwatch = o.feed.watch(o.tenant, o.executionId, (event) => {
     const seq = event.value.seq;
-    if (seq > highest) highest = seq;
+    if (seq > announced) announced = seq;
     switch (phase) {
       case 'replay':
         if (overflowed) return;
@@ -97,9 +101,12 @@ export function resumeExecution(o: ResumeOptions): Resume {
         buffer.push(event);
         return;
       case 'live':
-        if (seq <= cursor || o.target.closed()) return;
-        cursor = seq;
-        o.target.deliver(event);
+        if (o.target.closed()) return;
+        // An event the journal gave already is not delivered again, but its announcement may allow the hand-over.
+        if (seq > cursor) {
+          cursor = seq;
+          o.target.deliver(event);
+        }
         handOver();
         return;
       case 'done':
@@ -120,11 +127,8 @@ export function resumeExecution(o: ResumeOptions): Resume {
       // A round: whatever is committed from here on is buffered, whatever was committed before is in the journal.
       overflowed = false;
       buffer = [];
-      let first = true;
       for (;;) {
-        const from = first && cursor > 0 ? cursor - 1 : cursor;
-        first = false;
-        const page = await o.engine.events(o.tenant, o.executionId, from, { limit: o.pageSize });
+        const page = await o.engine.events(o.tenant, o.executionId, cursor, { limit: o.pageSize });
         if (stopped()) return;
         const items = page.items;
         let i = 0;
@@ -132,7 +136,6 @@ export function resumeExecution(o: ResumeOptions): Resume {
           o.target.cork(() => {
             while (i < items.length) {
               const e = items[i++] as (typeof items)[number];
-              if (e.seq > highest) highest = e.seq;
               if (e.seq <= cursor) continue;
               cursor = e.seq;
               o.target.deliver(new EncodedValue(e));

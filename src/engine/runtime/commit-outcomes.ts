@@ -12,21 +12,13 @@ import { OpenCounts } from './open-counts.ts';
 import type { Supervisor } from './supervisor.ts';
 import { kindOfId } from './tasks.ts';
 
-/** A commit succeeded: its events go to listeners and the bus, its executions' committed seqs move, finished ones leave memory. */
+/**
+ * A commit succeeded: its executions' committed seqs move, finished ones leave memory, and its events go to listeners
+ * and the bus once the callers waiting on the commit have had their answers (`announce`).
+ */
 export function commitSucceeded(sup: Supervisor, events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
-  if (sup.listeners.size > 0 || sup.bus.state() !== 'embedded') {
-    // Every event's execution is in the batch (emit touches it), with the row as committed.
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const direct = new Set<string>();
-    for (const x of execs) if (x instanceof LiveExecution && x.direct) direct.add(x.id);
-    for (const e of events) {
-      const row = byId.get(e.executionId);
-      if (!row || direct.has(e.executionId)) continue;
-      const view = toEventView(e, row.workflow, row.tenant);
-      for (const l of sup.listeners) l(view);
-      sup.bus.publishEvent(view);
-    }
-  }
+  // Every event's execution is in the batch (emit touches it), with the row as committed.
+  if (sup.listeners.size > 0 || sup.bus.state() !== 'embedded') process.nextTick(announce, sup, events, execs, rows);
   // A finished execution leaves memory once its final state is durable (reads then go to the store).
   execs.forEach((rec, i) => {
     if (rec instanceof QueuedExecution) return sup.gate.committed(rec);
@@ -40,6 +32,25 @@ export function commitSucceeded(sup: Supervisor, events: EventRecord[], execs: (
     rec.actor.stop();
     sup.live.delete(rec.id);
   });
+}
+
+/**
+ * A commit's events to listeners (streams, metrics) and the bus. Run by `process.nextTick` from the commit's
+ * completion: after the microtasks it released, so the requests that waited on the commit write their answers
+ * first (a lone start's 201 no longer waits for its events to be encoded and fanned out), and before any I/O
+ * or later commit, so events still go out in commit order.
+ */
+function announce(sup: Supervisor, events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const direct = new Set<string>();
+  for (const x of execs) if (x instanceof LiveExecution && x.direct) direct.add(x.id);
+  for (const e of events) {
+    const row = byId.get(e.executionId);
+    if (!row || direct.has(e.executionId)) continue;
+    const view = toEventView(e, row.workflow, row.tenant);
+    for (const l of sup.listeners) l(view);
+    sup.bus.publishEvent(view);
+  }
 }
 
 /**
