@@ -14,11 +14,15 @@ import { kindOfId } from './tasks.ts';
 
 /**
  * A commit succeeded: its executions' committed seqs move, finished ones leave memory, and its events go to listeners
- * and the bus once the callers waiting on the commit have had their answers (`announce`).
+ * and the bus (`announce`): on the in-process bus once the callers waiting on the commit have had their answers.
  */
 export function commitSucceeded(sup: Supervisor, events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
-  // Every event's execution is in the batch (emit touches it), with the row as committed.
-  if (sup.listeners.size > 0 || sup.bus.state() !== 'embedded') process.nextTick(announce, sup, events, execs, rows);
+  // Every event's execution is in the batch (emit touches it), with the row as committed. On a bus that carries
+  // events (NATS) they are announced at once, as before: their publishes then share the socket write of the commit's
+  // dispatches; deferred, they took writes of their own (a 3-step flow over NATS, 1 agent: 3.16 → 3.58 ms p50,
+  // bench/RESULTS.md).
+  if (sup.bus.state() !== 'embedded') announce(sup, events, execs, rows);
+  else if (sup.listeners.size > 0) process.nextTick(announce, sup, events, execs, rows);
   // A finished execution leaves memory once its final state is durable (reads then go to the store).
   execs.forEach((rec, i) => {
     if (rec instanceof QueuedExecution) return sup.gate.committed(rec);
@@ -35,10 +39,10 @@ export function commitSucceeded(sup: Supervisor, events: EventRecord[], execs: (
 }
 
 /**
- * A commit's events to listeners (streams, metrics) and the bus. Run by `process.nextTick` from the commit's
- * completion: after the microtasks it released, so the requests that waited on the commit write their answers
- * first (a lone start's 201 no longer waits for its events to be encoded and fanned out), and before any I/O
- * or later commit, so events still go out in commit order.
+ * A commit's events to listeners (streams, metrics) and the bus. On the in-process bus, run by `process.nextTick`
+ * from the commit's completion: after the microtasks it released, so the requests that waited on the commit write
+ * their answers first (a lone start's 201 no longer waits for its events to be encoded and fanned out), and before
+ * any I/O or later commit, so events still go out in commit order.
  */
 function announce(sup: Supervisor, events: EventRecord[], execs: (LiveExecution | QueuedExecution)[], rows: ExecutionRow[]): void {
   const byId = new Map(rows.map((r) => [r.id, r]));
