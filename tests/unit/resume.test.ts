@@ -1,8 +1,8 @@
 /**
  * Gap-free resume (api/streams/resume.ts) when the journal is ahead of the live feed: an event can be read from the
- * journal before the engine announces it (the engine announces a commit's events after the replies it carried, and a
- * commit the writer thread finished is readable before the main thread hears of it). The hand-over to the native
- * topic must wait for that announcement, or the topic repeats the event.
+ * journal before the engine announces it (on the in-process bus the engine announces a commit's events after the
+ * replies it carried, and a commit the writer thread finished is readable before the main thread hears of it). The
+ * hand-over to the native topic must wait for that announcement, or the topic repeats the event.
  */
 import { describe, expect, it } from 'vitest';
 import type { EventView } from '../../src/common/execution.ts';

@@ -58,12 +58,12 @@ export interface Resume {
  *
  * Hand-over to `onLive` waits until the live feed itself has announced an event at or past the
  * cursor: the native topic then repeats nothing the client has. The journal alone is not enough:
- * a commit is readable before it is announced (the engine announces a commit's events once the
- * requests it answers have their replies, and a commit the writer thread finished can be read
- * before the main thread hears of it), and a `since` beyond the history (a client ahead of the
- * journal) must not let the topic repeat events up to it either. Until then, live events come
- * through `target.deliver`, deduplicated by seq; a client resuming at the head is handed over at
- * the next event.
+ * a commit is readable before it is announced (on the in-process bus the engine announces a
+ * commit's events once the requests it answers have their replies, and on any bus a commit the
+ * writer thread finished can be read before the main thread hears of it), and a `since` beyond
+ * the history (a client ahead of the journal) must not let the topic repeat events up to it
+ * either. Until then, live events come through `target.deliver`, deduplicated by seq; a client
+ * resuming at the head is handed over at the next event.
  */
 export function resumeExecution(o: ResumeOptions): Resume {
   let cursor = o.since;
